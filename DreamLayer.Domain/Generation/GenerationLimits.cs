@@ -1,0 +1,57 @@
+using DreamLayer.Domain.Comfy;
+
+namespace DreamLayer.Domain.Generation;
+
+/// <summary>
+/// What a server accepts for the txt2img controls, read from its live <c>/object_info</c>: model, sampler
+/// and scheduler lists and the numeric ranges. Missing entries fall back to ComfyUI's documented defaults.
+/// </summary>
+public sealed record GenerationLimits
+{
+    public IReadOnlyList<string> Checkpoints { get; init; } = [];
+    public IReadOnlyList<string> Samplers { get; init; } = [];
+    public IReadOnlyList<string> Schedulers { get; init; } = [];
+    public int MinSteps { get; init; } = 1;
+    public int MaxSteps { get; init; } = 10_000;
+    public double MinCfg { get; init; }
+    public double MaxCfg { get; init; } = 100;
+    public int MinSize { get; init; } = 16;
+    public int MaxSize { get; init; } = 16_384;
+    public int SizeStep { get; init; } = 8;
+    public int MaxBatchSize { get; init; } = GenerationRequest.MaxBatchSize;
+
+    public static GenerationLimits From(ObjectInfo info)
+    {
+        ArgumentNullException.ThrowIfNull(info);
+        var limits = new GenerationLimits
+        {
+            Checkpoints = info.ComboValues("CheckpointLoaderSimple", "ckpt_name"),
+            Samplers = info.ComboValues("KSampler", "sampler_name"),
+            Schedulers = info.ComboValues("KSampler", "scheduler"),
+        };
+        if (info.TryGetNode("KSampler", out var ks))
+        {
+            limits = limits with
+            {
+                MinSteps = IntOr(ks, "steps", s => s.Min, limits.MinSteps),
+                MaxSteps = IntOr(ks, "steps", s => s.Max, limits.MaxSteps),
+                MinCfg = ks.TryGetInput("cfg", out var cfg) && cfg.Min is { } cmin ? (double)cmin : limits.MinCfg,
+                MaxCfg = ks.TryGetInput("cfg", out cfg) && cfg.Max is { } cmax ? (double)cmax : limits.MaxCfg,
+            };
+        }
+        if (info.TryGetNode("EmptyLatentImage", out var latent))
+        {
+            limits = limits with
+            {
+                MinSize = IntOr(latent, "width", s => s.Min, limits.MinSize),
+                MaxSize = IntOr(latent, "width", s => s.Max, limits.MaxSize),
+                SizeStep = Math.Max(8, IntOr(latent, "width", s => s.Step, limits.SizeStep)),
+                MaxBatchSize = Math.Min(GenerationRequest.MaxBatchSize, IntOr(latent, "batch_size", s => s.Max, limits.MaxBatchSize)),
+            };
+        }
+        return limits;
+    }
+
+    private static int IntOr(NodeDefinition node, string input, Func<InputSpec, decimal?> pick, int fallback) =>
+        node.TryGetInput(input, out var spec) && pick(spec) is { } v ? (int)Math.Clamp(v, int.MinValue, int.MaxValue) : fallback;
+}

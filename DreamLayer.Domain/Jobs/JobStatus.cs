@@ -1,0 +1,32 @@
+namespace DreamLayer.Domain.Jobs;
+
+/// <summary>Where a job is in its life. Terminal states never change again.</summary>
+public enum JobStatus
+{
+    /// <summary>Saved, waiting for a server.</summary>
+    Queued,
+    /// <summary>Accepted by a ComfyUI server, waiting in its queue.</summary>
+    Submitted,
+    /// <summary>Executing on the server.</summary>
+    Running,
+    Succeeded,
+    Failed,
+    Cancelled,
+}
+
+public static class JobStatusExtensions
+{
+    public static bool IsTerminal(this JobStatus status) => status is JobStatus.Succeeded or JobStatus.Failed or JobStatus.Cancelled;
+
+    /// <summary>True while the job is on a server (queued there or running).</summary>
+    public static bool IsInFlight(this JobStatus status) => status is JobStatus.Submitted or JobStatus.Running;
+
+    /// <summary>The allowed moves of the job state machine.</summary>
+    public static bool CanMoveTo(this JobStatus from, JobStatus to) => (from, to) switch
+    {
+        (JobStatus.Queued, JobStatus.Submitted or JobStatus.Failed or JobStatus.Cancelled) => true,
+        (JobStatus.Submitted, JobStatus.Running or JobStatus.Succeeded or JobStatus.Failed or JobStatus.Cancelled or JobStatus.Queued) => true,
+        (JobStatus.Running, JobStatus.Succeeded or JobStatus.Failed or JobStatus.Cancelled or JobStatus.Queued) => true,
+        _ => false,
+    };
+}

@@ -1,0 +1,289 @@
+using System.Buffers.Binary;
+using System.IO.Compression;
+using System.Text;
+
+namespace DreamLayer.Domain.Metadata;
+
+/// <summary>How a PNG text chunk is stored.</summary>
+public enum PngTextChunkKind
+{
+    /// <summary>Latin-1, uncompressed.</summary>
+    Text,
+    /// <summary>Latin-1, zlib-compressed.</summary>
+    CompressedText,
+    /// <summary>UTF-8, optionally compressed, with language tag and translated keyword.</summary>
+    InternationalText,
+}
+
+/// <summary>One text chunk of a PNG file.</summary>
+public sealed record PngTextChunk(string Keyword, string Text, PngTextChunkKind Kind, string LanguageTag = "", string TranslatedKeyword = "");
+
+/// <summary>
+/// Reads and writes PNG text chunks (tEXt, zTXt, iTXt) on raw bytes, without an image library. Every chunk that is
+/// not touched is copied byte for byte. CRCs are not checked when reading.
+/// </summary>
+public static class PngTextChunks
+{
+    /// <summary>The largest text a single chunk may decompress to.</summary>
+    public const int MaxDecompressedBytes = 16 * 1024 * 1024;
+
+    private static readonly byte[] Signature = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A];
+    private static readonly Encoding Latin1 = Encoding.Latin1;
+
+    /// <summary>Every text chunk up to IEND, in file order, including those after the image data.</summary>
+    /// <exception cref="InvalidDataException">Not a PNG, truncated, or a chunk that cannot be decoded.</exception>
+    public static IReadOnlyList<PngTextChunk> Read(ReadOnlySpan<byte> png)
+    {
+        var result = new List<PngTextChunk>();
+        foreach (var chunk in Chunks(png))
+        {
+            var data = png.Slice(chunk.DataStart, chunk.Length);
+            var parsed = chunk.Type switch
+            {
+                "tEXt" => ParseText(data),
+                "zTXt" => ParseCompressedText(data),
+                "iTXt" => ParseInternationalText(data),
+                _ => null,
+            };
+            if (parsed is not null)
+            {
+                result.Add(parsed);
+            }
+        }
+        return result;
+    }
+
+    /// <summary>The text of the first chunk named <paramref name="keyword"/>, or null.</summary>
+    public static string? Find(ReadOnlySpan<byte> png, string keyword) =>
+        Read(png).FirstOrDefault(c => string.Equals(c.Keyword, keyword, StringComparison.Ordinal))?.Text;
+
+    /// <summary>
+    /// Returns a copy of <paramref name="png"/> with the given text chunks inserted right before IEND. A chunk with the
+    /// same keyword as a new one is removed; every other chunk stays byte-identical. Text that Latin-1 cannot hold is
+    /// written as an uncompressed UTF-8 iTXt chunk, otherwise tEXt.
+    /// </summary>
+    public static byte[] AddText(ReadOnlySpan<byte> png, IEnumerable<(string Keyword, string Text)> chunks)
+    {
+        ArgumentNullException.ThrowIfNull(chunks);
+        var additions = new List<(string Keyword, string Text)>();
+        foreach (var (keyword, text) in chunks)
+        {
+            ValidateKeyword(keyword);
+            ArgumentNullException.ThrowIfNull(text);
+            additions.RemoveAll(a => a.Keyword == keyword);
+            additions.Add((keyword, text));
+        }
+        var replaced = additions.Select(a => a.Keyword).ToHashSet(StringComparer.Ordinal);
+
+        using var output = new MemoryStream(png.Length + 1024);
+        output.Write(Signature);
+        var wroteNew = false;
+        foreach (var chunk in Chunks(png))
+        {
+            if (chunk.Type == "IEND")
+            {
+                foreach (var (keyword, text) in additions)
+                {
+                    WriteChunk(output, keyword, text);
+                }
+                wroteNew = true;
+            }
+            else if (chunk.Type is "tEXt" or "zTXt" or "iTXt" && replaced.Contains(KeywordOf(png.Slice(chunk.DataStart, chunk.Length))))
+            {
+                continue;
+            }
+            output.Write(png.Slice(chunk.Start, chunk.Length + 12));
+        }
+        if (!wroteNew)
+        {
+            throw new InvalidDataException("The PNG has no IEND chunk.");
+        }
+        return output.ToArray();
+    }
+
+    private readonly record struct ChunkRange(int Start, string Type, int Length)
+    {
+        public int DataStart => Start + 8;
+    }
+
+    private static List<ChunkRange> Chunks(ReadOnlySpan<byte> png)
+    {
+        if (png.Length == 0)
+        {
+            throw new InvalidDataException("The file is empty, so it is not a PNG image.");
+        }
+        if (png.Length < Signature.Length || !png[..Signature.Length].SequenceEqual(Signature))
+        {
+            throw new InvalidDataException("The file is not a PNG image (the PNG signature is missing).");
+        }
+        var chunks = new List<ChunkRange>();
+        var pos = Signature.Length;
+        while (true)
+        {
+            if (png.Length - pos < 12)
+            {
+                throw new InvalidDataException($"The PNG is truncated: a chunk header is cut off at byte {pos} and there is no IEND chunk.");
+            }
+            var length = BinaryPrimitives.ReadUInt32BigEndian(png.Slice(pos, 4));
+            var type = Latin1.GetString(png.Slice(pos + 4, 4));
+            if (length > int.MaxValue || length > (uint)(png.Length - pos - 12))
+            {
+                throw new InvalidDataException($"The PNG is truncated: chunk '{type}' at byte {pos} declares {length} bytes but the file ends first.");
+            }
+            chunks.Add(new ChunkRange(pos, type, (int)length));
+            pos += (int)length + 12;
+            if (type == "IEND")
+            {
+                return chunks;
+            }
+        }
+    }
+
+    private static string KeywordOf(ReadOnlySpan<byte> data)
+    {
+        var nul = data.IndexOf((byte)0);
+        return Latin1.GetString(nul < 0 ? data : data[..nul]);
+    }
+
+    private static PngTextChunk? ParseText(ReadOnlySpan<byte> data)
+    {
+        var nul = data.IndexOf((byte)0);
+        return nul < 0 ? null : new PngTextChunk(Latin1.GetString(data[..nul]), Latin1.GetString(data[(nul + 1)..]), PngTextChunkKind.Text);
+    }
+
+    private static PngTextChunk? ParseCompressedText(ReadOnlySpan<byte> data)
+    {
+        var nul = data.IndexOf((byte)0);
+        if (nul < 0 || nul + 1 >= data.Length)
+        {
+            return null;
+        }
+        var keyword = Latin1.GetString(data[..nul]);
+        var text = Latin1.GetString(Inflate(data[(nul + 2)..], keyword));
+        return new PngTextChunk(keyword, text, PngTextChunkKind.CompressedText);
+    }
+
+    private static PngTextChunk? ParseInternationalText(ReadOnlySpan<byte> data)
+    {
+        var nul = data.IndexOf((byte)0);
+        if (nul < 0 || nul + 3 > data.Length)
+        {
+            return null;
+        }
+        var keyword = Latin1.GetString(data[..nul]);
+        var compressed = data[nul + 1] != 0;
+        var rest = data[(nul + 3)..];
+        var langEnd = rest.IndexOf((byte)0);
+        if (langEnd < 0)
+        {
+            return null;
+        }
+        var language = Encoding.ASCII.GetString(rest[..langEnd]);
+        rest = rest[(langEnd + 1)..];
+        var translatedEnd = rest.IndexOf((byte)0);
+        if (translatedEnd < 0)
+        {
+            return null;
+        }
+        var translated = Encoding.UTF8.GetString(rest[..translatedEnd]);
+        rest = rest[(translatedEnd + 1)..];
+        var text = compressed ? Encoding.UTF8.GetString(Inflate(rest, keyword)) : Encoding.UTF8.GetString(rest);
+        return new PngTextChunk(keyword, text, PngTextChunkKind.InternationalText, language, translated);
+    }
+
+    private static byte[] Inflate(ReadOnlySpan<byte> compressed, string keyword)
+    {
+        using var input = new MemoryStream(compressed.ToArray());
+        using var zlib = new ZLibStream(input, CompressionMode.Decompress);
+        using var output = new MemoryStream();
+        var buffer = new byte[81920];
+        try
+        {
+            int read;
+            while ((read = zlib.Read(buffer, 0, buffer.Length)) > 0)
+            {
+                if (output.Length + read > MaxDecompressedBytes)
+                {
+                    throw new InvalidDataException($"The text chunk '{keyword}' decompresses to more than {MaxDecompressedBytes / (1024 * 1024)} MiB.");
+                }
+                output.Write(buffer, 0, read);
+            }
+        }
+        catch (InvalidDataException ex) when (!ex.Message.StartsWith("The text chunk", StringComparison.Ordinal))
+        {
+            throw new InvalidDataException($"The text chunk '{keyword}' has corrupt compressed data.", ex);
+        }
+        return output.ToArray();
+    }
+
+    private static void ValidateKeyword(string keyword)
+    {
+        ArgumentNullException.ThrowIfNull(keyword);
+        if (keyword.Length is 0 or > 79 || keyword.Any(c => c is < ' ' or > 'ÿ' || (c > '~' && c < '¡'))
+            || keyword.StartsWith(' ') || keyword.EndsWith(' ') || keyword.Contains("  ", StringComparison.Ordinal))
+        {
+            throw new ArgumentException($"'{keyword}' is not a valid PNG text keyword (1–79 printable Latin-1 characters, no leading, trailing or double spaces).", nameof(keyword));
+        }
+    }
+
+    private static void WriteChunk(MemoryStream output, string keyword, string text)
+    {
+        byte[] data;
+        string type;
+        if (text.All(c => c <= 'ÿ'))
+        {
+            type = "tEXt";
+            data = [.. Latin1.GetBytes(keyword), 0, .. Latin1.GetBytes(text)];
+        }
+        else
+        {
+            type = "iTXt";
+            data = [.. Latin1.GetBytes(keyword), 0, 0, 0, 0, 0, .. Encoding.UTF8.GetBytes(text)];
+        }
+        Span<byte> header = stackalloc byte[8];
+        BinaryPrimitives.WriteUInt32BigEndian(header, (uint)data.Length);
+        Encoding.ASCII.GetBytes(type, header[4..]);
+        output.Write(header);
+        output.Write(data);
+        var crc = Crc32.Append(Crc32.Append(Crc32.Initial, header[4..]), data);
+        Span<byte> crcBytes = stackalloc byte[4];
+        BinaryPrimitives.WriteUInt32BigEndian(crcBytes, Crc32.Finish(crc));
+        output.Write(crcBytes);
+    }
+}
+
+/// <summary>The CRC-32 of PNG (ISO 3309, polynomial 0xEDB88320).</summary>
+public static class Crc32
+{
+    private static readonly uint[] Table = BuildTable();
+
+    internal const uint Initial = 0xFFFFFFFFu;
+
+    public static uint Compute(ReadOnlySpan<byte> data) => Finish(Append(Initial, data));
+
+    internal static uint Append(uint crc, ReadOnlySpan<byte> data)
+    {
+        foreach (var b in data)
+        {
+            crc = Table[(crc ^ b) & 0xFF] ^ (crc >> 8);
+        }
+        return crc;
+    }
+
+    internal static uint Finish(uint crc) => crc ^ 0xFFFFFFFFu;
+
+    private static uint[] BuildTable()
+    {
+        var table = new uint[256];
+        for (uint n = 0; n < 256; n++)
+        {
+            var c = n;
+            for (var k = 0; k < 8; k++)
+            {
+                c = (c & 1) != 0 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+            }
+            table[n] = c;
+        }
+        return table;
+    }
+}

@@ -1,0 +1,60 @@
+using System.Text.Json.Nodes;
+using DreamLayer.Domain.Comfy;
+using DreamLayer.Domain.Generation;
+
+namespace DreamLayer.Domain.Workflows;
+
+/// <summary>The names of the parameters a manifest can bind.</summary>
+public static class Parameters
+{
+    public const string Prompt = "prompt";
+    public const string NegativePrompt = "negative_prompt";
+    public const string Checkpoint = "checkpoint";
+    public const string Seed = "seed";
+    public const string Steps = "steps";
+    public const string Cfg = "cfg";
+    public const string Sampler = "sampler";
+    public const string Scheduler = "scheduler";
+    public const string Width = "width";
+    public const string Height = "height";
+    public const string BatchSize = "batch_size";
+    public const string FilenamePrefix = "filename_prefix";
+}
+
+/// <summary>Fills a template with a request's values: pure, graph in, graph out.</summary>
+public static class WorkflowBuilder
+{
+    public static ComfyGraph Build(WorkflowTemplate template, GenerationRequest request, ulong seed, string filenamePrefix = "DreamLayer")
+    {
+        ArgumentNullException.ThrowIfNull(template);
+        ArgumentNullException.ThrowIfNull(request);
+        var graph = template.CreateGraph();
+        var values = new Dictionary<string, JsonNode>
+        {
+            [Parameters.Prompt] = JsonValue.Create(request.Prompt),
+            [Parameters.NegativePrompt] = JsonValue.Create(request.NegativePrompt),
+            [Parameters.Checkpoint] = JsonValue.Create(request.Checkpoint),
+            [Parameters.Seed] = JsonValue.Create(seed),
+            [Parameters.Steps] = JsonValue.Create(request.Steps),
+            [Parameters.Cfg] = JsonValue.Create(request.Cfg),
+            [Parameters.Sampler] = JsonValue.Create(request.Sampler),
+            [Parameters.Scheduler] = JsonValue.Create(request.Scheduler),
+            [Parameters.Width] = JsonValue.Create(request.Width),
+            [Parameters.Height] = JsonValue.Create(request.Height),
+            [Parameters.BatchSize] = JsonValue.Create(request.BatchSize),
+            [Parameters.FilenamePrefix] = JsonValue.Create(filenamePrefix),
+        };
+        foreach (var (parameter, targets) in template.Bindings)
+        {
+            if (!values.TryGetValue(parameter, out var value))
+            {
+                continue;
+            }
+            foreach (var target in targets)
+            {
+                graph[target.Node].Inputs[target.Input] = value.DeepClone();
+            }
+        }
+        return graph;
+    }
+}
