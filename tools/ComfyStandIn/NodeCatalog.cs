@@ -1,0 +1,135 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace ComfyStandIn;
+
+/// <summary>One declared input: its name, whether it is required, and its raw spec <c>[type, options]</c>.</summary>
+internal sealed record InputDef(string Name, bool Required, JsonNode? Type, JsonObject Options)
+{
+    /// <summary>The type as a string, or null when it is a V1 list combo.</summary>
+    public string? TypeName => Type is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : null;
+
+    public JsonArray? ComboList => Type as JsonArray;
+
+    public JsonArray Config() => new(Type?.DeepClone(), Options.DeepClone());
+}
+
+internal sealed record NodeDef(string ClassType, IReadOnlyList<InputDef> Inputs, IReadOnlyList<string> Outputs, bool OutputNode);
+
+/// <summary>The node catalogue, loaded from a real <c>/object_info</c> dump, with model lists swapped as configured.</summary>
+internal sealed class NodeCatalog
+{
+    private static readonly string[] _imageExtensions = [".png", ".jpg", ".jpeg", ".webp", ".gif", ".bmp"];
+    private readonly JsonObject _info;
+    private readonly Dictionary<string, NodeDef> _defs = new(StringComparer.Ordinal);
+    private readonly string _inputDir;
+    private readonly Lock _lock = new();
+
+    public NodeCatalog(JsonObject info, StandInOptions options, string inputDir)
+    {
+        _info = info;
+        _inputDir = inputDir;
+        foreach (var (_, node) in _info)
+        {
+            if (node is not JsonObject n) { continue; }
+            if (options.Checkpoints is { } ckpts) { ReplaceLists(n, "ckpt_name", ckpts); }
+            if (options.Loras is { } loras) { ReplaceLists(n, "lora_name", loras); }
+        }
+        foreach (var (name, node) in _info)
+        {
+            if (node is JsonObject n) { _defs[name] = Parse(name, n); }
+        }
+    }
+
+    public static string FindDefaultObjectInfo()
+    {
+        foreach (var start in new[] { AppContext.BaseDirectory, Directory.GetCurrentDirectory() })
+        {
+            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
+            {
+                if (File.Exists(Path.Combine(dir.FullName, "DreamLayer.Web.sln")))
+                {
+                    var candidate = Path.GetFullPath(Path.Combine(dir.FullName, "..", "shared", "comfyui", "object_info.json"));
+                    if (File.Exists(candidate)) { return candidate; }
+                }
+                var beside = Path.Combine(dir.FullName, "shared", "comfyui", "object_info.json");
+                if (File.Exists(beside)) { return beside; }
+            }
+        }
+        throw new FileNotFoundException("object_info.json not found; pass ObjectInfoPath / --object-info.");
+    }
+
+    public bool TryGet(string classType, out NodeDef def) => _defs.TryGetValue(classType, out def!);
+
+    /// <summary>The catalogue as served, with the LoadImage lists reflecting input/ right now.</summary>
+    public JsonObject Snapshot(string? onlyClass = null)
+    {
+        var images = new JsonArray(ListInputImages().Select(f => (JsonNode?)JsonValue.Create(f)).ToArray());
+        lock (_lock)
+        {
+            var result = new JsonObject();
+            foreach (var (name, node) in _info)
+            {
+                if (onlyClass is not null && name != onlyClass) { continue; }
+                var copy = node!.DeepClone().AsObject();
+                if (name is "LoadImage" or "LoadImageMask" && copy["input"]?["required"]?["image"] is JsonArray spec && spec.Count > 0)
+                {
+                    spec[0] = images.DeepClone();
+                }
+                result[name] = copy;
+            }
+            return result;
+        }
+    }
+
+    public IReadOnlyList<string> ListFor(string classType, string input)
+    {
+        if (!_defs.TryGetValue(classType, out var def)) { return []; }
+        var inp = def.Inputs.FirstOrDefault(i => i.Name == input);
+        if (inp is null) { return []; }
+        var list = inp.ComboList ?? (inp.Options["options"] as JsonArray) ?? [];
+        return list.Select(x => x?.GetValue<string>() ?? string.Empty).ToList();
+    }
+
+    private List<string> ListInputImages()
+    {
+        if (!Directory.Exists(_inputDir)) { return []; }
+        return Directory.EnumerateFiles(_inputDir)
+            .Where(f => _imageExtensions.Contains(Path.GetExtension(f).ToLowerInvariant()))
+            .Select(Path.GetFileName)
+            .OfType<string>()
+            .Order(StringComparer.Ordinal)
+            .ToList();
+    }
+
+    private static void ReplaceLists(JsonObject node, string inputName, IList<string> values)
+    {
+        foreach (var section in new[] { "required", "optional" })
+        {
+            if (node["input"]?[section]?[inputName] is JsonArray spec && spec.Count > 0 && spec[0] is JsonArray)
+            {
+                spec[0] = new JsonArray(values.Select(v => (JsonNode?)JsonValue.Create(v)).ToArray());
+            }
+        }
+    }
+
+    private static NodeDef Parse(string name, JsonObject node)
+    {
+        var inputs = new List<InputDef>();
+        foreach (var (section, required) in new[] { ("required", true), ("optional", false) })
+        {
+            if (node["input"]?[section] is not JsonObject declared) { continue; }
+            var order = (node["input_order"]?[section] as JsonArray)?.Select(x => x!.GetValue<string>()).ToList()
+                ?? declared.Select(p => p.Key).ToList();
+            foreach (var key in order.Concat(declared.Select(p => p.Key)).Distinct(StringComparer.Ordinal))
+            {
+                if (declared[key] is not JsonArray spec) { continue; }
+                var options = spec.Count > 1 && spec[1] is JsonObject o ? o : new JsonObject();
+                inputs.Add(new InputDef(key, required, spec.Count > 0 ? spec[0] : null, options));
+            }
+        }
+        var outputs = (node["output"] as JsonArray)?.Select(x => x is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : "*").ToList() ?? [];
+        var outputNode = node["output_node"] is JsonValue ov && ov.GetValueKind() == JsonValueKind.True;
+        return new NodeDef(name, inputs, outputs, outputNode);
+    }
+}

@@ -1,0 +1,86 @@
+namespace ComfyStandIn;
+
+/// <summary>Faults a test can switch on while the server runs. Thread-safe.</summary>
+public sealed class StandInFaults
+{
+    private readonly Lock _lock = new();
+    private TimeSpan? _stepTime;
+    private string? _failAtNode;
+    private string? _hangAtNode;
+    private int? _dropSocketsAtStep;
+
+    /// <summary>Overrides <see cref="StandInOptions.StepTime"/> when set.</summary>
+    public TimeSpan? StepTime
+    {
+        get { lock (_lock) { return _stepTime; } }
+        set { lock (_lock) { _stepTime = value; } }
+    }
+
+    /// <summary>Node id or class_type that raises an execution_error.</summary>
+    public string? FailAtNode
+    {
+        get { lock (_lock) { return _failAtNode; } }
+        set { lock (_lock) { _failAtNode = value; } }
+    }
+
+    /// <summary>Node id or class_type that never finishes until interrupted.</summary>
+    public string? HangAtNode
+    {
+        get { lock (_lock) { return _hangAtNode; } }
+        set { lock (_lock) { _hangAtNode = value; } }
+    }
+
+    /// <summary>During the next sampler run, at this step, every open WebSocket is aborted. Reset after firing.</summary>
+    public int? DropSocketsAtStep
+    {
+        get { lock (_lock) { return _dropSocketsAtStep; } }
+        set { lock (_lock) { _dropSocketsAtStep = value; } }
+    }
+
+    public void Reset()
+    {
+        lock (_lock)
+        {
+            _stepTime = null;
+            _failAtNode = null;
+            _hangAtNode = null;
+            _dropSocketsAtStep = null;
+        }
+    }
+
+    /// <summary>Returns true once when the drop fault should fire at <paramref name="step"/>.</summary>
+    internal bool TakeDropAt(int step)
+    {
+        lock (_lock)
+        {
+            if (_dropSocketsAtStep == step)
+            {
+                _dropSocketsAtStep = null;
+                return true;
+            }
+            return false;
+        }
+    }
+
+    internal FaultsDto ToDto()
+    {
+        lock (_lock)
+        {
+            return new FaultsDto(_stepTime?.TotalMilliseconds, _failAtNode, _hangAtNode, _dropSocketsAtStep);
+        }
+    }
+
+    internal void Apply(FaultsDto dto)
+    {
+        lock (_lock)
+        {
+            _stepTime = dto.StepTimeMs is { } ms ? TimeSpan.FromMilliseconds(ms) : null;
+            _failAtNode = dto.FailAtNode;
+            _hangAtNode = dto.HangAtNode;
+            _dropSocketsAtStep = dto.DropSocketsAtStep;
+        }
+    }
+}
+
+/// <summary>The wire shape of <c>/__standin/faults</c>.</summary>
+internal sealed record FaultsDto(double? StepTimeMs, string? FailAtNode, string? HangAtNode, int? DropSocketsAtStep);

@@ -1,0 +1,28 @@
+namespace ComfyStandIn;
+
+/// <summary>How a stand-in server is started. Mirrors the ComfyUI command line where it can.</summary>
+public sealed class StandInOptions
+{
+    public string Host { get; set; } = "127.0.0.1";
+
+    /// <summary>0 picks a free port.</summary>
+    public int Port { get; set; } = 8188;
+
+    /// <summary>null finds <c>shared/comfyui/object_info.json</c> beside the repository root.</summary>
+    public string? ObjectInfoPath { get; set; }
+
+    /// <summary>When set, replaces every <c>ckpt_name</c> list.</summary>
+    public IList<string>? Checkpoints { get; set; }
+
+    /// <summary>When set, replaces every <c>lora_name</c> list.</summary>
+    public IList<string>? Loras { get; set; }
+
+    /// <summary>Time per sampler step.</summary>
+    public TimeSpan StepTime { get; set; } = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>Like <c>--preview-method auto</c>; false is like <c>none</c> (progress still flows).</summary>
+    public bool Previews { get; set; } = true;
+
+    /// <summary>input/, output/ and temp/ live here; null means a fresh temporary directory.</summary>
+    public string? DataDirectory { get; set; }
+}
