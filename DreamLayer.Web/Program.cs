@@ -1,16 +1,23 @@
-using MudBlazor.Services;
+using DreamLayer.Web.Comfy;
 using DreamLayer.Web.Components;
+using DreamLayer.Web.Data;
+using DreamLayer.Web.Images;
 
 var builder = WebApplication.CreateBuilder(args);
 
-builder.Services.AddRazorComponents().AddInteractiveServerComponents();
-builder.Services.AddMudServices();
+builder.AddDreamLayerLogging();
+builder.AddDreamLayerData();
+builder.AddImages();
+builder.AddComfyUi();
+builder.AddDreamLayerUi();
 
 var app = builder.Build();
 
+app.UseDreamLayerLogging();
 app.UseExceptionHandler("/Error", createScopeForErrors: true);
 app.UseAntiforgery();
 app.MapStaticAssets();
+app.MapImages();
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 
 app.Run();

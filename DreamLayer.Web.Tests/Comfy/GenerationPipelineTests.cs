@@ -1,0 +1,192 @@
+using DreamLayer.Domain.Generation;
+using DreamLayer.Domain.Jobs;
+using DreamLayer.Domain.Metadata;
+using DreamLayer.Web.Images;
+using DreamLayer.Web.Jobs;
+using DreamLayer.Web.Tests.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+
+namespace DreamLayer.Web.Tests.Comfy;
+
+/// <summary>A job goes through the real app on Kestrel against the ComfyUI stand-in.</summary>
+public sealed class GenerationPipelineTests
+{
+    private static GenerationRequest Request(string prompt = "a red fox in snow", int steps = 6) => new()
+    {
+        Prompt = prompt,
+        NegativePrompt = "blurry",
+        Checkpoint = "v1-5-pruned-emaonly.safetensors",
+        Sampler = "euler",
+        Scheduler = "normal",
+        Steps = steps,
+        Cfg = 6.5,
+        Width = 512,
+        Height = 384,
+    };
+
+    private static async Task<JobProgress> WaitForTerminalAsync(DreamLayerApp app, Guid jobId, TimeSpan? timeout = null)
+    {
+        var events = app.Get<JobEvents>();
+        await DreamLayerApp.WaitUntilAsync(() => events.TryGet(jobId, out var p) && p.Status.IsTerminal(), $"job {jobId} to finish", timeout);
+        events.TryGet(jobId, out var done);
+        return done!;
+    }
+
+    [Fact]
+    public async Task Submit_AgainstStandIn_SavesFileRowAndMetrics()
+    {
+        await using var app = await DreamLayerApp.StartAsync();
+        var result = await app.Get<JobQueue>().SubmitAsync(Request() with { SeedMode = SeedMode.Fixed, Seed = 18446744073709551615UL }, "tester", default);
+        var accepted = Assert.IsType<SubmitAccepted>(result);
+
+        var done = await WaitForTerminalAsync(app, accepted.JobIds[0]);
+
+        Assert.Equal(JobStatus.Succeeded, done.Status);
+        await using var db = app.CreateDbContext();
+        var job = await db.Jobs.Include(j => j.Images).SingleAsync(j => j.Id == accepted.JobIds[0]);
+        Assert.Equal(18446744073709551615UL, job.Seed);
+        Assert.Contains("\"seed\":18446744073709551615", job.GraphJson, StringComparison.Ordinal);
+        Assert.Equal("standin", job.Backend);
+        Assert.NotNull(job.QueueWaitMs);
+        Assert.True(job.ExecutionMs > 0);
+        Assert.True(job.StepsPerSecond > 0);
+        Assert.Contains("\"3\"", job.NodeTimingsJson, StringComparison.Ordinal);
+        Assert.NotNull(job.SubmitOverheadMs);
+        await DreamLayerApp.WaitUntilAsync(() => app.CreateDbContext().Jobs.Single(j => j.Id == job.Id).CompletionOverheadMs is not null, "the overhead figure");
+
+        var image = Assert.Single(job.Images);
+        Assert.Equal((512, 384), (image.Width, image.Height));
+        var path = app.Get<ImageStore>().Locate(image);
+        Assert.True(File.Exists(path));
+        Assert.True(File.Exists(app.Get<ImageStore>().ThumbnailPath(image.Id)));
+        var bytes = await File.ReadAllBytesAsync(path!);
+        var chunks = PngTextChunks.Read(bytes);
+        Assert.Contains(chunks, c => c.Keyword == "prompt");
+        var parameters = A1111Infotext.Read(Assert.Single(chunks, c => c.Keyword == "parameters").Text);
+        Assert.Equal("a red fox in snow", parameters.Prompt);
+        Assert.Equal("blurry", parameters.NegativePrompt);
+        Assert.Equal("18446744073709551615", parameters.Parameters["Seed"]);
+        Assert.Equal("512x384", parameters.Parameters["Size"]);
+        // No temp files left behind by the atomic writes.
+        Assert.Empty(Directory.GetFiles(app.DataDirectory, "*.tmp", SearchOption.AllDirectories));
+    }
+
+    [Fact]
+    public async Task Submit_BatchCountAndSize_MakesOneJobPerRunWithSteppedSeeds()
+    {
+        await using var app = await DreamLayerApp.StartAsync();
+        var accepted = Assert.IsType<SubmitAccepted>(await app.Get<JobQueue>().SubmitAsync(
+            Request() with { SeedMode = SeedMode.Fixed, Seed = 100, BatchCount = 3, BatchSize = 2 }, "tester", default));
+
+        Assert.Equal([100UL, 101UL, 102UL], accepted.Seeds);
+        foreach (var id in accepted.JobIds)
+        {
+            var done = await WaitForTerminalAsync(app, id);
+            Assert.Equal(JobStatus.Succeeded, done.Status);
+            Assert.Equal(2, done.ImageIds.Count);
+        }
+        await using var db = app.CreateDbContext();
+        Assert.Equal(6, await db.Images.CountAsync());
+    }
+
+    [Fact]
+    public async Task Run_SocketDroppedMidRun_JobStillFinishesWithItsImage()
+    {
+        await using var app = await DreamLayerApp.StartAsync(stepTime: TimeSpan.FromMilliseconds(60));
+        app.StandIn!.Faults.DropSocketsAtStep = 3;
+
+        var accepted = Assert.IsType<SubmitAccepted>(await app.Get<JobQueue>().SubmitAsync(Request(steps: 12), "tester", default));
+        var done = await WaitForTerminalAsync(app, accepted.JobIds[0]);
+
+        Assert.Equal(JobStatus.Succeeded, done.Status);
+        Assert.Single(done.ImageIds);
+        Assert.Equal(1, app.StandIn.PromptsAccepted); // collected, never sent twice
+    }
+
+    [Fact]
+    public async Task Run_NodeFailsOnServer_JobFailsWithTheServersReason()
+    {
+        await using var app = await DreamLayerApp.StartAsync();
+        app.StandIn!.Faults.FailAtNode = "VAEDecode";
+
+        var accepted = Assert.IsType<SubmitAccepted>(await app.Get<JobQueue>().SubmitAsync(Request(), "tester", default));
+        var done = await WaitForTerminalAsync(app, accepted.JobIds[0]);
+
+        Assert.Equal(JobStatus.Failed, done.Status);
+        Assert.Contains("VAEDecode", done.Message, StringComparison.Ordinal);
+        Assert.Empty(done.ImageIds);
+    }
+
+    [Fact]
+    public async Task Submit_CheckpointTheServerLacks_IsRefusedWithAReadableMessage()
+    {
+        await using var app = await DreamLayerApp.StartAsync();
+        var result = await app.Get<JobQueue>().SubmitAsync(Request() with { Checkpoint = "missing.safetensors" }, "tester", default);
+
+        var invalid = Assert.IsType<SubmitInvalid>(result);
+        var error = Assert.Single(invalid.Errors);
+        Assert.Equal(nameof(GenerationRequest.Checkpoint), error.Field);
+        Assert.Contains("missing.safetensors", error.Message, StringComparison.Ordinal);
+        Assert.Equal(0, app.StandIn!.PromptsAccepted);
+    }
+
+    [Fact]
+    public async Task Dispatch_ServerRestartedWithOtherModels_FailsBeforeSendingAndNamesNodeAndInput()
+    {
+        await using var app = await DreamLayerApp.StartAsync();
+        await app.StandIn!.StopAsync();
+        await DreamLayerApp.WaitUntilAsync(() => app.Backend.State == DreamLayer.Web.Comfy.BackendState.Offline, "the app to notice");
+
+        // Queued while the server is down, checked against the catalogue the app last saw.
+        var accepted = Assert.IsType<SubmitAccepted>(await app.Get<JobQueue>().SubmitAsync(Request(), "tester", default));
+        await app.RestartStandInAsync(new global::ComfyStandIn.StandInOptions { Checkpoints = ["sdxl/other.safetensors"] });
+
+        var done = await WaitForTerminalAsync(app, accepted.JobIds[0]);
+        Assert.Equal(JobStatus.Failed, done.Status);
+        Assert.Contains("Load Checkpoint", done.Message, StringComparison.Ordinal);
+        Assert.Contains("ckpt_name", done.Message, StringComparison.Ordinal);
+        Assert.Contains("v1-5-pruned-emaonly.safetensors", done.Message, StringComparison.Ordinal);
+        Assert.Equal(0, app.StandIn!.PromptsAccepted); // caught by the app, never sent
+    }
+
+    [Fact]
+    public async Task QueuePrompt_ServerRejectsGraph_ReturnsReadableNodeErrors()
+    {
+        await using var app = await DreamLayerApp.StartAsync();
+        var pool = app.Get<DreamLayer.Web.Comfy.BackendPool>();
+        var template = app.Get<WorkflowLibrary>().Get(GenerationMode.Txt2Img);
+        var graph = DreamLayer.Domain.Workflows.WorkflowBuilder.Build(template, Request() with { Checkpoint = "nope.safetensors", Steps = 0 }, 1);
+
+        var result = await pool.ClientFor(app.Backend).QueuePromptAsync(graph, app.Backend.ClientId, Guid.NewGuid().ToString(), null, default);
+
+        var rejected = Assert.IsType<DreamLayer.Web.Comfy.PromptRejected>(result);
+        var text = ValidationText.Describe(rejected.Validation, app.Backend.ObjectInfo, graph);
+        Assert.Contains("Load Checkpoint › ckpt_name: 'nope.safetensors'", text, StringComparison.Ordinal);
+        Assert.Contains("KSampler › steps: 0 is below the minimum of 1", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Start_NoServerListening_ShowsPlainMessageAndKeepsJobsWaiting()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop(); // nothing listens there now
+        await using var app = DreamLayerApp.StartWithoutServer($"http://127.0.0.1:{port}");
+
+        await DreamLayerApp.WaitUntilAsync(() => app.Backend.State == DreamLayer.Web.Comfy.BackendState.Offline, "the backend to be marked offline");
+        Assert.Contains($"127.0.0.1:{port}", app.Backend.StateReason, StringComparison.Ordinal);
+
+        using var http = new HttpClient { BaseAddress = app.RootUri };
+        var page = await http.GetStringAsync("/");
+        Assert.Contains("No ComfyUI server is reachable", page, StringComparison.Ordinal);
+        Assert.Contains($"127.0.0.1:{port}", page, StringComparison.Ordinal);
+        Assert.Contains("--preview-method auto", page, StringComparison.Ordinal);
+
+        // Without a catalogue the app still accepts the job; it waits for a server instead of failing.
+        var accepted = Assert.IsType<SubmitAccepted>(await app.Get<JobQueue>().SubmitAsync(Request(), "tester", default));
+        await Task.Delay(300);
+        Assert.True(app.Get<JobEvents>().TryGet(accepted.JobIds[0], out var waiting));
+        Assert.Equal(JobStatus.Queued, waiting.Status);
+    }
+}

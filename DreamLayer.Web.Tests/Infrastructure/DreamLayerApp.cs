@@ -1,0 +1,153 @@
+using ComfyStandIn;
+using DreamLayer.Web.Comfy;
+using DreamLayer.Web.Data;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace DreamLayer.Web.Tests.Infrastructure;
+
+/// <summary>
+/// The real app on real Kestrel (a loopback port), with its own data folder, pointed at a ComfyUI stand-in
+/// (or at a closed port). Dispose to stop both and delete the data.
+/// </summary>
+public sealed class DreamLayerApp : WebApplicationFactory<Program>
+{
+    private readonly string _comfyUrl;
+    private readonly IReadOnlyDictionary<string, string?> _settings;
+
+    private readonly bool _ownsStandIn;
+    private readonly bool _ownsData;
+
+    private DreamLayerApp(string comfyUrl, StandInServer? standIn, IReadOnlyDictionary<string, string?>? settings, string? dataDirectory = null, bool ownsStandIn = true)
+    {
+        _comfyUrl = comfyUrl;
+        StandIn = standIn;
+        _ownsStandIn = ownsStandIn;
+        _settings = settings ?? new Dictionary<string, string?>();
+        _ownsData = dataDirectory is null;
+        DataDirectory = dataDirectory ?? Path.Combine(Path.GetTempPath(), "dreamlayer-test-" + Guid.NewGuid().ToString("N"));
+        UseKestrel(0);
+    }
+
+    public StandInServer? StandIn { get; private set; }
+
+    public string DataDirectory { get; }
+
+    /// <summary>The app's own address, e.g. http://127.0.0.1:41234/.</summary>
+    public Uri RootUri { get; private set; } = null!;
+
+    /// <summary>Starts a stand-in (step time as given) and the app against it, and waits until the app is connected.</summary>
+    public static async Task<DreamLayerApp> StartAsync(TimeSpan? stepTime = null, IReadOnlyDictionary<string, string?>? settings = null, StandInOptions? standInOptions = null)
+    {
+        var options = standInOptions ?? new StandInOptions();
+        options.Port = 0;
+        options.StepTime = stepTime ?? TimeSpan.FromMilliseconds(20);
+        var standIn = await StandInServer.StartAsync(options);
+        var app = new DreamLayerApp(standIn.BaseAddress.ToString(), standIn, settings);
+        app.Start();
+        await WaitUntilAsync(() => app.Backend.IsOnline, "the app to connect to the stand-in");
+        return app;
+    }
+
+    /// <summary>
+    /// A second app process on the same database and images, against a stand-in that keeps running: what an
+    /// app restart looks like. The caller keeps owning the stand-in and the data folder.
+    /// </summary>
+    public static async Task<DreamLayerApp> StartAgainstAsync(StandInServer standIn, string dataDirectory, IReadOnlyDictionary<string, string?>? settings = null)
+    {
+        var app = new DreamLayerApp(standIn.BaseAddress.ToString(), standIn, settings, dataDirectory, ownsStandIn: false);
+        app.Start();
+        await WaitUntilAsync(() => app.Backend.IsOnline, "the app to connect to the stand-in");
+        return app;
+    }
+
+    /// <summary>Starts the app against an address where nothing listens.</summary>
+    public static DreamLayerApp StartWithoutServer(string comfyUrl)
+    {
+        var app = new DreamLayerApp(comfyUrl, null, null);
+        app.Start();
+        return app;
+    }
+
+    public ComfyBackend Backend => Services.GetRequiredService<BackendPool>().Backends[0];
+
+    public T Get<T>() where T : notnull => Services.GetRequiredService<T>();
+
+    public DreamLayerDbContext CreateDbContext() => Services.GetRequiredService<IDbContextFactory<DreamLayerDbContext>>().CreateDbContext();
+
+    /// <summary>Replaces the stand-in with a fresh one on the same port and data folder, like a ComfyUI restart.</summary>
+    public async Task RestartStandInAsync(StandInOptions? options = null)
+    {
+        var old = StandIn ?? throw new InvalidOperationException("No stand-in.");
+        await old.StopAsync();
+        var next = options ?? new StandInOptions();
+        next.Port = old.BaseAddress.Port;
+        StandIn = await StandInServer.StartAsync(next);
+    }
+
+    public static async Task WaitUntilAsync(Func<bool> condition, string what, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"Timed out waiting for {what}.");
+            }
+            await Task.Delay(20);
+        }
+    }
+
+    private void Start()
+    {
+        StartServer();
+        var address = Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        RootUri = new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal).Replace("localhost", "127.0.0.1", StringComparison.Ordinal) + "/");
+    }
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Testing");
+        // Outside Development the host does not read the static web assets manifest, so framework and
+        // package files (blazor.web.js, MudBlazor) would not be served to a browser.
+        builder.UseStaticWebAssets();
+        builder.UseSetting("ComfyUi:Servers:0:Name", "standin");
+        builder.UseSetting("ComfyUi:Servers:0:Url", _comfyUrl);
+        builder.UseSetting("ComfyUi:ReconnectMinDelay", "00:00:00.100");
+        builder.UseSetting("ComfyUi:ReconnectMaxDelay", "00:00:01");
+        builder.UseSetting("Storage:DataDirectory", DataDirectory);
+        builder.UseSetting("Serilog:WriteTo:1:Args:path", Path.Combine(DataDirectory, "logs", "dreamlayer-.log"));
+        builder.UseSetting("Serilog:MinimumLevel:Default", Environment.GetEnvironmentVariable("DREAMLAYER_TEST_LOGLEVEL") ?? "Warning");
+        foreach (var (key, value) in _settings)
+        {
+            builder.UseSetting(key, value);
+        }
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        if (StandIn is not null && _ownsStandIn)
+        {
+            await StandIn.DisposeAsync();
+        }
+        if (!_ownsData)
+        {
+            GC.SuppressFinalize(this);
+            return;
+        }
+        try
+        {
+            Directory.Delete(DataDirectory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A file still held open by a closing handle; the temp folder is cleaned by the OS.
+        }
+        GC.SuppressFinalize(this);
+    }
+}

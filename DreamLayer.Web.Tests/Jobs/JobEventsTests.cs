@@ -1,0 +1,101 @@
+using DreamLayer.Domain.Jobs;
+using DreamLayer.Web.Components.Shared;
+using DreamLayer.Web.Jobs;
+
+namespace DreamLayer.Web.Tests.Jobs;
+
+public sealed class JobEventsTests
+{
+    private static JobProgress Job(Guid id, JobStatus status, DateTime created) => new()
+    {
+        JobId = id,
+        BatchId = Guid.Empty,
+        Status = status,
+        Prompt = "p",
+        Checkpoint = "c",
+        Seed = 1,
+        Width = 512,
+        Height = 512,
+        CreatedAt = created,
+    };
+
+    [Fact]
+    public void PublishPreview_ManyFrames_KeepsOnlyTheNewest()
+    {
+        var events = new JobEvents();
+        var id = Guid.NewGuid();
+        for (var i = 0; i < 500; i++)
+        {
+            events.PublishPreview(id, new[] { (byte)(i % 256) }, "image/jpeg");
+        }
+        Assert.True(events.TryGetPreview(id, out var frame));
+        Assert.Equal((byte)(499 % 256), frame.Image.Span[0]);
+        Assert.Equal(500, events.PreviewsReceived);
+    }
+
+    [Fact]
+    public void Publish_TerminalStatus_DropsThePreview()
+    {
+        var events = new JobEvents();
+        var id = Guid.NewGuid();
+        events.Publish(Job(id, JobStatus.Running, DateTime.UtcNow));
+        events.PublishPreview(id, new byte[] { 1 }, "image/jpeg");
+        events.Publish(Job(id, JobStatus.Succeeded, DateTime.UtcNow));
+        Assert.False(events.TryGetPreview(id, out _));
+    }
+
+    [Fact]
+    public void QueuePosition_CountsRunningAndEarlierWaitingJobs()
+    {
+        var events = new JobEvents();
+        var t0 = DateTime.UtcNow;
+        var running = Guid.NewGuid();
+        var first = Guid.NewGuid();
+        var second = Guid.NewGuid();
+        events.Publish(Job(running, JobStatus.Running, t0));
+        events.Publish(Job(first, JobStatus.Submitted, t0.AddSeconds(1)));
+        events.Publish(Job(second, JobStatus.Queued, t0.AddSeconds(2)));
+        Assert.Null(events.QueuePosition(running));
+        Assert.Equal(1, events.QueuePosition(first));
+        Assert.Equal(2, events.QueuePosition(second));
+    }
+
+    [Fact]
+    public void Subscribe_Disposed_StopsDelivery()
+    {
+        var events = new JobEvents();
+        var seen = 0;
+        var subscription = events.Subscribe(_ => seen++);
+        events.PublishPreview(Guid.NewGuid(), new byte[] { 1 }, "image/jpeg");
+        subscription.Dispose();
+        events.PublishPreview(Guid.NewGuid(), new byte[] { 1 }, "image/jpeg");
+        Assert.Equal(1, seen);
+    }
+
+    [Fact]
+    public async Task RenderThrottle_FloodOfRequests_RendersAFewTimesNotOncePerEvent()
+    {
+        var renders = 0;
+        var trailingRender = new TaskCompletionSource();
+        var throttle = new RenderThrottle(
+            work => work(),
+            () =>
+            {
+                if (Interlocked.Increment(ref renders) == 2)
+                {
+                    trailingRender.TrySetResult();
+                }
+            },
+            _ => Task.CompletedTask,
+            TimeSpan.FromMilliseconds(50));
+
+        for (var i = 0; i < 1000; i++)
+        {
+            throttle.Request();
+        }
+        // One render at once, one trailing render for everything that came after it: never one per event.
+        await trailingRender.Task.WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Equal(2, Volatile.Read(ref renders));
+    }
+}

@@ -1,0 +1,142 @@
+using System.Buffers;
+using System.Net.WebSockets;
+using DreamLayer.Web.Jobs;
+using Microsoft.Extensions.Options;
+
+namespace DreamLayer.Web.Comfy;
+
+/// <summary>
+/// Owns one WebSocket per ComfyUI server. Reconnects with backoff and jitter, reloads the node catalogue
+/// on every connect, and hands every event to the <see cref="JobTracker"/>, which routes by prompt id.
+/// </summary>
+public sealed partial class ComfyConnectionService(
+    BackendPool pool,
+    JobTracker tracker,
+    IOptions<ComfyUiOptions> options,
+    TimeProvider time,
+    ILogger<ComfyConnectionService> logger) : BackgroundService
+{
+    private static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(5);
+
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        Task.WhenAll(pool.Backends.Select(b => RunAsync(b, stoppingToken)));
+
+    private async Task RunAsync(ComfyBackend backend, CancellationToken stoppingToken)
+    {
+        var delay = options.Value.ReconnectMinDelay;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            var connected = false;
+            try
+            {
+                using var socket = new ClientWebSocket();
+                socket.Options.KeepAliveInterval = TimeSpan.FromSeconds(20);
+                var client = pool.ClientFor(backend);
+                using (var connectCts = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken))
+                {
+                    connectCts.CancelAfter(ConnectTimeout);
+                    await socket.ConnectAsync(client.WebSocketUri(backend.ClientId), connectCts.Token);
+                    await socket.SendAsync(ComfyMessageParser.FeatureFlagsMessage, WebSocketMessageType.Text, true, connectCts.Token);
+                    backend.SetObjectInfo(await client.GetObjectInfoAsync(connectCts.Token));
+                }
+                connected = true;
+                delay = options.Value.ReconnectMinDelay;
+                backend.SetState(BackendState.Online, null, time.GetUtcNow().UtcDateTime);
+                LogConnected(backend.Name, backend.BaseAddress);
+                await tracker.OnConnectedAsync(backend, stoppingToken);
+                await ReceiveAsync(socket, backend, stoppingToken);
+                LogDisconnected(backend.Name, "the server closed the connection");
+                backend.SetState(BackendState.Offline, $"{backend.BaseAddress} closed the connection.", time.GetUtcNow().UtcDateTime);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex) when (ex is WebSocketException or HttpRequestException or IOException or OperationCanceledException
+                                       or System.Text.Json.JsonException or FormatException or Polly.Timeout.TimeoutRejectedException
+                                       or Polly.CircuitBreaker.BrokenCircuitException)
+            {
+                var reason = connected
+                    ? $"Lost the connection to {backend.BaseAddress}: {ex.Message}"
+                    : $"Could not reach ComfyUI at {backend.BaseAddress}: {ex.Message}";
+                if (backend.State != BackendState.Offline)
+                {
+                    LogDisconnected(backend.Name, reason);
+                }
+                backend.SetState(BackendState.Offline, reason, time.GetUtcNow().UtcDateTime);
+            }
+            backend.RunningPromptId = null;
+            tracker.OnDisconnected(backend);
+
+            // Exponential backoff with ±20% jitter so that many app instances don't reconnect in lockstep.
+            var jitter = 0.8 + (Random.Shared.NextDouble() * 0.4);
+            try
+            {
+                await Task.Delay(delay * jitter, time, stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, options.Value.ReconnectMaxDelay.Ticks));
+        }
+    }
+
+    private async Task ReceiveAsync(ClientWebSocket socket, ComfyBackend backend, CancellationToken ct)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(64 * 1024);
+        var message = new ArrayBufferWriter<byte>(64 * 1024);
+        try
+        {
+            while (socket.State == WebSocketState.Open)
+            {
+                message.ResetWrittenCount();
+                ValueWebSocketReceiveResult result;
+                do
+                {
+                    result = await socket.ReceiveAsync(buffer.AsMemory(), ct);
+                    if (result.MessageType == WebSocketMessageType.Close)
+                    {
+                        return;
+                    }
+                    message.Write(buffer.AsSpan(0, result.Count));
+                }
+                while (!result.EndOfMessage);
+
+                var evt = result.MessageType == WebSocketMessageType.Text
+                    ? ParseTextSafely(message.WrittenSpan, backend)
+                    : ComfyMessageParser.ParseBinary(message.WrittenMemory.ToArray());
+                if (evt is not null)
+                {
+                    tracker.Handle(backend, evt);
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private ComfyEvent? ParseTextSafely(ReadOnlySpan<byte> utf8, ComfyBackend backend)
+    {
+        try
+        {
+            return ComfyMessageParser.ParseText(utf8);
+        }
+        catch (System.Text.Json.JsonException ex)
+        {
+            LogBadMessage(backend.Name, ex.Message);
+            return null;
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Connected to ComfyUI {Backend} at {Url}")]
+    private partial void LogConnected(string backend, Uri url);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "ComfyUI {Backend} offline: {Reason}")]
+    private partial void LogDisconnected(string backend, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Ignored a malformed message from ComfyUI {Backend}: {Error}")]
+    private partial void LogBadMessage(string backend, string error);
+}

@@ -1,0 +1,238 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using DreamLayer.Domain.Comfy;
+using Polly.CircuitBreaker;
+using Polly.Timeout;
+
+namespace DreamLayer.Web.Comfy;
+
+public abstract record QueuePromptResult;
+
+/// <summary>Queued. <see cref="Warnings"/> holds outputs the server dropped (a 200 with partial <c>node_errors</c>).</summary>
+public sealed record PromptAccepted(string PromptId, IReadOnlyDictionary<string, ComfyNodeErrors> Warnings) : QueuePromptResult;
+
+/// <summary>The server refused the graph (HTTP 400) and said why.</summary>
+public sealed record PromptRejected(PromptValidationResult Validation) : QueuePromptResult;
+
+/// <summary>No usable answer. <see cref="MayHaveArrived"/> is false only when the connection was refused.</summary>
+public sealed record ServerUnavailable(string Message, bool MayHaveArrived) : QueuePromptResult;
+
+/// <summary>What <c>/history/{id}</c> says about a finished prompt.</summary>
+public sealed record ComfyHistoryEntry(
+    string PromptId,
+    bool Succeeded,
+    bool Interrupted,
+    string? ErrorMessage,
+    IReadOnlyDictionary<string, IReadOnlyList<ComfyImageRef>> Outputs);
+
+public sealed record ComfyQueueState(IReadOnlyList<string> Running, IReadOnlyList<string> Pending)
+{
+    public bool Contains(string promptId) => Running.Contains(promptId) || Pending.Contains(promptId);
+}
+
+/// <summary>
+/// Typed client for one ComfyUI server's HTTP API. <c>POST /prompt</c> is never retried (the resilience
+/// handler retries only safe methods). Expected failures come back as values; bugs are exceptions.
+/// </summary>
+public sealed class ComfyUiClient(HttpClient http, Uri baseAddress)
+{
+    public Uri BaseAddress { get; } = baseAddress;
+
+    public async Task<ObjectInfo> GetObjectInfoAsync(CancellationToken ct)
+    {
+        using var response = await http.GetAsync(Url("object_info"), HttpCompletionOption.ResponseHeadersRead, ct);
+        response.EnsureSuccessStatusCode();
+        await using var stream = await response.Content.ReadAsStreamAsync(ct);
+        using var doc = await JsonDocument.ParseAsync(stream, new JsonDocumentOptions { MaxDepth = 256 }, ct);
+        return ObjectInfo.Parse(doc.RootElement);
+    }
+
+    public async Task<JsonElement> GetSystemStatsAsync(CancellationToken ct)
+    {
+        using var response = await http.GetAsync(Url("system_stats"), ct);
+        response.EnsureSuccessStatusCode();
+        return await response.Content.ReadFromJsonAsync<JsonElement>(ct);
+    }
+
+    public async Task<QueuePromptResult> QueuePromptAsync(ComfyGraph graph, string clientId, string promptId, JsonObject? extraData, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        var body = new JsonObject
+        {
+            ["prompt"] = graph.ToJson(),
+            ["client_id"] = clientId,
+            ["prompt_id"] = promptId,
+        };
+        if (extraData is not null)
+        {
+            body["extra_data"] = extraData.DeepClone();
+        }
+        using var content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json");
+        HttpResponseMessage response;
+        try
+        {
+            response = await http.PostAsync(Url("prompt"), content, ct);
+        }
+        catch (HttpRequestException ex) when (IsConnectionRefused(ex))
+        {
+            return new ServerUnavailable($"Nothing answered at {BaseAddress}: {ex.Message}", MayHaveArrived: false);
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TimeoutRejectedException or BrokenCircuitException or IOException
+                                   || (ex is TaskCanceledException && !ct.IsCancellationRequested))
+        {
+            return new ServerUnavailable($"{BaseAddress} did not answer: {ex.Message}", MayHaveArrived: true);
+        }
+        using (response)
+        {
+            var text = await response.Content.ReadAsStringAsync(ct);
+            JsonElement json = default;
+            var hasJson = false;
+            try
+            {
+                json = JsonDocument.Parse(text).RootElement;
+                hasJson = true;
+            }
+            catch (JsonException)
+            {
+            }
+            if (response.IsSuccessStatusCode && hasJson && json.ValueKind == JsonValueKind.Object)
+            {
+                var id = json.TryGetProperty("prompt_id", out var p) && p.ValueKind == JsonValueKind.String ? p.GetString()! : promptId;
+                var warnings = PromptValidationResult.FromServerResponse(json).NodeErrors;
+                return new PromptAccepted(id, warnings);
+            }
+            if (response.StatusCode == HttpStatusCode.BadRequest && hasJson)
+            {
+                return new PromptRejected(PromptValidationResult.FromServerResponse(json));
+            }
+            var snippet = text.Length > 300 ? text[..300] + "…" : text;
+            return new ServerUnavailable($"{BaseAddress} answered {(int)response.StatusCode} {response.ReasonPhrase}: {snippet}", MayHaveArrived: true);
+        }
+    }
+
+    /// <summary>The finished entry, or null while the prompt is pending, running or unknown.</summary>
+    public async Task<ComfyHistoryEntry?> GetHistoryAsync(string promptId, CancellationToken ct)
+    {
+        using var response = await http.GetAsync(Url("history/" + Uri.EscapeDataString(promptId)), ct);
+        response.EnsureSuccessStatusCode();
+        var root = await response.Content.ReadFromJsonAsync<JsonElement>(ct);
+        if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty(promptId, out var entry) || entry.ValueKind != JsonValueKind.Object)
+        {
+            return null;
+        }
+        var outputs = new Dictionary<string, IReadOnlyList<ComfyImageRef>>(StringComparer.Ordinal);
+        if (entry.TryGetProperty("outputs", out var o) && o.ValueKind == JsonValueKind.Object)
+        {
+            foreach (var node in o.EnumerateObject())
+            {
+                outputs[node.Name] = ComfyMessageParser.Images(node.Value);
+            }
+        }
+        var succeeded = false;
+        var interrupted = false;
+        string? error = null;
+        if (entry.TryGetProperty("status", out var status) && status.ValueKind == JsonValueKind.Object)
+        {
+            succeeded = status.TryGetProperty("status_str", out var ss) && ss.ValueKind == JsonValueKind.String && ss.GetString() == "success";
+            if (status.TryGetProperty("messages", out var messages) && messages.ValueKind == JsonValueKind.Array)
+            {
+                foreach (var m in messages.EnumerateArray())
+                {
+                    if (m.ValueKind != JsonValueKind.Array || m.GetArrayLength() < 2 || m[0].ValueKind != JsonValueKind.String)
+                    {
+                        continue;
+                    }
+                    switch (m[0].GetString())
+                    {
+                        case "execution_interrupted":
+                            interrupted = true;
+                            break;
+                        case "execution_error" when m[1].ValueKind == JsonValueKind.Object:
+                            var data = m[1];
+                            error = DescribeExecutionError(
+                                data.TryGetProperty("node_type", out var nt) ? nt.ToString() : null,
+                                data.TryGetProperty("node_id", out var ni) ? ni.ToString() : null,
+                                data.TryGetProperty("exception_type", out var et) ? et.ToString() : null,
+                                data.TryGetProperty("exception_message", out var em) ? em.ToString() : null);
+                            break;
+                    }
+                }
+            }
+        }
+        else
+        {
+            succeeded = true; // very old servers had no status; outputs are all there is
+        }
+        return new ComfyHistoryEntry(promptId, succeeded, interrupted, error, outputs);
+    }
+
+    public async Task<ComfyQueueState> GetQueueAsync(CancellationToken ct)
+    {
+        using var response = await http.GetAsync(Url("queue"), ct);
+        response.EnsureSuccessStatusCode();
+        var root = await response.Content.ReadFromJsonAsync<JsonElement>(ct);
+        return new ComfyQueueState(QueueIds(root, "queue_running"), QueueIds(root, "queue_pending"));
+    }
+
+    public async Task DeleteFromQueueAsync(string promptId, CancellationToken ct)
+    {
+        using var response = await http.PostAsJsonAsync(Url("queue"), new JsonObject { ["delete"] = new JsonArray(promptId) }, ct);
+        response.EnsureSuccessStatusCode();
+    }
+
+    /// <summary>Targeted interrupt: servers since 2025-09 stop only that prompt, and only while it runs.</summary>
+    public async Task InterruptAsync(string promptId, CancellationToken ct)
+    {
+        using var response = await http.PostAsJsonAsync(Url("interrupt"), new JsonObject { ["prompt_id"] = promptId }, ct);
+        response.EnsureSuccessStatusCode();
+    }
+
+    public async Task<byte[]> GetImageAsync(ComfyImageRef image, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        var query = $"view?filename={Uri.EscapeDataString(image.Filename)}&subfolder={Uri.EscapeDataString(image.Subfolder ?? string.Empty)}&type={Uri.EscapeDataString(image.Type ?? "output")}";
+        using var response = await http.GetAsync(Url(query), ct);
+        response.EnsureSuccessStatusCode();
+        return await response.Content.ReadAsByteArrayAsync(ct);
+    }
+
+    public Uri WebSocketUri(string clientId)
+    {
+        var builder = new UriBuilder(new Uri(BaseAddress, "ws"))
+        {
+            Scheme = BaseAddress.Scheme == Uri.UriSchemeHttps ? "wss" : "ws",
+            Query = "clientId=" + Uri.EscapeDataString(clientId),
+        };
+        return builder.Uri;
+    }
+
+    public static string DescribeExecutionError(string? nodeType, string? nodeId, string? exceptionType, string? message) =>
+        $"ComfyUI failed in node {nodeId} ({nodeType}): {exceptionType}: {message?.Trim()}";
+
+    private Uri Url(string relative) => new(BaseAddress, relative);
+
+    private static List<string> QueueIds(JsonElement root, string name)
+    {
+        var ids = new List<string>();
+        if (root.ValueKind == JsonValueKind.Object && root.TryGetProperty(name, out var items) && items.ValueKind == JsonValueKind.Array)
+        {
+            foreach (var item in items.EnumerateArray())
+            {
+                if (item.ValueKind == JsonValueKind.Array && item.GetArrayLength() > 1 && item[1].ValueKind == JsonValueKind.String)
+                {
+                    ids.Add(item[1].GetString()!);
+                }
+            }
+        }
+        return ids;
+    }
+
+    private static bool IsConnectionRefused(HttpRequestException ex) =>
+        ex.HttpRequestError == HttpRequestError.ConnectionError
+        && ex.InnerException is SocketException { SocketErrorCode: SocketError.ConnectionRefused or SocketError.HostNotFound or SocketError.NetworkUnreachable or SocketError.HostUnreachable };
+
+}

@@ -1,0 +1,36 @@
+using DreamLayer.Web.Jobs;
+using Microsoft.Extensions.Http.Resilience;
+
+namespace DreamLayer.Web.Comfy;
+
+public static class ComfyUiExtensions
+{
+    /// <summary>ComfyUI servers, their connections and the job pipeline that uses them.</summary>
+    public static IHostApplicationBuilder AddComfyUi(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<ComfyUiOptions>().BindConfiguration(ComfyUiOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddHttpClient(BackendPool.HttpClientName)
+            .AddStandardResilienceHandler(o =>
+            {
+                // POST /prompt must never be sent twice: a retried prompt is a duplicate job on the GPU.
+                o.Retry.DisableForUnsafeHttpMethods();
+                o.Retry.MaxRetryAttempts = 2;
+                o.Retry.Delay = TimeSpan.FromMilliseconds(200);
+            });
+        builder.Services.AddSingleton<BackendPool>();
+        builder.Services.AddSingleton(_ => new WorkflowLibrary(WorkflowLibrary.DefaultDirectory));
+        builder.Services.AddSingleton<JobEvents>();
+        builder.Services.AddSingleton<JobSignal>();
+        builder.Services.AddSingleton<JobTracker>();
+        builder.Services.AddSingleton<JobQueue>();
+        builder.Services.AddSingleton<JobCompletion>();
+        builder.Services.AddSingleton<JobDispatcher>();
+        builder.Services.AddSingleton<ComfyConnectionService>();
+        builder.Services.AddHostedService<StartupWarmUp>();
+        // Start order matters: restore unfinished jobs, then connect (which reconciles them), then collect results.
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<JobDispatcher>());
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<JobCompletion>());
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<ComfyConnectionService>());
+        return builder;
+    }
+}

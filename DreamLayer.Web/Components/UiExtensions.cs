@@ -1,0 +1,34 @@
+using MudBlazor.Services;
+using Serilog;
+
+namespace DreamLayer.Web.Components;
+
+public static class UiExtensions
+{
+    public static IHostApplicationBuilder AddDreamLayerUi(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddRazorComponents().AddInteractiveServerComponents();
+        builder.Services.AddMudServices();
+        builder.Services.AddSingleton(TimeProvider.System);
+        return builder;
+    }
+
+    /// <summary>Serilog from the <c>Serilog</c> section of appsettings.json: console plus rolling files under data/logs.</summary>
+    public static IHostApplicationBuilder AddDreamLayerLogging(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddSerilog((services, config) => config
+            .ReadFrom.Configuration(builder.Configuration)
+            .ReadFrom.Services(services)
+            .Enrich.FromLogContext());
+        return builder;
+    }
+
+    public static WebApplication UseDreamLayerLogging(this WebApplication app)
+    {
+        app.UseSerilogRequestLogging(o => o.GetLevel = (http, _, ex) =>
+            ex is not null || http.Response.StatusCode >= 500 ? Serilog.Events.LogEventLevel.Error
+            : http.Request.Path.StartsWithSegments("/_blazor") || http.Request.Path.StartsWithSegments("/images") ? Serilog.Events.LogEventLevel.Debug
+            : Serilog.Events.LogEventLevel.Information);
+        return app;
+    }
+}

@@ -1,0 +1,44 @@
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace DreamLayer.Web.Data;
+
+public static class DataExtensions
+{
+    private static readonly SqlitePragmas Interceptor = new();
+
+    public static IHostApplicationBuilder AddDreamLayerData(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton(sp => StoragePaths.Resolve(sp.GetRequiredService<IOptions<StorageOptions>>().Value, builder.Environment.ContentRootPath));
+        builder.Services.AddDbContextFactory<DreamLayerDbContext>((sp, options) =>
+        {
+            var paths = sp.GetRequiredService<StoragePaths>();
+            var connection = new SqliteConnectionStringBuilder { DataSource = paths.DatabasePath, Pooling = true }.ToString();
+            options.UseSqlite(connection).AddInterceptors(Interceptor);
+        });
+        builder.Services.AddSingleton<JobStore>();
+        builder.Services.AddHostedService<DatabaseMigrator>();
+        return builder;
+    }
+}
+
+/// <summary>Applies committed migrations before anything else starts (hosted services start in order).</summary>
+internal sealed class DatabaseMigrator(IDbContextFactory<DreamLayerDbContext> factory, JobStore jobs, StoragePaths paths, ILogger<DatabaseMigrator> logger) : IHostedService
+{
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(paths.DatabasePath)!);
+        Directory.CreateDirectory(paths.ImagesDirectory);
+        Directory.CreateDirectory(paths.ThumbnailsDirectory);
+        await using var db = await factory.CreateDbContextAsync(cancellationToken);
+        await db.Database.MigrateAsync(cancellationToken);
+        // WAL: readers never block the writer, and commits are cheap.
+        await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", cancellationToken);
+        await jobs.WarmUpAsync(cancellationToken);
+        logger.LogInformation("Database ready at {DatabasePath}; images under {ImagesDirectory}", paths.DatabasePath, paths.ImagesDirectory);
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}

@@ -1,0 +1,57 @@
+using DreamLayer.Domain.Jobs;
+
+namespace DreamLayer.Web.Data;
+
+/// <summary>One run on a server: a row is written before anything is sent.</summary>
+public sealed class JobEntity
+{
+    public Guid Id { get; set; }
+
+    /// <summary>Jobs queued together by one press of Generate (batch count).</summary>
+    public Guid BatchId { get; set; }
+    public int BatchIndex { get; set; }
+    public string Owner { get; set; } = string.Empty;
+    public string Mode { get; set; } = string.Empty;
+    public JobStatus Status { get; set; }
+    public string? StatusMessage { get; set; }
+
+    /// <summary>The whole <c>GenerationRequest</c> as JSON, for exact reuse.</summary>
+    public string RequestJson { get; set; } = "{}";
+    public string Prompt { get; set; } = string.Empty;
+    public string NegativePrompt { get; set; } = string.Empty;
+    public string Checkpoint { get; set; } = string.Empty;
+    public string Sampler { get; set; } = string.Empty;
+    public string Scheduler { get; set; } = string.Empty;
+    public int Steps { get; set; }
+    public double Cfg { get; set; }
+    public int Width { get; set; }
+    public int Height { get; set; }
+    public int BatchSize { get; set; }
+    public ulong Seed { get; set; }
+
+    public string? Backend { get; set; }
+    public string? PromptId { get; set; }
+    public string? GraphJson { get; set; }
+    public int Attempts { get; set; }
+
+    public DateTime CreatedAt { get; set; }
+    public DateTime? SentAt { get; set; }
+    public DateTime? StartedAt { get; set; }
+    public DateTime? FinishedAt { get; set; }
+
+    /// <summary>Time from queued to the server starting it.</summary>
+    public double? QueueWaitMs { get; set; }
+    public double? ExecutionMs { get; set; }
+    public double? StepsPerSecond { get; set; }
+
+    /// <summary>Per-node wall time in ms as a JSON object <c>{"3": 1234.5, ...}</c>.</summary>
+    public string? NodeTimingsJson { get; set; }
+
+    /// <summary>The app's own time from submit to <c>POST /prompt</c> being sent.</summary>
+    public double? SubmitOverheadMs { get; set; }
+
+    /// <summary>The app's own time from the final WebSocket event to the images saved, indexed and published.</summary>
+    public double? CompletionOverheadMs { get; set; }
+
+    public List<ImageEntity> Images { get; set; } = [];
+}

@@ -1,0 +1,146 @@
+using DreamLayer.Domain.Jobs;
+using Microsoft.EntityFrameworkCore;
+
+namespace DreamLayer.Web.Data;
+
+/// <summary>What a finished job records: its outcome and its metrics.</summary>
+public sealed record JobResult(
+    Guid JobId,
+    JobStatus Status,
+    string? Message,
+    DateTime? StartedAt,
+    DateTime FinishedAt,
+    double? QueueWaitMs,
+    double? ExecutionMs,
+    double? StepsPerSecond,
+    string NodeTimingsJson,
+    double? SubmitOverheadMs);
+
+/// <summary>
+/// Every write to a job row, each one short statement (or one transaction) on a fresh context. Kept in
+/// one place so that start-up can warm each statement once: the first job after start is as fast as the rest.
+/// </summary>
+public sealed class JobStore(IDbContextFactory<DreamLayerDbContext> dbFactory)
+{
+    public async Task InsertAsync(IReadOnlyCollection<JobEntity> jobs, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        db.Jobs.AddRange(jobs);
+        await db.SaveChangesAsync(ct);
+    }
+
+    public async Task<ulong?> LastSucceededSeedAsync(CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var last = await db.Jobs.Where(j => j.Status == JobStatus.Succeeded).OrderByDescending(j => j.FinishedAt)
+            .Select(j => new { j.Seed }).FirstOrDefaultAsync(ct);
+        return last?.Seed;
+    }
+
+    public async Task<List<JobEntity>> LoadUnfinishedAsync(CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await db.Jobs.AsNoTracking()
+            .Where(j => j.Status == JobStatus.Queued || j.Status == JobStatus.Submitted || j.Status == JobStatus.Running)
+            .OrderBy(j => j.CreatedAt).ToListAsync(ct);
+    }
+
+    public async Task MarkSubmittedAsync(JobEntity job, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        await db.Jobs.Where(j => j.Id == job.Id).ExecuteUpdateAsync(s => s
+            .SetProperty(j => j.Status, JobStatus.Submitted)
+            .SetProperty(j => j.Backend, job.Backend)
+            .SetProperty(j => j.PromptId, job.PromptId)
+            .SetProperty(j => j.GraphJson, job.GraphJson)
+            .SetProperty(j => j.SentAt, job.SentAt)
+            .SetProperty(j => j.Attempts, job.Attempts), ct);
+    }
+
+    /// <summary>After <c>POST /prompt</c>: the id the server really used, and any warning it gave.</summary>
+    public async Task SetPromptAsync(Guid jobId, string promptId, string? message, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        await db.Jobs.Where(j => j.Id == jobId).ExecuteUpdateAsync(s => s
+            .SetProperty(j => j.PromptId, promptId)
+            .SetProperty(j => j.StatusMessage, message), ct);
+    }
+
+    public async Task RequeueAsync(Guid jobId, string reason, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        await db.Jobs.Where(j => j.Id == jobId).ExecuteUpdateAsync(s => s
+            .SetProperty(j => j.Status, JobStatus.Queued)
+            .SetProperty(j => j.StatusMessage, reason)
+            .SetProperty(j => j.PromptId, (string?)null)
+            .SetProperty(j => j.Backend, (string?)null), ct);
+    }
+
+    /// <summary>Ends a job that produced nothing (failed before or on the server, or cancelled).</summary>
+    public async Task EndAsync(Guid jobId, JobStatus status, string message, DateTime finishedAt, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        await db.Jobs.Where(j => j.Id == jobId).ExecuteUpdateAsync(s => s
+            .SetProperty(j => j.Status, status)
+            .SetProperty(j => j.StatusMessage, message)
+            .SetProperty(j => j.FinishedAt, finishedAt), ct);
+    }
+
+    /// <summary>The outcome, the metrics and the images, in one transaction.</summary>
+    public async Task FinishAsync(JobResult result, IReadOnlyCollection<ImageEntity> images, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        await db.Jobs.Where(j => j.Id == result.JobId).ExecuteUpdateAsync(s => s
+            .SetProperty(j => j.Status, result.Status)
+            .SetProperty(j => j.StatusMessage, result.Message)
+            .SetProperty(j => j.StartedAt, result.StartedAt)
+            .SetProperty(j => j.FinishedAt, result.FinishedAt)
+            .SetProperty(j => j.QueueWaitMs, result.QueueWaitMs)
+            .SetProperty(j => j.ExecutionMs, result.ExecutionMs)
+            .SetProperty(j => j.StepsPerSecond, result.StepsPerSecond)
+            .SetProperty(j => j.NodeTimingsJson, result.NodeTimingsJson)
+            .SetProperty(j => j.SubmitOverheadMs, result.SubmitOverheadMs), ct);
+        if (images.Count > 0)
+        {
+            db.Images.AddRange(images);
+            await db.SaveChangesAsync(ct);
+        }
+        await transaction.CommitAsync(ct);
+    }
+
+    public async Task SetCompletionOverheadAsync(Guid jobId, double milliseconds, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        await db.Jobs.Where(j => j.Id == jobId).ExecuteUpdateAsync(s => s.SetProperty(j => j.CompletionOverheadMs, milliseconds), ct);
+    }
+
+    /// <summary>
+    /// Runs every statement once against an id that matches nothing (and an insert that is rolled back), so
+    /// that EF Core's query compilation happens at start-up instead of in the first person's job.
+    /// </summary>
+    public async Task WarmUpAsync(CancellationToken ct)
+    {
+        var none = Guid.Empty;
+        var now = DateTime.UtcNow;
+        await using (var db = await dbFactory.CreateDbContextAsync(ct))
+        {
+            await using var transaction = await db.Database.BeginTransactionAsync(ct);
+            var job = new JobEntity { Id = Guid.NewGuid(), CreatedAt = now };
+            db.Jobs.Add(job);
+            await db.SaveChangesAsync(ct);
+            db.Images.Add(new ImageEntity { Id = Guid.NewGuid(), JobId = job.Id, CreatedAt = now });
+            await db.SaveChangesAsync(ct);
+            await transaction.RollbackAsync(ct);
+        }
+        await LastSucceededSeedAsync(ct);
+        await MarkSubmittedAsync(new JobEntity { Id = none }, ct);
+        await SetPromptAsync(none, string.Empty, null, ct);
+        await RequeueAsync(none, string.Empty, ct);
+        await EndAsync(none, JobStatus.Failed, string.Empty, now, ct);
+        await FinishAsync(new JobResult(none, JobStatus.Failed, null, null, now, null, null, null, "{}", null), [], ct);
+        await SetCompletionOverheadAsync(none, 0, ct);
+    }
+}

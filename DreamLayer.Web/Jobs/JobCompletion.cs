@@ -1,0 +1,160 @@
+using System.Diagnostics;
+using System.Text.Json;
+using System.Threading.Channels;
+using DreamLayer.Domain.Jobs;
+using DreamLayer.Domain.Metadata;
+using DreamLayer.Web.Comfy;
+using DreamLayer.Web.Data;
+using DreamLayer.Web.Images;
+
+namespace DreamLayer.Web.Jobs;
+
+/// <summary>A prompt the server has finished with (<c>executing</c> null, or found in <c>/history</c>).</summary>
+public sealed record CompletionWork(TrackedJob Job, long FinalEventTimestamp, ComfyHistoryEntry? History);
+
+/// <summary>
+/// Collects finished prompts: fetches the images from <c>/view</c>, stores them with their metadata,
+/// writes the job's outcome and metrics in one transaction, then tells every open page.
+/// Runs off the WebSocket loop so that a slow download never delays another server's events.
+/// </summary>
+public sealed partial class JobCompletion(
+    JobStore store,
+    ImageStore images,
+    BackendPool pool,
+    JobEvents events,
+    TimeProvider time,
+    ILogger<JobCompletion> logger) : BackgroundService
+{
+    private const int Workers = 2;
+    private readonly Channel<CompletionWork> _work = Channel.CreateUnbounded<CompletionWork>(new UnboundedChannelOptions { SingleWriter = false });
+
+    public void Enqueue(CompletionWork work)
+    {
+        if (!_work.Writer.TryWrite(work))
+        {
+            throw new InvalidOperationException("The completion queue is closed.");
+        }
+    }
+
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        Task.WhenAll(Enumerable.Range(0, Workers).Select(_ => WorkAsync(stoppingToken)));
+
+    private async Task WorkAsync(CancellationToken ct)
+    {
+        await foreach (var work in _work.Reader.ReadAllAsync(ct))
+        {
+            try
+            {
+                await CompleteAsync(work, ct);
+            }
+            catch (Exception ex) when (ex is HttpRequestException or InvalidDataException or IOException or Microsoft.EntityFrameworkCore.DbUpdateException or SixLabors.ImageSharp.ImageFormatException
+                                       or Polly.Timeout.TimeoutRejectedException or Polly.CircuitBreaker.BrokenCircuitException)
+            {
+                LogCollectFailed(work.Job.JobId, ex);
+                await FinishAsync(work.Job, JobStatus.Failed, $"The job finished on {work.Job.Backend.Name} but its images could not be collected: {ex.Message}", [], work.FinalEventTimestamp, ct);
+            }
+        }
+    }
+
+    private async Task CompleteAsync(CompletionWork work, CancellationToken ct)
+    {
+        var job = work.Job;
+        var client = pool.ClientFor(job.Backend);
+        var history = work.History;
+        JobOutcome outcome;
+        List<ComfyImageRef> refs;
+        lock (job.Gate)
+        {
+            outcome = job.Outcome;
+            refs = [.. job.Images];
+        }
+        // The events tell us everything when we saw them all; otherwise ask /history (it is written before `executing` null).
+        if (history is null && (outcome == JobOutcome.Unknown || (outcome == JobOutcome.Success && refs.Count == 0)))
+        {
+            history = await client.GetHistoryAsync(job.PromptId, ct);
+        }
+        string? error = job.Error;
+        if (history is not null)
+        {
+            outcome = history.Succeeded ? JobOutcome.Success : history.Interrupted ? JobOutcome.Interrupted : JobOutcome.Error;
+            error = history.ErrorMessage ?? error;
+            if (history.Outputs.TryGetValue(job.OutputNode, out var fromHistory) && fromHistory.Count > 0)
+            {
+                refs = [.. fromHistory];
+            }
+        }
+
+        switch (outcome)
+        {
+            case JobOutcome.Success when refs.Count > 0:
+                var saved = new List<(ImageEntity Row, byte[] Bytes)>(refs.Count);
+                for (var i = 0; i < refs.Count; i++)
+                {
+                    var bytes = await client.GetImageAsync(refs[i], ct);
+                    saved.Add((await images.SaveAsync(job.Job, i, bytes, Infotext(job.Job, i), ct), bytes));
+                }
+                await FinishAsync(job, JobStatus.Succeeded, null, saved.ConvertAll(s => s.Row), work.FinalEventTimestamp, ct);
+                // Thumbnails are made after the image is published; the thumbnail endpoint waits for one in progress.
+                foreach (var (row, bytes) in saved)
+                {
+                    await images.WriteThumbnailAsync(row.Id, bytes, ct);
+                }
+                break;
+            case JobOutcome.Success:
+                await FinishAsync(job, JobStatus.Failed, $"{job.Backend.Name} finished the job but its Save Image node produced no image.", [], work.FinalEventTimestamp, ct);
+                break;
+            case JobOutcome.Interrupted:
+                await FinishAsync(job, job.CancelRequested ? JobStatus.Cancelled : JobStatus.Failed,
+                    job.CancelRequested ? "Cancelled." : $"Interrupted on {job.Backend.Name} (someone stopped it in ComfyUI).", [], work.FinalEventTimestamp, ct);
+                break;
+            default:
+                await FinishAsync(job, JobStatus.Failed, error ?? $"{job.Backend.Name} reported an error without details.", [], work.FinalEventTimestamp, ct);
+                break;
+        }
+    }
+
+    private async Task FinishAsync(TrackedJob tracked, JobStatus status, string? message, List<ImageEntity> saved, long finalEventTimestamp, CancellationToken ct)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        double? executionMs = null, queueWaitMs = null, stepsPerSecond;
+        string nodeTimings;
+        lock (tracked.Gate)
+        {
+            if (tracked.StartedAt is { } started)
+            {
+                executionMs = (now - started).TotalMilliseconds;
+                queueWaitMs = (started - tracked.Job.CreatedAt).TotalMilliseconds;
+            }
+            stepsPerSecond = tracked.StepsPerSecond();
+            nodeTimings = JsonSerializer.Serialize(tracked.NodeMilliseconds.ToDictionary(k => k.Key, k => Math.Round(k.Value, 2)));
+        }
+
+        await store.FinishAsync(new JobResult(tracked.JobId, status, message, tracked.StartedAt, now, queueWaitMs, executionMs, stepsPerSecond, nodeTimings, tracked.SubmitOverheadMs), saved, ct);
+
+        var imageIds = saved.Select(i => i.Id).ToList();
+        events.Update(tracked.JobId, p => p with { Status = status, Message = message, ImageIds = imageIds, Node = null, StepValue = 0, StepMax = 0 });
+        foreach (var id in imageIds)
+        {
+            events.PublishImage(tracked.JobId, id);
+        }
+        var overhead = Stopwatch.GetElapsedTime(finalEventTimestamp).TotalMilliseconds;
+
+        // Measured after publishing, so this write is outside the figure it records.
+        await store.SetCompletionOverheadAsync(tracked.JobId, overhead, ct);
+        LogFinished(tracked.JobId, status, imageIds.Count);
+    }
+
+    private static string Infotext(JobEntity job, int index) => A1111Infotext.Write(new InfotextParameters(
+        job.Prompt, job.NegativePrompt, job.Steps, job.Sampler, job.Scheduler, job.Cfg, job.Seed, job.Width, job.Height, job.Checkpoint,
+        Extra: new Dictionary<string, string>
+        {
+            ["Batch size"] = job.BatchSize.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Batch pos"] = index.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        }));
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} finished: {Status}, {ImageCount} image(s)")]
+    private partial void LogFinished(Guid jobId, JobStatus status, int imageCount);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Could not collect the images of job {JobId}")]
+    private partial void LogCollectFailed(Guid jobId, Exception ex);
+}

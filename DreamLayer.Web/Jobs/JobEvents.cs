@@ -1,0 +1,160 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.CodeAnalysis;
+using DreamLayer.Domain.Jobs;
+
+namespace DreamLayer.Web.Jobs;
+
+/// <summary>What an open page shows of one job, live.</summary>
+public sealed record JobProgress
+{
+    public required Guid JobId { get; init; }
+    public required Guid BatchId { get; init; }
+    public required JobStatus Status { get; init; }
+    public required string Prompt { get; init; }
+    public required string Checkpoint { get; init; }
+    public required ulong Seed { get; init; }
+    public required int Width { get; init; }
+    public required int Height { get; init; }
+    public required DateTime CreatedAt { get; init; }
+    public string? Message { get; init; }
+    public string? Backend { get; init; }
+
+    /// <summary>Title or class of the node running now.</summary>
+    public string? Node { get; init; }
+    public int StepValue { get; init; }
+    public int StepMax { get; init; }
+    public int NodesDone { get; init; }
+    public int NodesTotal { get; init; }
+    public IReadOnlyList<Guid> ImageIds { get; init; } = [];
+}
+
+public abstract record JobEvent(Guid JobId);
+
+public sealed record JobChanged(JobProgress Job) : JobEvent(Job.JobId);
+
+/// <summary>A newer preview frame is available from <see cref="JobEvents.TryGetPreview"/>.</summary>
+public sealed record PreviewAvailable(Guid JobId) : JobEvent(JobId);
+
+public sealed record ImageCreated(Guid JobId, Guid ImageId) : JobEvent(JobId);
+
+public sealed record PreviewFrame(ReadOnlyMemory<byte> Image, string MediaType, long Sequence);
+
+/// <summary>
+/// Pushes job changes to open pages. Subscriptions are <see cref="IDisposable"/>; handlers must be quick
+/// (they schedule a render, nothing more). Previews are latest-wins: only the newest frame per job is kept,
+/// so a slow browser skips frames instead of queueing them.
+/// </summary>
+public sealed class JobEvents
+{
+    private readonly ConcurrentDictionary<Guid, JobProgress> _jobs = new();
+    private readonly ConcurrentDictionary<Guid, PreviewFrame> _previews = new();
+    private readonly ConcurrentDictionary<Guid, long> _finishedAt = new();
+    private readonly Lock _subscribersLock = new();
+    private Action<JobEvent>[] _subscribers = [];
+    private long _previewSequence;
+    private long _previewsReceived;
+
+    public long PreviewsReceived => Interlocked.Read(ref _previewsReceived);
+
+    public IDisposable Subscribe(Action<JobEvent> handler)
+    {
+        lock (_subscribersLock)
+        {
+            _subscribers = [.. _subscribers, handler];
+        }
+        return new Subscription(this, handler);
+    }
+
+    public bool TryGet(Guid jobId, [NotNullWhen(true)] out JobProgress? job) => _jobs.TryGetValue(jobId, out job);
+
+    /// <summary>Every job that is not finished, oldest first.</summary>
+    public IReadOnlyList<JobProgress> Active() =>
+        _jobs.Values.Where(j => !j.Status.IsTerminal()).OrderBy(j => j.CreatedAt).ToList();
+
+    /// <summary>How many jobs run before this one (0 = next or running), or null when it is not waiting.</summary>
+    public int? QueuePosition(Guid jobId)
+    {
+        if (!_jobs.TryGetValue(jobId, out var job) || job.Status is not (JobStatus.Queued or JobStatus.Submitted))
+        {
+            return null;
+        }
+        var running = _jobs.Values.Count(j => j.Status == JobStatus.Running);
+        var ahead = _jobs.Values.Count(j => j.Status is JobStatus.Queued or JobStatus.Submitted
+            && (j.CreatedAt < job.CreatedAt || (j.CreatedAt == job.CreatedAt && j.JobId.CompareTo(job.JobId) < 0)));
+        return running + ahead;
+    }
+
+    public void Publish(JobProgress job)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        _jobs[job.JobId] = job;
+        if (job.Status.IsTerminal())
+        {
+            _previews.TryRemove(job.JobId, out _);
+            _finishedAt.TryAdd(job.JobId, Environment.TickCount64);
+        }
+        Raise(new JobChanged(job));
+    }
+
+    /// <summary>Applies <paramref name="change"/> to the current snapshot, if the job is known.</summary>
+    public JobProgress? Update(Guid jobId, Func<JobProgress, JobProgress> change)
+    {
+        ArgumentNullException.ThrowIfNull(change);
+        if (!_jobs.TryGetValue(jobId, out var current))
+        {
+            return null;
+        }
+        var next = change(current);
+        Publish(next);
+        return next;
+    }
+
+    public void PublishPreview(Guid jobId, ReadOnlyMemory<byte> image, string mediaType)
+    {
+        Interlocked.Increment(ref _previewsReceived);
+        _previews[jobId] = new PreviewFrame(image, mediaType, Interlocked.Increment(ref _previewSequence));
+        Raise(new PreviewAvailable(jobId));
+    }
+
+    public bool TryGetPreview(Guid jobId, [NotNullWhen(true)] out PreviewFrame? frame) => _previews.TryGetValue(jobId, out frame);
+
+    public void PublishImage(Guid jobId, Guid imageId) => Raise(new ImageCreated(jobId, imageId));
+
+    /// <summary>Drops jobs that finished more than <paramref name="age"/> ago from memory; the database keeps them.</summary>
+    public void PruneFinished(TimeSpan age)
+    {
+        var cutoff = Environment.TickCount64 - (long)age.TotalMilliseconds;
+        foreach (var (jobId, finished) in _finishedAt)
+        {
+            if (finished < cutoff)
+            {
+                _jobs.TryRemove(jobId, out _);
+                _previews.TryRemove(jobId, out _);
+                _finishedAt.TryRemove(jobId, out _);
+            }
+        }
+    }
+
+    private void Raise(JobEvent evt)
+    {
+        foreach (var subscriber in Volatile.Read(ref _subscribers))
+        {
+            subscriber(evt);
+        }
+    }
+
+    private void Unsubscribe(Action<JobEvent> handler)
+    {
+        lock (_subscribersLock)
+        {
+            _subscribers = _subscribers.Where(s => s != handler).ToArray();
+        }
+    }
+
+    private sealed class Subscription(JobEvents owner, Action<JobEvent> handler) : IDisposable
+    {
+        private JobEvents? _owner = owner;
+
+        public void Dispose() => Interlocked.Exchange(ref _owner, null)?.Unsubscribe(handler);
+    }
+}

@@ -1,0 +1,22 @@
+using DreamLayer.Web.Data;
+
+namespace DreamLayer.Web.Jobs;
+
+internal static class JobProgressMapping
+{
+    public static JobProgress ToProgress(this JobEntity job, IReadOnlyList<Guid>? imageIds = null) => new()
+    {
+        JobId = job.Id,
+        BatchId = job.BatchId,
+        Status = job.Status,
+        Prompt = job.Prompt,
+        Checkpoint = job.Checkpoint,
+        Seed = job.Seed,
+        Width = job.Width,
+        Height = job.Height,
+        CreatedAt = job.CreatedAt,
+        Message = job.StatusMessage,
+        Backend = job.Backend,
+        ImageIds = imageIds ?? job.Images.OrderBy(i => i.Index).Select(i => i.Id).ToList(),
+    };
+}

@@ -1,0 +1,250 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using DreamLayer.Domain.Jobs;
+using DreamLayer.Web.Comfy;
+using Microsoft.Extensions.Options;
+
+namespace DreamLayer.Web.Jobs;
+
+/// <summary>
+/// Routes each server event to the job whose prompt id it names, keeps live progress, and hands finished
+/// prompts to <see cref="JobCompletion"/>. Events for prompts we did not send are ignored, so other
+/// clients' work never leaks into a job. After a reconnect, and when a job goes quiet, it asks the
+/// server (<c>/history</c>, <c>/queue</c>) what happened while it was not listening.
+/// </summary>
+public sealed partial class JobTracker(
+    JobEvents events,
+    JobCompletion completion,
+    JobSignal signal,
+    BackendPool pool,
+    IOptions<ComfyUiOptions> options,
+    ILogger<JobTracker> logger)
+{
+    private readonly ConcurrentDictionary<string, TrackedJob> _byPrompt = new(StringComparer.Ordinal);
+
+    /// <summary>Set by the queue: puts a job the server lost back in line.</summary>
+    public Func<TrackedJob, string, CancellationToken, Task>? Requeue { get; set; }
+
+    public int InFlightCount(ComfyBackend backend) => _byPrompt.Values.Count(t => t.Backend == backend);
+
+    public IReadOnlyList<TrackedJob> InFlight() => _byPrompt.Values.ToList();
+
+    public TrackedJob? FindByJob(Guid jobId) => _byPrompt.Values.FirstOrDefault(t => t.JobId == jobId);
+
+    public void Track(TrackedJob job)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        _byPrompt[job.PromptId] = job;
+    }
+
+    public void Untrack(TrackedJob job)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        _byPrompt.TryRemove(new KeyValuePair<string, TrackedJob>(job.PromptId, job));
+    }
+
+    /// <summary>An old server ignored our prompt id and chose its own.</summary>
+    public void Rekey(TrackedJob job, string promptId)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        Untrack(job);
+        job.PromptId = promptId;
+        Track(job);
+    }
+
+    public void Handle(ComfyBackend backend, ComfyEvent evt)
+    {
+        ArgumentNullException.ThrowIfNull(backend);
+        if (evt is ExecutingEvent { PromptId: not null } running)
+        {
+            backend.RunningPromptId = running.Node is null ? null : running.PromptId;
+        }
+        var promptId = evt is PreviewEvent { PromptId: null } ? backend.RunningPromptId : evt.PromptId;
+        if (promptId is null || !_byPrompt.TryGetValue(promptId, out var job) || job.Backend != backend)
+        {
+            return;
+        }
+        var now = Stopwatch.GetTimestamp();
+        if (evt is PreviewEvent preview)
+        {
+            events.PublishPreview(job.JobId, preview.Image, preview.MediaType);
+            return;
+        }
+        var finished = false;
+        lock (job.Gate)
+        {
+            job.LastEventTimestamp = now;
+            switch (evt)
+            {
+                case ExecutionStartEvent:
+                    MarkRunning(job);
+                    break;
+                case ExecutionCachedEvent cached:
+                    job.FinishedNodes.UnionWith(cached.Nodes);
+                    break;
+                case ExecutingEvent { Node: null }:
+                    job.EndCurrentNode(now);
+                    finished = true;
+                    break;
+                case ExecutingEvent executing:
+                    MarkRunning(job);
+                    job.EndCurrentNode(now);
+                    job.CurrentNode = executing.DisplayNode ?? executing.Node;
+                    job.CurrentNodeStarted = now;
+                    job.StepValue = 0;
+                    job.StepMax = 0;
+                    break;
+                case ProgressEvent progress:
+                    job.StepValue = progress.Value;
+                    job.StepMax = progress.Max;
+                    if (progress.Node is { } node)
+                    {
+                        job.NodeSteps[node] = progress.Max;
+                    }
+                    break;
+                case ExecutedEvent executed when executed.Node == job.OutputNode:
+                    foreach (var image in executed.Images)
+                    {
+                        if (!job.Images.Contains(image))
+                        {
+                            job.Images.Add(image);
+                        }
+                    }
+                    break;
+                case ExecutionSuccessEvent:
+                    job.Outcome = JobOutcome.Success;
+                    break;
+                case ExecutionErrorEvent error:
+                    job.Outcome = JobOutcome.Error;
+                    job.Error = ComfyUiClient.DescribeExecutionError(error.NodeType, error.NodeId, error.ExceptionType, error.ExceptionMessage);
+                    break;
+                case ExecutionInterruptedEvent:
+                    job.Outcome = JobOutcome.Interrupted;
+                    break;
+                default:
+                    return;
+            }
+        }
+        if (finished)
+        {
+            BeginCompletion(job, now, history: null);
+        }
+        else
+        {
+            PublishProgress(job);
+        }
+    }
+
+    /// <summary>After a (re)connect: find out what happened to every job sent to this server while we were away.</summary>
+    public async Task OnConnectedAsync(ComfyBackend backend, CancellationToken ct)
+    {
+        var jobs = _byPrompt.Values.Where(t => t.Backend == backend && t.Posted).ToList();
+        if (jobs.Count > 0)
+        {
+            await ReconcileAsync(backend, jobs, ct);
+        }
+        signal.Notify();
+    }
+
+    public void OnDisconnected(ComfyBackend backend) => signal.Notify();
+
+    /// <summary>Checks jobs that have had no event for a while (a missed event, a half-open socket).</summary>
+    public async Task PollQuietJobsAsync(CancellationToken ct)
+    {
+        var quiet = _byPrompt.Values
+            .Where(t => t.Posted && t.Backend.IsOnline && Stopwatch.GetElapsedTime(t.LastEventTimestamp) > options.Value.QuietPollInterval)
+            .GroupBy(t => t.Backend);
+        foreach (var group in quiet)
+        {
+            await ReconcileAsync(group.Key, group.ToList(), ct);
+        }
+    }
+
+    private async Task ReconcileAsync(ComfyBackend backend, List<TrackedJob> jobs, CancellationToken ct)
+    {
+        var client = pool.ClientFor(backend);
+        try
+        {
+            ComfyQueueState? queue = null;
+            foreach (var job in jobs)
+            {
+                job.LastEventTimestamp = Stopwatch.GetTimestamp();
+                var history = await client.GetHistoryAsync(job.PromptId, ct);
+                if (history is not null)
+                {
+                    BeginCompletion(job, Stopwatch.GetTimestamp(), history);
+                    continue;
+                }
+                queue ??= await client.GetQueueAsync(ct);
+                if (queue.Running.Contains(job.PromptId))
+                {
+                    backend.RunningPromptId = job.PromptId;
+                    lock (job.Gate)
+                    {
+                        MarkRunning(job);
+                    }
+                    PublishProgress(job);
+                }
+                else if (!queue.Pending.Contains(job.PromptId))
+                {
+                    // Neither finished nor waiting: the server lost it (it restarted). Send it again.
+                    Untrack(job);
+                    LogLost(job.JobId, backend.Name);
+                    if (Requeue is { } requeue)
+                    {
+                        await requeue(job, $"{backend.Name} lost this job (it restarted?); queued again.", ct);
+                    }
+                }
+            }
+        }
+        catch (Exception ex) when (ex is HttpRequestException or System.Text.Json.JsonException or Polly.Timeout.TimeoutRejectedException
+                                   or Polly.CircuitBreaker.BrokenCircuitException || (ex is TaskCanceledException && !ct.IsCancellationRequested))
+        {
+            LogReconcileFailed(backend.Name, ex.Message);
+        }
+    }
+
+    private void BeginCompletion(TrackedJob job, long finalEventTimestamp, ComfyHistoryEntry? history)
+    {
+        if (!job.TryBeginCompletion())
+        {
+            return;
+        }
+        Untrack(job);
+        completion.Enqueue(new CompletionWork(job, finalEventTimestamp, history));
+        signal.Notify();
+    }
+
+    private static void MarkRunning(TrackedJob job)
+    {
+        if (job.Status != JobStatus.Running)
+        {
+            job.Status = JobStatus.Running;
+            job.StartedAt ??= DateTime.UtcNow;
+        }
+    }
+
+    private void PublishProgress(TrackedJob job)
+    {
+        lock (job.Gate)
+        {
+            var nodeName = job.CurrentNode is { } id ? job.NodeTitles.GetValueOrDefault(id, id) : null;
+            events.Update(job.JobId, p => p with
+            {
+                Status = job.Status,
+                Node = nodeName,
+                StepValue = job.StepValue,
+                StepMax = job.StepMax,
+                NodesDone = job.FinishedNodes.Count,
+                NodesTotal = job.NodeCount,
+                Backend = job.Backend.Name,
+            });
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} was lost by ComfyUI {Backend}; sending it again")]
+    private partial void LogLost(Guid jobId, string backend);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not check jobs on ComfyUI {Backend}: {Error}")]
+    private partial void LogReconcileFailed(string backend, string error);
+}

@@ -1,0 +1,42 @@
+using System.Text;
+using System.Text.Json;
+using DreamLayer.Domain.Metadata;
+using DreamLayer.Web.Comfy;
+using DreamLayer.Domain.Comfy;
+using DreamLayer.Domain.Generation;
+using DreamLayer.Domain.Workflows;
+using DreamLayer.Web.Images;
+
+namespace DreamLayer.Web.Jobs;
+
+/// <summary>
+/// Runs the job pipeline's one-time costs (JSON serializers, graph building and checking, the image
+/// decoder and encoder) at start-up, so that the first job of the day is as fast as the others.
+/// </summary>
+internal sealed class StartupWarmUp(WorkflowLibrary workflows, ImageStore images) : IHostedService
+{
+    private static readonly string[] SampleMessages =
+    [
+        """{"type":"status","data":{"status":{"exec_info":{"queue_remaining":0}},"sid":"s"}}""",
+        """{"type":"executing","data":{"node":"3","display_node":"3","prompt_id":"p"}}""",
+        """{"type":"progress","data":{"value":1,"max":2,"prompt_id":"p","node":"3"}}""",
+        """{"type":"executed","data":{"node":"9","output":{"images":[{"filename":"a.png","subfolder":"","type":"output"}]},"prompt_id":"p"}}""",
+        """{"type":"execution_success","data":{"prompt_id":"p","timestamp":1}}""",
+    ];
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var request = new GenerationRequest { Prompt = "warm-up", Checkpoint = "warm-up.safetensors" };
+        _ = JsonSerializer.Deserialize<GenerationRequest>(JsonSerializer.Serialize(request, JobQueue.RequestJson), JobQueue.RequestJson);
+        var graph = WorkflowBuilder.Build(workflows.Get(GenerationMode.Txt2Img), request, 1);
+        _ = PromptValidator.Validate(ComfyGraph.Parse(graph.ToJsonString()), ObjectInfo.Empty);
+        _ = A1111Infotext.Read(A1111Infotext.Write(new InfotextParameters("warm-up", "none", 20, "euler", "normal", 7, 1, 512, 512, "warm-up")));
+        foreach (var message in SampleMessages)
+        {
+            _ = ComfyMessageParser.ParseText(Encoding.UTF8.GetBytes(message));
+        }
+        await images.WarmUpAsync(cancellationToken);
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}

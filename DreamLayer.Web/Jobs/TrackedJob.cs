@@ -1,0 +1,96 @@
+using System.Diagnostics;
+using DreamLayer.Domain.Jobs;
+using DreamLayer.Web.Comfy;
+using DreamLayer.Web.Data;
+
+namespace DreamLayer.Web.Jobs;
+
+public enum JobOutcome
+{
+    Unknown,
+    Success,
+    Error,
+    Interrupted,
+}
+
+/// <summary>
+/// The in-memory state of one job while it is on a server: routing key, live progress and timings.
+/// Guarded by <see cref="Gate"/>: WebSocket events, polling and cancellation touch it from different threads.
+/// </summary>
+public sealed class TrackedJob
+{
+    private int _completing;
+
+    public TrackedJob(JobEntity job, ComfyBackend backend, string promptId, string outputNode, int nodeCount)
+    {
+        Job = job;
+        Backend = backend;
+        PromptId = promptId;
+        OutputNode = outputNode;
+        NodeCount = nodeCount;
+        LastEventTimestamp = Stopwatch.GetTimestamp();
+    }
+
+    public Lock Gate { get; } = new();
+
+    /// <summary>The row as it was when sent; the request's fields for metadata come from here.</summary>
+    public JobEntity Job { get; }
+    public Guid JobId => Job.Id;
+    public ComfyBackend Backend { get; }
+    public string PromptId { get; set; }
+    public string OutputNode { get; }
+    public int NodeCount { get; }
+
+    /// <summary>Node id → what to call it on screen (its title, else its class).</summary>
+    public IReadOnlyDictionary<string, string> NodeTitles { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>True once <c>POST /prompt</c> has answered; before that, absence from the server's queue means nothing.</summary>
+    public bool Posted { get; set; }
+    public bool CancelRequested { get; set; }
+    public long SubmittedTimestamp { get; init; }
+
+    /// <summary>The app's own time from submit to <c>POST /prompt</c>; saved with the outcome.</summary>
+    public double? SubmitOverheadMs { get; set; }
+    public long LastEventTimestamp { get; set; }
+
+    public JobStatus Status { get; set; } = JobStatus.Submitted;
+    public DateTime? StartedAt { get; set; }
+    public string? CurrentNode { get; set; }
+    public long CurrentNodeStarted { get; set; }
+    public Dictionary<string, double> NodeMilliseconds { get; } = new(StringComparer.Ordinal);
+    public Dictionary<string, int> NodeSteps { get; } = new(StringComparer.Ordinal);
+    public HashSet<string> FinishedNodes { get; } = new(StringComparer.Ordinal);
+    public int StepValue { get; set; }
+    public int StepMax { get; set; }
+    public List<ComfyImageRef> Images { get; } = [];
+    public JobOutcome Outcome { get; set; }
+    public string? Error { get; set; }
+
+    /// <summary>Claims the one completion this job gets; false if another path already claimed it.</summary>
+    public bool TryBeginCompletion() => Interlocked.Exchange(ref _completing, 1) == 0;
+
+    /// <summary>Closes the running node's timing (call under <see cref="Gate"/>).</summary>
+    public void EndCurrentNode(long now)
+    {
+        if (CurrentNode is { } node)
+        {
+            NodeMilliseconds[node] = NodeMilliseconds.GetValueOrDefault(node) + Stopwatch.GetElapsedTime(CurrentNodeStarted, now).TotalMilliseconds;
+            FinishedNodes.Add(node);
+            CurrentNode = null;
+        }
+    }
+
+    public double? StepsPerSecond()
+    {
+        double steps = 0, ms = 0;
+        foreach (var (node, count) in NodeSteps)
+        {
+            if (NodeMilliseconds.TryGetValue(node, out var t) && t > 0)
+            {
+                steps += count;
+                ms += t;
+            }
+        }
+        return ms > 0 ? steps / (ms / 1000.0) : null;
+    }
+}
