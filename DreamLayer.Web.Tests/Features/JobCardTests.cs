@@ -1,0 +1,91 @@
+using Bunit;
+using DreamLayer.Domain.Jobs;
+using DreamLayer.Web.Features.Jobs;
+using DreamLayer.Web.Jobs;
+using Microsoft.AspNetCore.Components;
+
+namespace DreamLayer.Web.Tests.Features;
+
+public sealed class JobCardTests : MudComponentTest
+{
+    private static JobProgress Job(JobStatus status) => new()
+    {
+        JobId = Guid.NewGuid(),
+        BatchId = Guid.NewGuid(),
+        Status = status,
+        Prompt = "a red fox in snow",
+        Checkpoint = "v1-5-pruned-emaonly.safetensors",
+        Seed = 42,
+        Width = 512,
+        Height = 384,
+        CreatedAt = new DateTime(2025, 1, 1, 0, 0, 0, DateTimeKind.Utc),
+    };
+
+    private IRenderedComponent<JobCard> RenderCard(JobProgress job, int? queuePosition = null, Action<Guid>? onCancel = null) =>
+        Render<JobCard>(p => p
+            .Add(c => c.Job, job)
+            .Add(c => c.QueuePosition, queuePosition)
+            .Add(c => c.OnCancel, EventCallback.Factory.Create<Guid>(this, onCancel ?? (_ => { }))));
+
+    [Fact]
+    public void Render_Running_ShowsStepNodeAndProgress()
+    {
+        var job = Job(JobStatus.Running) with { StepValue = 7, StepMax = 20, Node = "KSampler", NodesDone = 3, NodesTotal = 7 };
+
+        var card = RenderCard(job);
+
+        Assert.Equal("Running", card.Find("[data-testid=job-status]").TextContent.Trim());
+        var text = card.Find("[data-testid=progress-text]").TextContent;
+        Assert.Contains("Step 7/20", text, StringComparison.Ordinal);
+        Assert.Contains("KSampler", text, StringComparison.Ordinal);
+        var progress = card.Find("[aria-label=Progress]");
+        Assert.Equal("7", progress.GetAttribute("aria-valuenow"));
+        Assert.Equal("20", progress.GetAttribute("aria-valuemax"));
+    }
+
+    [Fact]
+    public void Cancel_Running_RaisesOnCancelWithTheJobId()
+    {
+        var job = Job(JobStatus.Running) with { StepValue = 1, StepMax = 20 };
+        var cancelled = new List<Guid>();
+        var card = RenderCard(job, onCancel: cancelled.Add);
+
+        card.Find("button[aria-label=Cancel]").Click();
+
+        Assert.Equal([job.JobId], cancelled);
+    }
+
+    [Theory]
+    [InlineData(JobStatus.Succeeded)]
+    [InlineData(JobStatus.Failed)]
+    [InlineData(JobStatus.Cancelled)]
+    public void Render_Terminal_HasNoCancelButton(JobStatus status)
+    {
+        var card = RenderCard(Job(status));
+
+        Assert.Empty(card.FindAll("button[aria-label=Cancel]"));
+        Assert.Empty(card.FindAll("[data-testid=progress]"));
+    }
+
+    [Fact]
+    public void Render_Failed_ShowsTheMessage()
+    {
+        var job = Job(JobStatus.Failed) with { Message = "VAE Decode: out of memory" };
+
+        var card = RenderCard(job);
+
+        Assert.Equal("Failed", card.Find("[data-testid=job-status]").TextContent.Trim());
+        Assert.Contains("VAE Decode: out of memory", card.Find("[data-testid=job-message]").TextContent, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(0, "Next in line")]
+    [InlineData(2, "Place in queue: 3 (2 ahead)")]
+    public void Render_Queued_ShowsQueuePosition(int position, string expected)
+    {
+        var card = RenderCard(Job(JobStatus.Queued), queuePosition: position);
+
+        Assert.Equal(expected, card.Find("[data-testid=queue-position]").TextContent.Trim());
+        Assert.Single(card.FindAll("button[aria-label=Cancel]"));
+    }
+}

@@ -1,0 +1,30 @@
+using System.Text.Json;
+using DreamLayer.Domain.Comfy;
+using DreamLayer.Web.Data;
+using Microsoft.EntityFrameworkCore;
+
+namespace DreamLayer.Web.Features.Jobs;
+
+/// <summary>Everything the image dialog shows: the image row, the job that made it and its metrics.</summary>
+public sealed record ImageDetails(ImageEntity Image, JobEntity Job, IReadOnlyList<KeyValuePair<string, double>> NodeTimings)
+{
+    public static async Task<ImageDetails?> LoadAsync(IDbContextFactory<DreamLayerDbContext> dbFactory, Guid imageId, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(dbFactory);
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var image = await db.Images.AsNoTracking().Include(i => i.Job).SingleOrDefaultAsync(i => i.Id == imageId, ct);
+        if (image?.Job is not { } job)
+        {
+            return null;
+        }
+        var titles = job.GraphJson is { } graphJson
+            ? ComfyGraph.Parse(graphJson).Nodes.ToDictionary(n => n.Key, n => n.Value.Title ?? n.Value.ClassType)
+            : [];
+        var timings = job.NodeTimingsJson is { } json
+            ? JsonSerializer.Deserialize<Dictionary<string, double>>(json)?
+                .Select(t => KeyValuePair.Create(titles.GetValueOrDefault(t.Key, t.Key), t.Value))
+                .OrderByDescending(t => t.Value).ToList() ?? []
+            : [];
+        return new ImageDetails(image, job, timings);
+    }
+}

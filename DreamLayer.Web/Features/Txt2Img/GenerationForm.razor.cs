@@ -1,0 +1,59 @@
+using System.Globalization;
+using DreamLayer.Domain.Generation;
+using Microsoft.AspNetCore.Components;
+
+namespace DreamLayer.Web.Features.Txt2Img;
+
+/// <summary>The txt2img controls. Reports a valid request through <see cref="OnSubmit"/>; shows field errors itself.</summary>
+public sealed partial class GenerationForm
+{
+    /// <summary>The form's state, owned by the page so that it survives re-renders and can be pre-filled.</summary>
+    [Parameter, EditorRequired]
+    public required Txt2ImgFormModel Model { get; set; }
+
+    /// <summary>Lists and ranges from the live server; null while no server has been reached.</summary>
+    [Parameter]
+    public GenerationLimits? Limits { get; set; }
+
+    /// <summary>True while a submission is being saved.</summary>
+    [Parameter]
+    public bool Busy { get; set; }
+
+    /// <summary>Errors from the last attempt that came from outside the form (for example the queue).</summary>
+    [Parameter]
+    public IReadOnlyList<FieldError> ExternalErrors { get; set; } = [];
+
+    [Parameter]
+    public EventCallback<GenerationRequest> OnSubmit { get; set; }
+
+    private IReadOnlyList<FieldError> _errors = [];
+
+    private string SeedHelp => Model.SeedMode switch
+    {
+        SeedMode.Random => "A new seed for every run",
+        SeedMode.ReuseLast => "The seed of the last finished image",
+        _ => "0 to 18446744073709551615; more runs use seed + 1, + 2…",
+    };
+
+    private IEnumerable<FieldError> AllErrors => _errors.Concat(ExternalErrors);
+
+    private bool HasError(string field) => AllErrors.Any(e => e.Field == field);
+
+    private string? ErrorFor(string field) => AllErrors.FirstOrDefault(e => e.Field == field)?.Message;
+
+    private void NewRandomSeed()
+    {
+        Model.SeedMode = SeedMode.Fixed;
+        Model.SeedText = SeedPolicy.NextRandom(Random.Shared).ToString(CultureInfo.InvariantCulture);
+    }
+
+    private async Task SubmitAsync()
+    {
+        var (request, errors) = Model.ToRequest(Limits);
+        _errors = errors;
+        if (request is not null)
+        {
+            await OnSubmit.InvokeAsync(request);
+        }
+    }
+}

@@ -1,0 +1,119 @@
+using System.Globalization;
+using DreamLayer.Domain.Generation;
+
+namespace DreamLayer.Web.Features.Txt2Img;
+
+/// <summary>A common size shown in the size picker.</summary>
+public sealed record SizePreset(string Label, int Width, int Height);
+
+/// <summary>The editable state of the Txt2Img form; turns into a <see cref="GenerationRequest"/>.</summary>
+public sealed class Txt2ImgFormModel
+{
+    public const string Custom = "Custom";
+
+    public static IReadOnlyList<SizePreset> Presets { get; } =
+    [
+        new("512 × 512 (SD 1.5 square)", 512, 512),
+        new("512 × 768 (SD 1.5 portrait)", 512, 768),
+        new("768 × 512 (SD 1.5 landscape)", 768, 512),
+        new("768 × 768", 768, 768),
+        new("1024 × 1024 (SDXL square)", 1024, 1024),
+        new("832 × 1216 (SDXL portrait)", 832, 1216),
+        new("1216 × 832 (SDXL landscape)", 1216, 832),
+        new("896 × 1152 (SDXL 4:5)", 896, 1152),
+        new("1344 × 768 (SDXL 16:9)", 1344, 768),
+    ];
+
+    public string Prompt { get; set; } = string.Empty;
+    public string NegativePrompt { get; set; } = string.Empty;
+    public string Checkpoint { get; set; } = string.Empty;
+    public string Sampler { get; set; } = "euler";
+    public string Scheduler { get; set; } = "normal";
+    public int Steps { get; set; } = 20;
+    public double Cfg { get; set; } = 7;
+    public int Width { get; set; } = 512;
+    public int Height { get; set; } = 512;
+    public SeedMode SeedMode { get; set; } = SeedMode.Random;
+    public string SeedText { get; set; } = string.Empty;
+    public int BatchSize { get; set; } = 1;
+    public int BatchCount { get; set; } = 1;
+
+    public string SizePreset
+    {
+        get => Presets.FirstOrDefault(p => p.Width == Width && p.Height == Height)?.Label ?? Custom;
+        set
+        {
+            if (Presets.FirstOrDefault(p => p.Label == value) is { } preset)
+            {
+                Width = preset.Width;
+                Height = preset.Height;
+            }
+        }
+    }
+
+    /// <summary>Takes the settings of an earlier request (the person's last job), so the form opens as they left it.</summary>
+    public void CopyFrom(GenerationRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        Prompt = request.Prompt;
+        NegativePrompt = request.NegativePrompt;
+        Checkpoint = request.Checkpoint;
+        Sampler = request.Sampler;
+        Scheduler = request.Scheduler;
+        Steps = request.Steps;
+        Cfg = request.Cfg;
+        Width = request.Width;
+        Height = request.Height;
+        SeedMode = request.SeedMode;
+        SeedText = request.Seed?.ToString(CultureInfo.InvariantCulture) ?? string.Empty;
+        BatchSize = request.BatchSize;
+        BatchCount = request.BatchCount;
+    }
+
+    /// <summary>Picks list values the server really has, keeping the person's choice where it is still valid.</summary>
+    public void FitTo(GenerationLimits limits)
+    {
+        ArgumentNullException.ThrowIfNull(limits);
+        Checkpoint = Pick(Checkpoint, limits.Checkpoints, null);
+        Sampler = Pick(Sampler, limits.Samplers, "euler");
+        Scheduler = Pick(Scheduler, limits.Schedulers, "normal");
+    }
+
+    /// <summary>The request, or the problems that stop it being one.</summary>
+    public (GenerationRequest? Request, IReadOnlyList<FieldError> Errors) ToRequest(GenerationLimits? limits)
+    {
+        ulong? seed = null;
+        if (SeedMode == SeedMode.Fixed)
+        {
+            if (!ulong.TryParse(SeedText.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var parsed))
+            {
+                return (null, [new FieldError(nameof(GenerationRequest.Seed), "A seed is a whole number from 0 to 18446744073709551615.")]);
+            }
+            seed = parsed;
+        }
+        var request = new GenerationRequest
+        {
+            Prompt = Prompt.Trim(),
+            NegativePrompt = NegativePrompt.Trim(),
+            Checkpoint = Checkpoint,
+            Sampler = Sampler,
+            Scheduler = Scheduler,
+            Steps = Steps,
+            Cfg = Cfg,
+            Width = Width,
+            Height = Height,
+            SeedMode = SeedMode,
+            Seed = seed,
+            BatchSize = BatchSize,
+            BatchCount = BatchCount,
+        };
+        var errors = GenerationRequestValidator.Validate(request, limits);
+        return (errors.Count == 0 ? request : null, errors);
+    }
+
+    private static string Pick(string current, IReadOnlyList<string> options, string? preferred) =>
+        options.Count == 0 ? current
+        : options.Contains(current, StringComparer.Ordinal) ? current
+        : preferred is not null && options.Contains(preferred, StringComparer.Ordinal) ? preferred
+        : options[0];
+}
