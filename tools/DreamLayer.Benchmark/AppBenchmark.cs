@@ -1,0 +1,137 @@
+using System.Diagnostics;
+using ComfyStandIn;
+using DreamLayer.Domain.Jobs;
+using DreamLayer.Web.Comfy;
+using DreamLayer.Web.Data;
+using DreamLayer.Web.Jobs;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace DreamLayer.Benchmark;
+
+/// <summary>One job's figures in ms: submit → POST /prompt, final event → image published, and submit → image published.</summary>
+internal sealed record AppJob(double SubmitMs, double CompletionMs, double EndToEndMs);
+
+/// <summary>The very first job after the app connected, and the measured jobs after the warm-up.</summary>
+internal sealed record AppResults(AppJob First, IReadOnlyList<AppJob> Measured);
+
+/// <summary>Runs jobs one at a time through the real app (Kestrel, SQLite, image store) against a zero-step-time stand-in.</summary>
+internal sealed class AppBenchmark(BenchmarkSettings settings, string workDirectory)
+{
+    public async Task<AppResults> RunAsync(CancellationToken ct)
+    {
+        await using var standIn = await Workload.StartStandInAsync(Path.Combine(workDirectory, "standin"), ct);
+        await using var app = new InProcessApp(standIn, Path.Combine(workDirectory, "data"));
+        await app.StartAsync(ct);
+        var queue = app.Services.GetRequiredService<JobQueue>();
+        using var watcher = new ImageWatcher(app.Services.GetRequiredService<JobEvents>());
+
+        var runs = new List<(Guid JobId, double EndToEndMs)>();
+        for (var i = 0; i < 1 + settings.Warmup + settings.Jobs; i++)
+        {
+            var published = watcher.Arm();
+            var started = Stopwatch.GetTimestamp();
+            var result = await queue.SubmitAsync(Workload.Request(settings.ImageSize, (ulong)i + 1), "benchmark", ct);
+            if (result is not SubmitAccepted { JobIds: [var jobId] })
+            {
+                throw new InvalidOperationException($"The app refused the benchmark job: {result}");
+            }
+            var (imageJob, at) = await published.WaitAsync(Workload.JobTimeout, ct);
+            if (imageJob != jobId)
+            {
+                throw new InvalidOperationException($"Expected an image of job {jobId}, got one of {imageJob}.");
+            }
+            runs.Add((jobId, Stopwatch.GetElapsedTime(started, at).TotalMilliseconds));
+        }
+
+        var jobs = await ReadOverheadsAsync(app.Services.GetRequiredService<IDbContextFactory<DreamLayerDbContext>>(), runs, ct);
+        return new AppResults(jobs[0], jobs[(1 + settings.Warmup)..]);
+    }
+
+    /// <summary>The overheads the app recorded per job (the completion figure is written just after publishing).</summary>
+    private static async Task<List<AppJob>> ReadOverheadsAsync(IDbContextFactory<DreamLayerDbContext> dbFactory, List<(Guid JobId, double EndToEndMs)> runs, CancellationToken ct)
+    {
+        var ids = runs.Select(r => r.JobId).ToList();
+        var deadline = Stopwatch.GetTimestamp();
+        while (true)
+        {
+            await using var db = await dbFactory.CreateDbContextAsync(ct);
+            var rows = await db.Jobs.AsNoTracking().Where(j => ids.Contains(j.Id))
+                .Select(j => new { j.Id, j.SubmitOverheadMs, j.CompletionOverheadMs }).ToDictionaryAsync(j => j.Id, ct);
+            if (rows.Count == ids.Count && rows.Values.All(r => r is { SubmitOverheadMs: not null, CompletionOverheadMs: not null }))
+            {
+                return runs.Select(r => new AppJob(rows[r.JobId].SubmitOverheadMs!.Value, rows[r.JobId].CompletionOverheadMs!.Value, r.EndToEndMs)).ToList();
+            }
+            if (Stopwatch.GetElapsedTime(deadline) > Workload.JobTimeout)
+            {
+                throw new TimeoutException("The app did not record the overhead of every job.");
+            }
+            await Task.Delay(50, ct);
+        }
+    }
+}
+
+/// <summary>Hands the next <see cref="ImageCreated"/> (job id and the moment it was published) to whoever armed it.</summary>
+internal sealed class ImageWatcher : IDisposable
+{
+    private readonly IDisposable _subscription;
+    private TaskCompletionSource<(Guid JobId, long Timestamp)>? _next;
+
+    public ImageWatcher(JobEvents events) => _subscription = events.Subscribe(OnEvent);
+
+    public Task<(Guid JobId, long Timestamp)> Arm()
+    {
+        // Continuations run elsewhere: the app's completion worker must not run the benchmark's next submit.
+        var next = new TaskCompletionSource<(Guid, long)>(TaskCreationOptions.RunContinuationsAsynchronously);
+        Volatile.Write(ref _next, next);
+        return next.Task;
+    }
+
+    private void OnEvent(JobEvent evt)
+    {
+        switch (evt)
+        {
+            case ImageCreated created:
+                Volatile.Read(ref _next)?.TrySetResult((created.JobId, Stopwatch.GetTimestamp()));
+                break;
+            case JobChanged { Job.Status: JobStatus.Failed or JobStatus.Cancelled } changed:
+                Volatile.Read(ref _next)?.TrySetException(new InvalidOperationException($"Job {changed.JobId} ended {changed.Job.Status}: {changed.Job.Message}"));
+                break;
+        }
+    }
+
+    public void Dispose() => _subscription.Dispose();
+}
+
+/// <summary>The real app on Kestrel (a loopback port) with its own data folder, pointed at a stand-in; production settings otherwise.</summary>
+internal sealed class InProcessApp(StandInServer standIn, string dataDirectory) : WebApplicationFactory<Program>
+{
+    public async Task StartAsync(CancellationToken ct)
+    {
+        UseKestrel(0);
+        StartServer();
+        var backend = Services.GetRequiredService<BackendPool>().Backends[0];
+        var deadline = Stopwatch.GetTimestamp();
+        while (!backend.IsOnline)
+        {
+            if (Stopwatch.GetElapsedTime(deadline) > Workload.JobTimeout)
+            {
+                throw new TimeoutException($"The app did not connect to the stand-in at {standIn.BaseAddress}.");
+            }
+            await Task.Delay(10, ct);
+        }
+    }
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Production");
+        builder.UseSetting("ComfyUi:Servers:0:Name", "standin");
+        builder.UseSetting("ComfyUi:Servers:0:Url", standIn.BaseAddress.ToString());
+        builder.UseSetting("Storage:DataDirectory", dataDirectory);
+        // Logging as shipped (Information, to the file), but the console keeps to warnings so the table stays readable.
+        builder.UseSetting("Serilog:WriteTo:0:Args:restrictedToMinimumLevel", "Warning");
+        builder.UseSetting("Serilog:WriteTo:1:Args:path", Path.Combine(dataDirectory, "logs", "dreamlayer-.log"));
+    }
+}

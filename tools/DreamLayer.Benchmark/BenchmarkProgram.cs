@@ -1,0 +1,83 @@
+using System.Globalization;
+
+namespace DreamLayer.Benchmark;
+
+/// <summary>
+/// Measures what DreamLayer adds on top of ComfyUI: the app against a zero-step-time stand-in, the same
+/// work done by a bare client, the first job after start, and the idle memory of a fresh app process.
+/// </summary>
+internal static class BenchmarkProgram
+{
+    public static async Task<int> Main(string[] args)
+    {
+        BenchmarkSettings settings;
+        try
+        {
+            settings = BenchmarkSettings.Parse(args);
+        }
+        catch (ArgumentException ex)
+        {
+            await Console.Error.WriteLineAsync(ex.Message);
+            await Console.Error.WriteLineAsync(BenchmarkSettings.Usage);
+            return 2;
+        }
+
+        using var stop = new CancellationTokenSource();
+        Console.CancelKeyPress += (_, e) =>
+        {
+            e.Cancel = true;
+            stop.Cancel();
+        };
+        var work = Directory.CreateTempSubdirectory("dreamlayer-bench-");
+        try
+        {
+            Progress($"Direct loop: {settings.Warmup} + {settings.Jobs} jobs against a stand-in…");
+            var direct = await new DirectLoop(settings, Path.Combine(work.FullName, "direct")).RunAsync(stop.Token);
+            Progress($"App: 1 first job + {settings.Warmup} + {settings.Jobs} jobs through DreamLayer…");
+            var app = await new AppBenchmark(settings, Path.Combine(work.FullName, "app")).RunAsync(stop.Token);
+            Progress($"Idle memory: a fresh app process, {IdleMemory.IdleTime.TotalSeconds:0} s idle…");
+            var memory = await new IdleMemory(Path.Combine(work.FullName, "idle")).MeasureAsync(stop.Token);
+            new Report(Console.Out, settings).Write(app, direct, memory);
+            return 0;
+        }
+        finally
+        {
+            try
+            {
+                work.Delete(recursive: true);
+            }
+            catch (IOException)
+            {
+                // A file still held by a closing handle; the OS cleans its temp folder.
+            }
+        }
+    }
+
+    private static void Progress(string message) => Console.Error.WriteLine(message);
+}
+
+/// <summary>The command line: <c>[--jobs 200] [--warmup 10] [--image 512]</c>.</summary>
+internal sealed record BenchmarkSettings(int Jobs, int Warmup, int ImageSize)
+{
+    public const string Usage = "usage: dotnet run -c Release --project tools/DreamLayer.Benchmark -- [--jobs 200] [--warmup 10] [--image 512]";
+
+    public static BenchmarkSettings Parse(IReadOnlyList<string> args)
+    {
+        var settings = new BenchmarkSettings(Jobs: 200, Warmup: 10, ImageSize: 512);
+        for (var i = 0; i < args.Count; i += 2)
+        {
+            var value = i + 1 < args.Count && int.TryParse(args[i + 1], NumberStyles.None, CultureInfo.InvariantCulture, out var v)
+                ? v
+                : throw new ArgumentException($"{args[i]} needs a whole number");
+            settings = args[i] switch
+            {
+                "--jobs" when value >= 1 => settings with { Jobs = value },
+                "--warmup" => settings with { Warmup = value },
+                "--image" when value is >= 64 and <= 2048 && value % 8 == 0 => settings with { ImageSize = value },
+                "--jobs" or "--image" => throw new ArgumentException($"{args[i]} {value} is out of range"),
+                _ => throw new ArgumentException($"Unknown option {args[i]}"),
+            };
+        }
+        return settings;
+    }
+}

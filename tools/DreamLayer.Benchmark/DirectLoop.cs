@@ -1,0 +1,184 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net.WebSockets;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using DreamLayer.Domain.Generation;
+using DreamLayer.Domain.Workflows;
+using DreamLayer.Web.Jobs;
+
+namespace DreamLayer.Benchmark;
+
+/// <summary>
+/// The least any ComfyUI client does per job, without DreamLayer: POST /prompt, wait on the WebSocket for
+/// <c>executing</c> with <c>node: null</c>, then GET /view of the saved image. Returns each job's time in ms.
+/// </summary>
+internal sealed class DirectLoop(BenchmarkSettings settings, string workDirectory)
+{
+    public async Task<IReadOnlyList<double>> RunAsync(CancellationToken ct)
+    {
+        await using var standIn = await Workload.StartStandInAsync(Path.Combine(workDirectory, "standin"), ct);
+        var template = new WorkflowLibrary(WorkflowLibrary.DefaultDirectory).Get(GenerationMode.Txt2Img);
+        var clientId = Guid.NewGuid().ToString("N");
+        using var http = new HttpClient { BaseAddress = standIn.BaseAddress };
+        await using var socket = await ComfySocket.ConnectAsync(standIn.BaseAddress, clientId, ct);
+
+        var times = new List<double>(settings.Jobs);
+        for (var i = 0; i < settings.Warmup + settings.Jobs; i++)
+        {
+            var started = Stopwatch.GetTimestamp();
+            var graph = WorkflowBuilder.Build(template, Workload.Request(settings.ImageSize, (ulong)i + 1), (ulong)i + 1, "DreamLayer/bench/dl");
+            var promptId = Guid.NewGuid().ToString();
+            var finished = socket.Expect(promptId);
+            var body = new JsonObject { ["prompt"] = graph.ToJson(), ["client_id"] = clientId, ["prompt_id"] = promptId };
+            using (var content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json"))
+            using (var response = await http.PostAsync(new Uri("prompt", UriKind.Relative), content, ct))
+            {
+                response.EnsureSuccessStatusCode();
+            }
+            var image = await finished.WaitAsync(Workload.JobTimeout, ct);
+            var query = $"view?filename={Uri.EscapeDataString(image.FileName)}&subfolder={Uri.EscapeDataString(image.Subfolder)}&type={Uri.EscapeDataString(image.Type)}";
+            var bytes = await http.GetByteArrayAsync(new Uri(query, UriKind.Relative), ct);
+            if (bytes.Length == 0)
+            {
+                throw new InvalidDataException($"/view returned nothing for {image.FileName}.");
+            }
+            if (i >= settings.Warmup)
+            {
+                times.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            }
+        }
+        return times;
+    }
+}
+
+internal sealed record ImageRef(string FileName, string Subfolder, string Type);
+
+/// <summary>A ComfyUI WebSocket that reports, per prompt id, the image of its last <c>executed</c> event when the prompt is done.</summary>
+internal sealed class ComfySocket : IAsyncDisposable
+{
+    private readonly ClientWebSocket _socket;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly ConcurrentDictionary<string, Pending> _pending = new(StringComparer.Ordinal);
+    private readonly Task _receiving;
+
+    private ComfySocket(ClientWebSocket socket)
+    {
+        _socket = socket;
+        _receiving = Task.Run(() => ReceiveAsync(_stopping.Token));
+    }
+
+    public static async Task<ComfySocket> ConnectAsync(Uri baseAddress, string clientId, CancellationToken ct)
+    {
+        var socket = new ClientWebSocket();
+        try
+        {
+            var uri = new UriBuilder(new Uri(baseAddress, "ws?clientId=" + clientId)) { Scheme = baseAddress.Scheme == "https" ? "wss" : "ws" }.Uri;
+            await socket.ConnectAsync(uri, ct);
+            return new ComfySocket(socket);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Call before sending the prompt: the events can arrive before the HTTP reply.</summary>
+    public Task<ImageRef> Expect(string promptId)
+    {
+        var pending = new Pending();
+        _pending[promptId] = pending;
+        return pending.Done.Task;
+    }
+
+    private async Task ReceiveAsync(CancellationToken ct)
+    {
+        var buffer = new byte[64 * 1024];
+        using var message = new MemoryStream();
+        try
+        {
+            while (_socket.State == WebSocketState.Open)
+            {
+                var result = await _socket.ReceiveAsync(buffer, ct);
+                if (result.MessageType == WebSocketMessageType.Close)
+                {
+                    break;
+                }
+                message.Write(buffer, 0, result.Count);
+                if (!result.EndOfMessage)
+                {
+                    continue;
+                }
+                if (result.MessageType == WebSocketMessageType.Text)
+                {
+                    Handle(message.GetBuffer().AsMemory(0, (int)message.Length));
+                }
+                message.SetLength(0); // binary frames are previews: not needed here
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or WebSocketException)
+        {
+            // Closing.
+        }
+        foreach (var pending in _pending.Values)
+        {
+            pending.Done.TrySetException(new WebSocketException("The ComfyUI WebSocket closed."));
+        }
+    }
+
+    private void Handle(ReadOnlyMemory<byte> json)
+    {
+        using var doc = JsonDocument.Parse(json);
+        var root = doc.RootElement;
+        if (!root.TryGetProperty("data", out var data) || !data.TryGetProperty("prompt_id", out var idElement)
+            || idElement.GetString() is not { } promptId || !_pending.TryGetValue(promptId, out var pending))
+        {
+            return;
+        }
+        switch (root.GetProperty("type").GetString())
+        {
+            case "executed" when data.TryGetProperty("output", out var output) && output.ValueKind == JsonValueKind.Object
+                                 && output.TryGetProperty("images", out var images) && images.GetArrayLength() > 0:
+                var first = images[0];
+                pending.Image = new ImageRef(
+                    first.GetProperty("filename").GetString() ?? string.Empty,
+                    first.TryGetProperty("subfolder", out var sub) ? sub.GetString() ?? string.Empty : string.Empty,
+                    first.TryGetProperty("type", out var type) ? type.GetString() ?? "output" : "output");
+                break;
+            case "executing" when data.TryGetProperty("node", out var node) && node.ValueKind == JsonValueKind.Null:
+                _pending.TryRemove(promptId, out _);
+                if (pending.Image is { } image)
+                {
+                    pending.Done.TrySetResult(image);
+                }
+                else
+                {
+                    pending.Done.TrySetException(new InvalidDataException($"Prompt {promptId} finished without an image."));
+                }
+                break;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stopping.CancelAsync();
+        try
+        {
+            await _receiving;
+        }
+        finally
+        {
+            _socket.Dispose();
+            _stopping.Dispose();
+        }
+    }
+
+    private sealed class Pending
+    {
+        public TaskCompletionSource<ImageRef> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public ImageRef? Image { get; set; }
+    }
+}
