@@ -166,6 +166,17 @@ public sealed class GenerationPipelineTests
     }
 
     [Fact]
+    public async Task Connect_ServerWithoutCheckpoints_PageSaysTxt2ImgCannotRunAndWhy()
+    {
+        await using var app = await DreamLayerApp.StartAsync(standInOptions: new global::ComfyStandIn.StandInOptions { Checkpoints = [] });
+
+        Assert.Contains("models/checkpoints", app.Backend.UnsupportedModes[GenerationMode.Txt2Img], StringComparison.Ordinal);
+        using var http = new HttpClient { BaseAddress = app.RootUri };
+        var page = await http.GetStringAsync("/");
+        Assert.Contains("cannot run text to image", page, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Start_NoServerListening_ShowsPlainMessageAndKeepsJobsWaiting()
     {
         using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);

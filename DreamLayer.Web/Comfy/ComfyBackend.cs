@@ -67,12 +67,16 @@ public sealed class ComfyBackend
     /// <summary>Raised after any change of state or catalogue.</summary>
     public event Action<ComfyBackend>? Changed;
 
-    public void SetObjectInfo(ObjectInfo info)
+    /// <summary>Why a mode's template cannot run on this server (missing nodes, no models), by mode; empty when all can.</summary>
+    public IReadOnlyDictionary<GenerationMode, string> UnsupportedModes { get; private set; } = new Dictionary<GenerationMode, string>();
+
+    public void SetObjectInfo(ObjectInfo info, IReadOnlyDictionary<GenerationMode, string> unsupportedModes)
     {
         lock (_lock)
         {
             _objectInfo = info;
             _limits = GenerationLimits.From(info);
+            UnsupportedModes = unsupportedModes;
         }
         Changed?.Invoke(this);
     }

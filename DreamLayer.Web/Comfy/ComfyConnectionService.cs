@@ -12,6 +12,7 @@ namespace DreamLayer.Web.Comfy;
 public sealed partial class ComfyConnectionService(
     BackendPool pool,
     JobTracker tracker,
+    WorkflowLibrary workflows,
     IOptions<ComfyUiOptions> options,
     TimeProvider time,
     ILogger<ComfyConnectionService> logger) : BackgroundService
@@ -37,7 +38,13 @@ public sealed partial class ComfyConnectionService(
                     connectCts.CancelAfter(ConnectTimeout);
                     await socket.ConnectAsync(client.WebSocketUri(backend.ClientId), connectCts.Token);
                     await socket.SendAsync(ComfyMessageParser.FeatureFlagsMessage, WebSocketMessageType.Text, true, connectCts.Token);
-                    backend.SetObjectInfo(await client.GetObjectInfoAsync(connectCts.Token));
+                    var info = await client.GetObjectInfoAsync(connectCts.Token);
+                    var unsupported = workflows.FindUnsupportedModes(info);
+                    foreach (var (mode, reason) in unsupported)
+                    {
+                        LogUnsupported(backend.Name, mode, reason);
+                    }
+                    backend.SetObjectInfo(info, unsupported);
                 }
                 connected = true;
                 delay = options.Value.ReconnectMinDelay;
@@ -136,6 +143,9 @@ public sealed partial class ComfyConnectionService(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "ComfyUI {Backend} offline: {Reason}")]
     private partial void LogDisconnected(string backend, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "ComfyUI {Backend} cannot run {Mode}: {Reason}")]
+    private partial void LogUnsupported(string backend, DreamLayer.Domain.Generation.GenerationMode mode, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Ignored a malformed message from ComfyUI {Backend}: {Error}")]
     private partial void LogBadMessage(string backend, string error);

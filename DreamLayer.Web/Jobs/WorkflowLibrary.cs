@@ -1,3 +1,4 @@
+using DreamLayer.Domain.Comfy;
 using DreamLayer.Domain.Generation;
 using DreamLayer.Domain.Workflows;
 
@@ -22,4 +23,38 @@ public sealed class WorkflowLibrary
     public static string DefaultDirectory => Path.Combine(AppContext.BaseDirectory, "workflows");
 
     public WorkflowTemplate Get(GenerationMode mode) => _templates[mode];
+
+    /// <summary>
+    /// Builds each template with the server's own first model, sampler and scheduler and checks it with
+    /// ComfyUI's rules against that server's catalogue: a server that lacks a node or has no checkpoint is
+    /// reported when it connects, not when someone's job fails.
+    /// </summary>
+    public IReadOnlyDictionary<GenerationMode, string> FindUnsupportedModes(ObjectInfo info)
+    {
+        ArgumentNullException.ThrowIfNull(info);
+        var limits = GenerationLimits.From(info);
+        var problems = new Dictionary<GenerationMode, string>();
+        foreach (var (mode, template) in _templates)
+        {
+            if (limits.Checkpoints.Count == 0)
+            {
+                problems[mode] = "The server lists no checkpoints: put a model in ComfyUI's models/checkpoints folder.";
+                continue;
+            }
+            var probe = new GenerationRequest
+            {
+                Prompt = "probe",
+                Checkpoint = limits.Checkpoints[0],
+                Sampler = limits.Samplers.Count > 0 ? limits.Samplers[0] : "euler",
+                Scheduler = limits.Schedulers.Count > 0 ? limits.Schedulers[0] : "normal",
+            };
+            var graph = WorkflowBuilder.Build(template, probe, 1);
+            var result = PromptValidator.Validate(graph, info);
+            if (!result.IsValid || result.NodeErrors.Count > 0)
+            {
+                problems[mode] = string.Join(" ", ValidationMessages.DescribeAll(result, info, graph));
+            }
+        }
+        return problems;
+    }
 }
