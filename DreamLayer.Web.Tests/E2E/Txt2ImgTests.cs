@@ -134,6 +134,38 @@ public sealed partial class Txt2ImgTests(BrowserFixture browser) : IClassFixture
         Assert.Equal(0, queue.GetProperty("queue_pending").GetArrayLength());
     }
 
+    [Fact]
+    public async Task CloseTab_MidRun_JobFinishesAndReopenedPageShowsItWithTheQueuePlace()
+    {
+        await using var app = await DreamLayerApp.StartAsync();
+        app.StandIn!.Faults.StepTime = TimeSpan.FromSeconds(1);
+        string jobId;
+        await using (var context = await browser.NewContextAsync())
+        {
+            var page = new Txt2ImgPageObject(await context.NewPageAsync(), app.RootUri);
+            await page.OpenAsync();
+            await page.FillAsync("Prompt", "a harbour at night");
+            await page.FillAsync("Batch count", "2");
+            await page.Generate.ClickAsync();
+            await Expect(page.CardWithStatus("Running").Root).ToHaveCountAsync(1, new() { Timeout = BrowserFixture.GuardMs });
+            // The second run waits behind the first: its card says where it stands.
+            await Expect(page.Page.GetByTestId("queue-position")).ToHaveTextAsync("Place in queue: 2 (1 ahead)");
+            jobId = (await page.CardWithStatus("Running").Root.GetAttributeAsync("data-job-id"))!;
+        } // the tab closes, and with it the circuit
+
+        app.StandIn.Faults.StepTime = TimeSpan.FromMilliseconds(10);
+        await using var reopened = await browser.NewContextAsync();
+        var again = new Txt2ImgPageObject(await reopened.NewPageAsync(), app.RootUri);
+        await again.OpenAsync();
+
+        await Expect(again.JobCards).ToHaveCountAsync(2);
+        await Expect(again.Card(jobId).Status).ToHaveTextAsync("Done", new() { Timeout = BrowserFixture.GuardMs });
+        await Expect(again.Card(jobId).ResultImage).ToBeVisibleAsync();
+        await Expect(again.CardOtherThan(jobId).Status).ToHaveTextAsync("Done", new() { Timeout = BrowserFixture.GuardMs });
+        // The form reopens with the settings of the last job.
+        await Expect(again.Prompt).ToHaveValueAsync("a harbour at night");
+    }
+
     private static async Task<JsonElement> ServerQueueAsync(DreamLayerApp app)
     {
         using var http = new HttpClient { BaseAddress = app.StandIn!.BaseAddress };
