@@ -1,0 +1,27 @@
+namespace DreamLayer.Domain.Workflows.Transforms;
+
+/// <summary>One LoRA to apply: its file name and its strength on the diffusion model and on CLIP.</summary>
+public sealed record LoraSpec(string Name, double ModelStrength, double ClipStrength);
+
+/// <summary>One ControlNet unit: the model file, the control image (a LoadImage file name) and when and how strongly it applies.</summary>
+public sealed record ControlNetUnit(string Model, string Image, double Strength, double StartPercent, double EndPercent);
+
+/// <summary>
+/// A second sampling pass at a larger size. <paramref name="Upscaler"/> null upscales the latent with
+/// <paramref name="LatentMethod"/>; otherwise the first pass is decoded, upscaled with that model file and encoded again.
+/// <paramref name="Sampler"/> and <paramref name="Scheduler"/> null keep the first pass's.
+/// </summary>
+public sealed record HiresFix(
+    double Scale,
+    int Steps,
+    double Denoise,
+    string? Upscaler,
+    string LatentMethod = "nearest-exact",
+    string? Sampler = null,
+    string? Scheduler = null);
+
+/// <summary>Upscaling of the finished image: with an upscale model file, or (null) plain lanczos resampling.</summary>
+public sealed record Upscale(string? Model, double Scale);
+
+/// <summary>An SDXL refiner: its checkpoint and the fraction of the steps after which it takes over.</summary>
+public sealed record Refiner(string Checkpoint, double SwitchAt);
