@@ -121,6 +121,10 @@ public sealed partial class JobDispatcher(
                 {
                     await store.SetPromptAsync(job.Id, accepted.PromptId, warning, ct);
                 }
+                if (tracked.CancelRequested)
+                {
+                    await queue.CancelAsync(job.Id, ct); // Cancel was pressed while the prompt was being sent
+                }
                 break;
             case PromptRejected rejected:
                 tracker.Untrack(tracked);

@@ -159,6 +159,11 @@ public sealed partial class JobQueue(
             return false;
         }
         tracked.CancelRequested = true;
+        if (!tracked.Posted)
+        {
+            // POST /prompt is still in flight: the dispatcher cancels it on the server as soon as it is accepted.
+            return true;
+        }
         var client = pool.ClientFor(tracked.Backend);
         try
         {
