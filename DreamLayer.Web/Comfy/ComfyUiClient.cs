@@ -29,6 +29,30 @@ public sealed record ComfyHistoryEntry(
     string? ErrorMessage,
     IReadOnlyDictionary<string, IReadOnlyList<ComfyImageRef>> Outputs);
 
+public abstract record ComfyUploadResult;
+
+/// <summary>
+/// What the server stored (<c>POST /upload/image</c> reply). <see cref="Name"/> can differ from the name sent.
+/// </summary>
+public sealed record ComfyUploaded(string Name, string Subfolder, string Type) : ComfyUploadResult
+{
+    /// <summary>
+    /// The value for LoadImage's <c>image</c> input (PROTOCOL §6.4): <c>subfolder/name</c>, or <c>name</c> with no
+    /// subfolder, with a <c> [output]</c>/<c> [temp]</c> suffix for files outside <c>input/</c>.
+    /// </summary>
+    public string GraphValue
+    {
+        get
+        {
+            var path = Subfolder.Length == 0 ? Name : Subfolder.TrimEnd('/') + "/" + Name;
+            return Type is "" or "input" ? path : $"{path} [{Type}]";
+        }
+    }
+}
+
+/// <summary>Nothing stored: the server was unreachable or refused the upload.</summary>
+public sealed record ComfyUploadFailed(string Message) : ComfyUploadResult;
+
 public sealed record ComfyQueueState(IReadOnlyList<string> Running, IReadOnlyList<string> Pending)
 {
     public bool Contains(string promptId) => Running.Contains(promptId) || Pending.Contains(promptId);
@@ -111,6 +135,57 @@ public sealed class ComfyUiClient(HttpClient http, Uri baseAddress)
             }
             var snippet = text.Length > 300 ? text[..300] + "…" : text;
             return new ServerUnavailable($"{BaseAddress} answered {(int)response.StatusCode} {response.ReasonPhrase}: {snippet}", MayHaveArrived: true);
+        }
+    }
+
+    /// <summary>
+    /// <c>POST /upload/image</c> into <c>input/&lt;subfolder&gt;</c>, overwriting a file of the same name. Not retried
+    /// (unsafe method). Network failures and refusals come back as <see cref="ComfyUploadFailed"/>.
+    /// </summary>
+    public async Task<ComfyUploadResult> UploadImageAsync(Stream png, string fileName, string subfolder, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(png);
+        ArgumentException.ThrowIfNullOrWhiteSpace(fileName);
+        ArgumentNullException.ThrowIfNull(subfolder);
+        using var form = new MultipartFormDataContent();
+        var file = new StreamContent(png);
+        file.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("image/png");
+        form.Add(file, "image", fileName);
+        form.Add(new StringContent("input"), "type");
+        form.Add(new StringContent(subfolder), "subfolder");
+        form.Add(new StringContent("true"), "overwrite");
+        HttpResponseMessage response;
+        try
+        {
+            response = await http.PostAsync(Url("upload/image"), form, ct);
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TimeoutRejectedException or BrokenCircuitException or IOException
+                                   || (ex is TaskCanceledException && !ct.IsCancellationRequested))
+        {
+            return new ComfyUploadFailed($"Could not upload to {BaseAddress}: {ex.Message}");
+        }
+        using (response)
+        {
+            var text = await response.Content.ReadAsStringAsync(ct);
+            if (response.IsSuccessStatusCode)
+            {
+                try
+                {
+                    var json = JsonDocument.Parse(text).RootElement;
+                    if (json.ValueKind == JsonValueKind.Object
+                        && json.TryGetProperty("name", out var name) && name.ValueKind == JsonValueKind.String && name.GetString() is { Length: > 0 } n)
+                    {
+                        var sub = json.TryGetProperty("subfolder", out var s) && s.ValueKind == JsonValueKind.String ? s.GetString()! : subfolder;
+                        var type = json.TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString()! : "input";
+                        return new ComfyUploaded(n, sub, type);
+                    }
+                }
+                catch (JsonException)
+                {
+                }
+            }
+            var snippet = text.Length > 300 ? text[..300] + "…" : text;
+            return new ComfyUploadFailed($"{BaseAddress} refused the upload: {(int)response.StatusCode} {response.ReasonPhrase} {snippet}".TrimEnd());
         }
     }
 

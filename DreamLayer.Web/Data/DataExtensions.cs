@@ -32,6 +32,7 @@ internal sealed class DatabaseMigrator(IDbContextFactory<DreamLayerDbContext> fa
         Directory.CreateDirectory(Path.GetDirectoryName(paths.DatabasePath)!);
         Directory.CreateDirectory(paths.ImagesDirectory);
         Directory.CreateDirectory(paths.ThumbnailsDirectory);
+        Directory.CreateDirectory(paths.UploadsDirectory);
         await using var db = await factory.CreateDbContextAsync(cancellationToken);
         await db.Database.MigrateAsync(cancellationToken);
         // WAL: readers never block the writer, and commits are cheap.

@@ -29,8 +29,8 @@ public sealed class StorageOptions
     public int ThumbnailSize { get; set; } = 320;
 }
 
-/// <summary>Resolved absolute paths.</summary>
-public sealed record StoragePaths(string DataDirectory, string ImagesDirectory, string ThumbnailsDirectory, string DatabasePath)
+/// <summary>Resolved absolute paths. <see cref="UploadsDirectory"/> holds images users upload (<c>&lt;DataDirectory&gt;/uploads</c>).</summary>
+public sealed record StoragePaths(string DataDirectory, string ImagesDirectory, string ThumbnailsDirectory, string DatabasePath, string UploadsDirectory)
 {
     public static StoragePaths Resolve(StorageOptions options, string contentRoot)
     {
@@ -38,6 +38,6 @@ public sealed record StoragePaths(string DataDirectory, string ImagesDirectory, 
         var data = Path.GetFullPath(options.DataDirectory, contentRoot);
         var images = Path.GetFullPath(options.ImagesDirectory ?? Path.Combine(data, "images"), contentRoot);
         var db = Path.GetFullPath(options.DatabasePath ?? Path.Combine(data, "dreamlayer.db"), contentRoot);
-        return new StoragePaths(data, images, Path.Combine(images, ".thumbs"), db);
+        return new StoragePaths(data, images, Path.Combine(images, ".thumbs"), db, Path.Combine(data, "uploads"));
     }
 }

@@ -9,6 +9,7 @@ public static class ImageEndpoints
     public static IHostApplicationBuilder AddImages(this IHostApplicationBuilder builder)
     {
         builder.Services.AddSingleton<ImageStore>();
+        builder.Services.AddSingleton<UploadStore>();
         return builder;
     }
 

@@ -150,7 +150,8 @@ public sealed class ImageStore(StoragePaths paths, IOptions<StorageOptions> opti
         return fullPath.StartsWith(root, StringComparison.Ordinal);
     }
 
-    private static async Task WriteAtomicallyAsync(string path, byte[] bytes, CancellationToken ct)
+    /// <summary>Writes to a temp file beside <paramref name="path"/> and renames it into place.</summary>
+    internal static async Task WriteAtomicallyAsync(string path, byte[] bytes, CancellationToken ct)
     {
         var temp = path + "." + Guid.NewGuid().ToString("N") + ".tmp";
         try
