@@ -1,10 +1,10 @@
 using System.Text;
 using System.Text.Json;
-using DreamLayer.Domain.Metadata;
-using DreamLayer.Web.Comfy;
 using DreamLayer.Domain.Comfy;
 using DreamLayer.Domain.Generation;
+using DreamLayer.Domain.Metadata;
 using DreamLayer.Domain.Workflows;
+using DreamLayer.Web.Comfy;
 using DreamLayer.Web.Images;
 
 namespace DreamLayer.Web.Jobs;

@@ -19,7 +19,7 @@ internal sealed record NodeDef(string ClassType, IReadOnlyList<InputDef> Inputs,
 /// <summary>The node catalogue, loaded from a real <c>/object_info</c> dump, with model lists swapped as configured.</summary>
 internal sealed class NodeCatalog
 {
-    private static readonly string[] _imageExtensions = [".png", ".jpg", ".jpeg", ".webp", ".gif", ".bmp"];
+    private static readonly string[] ImageExtensions = [".png", ".jpg", ".jpeg", ".webp", ".gif", ".bmp"];
     private readonly JsonObject _info;
     private readonly Dictionary<string, NodeDef> _defs = new(StringComparer.Ordinal);
     private readonly string _inputDir;
@@ -95,7 +95,7 @@ internal sealed class NodeCatalog
     {
         if (!Directory.Exists(_inputDir)) { return []; }
         return Directory.EnumerateFiles(_inputDir)
-            .Where(f => _imageExtensions.Contains(Path.GetExtension(f).ToLowerInvariant()))
+            .Where(f => ImageExtensions.Contains(Path.GetExtension(f).ToLowerInvariant()))
             .Select(Path.GetFileName)
             .OfType<string>()
             .Order(StringComparer.Ordinal)

@@ -65,9 +65,9 @@ internal static class Py
     }
 
     public static bool IsIntegerLiteral(string raw) =>
-        raw.Length > 0 && raw.AsSpan(raw[0] == '-' ? 1 : 0).IndexOfAnyExcept(_digits) < 0;
+        raw.Length > 0 && raw.AsSpan(raw[0] == '-' ? 1 : 0).IndexOfAnyExcept(Digits) < 0;
 
-    private static readonly System.Buffers.SearchValues<char> _digits = System.Buffers.SearchValues.Create("0123456789");
+    private static readonly System.Buffers.SearchValues<char> Digits = System.Buffers.SearchValues.Create("0123456789");
 
     public static string TypeName(JsonNode? node) => node switch
     {

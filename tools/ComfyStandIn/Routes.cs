@@ -15,9 +15,9 @@ namespace ComfyStandIn;
 /// <summary>The HTTP and WebSocket routes, each also under <c>/api/</c>.</summary>
 internal static class Routes
 {
-    private static readonly JsonSerializerOptions _faultsJson = new(JsonSerializerDefaults.Web);
+    private static readonly JsonSerializerOptions FaultsJson = new(JsonSerializerDefaults.Web);
 
-    private static readonly string[] _modelFolders =
+    private static readonly string[] ModelFolders =
     [
         "checkpoints", "configs", "loras", "vae", "text_encoders", "diffusion_models", "clip_vision", "style_models",
         "embeddings", "diffusers", "vae_approx", "controlnet", "gligen", "upscale_models", "custom_nodes",
@@ -72,7 +72,7 @@ internal static class Routes
         Both("GET", "/object_info/{node_class}", ctx => Json(ctx, state.Catalog.Snapshot((string)ctx.Request.RouteValues["node_class"]!)));
         Both("GET", "/system_stats", ctx => Json(ctx, SystemStats(state.Options)));
         Both("GET", "/features", ctx => Json(ctx, Features()));
-        Both("GET", "/models", ctx => Json(ctx, new JsonArray(_modelFolders.Select(f => (JsonNode?)f).ToArray())));
+        Both("GET", "/models", ctx => Json(ctx, new JsonArray(ModelFolders.Select(f => (JsonNode?)f).ToArray())));
         Both("GET", "/models/{folder}", ctx =>
         {
             var list = ModelList(state.Catalog, (string)ctx.Request.RouteValues["folder"]!);
@@ -85,19 +85,19 @@ internal static class Routes
         });
         Both("GET", "/embeddings", ctx => Json(ctx, new JsonArray()));
 
-        app.MapGet("/__standin/faults", ctx => Json(ctx, JsonSerializer.SerializeToNode(state.Faults.ToDto(), _faultsJson)!));
+        app.MapGet("/__standin/faults", ctx => Json(ctx, JsonSerializer.SerializeToNode(state.Faults.ToDto(), FaultsJson)!));
         app.MapPost("/__standin/faults", async ctx =>
         {
             try
             {
-                var dto = await JsonSerializer.DeserializeAsync<FaultsDto>(ctx.Request.Body, _faultsJson, ctx.RequestAborted);
+                var dto = await JsonSerializer.DeserializeAsync<FaultsDto>(ctx.Request.Body, FaultsJson, ctx.RequestAborted);
                 if (dto is null)
                 {
                     ctx.Response.StatusCode = StatusCodes.Status400BadRequest;
                     return;
                 }
                 state.Faults.Apply(dto);
-                await Json(ctx, JsonSerializer.SerializeToNode(state.Faults.ToDto(), _faultsJson)!);
+                await Json(ctx, JsonSerializer.SerializeToNode(state.Faults.ToDto(), FaultsJson)!);
             }
             catch (JsonException)
             {
@@ -315,7 +315,7 @@ internal static class Routes
         "controlnet" => catalog.ListFor("ControlNetLoader", "control_net_name"),
         "upscale_models" => catalog.ListFor("UpscaleModelLoader", "model_name"),
         "configs" => catalog.ListFor("CheckpointLoader", "config_name"),
-        _ when _modelFolders.Contains(folder) => [],
+        _ when ModelFolders.Contains(folder) => [],
         _ => null,
     };
 
