@@ -20,6 +20,15 @@ public sealed record GenerationLimits
     public int SizeStep { get; init; } = 8;
     public int MaxBatchSize { get; init; } = GenerationRequest.MaxBatchSize;
 
+    /// <summary>Upscale models on the server (UpscaleModelLoader's <c>model_name</c>); empty when it has none.</summary>
+    public IReadOnlyList<string> UpscaleModels { get; init; } = [];
+
+    /// <summary>Resampling filters (ImageScaleBy's <c>upscale_method</c>).</summary>
+    public IReadOnlyList<string> ResizeFilters { get; init; } = [];
+    public double MinUpscale { get; init; } = 1;
+    public double MaxUpscale { get; init; } = 8;
+    public int MaxUpscaleSize { get; init; } = 16_384;
+
     public static GenerationLimits From(ObjectInfo info)
     {
         ArgumentNullException.ThrowIfNull(info);
@@ -28,7 +37,17 @@ public sealed record GenerationLimits
             Checkpoints = info.ComboValues("CheckpointLoaderSimple", "ckpt_name"),
             Samplers = info.ComboValues("KSampler", "sampler_name"),
             Schedulers = info.ComboValues("KSampler", "scheduler"),
+            UpscaleModels = info.ComboValues("UpscaleModelLoader", "model_name"),
+            ResizeFilters = info.ComboValues("ImageScaleBy", "upscale_method"),
         };
+        if (info.TryGetNode("ImageScaleBy", out var scaleBy) && scaleBy.TryGetInput("scale_by", out var by) && by.Max is { } maxBy)
+        {
+            limits = limits with { MaxUpscale = Math.Max(limits.MinUpscale, (double)maxBy) };
+        }
+        if (info.TryGetNode("ImageScale", out var scale))
+        {
+            limits = limits with { MaxUpscaleSize = IntOr(scale, "width", s => s.Max, limits.MaxUpscaleSize) };
+        }
         if (info.TryGetNode("KSampler", out var ks))
         {
             limits = limits with

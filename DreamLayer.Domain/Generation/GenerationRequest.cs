@@ -24,6 +24,21 @@ public sealed record GenerationRequest
     /// <summary>How many runs (jobs) to queue, each with its own seed.</summary>
     public int BatchCount { get; init; } = 1;
 
+    /// <summary>Upscale: the stored upload to enlarge.</summary>
+    public Guid? SourceImage { get; init; }
+
+    /// <summary>Upscale: plain resampling or an upscale model.</summary>
+    public UpscaleMethod UpscaleMethod { get; init; } = UpscaleMethod.Resize;
+
+    /// <summary>Upscale: the resampling filter (ImageScaleBy's <c>upscale_method</c>), also used to reach the exact size after a model.</summary>
+    public string ResizeFilter { get; init; } = "lanczos";
+
+    /// <summary>Upscale with <see cref="UpscaleMethod.Model"/>: the server's upscale model file.</summary>
+    public string UpscaleModel { get; init; } = string.Empty;
+
+    /// <summary>Upscale: the factor; null means resize to <see cref="Width"/>×<see cref="Height"/> exactly.</summary>
+    public double? Scale { get; init; } = 2.0;
+
     public const int MaxPromptLength = 20_000;
     public const int MaxBatchCount = 100;
     public const int MaxBatchSize = 64;
@@ -32,6 +47,15 @@ public sealed record GenerationRequest
 public enum GenerationMode
 {
     Txt2Img,
+    Upscale,
+}
+
+public enum UpscaleMethod
+{
+    /// <summary>Resampling only (ImageScaleBy / ImageScale).</summary>
+    Resize,
+    /// <summary>An upscale model (UpscaleModelLoader + ImageUpscaleWithModel), then resampling to the exact factor or size.</summary>
+    Model,
 }
 
 public enum SeedMode

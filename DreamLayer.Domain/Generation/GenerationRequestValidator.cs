@@ -15,6 +15,11 @@ public static class GenerationRequestValidator
         void Add(string field, string message) => errors.Add(new FieldError(field, message));
         static string N(double v) => v.ToString("0.##", CultureInfo.InvariantCulture);
 
+        if (request.Mode == GenerationMode.Upscale)
+        {
+            ValidateUpscale(request, limits, Add);
+            return errors;
+        }
         if (string.IsNullOrWhiteSpace(request.Prompt))
         {
             Add(nameof(request.Prompt), "Write a prompt describing the image.");
@@ -74,6 +79,54 @@ public static class GenerationRequestValidator
             CheckListed(nameof(request.Scheduler), "scheduler", request.Scheduler, limits.Schedulers, Add);
         }
         return errors;
+    }
+
+    private static void ValidateUpscale(GenerationRequest request, GenerationLimits? limits, Action<string, string> add)
+    {
+        static string N(double v) => v.ToString("0.##", CultureInfo.InvariantCulture);
+        var l = limits ?? new GenerationLimits();
+        if (request.SourceImage is null)
+        {
+            add(nameof(request.SourceImage), "Choose an image to upscale.");
+        }
+        if (request.Scale is { } scale)
+        {
+            if (double.IsNaN(scale) || scale < l.MinUpscale || scale > l.MaxUpscale)
+            {
+                add(nameof(request.Scale), $"Scale factor must be between {N(l.MinUpscale)} and {N(l.MaxUpscale)}.");
+            }
+        }
+        else
+        {
+            if (request.Width < 1 || request.Width > l.MaxUpscaleSize)
+            {
+                add(nameof(request.Width), $"Width must be between 1 and {l.MaxUpscaleSize} pixels.");
+            }
+            if (request.Height < 1 || request.Height > l.MaxUpscaleSize)
+            {
+                add(nameof(request.Height), $"Height must be between 1 and {l.MaxUpscaleSize} pixels.");
+            }
+        }
+        if (string.IsNullOrEmpty(request.ResizeFilter))
+        {
+            add(nameof(request.ResizeFilter), "Pick a resize filter.");
+        }
+        if (request.UpscaleMethod == UpscaleMethod.Model && string.IsNullOrEmpty(request.UpscaleModel))
+        {
+            add(nameof(request.UpscaleModel), "Pick an upscale model.");
+        }
+        if (limits is not null)
+        {
+            CheckListed(nameof(request.ResizeFilter), "resize filter", request.ResizeFilter, limits.ResizeFilters, add);
+            if (request.UpscaleMethod == UpscaleMethod.Model && limits.UpscaleModels.Count == 0)
+            {
+                add(nameof(request.UpscaleModel), UpscaleText.NoModels);
+            }
+            else if (request.UpscaleMethod == UpscaleMethod.Model)
+            {
+                CheckListed(nameof(request.UpscaleModel), "upscale model", request.UpscaleModel, limits.UpscaleModels, add);
+            }
+        }
     }
 
     private static void CheckSize(string field, string label, int value, GenerationLimits l, Action<string, string> add)

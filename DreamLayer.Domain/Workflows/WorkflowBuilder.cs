@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using DreamLayer.Domain.Comfy;
 using DreamLayer.Domain.Generation;
+using DreamLayer.Domain.Workflows.Transforms;
 
 namespace DreamLayer.Domain.Workflows;
 
@@ -19,12 +20,16 @@ public static class Parameters
     public const string Height = "height";
     public const string BatchSize = "batch_size";
     public const string FilenamePrefix = "filename_prefix";
+    public const string Image = "image";
+    public const string Scale = "scale";
+    public const string UpscaleMethod = "upscale_method";
 }
 
 /// <summary>Fills a template with a request's values: pure, graph in, graph out.</summary>
 public static class WorkflowBuilder
 {
-    public static ComfyGraph Build(WorkflowTemplate template, GenerationRequest request, ulong seed, string filenamePrefix = "DreamLayer")
+    /// <param name="sourceImage">LoadImage's <c>image</c> value for a request with a source upload (what the server stored).</param>
+    public static ComfyGraph Build(WorkflowTemplate template, GenerationRequest request, ulong seed, string filenamePrefix = "DreamLayer", string sourceImage = "")
     {
         ArgumentNullException.ThrowIfNull(template);
         ArgumentNullException.ThrowIfNull(request);
@@ -43,6 +48,9 @@ public static class WorkflowBuilder
             [Parameters.Height] = JsonValue.Create(request.Height),
             [Parameters.BatchSize] = JsonValue.Create(request.BatchSize),
             [Parameters.FilenamePrefix] = JsonValue.Create(filenamePrefix),
+            [Parameters.Image] = JsonValue.Create(sourceImage),
+            [Parameters.Scale] = JsonValue.Create(request.Scale ?? 1.0),
+            [Parameters.UpscaleMethod] = JsonValue.Create(request.ResizeFilter),
         };
         foreach (var (parameter, targets) in template.Bindings)
         {
@@ -54,6 +62,10 @@ public static class WorkflowBuilder
             {
                 graph[target.Node].Inputs[target.Input] = value.DeepClone();
             }
+        }
+        if (request.Mode == GenerationMode.Upscale && template.Bindings.TryGetValue(Parameters.Scale, out var scaleTargets) && scaleTargets.Count > 0)
+        {
+            UpscaleGraph.Apply(graph, scaleTargets[0].Node, request);
         }
         return graph;
     }

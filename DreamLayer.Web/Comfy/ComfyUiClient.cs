@@ -51,7 +51,8 @@ public sealed record ComfyUploaded(string Name, string Subfolder, string Type) :
 }
 
 /// <summary>Nothing stored: the server was unreachable or refused the upload.</summary>
-public sealed record ComfyUploadFailed(string Message) : ComfyUploadResult;
+/// <param name="Refused">True when the server answered and refused the file; false when it could not be reached.</param>
+public sealed record ComfyUploadFailed(string Message, bool Refused = false) : ComfyUploadResult;
 
 public sealed record ComfyQueueState(IReadOnlyList<string> Running, IReadOnlyList<string> Pending)
 {
@@ -185,7 +186,7 @@ public sealed class ComfyUiClient(HttpClient http, Uri baseAddress)
                 }
             }
             var snippet = text.Length > 300 ? text[..300] + "…" : text;
-            return new ComfyUploadFailed($"{BaseAddress} refused the upload: {(int)response.StatusCode} {response.ReasonPhrase} {snippet}".TrimEnd());
+            return new ComfyUploadFailed($"{BaseAddress} refused the upload: {(int)response.StatusCode} {response.ReasonPhrase} {snippet}".TrimEnd(), Refused: true);
         }
     }
 

@@ -29,6 +29,9 @@ public sealed class JobEntity
     public int BatchSize { get; set; }
     public ulong Seed { get; set; }
 
+    /// <summary>The stored upload the job works on (upscale), sent to the server before the prompt.</summary>
+    public Guid? SourceImage { get; set; }
+
     public string? Backend { get; set; }
     public string? PromptId { get; set; }
     public string? GraphJson { get; set; }

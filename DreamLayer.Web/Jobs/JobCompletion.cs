@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using System.Threading.Channels;
+using DreamLayer.Domain.Generation;
 using DreamLayer.Domain.Jobs;
 using DreamLayer.Domain.Metadata;
 using DreamLayer.Web.Comfy;
@@ -144,7 +145,9 @@ public sealed partial class JobCompletion(
         LogFinished(tracked.JobId, status, imageIds.Count);
     }
 
-    private static string Infotext(JobEntity job, int index) => A1111Infotext.Write(new InfotextParameters(
+    private static string Infotext(JobEntity job, int index) => job.Mode == nameof(GenerationMode.Upscale)
+        ? UpscaleText.Infotext(job.ReadRequest())
+        : A1111Infotext.Write(new InfotextParameters(
         job.Prompt, job.NegativePrompt, job.Steps, job.Sampler, job.Scheduler, job.Cfg, job.Seed, job.Width, job.Height, job.Checkpoint,
         Extra: new Dictionary<string, string>
         {

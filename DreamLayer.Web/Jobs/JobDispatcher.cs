@@ -5,6 +5,7 @@ using DreamLayer.Domain.Jobs;
 using DreamLayer.Domain.Workflows;
 using DreamLayer.Web.Comfy;
 using DreamLayer.Web.Data;
+using DreamLayer.Web.Images;
 using Microsoft.Extensions.Options;
 
 namespace DreamLayer.Web.Jobs;
@@ -22,6 +23,7 @@ public sealed partial class JobDispatcher(
     BackendPool pool,
     WorkflowLibrary workflows,
     JobStore store,
+    UploadStore uploads,
     IOptions<ComfyUiOptions> options,
     TimeProvider time,
     ILogger<JobDispatcher> logger) : BackgroundService
@@ -75,7 +77,16 @@ public sealed partial class JobDispatcher(
     {
         var job = queued.Job;
         var template = workflows.Get(queued.Request.Mode);
-        var graph = WorkflowBuilder.Build(template, queued.Request, job.Seed, $"DreamLayer/{job.CreatedAt:yyyy-MM-dd}/dl");
+        var sourceImage = string.Empty;
+        if (job.SourceImage is { } source)
+        {
+            if (await UploadSourceAsync(job, source, backend, ct) is not { } uploaded)
+            {
+                return;
+            }
+            sourceImage = uploaded;
+        }
+        var graph = WorkflowBuilder.Build(template, queued.Request, job.Seed, $"DreamLayer/{job.CreatedAt:yyyy-MM-dd}/dl", sourceImage);
         var validation = PromptValidator.Validate(graph, backend.ObjectInfo);
         if (!validation.IsValid)
         {
@@ -141,6 +152,38 @@ public sealed partial class JobDispatcher(
                 events.Update(job.Id, p => p with { Message = unsure.Message });
                 await store.SetPromptAsync(job.Id, promptId, unsure.Message, ct);
                 break;
+        }
+    }
+
+    /// <summary>
+    /// Puts the job's stored upload in the server's input folder under <c>dreamlayer/&lt;jobId&gt;</c> and returns
+    /// LoadImage's value for it; null when the job was requeued (server unreachable) or failed (file refused or gone).
+    /// </summary>
+    private async Task<string?> UploadSourceAsync(JobEntity job, Guid source, ComfyBackend backend, CancellationToken ct)
+    {
+        if (uploads.Locate(source) is not { } path)
+        {
+            await FailAsync(job, "The image to work on is no longer stored; upload it again.", ct);
+            return null;
+        }
+        ComfyUploadResult result;
+        await using (var file = File.OpenRead(path))
+        {
+            result = await pool.ClientFor(backend).UploadImageAsync(file, $"{source:N}.png", $"dreamlayer/{job.Id:N}", ct);
+        }
+        switch (result)
+        {
+            case ComfyUploaded uploaded:
+                return uploaded.GraphValue;
+            case ComfyUploadFailed { Refused: true } refused:
+                await FailAsync(job, refused.Message, ct);
+                return null;
+            case ComfyUploadFailed down:
+                backend.SetState(BackendState.Offline, down.Message, time.GetUtcNow().UtcDateTime);
+                await queue.RequeueAsync(job, $"Waiting: {down.Message}", ct);
+                return null;
+            default:
+                throw new InvalidOperationException($"Unexpected upload result {result.GetType().Name}.");
         }
     }
 

@@ -26,6 +26,9 @@ public sealed record JobProgress
     public int NodesDone { get; init; }
     public int NodesTotal { get; init; }
     public IReadOnlyList<Guid> ImageIds { get; init; } = [];
+
+    /// <summary>What the job does when it has no prompt, e.g. <c>Upscale ×2 (lanczos)</c>; null for generation jobs.</summary>
+    public string? Summary { get; init; }
 }
 
 public abstract record JobEvent(Guid JobId);

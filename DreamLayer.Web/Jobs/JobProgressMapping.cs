@@ -1,3 +1,5 @@
+using System.Text.Json;
+using DreamLayer.Domain.Generation;
 using DreamLayer.Web.Data;
 
 namespace DreamLayer.Web.Jobs;
@@ -18,5 +20,10 @@ internal static class JobProgressMapping
         Message = job.StatusMessage,
         Backend = job.Backend,
         ImageIds = imageIds ?? job.Images.OrderBy(i => i.Index).Select(i => i.Id).ToList(),
+        Summary = job.Mode == nameof(GenerationMode.Upscale) ? UpscaleText.Summary(job.ReadRequest()) : null,
     };
+
+    /// <summary>The request the job was made from (<see cref="JobEntity.RequestJson"/>).</summary>
+    public static GenerationRequest ReadRequest(this JobEntity job) =>
+        JsonSerializer.Deserialize<GenerationRequest>(job.RequestJson, JobQueue.RequestJson) ?? new GenerationRequest();
 }

@@ -79,6 +79,7 @@ public sealed partial class JobQueue(
             Height = request.Height,
             BatchSize = request.BatchSize,
             Seed = seed,
+            SourceImage = request.SourceImage,
             CreatedAt = now.UtcDateTime.AddTicks(i),
         }).ToList();
         await store.InsertAsync(jobs, ct);

@@ -36,19 +36,34 @@ public sealed class WorkflowLibrary
         var problems = new Dictionary<GenerationMode, string>();
         foreach (var (mode, template) in _templates)
         {
-            if (limits.Checkpoints.Count == 0)
+            GenerationRequest probe;
+            if (mode == GenerationMode.Upscale)
+            {
+                // Plain resize is the baseline; an empty upscale-model list only disables the model method on the page.
+                probe = new GenerationRequest
+                {
+                    Mode = mode,
+                    SourceImage = Guid.Empty,
+                    ResizeFilter = limits.ResizeFilters.Count > 0 ? limits.ResizeFilters[0] : "lanczos",
+                    Scale = 2,
+                };
+            }
+            else if (limits.Checkpoints.Count == 0)
             {
                 problems[mode] = "The server lists no checkpoints: put a model in ComfyUI's models/checkpoints folder.";
                 continue;
             }
-            var probe = new GenerationRequest
+            else
             {
-                Prompt = "probe",
-                Checkpoint = limits.Checkpoints[0],
-                Sampler = limits.Samplers.Count > 0 ? limits.Samplers[0] : "euler",
-                Scheduler = limits.Schedulers.Count > 0 ? limits.Schedulers[0] : "normal",
-            };
-            var graph = WorkflowBuilder.Build(template, probe, 1);
+                probe = new GenerationRequest
+                {
+                    Prompt = "probe",
+                    Checkpoint = limits.Checkpoints[0],
+                    Sampler = limits.Samplers.Count > 0 ? limits.Samplers[0] : "euler",
+                    Scheduler = limits.Schedulers.Count > 0 ? limits.Schedulers[0] : "normal",
+                };
+            }
+            var graph = WorkflowBuilder.Build(template, probe, 1, sourceImage: "probe.png");
             var result = PromptValidator.Validate(graph, info);
             if (!result.IsValid || result.NodeErrors.Count > 0)
             {

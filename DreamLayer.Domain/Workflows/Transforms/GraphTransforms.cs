@@ -333,7 +333,7 @@ public static class GraphTransforms
         GraphLinks.LinkOf(graph, nodeId, input)
         ?? throw new ComfyGraphFormatException($"Node '{nodeId}' ({graph[nodeId].ClassType}) has no link on '{input}'.");
 
-    private static string UpscaleWithModel(ComfyGraph graph, string model, string image)
+    internal static string UpscaleWithModel(ComfyGraph graph, string model, string image)
     {
         var loader = GraphLinks.AddNode(graph, new ComfyNode("UpscaleModelLoader").Set("model_name", model));
         return GraphLinks.AddNode(graph, new ComfyNode("ImageUpscaleWithModel")
