@@ -179,7 +179,7 @@ public sealed class UploadStore(StoragePaths paths, IOptions<StorageOptions> opt
         return buffer.ToArray();
     }
 
-    private static UploadRejected TooLarge(long size, long limit, bool exact) =>
+    internal static UploadRejected TooLarge(long size, long limit, bool exact) =>
         new(exact
             ? $"The file is {FormatSize(size)}; the limit is {FormatSize(limit)}."
             : $"The file is over {FormatSize(limit)}; the limit is {FormatSize(limit)}.");

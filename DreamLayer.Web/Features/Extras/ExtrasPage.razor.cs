@@ -1,0 +1,204 @@
+using DreamLayer.Domain.Generation;
+using DreamLayer.Web.Comfy;
+using DreamLayer.Web.Components.Shared;
+using DreamLayer.Web.Data;
+using DreamLayer.Web.Features.Jobs;
+using DreamLayer.Web.Images;
+using DreamLayer.Web.Jobs;
+using Microsoft.AspNetCore.Components;
+using Microsoft.AspNetCore.Components.Forms;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using MudBlazor;
+
+namespace DreamLayer.Web.Features.Extras;
+
+/// <summary>One chosen file: stored (<see cref="Accepted"/>) or refused with a reason (<see cref="Error"/>).</summary>
+public sealed record PickedFile(string Name, UploadAccepted? Accepted, string? Error);
+
+/// <summary>
+/// Upscales uploaded images: each chosen file is checked and stored by <see cref="UploadStore"/>, and Upscale
+/// queues one job per stored image. Jobs run in the background like generation jobs.
+/// </summary>
+public sealed partial class ExtrasPage
+{
+    private const int RecentJobs = 20;
+    private const int MaxFiles = 50;
+    private static readonly TimeSpan RenderInterval = TimeSpan.FromMilliseconds(100);
+
+    [Inject] private BackendPool Pool { get; set; } = default!;
+    [Inject] private JobQueue Queue { get; set; } = default!;
+    [Inject] private JobEvents Events { get; set; } = default!;
+    [Inject] private UploadStore Uploads { get; set; } = default!;
+    [Inject] private IOptions<StorageOptions> Storage { get; set; } = default!;
+    [Inject] private IDbContextFactory<DreamLayerDbContext> DbFactory { get; set; } = default!;
+    [Inject] private IDialogService Dialogs { get; set; } = default!;
+    [Inject] private ISnackbar Snackbar { get; set; } = default!;
+
+    private readonly List<PickedFile> _files = [];
+    private List<JobProgress> _jobs = [];
+    private GenerationLimits? _limits;
+    private UpscaleMethod _method = UpscaleMethod.Resize;
+    private string _filter = "lanczos";
+    private string _model = string.Empty;
+    private bool _byScale = true;
+    private double _scale = 2;
+    private int _width = 2048;
+    private int _height = 2048;
+    private bool _busy;
+    private IReadOnlyList<FieldError> _submitErrors = [];
+    private IDisposable? _jobSubscription;
+    private IDisposable? _backendSubscription;
+    private RenderThrottle? _throttle;
+
+    private bool NoModels => _limits is not null && _limits.UpscaleModels.Count == 0;
+
+    protected override async Task OnInitializedAsync()
+    {
+        _throttle = new RenderThrottle(InvokeAsync, StateHasChanged, DispatchExceptionAsync, RenderInterval);
+        await using (var db = await DbFactory.CreateDbContextAsync())
+        {
+            var recent = await db.Jobs.AsNoTracking().Include(j => j.Images)
+                .Where(j => j.Mode == nameof(GenerationMode.Upscale))
+                .OrderByDescending(j => j.CreatedAt).Take(RecentJobs).ToListAsync();
+            _jobs = recent.Select(j => Events.TryGet(j.Id, out var live) ? live : j.ToProgress()).ToList();
+        }
+        ApplyLimits();
+        _jobSubscription = Events.Subscribe(OnJobEvent);
+        _backendSubscription = Pool.Subscribe(changed => _ = InvokeAsync(() =>
+        {
+            ApplyLimits();
+            StateHasChanged();
+        }));
+    }
+
+    private void ApplyLimits()
+    {
+        _limits = Pool.Primary.Limits;
+        if (_limits is null)
+        {
+            return;
+        }
+        if (_limits.ResizeFilters.Count > 0 && !_limits.ResizeFilters.Contains(_filter))
+        {
+            _filter = _limits.ResizeFilters.Contains("lanczos") ? "lanczos" : _limits.ResizeFilters[0];
+        }
+        if (!_limits.UpscaleModels.Contains(_model))
+        {
+            _model = _limits.UpscaleModels.Count > 0 ? _limits.UpscaleModels[0] : string.Empty;
+        }
+        if (_limits.UpscaleModels.Count == 0)
+        {
+            _method = UpscaleMethod.Resize;
+        }
+    }
+
+    private void OnJobEvent(JobEvent evt)
+    {
+        if (evt is JobChanged { Job.Summary: not null } changed)
+        {
+            _ = InvokeAsync(() =>
+            {
+                var index = _jobs.FindIndex(j => j.JobId == changed.Job.JobId);
+                if (index >= 0)
+                {
+                    _jobs[index] = changed.Job;
+                }
+                else
+                {
+                    _jobs.Insert(0, changed.Job);
+                    _jobs = _jobs.OrderByDescending(j => j.CreatedAt).Take(RecentJobs * 2).ToList();
+                }
+                _throttle?.Request();
+            });
+        }
+    }
+
+    private async Task AddFilesAsync(InputFileChangeEventArgs e)
+    {
+        var limit = Storage.Value.MaxImageBytes;
+        foreach (var file in e.GetMultipleFiles(MaxFiles))
+        {
+            if (file.Size > limit)
+            {
+                _files.Add(new PickedFile(file.Name, null, UploadStore.TooLarge(file.Size, limit, exact: true).Message));
+                continue;
+            }
+            try
+            {
+                await using var stream = file.OpenReadStream(maxAllowedSize: limit);
+                _files.Add(await Uploads.SaveAsync(stream, file.Name, CancellationToken.None) switch
+                {
+                    UploadAccepted accepted => new PickedFile(file.Name, accepted, null),
+                    UploadRejected rejected => new PickedFile(file.Name, null, rejected.Message),
+                    var other => throw new InvalidOperationException($"Unexpected upload result {other.GetType().Name}."),
+                });
+            }
+            catch (IOException ex)
+            {
+                _files.Add(new PickedFile(file.Name, null, $"The file could not be read: {ex.Message}"));
+            }
+            StateHasChanged();
+        }
+    }
+
+    private static string Describe(PickedFile file) => file.Accepted is { } a
+        ? $" · {a.Width}×{a.Height} · {UploadStore.FormatSize(a.Bytes)}"
+        : string.Empty;
+
+    private async Task UpscaleAsync()
+    {
+        _busy = true;
+        _submitErrors = [];
+        var queued = 0;
+        try
+        {
+            foreach (var file in _files.Where(f => f.Accepted is not null))
+            {
+                var request = new GenerationRequest
+                {
+                    Mode = GenerationMode.Upscale,
+                    SourceImage = file.Accepted!.Id,
+                    UpscaleMethod = _method,
+                    ResizeFilter = _filter,
+                    UpscaleModel = _method == UpscaleMethod.Model ? _model : string.Empty,
+                    Scale = _byScale ? _scale : null,
+                    Width = _width,
+                    Height = _height,
+                };
+                switch (await Queue.SubmitAsync(request, "local", CancellationToken.None))
+                {
+                    case SubmitAccepted:
+                        queued++;
+                        break;
+                    case SubmitInvalid invalid:
+                        _submitErrors = invalid.Errors;
+                        return;
+                }
+            }
+            Snackbar.Add(queued == 1 ? "Queued 1 upscale job." : $"Queued {queued} upscale jobs.", Severity.Success);
+        }
+        finally
+        {
+            _busy = false;
+        }
+    }
+
+    private async Task CancelAsync(Guid jobId)
+    {
+        if (!await Queue.CancelAsync(jobId, CancellationToken.None))
+        {
+            Snackbar.Add("That job could not be cancelled (it may have just finished).", Severity.Warning);
+        }
+    }
+
+    private Task<IDialogReference> OpenImageAsync(Guid imageId) =>
+        Dialogs.ShowAsync<ImageDialog>("Image", new DialogParameters<ImageDialog> { { d => d.ImageId, imageId } },
+            new DialogOptions { MaxWidth = MaxWidth.ExtraLarge, FullWidth = true, CloseButton = true, CloseOnEscapeKey = true });
+
+    public void Dispose()
+    {
+        _jobSubscription?.Dispose();
+        _backendSubscription?.Dispose();
+    }
+}
