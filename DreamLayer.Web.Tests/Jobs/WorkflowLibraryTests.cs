@@ -35,4 +35,12 @@ public sealed class WorkflowLibraryTests
         var reason = Library.FindUnsupportedModes(info)[GenerationMode.Txt2Img];
         Assert.Contains("models/checkpoints", reason, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void FindUnsupportedModes_ServerWithoutCheckpointsOrUpscaleModels_StillUpscales()
+    {
+        var info = RealWithout(j => j["CheckpointLoaderSimple"]!["input"]!["required"]!["ckpt_name"]![0] = new JsonArray());
+        Assert.Empty(info.ComboValues("UpscaleModelLoader", "model_name"));
+        Assert.False(Library.FindUnsupportedModes(info).ContainsKey(GenerationMode.Upscale));
+    }
 }
