@@ -51,6 +51,8 @@ public sealed class ExtrasTests(BrowserFixture browser) : IClassFixture<BrowserF
         var dialog = new ImageDialogObject(page.Page);
         await Expect(dialog.FullImage).ToBeVisibleAsync();
         await Expect(dialog.FullImage).ToHaveJSPropertyAsync("naturalWidth", 192);
-        await Expect(dialog.Infotext).ToContainTextAsync("Postprocess upscale by: 2");
+        await Expect(dialog.Infotext).ToHaveTextAsync("Postprocess upscale by: 2, Postprocess upscaler: lanczos");
+        await Expect(dialog.Parameters).ToContainTextAsync("Upscale ×2 (lanczos)");
+        await Expect(dialog.Parameters).Not.ToContainTextAsync("Steps");
     }
 }
