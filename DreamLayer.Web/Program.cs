@@ -4,6 +4,8 @@ using DreamLayer.Web.Data;
 using DreamLayer.Web.Images;
 
 var builder = WebApplication.CreateBuilder(args);
+// Serve MudBlazor's and Blazor's files from the build output in every environment (a no-op when published).
+builder.WebHost.UseStaticWebAssets();
 
 builder.AddDreamLayerLogging();
 builder.AddDreamLayerData();
