@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.CodeAnalysis;
+using DreamLayer.Domain.Generation;
 using DreamLayer.Domain.Jobs;
 
 namespace DreamLayer.Web.Jobs;
@@ -29,6 +30,9 @@ public sealed record JobProgress
 
     /// <summary>What the job does when it has no prompt, e.g. <c>Upscale ×2 (lanczos)</c>; null for generation jobs.</summary>
     public string? Summary { get; init; }
+
+    /// <summary>Which page's list the job belongs to.</summary>
+    public GenerationMode Mode { get; init; }
 }
 
 public abstract record JobEvent(Guid JobId);

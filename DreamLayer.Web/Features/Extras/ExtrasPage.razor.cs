@@ -22,21 +22,15 @@ public sealed record PickedFile(string Name, UploadAccepted? Accepted, string? E
 /// </summary>
 public sealed partial class ExtrasPage
 {
-    private const int RecentJobs = 20;
     private const int MaxFiles = 50;
-    private static readonly TimeSpan RenderInterval = TimeSpan.FromMilliseconds(100);
 
     [Inject] private BackendPool Pool { get; set; } = default!;
     [Inject] private JobQueue Queue { get; set; } = default!;
-    [Inject] private JobEvents Events { get; set; } = default!;
     [Inject] private UploadStore Uploads { get; set; } = default!;
     [Inject] private IOptions<StorageOptions> Storage { get; set; } = default!;
-    [Inject] private IDbContextFactory<DreamLayerDbContext> DbFactory { get; set; } = default!;
-    [Inject] private IDialogService Dialogs { get; set; } = default!;
     [Inject] private ISnackbar Snackbar { get; set; } = default!;
 
     private readonly List<PickedFile> _files = [];
-    private List<JobProgress> _jobs = [];
     private GenerationLimits? _limits;
     private UpscaleMethod _method = UpscaleMethod.Resize;
     private string _filter = "lanczos";
@@ -47,24 +41,13 @@ public sealed partial class ExtrasPage
     private int _height = 2048;
     private bool _busy;
     private IReadOnlyList<FieldError> _submitErrors = [];
-    private IDisposable? _jobSubscription;
     private IDisposable? _backendSubscription;
-    private RenderThrottle? _throttle;
 
     private bool NoModels => _limits is not null && _limits.UpscaleModels.Count == 0;
 
-    protected override async Task OnInitializedAsync()
+    protected override void OnInitialized()
     {
-        _throttle = new RenderThrottle(InvokeAsync, StateHasChanged, DispatchExceptionAsync, RenderInterval);
-        await using (var db = await DbFactory.CreateDbContextAsync())
-        {
-            var recent = await db.Jobs.AsNoTracking().Include(j => j.Images)
-                .Where(j => j.Mode == nameof(GenerationMode.Upscale))
-                .OrderByDescending(j => j.CreatedAt).Take(RecentJobs).ToListAsync();
-            _jobs = recent.Select(j => Events.TryGet(j.Id, out var live) ? live : j.ToProgress()).ToList();
-        }
         ApplyLimits();
-        _jobSubscription = Events.Subscribe(OnJobEvent);
         _backendSubscription = Pool.Subscribe(changed => _ = InvokeAsync(() =>
         {
             ApplyLimits();
@@ -90,27 +73,6 @@ public sealed partial class ExtrasPage
         if (_limits.UpscaleModels.Count == 0)
         {
             _method = UpscaleMethod.Resize;
-        }
-    }
-
-    private void OnJobEvent(JobEvent evt)
-    {
-        if (evt is JobChanged { Job.Summary: not null } changed)
-        {
-            _ = InvokeAsync(() =>
-            {
-                var index = _jobs.FindIndex(j => j.JobId == changed.Job.JobId);
-                if (index >= 0)
-                {
-                    _jobs[index] = changed.Job;
-                }
-                else
-                {
-                    _jobs.Insert(0, changed.Job);
-                    _jobs = _jobs.OrderByDescending(j => j.CreatedAt).Take(RecentJobs * 2).ToList();
-                }
-                _throttle?.Request();
-            });
         }
     }
 
@@ -184,21 +146,5 @@ public sealed partial class ExtrasPage
         }
     }
 
-    private async Task CancelAsync(Guid jobId)
-    {
-        if (!await Queue.CancelAsync(jobId, CancellationToken.None))
-        {
-            Snackbar.Add("That job could not be cancelled (it may have just finished).", Severity.Warning);
-        }
-    }
-
-    private Task<IDialogReference> OpenImageAsync(Guid imageId) =>
-        Dialogs.ShowAsync<ImageDialog>("Image", new DialogParameters<ImageDialog> { { d => d.ImageId, imageId } },
-            new DialogOptions { MaxWidth = MaxWidth.ExtraLarge, FullWidth = true, CloseButton = true, CloseOnEscapeKey = true });
-
-    public void Dispose()
-    {
-        _jobSubscription?.Dispose();
-        _backendSubscription?.Dispose();
-    }
+    public void Dispose() => _backendSubscription?.Dispose();
 }

@@ -1,0 +1,107 @@
+using DreamLayer.Domain.Generation;
+using DreamLayer.Web.Components.Shared;
+using DreamLayer.Web.Data;
+using DreamLayer.Web.Jobs;
+using Microsoft.AspNetCore.Components;
+using Microsoft.EntityFrameworkCore;
+using MudBlazor;
+
+namespace DreamLayer.Web.Features.Jobs;
+
+/// <summary>
+/// The live list of one mode's recent jobs: loads them from the database, follows <see cref="JobEvents"/>
+/// with throttled renders and latest-wins previews, and cancels or opens results. Jobs live in the background
+/// pipeline; this list only watches, so closing the page stops nothing.
+/// </summary>
+public sealed partial class JobList : IDisposable
+{
+    private const int RecentJobs = 20;
+    private static readonly TimeSpan RenderInterval = TimeSpan.FromMilliseconds(100);
+
+    [Inject] private JobQueue Queue { get; set; } = default!;
+    [Inject] private JobEvents Events { get; set; } = default!;
+    [Inject] private IDbContextFactory<DreamLayerDbContext> DbFactory { get; set; } = default!;
+    [Inject] private IDialogService Dialogs { get; set; } = default!;
+    [Inject] private ISnackbar Snackbar { get; set; } = default!;
+
+    /// <summary>The mode whose jobs are listed.</summary>
+    [Parameter, EditorRequired]
+    public required GenerationMode Mode { get; set; }
+
+    /// <summary>What the list says while there is no job yet.</summary>
+    [Parameter]
+    public string EmptyText { get; set; } = "Nothing yet.";
+
+    private List<JobProgress> _jobs = [];
+    private readonly Dictionary<Guid, (long Sequence, string Url)> _previewUrls = [];
+    private IDisposable? _subscription;
+    private RenderThrottle? _throttle;
+
+    protected override async Task OnInitializedAsync()
+    {
+        _throttle = new RenderThrottle(InvokeAsync, StateHasChanged, DispatchExceptionAsync, RenderInterval);
+        await using (var db = await DbFactory.CreateDbContextAsync())
+        {
+            var mode = Mode.ToString();
+            var recent = await db.Jobs.AsNoTracking().Include(j => j.Images).Where(j => j.Mode == mode)
+                .OrderByDescending(j => j.CreatedAt).Take(RecentJobs).ToListAsync();
+            _jobs = recent.Select(j => Events.TryGet(j.Id, out var live) ? live : j.ToProgress()).ToList();
+        }
+        _subscription = Events.Subscribe(OnJobEvent);
+    }
+
+    private void OnJobEvent(JobEvent evt)
+    {
+        if (evt is JobChanged changed && changed.Job.Mode == Mode)
+        {
+            _ = InvokeAsync(() =>
+            {
+                var index = _jobs.FindIndex(j => j.JobId == changed.Job.JobId);
+                if (index >= 0)
+                {
+                    _jobs[index] = changed.Job;
+                }
+                else
+                {
+                    _jobs.Insert(0, changed.Job);
+                    _jobs = _jobs.OrderByDescending(j => j.CreatedAt).Take(RecentJobs * 2).ToList();
+                }
+                _throttle?.Request();
+            });
+        }
+        else if (evt is PreviewAvailable)
+        {
+            _throttle?.Request();
+        }
+    }
+
+    private string? PreviewFor(JobProgress job)
+    {
+        if (!Events.TryGetPreview(job.JobId, out var frame))
+        {
+            _previewUrls.Remove(job.JobId);
+            return null;
+        }
+        if (_previewUrls.TryGetValue(job.JobId, out var cached) && cached.Sequence == frame.Sequence)
+        {
+            return cached.Url;
+        }
+        var url = $"data:{frame.MediaType};base64,{Convert.ToBase64String(frame.Image.Span)}";
+        _previewUrls[job.JobId] = (frame.Sequence, url);
+        return url;
+    }
+
+    private async Task CancelAsync(Guid jobId)
+    {
+        if (!await Queue.CancelAsync(jobId, CancellationToken.None))
+        {
+            Snackbar.Add("That job could not be cancelled (it may have just finished).", Severity.Warning);
+        }
+    }
+
+    private Task<IDialogReference> OpenImageAsync(Guid imageId) =>
+        Dialogs.ShowAsync<ImageDialog>("Image", new DialogParameters<ImageDialog> { { d => d.ImageId, imageId } },
+            new DialogOptions { MaxWidth = MaxWidth.ExtraLarge, FullWidth = true, CloseButton = true, CloseOnEscapeKey = true });
+
+    public void Dispose() => _subscription?.Dispose();
+}
