@@ -18,9 +18,6 @@ public static class JobStatusExtensions
 {
     public static bool IsTerminal(this JobStatus status) => status is JobStatus.Succeeded or JobStatus.Failed or JobStatus.Cancelled;
 
-    /// <summary>True while the job is on a server (queued there or running).</summary>
-    public static bool IsInFlight(this JobStatus status) => status is JobStatus.Submitted or JobStatus.Running;
-
     /// <summary>The allowed moves of the job state machine.</summary>
     public static bool CanMoveTo(this JobStatus from, JobStatus to) => (from, to) switch
     {

@@ -76,13 +76,6 @@ public sealed class ComfyUiClient(HttpClient http, Uri baseAddress)
         return ObjectInfo.Parse(doc.RootElement);
     }
 
-    public async Task<JsonElement> GetSystemStatsAsync(CancellationToken ct)
-    {
-        using var response = await http.GetAsync(Url("system_stats"), ct);
-        response.EnsureSuccessStatusCode();
-        return await response.Content.ReadFromJsonAsync<JsonElement>(ct);
-    }
-
     public async Task<QueuePromptResult> QueuePromptAsync(ComfyGraph graph, string clientId, string promptId, JsonObject? extraData, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(graph);

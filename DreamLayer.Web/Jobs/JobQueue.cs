@@ -34,17 +34,6 @@ public sealed partial class JobQueue(
 
     public static JsonSerializerOptions RequestJson { get; } = new(JsonSerializerDefaults.Web);
 
-    public int WaitingCount
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return _waiting.Count;
-            }
-        }
-    }
-
     public async Task<SubmitResult> SubmitAsync(GenerationRequest request, string owner, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -118,7 +107,7 @@ public sealed partial class JobQueue(
     public async Task RequeueAsync(JobEntity job, string reason, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(job);
-        var request = JsonSerializer.Deserialize<GenerationRequest>(job.RequestJson, RequestJson) ?? new GenerationRequest();
+        var request = job.ReadRequest();
         await store.RequeueAsync(job.Id, reason, ct);
         job.Status = JobStatus.Queued;
         job.PromptId = null;
@@ -201,7 +190,7 @@ public sealed partial class JobQueue(
             events.Publish(job.ToProgress([]));
             if (job.Status == JobStatus.Queued || track(job, pool.Find(job.Backend)) is null)
             {
-                var request = JsonSerializer.Deserialize<GenerationRequest>(job.RequestJson, RequestJson) ?? new GenerationRequest();
+                var request = job.ReadRequest();
                 lock (_lock)
                 {
                     _waiting.AddLast(new QueuedJob(job, request, Stopwatch.GetTimestamp()));

@@ -99,9 +99,7 @@ public sealed partial class JobList : IDisposable
         }
     }
 
-    private Task<IDialogReference> OpenImageAsync(Guid imageId) =>
-        Dialogs.ShowAsync<ImageDialog>("Image", new DialogParameters<ImageDialog> { { d => d.ImageId, imageId } },
-            new DialogOptions { MaxWidth = MaxWidth.ExtraLarge, FullWidth = true, CloseButton = true, CloseOnEscapeKey = true });
+    private Task<IDialogReference> OpenImageAsync(Guid imageId) => ImageDialog.ShowAsync(Dialogs, imageId);
 
     public void Dispose() => _subscription?.Dispose();
 }
