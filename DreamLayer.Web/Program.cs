@@ -1,3 +1,4 @@
+using DreamLayer.Web.Accounts;
 using DreamLayer.Web.Comfy;
 using DreamLayer.Web.Components;
 using DreamLayer.Web.Data;
@@ -9,6 +10,7 @@ builder.WebHost.UseStaticWebAssets();
 
 builder.AddDreamLayerLogging();
 builder.AddDreamLayerData();
+builder.AddAccounts();
 builder.AddImages();
 builder.AddComfyUi();
 builder.AddDreamLayerUi();
@@ -17,8 +19,10 @@ var app = builder.Build();
 
 app.UseDreamLayerLogging();
 app.UseExceptionHandler("/Error", createScopeForErrors: true);
+app.UseAccounts();
 app.UseAntiforgery();
-app.MapStaticAssets();
+app.MapStaticAssets().AllowAnonymous();
+app.MapAccounts();
 app.MapImages();
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 

@@ -171,7 +171,7 @@ public sealed class GenerationPipelineTests
         await using var app = await DreamLayerApp.StartAsync(standInOptions: new global::ComfyStandIn.StandInOptions { Checkpoints = [] });
 
         Assert.Contains("models/checkpoints", app.Backend.UnsupportedModes[GenerationMode.Txt2Img], StringComparison.Ordinal);
-        using var http = new HttpClient { BaseAddress = app.RootUri };
+        using var http = await app.CreateClientAsync(app.Alice);
         var page = await http.GetStringAsync("/");
         Assert.Contains("cannot run text to image", page, StringComparison.Ordinal);
     }
@@ -188,7 +188,7 @@ public sealed class GenerationPipelineTests
         await DreamLayerApp.WaitUntilAsync(() => app.Backend.State == DreamLayer.Web.Comfy.BackendState.Offline, "the backend to be marked offline");
         Assert.Contains($"127.0.0.1:{port}", app.Backend.StateReason, StringComparison.Ordinal);
 
-        using var http = new HttpClient { BaseAddress = app.RootUri };
+        using var http = await app.CreateClientAsync(app.Alice);
         var page = await http.GetStringAsync("/");
         Assert.Contains("No ComfyUI server is reachable", page, StringComparison.Ordinal);
         Assert.Contains($"127.0.0.1:{port}", page, StringComparison.Ordinal);

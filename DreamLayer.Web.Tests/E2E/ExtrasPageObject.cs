@@ -1,3 +1,4 @@
+using DreamLayer.Web.Tests.Infrastructure;
 using Microsoft.Playwright;
 
 namespace DreamLayer.Web.Tests.E2E;
@@ -15,6 +16,9 @@ public sealed class ExtrasPageObject(IPage page, Uri root)
     public JobCardObject NewestCard => new(JobCards.First);
 
     public ILocator FileItem(string name) => FileItems.Filter(new() { HasText = name });
+
+    /// <summary>Signs in as this person (each person uses their own browser context).</summary>
+    public Task SignInAsync(TestUser user) => new SignInPageObject(Page, root).SignInAsync(user, "/extras");
 
     /// <summary>Opens the page and waits until the circuit is live, so clicks reach the server.</summary>
     public async Task OpenAsync()

@@ -24,6 +24,7 @@ public sealed class ExtrasTests(BrowserFixture browser) : IClassFixture<BrowserF
         await using var app = await DreamLayerApp.StartAsync();
         await using var context = await browser.NewContextAsync();
         var page = new ExtrasPageObject(await context.NewPageAsync(), app.RootUri);
+        await page.SignInAsync(app.Alice);
         await page.OpenAsync();
         await Expect(page.NoModels).ToContainTextAsync("models/upscale_models");
         await Expect(page.Page.GetByRole(AriaRole.Radio, new() { Name = "Upscale model" })).ToBeDisabledAsync();

@@ -1,3 +1,4 @@
+using DreamLayer.Web.Tests.Infrastructure;
 using Microsoft.Playwright;
 
 namespace DreamLayer.Web.Tests.E2E;
@@ -14,6 +15,9 @@ public sealed class Txt2ImgPageObject(IPage page, Uri root)
     public ILocator Generate => Page.GetByRole(AriaRole.Button, new() { Name = "Generate", Exact = true });
     public ILocator Banner => Page.GetByTestId("backend-banner");
     public ILocator JobCards => Page.GetByTestId("job-card");
+
+    /// <summary>Signs in as this person (each person uses their own browser context).</summary>
+    public Task SignInAsync(TestUser user) => new SignInPageObject(Page, root).SignInAsync(user, "/");
 
     /// <summary>Opens the page and waits until the circuit is live, so clicks reach the server.</summary>
     public async Task OpenAsync()

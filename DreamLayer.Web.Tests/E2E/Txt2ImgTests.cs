@@ -30,6 +30,7 @@ public sealed partial class Txt2ImgTests(BrowserFixture browser) : IClassFixture
         await using var app = await DreamLayerApp.StartAsync(stepTime: TimeSpan.FromMilliseconds(150));
         await using var context = await browser.NewContextAsync();
         var page = new Txt2ImgPageObject(await context.NewPageAsync(), app.RootUri);
+        await page.SignInAsync(app.Alice);
         await page.OpenAsync();
 
         await page.FillAsync("Prompt", "a lighthouse on a cliff at dusk");
@@ -86,6 +87,7 @@ public sealed partial class Txt2ImgTests(BrowserFixture browser) : IClassFixture
         app.StandIn!.Faults.HangAtNode = "KSampler";
         await using var context = await browser.NewContextAsync();
         var page = new Txt2ImgPageObject(await context.NewPageAsync(), app.RootUri);
+        await page.SignInAsync(app.Alice);
         await page.OpenAsync();
 
         await page.FillAsync("Prompt", "a slow painting");
@@ -109,6 +111,7 @@ public sealed partial class Txt2ImgTests(BrowserFixture browser) : IClassFixture
         app.StandIn!.Faults.StepTime = TimeSpan.FromSeconds(1);
         await using var context = await browser.NewContextAsync();
         var page = new Txt2ImgPageObject(await context.NewPageAsync(), app.RootUri);
+        await page.SignInAsync(app.Alice);
         await page.OpenAsync();
 
         await page.FillAsync("Prompt", "two foxes");
@@ -143,6 +146,7 @@ public sealed partial class Txt2ImgTests(BrowserFixture browser) : IClassFixture
         await using (var context = await browser.NewContextAsync())
         {
             var page = new Txt2ImgPageObject(await context.NewPageAsync(), app.RootUri);
+            await page.SignInAsync(app.Alice);
             await page.OpenAsync();
             await page.FillAsync("Prompt", "a harbour at night");
             await page.FillAsync("Batch count", "2");
@@ -156,6 +160,7 @@ public sealed partial class Txt2ImgTests(BrowserFixture browser) : IClassFixture
         app.StandIn.Faults.StepTime = TimeSpan.FromMilliseconds(10);
         await using var reopened = await browser.NewContextAsync();
         var again = new Txt2ImgPageObject(await reopened.NewPageAsync(), app.RootUri);
+        await again.SignInAsync(app.Alice);
         await again.OpenAsync();
 
         await Expect(again.JobCards).ToHaveCountAsync(2);
@@ -184,6 +189,8 @@ public sealed partial class Txt2ImgTests(BrowserFixture browser) : IClassFixture
         await using var context = await browser.NewContextAsync();
         var page = new Txt2ImgPageObject(await context.NewPageAsync(), app.RootUri);
 
+        await page.SignInAsync(app.Alice);
+
         await page.OpenAsync();
 
         await Expect(page.Banner).ToContainTextAsync("No ComfyUI server is reachable");
@@ -211,6 +218,7 @@ public sealed partial class Txt2ImgTests(BrowserFixture browser) : IClassFixture
         await using var app = await DreamLayerApp.StartAsync();
         await using var context = await browser.NewContextAsync();
         var page = new Txt2ImgPageObject(await context.NewPageAsync(), app.RootUri);
+        await page.SignInAsync(app.Alice);
         await page.OpenAsync();
 
         var field = page.Page.GetByLabel(name, new() { Exact = true });
@@ -225,6 +233,7 @@ public sealed partial class Txt2ImgTests(BrowserFixture browser) : IClassFixture
         await using var app = await DreamLayerApp.StartAsync();
         await using var context = await browser.NewContextAsync();
         var page = new Txt2ImgPageObject(await context.NewPageAsync(), app.RootUri);
+        await page.SignInAsync(app.Alice);
         await page.OpenAsync();
 
         await Expect(page.Generate).ToBeVisibleAsync();

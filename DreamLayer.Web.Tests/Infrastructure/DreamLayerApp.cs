@@ -21,10 +21,12 @@ public sealed class DreamLayerApp : WebApplicationFactory<Program>
 
     private readonly bool _ownsStandIn;
     private readonly bool _ownsData;
+    private readonly bool _seedUsers;
 
-    private DreamLayerApp(string comfyUrl, StandInServer? standIn, IReadOnlyDictionary<string, string?>? settings, string? dataDirectory = null, bool ownsStandIn = true)
+    private DreamLayerApp(string comfyUrl, StandInServer? standIn, IReadOnlyDictionary<string, string?>? settings, string? dataDirectory = null, bool ownsStandIn = true, bool seedUsers = true)
     {
         _comfyUrl = comfyUrl;
+        _seedUsers = seedUsers;
         StandIn = standIn;
         _ownsStandIn = ownsStandIn;
         _settings = settings ?? new Dictionary<string, string?>();
@@ -40,14 +42,17 @@ public sealed class DreamLayerApp : WebApplicationFactory<Program>
     /// <summary>The app's own address, e.g. http://127.0.0.1:41234/.</summary>
     public Uri RootUri { get; private set; } = null!;
 
-    /// <summary>Starts a stand-in (step time as given) and the app against it, and waits until the app is connected.</summary>
-    public static async Task<DreamLayerApp> StartAsync(TimeSpan? stepTime = null, IReadOnlyDictionary<string, string?>? settings = null, StandInOptions? standInOptions = null)
+    /// <summary>
+    /// Starts a stand-in (step time as given) and the app against it, and waits until the app is connected.
+    /// The app has the accounts of <see cref="TestUsers"/> unless <paramref name="seedUsers"/> is false (first start).
+    /// </summary>
+    public static async Task<DreamLayerApp> StartAsync(TimeSpan? stepTime = null, IReadOnlyDictionary<string, string?>? settings = null, StandInOptions? standInOptions = null, bool seedUsers = true)
     {
         var options = standInOptions ?? new StandInOptions();
         options.Port = 0;
         options.StepTime = stepTime ?? TimeSpan.FromMilliseconds(20);
         var standIn = await StandInServer.StartAsync(options);
-        var app = new DreamLayerApp(standIn.BaseAddress.ToString(), standIn, settings);
+        var app = new DreamLayerApp(standIn.BaseAddress.ToString(), standIn, settings, seedUsers: seedUsers);
         app.Start();
         await WaitUntilAsync(() => app.Backend.IsOnline, "the app to connect to the stand-in");
         return app;
@@ -72,6 +77,35 @@ public sealed class DreamLayerApp : WebApplicationFactory<Program>
         app.Start();
         return app;
     }
+
+    public TestUser Admin { get; } = TestUsers.Admin;
+    public TestUser Alice { get; } = TestUsers.Alice;
+    public TestUser Bob { get; } = TestUsers.Bob;
+
+    /// <summary>One more account (cheap: the password hash is shared); its password is <see cref="TestUsers.Password"/>.</summary>
+    public async Task<TestUser> CreateUserAsync(string userName, string role)
+    {
+        var user = new TestUser("test-" + userName, userName, userName, role);
+        await TestUsers.EnsureAsync(Services, user);
+        return user;
+    }
+
+    /// <summary>An HTTP client signed in as this person through the sign-in form. It does not follow redirects.</summary>
+    public async Task<HttpClient> CreateClientAsync(TestUser user)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        var http = AccountHttp.NewClient(RootUri);
+        using var response = await AccountHttp.PostSignInAsync(http, user.UserName, user.Password);
+        if (response.StatusCode != System.Net.HttpStatusCode.Found)
+        {
+            http.Dispose();
+            throw new InvalidOperationException($"Signing in as {user.UserName} answered {(int)response.StatusCode}.");
+        }
+        return http;
+    }
+
+    /// <summary>An HTTP client no one signed in with. It does not follow redirects.</summary>
+    public HttpClient CreateAnonymousClient() => AccountHttp.NewClient(RootUri);
 
     public ComfyBackend Backend => Services.GetRequiredService<BackendPool>().Backends[0];
 
@@ -125,6 +159,10 @@ public sealed class DreamLayerApp : WebApplicationFactory<Program>
         foreach (var (key, value) in _settings)
         {
             builder.UseSetting(key, value);
+        }
+        if (_seedUsers)
+        {
+            builder.ConfigureServices(services => services.AddHostedService<TestUserSeeder>());
         }
     }
 

@@ -1,17 +1,24 @@
 using DreamLayer.Domain.Jobs;
+using DreamLayer.Web.Accounts;
+using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Design;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 
 namespace DreamLayer.Web.Data;
 
-public sealed class DreamLayerDbContext(DbContextOptions<DreamLayerDbContext> options) : DbContext(options)
+/// <summary>Jobs, images, settings and the Identity tables (users, roles) in one SQLite database.</summary>
+public sealed class DreamLayerDbContext(DbContextOptions<DreamLayerDbContext> options) : IdentityDbContext<DreamLayerUser>(options)
 {
     public DbSet<JobEntity> Jobs => Set<JobEntity>();
     public DbSet<ImageEntity> Images => Set<ImageEntity>();
+    public DbSet<SettingEntity> Settings => Set<SettingEntity>();
 
-    protected override void OnModelCreating(ModelBuilder modelBuilder) =>
-        modelBuilder.ApplyConfigurationsFromAssembly(typeof(DreamLayerDbContext).Assembly);
+    protected override void OnModelCreating(ModelBuilder builder)
+    {
+        base.OnModelCreating(builder);
+        builder.ApplyConfigurationsFromAssembly(typeof(DreamLayerDbContext).Assembly);
+    }
 }
 
 internal sealed class JobEntityConfiguration : IEntityTypeConfiguration<JobEntity>
@@ -25,6 +32,7 @@ internal sealed class JobEntityConfiguration : IEntityTypeConfiguration<JobEntit
         builder.HasIndex(j => j.Status);
         builder.HasIndex(j => j.CreatedAt);
         builder.HasIndex(j => j.PromptId);
+        builder.HasIndex(j => j.Owner);
         builder.HasMany(j => j.Images).WithOne(i => i.Job).HasForeignKey(i => i.JobId).OnDelete(DeleteBehavior.Cascade);
     }
 }
@@ -37,6 +45,27 @@ internal sealed class ImageEntityConfiguration : IEntityTypeConfiguration<ImageE
         builder.HasIndex(i => i.CreatedAt);
         builder.HasIndex(i => new { i.JobId, i.Index }).IsUnique();
     }
+}
+
+internal sealed class SettingEntityConfiguration : IEntityTypeConfiguration<SettingEntity>
+{
+    public void Configure(EntityTypeBuilder<SettingEntity> builder)
+    {
+        builder.HasKey(s => s.Key);
+        builder.Property(s => s.Key).HasMaxLength(64);
+    }
+}
+
+internal sealed class RoleConfiguration : IEntityTypeConfiguration<Microsoft.AspNetCore.Identity.IdentityRole>
+{
+    public void Configure(EntityTypeBuilder<Microsoft.AspNetCore.Identity.IdentityRole> builder) => builder.HasData(
+        new Microsoft.AspNetCore.Identity.IdentityRole { Id = RoleIds.Admin, Name = Roles.Admin, NormalizedName = "ADMIN", ConcurrencyStamp = RoleIds.Admin },
+        new Microsoft.AspNetCore.Identity.IdentityRole { Id = RoleIds.Member, Name = Roles.Member, NormalizedName = "MEMBER", ConcurrencyStamp = RoleIds.Member });
+}
+
+internal sealed class DreamLayerUserConfiguration : IEntityTypeConfiguration<DreamLayerUser>
+{
+    public void Configure(EntityTypeBuilder<DreamLayerUser> builder) => builder.Property(u => u.DisplayName).HasMaxLength(64);
 }
 
 /// <summary>Lets <c>dotnet ef</c> build the model without starting the app.</summary>

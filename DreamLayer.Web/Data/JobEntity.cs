@@ -10,6 +10,7 @@ public sealed class JobEntity
     /// <summary>Jobs queued together by one press of Generate (batch count).</summary>
     public Guid BatchId { get; set; }
     public int BatchIndex { get; set; }
+    /// <summary>The id of the user who submitted it (<c>AspNetUsers.Id</c>).</summary>
     public string Owner { get; set; } = string.Empty;
     public string Mode { get; set; } = string.Empty;
     public JobStatus Status { get; set; }

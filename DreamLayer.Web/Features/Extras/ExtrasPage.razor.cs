@@ -1,4 +1,5 @@
 using DreamLayer.Domain.Generation;
+using DreamLayer.Web.Accounts;
 using DreamLayer.Web.Comfy;
 using DreamLayer.Web.Components.Shared;
 using DreamLayer.Web.Data;
@@ -29,6 +30,7 @@ public sealed partial class ExtrasPage
     [Inject] private UploadStore Uploads { get; set; } = default!;
     [Inject] private IOptions<StorageOptions> Storage { get; set; } = default!;
     [Inject] private ISnackbar Snackbar { get; set; } = default!;
+    [Inject] private CurrentUser CurrentUser { get; set; } = default!;
 
     private readonly List<PickedFile> _files = [];
     private GenerationLimits? _limits;
@@ -115,6 +117,7 @@ public sealed partial class ExtrasPage
         var queued = 0;
         try
         {
+            var user = await CurrentUser.GetAsync();
             foreach (var file in _files.Where(f => f.Accepted is not null))
             {
                 var request = new GenerationRequest
@@ -128,7 +131,7 @@ public sealed partial class ExtrasPage
                     Width = _width,
                     Height = _height,
                 };
-                switch (await Queue.SubmitAsync(request, "local", CancellationToken.None))
+                switch (await Queue.SubmitAsync(request, user.Id, CancellationToken.None))
                 {
                     case SubmitAccepted:
                         queued++;

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using DreamLayer.Domain.Generation;
+using DreamLayer.Web.Accounts;
 using DreamLayer.Web.Comfy;
 using DreamLayer.Web.Components.Shared;
 using DreamLayer.Web.Data;
@@ -18,6 +19,7 @@ public sealed partial class Txt2ImgPage
     [Inject] private JobQueue Queue { get; set; } = default!;
     [Inject] private IDbContextFactory<DreamLayerDbContext> DbFactory { get; set; } = default!;
     [Inject] private ISnackbar Snackbar { get; set; } = default!;
+    [Inject] private CurrentUser CurrentUser { get; set; } = default!;
 
     private readonly Txt2ImgFormModel _model = new();
     private GenerationLimits? _limits;
@@ -27,10 +29,11 @@ public sealed partial class Txt2ImgPage
 
     protected override async Task OnInitializedAsync()
     {
+        var user = await CurrentUser.GetAsync();
         await using (var db = await DbFactory.CreateDbContextAsync())
         {
-            // The form opens with the settings of the last txt2img job.
-            var lastJson = await db.Jobs.AsNoTracking().Where(j => j.Mode == nameof(GenerationMode.Txt2Img))
+            // The form opens with the settings of this person's last txt2img job.
+            var lastJson = await db.Jobs.AsNoTracking().Where(j => j.Mode == nameof(GenerationMode.Txt2Img) && j.Owner == user.Id)
                 .OrderByDescending(j => j.CreatedAt).Select(j => j.RequestJson).FirstOrDefaultAsync();
             if (lastJson is not null && JsonSerializer.Deserialize<GenerationRequest>(lastJson, JobQueue.RequestJson) is { } lastRequest)
             {
@@ -63,7 +66,8 @@ public sealed partial class Txt2ImgPage
         _submitErrors = [];
         try
         {
-            switch (await Queue.SubmitAsync(request, "local", CancellationToken.None))
+            var user = await CurrentUser.GetAsync();
+            switch (await Queue.SubmitAsync(request, user.Id, CancellationToken.None))
             {
                 case SubmitAccepted accepted:
                     Snackbar.Add(accepted.JobIds.Count == 1 ? $"Queued (seed {accepted.Seeds[0]})." : $"Queued {accepted.JobIds.Count} jobs.", Severity.Success);

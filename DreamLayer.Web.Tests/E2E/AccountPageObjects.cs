@@ -1,0 +1,42 @@
+using DreamLayer.Web.Tests.Infrastructure;
+using Microsoft.Playwright;
+
+namespace DreamLayer.Web.Tests.E2E;
+
+/// <summary>The sign-in page (a static form), found by its labels.</summary>
+public sealed class SignInPageObject(IPage page, Uri root)
+{
+    public IPage Page { get; } = page;
+
+    public ILocator UserName => Page.GetByLabel("User name", new() { Exact = true });
+    public ILocator Password => Page.GetByLabel("Password", new() { Exact = true });
+    public ILocator Submit => Page.GetByRole(AriaRole.Button, new() { Name = "Sign in", Exact = true });
+    public ILocator Message => Page.GetByTestId("account-message");
+
+    public async Task OpenAsync(string returnUrl = "/") =>
+        await Page.GotoAsync(new Uri(root, "/account/sign-in?returnUrl=" + Uri.EscapeDataString(returnUrl)).ToString());
+
+    /// <summary>Fills and posts the form; where the browser lands is up to the caller to check.</summary>
+    public async Task SubmitAsync(string userName, string password)
+    {
+        await UserName.FillAsync(userName);
+        await Password.FillAsync(password);
+        await Submit.ClickAsync();
+    }
+
+    /// <summary>Signs in as this person and waits until the browser has left the sign-in page.</summary>
+    public async Task SignInAsync(TestUser user, string returnUrl = "/")
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        await OpenAsync(returnUrl);
+        await SubmitAsync(user.UserName, user.Password);
+        await Page.WaitForURLAsync(url => !new Uri(url).AbsolutePath.StartsWith("/account/sign-in", StringComparison.Ordinal));
+    }
+}
+
+/// <summary>What every page of the app shows around its content: who is signed in and the sign-out button.</summary>
+public sealed class AppBarObject(IPage page)
+{
+    public ILocator SignedInUser => page.GetByTestId("signed-in-user");
+    public ILocator SignOut => page.GetByRole(AriaRole.Button, new() { Name = "Sign out", Exact = true });
+}

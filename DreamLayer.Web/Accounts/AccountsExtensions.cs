@@ -1,0 +1,146 @@
+using DreamLayer.Web.Components.Pages;
+using DreamLayer.Web.Data;
+using DreamLayer.Web.Features.Account;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.Components.Endpoints;
+using Microsoft.AspNetCore.Components.Authorization;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
+
+namespace DreamLayer.Web.Accounts;
+
+public static class AccountsExtensions
+{
+    /// <summary>Identity on the app's database, the sign-in cookie, and a fallback policy: everything requires sign-in.</summary>
+    public static IHostApplicationBuilder AddAccounts(this IHostApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddOptions<AccountOptions>().BindConfiguration(AccountOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddCascadingAuthenticationState();
+        services.AddScoped<AuthenticationStateProvider, RevalidatingUserStateProvider>();
+        services.AddScoped<CurrentUser>();
+        services.AddSingleton<AccountAccess>();
+        services.AddSingleton<SetupState>();
+
+        services.AddAuthentication(o =>
+        {
+            o.DefaultScheme = IdentityConstants.ApplicationScheme;
+            o.DefaultSignInScheme = IdentityConstants.ExternalScheme;
+        }).AddIdentityCookies();
+        services.AddIdentityCore<DreamLayerUser>()
+            .AddRoles<IdentityRole>()
+            .AddEntityFrameworkStores<DreamLayerDbContext>()
+            .AddUserManager<DreamLayerUserManager>()
+            .AddSignInManager<DreamLayerSignInManager>()
+            .AddClaimsPrincipalFactory<DreamLayerClaimsFactory>()
+            .AddDefaultTokenProviders();
+        services.AddOptions<IdentityOptions>().Configure<IOptions<AccountOptions>>((o, accounts) =>
+        {
+            // Length protects; composition rules mostly produce "Password1!".
+            o.Password.RequiredLength = 8;
+            o.Password.RequireDigit = false;
+            o.Password.RequireLowercase = false;
+            o.Password.RequireUppercase = false;
+            o.Password.RequireNonAlphanumeric = false;
+            o.Lockout.AllowedForNewUsers = true;
+            o.Lockout.MaxFailedAccessAttempts = accounts.Value.MaxFailedSignIns;
+            o.Lockout.DefaultLockoutTimeSpan = accounts.Value.LockoutDuration;
+            o.User.RequireUniqueEmail = false;
+        });
+        services.ConfigureApplicationCookie(o =>
+        {
+            o.LoginPath = AccountPaths.SignIn;
+            o.LogoutPath = AccountPaths.SignOut;
+            o.AccessDeniedPath = AccountPaths.AccessDenied;
+            o.Cookie.Name = "DreamLayer.Auth";
+            o.Cookie.SameSite = SameSiteMode.Lax;
+            o.Events.OnValidatePrincipal = ValidatePrincipalAsync;
+            o.Events.OnRedirectToLogin = context => RedirectOrStatus(context, StatusCodes.Status401Unauthorized);
+            o.Events.OnRedirectToAccessDenied = context => RedirectOrStatus(context, StatusCodes.Status403Forbidden);
+        });
+        services.AddAuthorizationBuilder()
+            .SetFallbackPolicy(new Microsoft.AspNetCore.Authorization.AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build());
+        return builder;
+    }
+
+    /// <summary>Until the first admin exists every page leads to setup; afterwards the setup page does not exist.</summary>
+    public static WebApplication UseAccounts(this WebApplication app)
+    {
+        app.Use(async (context, next) =>
+        {
+            var page = context.GetEndpoint()?.Metadata.GetMetadata<ComponentTypeMetadata>()?.Type;
+            if (page is null || page == typeof(Error))
+            {
+                await next(context);
+                return;
+            }
+            var complete = await context.RequestServices.GetRequiredService<SetupState>().IsCompleteAsync(context.RequestAborted);
+            if (page == typeof(SetupPage) && complete)
+            {
+                context.Response.StatusCode = StatusCodes.Status404NotFound;
+                return;
+            }
+            if (page != typeof(SetupPage) && !complete)
+            {
+                context.Response.Redirect(AccountPaths.Setup);
+                return;
+            }
+            await next(context);
+        });
+        app.UseAuthentication();
+        app.UseAuthorization();
+        return app;
+    }
+
+    public static IEndpointRouteBuilder MapAccounts(this IEndpointRouteBuilder app)
+    {
+        // A form post (with its antiforgery token) from the app bar.
+        app.MapPost(AccountPaths.SignOut, async ([FromForm] string? returnUrl, SignInManager<DreamLayerUser> signIn) =>
+        {
+            await signIn.SignOutAsync();
+            return TypedResults.LocalRedirect(AccountPaths.SignIn);
+        });
+        return app;
+    }
+
+    private static async Task ValidatePrincipalAsync(CookieValidatePrincipalContext context)
+    {
+        var access = context.HttpContext.RequestServices.GetRequiredService<AccountAccess>();
+        if (context.Principal is null || !await access.IsValidAsync(context.Principal, context.HttpContext.RequestAborted))
+        {
+            context.RejectPrincipal();
+            await context.HttpContext.SignOutAsync(IdentityConstants.ApplicationScheme);
+        }
+    }
+
+    /// <summary>Pages send people to sign in (or to "access denied"); endpoints that serve data answer with a status.</summary>
+    private static Task RedirectOrStatus(RedirectContext<CookieAuthenticationOptions> context, int status)
+    {
+        var path = context.Request.Path;
+        if (path.StartsWithSegments("/images") || path.StartsWithSegments("/api") || path.StartsWithSegments("/_blazor")
+            || !HttpMethods.IsGet(context.Request.Method))
+        {
+            context.Response.StatusCode = status;
+            return Task.CompletedTask;
+        }
+        context.Response.Redirect(context.RedirectUri);
+        return Task.CompletedTask;
+    }
+}
+
+/// <summary>Where the account pages live.</summary>
+public static class AccountPaths
+{
+    public const string SignIn = "/account/sign-in";
+    public const string SignOut = "/account/sign-out";
+    public const string Setup = "/setup";
+    public const string AccessDenied = "/account/access-denied";
+    public const string ChangePassword = "/account/password";
+
+    /// <summary>A return address is followed only when it points into this app.</summary>
+    public static string SafeReturnUrl(string? returnUrl) =>
+        returnUrl is { Length: > 0 } url && url[0] == '/' && !url.StartsWith("//", StringComparison.Ordinal) && !url.StartsWith("/\\", StringComparison.Ordinal)
+            ? url : "/";
+}

@@ -1,0 +1,31 @@
+using Microsoft.AspNetCore.Identity;
+
+namespace DreamLayer.Web.Accounts;
+
+/// <summary>A person who signs in. Jobs and images are owned by <see cref="IdentityUser.Id"/>.</summary>
+public sealed class DreamLayerUser : IdentityUser
+{
+    /// <summary>The name shown in the app bar and next to what this person made.</summary>
+    public string DisplayName { get; set; } = string.Empty;
+
+    /// <summary>A disabled account cannot sign in, and its open sessions end.</summary>
+    public bool IsDisabled { get; set; }
+
+    public DateTime CreatedAt { get; set; }
+}
+
+/// <summary>The two roles. Every account has exactly one of them.</summary>
+public static class Roles
+{
+    public const string Admin = "Admin";
+    public const string Member = "Member";
+
+    public static IReadOnlyList<string> All { get; } = [Admin, Member];
+}
+
+/// <summary>The fixed ids of the two roles (created by the migration).</summary>
+public static class RoleIds
+{
+    public const string Admin = "role-admin";
+    public const string Member = "role-member";
+}
