@@ -25,5 +25,8 @@ public sealed class ExtrasPageObject(IPage page, Uri root)
     {
         await Page.GotoAsync(new Uri(root, "/extras").ToString());
         await Assertions.Expect(Page.Locator("[data-interactive]")).ToBeAttachedAsync();
+        // Blazor's InputFile starts listening for chosen files in a script call after its first interactive
+        // render (it then numbers files on the element); files chosen before that are lost.
+        await Page.WaitForFunctionAsync("() => document.querySelector('[data-testid=file-input]')?._blazorInputFileNextFileId !== undefined");
     }
 }
