@@ -29,11 +29,15 @@ public sealed record GenerationLimits
     public double MaxUpscale { get; init; } = 8;
     public int MaxUpscaleSize { get; init; } = 16_384;
 
+    /// <summary>LoRA, ControlNet and Advanced-panel lists and what the server cannot do.</summary>
+    public AdvancedLimits Advanced { get; init; } = AdvancedLimits.Unknown;
+
     public static GenerationLimits From(ObjectInfo info)
     {
         ArgumentNullException.ThrowIfNull(info);
         var limits = new GenerationLimits
         {
+            Advanced = AdvancedLimits.From(info),
             Checkpoints = info.ComboValues("CheckpointLoaderSimple", "ckpt_name"),
             Samplers = info.ComboValues("KSampler", "sampler_name"),
             Schedulers = info.ComboValues("KSampler", "scheduler"),

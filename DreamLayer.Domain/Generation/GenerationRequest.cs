@@ -39,6 +39,25 @@ public sealed record GenerationRequest
     /// <summary>Upscale: the factor; null means resize to <see cref="Width"/>×<see cref="Height"/> exactly.</summary>
     public double? Scale { get; init; } = 2.0;
 
+    // LoRA, ControlNet and the Advanced panel (txt2img and img2img): empty or null means off.
+    // Checked by AdvancedValidator, applied to the graph by AdvancedGraph.
+
+    /// <summary>LoRAs from the picker; <c>&lt;lora:name:weight&gt;</c> tags in <see cref="Prompt"/> are added to these.</summary>
+    public IReadOnlyList<LoraSetting> Loras { get; init; } = [];
+
+    /// <summary>ControlNet units, applied in order.</summary>
+    public IReadOnlyList<ControlNetSetting> ControlNets { get; init; } = [];
+
+    public HiresFixSetting? HiresFix { get; init; }
+
+    public RefinerSetting? Refiner { get; init; }
+
+    /// <summary>A VAE file to use instead of the checkpoint's own; null keeps the checkpoint's.</summary>
+    public string? Vae { get; init; }
+
+    /// <summary>A1111's "Clip skip": 1 uses the last CLIP layer (no change), 2 stops one layer earlier, ...</summary>
+    public int ClipSkip { get; init; } = 1;
+
     public const int MaxPromptLength = 20_000;
     public const int MaxBatchCount = 100;
     public const int MaxBatchSize = 64;

@@ -72,6 +72,7 @@ public static class GenerationRequestValidator
         {
             Add(nameof(request.BatchSize), $"Batch size must be between 1 and {l.MaxBatchSize}.");
         }
+        AdvancedValidator.Validate(request, limits, Add);
         if (limits is not null)
         {
             CheckListed(nameof(request.Checkpoint), "checkpoint", request.Checkpoint, limits.Checkpoints, Add);

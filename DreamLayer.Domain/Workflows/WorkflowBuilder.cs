@@ -29,14 +29,15 @@ public static class Parameters
 public static class WorkflowBuilder
 {
     /// <param name="sourceImage">LoadImage's <c>image</c> value for a request with a source upload (what the server stored).</param>
-    public static ComfyGraph Build(WorkflowTemplate template, GenerationRequest request, ulong seed, string filenamePrefix = "DreamLayer", string sourceImage = "")
+    /// <param name="server">Where the job's other uploads (control images) landed and the server's LoRAs; none when null.</param>
+    public static ComfyGraph Build(WorkflowTemplate template, GenerationRequest request, ulong seed, string filenamePrefix = "DreamLayer", string sourceImage = "", ServerInputs? server = null)
     {
         ArgumentNullException.ThrowIfNull(template);
         ArgumentNullException.ThrowIfNull(request);
         var graph = template.CreateGraph();
         var values = new Dictionary<string, JsonNode>
         {
-            [Parameters.Prompt] = JsonValue.Create(request.Prompt),
+            [Parameters.Prompt] = JsonValue.Create(PromptLoras.Strip(request.Prompt)),
             [Parameters.NegativePrompt] = JsonValue.Create(request.NegativePrompt),
             [Parameters.Checkpoint] = JsonValue.Create(request.Checkpoint),
             [Parameters.Seed] = JsonValue.Create(seed),
@@ -66,6 +67,10 @@ public static class WorkflowBuilder
         if (request.Mode == GenerationMode.Upscale && template.Bindings.TryGetValue(Parameters.Scale, out var scaleTargets) && scaleTargets.Count > 0)
         {
             UpscaleGraph.Apply(graph, scaleTargets[0].Node, request);
+        }
+        if (request.Mode != GenerationMode.Upscale)
+        {
+            AdvancedGraph.Apply(graph, request, server ?? ServerInputs.None);
         }
         return graph;
     }

@@ -105,7 +105,7 @@ public static class GraphTransforms
     }
 
     /// <summary>
-    /// Adds LoadImage + ControlNetLoader + ControlNetApplyAdvanced per unit, chained: the first takes the sampler's
+    /// Adds LoadImage (+ its preprocessor) + ControlNetLoader + ControlNetApplyAdvanced per unit, chained: the first takes the sampler's
     /// conditioning, each next one the previous one's, and whatever consumed the sampler's conditioning
     /// (the sampler, a hires pass) takes the last unit's. Each unit gets the VAE the output decoder uses.
     /// </summary>
@@ -128,6 +128,10 @@ public static class GraphTransforms
         foreach (var unit in units)
         {
             var image = GraphLinks.AddNode(graph, new ComfyNode("LoadImage").Set("image", unit.Image));
+            if (unit.Preprocessor is { } preprocessor)
+            {
+                image = AddPreprocessor(graph, image, preprocessor, unit.PreprocessorSettings);
+            }
             var loader = GraphLinks.AddNode(graph, new ComfyNode("ControlNetLoader").Set("control_net_name", unit.Model));
             var apply = GraphLinks.AddNode(graph, new ComfyNode("ControlNetApplyAdvanced")
                 .Link("positive", pos.SourceId, pos.OutputIndex)
@@ -143,6 +147,22 @@ public static class GraphTransforms
         GraphLinks.Rewire(graph, positiveConsumers, pos.SourceId, pos.OutputIndex);
         GraphLinks.Rewire(graph, negativeConsumers, neg.SourceId, neg.OutputIndex);
         return graph;
+    }
+
+    /// <summary>Adds a preprocessor node fed by output 0 of <paramref name="imageId"/>, with its settings, and returns its id.</summary>
+    public static string AddPreprocessor(ComfyGraph graph, string imageId, string classType, IReadOnlyDictionary<string, JsonNode?>? settings)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        ArgumentException.ThrowIfNullOrWhiteSpace(classType);
+        var node = new ComfyNode(classType).Link("image", imageId, 0);
+        foreach (var (name, value) in settings ?? new Dictionary<string, JsonNode?>())
+        {
+            if (name != "image")
+            {
+                node.Set(name, GraphLinks.Copy(value));
+            }
+        }
+        return GraphLinks.AddNode(graph, node);
     }
 
     /// <summary>

@@ -1,10 +1,23 @@
+using System.Text.Json.Nodes;
+
 namespace DreamLayer.Domain.Workflows.Transforms;
 
 /// <summary>One LoRA to apply: its file name and its strength on the diffusion model and on CLIP.</summary>
 public sealed record LoraSpec(string Name, double ModelStrength, double ClipStrength);
 
-/// <summary>One ControlNet unit: the model file, the control image (a LoadImage file name) and when and how strongly it applies.</summary>
-public sealed record ControlNetUnit(string Model, string Image, double Strength, double StartPercent, double EndPercent);
+/// <summary>
+/// One ControlNet unit: the model file, the control image (a LoadImage file name) and when and how strongly it applies.
+/// With <paramref name="Preprocessor"/> (a node class such as <c>Canny</c>) the image goes through that node, with
+/// <paramref name="PreprocessorSettings"/> as its other inputs, and its output is the control map.
+/// </summary>
+public sealed record ControlNetUnit(
+    string Model,
+    string Image,
+    double Strength,
+    double StartPercent,
+    double EndPercent,
+    string? Preprocessor = null,
+    IReadOnlyDictionary<string, JsonNode?>? PreprocessorSettings = null);
 
 /// <summary>
 /// A second sampling pass at a larger size. <paramref name="Upscaler"/> null upscales the latent with
