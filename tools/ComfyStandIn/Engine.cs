@@ -13,6 +13,12 @@ namespace ComfyStandIn;
 internal sealed record Payload(int Width, int Height, int Batch, string Seed, string Text)
 {
     public static readonly Payload Empty = new(0, 0, 0, string.Empty, string.Empty);
+
+    /// <summary>A loaded picture (LoadImage and the preprocessors right after it): saved from its pixels, not painted.</summary>
+    public string? ImagePath { get; init; }
+
+    /// <summary>What a preprocessor did to <see cref="ImagePath"/>: <c>edges:&lt;threshold&gt;</c> or <c>depth</c>.</summary>
+    public string? Filter { get; init; }
 }
 
 internal sealed record CacheEntry(Payload Output, JsonObject? Ui);
@@ -424,13 +430,21 @@ internal sealed partial class Engine(NodeCatalog catalog, FileStore files, Socke
                     throw new NodeFailureException("FileNotFoundError", $"Model in folder 'upscale_models' with filename '{modelName}' not found.");
                 }
                 return (basis with { Text = modelName }, null);
+            case "Canny" when linked.GetValueOrDefault("image") is { ImagePath: not null } source:
+                return (source with { Filter = "edges:" + Py.ToFloat(inputs["low_threshold"]).ToString(CultureInfo.InvariantCulture), Text = source.Text + "|canny" }, null);
+            case "LineArtPreprocessor" when linked.GetValueOrDefault("image") is { ImagePath: not null } source:
+                return (source with { Filter = "edges:0.2", Text = source.Text + "|lineart" }, null);
+            case "DepthAnythingPreprocessor" when linked.GetValueOrDefault("image") is { ImagePath: not null } source:
+                return (source with { Filter = "depth", Text = source.Text + "|depth" }, null);
             case "LoadImage" or "LoadImageMask":
                 return (LoadImage(Py.Str(inputs["image"])), null);
             case "SaveImage":
-                return (basis, await SaveImagesAsync(run, basis, Py.Str(inputs["filename_prefix"]), files.Output, "output", cancellationToken));
+                var saved = linked.GetValueOrDefault("images") is { ImagePath: not null } picture ? picture : basis;
+                return (basis, await SaveImagesAsync(run, saved, Py.Str(inputs["filename_prefix"]), files.Output, "output", cancellationToken));
             case "PreviewImage":
                 var letters = new string(Enumerable.Range(0, 5).Select(_ => (char)('a' + Random.Shared.Next(26))).ToArray());
-                return (basis, await SaveImagesAsync(run, basis, "ComfyUI_temp_" + letters, files.Temp, "temp", cancellationToken));
+                var shown = linked.GetValueOrDefault("images") is { ImagePath: not null } loaded ? loaded : basis;
+                return (basis, await SaveImagesAsync(run, shown, "ComfyUI_temp_" + letters, files.Temp, "temp", cancellationToken));
             default:
                 if (basis.Width == 0 && inputs["width"] is JsonValue w && inputs["height"] is JsonValue h)
                 {
@@ -470,7 +484,7 @@ internal sealed partial class Engine(NodeCatalog catalog, FileStore files, Socke
         try
         {
             var info = Image.Identify(bytes) ?? throw new NodeFailureException("PIL.UnidentifiedImageError", $"cannot identify image file '{value}'");
-            return new Payload(info.Width, info.Height, 1, string.Empty, "image:" + Convert.ToHexString(SHA256.HashData(bytes))[..16]);
+            return new Payload(info.Width, info.Height, 1, string.Empty, "image:" + Convert.ToHexString(SHA256.HashData(bytes))[..16]) { ImagePath = path };
         }
         catch (Exception ex) when (ex is UnknownImageFormatException or InvalidImageContentException)
         {
@@ -562,7 +576,9 @@ internal sealed partial class Engine(NodeCatalog catalog, FileStore files, Socke
         {
             cancellationToken.ThrowIfCancellationRequested();
             var fileName = $"{name.Replace("%batch_num%", i.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal)}_{counter:00000}_.png";
-            using (var picture = Painter.Render(image.Seed, image.Text, Math.Max(1, image.Width), Math.Max(1, image.Height), i))
+            using (var picture = image.ImagePath is { } source
+                ? Painter.Filtered(source, image.Filter)
+                : Painter.Render(image.Seed, image.Text, Math.Max(1, image.Width), Math.Max(1, image.Height), i))
             {
                 Painter.SavePng(picture, Path.Combine(folder, fileName), text);
             }

@@ -35,6 +35,10 @@ internal sealed class NodeCatalog
             if (options.Checkpoints is { } ckpts) { ReplaceLists(n, "ckpt_name", ckpts); }
             if (options.Loras is { } loras) { ReplaceLists(n, "lora_name", loras); }
         }
+        if (options.ControlNetAux)
+        {
+            foreach (var (name, node) in AuxPreprocessors()) { _info[name] = node; }
+        }
         foreach (var (name, node) in _info)
         {
             if (node is JsonObject n) { _defs[name] = Parse(name, n); }
@@ -100,6 +104,36 @@ internal sealed class NodeCatalog
             .OfType<string>()
             .Order(StringComparer.Ordinal)
             .ToList();
+    }
+
+    /// <summary>Two nodes of comfyui_controlnet_aux, with the inputs its <c>define_preprocessor_inputs</c> declares.</summary>
+    private static IEnumerable<(string Name, JsonObject Node)> AuxPreprocessors()
+    {
+        static JsonObject Node(string name, string display, string category, JsonObject optional) => new()
+        {
+            ["input"] = new JsonObject { ["required"] = new JsonObject { ["image"] = new JsonArray("IMAGE") }, ["optional"] = optional },
+            ["input_order"] = new JsonObject { ["required"] = new JsonArray("image"), ["optional"] = new JsonArray(optional.Select(p => (JsonNode?)p.Key).ToArray()) },
+            ["output"] = new JsonArray("IMAGE"),
+            ["output_is_list"] = new JsonArray(false),
+            ["output_name"] = new JsonArray("IMAGE"),
+            ["name"] = name,
+            ["display_name"] = display,
+            ["description"] = string.Empty,
+            ["python_module"] = "custom_nodes.comfyui_controlnet_aux",
+            ["category"] = category,
+            ["output_node"] = false,
+        };
+        static JsonArray Resolution() => new("INT", new JsonObject { ["default"] = 512, ["min"] = 64, ["max"] = 16384, ["step"] = 64 });
+        yield return ("LineArtPreprocessor", Node("LineArtPreprocessor", "Realistic Lineart", "ControlNet Preprocessors/Line Extractors", new JsonObject
+        {
+            ["coarse"] = new JsonArray(new JsonArray("disable", "enable"), new JsonObject { ["default"] = "disable" }),
+            ["resolution"] = Resolution(),
+        }));
+        yield return ("DepthAnythingPreprocessor", Node("DepthAnythingPreprocessor", "Depth Anything", "ControlNet Preprocessors/Normal and Depth Estimators", new JsonObject
+        {
+            ["ckpt_name"] = new JsonArray(new JsonArray("depth_anything_vitl14.pth", "depth_anything_vitb14.pth", "depth_anything_vits14.pth"), new JsonObject { ["default"] = "depth_anything_vitl14.pth" }),
+            ["resolution"] = Resolution(),
+        }));
     }
 
     private static void ReplaceLists(JsonObject node, string inputName, IList<string> values)

@@ -51,6 +51,29 @@ internal static class Painter
         return image;
     }
 
+    /// <summary>
+    /// A loaded picture as a preprocessor would leave it: <c>edges:&lt;t&gt;</c> gives white edges on black (Sobel, then a
+    /// threshold, like a Canny map), <c>depth</c> a blurred grey-scale (near is bright), null the picture itself.
+    /// </summary>
+    public static Image<Rgb24> Filtered(string path, string? filter)
+    {
+        var image = Image.Load<Rgb24>(path);
+        if (filter is null)
+        {
+            return image;
+        }
+        if (filter.StartsWith("edges:", StringComparison.Ordinal))
+        {
+            var threshold = float.Parse(filter["edges:".Length..], System.Globalization.CultureInfo.InvariantCulture);
+            image.Mutate(x => x.Grayscale().DetectEdges().BinaryThreshold(Math.Clamp(threshold * 0.5f, 0.01f, 0.99f)));
+        }
+        else if (filter == "depth")
+        {
+            image.Mutate(x => x.Grayscale().GaussianBlur(Math.Max(1, Math.Max(image.Width, image.Height) / 64f)));
+        }
+        return image;
+    }
+
     /// <summary>A JPEG preview for a sampler step, fitted into a 512 px square, noisier at early steps.</summary>
     public static byte[] Preview(string seed, string text, int width, int height, int step, int steps)
     {

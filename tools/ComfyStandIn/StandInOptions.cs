@@ -17,6 +17,12 @@ public sealed class StandInOptions
     /// <summary>When set, replaces every <c>lora_name</c> list.</summary>
     public IList<string>? Loras { get; set; }
 
+    /// <summary>
+    /// Adds two comfyui_controlnet_aux preprocessor nodes (LineArtPreprocessor, DepthAnythingPreprocessor) to the
+    /// catalogue, declared as that pack declares them, like a server with the pack installed.
+    /// </summary>
+    public bool ControlNetAux { get; set; }
+
     /// <summary>Time per sampler step.</summary>
     public TimeSpan StepTime { get; set; } = TimeSpan.FromMilliseconds(50);
 
