@@ -2,6 +2,7 @@ using DreamLayer.Web.Accounts;
 using DreamLayer.Web.Comfy;
 using DreamLayer.Web.Components;
 using DreamLayer.Web.Data;
+using DreamLayer.Web.Features.Generation;
 using DreamLayer.Web.Images;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -13,6 +14,7 @@ builder.AddDreamLayerData();
 builder.AddAccounts();
 builder.AddImages();
 builder.AddComfyUi();
+builder.AddGenerationFeatures();
 builder.AddDreamLayerUi();
 
 var app = builder.Build();

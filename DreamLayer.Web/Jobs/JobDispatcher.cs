@@ -86,7 +86,11 @@ public sealed partial class JobDispatcher(
             }
             sourceImage = uploaded;
         }
-        var graph = WorkflowBuilder.Build(template, queued.Request, job.Seed, $"DreamLayer/{job.CreatedAt:yyyy-MM-dd}/dl", sourceImage);
+        if (await UploadControlImagesAsync(job, queued.Request, backend, ct) is not { } server)
+        {
+            return;
+        }
+        var graph = WorkflowBuilder.Build(template, queued.Request, job.Seed, $"DreamLayer/{job.CreatedAt:yyyy-MM-dd}/dl", sourceImage, server);
         var validation = PromptValidator.Validate(graph, backend.ObjectInfo);
         if (!validation.IsValid)
         {
@@ -185,6 +189,24 @@ public sealed partial class JobDispatcher(
             default:
                 throw new InvalidOperationException($"Unexpected upload result {result.GetType().Name}.");
         }
+    }
+
+    /// <summary>
+    /// Sends each ControlNet unit's image to the server like the source image (its own name in the job's folder) and
+    /// returns where they landed with the server's LoRAs; null when the job was requeued or failed.
+    /// </summary>
+    private async Task<ServerInputs?> UploadControlImagesAsync(JobEntity job, GenerationRequest request, ComfyBackend backend, CancellationToken ct)
+    {
+        var uploaded = new Dictionary<Guid, string>();
+        foreach (var image in request.ControlNets.Select(u => u.Image).OfType<Guid>().Distinct())
+        {
+            if (await UploadSourceAsync(job, image, backend, ct) is not { } value)
+            {
+                return null;
+            }
+            uploaded[image] = value;
+        }
+        return new ServerInputs { UploadedImages = uploaded, Loras = backend.Limits?.Advanced.Loras ?? [] };
     }
 
     private TrackedJob? Restore(JobEntity job, ComfyBackend? backend)
