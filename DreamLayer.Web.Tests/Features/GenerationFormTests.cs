@@ -1,14 +1,34 @@
 using AngleSharp.Dom;
 using Bunit;
 using DreamLayer.Domain.Generation;
+using DreamLayer.Web.Comfy;
+using DreamLayer.Web.Data;
+using DreamLayer.Web.Features.Generation;
 using DreamLayer.Web.Features.Txt2Img;
+using DreamLayer.Web.Images;
 using Microsoft.AspNetCore.Components;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using MudBlazor;
 
 namespace DreamLayer.Web.Tests.Features;
 
-public sealed class GenerationFormTests : MudComponentTest
+public sealed class GenerationFormTests() : MudComponentTest(AddFormServices)
 {
+    /// <summary>The ControlNet units store uploads and run previews; nothing here reaches a server.</summary>
+    private static void AddFormServices(IServiceCollection services)
+    {
+        var storage = new StorageOptions { DataDirectory = Path.Combine(Path.GetTempPath(), "dreamlayer-bunit-" + Guid.NewGuid().ToString("N")) };
+        services.AddSingleton(Options.Create(storage));
+        services.AddSingleton(StoragePaths.Resolve(storage, Path.GetTempPath()));
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<UploadStore>();
+        services.AddHttpClient();
+        services.AddSingleton(Options.Create(new ComfyUiOptions { Servers = [new ComfyServerOptions { Name = "none", Url = "http://127.0.0.1:9" }] }));
+        services.AddSingleton<BackendPool>();
+        services.AddSingleton<ControlMapPreview>();
+    }
+
     private static readonly GenerationLimits ServerLike = new()
     {
         Checkpoints = ["v1-5-pruned-emaonly.safetensors", "sdxl/sd_xl_base_1.0.safetensors"],
@@ -17,6 +37,7 @@ public sealed class GenerationFormTests : MudComponentTest
     };
 
     private readonly List<GenerationRequest> _submitted = [];
+
 
     private static Txt2ImgFormModel ValidModel() => new()
     {
@@ -29,7 +50,7 @@ public sealed class GenerationFormTests : MudComponentTest
             .Add(f => f.Model, model)
             .Add(f => f.Limits, limits)
             .Add(f => f.Busy, busy)
-            .Add(f => f.OnSubmit, EventCallback.Factory.Create<GenerationRequest>(this, _submitted.Add)));
+            .Add(f => f.OnSubmit, EventCallback.Factory.Create<IReadOnlyList<GenerationRequest>>(this, _submitted.AddRange)));
 
     private static IElement GenerateButton(IRenderedComponent<GenerationForm> form) =>
         form.FindAll("button").Single(b => b.GetAttribute("aria-label") == "Generate");

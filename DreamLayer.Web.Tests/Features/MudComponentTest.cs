@@ -12,9 +12,17 @@ namespace DreamLayer.Web.Tests.Features;
 public abstract class MudComponentTest : BunitContext, IAsyncLifetime
 {
     protected MudComponentTest()
+        : this(_ => { })
     {
+    }
+
+    /// <param name="services">Adds what the component under test injects (services are fixed once anything renders).</param>
+    protected MudComponentTest(Action<IServiceCollection> services)
+    {
+        ArgumentNullException.ThrowIfNull(services);
         JSInterop.Mode = JSRuntimeMode.Loose;
         Services.AddMudServices();
+        services(Services);
         Popovers = Render<MudPopoverProvider>();
     }
 

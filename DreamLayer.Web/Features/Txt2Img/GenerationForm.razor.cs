@@ -4,7 +4,7 @@ using Microsoft.AspNetCore.Components;
 
 namespace DreamLayer.Web.Features.Txt2Img;
 
-/// <summary>The txt2img controls. Reports a valid request through <see cref="OnSubmit"/>; shows field errors itself.</summary>
+/// <summary>The txt2img controls. Reports the valid requests (one, or one per batch prompt) through <see cref="OnSubmit"/>; shows field errors itself.</summary>
 public sealed partial class GenerationForm
 {
     /// <summary>The form's state, owned by the page so that it survives re-renders and can be pre-filled.</summary>
@@ -24,7 +24,7 @@ public sealed partial class GenerationForm
     public IReadOnlyList<FieldError> ExternalErrors { get; set; } = [];
 
     [Parameter]
-    public EventCallback<GenerationRequest> OnSubmit { get; set; }
+    public EventCallback<IReadOnlyList<GenerationRequest>> OnSubmit { get; set; }
 
     private IReadOnlyList<FieldError> _errors = [];
 
@@ -49,11 +49,11 @@ public sealed partial class GenerationForm
 
     private async Task SubmitAsync()
     {
-        var (request, errors) = Model.ToRequest(Limits);
+        var (requests, errors) = Model.ToRequests(Limits);
         _errors = errors;
-        if (request is not null)
+        if (requests.Count > 0)
         {
-            await OnSubmit.InvokeAsync(request);
+            await OnSubmit.InvokeAsync(requests);
         }
     }
 }

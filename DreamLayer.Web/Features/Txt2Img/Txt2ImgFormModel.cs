@@ -1,5 +1,6 @@
 using System.Globalization;
 using DreamLayer.Domain.Generation;
+using DreamLayer.Web.Features.Generation;
 
 namespace DreamLayer.Web.Features.Txt2Img;
 
@@ -38,6 +39,12 @@ public sealed class Txt2ImgFormModel
     public int BatchSize { get; set; } = 1;
     public int BatchCount { get; set; } = 1;
 
+    /// <summary>LoRAs, ControlNet units and the Advanced panel.</summary>
+    public AdvancedFormModel Advanced { get; } = new();
+
+    /// <summary>Batch prompts: when enabled, each listed prompt is queued with these settings instead of <see cref="Prompt"/>.</summary>
+    public BatchFormModel Batch { get; } = new();
+
     public string SizePreset
     {
         get => Presets.FirstOrDefault(p => p.Width == Width && p.Height == Height)?.Label ?? Custom;
@@ -68,6 +75,7 @@ public sealed class Txt2ImgFormModel
         SeedText = request.Seed?.ToString(CultureInfo.InvariantCulture) ?? string.Empty;
         BatchSize = request.BatchSize;
         BatchCount = request.BatchCount;
+        Advanced.CopyFrom(request);
     }
 
     /// <summary>Picks list values the server really has, keeping the person's choice where it is still valid.</summary>
@@ -77,6 +85,31 @@ public sealed class Txt2ImgFormModel
         Checkpoint = Pick(Checkpoint, limits.Checkpoints, null);
         Sampler = Pick(Sampler, limits.Samplers, "euler");
         Scheduler = Pick(Scheduler, limits.Schedulers, "normal");
+        Advanced.FitTo(limits);
+    }
+
+    /// <summary>
+    /// The requests to queue: the one request, or with batch prompts one per listed prompt (a problem in any of them
+    /// stops all, and says which prompt); or the problems.
+    /// </summary>
+    public (IReadOnlyList<GenerationRequest> Requests, IReadOnlyList<FieldError> Errors) ToRequests(GenerationLimits? limits)
+    {
+        if (!Batch.Enabled)
+        {
+            var (one, oneErrors) = ToRequest(limits);
+            return (one is null ? [] : [one], oneErrors);
+        }
+        var (requests, errors) = Batch.Expand(Build(seed: null) with { SeedMode = SeedMode.Random });
+        if (errors.Count > 0)
+        {
+            return ([], errors);
+        }
+        var problems = requests
+            .SelectMany((r, i) => GenerationRequestValidator.Validate(r, limits)
+                .Select(e => e.Field == nameof(GenerationRequest.Prompt) ? new FieldError(BatchFormModel.Field, $"Prompt {i + 1} ({Short(r.Prompt)}): {e.Message}") : e))
+            .Distinct()
+            .ToList();
+        return problems.Count > 0 ? ([], problems) : (requests, []);
     }
 
     /// <summary>The request, or the problems that stop it being one.</summary>
@@ -91,7 +124,15 @@ public sealed class Txt2ImgFormModel
             }
             seed = parsed;
         }
-        var request = new GenerationRequest
+        var request = Build(seed);
+        var errors = GenerationRequestValidator.Validate(request, limits);
+        return (errors.Count == 0 ? request : null, errors);
+    }
+
+    private static string Short(string prompt) => prompt.Length <= 40 ? $"'{prompt}'" : $"'{prompt[..40]}…'";
+
+    private GenerationRequest Build(ulong? seed) =>
+        Advanced.ApplyTo(new GenerationRequest
         {
             Prompt = Prompt.Trim(),
             NegativePrompt = NegativePrompt.Trim(),
@@ -106,10 +147,7 @@ public sealed class Txt2ImgFormModel
             Seed = seed,
             BatchSize = BatchSize,
             BatchCount = BatchCount,
-        };
-        var errors = GenerationRequestValidator.Validate(request, limits);
-        return (errors.Count == 0 ? request : null, errors);
-    }
+        });
 
     private static string Pick(string current, IReadOnlyList<string> options, string? preferred) =>
         options.Count == 0 ? current

@@ -60,22 +60,28 @@ public sealed partial class Txt2ImgPage
         }
     }
 
-    private async Task SubmitAsync(GenerationRequest request)
+    private async Task SubmitAsync(IReadOnlyList<GenerationRequest> requests)
     {
         _submitting = true;
         _submitErrors = [];
         try
         {
             var user = await CurrentUser.GetAsync();
-            switch (await Queue.SubmitAsync(request, user.Id, CancellationToken.None))
+            var seeds = new List<ulong>();
+            foreach (var request in requests)
             {
-                case SubmitAccepted accepted:
-                    Snackbar.Add(accepted.JobIds.Count == 1 ? $"Queued (seed {accepted.Seeds[0]})." : $"Queued {accepted.JobIds.Count} jobs.", Severity.Success);
-                    break;
-                case SubmitInvalid invalid:
-                    _submitErrors = invalid.Errors;
-                    break;
+                switch (await Queue.SubmitAsync(request, user.Id, CancellationToken.None))
+                {
+                    case SubmitAccepted accepted:
+                        seeds.AddRange(accepted.Seeds);
+                        break;
+                    case SubmitInvalid invalid:
+                        _submitErrors = invalid.Errors;
+                        Snackbar.Add(seeds.Count > 0 ? $"Queued {seeds.Count} jobs, then stopped at a prompt the server refused." : "Nothing was queued.", Severity.Warning);
+                        return;
+                }
             }
+            Snackbar.Add(seeds.Count == 1 ? $"Queued (seed {seeds[0]})." : $"Queued {seeds.Count} jobs.", Severity.Success);
         }
         finally
         {
