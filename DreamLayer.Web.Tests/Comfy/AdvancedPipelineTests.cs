@@ -19,8 +19,8 @@ public sealed class AdvancedPipelineTests
 {
     private const string ControlNetModel = "controlnet-depth-sdxl-1.0.safetensors";
 
-    /// <summary>A picture with a hard edge: a white square on black.</summary>
-    public static async Task<UploadAccepted> UploadSquareAsync(DreamLayerApp app)
+    /// <summary>A 128×96 picture with hard edges: a white square on black.</summary>
+    public static byte[] SquarePng()
     {
         using var image = new Image<Rgba32>(128, 96, new Rgba32(0, 0, 0));
         for (var y = 24; y < 72; y++)
@@ -31,8 +31,13 @@ public sealed class AdvancedPipelineTests
             }
         }
         using var png = new MemoryStream();
-        await image.SaveAsPngAsync(png);
-        png.Position = 0;
+        image.SaveAsPng(png);
+        return png.ToArray();
+    }
+
+    private static async Task<UploadAccepted> UploadSquareAsync(DreamLayerApp app)
+    {
+        using var png = new MemoryStream(SquarePng());
         return Assert.IsType<UploadAccepted>(await app.Get<UploadStore>().SaveAsync(png, "square.png", default));
     }
 

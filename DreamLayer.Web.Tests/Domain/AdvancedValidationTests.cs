@@ -50,10 +50,8 @@ public sealed class AdvancedValidationTests
         "cn:order" => Base with { ControlNets = [new ControlNetSetting { Model = ControlNet, Image = Picture, StartPercent = 0.8, EndPercent = 0.2 }] },
         "cn:strength" => Base with { ControlNets = [new ControlNetSetting { Model = ControlNet, Image = Picture, Strength = 11 }] },
         "cn:preprocessor" => Base with { ControlNets = [new ControlNetSetting { Model = ControlNet, Image = Picture, Preprocessor = "OpenposePreprocessor" }] },
-        "cn:setting" => Base with { ControlNets = [new ControlNetSetting { Model = ControlNet, Image = Picture, Preprocessor = "Canny",
-            PreprocessorSettings = new Dictionary<string, JsonNode?> { ["low_threshold"] = 1.5 } }] },
-        "cn:combo" => Base with { ControlNets = [new ControlNetSetting { Model = ControlNet, Image = Picture, Preprocessor = "LineArtPreprocessor",
-            PreprocessorSettings = new Dictionary<string, JsonNode?> { ["coarse"] = "maybe" } }] },
+        "cn:setting" => WithPreprocessor("Canny", "low_threshold", 1.5),
+        "cn:combo" => WithPreprocessor("LineArtPreprocessor", "coarse", "maybe"),
         "hires:scale" => Base with { HiresFix = new HiresFixSetting { Scale = 6 } },
         "hires:denoise" => Base with { HiresFix = new HiresFixSetting { Denoise = 1.5 } },
         "hires:model" => Base with { HiresFix = new HiresFixSetting { Upscaler = HiresUpscaler.Model, UpscaleModel = "missing.pth" } },
@@ -63,6 +61,20 @@ public sealed class AdvancedValidationTests
         "vae" => Base with { Vae = "nope.pt" },
         "clipskip" => Base with { ClipSkip = 30 },
         _ => throw new ArgumentOutOfRangeException(nameof(name)),
+    };
+
+    private static GenerationRequest WithPreprocessor(string preprocessor, string setting, JsonNode value) => Base with
+    {
+        ControlNets =
+        [
+            new ControlNetSetting
+            {
+                Model = ControlNet,
+                Image = Picture,
+                Preprocessor = preprocessor,
+                PreprocessorSettings = new Dictionary<string, JsonNode?> { [setting] = value },
+            },
+        ],
     };
 
     [Theory]

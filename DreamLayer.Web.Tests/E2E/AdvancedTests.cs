@@ -1,10 +1,9 @@
 using System.Text;
 using DreamLayer.Domain.Jobs;
+using DreamLayer.Web.Tests.Comfy;
 using DreamLayer.Web.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Playwright;
-using SixLabors.ImageSharp;
-using SixLabors.ImageSharp.PixelFormats;
 using static Microsoft.Playwright.Assertions;
 
 namespace DreamLayer.Web.Tests.E2E;
@@ -12,21 +11,6 @@ namespace DreamLayer.Web.Tests.E2E;
 /// <summary>A person uses ControlNet and batch prompts on the Txt2Img page in a real browser against the stand-in.</summary>
 public sealed class AdvancedTests(BrowserFixture browser) : IClassFixture<BrowserFixture>
 {
-    private static byte[] SquarePng()
-    {
-        using var image = new Image<Rgba32>(128, 96, new Rgba32(0, 0, 0));
-        for (var y = 24; y < 72; y++)
-        {
-            for (var x = 32; x < 96; x++)
-            {
-                image[x, y] = new Rgba32(255, 255, 255);
-            }
-        }
-        using var png = new MemoryStream();
-        image.SaveAsPng(png);
-        return png.ToArray();
-    }
-
     [Fact]
     public async Task ControlNet_CannyPreviewThenGenerate_ShowsTheMapAndSendsTheUnit()
     {
@@ -41,7 +25,7 @@ public sealed class AdvancedTests(BrowserFixture browser) : IClassFixture<Browse
         await advanced.AddControlNetUnit.ClickAsync();
         await Expect(advanced.ControlNetUnits).ToHaveCountAsync(1);
         await Expect(advanced.AuxUnavailable).ToContainTextAsync("this server has no ControlNet preprocessor nodes", new() { IgnoreCase = true });
-        await advanced.ControlImage(1).SetInputFilesAsync(new FilePayload { Name = "square.png", MimeType = "image/png", Buffer = SquarePng() });
+        await advanced.ControlImage(1).SetInputFilesAsync(new FilePayload { Name = "square.png", MimeType = "image/png", Buffer = AdvancedPipelineTests.SquarePng() });
         await Expect(advanced.ControlImageName(1)).ToContainTextAsync("128×96");
 
         await advanced.Preview(1).ClickAsync();
