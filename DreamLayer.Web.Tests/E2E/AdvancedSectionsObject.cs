@@ -10,13 +10,18 @@ public sealed class AdvancedSectionsObject(IPage page)
     public ILocator AuxUnavailable => page.GetByTestId("aux-unavailable");
     public ILocator LoraUnavailable => page.GetByTestId("lora-unavailable");
 
-    public ILocator ControlImage(int unit) => page.Locator($"#controlnet-image-{unit}");
     public ILocator ControlImageName(int unit) => ControlNetUnits.Nth(unit - 1).GetByTestId("controlnet-image-name");
     public ILocator Preview(int unit) => page.GetByRole(AriaRole.Button, new() { Name = $"Preview control map {unit}" });
     public ILocator ControlMap(int unit) => ControlNetUnits.Nth(unit - 1).GetByTestId("control-map");
 
     public ILocator BatchSwitch => page.GetByLabel("Batch prompts: one job per line");
-    public ILocator BatchFile => page.Locator("#batch-file");
     public ILocator BatchText => page.GetByLabel("Prompts, one per line");
     public ILocator BatchSummary => page.GetByTestId("batch-summary");
+
+    /// <summary>Chooses a file once Blazor's InputFile listens (it starts after the input's first interactive render; files chosen before are lost).</summary>
+    public async Task ChooseFileAsync(string inputId, FilePayload file)
+    {
+        await page.WaitForFunctionAsync("id => document.getElementById(id)?._blazorInputFileNextFileId !== undefined", inputId);
+        await page.Locator($"#{inputId}").SetInputFilesAsync(file);
+    }
 }

@@ -18,6 +18,7 @@ public sealed class AdvancedTests(BrowserFixture browser) : IClassFixture<Browse
         await using var context = await browser.NewContextAsync();
         var page = new Txt2ImgPageObject(await context.NewPageAsync(), app.RootUri);
         var advanced = new AdvancedSectionsObject(page.Page);
+        await page.SignInAsync(app.Alice);
         await page.OpenAsync();
 
         await page.FillAsync("Prompt", "a lighthouse drawn from edges");
@@ -25,7 +26,7 @@ public sealed class AdvancedTests(BrowserFixture browser) : IClassFixture<Browse
         await advanced.AddControlNetUnit.ClickAsync();
         await Expect(advanced.ControlNetUnits).ToHaveCountAsync(1);
         await Expect(advanced.AuxUnavailable).ToContainTextAsync("this server has no ControlNet preprocessor nodes", new() { IgnoreCase = true });
-        await advanced.ControlImage(1).SetInputFilesAsync(new FilePayload { Name = "square.png", MimeType = "image/png", Buffer = AdvancedPipelineTests.SquarePng() });
+        await advanced.ChooseFileAsync("controlnet-image-1", new FilePayload { Name = "square.png", MimeType = "image/png", Buffer = AdvancedPipelineTests.SquarePng() });
         await Expect(advanced.ControlImageName(1)).ToContainTextAsync("128×96");
 
         await advanced.Preview(1).ClickAsync();
@@ -56,12 +57,13 @@ public sealed class AdvancedTests(BrowserFixture browser) : IClassFixture<Browse
         await using var context = await browser.NewContextAsync();
         var page = new Txt2ImgPageObject(await context.NewPageAsync(), app.RootUri);
         var advanced = new AdvancedSectionsObject(page.Page);
+        await page.SignInAsync(app.Alice);
         await page.OpenAsync();
 
         await page.FillAsync("Steps", "3");
         await advanced.BatchSwitch.CheckAsync();
         var file = "# team page\na lighthouse at dusk\n\na red fox in the snow\n# skipped\na castle on a hill\n";
-        await advanced.BatchFile.SetInputFilesAsync(new FilePayload { Name = "prompts.txt", MimeType = "text/plain", Buffer = Encoding.UTF8.GetBytes(file) });
+        await advanced.ChooseFileAsync("batch-file", new FilePayload { Name = "prompts.txt", MimeType = "text/plain", Buffer = Encoding.UTF8.GetBytes(file) });
         await Expect(advanced.BatchSummary).ToHaveTextAsync("3 prompts: 3 jobs will be queued.");
         await Expect(advanced.BatchText).ToHaveValueAsync("a lighthouse at dusk\na red fox in the snow\na castle on a hill");
 
