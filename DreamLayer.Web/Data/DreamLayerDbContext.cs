@@ -13,6 +13,10 @@ public sealed class DreamLayerDbContext(DbContextOptions<DreamLayerDbContext> op
     public DbSet<JobEntity> Jobs => Set<JobEntity>();
     public DbSet<ImageEntity> Images => Set<ImageEntity>();
     public DbSet<SettingEntity> Settings => Set<SettingEntity>();
+    public DbSet<ImageLora> ImageLoras => Set<ImageLora>();
+    public DbSet<ImageFavourite> Favourites => Set<ImageFavourite>();
+    public DbSet<BoardEntity> Boards => Set<BoardEntity>();
+    public DbSet<BoardImage> BoardImages => Set<BoardImage>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {
@@ -42,8 +46,61 @@ internal sealed class ImageEntityConfiguration : IEntityTypeConfiguration<ImageE
     public void Configure(EntityTypeBuilder<ImageEntity> builder)
     {
         builder.HasKey(i => i.Id);
-        builder.HasIndex(i => i.CreatedAt);
         builder.HasIndex(i => new { i.JobId, i.Index }).IsUnique();
+        builder.HasIndex(i => i.Seq).IsUnique();
+        // Every gallery query walks one of these in (CreatedAt, Seq) order and stops after a page.
+        builder.HasIndex(i => new { i.CreatedAt, i.Seq });
+        builder.HasIndex(i => new { i.OwnerId, i.CreatedAt, i.Seq });
+        // Sorted by person: name ascending, newest first within a person (SQLite walks an index only in its own directions).
+        builder.HasIndex(i => new { i.OwnerName, i.CreatedAt, i.Seq }).IsDescending(false, true, true);
+        builder.HasIndex(i => new { i.Mode, i.CreatedAt, i.Seq });
+        builder.HasIndex(i => new { i.Model, i.CreatedAt, i.Seq });
+        builder.HasIndex(i => new { i.Sampler, i.CreatedAt, i.Seq });
+        builder.HasIndex(i => new { i.Width, i.Height, i.CreatedAt, i.Seq });
+        // The trash is small: a partial index keeps it out of the way of every other query plan.
+        builder.HasIndex(i => new { i.CreatedAt, i.Seq }, "IX_Images_Trash").HasFilter("DeletedAt IS NOT NULL");
+        builder.HasMany(i => i.Loras).WithOne().HasForeignKey(l => l.ImageId).OnDelete(DeleteBehavior.Cascade);
+    }
+}
+
+internal sealed class ImageLoraConfiguration : IEntityTypeConfiguration<ImageLora>
+{
+    public void Configure(EntityTypeBuilder<ImageLora> builder)
+    {
+        builder.HasKey(l => new { l.Name, l.ImageId });
+        builder.HasIndex(l => l.ImageId);
+    }
+}
+
+internal sealed class ImageFavouriteConfiguration : IEntityTypeConfiguration<ImageFavourite>
+{
+    public void Configure(EntityTypeBuilder<ImageFavourite> builder)
+    {
+        builder.HasKey(f => new { f.UserId, f.ImageId });
+        builder.HasIndex(f => f.ImageId);
+        builder.HasOne<ImageEntity>().WithMany().HasForeignKey(f => f.ImageId).OnDelete(DeleteBehavior.Cascade);
+    }
+}
+
+internal sealed class BoardConfiguration : IEntityTypeConfiguration<BoardEntity>
+{
+    public void Configure(EntityTypeBuilder<BoardEntity> builder)
+    {
+        builder.ToTable("Boards");
+        builder.HasKey(b => b.Id);
+        builder.Property(b => b.Name).HasMaxLength(BoardEntity.MaxNameLength);
+        builder.HasIndex(b => b.OwnerId);
+    }
+}
+
+internal sealed class BoardImageConfiguration : IEntityTypeConfiguration<BoardImage>
+{
+    public void Configure(EntityTypeBuilder<BoardImage> builder)
+    {
+        builder.HasKey(b => new { b.BoardId, b.ImageId });
+        builder.HasIndex(b => b.ImageId);
+        builder.HasOne<BoardEntity>().WithMany().HasForeignKey(b => b.BoardId).OnDelete(DeleteBehavior.Cascade);
+        builder.HasOne<ImageEntity>().WithMany().HasForeignKey(b => b.ImageId).OnDelete(DeleteBehavior.Cascade);
     }
 }
 

@@ -36,10 +36,29 @@ public sealed class ImageStore(StoragePaths paths, IOptions<StorageOptions> opti
         }
         var isPng = file.AsSpan().StartsWith(PngSignature);
         var bytes = isPng ? PngTextChunks.AddText(file, [("parameters", parameters)]) : file;
+        return await WriteAsync(job, index, bytes, isPng ? ".png" : ".jpg", info.Width, info.Height, parameters, time.GetUtcNow().UtcDateTime, ct);
+    }
 
+    /// <summary>
+    /// Copies an image that came from elsewhere (a folder import) into the images folder as it is, metadata and all,
+    /// and returns its (unsaved) row. The caller has checked it; <paramref name="extension"/> is one of ours.
+    /// </summary>
+    public Task<ImageEntity> ImportAsync(JobEntity job, byte[] file, string extension, int width, int height, string parameters, DateTime createdAt, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        ArgumentNullException.ThrowIfNull(file);
+        if (extension is not (".png" or ".jpg" or ".webp"))
+        {
+            throw new ArgumentOutOfRangeException(nameof(extension), extension, "Only .png, .jpg and .webp are stored.");
+        }
+        return WriteAsync(job, 0, file, extension, width, height, parameters, createdAt, ct);
+    }
+
+    private async Task<ImageEntity> WriteAsync(JobEntity job, int index, byte[] bytes, string extension, int width, int height, string parameters, DateTime createdAt, CancellationToken ct)
+    {
         var id = Guid.CreateVersion7(time.GetUtcNow());
         var now = time.GetUtcNow().UtcDateTime;
-        var relative = $"{now:yyyy}/{now:MM}/{now:dd}/{id:N}{(isPng ? ".png" : ".jpg")}";
+        var relative = $"{now:yyyy}/{now:MM}/{now:dd}/{id:N}{extension}";
         var fullPath = FullPath(relative);
         Directory.CreateDirectory(Path.GetDirectoryName(fullPath)!);
         await WriteAtomicallyAsync(fullPath, bytes, ct);
@@ -50,11 +69,19 @@ public sealed class ImageStore(StoragePaths paths, IOptions<StorageOptions> opti
             JobId = job.Id,
             Index = index,
             RelativePath = relative,
-            Width = info.Width,
-            Height = info.Height,
+            Width = width,
+            Height = height,
             SizeBytes = bytes.LongLength,
-            CreatedAt = now,
+            CreatedAt = createdAt,
             Parameters = parameters,
+            OwnerId = job.Owner,
+            OwnerName = job.Owner,
+            Mode = job.Mode,
+            Model = job.Checkpoint,
+            Sampler = job.Sampler,
+            Prompt = job.Prompt,
+            NegativePrompt = job.NegativePrompt,
+            Loras = [.. PromptLoras.Names(job.Prompt).Select(name => new ImageLora { ImageId = id, Name = name })],
         };
     }
 
@@ -64,6 +91,17 @@ public sealed class ImageStore(StoragePaths paths, IOptions<StorageOptions> opti
         ArgumentNullException.ThrowIfNull(image);
         var full = FullPath(image.RelativePath);
         return IsInside(full, paths.ImagesDirectory) ? full : null;
+    }
+
+    /// <summary>Removes an image's file and thumbnail (emptying the trash); a file already gone is not an error.</summary>
+    public void DeleteFiles(ImageEntity image)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        if (Locate(image) is { } file)
+        {
+            File.Delete(file);
+        }
+        File.Delete(ThumbnailPath(image.Id));
     }
 
     public string ThumbnailPath(Guid imageId) => Path.Combine(paths.ThumbnailsDirectory, imageId.ToString("N") + ".jpg");

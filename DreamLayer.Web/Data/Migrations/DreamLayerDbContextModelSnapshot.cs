@@ -92,6 +92,56 @@ namespace DreamLayer.Web.Data.Migrations
                     b.ToTable("AspNetUsers", (string)null);
                 });
 
+            modelBuilder.Entity("DreamLayer.Web.Data.BoardEntity", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<bool>("IsShared")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(80)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("OwnerId")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("OwnerName")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("OwnerId");
+
+                    b.ToTable("Boards", (string)null);
+                });
+
+            modelBuilder.Entity("DreamLayer.Web.Data.BoardImage", b =>
+                {
+                    b.Property<Guid>("BoardId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("ImageId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("AddedAt")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("BoardId", "ImageId");
+
+                    b.HasIndex("ImageId");
+
+                    b.ToTable("BoardImages");
+                });
+
             modelBuilder.Entity("DreamLayer.Web.Data.ImageEntity", b =>
                 {
                     b.Property<Guid>("Id")
@@ -101,22 +151,59 @@ namespace DreamLayer.Web.Data.Migrations
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("TEXT");
 
+                    b.Property<DateTime?>("DeletedAt")
+                        .HasColumnType("TEXT");
+
                     b.Property<int>("Height")
                         .HasColumnType("INTEGER");
 
                     b.Property<int>("Index")
                         .HasColumnType("INTEGER");
 
+                    b.Property<bool>("IsPrivate")
+                        .HasColumnType("INTEGER");
+
                     b.Property<Guid>("JobId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Mode")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Model")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("NegativePrompt")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("OwnerId")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("OwnerName")
+                        .IsRequired()
                         .HasColumnType("TEXT");
 
                     b.Property<string>("Parameters")
                         .IsRequired()
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("Prompt")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("RelativePath")
                         .IsRequired()
                         .HasColumnType("TEXT");
+
+                    b.Property<string>("Sampler")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("Seq")
+                        .HasColumnType("INTEGER");
 
                     b.Property<long>("SizeBytes")
                         .HasColumnType("INTEGER");
@@ -126,12 +213,64 @@ namespace DreamLayer.Web.Data.Migrations
 
                     b.HasKey("Id");
 
-                    b.HasIndex("CreatedAt");
+                    b.HasIndex("Seq")
+                        .IsUnique();
+
+                    b.HasIndex("CreatedAt", "Seq");
 
                     b.HasIndex("JobId", "Index")
                         .IsUnique();
 
+                    b.HasIndex("Mode", "CreatedAt", "Seq");
+
+                    b.HasIndex("Model", "CreatedAt", "Seq");
+
+                    b.HasIndex("OwnerId", "CreatedAt", "Seq");
+
+                    b.HasIndex("OwnerName", "CreatedAt", "Seq")
+                        .IsDescending(false, true, true);
+
+                    b.HasIndex("Sampler", "CreatedAt", "Seq");
+
+                    b.HasIndex("Width", "Height", "CreatedAt", "Seq");
+
+                    b.HasIndex(new[] { "CreatedAt", "Seq" }, "IX_Images_Trash")
+                        .HasFilter("DeletedAt IS NOT NULL");
+
                     b.ToTable("Images");
+                });
+
+            modelBuilder.Entity("DreamLayer.Web.Data.ImageFavourite", b =>
+                {
+                    b.Property<string>("UserId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("ImageId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("UserId", "ImageId");
+
+                    b.HasIndex("ImageId");
+
+                    b.ToTable("Favourites");
+                });
+
+            modelBuilder.Entity("DreamLayer.Web.Data.ImageLora", b =>
+                {
+                    b.Property<string>("Name")
+                        .HasColumnType("TEXT");
+
+                    b.Property<Guid>("ImageId")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Name", "ImageId");
+
+                    b.HasIndex("ImageId");
+
+                    b.ToTable("ImageLoras");
                 });
 
             modelBuilder.Entity("DreamLayer.Web.Data.JobEntity", b =>
@@ -422,6 +561,21 @@ namespace DreamLayer.Web.Data.Migrations
                     b.ToTable("AspNetUserTokens", (string)null);
                 });
 
+            modelBuilder.Entity("DreamLayer.Web.Data.BoardImage", b =>
+                {
+                    b.HasOne("DreamLayer.Web.Data.BoardEntity", null)
+                        .WithMany()
+                        .HasForeignKey("BoardId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.HasOne("DreamLayer.Web.Data.ImageEntity", null)
+                        .WithMany()
+                        .HasForeignKey("ImageId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("DreamLayer.Web.Data.ImageEntity", b =>
                 {
                     b.HasOne("DreamLayer.Web.Data.JobEntity", "Job")
@@ -431,6 +585,24 @@ namespace DreamLayer.Web.Data.Migrations
                         .IsRequired();
 
                     b.Navigation("Job");
+                });
+
+            modelBuilder.Entity("DreamLayer.Web.Data.ImageFavourite", b =>
+                {
+                    b.HasOne("DreamLayer.Web.Data.ImageEntity", null)
+                        .WithMany()
+                        .HasForeignKey("ImageId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("DreamLayer.Web.Data.ImageLora", b =>
+                {
+                    b.HasOne("DreamLayer.Web.Data.ImageEntity", null)
+                        .WithMany("Loras")
+                        .HasForeignKey("ImageId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
                 });
 
             modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityRoleClaim<string>", b =>
@@ -482,6 +654,11 @@ namespace DreamLayer.Web.Data.Migrations
                         .HasForeignKey("UserId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
+                });
+
+            modelBuilder.Entity("DreamLayer.Web.Data.ImageEntity", b =>
+                {
+                    b.Navigation("Loras");
                 });
 
             modelBuilder.Entity("DreamLayer.Web.Data.JobEntity", b =>

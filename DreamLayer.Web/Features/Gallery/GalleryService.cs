@@ -1,0 +1,187 @@
+using DreamLayer.Web.Data;
+using DreamLayer.Web.Images;
+using Microsoft.EntityFrameworkCore;
+
+namespace DreamLayer.Web.Features.Gallery;
+
+/// <summary>What an action did: how many images it changed and how many it refused (not the viewer's to change).</summary>
+public sealed record GalleryActionResult(int Done, int Refused)
+{
+    public string Describe(string verb) => Refused == 0
+        ? $"{Done} image(s) {verb}."
+        : $"{Done} image(s) {verb}; {Refused} refused: only the owner or an admin can do that.";
+}
+
+/// <summary>The values the filters offer, from what is in the gallery.</summary>
+public sealed record GalleryFacets(
+    IReadOnlyList<(string Id, string Name)> People,
+    IReadOnlyList<string> Modes,
+    IReadOnlyList<string> Models,
+    IReadOnlyList<string> Samplers,
+    IReadOnlyList<string> Loras,
+    IReadOnlyList<(int Width, int Height)> Sizes);
+
+/// <summary>
+/// Reads and changes the gallery for a <see cref="Viewer"/>. Every check is made here, on the server: a Member
+/// cannot trash, restore, empty or make private another person's image whatever the page sends.
+/// </summary>
+public sealed class GalleryService(IDbContextFactory<DreamLayerDbContext> dbFactory, ImageStore store, GalleryEvents events, TimeProvider time)
+{
+    public const int MaxPage = 500;
+
+    /// <summary>Counts stop here: past it the gallery says "10,000+".</summary>
+    public const int CountLimit = 10_000;
+
+    /// <summary>Up to <paramref name="take"/> images after <paramref name="after"/> (null: from the top).</summary>
+    public async Task<List<GalleryItem>> PageAsync(Viewer viewer, GalleryFilter filter, GalleryCursor? after, int take, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var dense = await GalleryQueries.IsDenseSearchAsync(db, filter, ct);
+        var q = GalleryQueries.Ordered(GalleryQueries.Matching(db, viewer, filter, dense), filter.Sort, after);
+        return await q.Take(Math.Clamp(take, 1, MaxPage)).AsItems().ToListAsync(ct);
+    }
+
+    /// <summary>How many images match, counted up to <see cref="CountLimit"/> + 1 (so the cost stays bounded).</summary>
+    public async Task<int> CountAsync(Viewer viewer, GalleryFilter filter, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await GalleryQueries.Matching(db, viewer, filter).Take(CountLimit + 1).CountAsync(ct);
+    }
+
+    /// <summary>Whether <paramref name="imageId"/> belongs in this viewer's gallery as filtered (for live updates).</summary>
+    public async Task<bool> MatchesAsync(Viewer viewer, GalleryFilter filter, Guid imageId, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await GalleryQueries.Matching(db, viewer, filter).AnyAsync(i => i.Id == imageId, ct);
+    }
+
+    /// <summary>The image row if the viewer may see it (in the gallery or, if theirs to manage, in the trash); otherwise null.</summary>
+    public async Task<ImageEntity?> FindVisibleAsync(Viewer viewer, Guid imageId, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await GalleryQueries.Visible(db, viewer).SingleOrDefaultAsync(i => i.Id == imageId, ct)
+            ?? await GalleryQueries.Visible(db, viewer, GalleryView.Trash).SingleOrDefaultAsync(i => i.Id == imageId, ct);
+    }
+
+    /// <summary>The rows of those of <paramref name="imageIds"/> the viewer may see, in the order given.</summary>
+    public async Task<List<ImageEntity>> FindVisibleAsync(Viewer viewer, IReadOnlyCollection<Guid> imageIds, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var ids = imageIds.Distinct().ToList();
+        var found = await GalleryQueries.Visible(db, viewer).Where(i => ids.Contains(i.Id)).ToDictionaryAsync(i => i.Id, ct);
+        return [.. ids.Where(found.ContainsKey).Select(id => found[id])];
+    }
+
+    public async Task<bool> IsFavouriteAsync(Viewer viewer, Guid imageId, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await db.Favourites.AnyAsync(f => f.UserId == viewer.UserId && f.ImageId == imageId, ct);
+    }
+
+    /// <summary>Anyone who can see an image can make it one of their favourites.</summary>
+    public async Task<bool> SetFavouriteAsync(Viewer viewer, Guid imageId, bool favourite, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        if (!await GalleryQueries.Visible(db, viewer).AnyAsync(i => i.Id == imageId, ct))
+        {
+            return false;
+        }
+        var row = await db.Favourites.FindAsync([viewer.UserId, imageId], ct);
+        if (favourite && row is null)
+        {
+            db.Favourites.Add(new ImageFavourite { UserId = viewer.UserId, ImageId = imageId, CreatedAt = time.GetUtcNow().UtcDateTime });
+        }
+        else if (!favourite && row is not null)
+        {
+            db.Favourites.Remove(row);
+        }
+        await db.SaveChangesAsync(ct);
+        return true;
+    }
+
+    public Task<GalleryActionResult> SetPrivateAsync(Viewer viewer, IReadOnlyCollection<Guid> imageIds, bool isPrivate, CancellationToken ct = default) =>
+        ChangeAsync(viewer, imageIds, GalleryView.Images, q => q.ExecuteUpdateAsync(s => s.SetProperty(i => i.IsPrivate, isPrivate), ct), ct);
+
+    /// <summary>Moves images to the trash; their files stay until the trash is emptied.</summary>
+    public Task<GalleryActionResult> TrashAsync(Viewer viewer, IReadOnlyCollection<Guid> imageIds, CancellationToken ct = default)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        return ChangeAsync(viewer, imageIds, GalleryView.Images, q => q.ExecuteUpdateAsync(s => s.SetProperty(i => i.DeletedAt, now), ct), ct);
+    }
+
+    public Task<GalleryActionResult> RestoreAsync(Viewer viewer, IReadOnlyCollection<Guid> imageIds, CancellationToken ct = default) =>
+        ChangeAsync(viewer, imageIds, GalleryView.Trash, q => q.ExecuteUpdateAsync(s => s.SetProperty(i => i.DeletedAt, (DateTime?)null), ct), ct);
+
+    /// <summary>
+    /// Removes images in the trash for good, rows and files (the viewer's own; an admin's: everyone's). With
+    /// <paramref name="imageIds"/> null, the whole trash the viewer sees.
+    /// </summary>
+    public async Task<GalleryActionResult> EmptyTrashAsync(Viewer viewer, IReadOnlyCollection<Guid>? imageIds = null, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var trash = GalleryQueries.Visible(db, viewer, GalleryView.Trash);
+        var refused = 0;
+        if (imageIds is not null)
+        {
+            var ids = imageIds.Distinct().ToList();
+            trash = trash.Where(i => ids.Contains(i.Id));
+            refused = ids.Count - await trash.CountAsync(ct);
+        }
+        var doomed = await trash.Select(i => new ImageEntity { Id = i.Id, RelativePath = i.RelativePath }).ToListAsync(ct);
+        foreach (var chunk in doomed.Chunk(500))
+        {
+            var ids = chunk.Select(i => i.Id).ToList();
+            await db.Images.Where(i => ids.Contains(i.Id)).ExecuteDeleteAsync(ct);
+        }
+        foreach (var image in doomed)
+        {
+            store.DeleteFiles(image);
+        }
+        Publish(doomed.ConvertAll(i => i.Id));
+        return new GalleryActionResult(doomed.Count, refused);
+    }
+
+    public async Task<GalleryFacets> FacetsAsync(Viewer viewer, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var visible = GalleryQueries.Visible(db, viewer);
+        var people = await visible.Select(i => new { i.OwnerId, i.OwnerName }).Distinct().ToListAsync(ct);
+        var sizes = await visible.Select(i => new { i.Width, i.Height }).Distinct().ToListAsync(ct);
+        return new GalleryFacets(
+            [.. people.OrderBy(p => p.OwnerName, StringComparer.OrdinalIgnoreCase).Select(p => (p.OwnerId, p.OwnerName))],
+            await visible.Select(i => i.Mode).Distinct().OrderBy(m => m).ToListAsync(ct),
+            await visible.Select(i => i.Model).Where(m => m != "").Distinct().OrderBy(m => m).ToListAsync(ct),
+            await visible.Select(i => i.Sampler).Where(s => s != "").Distinct().OrderBy(s => s).ToListAsync(ct),
+            await db.ImageLoras.Select(l => l.Name).Distinct().OrderBy(n => n).ToListAsync(ct),
+            [.. sizes.OrderByDescending(s => s.Width * s.Height).ThenBy(s => s.Width).Select(s => (s.Width, s.Height))]);
+    }
+
+    /// <summary>Applies <paramref name="change"/> to those of the images the viewer may manage; counts the rest as refused.</summary>
+    private async Task<GalleryActionResult> ChangeAsync(Viewer viewer, IReadOnlyCollection<Guid> imageIds, GalleryView view,
+        Func<IQueryable<ImageEntity>, Task<int>> change, CancellationToken ct)
+    {
+        var ids = imageIds.Distinct().ToList();
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var done = 0;
+        foreach (var chunk in ids.Chunk(500))
+        {
+            var batch = chunk.ToList();
+            var mine = GalleryQueries.Visible(db, viewer, view).Where(i => batch.Contains(i.Id));
+            if (!viewer.IsAdmin)
+            {
+                mine = mine.Where(i => i.OwnerId == viewer.UserId);
+            }
+            done += await change(mine);
+        }
+        Publish(ids);
+        return new GalleryActionResult(done, ids.Count - done);
+    }
+
+    private void Publish(List<Guid> ids)
+    {
+        if (ids.Count > 0)
+        {
+            events.Publish(new GalleryChange(GalleryChangeKind.Changed, ids));
+        }
+    }
+}
