@@ -10,6 +10,10 @@ internal static class BenchmarkProgram
 {
     public static async Task<int> Main(string[] args)
     {
+        if (args is ["gallery", .. var rest])
+        {
+            return await RunGalleryAsync(rest);
+        }
         BenchmarkSettings settings;
         try
         {
@@ -53,13 +57,54 @@ internal static class BenchmarkProgram
         }
     }
 
+    /// <summary>The gallery mode: a seeded database, its queries' times, thumbnail time and database size.</summary>
+    private static async Task<int> RunGalleryAsync(string[] args)
+    {
+        GallerySettings settings;
+        try
+        {
+            settings = GallerySettings.Parse(args);
+        }
+        catch (ArgumentException ex)
+        {
+            await Console.Error.WriteLineAsync(ex.Message);
+            await Console.Error.WriteLineAsync(BenchmarkSettings.Usage);
+            return 2;
+        }
+        using var stop = new CancellationTokenSource();
+        Console.CancelKeyPress += (_, e) =>
+        {
+            e.Cancel = true;
+            stop.Cancel();
+        };
+        var work = Directory.CreateTempSubdirectory("dreamlayer-bench-gallery-");
+        try
+        {
+            var results = await new GalleryBenchmark(settings, work.FullName).RunAsync(stop.Token);
+            GalleryReport.Write(Console.Out, results);
+            return 0;
+        }
+        finally
+        {
+            try
+            {
+                work.Delete(recursive: true);
+            }
+            catch (IOException)
+            {
+                // A file still held by a closing handle; the OS cleans its temp folder.
+            }
+        }
+    }
+
     private static void Progress(string message) => Console.Error.WriteLine(message);
 }
 
 /// <summary>The command line: <c>[--jobs 200] [--warmup 10] [--image 512]</c>.</summary>
 internal sealed record BenchmarkSettings(int Jobs, int Warmup, int ImageSize)
 {
-    public const string Usage = "usage: dotnet run -c Release --project tools/DreamLayer.Benchmark -- [--jobs 200] [--warmup 10] [--image 512]";
+    public const string Usage = "usage: dotnet run -c Release --project tools/DreamLayer.Benchmark -- [--jobs 200] [--warmup 10] [--image 512]\n"
+        + "       dotnet run -c Release --project tools/DreamLayer.Benchmark -- gallery [--images 100000] [--samples 200] [--warmup 20] [--thumbnails 30]";
 
     public static BenchmarkSettings Parse(IReadOnlyList<string> args)
     {

@@ -1,0 +1,316 @@
+using System.Diagnostics;
+using System.Globalization;
+using DreamLayer.Web.Data;
+using DreamLayer.Web.Features.Gallery;
+using DreamLayer.Web.Images;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.PixelFormats;
+
+namespace DreamLayer.Benchmark;
+
+/// <summary>One gallery query's server-side times in ms.</summary>
+internal sealed record GalleryFigure(string Name, Percentiles Times, double CpuMeanMs, int Rows);
+
+internal sealed record GalleryResults(int Images, TimeSpan SeedTime, IReadOnlyList<GalleryFigure> Queries, Percentiles Thumbnails, long DatabaseBytes);
+
+/// <summary>
+/// Seeds the real app's database with synthetic images (rows through the same triggers, plus a small file each), then
+/// times the gallery's own queries (<see cref="GalleryService"/>) as a Member sees them, and thumbnail creation.
+/// </summary>
+internal sealed class GalleryBenchmark(GallerySettings settings, string workDirectory)
+{
+    private const int PageSize = 100;
+    private static readonly string[] Vocabulary = BuildVocabulary();
+    private static readonly string[] Models = ["sd_xl_base_1.0.safetensors", "v1-5-pruned-emaonly.safetensors", "juggernautXL_v9.safetensors", "dreamshaper_8.safetensors", "realisticVision_v51.safetensors", "flux1-dev-fp8.safetensors"];
+    private static readonly string[] Samplers = ["euler", "euler_ancestral", "dpmpp_2m", "dpmpp_2m_sde", "dpmpp_3m_sde", "ddim", "uni_pc", "lcm"];
+    private static readonly string[] Modes = ["Txt2Img", "Txt2Img", "Txt2Img", "Img2Img", "Inpaint", "Upscale"];
+    private static readonly (int W, int H)[] Sizes = [(512, 512), (768, 768), (1024, 1024), (832, 1216), (1216, 832), (512, 768)];
+    private static readonly string[] Loras = [.. Enumerable.Range(0, 24).Select(i => $"style_lora_{i:00}")];
+    private const int People = 20;
+
+    public async Task<GalleryResults> RunAsync(CancellationToken ct)
+    {
+        await using var standIn = await Workload.StartStandInAsync(Path.Combine(workDirectory, "standin"), ct);
+        await using var app = new InProcessApp(standIn, Path.Combine(workDirectory, "data"));
+        await app.StartAsync(ct);
+        var paths = app.Services.GetRequiredService<StoragePaths>();
+        var seeding = Stopwatch.StartNew();
+        await SeedAsync(paths, ct);
+        seeding.Stop();
+
+        var gallery = app.Services.GetRequiredService<GalleryService>();
+        var member = new Viewer("user-03", "person 03", IsAdmin: false);
+        var queries = new List<GalleryFigure>();
+        async Task Measure(string name, Func<int, Task<int>> query)
+        {
+            for (var i = 0; i < settings.Warmup; i++)
+            {
+                await query(i);
+            }
+            var times = new List<double>(settings.Samples);
+            var rows = 0;
+            using var process = Process.GetCurrentProcess();
+            var cpuBefore = process.TotalProcessorTime;
+            for (var i = 0; i < settings.Samples; i++)
+            {
+                var started = Stopwatch.GetTimestamp();
+                rows = await query(i);
+                times.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            }
+            process.Refresh();
+            var cpuMean = (process.TotalProcessorTime - cpuBefore).TotalMilliseconds / settings.Samples;
+            queries.Add(new GalleryFigure(name, Percentiles.Of(times), cpuMean, rows));
+            Console.Error.WriteLine($"  {name}: p95 {queries[^1].Times.P95:0.00} ms");
+        }
+
+        var all = new GalleryFilter();
+        // Cursors at many depths, as someone scrolling would send them.
+        var cursors = new List<GalleryCursor>();
+        GalleryCursor? cursor = null;
+        for (var i = 0; i < 200; i++)
+        {
+            var page = await gallery.PageAsync(member, all, cursor, PageSize, ct);
+            cursor = page[^1].Cursor;
+            cursors.Add(cursor);
+        }
+        var byPerson = new GalleryFilter { Sort = GallerySort.Person };
+        var personCursors = new List<GalleryCursor>();
+        cursor = null;
+        for (var i = 0; i < 200; i++)
+        {
+            var page = await gallery.PageAsync(member, byPerson, cursor, PageSize, ct);
+            cursor = page[^1].Cursor;
+            personCursors.Add(cursor);
+        }
+
+        await Measure("first page (100 newest)", async _ => (await gallery.PageAsync(member, all, null, PageSize, ct)).Count);
+        await Measure("next page (keyset, pages 1-200)", async i => (await gallery.PageAsync(member, all, cursors[i % cursors.Count], PageSize, ct)).Count);
+        await Measure("count (up to 10,001)", async _ => await gallery.CountAsync(member, all, ct));
+        await Measure("sorted by person, next page", async i => (await gallery.PageAsync(member, byPerson, personCursors[i % personCursors.Count], PageSize, ct)).Count);
+        await Measure("search a word, first page", async i => (await gallery.PageAsync(member, all with { Text = Vocabulary[i % 200] }, null, PageSize, ct)).Count);
+        await Measure("search a rare word, first page", async i => (await gallery.PageAsync(member, all with { Text = Vocabulary[1500 + i % 400] }, null, PageSize, ct)).Count);
+        await Measure("search a common word, first page", async i => (await gallery.PageAsync(member, all with { Text = "masterpiece" }, null, PageSize, ct)).Count);
+        await Measure("search two words (prefix), first page", async i => (await gallery.PageAsync(member, all with { Text = $"{Vocabulary[i % 200]} {Vocabulary[(i * 7 + 3) % 200][..3]}" }, null, PageSize, ct)).Count);
+        await Measure("search a word, count", async i => await gallery.CountAsync(member, all with { Text = Vocabulary[i % 200] }, ct));
+        await Measure("search + model + sampler", async i => (await gallery.PageAsync(member, all with { Text = Vocabulary[i % 200], Model = Models[i % Models.Length], Sampler = Samplers[i % Samplers.Length] }, null, PageSize, ct)).Count);
+        await Measure("search + person + date range", async i => (await gallery.PageAsync(member, all with { Text = Vocabulary[i % 200], OwnerId = $"user-{i % People:00}", From = new DateOnly(2025, 3, 1), To = new DateOnly(2025, 9, 30) }, null, PageSize, ct)).Count);
+        await Measure("filter: model, next page", async i => (await gallery.PageAsync(member, all with { Model = Models[i % Models.Length] }, cursors[i % 20], PageSize, ct)).Count);
+        await Measure("filter: LoRA", async i => (await gallery.PageAsync(member, all with { Lora = Loras[i % Loras.Length] }, null, PageSize, ct)).Count);
+        await Measure("filter: size + mode", async i => (await gallery.PageAsync(member, all with { Width = Sizes[i % Sizes.Length].W, Height = Sizes[i % Sizes.Length].H, Mode = Modes[i % Modes.Length] }, null, PageSize, ct)).Count);
+        await Measure("filter: mine only", async _ => (await gallery.PageAsync(member, all with { MineOnly = true }, null, PageSize, ct)).Count);
+        await Measure("filter: favourites", async _ => (await gallery.PageAsync(member, all with { FavouritesOnly = true }, null, PageSize, ct)).Count);
+        await Measure("trash view", async _ => (await gallery.PageAsync(member, all with { View = GalleryView.Trash }, null, PageSize, ct)).Count);
+        await Measure("live update: does a new image match?", async i => await gallery.MatchesAsync(member, all with { Text = Vocabulary[i % 200] }, Guid.CreateVersion7(), ct) ? 1 : 0);
+
+        var thumbnails = await MeasureThumbnailsAsync(app.Services.GetRequiredService<ImageStore>(), ct);
+        long size;
+        await using (var connection = new SqliteConnection($"Data Source={paths.DatabasePath}"))
+        {
+            await connection.OpenAsync(ct);
+            await using var checkpoint = connection.CreateCommand();
+            checkpoint.CommandText = "PRAGMA wal_checkpoint(TRUNCATE);";
+            await checkpoint.ExecuteNonQueryAsync(ct);
+            size = new FileInfo(paths.DatabasePath).Length;
+        }
+        return new GalleryResults(settings.Images, seeding.Elapsed, queries, thumbnails, size);
+    }
+
+    /// <summary>Rows through plain SQL in one transaction (the triggers fill the search index and Seq as in the app); a tiny file per image.</summary>
+    private async Task SeedAsync(StoragePaths paths, CancellationToken ct)
+    {
+        Console.Error.WriteLine($"Seeding {settings.Images:N0} images…");
+        var random = new Random(42);
+        var tinyPng = TinyPng();
+        var start = new DateTime(2025, 1, 1, 0, 0, 0, DateTimeKind.Utc);
+        var span = TimeSpan.FromDays(365);
+        await using var connection = new SqliteConnection($"Data Source={paths.DatabasePath}");
+        await connection.OpenAsync(ct);
+        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(ct);
+        var job = Command(connection, transaction, """
+            INSERT INTO Jobs (Id, BatchId, BatchIndex, Owner, Mode, Status, RequestJson, Prompt, NegativePrompt, Checkpoint, Sampler, Scheduler,
+                              Steps, Cfg, Width, Height, BatchSize, Seed, Attempts, CreatedAt, FinishedAt, Backend, ExecutionMs, QueueWaitMs, StepsPerSecond)
+            VALUES ($id, $id, 0, $owner, $mode, 'Succeeded', '{}', $prompt, $negative, $model, $sampler, 'normal', 20, 7, $w, $h, 1, $seed, 1, $created, $created, 'gpu-1', 4200, 120, 4.8)
+            """, "$id", "$owner", "$mode", "$prompt", "$negative", "$model", "$sampler", "$w", "$h", "$seed", "$created");
+        var image = Command(connection, transaction, """
+            INSERT INTO Images (Id, JobId, "Index", RelativePath, Width, Height, SizeBytes, CreatedAt, Parameters, OwnerId, OwnerName, Mode, Model, Sampler,
+                                Prompt, NegativePrompt, IsPrivate, DeletedAt)
+            VALUES ($id, $job, 0, $path, $w, $h, $size, $created, '', $owner, $ownerName, $mode, $model, $sampler, $prompt, $negative, $private, $deleted)
+            """, "$id", "$job", "$path", "$w", "$h", "$size", "$created", "$owner", "$ownerName", "$mode", "$model", "$sampler", "$prompt", "$negative", "$private", "$deleted");
+        var lora = Command(connection, transaction, "INSERT INTO ImageLoras (ImageId, Name) VALUES ($id, $name)", "$id", "$name");
+        var favourite = Command(connection, transaction, "INSERT INTO Favourites (UserId, ImageId, CreatedAt) VALUES ($user, $id, $created)", "$user", "$id", "$created");
+
+        for (var n = 0; n < settings.Images; n++)
+        {
+            var created = start + span * (n / (double)settings.Images) + TimeSpan.FromMilliseconds(random.Next(1000));
+            var id = Guid.CreateVersion7(created);
+            var owner = random.Next(People);
+            var size = Sizes[random.Next(Sizes.Length)];
+            var prompt = Prompt(random);
+            var (model, sampler, mode) = (Models[random.Next(Models.Length)], Samplers[random.Next(Samplers.Length)], Modes[random.Next(Modes.Length)]);
+            var relative = $"{created:yyyy}/{created:MM}/{created:dd}/{id:N}.png";
+            var createdText = created.ToString("yyyy-MM-dd HH:mm:ss.FFFFFFF", CultureInfo.InvariantCulture);
+            await Run(job, ct, id.ToString().ToUpperInvariant(), $"user-{owner:00}", mode, prompt, "blurry, lowres", model, sampler, size.W, size.H, random.NextInt64().ToString(CultureInfo.InvariantCulture), createdText);
+            await Run(image, ct, id.ToString().ToUpperInvariant(), id.ToString().ToUpperInvariant(), relative, size.W, size.H, tinyPng.Length, createdText,
+                $"user-{owner:00}", $"person {owner:00}", mode, model, sampler, prompt, "blurry, lowres", random.Next(20) == 0 ? 1 : 0,
+                random.Next(100) == 0 ? (object)createdText : DBNull.Value);
+            if (random.Next(10) == 0)
+            {
+                await Run(lora, ct, id.ToString().ToUpperInvariant(), Loras[random.Next(Loras.Length)]);
+            }
+            if (random.Next(50) == 0)
+            {
+                await Run(favourite, ct, "user-03", id.ToString().ToUpperInvariant(), createdText);
+            }
+            var file = Path.Combine(paths.ImagesDirectory, relative);
+            Directory.CreateDirectory(Path.GetDirectoryName(file)!);
+            await File.WriteAllBytesAsync(file, tinyPng, ct);
+        }
+        await transaction.CommitAsync(ct);
+    }
+
+    private async Task<Percentiles> MeasureThumbnailsAsync(ImageStore store, CancellationToken ct)
+    {
+        using var image = new Image<Rgb24>(1024, 1024);
+        image.ProcessPixelRows(rows =>
+        {
+            for (var y = 0; y < rows.Height; y++)
+            {
+                var row = rows.GetRowSpan(y);
+                for (var x = 0; x < row.Length; x++)
+                {
+                    row[x] = new Rgb24((byte)(x * 7 ^ y), (byte)(y * 3 + x), (byte)((x * y) >> 6));
+                }
+            }
+        });
+        using var png = new MemoryStream();
+        await image.SaveAsPngAsync(png, ct);
+        var bytes = png.ToArray();
+        var times = new List<double>();
+        for (var i = 0; i < settings.Warmup + settings.Thumbnails; i++)
+        {
+            var started = Stopwatch.GetTimestamp();
+            await store.WriteThumbnailAsync(Guid.NewGuid(), bytes, ct);
+            if (i >= settings.Warmup)
+            {
+                times.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            }
+        }
+        return Percentiles.Of(times);
+    }
+
+    private static string Prompt(Random random)
+    {
+        var words = new List<string>(18);
+        if (random.Next(3) == 0)
+        {
+            words.Add("masterpiece");
+        }
+        var count = 8 + random.Next(10);
+        for (var i = 0; i < count; i++)
+        {
+            // Zipf-like: a few words are common, most are rare, as in real prompts.
+            words.Add(Vocabulary[(int)(Vocabulary.Length * Math.Pow(random.NextDouble(), 2.5))]);
+        }
+        return string.Join(", ", words);
+    }
+
+    private static string[] BuildVocabulary()
+    {
+        string[] syllables = ["ka", "lo", "mi", "ren", "sol", "ta", "vex", "dor", "ni", "que", "bra", "zel", "pho", "gri", "lum", "yar", "ost", "ven", "cil", "mar"];
+        var words = new List<string>();
+        foreach (var a in syllables)
+        {
+            foreach (var b in syllables)
+            {
+                foreach (var c in syllables.Take(5))
+                {
+                    words.Add(a + b + c);
+                }
+            }
+        }
+        return [.. words.OrderBy(w => w.GetHashCode(StringComparison.Ordinal) & 0x7fffffff).ThenBy(w => w, StringComparer.Ordinal)];
+    }
+
+    private static byte[] TinyPng()
+    {
+        using var image = new Image<Rgb24>(8, 8);
+        using var output = new MemoryStream();
+        image.SaveAsPng(output);
+        return output.ToArray();
+    }
+
+    private static SqliteCommand Command(SqliteConnection connection, SqliteTransaction transaction, string sql, params string[] names)
+    {
+        var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = sql;
+        foreach (var name in names)
+        {
+            command.Parameters.Add(new SqliteParameter { ParameterName = name });
+        }
+        command.Prepare();
+        return command;
+    }
+
+    private static async Task Run(SqliteCommand command, CancellationToken ct, params object[] values)
+    {
+        for (var i = 0; i < values.Length; i++)
+        {
+            command.Parameters[i].Value = values[i];
+        }
+        await command.ExecuteNonQueryAsync(ct);
+    }
+}
+
+/// <summary>The gallery mode's command line: <c>gallery [--images 100000] [--samples 200] [--warmup 20] [--thumbnails 30]</c>.</summary>
+internal sealed record GallerySettings(int Images, int Samples, int Warmup, int Thumbnails)
+{
+    public static GallerySettings Parse(IReadOnlyList<string> args)
+    {
+        var settings = new GallerySettings(100_000, 200, 20, 30);
+        for (var i = 0; i < args.Count; i += 2)
+        {
+            var value = i + 1 < args.Count && int.TryParse(args[i + 1], NumberStyles.None, CultureInfo.InvariantCulture, out var v) && v >= 1
+                ? v
+                : throw new ArgumentException($"{args[i]} needs a whole number of at least 1");
+            settings = args[i] switch
+            {
+                "--images" when value >= 20_000 => settings with { Images = value },
+                "--images" => throw new ArgumentException("--images must be at least 20000 (the benchmark pages 200 pages deep)"),
+                "--samples" => settings with { Samples = value },
+                "--warmup" => settings with { Warmup = value },
+                "--thumbnails" => settings with { Thumbnails = value },
+                _ => throw new ArgumentException($"Unknown option {args[i]}"),
+            };
+        }
+        return settings;
+    }
+}
+
+internal static class GalleryReport
+{
+    private const double TargetP95 = 50;
+
+    public static void Write(TextWriter output, GalleryResults results)
+    {
+        output.WriteLine($"DreamLayer gallery benchmark: {results.Images:N0} images ({People()} people, 5% private, 1% in the trash), seeded in {results.SeedTime.TotalSeconds:0.0} s;");
+        output.WriteLine($"server-side time of GalleryService calls as a Member (privacy applied), 100 per page. {System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription}, {Environment.ProcessorCount} CPUs.");
+        output.WriteLine();
+        output.WriteLine($"{"query (ms)",-46}{"p50",8}{"p95",9}{"max",9}{"CPU",8}{"rows",7}  target p95 < {TargetP95} ms");
+        foreach (var q in results.Queries)
+        {
+            output.WriteLine($"{"  " + q.Name,-46}{F(q.Times.P50),8}{F(q.Times.P95),9}{F(q.Times.Max),9}{F(q.CpuMeanMs),8}{q.Rows,7}  {(q.Times.P95 < TargetP95 ? "met" : "MISSED")}");
+        }
+        output.WriteLine("  (p50/p95/max: wall time of the call; CPU: the process's CPU time per call, mean — wall time includes waiting for a core)");
+        output.WriteLine();
+        output.WriteLine($"{"thumbnail of a 1024×1024 PNG (ms)",-46}{F(results.Thumbnails.P50),8}{F(results.Thumbnails.P95),9}{F(results.Thumbnails.Max),9}");
+        output.WriteLine($"database size (after checkpoint): {results.DatabaseBytes / (1024.0 * 1024.0):0.0} MB ({results.DatabaseBytes / (double)results.Images:0} bytes per image, jobs and search index included)");
+    }
+
+    private static int People() => 20;
+
+    private static string F(double ms) => ms.ToString("0.00", CultureInfo.InvariantCulture);
+}
