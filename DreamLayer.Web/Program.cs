@@ -2,6 +2,7 @@ using DreamLayer.Web.Accounts;
 using DreamLayer.Web.Comfy;
 using DreamLayer.Web.Components;
 using DreamLayer.Web.Data;
+using DreamLayer.Web.Features.Gallery;
 using DreamLayer.Web.Features.Generation;
 using DreamLayer.Web.Images;
 
@@ -13,6 +14,7 @@ builder.AddDreamLayerLogging();
 builder.AddDreamLayerData();
 builder.AddAccounts();
 builder.AddImages();
+builder.AddGallery();
 builder.AddComfyUi();
 builder.AddGenerationFeatures();
 builder.AddDreamLayerUi();

@@ -10,6 +10,7 @@ public static class UiExtensions
         builder.Services.AddRazorComponents().AddInteractiveServerComponents();
         builder.Services.AddMudServices();
         builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddScoped<Features.Txt2Img.GenerationDraft>();
         return builder;
     }
 

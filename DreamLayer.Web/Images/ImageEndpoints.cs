@@ -1,11 +1,15 @@
-using DreamLayer.Web.Data;
-using Microsoft.EntityFrameworkCore;
+using System.IO.Compression;
+using DreamLayer.Web.Features.Gallery;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.Net.Http.Headers;
 
 namespace DreamLayer.Web.Images;
 
 public static class ImageEndpoints
 {
+    /// <summary>Most images one zip download carries.</summary>
+    public const int MaxZipImages = 2000;
+
     public static IHostApplicationBuilder AddImages(this IHostApplicationBuilder builder)
     {
         builder.Services.AddSingleton<ImageStore>();
@@ -14,43 +18,78 @@ public static class ImageEndpoints
     }
 
     /// <summary>
-    /// Images are addressed by id only; the file path comes from the database row, so no request can
-    /// name a file. Content never changes for an id, so responses are immutable with an ETag.
+    /// Images are addressed by id only; the file path comes from the database row, so no request can name a
+    /// file, and a row whose path would leave the images folder is never served. Each request is checked for
+    /// the signed-in viewer: a private image is served to its owner and admins only (anyone else gets 404, as if
+    /// it did not exist). Content never changes for an id, so responses are cacheable with an ETag.
     /// </summary>
     public static IEndpointRouteBuilder MapImages(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/images");
-        group.MapGet("/{id:guid}", async (Guid id, bool? download, IDbContextFactory<DreamLayerDbContext> dbFactory, ImageStore store, HttpContext http, CancellationToken ct) =>
+        group.MapGet("/{id:guid}", async (Guid id, bool? download, GalleryService gallery, ImageStore store, HttpContext http, CancellationToken ct) =>
         {
-            await using var db = await dbFactory.CreateDbContextAsync(ct);
-            var image = await db.Images.AsNoTracking().SingleOrDefaultAsync(i => i.Id == id, ct);
+            var image = await gallery.FindVisibleAsync(Viewers.From(http.User), id, ct);
             if (image is null || store.Locate(image) is not { } path || !File.Exists(path))
             {
                 return Results.NotFound();
             }
-            SetCaching(http, id);
-            var contentType = path.EndsWith(".png", StringComparison.Ordinal) ? "image/png" : "image/jpeg";
-            return Results.File(path, contentType, download == true ? $"dreamlayer-{id:N}{Path.GetExtension(path)}" : null,
+            SetCaching(http);
+            return Results.File(path, ContentType(path), download == true ? DownloadName(image) : null,
                 entityTag: new EntityTagHeaderValue($"\"{id:N}\""));
         });
-        group.MapGet("/{id:guid}/thumb", async (Guid id, IDbContextFactory<DreamLayerDbContext> dbFactory, ImageStore store, HttpContext http, CancellationToken ct) =>
+        group.MapGet("/{id:guid}/thumb", async (Guid id, GalleryService gallery, ImageStore store, HttpContext http, CancellationToken ct) =>
         {
-            var thumb = store.ThumbnailPath(id);
-            if (!File.Exists(thumb))
+            var image = await gallery.FindVisibleAsync(Viewers.From(http.User), id, ct);
+            if (image is null || await store.EnsureThumbnailAsync(image, ct) is not { } thumb)
             {
-                await using var db = await dbFactory.CreateDbContextAsync(ct);
-                var image = await db.Images.AsNoTracking().SingleOrDefaultAsync(i => i.Id == id, ct);
-                if (image is null || await store.EnsureThumbnailAsync(image, ct) is null)
+                return Results.NotFound();
+            }
+            SetCaching(http);
+            return Results.File(thumb, "image/jpeg", entityTag: new EntityTagHeaderValue($"\"t{id:N}\""));
+        });
+        // Several images as one zip, streamed as it is written. Ids the viewer may not see are left out.
+        group.MapPost("/zip", async ([FromForm] IFormCollection form, GalleryService gallery, ImageStore store, HttpContext http, CancellationToken ct) =>
+        {
+            var ids = form["ids"].Select(v => Guid.TryParse(v, out var id) ? id : Guid.Empty).Where(id => id != Guid.Empty).Distinct().Take(MaxZipImages).ToList();
+            var images = await gallery.FindVisibleAsync(Viewers.From(http.User), ids, ct);
+            if (images.Count == 0)
+            {
+                return Results.NotFound();
+            }
+            http.Response.ContentType = "application/zip";
+            http.Response.Headers.ContentDisposition = new ContentDispositionHeaderValue("attachment") { FileNameStar = $"dreamlayer-{images.Count}-images.zip" }.ToString();
+            http.Response.Headers.CacheControl = "no-store";
+            await using (var zip = await ZipArchive.CreateAsync(http.Response.Body, ZipArchiveMode.Create, leaveOpen: true, entryNameEncoding: null, ct))
+            {
+                foreach (var image in images)
                 {
-                    return Results.NotFound();
+                    if (store.Locate(image) is not { } path || !File.Exists(path))
+                    {
+                        continue;
+                    }
+                    var entry = zip.CreateEntry(DownloadName(image), CompressionLevel.NoCompression);
+                    entry.LastWriteTime = new DateTimeOffset(image.CreatedAt, TimeSpan.Zero);
+                    await using var target = await entry.OpenAsync(ct);
+                    await using var source = File.OpenRead(path);
+                    await source.CopyToAsync(target, ct);
                 }
             }
-            SetCaching(http, id);
-            return Results.File(thumb, "image/jpeg", entityTag: new EntityTagHeaderValue($"\"t{id:N}\""));
+            return Results.Empty;
         });
         return app;
     }
 
-    private static void SetCaching(HttpContext http, Guid _) =>
+    /// <summary>A file name built from the row only (date and id), never from a prompt or a request.</summary>
+    public static string DownloadName(Data.ImageEntity image)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        var extension = image.RelativePath.EndsWith(".png", StringComparison.OrdinalIgnoreCase) ? ".png" : ".jpg";
+        return $"dreamlayer-{image.CreatedAt:yyyyMMdd-HHmmss}-{image.Id:N}{extension}";
+    }
+
+    private static string ContentType(string path) =>
+        path.EndsWith(".png", StringComparison.Ordinal) ? "image/png" : path.EndsWith(".webp", StringComparison.Ordinal) ? "image/webp" : "image/jpeg";
+
+    private static void SetCaching(HttpContext http) =>
         http.Response.Headers.CacheControl = "private, max-age=31536000, immutable";
 }

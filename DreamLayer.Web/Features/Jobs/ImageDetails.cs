@@ -1,18 +1,22 @@
 using System.Text.Json;
 using DreamLayer.Domain.Comfy;
 using DreamLayer.Web.Data;
+using DreamLayer.Web.Features.Gallery;
 using Microsoft.EntityFrameworkCore;
 
 namespace DreamLayer.Web.Features.Jobs;
 
 /// <summary>Everything the image dialog shows: the image row, the job that made it and its metrics.</summary>
-public sealed record ImageDetails(ImageEntity Image, JobEntity Job, IReadOnlyList<KeyValuePair<string, double>> NodeTimings)
+public sealed record ImageDetails(ImageEntity Image, JobEntity Job, IReadOnlyList<KeyValuePair<string, double>> NodeTimings, bool IsFavourite)
 {
-    public static async Task<ImageDetails?> LoadAsync(IDbContextFactory<DreamLayerDbContext> dbFactory, Guid imageId, CancellationToken ct)
+    /// <summary>The image as <paramref name="viewer"/> may see it, or null (no such image, or not theirs to see).</summary>
+    public static async Task<ImageDetails?> LoadAsync(IDbContextFactory<DreamLayerDbContext> dbFactory, Viewer viewer, Guid imageId, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(dbFactory);
+        ArgumentNullException.ThrowIfNull(viewer);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var image = await db.Images.AsNoTracking().Include(i => i.Job).SingleOrDefaultAsync(i => i.Id == imageId, ct);
+        var image = await GalleryQueries.Visible(db, viewer).Include(i => i.Job).SingleOrDefaultAsync(i => i.Id == imageId, ct)
+            ?? await GalleryQueries.Visible(db, viewer, GalleryView.Trash).Include(i => i.Job).SingleOrDefaultAsync(i => i.Id == imageId, ct);
         if (image?.Job is not { } job)
         {
             return null;
@@ -25,6 +29,7 @@ public sealed record ImageDetails(ImageEntity Image, JobEntity Job, IReadOnlyLis
                 .Select(t => KeyValuePair.Create(titles.GetValueOrDefault(t.Key, t.Key), t.Value))
                 .OrderByDescending(t => t.Value).ToList() ?? []
             : [];
-        return new ImageDetails(image, job, timings);
+        var favourite = await db.Favourites.AnyAsync(f => f.UserId == viewer.UserId && f.ImageId == imageId, ct);
+        return new ImageDetails(image, job, timings, favourite);
     }
 }

@@ -20,6 +20,7 @@ public sealed partial class Txt2ImgPage
     [Inject] private IDbContextFactory<DreamLayerDbContext> DbFactory { get; set; } = default!;
     [Inject] private ISnackbar Snackbar { get; set; } = default!;
     [Inject] private CurrentUser CurrentUser { get; set; } = default!;
+    [Inject] private GenerationDraft Draft { get; set; } = default!;
 
     private readonly Txt2ImgFormModel _model = new();
     private GenerationLimits? _limits;
@@ -30,8 +31,14 @@ public sealed partial class Txt2ImgPage
     protected override async Task OnInitializedAsync()
     {
         var user = await CurrentUser.GetAsync();
-        await using (var db = await DbFactory.CreateDbContextAsync())
+        if (Draft.Take() is { } draft)
         {
+            // Opened by "reuse parameters": the form starts from that image's settings.
+            _model.CopyFrom(draft);
+        }
+        else
+        {
+            await using var db = await DbFactory.CreateDbContextAsync();
             // The form opens with the settings of this person's last txt2img job.
             var lastJson = await db.Jobs.AsNoTracking().Where(j => j.Mode == nameof(GenerationMode.Txt2Img) && j.Owner == user.Id)
                 .OrderByDescending(j => j.CreatedAt).Select(j => j.RequestJson).FirstOrDefaultAsync();

@@ -1,0 +1,3 @@
+namespace DreamLayer.Web.Features.Gallery;
+
+public sealed record BoardDialogResult(string Name, bool Shared);
