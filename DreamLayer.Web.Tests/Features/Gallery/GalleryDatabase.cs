@@ -1,7 +1,10 @@
+using System.Text.Json;
+using DreamLayer.Domain.Generation;
 using DreamLayer.Domain.Jobs;
 using DreamLayer.Web.Data;
 using DreamLayer.Web.Features.Gallery;
 using DreamLayer.Web.Images;
+using DreamLayer.Web.Jobs;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -53,21 +56,37 @@ public sealed class GalleryDatabase : IDisposable
     public FolderImport Importer() => new(Factory, Store, Paths, Options.Create(_options), Events, NullLogger<FolderImport>.Instance);
 
     /// <summary>Adds one image made by <paramref name="owner"/>; each call is one second later unless <paramref name="at"/> is given.</summary>
-    public async Task<ImageEntity> AddAsync(Viewer owner, string prompt, string negative = "", string model = "model-a.safetensors",
-        string sampler = "euler", bool isPrivate = false, DateTime? at = null, int width = 512, int height = 512, string mode = "Txt2Img")
+    public Task<ImageEntity> AddAsync(Viewer owner, string prompt, string negative = "", string model = "model-a.safetensors",
+        string sampler = "euler", bool isPrivate = false, DateTime? at = null, int width = 512, int height = 512, string mode = "Txt2Img") =>
+        AddImageAsync(Factory, Store, owner, prompt, at ?? (_clock = _clock.AddSeconds(1)), negative, model, sampler, isPrivate, width, height, mode);
+
+    /// <summary>
+    /// Adds a finished job and its image (a tiny PNG file under the images folder) as if <paramref name="owner"/> had
+    /// generated it; the job carries the request, so "reuse parameters" works on it.
+    /// </summary>
+    public static async Task<ImageEntity> AddImageAsync(IDbContextFactory<DreamLayerDbContext> factory, ImageStore store, Viewer owner, string prompt, DateTime created,
+        string negative = "", string model = "model-a.safetensors", string sampler = "euler", bool isPrivate = false, int width = 512, int height = 512,
+        string mode = "Txt2Img", int steps = 20, ulong seed = 1)
     {
+        ArgumentNullException.ThrowIfNull(factory);
+        ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(owner);
-        var created = at ?? (_clock = _clock.AddSeconds(1));
+        var request = new GenerationRequest
+        {
+            Prompt = prompt, NegativePrompt = negative, Checkpoint = model, Sampler = sampler, Steps = steps, Width = width, Height = height,
+            SeedMode = SeedMode.Fixed, Seed = seed,
+        };
         var job = new JobEntity
         {
             Id = Guid.NewGuid(), BatchId = Guid.NewGuid(), Owner = owner.UserId, Mode = mode, Status = JobStatus.Succeeded,
+            RequestJson = JsonSerializer.Serialize(request, JobQueue.RequestJson),
             Prompt = prompt, NegativePrompt = negative, Checkpoint = model, Sampler = sampler, Scheduler = "normal",
-            Steps = 20, Cfg = 7, Width = width, Height = height, BatchSize = 1, Seed = 1, CreatedAt = created,
+            Steps = steps, Cfg = 7, Width = width, Height = height, BatchSize = 1, Seed = seed, CreatedAt = created,
         };
-        var image = await Store.ImportAsync(job, TinyPng, ".png", width, height, $"{prompt}\nSteps: 20, Sampler: Euler, Seed: 1", created, CancellationToken.None);
+        var image = await store.ImportAsync(job, TinyPng, ".png", width, height, $"{prompt}\nSteps: {steps}, Sampler: Euler, Seed: {seed}", created, CancellationToken.None);
         image.OwnerName = owner.Name;
         image.IsPrivate = isPrivate;
-        await using var db = await Factory.CreateDbContextAsync();
+        await using var db = await factory.CreateDbContextAsync();
         db.Jobs.Add(job);
         db.Images.Add(image);
         await db.SaveChangesAsync();

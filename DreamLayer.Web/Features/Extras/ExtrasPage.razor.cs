@@ -3,6 +3,7 @@ using DreamLayer.Web.Accounts;
 using DreamLayer.Web.Comfy;
 using DreamLayer.Web.Components.Shared;
 using DreamLayer.Web.Data;
+using DreamLayer.Web.Features.Gallery;
 using DreamLayer.Web.Features.Jobs;
 using DreamLayer.Web.Images;
 using DreamLayer.Web.Jobs;
@@ -31,6 +32,14 @@ public sealed partial class ExtrasPage
     [Inject] private IOptions<StorageOptions> Storage { get; set; } = default!;
     [Inject] private ISnackbar Snackbar { get; set; } = default!;
     [Inject] private CurrentUser CurrentUser { get; set; } = default!;
+    [Inject] private GalleryService Gallery { get; set; } = default!;
+    [Inject] private ImageStore Images { get; set; } = default!;
+
+    /// <summary>A gallery image sent here ("send to Extras"), added to the list like a chosen file.</summary>
+    [SupplyParameterFromQuery(Name = "image")]
+    public Guid? GalleryImage { get; set; }
+
+    private Guid? _galleryImageAdded;
 
     private readonly List<PickedFile> _files = [];
     private GenerationLimits? _limits;
@@ -78,6 +87,37 @@ public sealed partial class ExtrasPage
         }
     }
 
+    protected override async Task OnParametersSetAsync()
+    {
+        // Once, in the live circuit (not during prerendering, which would store the upload twice).
+        if (GalleryImage is { } id && id != _galleryImageAdded && RendererInfo.IsInteractive)
+        {
+            _galleryImageAdded = id;
+            await AddGalleryImageAsync(id);
+        }
+    }
+
+    /// <summary>Copies a gallery image the person may see into the uploads, as if they had chosen its file.</summary>
+    private async Task AddGalleryImageAsync(Guid id)
+    {
+        var viewer = await CurrentUser.GetAsync();
+        if (await Gallery.FindVisibleAsync(viewer, id) is not { } image || Images.Locate(image) is not { } path || !File.Exists(path))
+        {
+            _files.Add(new PickedFile("Gallery image", null, "This image no longer exists."));
+            return;
+        }
+        await using var stream = File.OpenRead(path);
+        var name = ImageEndpoints.DownloadName(image);
+        _files.Add(Picked(name, await Uploads.SaveAsync(stream, name, CancellationToken.None)));
+    }
+
+    private static PickedFile Picked(string name, UploadResult result) => result switch
+    {
+        UploadAccepted accepted => new PickedFile(name, accepted, null),
+        UploadRejected rejected => new PickedFile(name, null, rejected.Message),
+        var other => throw new InvalidOperationException($"Unexpected upload result {other.GetType().Name}."),
+    };
+
     private async Task AddFilesAsync(InputFileChangeEventArgs e)
     {
         var limit = Storage.Value.MaxImageBytes;
@@ -91,12 +131,7 @@ public sealed partial class ExtrasPage
             try
             {
                 await using var stream = file.OpenReadStream(maxAllowedSize: limit);
-                _files.Add(await Uploads.SaveAsync(stream, file.Name, CancellationToken.None) switch
-                {
-                    UploadAccepted accepted => new PickedFile(file.Name, accepted, null),
-                    UploadRejected rejected => new PickedFile(file.Name, null, rejected.Message),
-                    var other => throw new InvalidOperationException($"Unexpected upload result {other.GetType().Name}."),
-                });
+                _files.Add(Picked(file.Name, await Uploads.SaveAsync(stream, file.Name, CancellationToken.None)));
             }
             catch (IOException ex)
             {

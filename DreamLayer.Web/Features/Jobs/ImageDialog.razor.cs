@@ -90,6 +90,13 @@ public sealed partial class ImageDialog : IAsyncDisposable
         Navigation.NavigateTo("/");
     }
 
+    /// <summary>Opens Extras with this image chosen, ready to upscale.</summary>
+    private void SendToExtras()
+    {
+        Dialog.Close();
+        Navigation.NavigateTo($"/extras?image={ImageId}");
+    }
+
     private void Report(GalleryActionResult result, string verb) =>
         Snackbar.Add(result.Refused == 0 ? $"Image {verb}." : "Only the owner or an admin can do that.", result.Refused == 0 ? Severity.Success : Severity.Warning);
 

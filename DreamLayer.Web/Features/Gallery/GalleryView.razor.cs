@@ -16,7 +16,7 @@ public sealed record GalleryRow(int Index, IReadOnlyList<GalleryItem> Items);
 /// through <see cref="GalleryPager"/>, search and filters, multi-select, and live updates from teammates. What is
 /// listed, and every action, is decided by <see cref="GalleryService"/> for the signed-in viewer.
 /// </summary>
-public sealed partial class GalleryPage
+public sealed partial class GalleryView
 {
     private const int CellWidth = 188;
     private const float RowHeight = 206;
@@ -35,6 +35,10 @@ public sealed partial class GalleryPage
     [Parameter]
     public Guid? BoardId { get; set; }
 
+    /// <summary>Show the trash instead of the gallery.</summary>
+    [Parameter]
+    public bool Trash { get; set; }
+
     private Viewer? _viewer;
     private GalleryFilter _filter = new();
     private GalleryPager? _pager;
@@ -49,7 +53,7 @@ public sealed partial class GalleryPage
     private ElementReference _grid;
     private Virtualize<GalleryRow>? _virtualize;
     private IJSObjectReference? _module;
-    private DotNetObjectReference<GalleryPage>? _self;
+    private DotNetObjectReference<GalleryView>? _self;
     private IDisposable? _jobSubscription;
     private IDisposable? _changeSubscription;
     private readonly SemaphoreSlim _refreshing = new(1, 1);
@@ -66,7 +70,7 @@ public sealed partial class GalleryPage
     protected override async Task OnParametersSetAsync()
     {
         _viewer ??= await Viewers.FromAsync(Auth);
-        _isTrash = Navigation.ToBaseRelativePath(Navigation.Uri).StartsWith("trash", StringComparison.OrdinalIgnoreCase);
+        _isTrash = Trash;
         _boards = await BoardStore.ListAsync(_viewer);
         _board = BoardId is { } id ? _boards.FirstOrDefault(b => b.Id == id) : null;
         _facets = await Gallery.FacetsAsync(_viewer);
@@ -81,7 +85,7 @@ public sealed partial class GalleryPage
     {
         if (firstRender)
         {
-            _module = await JS.InvokeAsync<IJSObjectReference>("import", "./Features/Gallery/GalleryPage.razor.js");
+            _module = await JS.InvokeAsync<IJSObjectReference>("import", "./Features/Gallery/GalleryView.razor.js");
             _self = DotNetObjectReference.Create(this);
             await SetColumns(await _module.InvokeAsync<int>("watchColumns", _grid, CellWidth, _self));
         }
