@@ -1,3 +1,4 @@
+using DreamLayer.Web.Tests.Infrastructure;
 using Microsoft.Playwright;
 
 namespace DreamLayer.Web.Tests.E2E;
@@ -16,6 +17,9 @@ public sealed class GalleryPageObject(IPage page, Uri root)
     public ILocator Item(string prompt) => Items.Filter(new() { Has = Page.GetByRole(AriaRole.Button, new() { Name = $"Open image: {prompt}", Exact = true }) });
 
     public ILocator Thumb(string prompt) => Page.GetByRole(AriaRole.Button, new() { Name = $"Open image: {prompt}", Exact = true });
+
+    /// <summary>Signs in as this person (each person uses their own browser context).</summary>
+    public Task SignInAsync(TestUser user) => new SignInPageObject(Page, root).SignInAsync(user, "/gallery");
 
     /// <summary>Opens <paramref name="path"/> (default the gallery) and waits until the circuit is live.</summary>
     public async Task OpenAsync(string path = "/gallery")

@@ -1,3 +1,4 @@
+using DreamLayer.Web.Accounts;
 using DreamLayer.Web.Data;
 using DreamLayer.Web.Features.Gallery;
 using DreamLayer.Web.Images;
@@ -14,7 +15,19 @@ public sealed class GalleryTests(BrowserFixture browser) : IClassFixture<Browser
 {
     private static DateTime _clock = new(2026, 5, 1, 9, 0, 0, DateTimeKind.Utc);
 
-    private static Task<ImageEntity> SeedAsync(DreamLayerApp app, Viewer owner, string prompt, string model = "model-a.safetensors", int steps = 20, ulong seed = 1) =>
+    private static SignedInUser As(TestUser user) => new(user.Id, user.UserName, user.DisplayName, user.Role == Roles.Admin);
+
+    /// <summary>Opens a browser context for <paramref name="user"/>, signed in, on the gallery.</summary>
+    private async Task<(IBrowserContext Context, GalleryPageObject Gallery)> OpenAsAsync(DreamLayerApp app, TestUser user)
+    {
+        var context = await browser.NewContextAsync();
+        var gallery = new GalleryPageObject(await context.NewPageAsync(), app.RootUri);
+        await gallery.SignInAsync(user);
+        await gallery.OpenAsync();
+        return (context, gallery);
+    }
+
+    private static Task<ImageEntity> SeedAsync(DreamLayerApp app, SignedInUser owner, string prompt, string model = "model-a.safetensors", int steps = 20, ulong seed = 1) =>
         GalleryDatabase.AddImageAsync(app.Get<IDbContextFactory<DreamLayerDbContext>>(), app.Get<ImageStore>(), owner, prompt,
             _clock = _clock.AddMinutes(1), model: model, steps: steps, seed: seed);
 
@@ -22,12 +35,11 @@ public sealed class GalleryTests(BrowserFixture browser) : IClassFixture<Browser
     public async Task Search_AndFilters_NarrowTheGrid()
     {
         await using var app = await DreamLayerApp.StartAsync();
-        await SeedAsync(app, Viewers.Local, "a lighthouse on a cliff", model: "sdxl.safetensors");
-        await SeedAsync(app, Viewers.Local, "a misty forest");
-        await SeedAsync(app, Viewers.Local, "a red car in the rain");
-        await using var context = await browser.NewContextAsync();
-        var gallery = new GalleryPageObject(await context.NewPageAsync(), app.RootUri);
-        await gallery.OpenAsync();
+        await SeedAsync(app, As(app.Alice), "a lighthouse on a cliff", model: "sdxl.safetensors");
+        await SeedAsync(app, As(app.Bob), "a misty forest");
+        await SeedAsync(app, As(app.Alice), "a red car in the rain");
+        var (context, gallery) = await OpenAsAsync(app, app.Alice);
+        await using var _ = context;
 
         await Expect(gallery.Items).ToHaveCountAsync(3);
         await Expect(gallery.Count).ToHaveTextAsync("3 image(s)");
@@ -50,6 +62,15 @@ public sealed class GalleryTests(BrowserFixture browser) : IClassFixture<Browser
         await gallery.ChooseAsync("Model", "Any");
         await Expect(gallery.Items).ToHaveCountAsync(3);
 
+        await gallery.ToggleAsync("Mine only");
+        await Expect(gallery.Items).ToHaveCountAsync(2);
+        await Expect(gallery.Thumb("a misty forest")).ToHaveCountAsync(0);
+        await gallery.ToggleAsync("Mine only");
+        await gallery.ChooseAsync("Person", "Bob");
+        await Expect(gallery.Items).ToHaveCountAsync(1);
+        await gallery.ChooseAsync("Person", "Anyone");
+        await Expect(gallery.Items).ToHaveCountAsync(3);
+
         await gallery.Thumb("a misty forest").ClickAsync();
         var dialog = new ImageDialogObject(gallery.Page);
         await dialog.Root.GetByRole(AriaRole.Button, new() { Name = "Add to favourites" }).ClickAsync();
@@ -64,11 +85,10 @@ public sealed class GalleryTests(BrowserFixture browser) : IClassFixture<Browser
     public async Task Delete_MovesToTheTrash_RestoreBringsItBack_EmptyRemovesTheFile()
     {
         await using var app = await DreamLayerApp.StartAsync();
-        var keep = await SeedAsync(app, Viewers.Local, "keep me");
-        var doomed = await SeedAsync(app, Viewers.Local, "throw me away");
-        await using var context = await browser.NewContextAsync();
-        var gallery = new GalleryPageObject(await context.NewPageAsync(), app.RootUri);
-        await gallery.OpenAsync();
+        var keep = await SeedAsync(app, As(app.Alice), "keep me");
+        var doomed = await SeedAsync(app, As(app.Alice), "throw me away");
+        var (context, gallery) = await OpenAsAsync(app, app.Alice);
+        await using var _ = context;
         await Expect(gallery.Items).ToHaveCountAsync(2);
 
         await gallery.SelectAsync("throw me away");
@@ -105,11 +125,10 @@ public sealed class GalleryTests(BrowserFixture browser) : IClassFixture<Browser
     public async Task Boards_CreateAddAndView()
     {
         await using var app = await DreamLayerApp.StartAsync();
-        await SeedAsync(app, Viewers.Local, "for the board");
-        await SeedAsync(app, Viewers.Local, "not for the board");
-        await using var context = await browser.NewContextAsync();
-        var gallery = new GalleryPageObject(await context.NewPageAsync(), app.RootUri);
-        await gallery.OpenAsync();
+        await SeedAsync(app, As(app.Alice), "for the board");
+        await SeedAsync(app, As(app.Alice), "not for the board");
+        var (context, gallery) = await OpenAsAsync(app, app.Alice);
+        await using var _ = context;
 
         await gallery.Page.GetByRole(AriaRole.Button, new() { Name = "Boards" }).ClickAsync();
         await gallery.Page.GetByText("New board…").ClickAsync();
@@ -136,10 +155,9 @@ public sealed class GalleryTests(BrowserFixture browser) : IClassFixture<Browser
     public async Task ReuseParameters_OpensTxt2ImgFilledFromTheImage()
     {
         await using var app = await DreamLayerApp.StartAsync();
-        await SeedAsync(app, Viewers.Local, "a castle made of glass", steps: 33, seed: 4242);
-        await using var context = await browser.NewContextAsync();
-        var gallery = new GalleryPageObject(await context.NewPageAsync(), app.RootUri);
-        await gallery.OpenAsync();
+        await SeedAsync(app, As(app.Alice), "a castle made of glass", steps: 33, seed: 4242);
+        var (context, gallery) = await OpenAsAsync(app, app.Alice);
+        await using var _ = context;
 
         await gallery.Thumb("a castle made of glass").ClickAsync();
         var dialog = new ImageDialogObject(gallery.Page);
@@ -153,13 +171,62 @@ public sealed class GalleryTests(BrowserFixture browser) : IClassFixture<Browser
     }
 
     [Fact]
+    public async Task TwoPeople_AGenerates_BSeesItLive_CannotDeleteIt_AndLosesItWhenMadePrivate()
+    {
+        await using var app = await DreamLayerApp.StartAsync();
+        var (bobContext, bobGallery) = await OpenAsAsync(app, app.Bob);
+        await using var _ = bobContext;
+        await Expect(bobGallery.Page.GetByTestId("gallery-empty")).ToBeVisibleAsync();
+
+        await using var aliceContext = await browser.NewContextAsync();
+        var txt2img = new Txt2ImgPageObject(await aliceContext.NewPageAsync(), app.RootUri);
+        await txt2img.SignInAsync(app.Alice);
+        await txt2img.OpenAsync();
+        await txt2img.FillAsync("Prompt", "a harbour at night");
+        await txt2img.Generate.ClickAsync();
+        await Expect(txt2img.NewestCard.Status).ToHaveTextAsync("Done", new() { Timeout = BrowserFixture.GuardMs });
+
+        // Bob's open gallery shows Alice's image without a reload.
+        await Expect(bobGallery.Items).ToHaveCountAsync(1);
+        await Expect(bobGallery.Items.First).ToHaveAttributeAsync("data-owner", "Alice");
+        await bobGallery.Thumb("a harbour at night").ClickAsync();
+        var bobDialog = new ImageDialogObject(bobGallery.Page);
+        await Expect(bobDialog.Root.GetByTestId("image-owner")).ToContainTextAsync("by Alice");
+        await Expect(bobDialog.Root.GetByRole(AriaRole.Button, new() { Name = "Delete", Exact = true })).ToHaveCountAsync(0);
+        await Expect(bobDialog.Root.GetByRole(AriaRole.Button, new() { Name = "Make private" })).ToHaveCountAsync(0);
+        await bobDialog.Root.GetByRole(AriaRole.Button, new() { Name = "Close", Exact = true }).Last.ClickAsync();
+
+        // Selected and deleted anyway: the server refuses.
+        await bobGallery.SelectAsync("a harbour at night");
+        await bobGallery.SelectionButton("Delete").ClickAsync();
+        await Expect(bobGallery.Page.GetByText("0 image(s) moved to the trash; 1 refused")).ToBeVisibleAsync();
+        await Expect(bobGallery.Items).ToHaveCountAsync(1);
+        var imageId = await bobGallery.Items.First.GetAttributeAsync("data-image-id");
+
+        // Alice makes it private: it leaves Bob's gallery, and its files are no longer served to him.
+        var aliceGallery = new GalleryPageObject(txt2img.Page, app.RootUri);
+        await aliceGallery.OpenAsync();
+        await aliceGallery.Thumb("a harbour at night").ClickAsync();
+        await new ImageDialogObject(aliceGallery.Page).Root.GetByRole(AriaRole.Button, new() { Name = "Make private" }).ClickAsync();
+        await Expect(new ImageDialogObject(aliceGallery.Page).Root.GetByTestId("private-chip")).ToBeVisibleAsync();
+
+        await Expect(bobGallery.Items).ToHaveCountAsync(0);
+        var thumb = await bobContext.APIRequest.GetAsync(new Uri(app.RootUri, $"/images/{imageId}/thumb").ToString());
+        Assert.Equal(404, thumb.Status);
+        var full = await bobContext.APIRequest.GetAsync(new Uri(app.RootUri, $"/images/{imageId}").ToString());
+        Assert.Equal(404, full.Status);
+        var own = await aliceContext.APIRequest.GetAsync(new Uri(app.RootUri, $"/images/{imageId}").ToString());
+        Assert.Equal(200, own.Status);
+    }
+
+    [Fact]
     public async Task History_RedirectsToTheGallery()
     {
         await using var app = await DreamLayerApp.StartAsync();
-        await using var context = await browser.NewContextAsync();
-        var page = await context.NewPageAsync();
-        await page.GotoAsync(new Uri(app.RootUri, "/history").ToString());
-        await Expect(page).ToHaveURLAsync(new Uri(app.RootUri, "/gallery").ToString());
+        var (context, gallery) = await OpenAsAsync(app, app.Alice);
+        await using var _ = context;
+        await gallery.Page.GotoAsync(new Uri(app.RootUri, "/history").ToString());
+        await Expect(gallery.Page).ToHaveURLAsync(new Uri(app.RootUri, "/gallery").ToString());
     }
 
     private static async Task<Guid> FirstIdAsync(DreamLayerApp app)

@@ -67,11 +67,11 @@ public sealed partial class Txt2ImgTests(BrowserFixture browser) : IClassFixture
         await ScreenshotAsync(page.Page, "dialog");
 
         await page.Page.GotoAsync(new Uri(app.RootUri, "/history").ToString());
-        var thumbs = page.Page.GetByTestId("history-image");
+        var thumbs = page.Page.GetByTestId("gallery-image");
         await Expect(thumbs).ToHaveCountAsync(1);
         await Expect(thumbs).ToHaveAttributeAsync("alt", "a lighthouse on a cliff at dusk");
         await Expect(thumbs).ToHaveJSPropertyAsync("complete", true);
-        Assert.True(await thumbs.EvaluateAsync<int>("img => img.naturalWidth") > 0, "the history thumbnail should load");
+        Assert.True(await thumbs.EvaluateAsync<int>("img => img.naturalWidth") > 0, "the gallery thumbnail should load");
     }
 
     private static string SeedOf(string cardText) =>

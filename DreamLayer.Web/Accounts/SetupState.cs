@@ -59,6 +59,8 @@ public sealed class SetupState(IServiceScopeFactory scopes, IDbContextFactory<Dr
             await using (var db = await dbFactory.CreateDbContextAsync(ct))
             {
                 await db.Jobs.Where(j => j.Owner == LegacyOwner).ExecuteUpdateAsync(s => s.SetProperty(j => j.Owner, user.Id), ct);
+                await db.Images.Where(i => i.OwnerId == LegacyOwner)
+                    .ExecuteUpdateAsync(s => s.SetProperty(i => i.OwnerId, user.Id).SetProperty(i => i.OwnerName, user.DisplayName), ct);
             }
             _complete = true;
             return (result, user);

@@ -105,6 +105,13 @@ public sealed class JobStore(IDbContextFactory<DreamLayerDbContext> dbFactory)
             .SetProperty(j => j.SubmitOverheadMs, result.SubmitOverheadMs), ct);
         if (images.Count > 0)
         {
+            // The gallery shows and sorts by the owner's name; it is copied onto the images when they are saved.
+            var owner = images.First().OwnerId;
+            var ownerName = await db.Users.Where(u => u.Id == owner).Select(u => u.DisplayName).FirstOrDefaultAsync(ct);
+            foreach (var image in images)
+            {
+                image.OwnerName = ownerName ?? image.OwnerId;
+            }
             db.Images.AddRange(images);
             await db.SaveChangesAsync(ct);
         }

@@ -1,4 +1,5 @@
 using System.IO.Compression;
+using DreamLayer.Web.Accounts;
 using DreamLayer.Web.Features.Gallery;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Net.Http.Headers;
@@ -26,9 +27,9 @@ public static class ImageEndpoints
     public static IEndpointRouteBuilder MapImages(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/images");
-        group.MapGet("/{id:guid}", async (Guid id, bool? download, GalleryService gallery, ImageStore store, HttpContext http, CancellationToken ct) =>
+        group.MapGet("/{id:guid}", async (Guid id, bool? download, SignedInUser user, GalleryService gallery, ImageStore store, HttpContext http, CancellationToken ct) =>
         {
-            var image = await gallery.FindVisibleAsync(Viewers.From(http.User), id, ct);
+            var image = await gallery.FindVisibleAsync(user, id, ct);
             if (image is null || store.Locate(image) is not { } path || !File.Exists(path))
             {
                 return Results.NotFound();
@@ -37,9 +38,9 @@ public static class ImageEndpoints
             return Results.File(path, ContentType(path), download == true ? DownloadName(image) : null,
                 entityTag: new EntityTagHeaderValue($"\"{id:N}\""));
         });
-        group.MapGet("/{id:guid}/thumb", async (Guid id, GalleryService gallery, ImageStore store, HttpContext http, CancellationToken ct) =>
+        group.MapGet("/{id:guid}/thumb", async (Guid id, SignedInUser user, GalleryService gallery, ImageStore store, HttpContext http, CancellationToken ct) =>
         {
-            var image = await gallery.FindVisibleAsync(Viewers.From(http.User), id, ct);
+            var image = await gallery.FindVisibleAsync(user, id, ct);
             if (image is null || await store.EnsureThumbnailAsync(image, ct) is not { } thumb)
             {
                 return Results.NotFound();
@@ -48,10 +49,10 @@ public static class ImageEndpoints
             return Results.File(thumb, "image/jpeg", entityTag: new EntityTagHeaderValue($"\"t{id:N}\""));
         });
         // Several images as one zip, streamed as it is written. Ids the viewer may not see are left out.
-        group.MapPost("/zip", async ([FromForm] IFormCollection form, GalleryService gallery, ImageStore store, HttpContext http, CancellationToken ct) =>
+        group.MapPost("/zip", async ([FromForm] IFormCollection form, SignedInUser user, GalleryService gallery, ImageStore store, HttpContext http, CancellationToken ct) =>
         {
             var ids = form["ids"].Select(v => Guid.TryParse(v, out var id) ? id : Guid.Empty).Where(id => id != Guid.Empty).Distinct().Take(MaxZipImages).ToList();
-            var images = await gallery.FindVisibleAsync(Viewers.From(http.User), ids, ct);
+            var images = await gallery.FindVisibleAsync(user, ids, ct);
             if (images.Count == 0)
             {
                 return Results.NotFound();

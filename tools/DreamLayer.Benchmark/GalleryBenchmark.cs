@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using DreamLayer.Web.Accounts;
 using DreamLayer.Web.Data;
 using DreamLayer.Web.Features.Gallery;
 using DreamLayer.Web.Images;
@@ -42,7 +43,7 @@ internal sealed class GalleryBenchmark(GallerySettings settings, string workDire
         seeding.Stop();
 
         var gallery = app.Services.GetRequiredService<GalleryService>();
-        var member = new Viewer("user-03", "person 03", IsAdmin: false);
+        var member = new SignedInUser("user-03", "user-03", "person 03", IsAdmin: false);
         var queries = new List<GalleryFigure>();
         async Task Measure(string name, Func<int, Task<int>> query)
         {
@@ -102,7 +103,7 @@ internal sealed class GalleryBenchmark(GallerySettings settings, string workDire
         await Measure("filter: size + mode", async i => (await gallery.PageAsync(member, all with { Width = Sizes[i % Sizes.Length].W, Height = Sizes[i % Sizes.Length].H, Mode = Modes[i % Modes.Length] }, null, PageSize, ct)).Count);
         await Measure("filter: mine only", async _ => (await gallery.PageAsync(member, all with { MineOnly = true }, null, PageSize, ct)).Count);
         await Measure("filter: favourites", async _ => (await gallery.PageAsync(member, all with { FavouritesOnly = true }, null, PageSize, ct)).Count);
-        await Measure("trash view", async _ => (await gallery.PageAsync(member, all with { View = GalleryView.Trash }, null, PageSize, ct)).Count);
+        await Measure("trash view", async _ => (await gallery.PageAsync(member, all with { View = GallerySection.Trash }, null, PageSize, ct)).Count);
         await Measure("live update: does a new image match?", async i => await gallery.MatchesAsync(member, all with { Text = Vocabulary[i % 200] }, Guid.CreateVersion7(), ct) ? 1 : 0);
 
         var thumbnails = await MeasureThumbnailsAsync(app.Services.GetRequiredService<ImageStore>(), ct);

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using DreamLayer.Web.Accounts;
 using DreamLayer.Domain.Generation;
 using DreamLayer.Domain.Jobs;
 using DreamLayer.Web.Data;
@@ -18,9 +19,9 @@ namespace DreamLayer.Web.Tests.Features.Gallery;
 /// </summary>
 public sealed class GalleryDatabase : IDisposable
 {
-    public static readonly Viewer Alice = new("alice-id", "alice", IsAdmin: false);
-    public static readonly Viewer Bob = new("bob-id", "bob", IsAdmin: false);
-    public static readonly Viewer Admin = new("admin-id", "admin", IsAdmin: true);
+    public static readonly SignedInUser Alice = new("alice-id", "alice", "alice", IsAdmin: false);
+    public static readonly SignedInUser Bob = new("bob-id", "bob", "bob", IsAdmin: false);
+    public static readonly SignedInUser Admin = new("admin-id", "admin", "admin", IsAdmin: true);
 
     private readonly StorageOptions _options;
     private DateTime _clock = new(2026, 1, 1, 12, 0, 0, DateTimeKind.Utc);
@@ -56,7 +57,7 @@ public sealed class GalleryDatabase : IDisposable
     public FolderImport Importer() => new(Factory, Store, Paths, Options.Create(_options), Events, NullLogger<FolderImport>.Instance);
 
     /// <summary>Adds one image made by <paramref name="owner"/>; each call is one second later unless <paramref name="at"/> is given.</summary>
-    public Task<ImageEntity> AddAsync(Viewer owner, string prompt, string negative = "", string model = "model-a.safetensors",
+    public Task<ImageEntity> AddAsync(SignedInUser owner, string prompt, string negative = "", string model = "model-a.safetensors",
         string sampler = "euler", bool isPrivate = false, DateTime? at = null, int width = 512, int height = 512, string mode = "Txt2Img") =>
         AddImageAsync(Factory, Store, owner, prompt, at ?? (_clock = _clock.AddSeconds(1)), negative, model, sampler, isPrivate, width, height, mode);
 
@@ -64,7 +65,7 @@ public sealed class GalleryDatabase : IDisposable
     /// Adds a finished job and its image (a tiny PNG file under the images folder) as if <paramref name="owner"/> had
     /// generated it; the job carries the request, so "reuse parameters" works on it.
     /// </summary>
-    public static async Task<ImageEntity> AddImageAsync(IDbContextFactory<DreamLayerDbContext> factory, ImageStore store, Viewer owner, string prompt, DateTime created,
+    public static async Task<ImageEntity> AddImageAsync(IDbContextFactory<DreamLayerDbContext> factory, ImageStore store, SignedInUser owner, string prompt, DateTime created,
         string negative = "", string model = "model-a.safetensors", string sampler = "euler", bool isPrivate = false, int width = 512, int height = 512,
         string mode = "Txt2Img", int steps = 20, ulong seed = 1)
     {
@@ -78,13 +79,13 @@ public sealed class GalleryDatabase : IDisposable
         };
         var job = new JobEntity
         {
-            Id = Guid.NewGuid(), BatchId = Guid.NewGuid(), Owner = owner.UserId, Mode = mode, Status = JobStatus.Succeeded,
+            Id = Guid.NewGuid(), BatchId = Guid.NewGuid(), Owner = owner.Id, Mode = mode, Status = JobStatus.Succeeded,
             RequestJson = JsonSerializer.Serialize(request, JobQueue.RequestJson),
             Prompt = prompt, NegativePrompt = negative, Checkpoint = model, Sampler = sampler, Scheduler = "normal",
             Steps = steps, Cfg = 7, Width = width, Height = height, BatchSize = 1, Seed = seed, CreatedAt = created,
         };
         var image = await store.ImportAsync(job, TinyPng, ".png", width, height, $"{prompt}\nSteps: {steps}, Sampler: Euler, Seed: {seed}", created, CancellationToken.None);
-        image.OwnerName = owner.Name;
+        image.OwnerName = owner.DisplayName;
         image.IsPrivate = isPrivate;
         await using var db = await factory.CreateDbContextAsync();
         db.Jobs.Add(job);

@@ -1,3 +1,4 @@
+using DreamLayer.Web.Accounts;
 using DreamLayer.Web.Features.Gallery;
 using static DreamLayer.Web.Tests.Features.Gallery.GalleryDatabase;
 
@@ -39,7 +40,7 @@ public sealed class GalleryServiceTests : IDisposable
     [Fact]
     public async Task PageAsync_SortedByPerson_PagesThroughNamesThenNewest()
     {
-        var carol = new Viewer("carol-id", "carol", false);
+        var carol = new SignedInUser("carol-id", "carol", "carol", false);
         foreach (var owner in new[] { Bob, carol, Alice, Bob, Alice, carol, Bob })
         {
             await _db.AddAsync(owner, "x");
@@ -98,7 +99,7 @@ public sealed class GalleryServiceTests : IDisposable
         Assert.Equal([bobs.Id], (await _db.Gallery.PageAsync(Alice, new GalleryFilter(), null, 10)).Select(i => i.Id));
 
         Assert.Equal(new GalleryActionResult(1, 0), await _db.Gallery.TrashAsync(Bob, [bobs.Id]));
-        var bobsTrash = new GalleryFilter { View = GalleryView.Trash };
+        var bobsTrash = new GalleryFilter { View = GallerySection.Trash };
         Assert.Equal([bobs.Id], (await _db.Gallery.PageAsync(Bob, bobsTrash, null, 10)).Select(i => i.Id));
         Assert.Equal([alices.Id], (await _db.Gallery.PageAsync(Alice, bobsTrash, null, 10)).Select(i => i.Id));
         Assert.Equal(2, await _db.Gallery.CountAsync(Admin, bobsTrash));
@@ -125,14 +126,14 @@ public sealed class GalleryServiceTests : IDisposable
             at: new DateTime(2026, 3, 12, 8, 0, 0, DateTimeKind.Utc));
         await _db.Gallery.SetFavouriteAsync(Alice, b.Id, true);
 
-        async Task<Guid[]> Ids(GalleryFilter f, Viewer? v = null) => [.. (await _db.Gallery.PageAsync(v ?? Alice, f, null, 10)).Select(i => i.Id)];
+        async Task<Guid[]> Ids(GalleryFilter f, SignedInUser? v = null) => [.. (await _db.Gallery.PageAsync(v ?? Alice, f, null, 10)).Select(i => i.Id)];
 
         Assert.Equal([a.Id], await Ids(new() { Model = "sdxl.safetensors" }));
         Assert.Equal([b.Id], await Ids(new() { Sampler = "euler" }));
         Assert.Equal([a.Id], await Ids(new() { Lora = "inkstyle" }));
         Assert.Equal([a.Id], await Ids(new() { Width = 1024, Height = 1024 }));
         Assert.Equal([b.Id], await Ids(new() { Mode = "Upscale" }));
-        Assert.Equal([b.Id], await Ids(new() { OwnerId = Bob.UserId }));
+        Assert.Equal([b.Id], await Ids(new() { OwnerId = Bob.Id }));
         Assert.Equal([a.Id], await Ids(new() { MineOnly = true }));
         Assert.Equal([b.Id], await Ids(new() { FavouritesOnly = true }));
         Assert.Empty(await Ids(new() { FavouritesOnly = true }, Bob));

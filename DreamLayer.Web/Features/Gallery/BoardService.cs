@@ -1,3 +1,4 @@
+using DreamLayer.Web.Accounts;
 using DreamLayer.Web.Data;
 using Microsoft.EntityFrameworkCore;
 
@@ -11,21 +12,21 @@ namespace DreamLayer.Web.Features.Gallery;
 public sealed class BoardService(IDbContextFactory<DreamLayerDbContext> dbFactory, TimeProvider time)
 {
     /// <summary>The boards <paramref name="viewer"/> sees, by name.</summary>
-    public async Task<IReadOnlyList<BoardEntity>> ListAsync(Viewer viewer, CancellationToken ct = default)
+    public async Task<IReadOnlyList<BoardEntity>> ListAsync(SignedInUser viewer, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         return await Visible(db, viewer).OrderBy(b => b.Name).ToListAsync(ct);
     }
 
-    public async Task<BoardEntity> CreateAsync(Viewer viewer, string name, bool shared, CancellationToken ct = default)
+    public async Task<BoardEntity> CreateAsync(SignedInUser viewer, string name, bool shared, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(viewer);
         var board = new BoardEntity
         {
             Id = Guid.CreateVersion7(time.GetUtcNow()),
             Name = CleanName(name),
-            OwnerId = viewer.UserId,
-            OwnerName = viewer.Name,
+            OwnerId = viewer.Id,
+            OwnerName = viewer.DisplayName,
             IsShared = shared,
             CreatedAt = time.GetUtcNow().UtcDateTime,
         };
@@ -36,7 +37,7 @@ public sealed class BoardService(IDbContextFactory<DreamLayerDbContext> dbFactor
     }
 
     /// <summary>Renames and sets sharing; false when the board is not the viewer's to change.</summary>
-    public async Task<bool> UpdateAsync(Viewer viewer, Guid boardId, string name, bool shared, CancellationToken ct = default)
+    public async Task<bool> UpdateAsync(SignedInUser viewer, Guid boardId, string name, bool shared, CancellationToken ct = default)
     {
         var clean = CleanName(name);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
@@ -44,14 +45,14 @@ public sealed class BoardService(IDbContextFactory<DreamLayerDbContext> dbFactor
             .ExecuteUpdateAsync(s => s.SetProperty(b => b.Name, clean).SetProperty(b => b.IsShared, shared), ct) == 1;
     }
 
-    public async Task<bool> DeleteAsync(Viewer viewer, Guid boardId, CancellationToken ct = default)
+    public async Task<bool> DeleteAsync(SignedInUser viewer, Guid boardId, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         return await Managed(db, viewer).Where(b => b.Id == boardId).ExecuteDeleteAsync(ct) == 1;
     }
 
     /// <summary>Adds those of the images the viewer can see to a board the viewer may edit; already there is not an error.</summary>
-    public async Task<GalleryActionResult> AddAsync(Viewer viewer, Guid boardId, IReadOnlyCollection<Guid> imageIds, CancellationToken ct = default)
+    public async Task<GalleryActionResult> AddAsync(SignedInUser viewer, Guid boardId, IReadOnlyCollection<Guid> imageIds, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(imageIds);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
@@ -68,7 +69,7 @@ public sealed class BoardService(IDbContextFactory<DreamLayerDbContext> dbFactor
         return new GalleryActionResult(visible.Count, ids.Count - visible.Count);
     }
 
-    public async Task<GalleryActionResult> RemoveAsync(Viewer viewer, Guid boardId, IReadOnlyCollection<Guid> imageIds, CancellationToken ct = default)
+    public async Task<GalleryActionResult> RemoveAsync(SignedInUser viewer, Guid boardId, IReadOnlyCollection<Guid> imageIds, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(imageIds);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
@@ -91,9 +92,9 @@ public sealed class BoardService(IDbContextFactory<DreamLayerDbContext> dbFactor
         return clean.Length <= BoardEntity.MaxNameLength ? clean : clean[..BoardEntity.MaxNameLength];
     }
 
-    private static IQueryable<BoardEntity> Visible(DreamLayerDbContext db, Viewer viewer) =>
-        viewer.IsAdmin ? db.Boards.AsNoTracking() : db.Boards.AsNoTracking().Where(b => b.IsShared || b.OwnerId == viewer.UserId);
+    private static IQueryable<BoardEntity> Visible(DreamLayerDbContext db, SignedInUser viewer) =>
+        viewer.IsAdmin ? db.Boards.AsNoTracking() : db.Boards.AsNoTracking().Where(b => b.IsShared || b.OwnerId == viewer.Id);
 
-    private static IQueryable<BoardEntity> Managed(DreamLayerDbContext db, Viewer viewer) =>
-        viewer.IsAdmin ? db.Boards : db.Boards.Where(b => b.OwnerId == viewer.UserId);
+    private static IQueryable<BoardEntity> Managed(DreamLayerDbContext db, SignedInUser viewer) =>
+        viewer.IsAdmin ? db.Boards : db.Boards.Where(b => b.OwnerId == viewer.Id);
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using DreamLayer.Web.Accounts;
 using DreamLayer.Domain.Generation;
 using DreamLayer.Domain.Jobs;
 using DreamLayer.Domain.Metadata;
@@ -41,7 +42,7 @@ public sealed class FolderImport(
     public const string ImportMode = "Import";
     private const int MaxExamples = 20;
 
-    public async Task<ImportReport> ImportAsync(Viewer admin, string folder, IProgress<int>? progress = null, CancellationToken ct = default)
+    public async Task<ImportReport> ImportAsync(SignedInUser admin, string folder, IProgress<int>? progress = null, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(admin);
         if (!admin.IsAdmin)
@@ -109,7 +110,7 @@ public sealed class FolderImport(
         return root;
     }
 
-    private async Task<(Guid? ImageId, string? Reason)> ImportFileAsync(Viewer admin, string file, CancellationToken ct)
+    private async Task<(Guid? ImageId, string? Reason)> ImportFileAsync(SignedInUser admin, string file, CancellationToken ct)
     {
         var limits = options.Value;
         var info = new FileInfo(file);
@@ -164,7 +165,7 @@ public sealed class FolderImport(
         var parameters = extension == ".png" ? ReadParameters(bytes) : null;
         var job = JobFor(admin, parameters, image.Width, image.Height, info.LastWriteTimeUtc);
         var row = await store.ImportAsync(job, bytes, extension, image.Width, image.Height, parameters ?? string.Empty, job.CreatedAt, ct);
-        row.OwnerName = admin.Name;
+        row.OwnerName = admin.DisplayName;
         await using (var db = await dbFactory.CreateDbContextAsync(ct))
         {
             db.Jobs.Add(job);
@@ -189,7 +190,7 @@ public sealed class FolderImport(
     }
 
     /// <summary>A finished job standing for the imported image, so its details, search and "reuse" work like any other.</summary>
-    private static JobEntity JobFor(Viewer admin, string? parameters, int width, int height, DateTime fileTime)
+    private static JobEntity JobFor(SignedInUser admin, string? parameters, int width, int height, DateTime fileTime)
     {
         var info = parameters is null ? null : A1111Infotext.Read(parameters);
         var (sampler, scheduler) = info?["Sampler"] is { } a1111Sampler ? SamplerNames.FromA1111(a1111Sampler, info["Schedule type"]) : (string.Empty, string.Empty);
@@ -212,7 +213,7 @@ public sealed class FolderImport(
         {
             Id = Guid.NewGuid(),
             BatchId = Guid.NewGuid(),
-            Owner = admin.UserId,
+            Owner = admin.Id,
             Mode = ImportMode,
             Status = JobStatus.Succeeded,
             StatusMessage = "Imported from a folder.",

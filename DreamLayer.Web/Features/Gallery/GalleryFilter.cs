@@ -1,13 +1,6 @@
 namespace DreamLayer.Web.Features.Gallery;
 
-/// <summary>Who is looking: every gallery query and action is decided for a viewer, on the server.</summary>
-public sealed record Viewer(string UserId, string Name, bool IsAdmin)
-{
-    /// <summary>The owner, or an admin, may change or delete an image.</summary>
-    public bool MayManage(string ownerId) => IsAdmin || string.Equals(ownerId, UserId, StringComparison.Ordinal);
-}
-
-public enum GalleryView
+public enum GallerySection
 {
     /// <summary>Every image not in the trash.</summary>
     Images,
@@ -25,7 +18,7 @@ public enum GallerySort
 /// <summary>What the gallery shows: search text and filters. Empty values mean "any".</summary>
 public sealed record GalleryFilter
 {
-    public GalleryView View { get; init; } = GalleryView.Images;
+    public GallerySection View { get; init; } = GallerySection.Images;
     public GallerySort Sort { get; init; } = GallerySort.Newest;
     public string? Text { get; init; }
     public string? OwnerId { get; init; }

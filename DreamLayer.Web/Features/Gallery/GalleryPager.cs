@@ -1,3 +1,5 @@
+using DreamLayer.Web.Accounts;
+
 namespace DreamLayer.Web.Features.Gallery;
 
 /// <summary>
@@ -7,7 +9,7 @@ namespace DreamLayer.Web.Features.Gallery;
 /// until the end shows, so it grows as someone scrolls (no <c>OFFSET</c>, no full count). Only the pages near
 /// what is on screen are kept in memory.
 /// </summary>
-public sealed class GalleryPager(GalleryService gallery, Viewer viewer, GalleryFilter filter, int pageSize = 100, int keepPages = 12)
+public sealed class GalleryPager(GalleryService gallery, SignedInUser viewer, GalleryFilter filter, int pageSize = 100, int keepPages = 12)
 {
     private readonly Dictionary<int, List<GalleryItem>> _pages = [];
 
@@ -15,7 +17,7 @@ public sealed class GalleryPager(GalleryService gallery, Viewer viewer, GalleryF
     private readonly List<GalleryCursor?> _starts = [null];
     private int? _total;
 
-    public Viewer Viewer { get; } = viewer;
+    public SignedInUser Viewer { get; } = viewer;
     public GalleryFilter Filter { get; } = filter;
     public int PageSize { get; } = pageSize;
 

@@ -1,3 +1,4 @@
+using DreamLayer.Web.Accounts;
 using DreamLayer.Web.Data;
 using Microsoft.EntityFrameworkCore;
 
@@ -19,12 +20,12 @@ public static class GalleryQueries
 
     /// <summary>The images <paramref name="viewer"/> may see that match <paramref name="filter"/>, unordered.</summary>
     /// <param name="denseSearch">From <see cref="IsDenseSearchAsync"/>: how the search is joined in.</param>
-    public static IQueryable<ImageEntity> Matching(DreamLayerDbContext db, Viewer viewer, GalleryFilter filter, bool denseSearch = false)
+    public static IQueryable<ImageEntity> Matching(DreamLayerDbContext db, SignedInUser viewer, GalleryFilter filter, bool denseSearch = false)
     {
         ArgumentNullException.ThrowIfNull(db);
         ArgumentNullException.ThrowIfNull(viewer);
         ArgumentNullException.ThrowIfNull(filter);
-        var me = viewer.UserId;
+        var me = viewer.Id;
         var q = Visible(db, viewer, filter.View);
         if (filter.MineOnly)
         {
@@ -100,16 +101,16 @@ public static class GalleryQueries
     }
 
     /// <summary>Images in <paramref name="view"/> that <paramref name="viewer"/> may see at all.</summary>
-    public static IQueryable<ImageEntity> Visible(DreamLayerDbContext db, Viewer viewer, GalleryView view = GalleryView.Images)
+    public static IQueryable<ImageEntity> Visible(DreamLayerDbContext db, SignedInUser viewer, GallerySection view = GallerySection.Images)
     {
         ArgumentNullException.ThrowIfNull(db);
         ArgumentNullException.ThrowIfNull(viewer);
-        var me = viewer.UserId;
+        var me = viewer.Id;
         var q = db.Images.AsNoTracking();
-        q = view == GalleryView.Trash ? q.Where(i => i.DeletedAt != null) : q.Where(i => i.DeletedAt == null);
+        q = view == GallerySection.Trash ? q.Where(i => i.DeletedAt != null) : q.Where(i => i.DeletedAt == null);
         if (!viewer.IsAdmin)
         {
-            q = view == GalleryView.Trash ? q.Where(i => i.OwnerId == me) : q.Where(i => !i.IsPrivate || i.OwnerId == me);
+            q = view == GallerySection.Trash ? q.Where(i => i.OwnerId == me) : q.Where(i => !i.IsPrivate || i.OwnerId == me);
         }
         return q;
     }

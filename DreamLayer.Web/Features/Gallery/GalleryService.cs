@@ -1,3 +1,4 @@
+using DreamLayer.Web.Accounts;
 using DreamLayer.Web.Data;
 using DreamLayer.Web.Images;
 using Microsoft.EntityFrameworkCore;
@@ -22,7 +23,7 @@ public sealed record GalleryFacets(
     IReadOnlyList<(int Width, int Height)> Sizes);
 
 /// <summary>
-/// Reads and changes the gallery for a <see cref="Viewer"/>. Every check is made here, on the server: a Member
+/// Reads and changes the gallery for a <see cref="SignedInUser"/>. Every check is made here, on the server: a Member
 /// cannot trash, restore, empty or make private another person's image whatever the page sends.
 /// </summary>
 public sealed class GalleryService(IDbContextFactory<DreamLayerDbContext> dbFactory, ImageStore store, GalleryEvents events, TimeProvider time)
@@ -33,7 +34,7 @@ public sealed class GalleryService(IDbContextFactory<DreamLayerDbContext> dbFact
     public const int CountLimit = 10_000;
 
     /// <summary>Up to <paramref name="take"/> images after <paramref name="after"/> (null: from the top).</summary>
-    public async Task<List<GalleryItem>> PageAsync(Viewer viewer, GalleryFilter filter, GalleryCursor? after, int take, CancellationToken ct = default)
+    public async Task<List<GalleryItem>> PageAsync(SignedInUser viewer, GalleryFilter filter, GalleryCursor? after, int take, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var dense = await GalleryQueries.IsDenseSearchAsync(db, filter, ct);
@@ -42,29 +43,29 @@ public sealed class GalleryService(IDbContextFactory<DreamLayerDbContext> dbFact
     }
 
     /// <summary>How many images match, counted up to <see cref="CountLimit"/> + 1 (so the cost stays bounded).</summary>
-    public async Task<int> CountAsync(Viewer viewer, GalleryFilter filter, CancellationToken ct = default)
+    public async Task<int> CountAsync(SignedInUser viewer, GalleryFilter filter, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         return await GalleryQueries.Matching(db, viewer, filter).Take(CountLimit + 1).CountAsync(ct);
     }
 
     /// <summary>Whether <paramref name="imageId"/> belongs in this viewer's gallery as filtered (for live updates).</summary>
-    public async Task<bool> MatchesAsync(Viewer viewer, GalleryFilter filter, Guid imageId, CancellationToken ct = default)
+    public async Task<bool> MatchesAsync(SignedInUser viewer, GalleryFilter filter, Guid imageId, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         return await GalleryQueries.Matching(db, viewer, filter).AnyAsync(i => i.Id == imageId, ct);
     }
 
     /// <summary>The image row if the viewer may see it (in the gallery or, if theirs to manage, in the trash); otherwise null.</summary>
-    public async Task<ImageEntity?> FindVisibleAsync(Viewer viewer, Guid imageId, CancellationToken ct = default)
+    public async Task<ImageEntity?> FindVisibleAsync(SignedInUser viewer, Guid imageId, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         return await GalleryQueries.Visible(db, viewer).SingleOrDefaultAsync(i => i.Id == imageId, ct)
-            ?? await GalleryQueries.Visible(db, viewer, GalleryView.Trash).SingleOrDefaultAsync(i => i.Id == imageId, ct);
+            ?? await GalleryQueries.Visible(db, viewer, GallerySection.Trash).SingleOrDefaultAsync(i => i.Id == imageId, ct);
     }
 
     /// <summary>The rows of those of <paramref name="imageIds"/> the viewer may see, in the order given.</summary>
-    public async Task<List<ImageEntity>> FindVisibleAsync(Viewer viewer, IReadOnlyCollection<Guid> imageIds, CancellationToken ct = default)
+    public async Task<List<ImageEntity>> FindVisibleAsync(SignedInUser viewer, IReadOnlyCollection<Guid> imageIds, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var ids = imageIds.Distinct().ToList();
@@ -72,24 +73,24 @@ public sealed class GalleryService(IDbContextFactory<DreamLayerDbContext> dbFact
         return [.. ids.Where(found.ContainsKey).Select(id => found[id])];
     }
 
-    public async Task<bool> IsFavouriteAsync(Viewer viewer, Guid imageId, CancellationToken ct = default)
+    public async Task<bool> IsFavouriteAsync(SignedInUser viewer, Guid imageId, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        return await db.Favourites.AnyAsync(f => f.UserId == viewer.UserId && f.ImageId == imageId, ct);
+        return await db.Favourites.AnyAsync(f => f.UserId == viewer.Id && f.ImageId == imageId, ct);
     }
 
     /// <summary>Anyone who can see an image can make it one of their favourites.</summary>
-    public async Task<bool> SetFavouriteAsync(Viewer viewer, Guid imageId, bool favourite, CancellationToken ct = default)
+    public async Task<bool> SetFavouriteAsync(SignedInUser viewer, Guid imageId, bool favourite, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         if (!await GalleryQueries.Visible(db, viewer).AnyAsync(i => i.Id == imageId, ct))
         {
             return false;
         }
-        var row = await db.Favourites.FindAsync([viewer.UserId, imageId], ct);
+        var row = await db.Favourites.FindAsync([viewer.Id, imageId], ct);
         if (favourite && row is null)
         {
-            db.Favourites.Add(new ImageFavourite { UserId = viewer.UserId, ImageId = imageId, CreatedAt = time.GetUtcNow().UtcDateTime });
+            db.Favourites.Add(new ImageFavourite { UserId = viewer.Id, ImageId = imageId, CreatedAt = time.GetUtcNow().UtcDateTime });
         }
         else if (!favourite && row is not null)
         {
@@ -99,27 +100,27 @@ public sealed class GalleryService(IDbContextFactory<DreamLayerDbContext> dbFact
         return true;
     }
 
-    public Task<GalleryActionResult> SetPrivateAsync(Viewer viewer, IReadOnlyCollection<Guid> imageIds, bool isPrivate, CancellationToken ct = default) =>
-        ChangeAsync(viewer, imageIds, GalleryView.Images, q => q.ExecuteUpdateAsync(s => s.SetProperty(i => i.IsPrivate, isPrivate), ct), ct);
+    public Task<GalleryActionResult> SetPrivateAsync(SignedInUser viewer, IReadOnlyCollection<Guid> imageIds, bool isPrivate, CancellationToken ct = default) =>
+        ChangeAsync(viewer, imageIds, GallerySection.Images, q => q.ExecuteUpdateAsync(s => s.SetProperty(i => i.IsPrivate, isPrivate), ct), ct);
 
     /// <summary>Moves images to the trash; their files stay until the trash is emptied.</summary>
-    public Task<GalleryActionResult> TrashAsync(Viewer viewer, IReadOnlyCollection<Guid> imageIds, CancellationToken ct = default)
+    public Task<GalleryActionResult> TrashAsync(SignedInUser viewer, IReadOnlyCollection<Guid> imageIds, CancellationToken ct = default)
     {
         var now = time.GetUtcNow().UtcDateTime;
-        return ChangeAsync(viewer, imageIds, GalleryView.Images, q => q.ExecuteUpdateAsync(s => s.SetProperty(i => i.DeletedAt, now), ct), ct);
+        return ChangeAsync(viewer, imageIds, GallerySection.Images, q => q.ExecuteUpdateAsync(s => s.SetProperty(i => i.DeletedAt, now), ct), ct);
     }
 
-    public Task<GalleryActionResult> RestoreAsync(Viewer viewer, IReadOnlyCollection<Guid> imageIds, CancellationToken ct = default) =>
-        ChangeAsync(viewer, imageIds, GalleryView.Trash, q => q.ExecuteUpdateAsync(s => s.SetProperty(i => i.DeletedAt, (DateTime?)null), ct), ct);
+    public Task<GalleryActionResult> RestoreAsync(SignedInUser viewer, IReadOnlyCollection<Guid> imageIds, CancellationToken ct = default) =>
+        ChangeAsync(viewer, imageIds, GallerySection.Trash, q => q.ExecuteUpdateAsync(s => s.SetProperty(i => i.DeletedAt, (DateTime?)null), ct), ct);
 
     /// <summary>
     /// Removes images in the trash for good, rows and files (the viewer's own; an admin's: everyone's). With
     /// <paramref name="imageIds"/> null, the whole trash the viewer sees.
     /// </summary>
-    public async Task<GalleryActionResult> EmptyTrashAsync(Viewer viewer, IReadOnlyCollection<Guid>? imageIds = null, CancellationToken ct = default)
+    public async Task<GalleryActionResult> EmptyTrashAsync(SignedInUser viewer, IReadOnlyCollection<Guid>? imageIds = null, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var trash = GalleryQueries.Visible(db, viewer, GalleryView.Trash);
+        var trash = GalleryQueries.Visible(db, viewer, GallerySection.Trash);
         var refused = 0;
         if (imageIds is not null)
         {
@@ -141,7 +142,7 @@ public sealed class GalleryService(IDbContextFactory<DreamLayerDbContext> dbFact
         return new GalleryActionResult(doomed.Count, refused);
     }
 
-    public async Task<GalleryFacets> FacetsAsync(Viewer viewer, CancellationToken ct = default)
+    public async Task<GalleryFacets> FacetsAsync(SignedInUser viewer, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var visible = GalleryQueries.Visible(db, viewer);
@@ -157,7 +158,7 @@ public sealed class GalleryService(IDbContextFactory<DreamLayerDbContext> dbFact
     }
 
     /// <summary>Applies <paramref name="change"/> to those of the images the viewer may manage; counts the rest as refused.</summary>
-    private async Task<GalleryActionResult> ChangeAsync(Viewer viewer, IReadOnlyCollection<Guid> imageIds, GalleryView view,
+    private async Task<GalleryActionResult> ChangeAsync(SignedInUser viewer, IReadOnlyCollection<Guid> imageIds, GallerySection view,
         Func<IQueryable<ImageEntity>, Task<int>> change, CancellationToken ct)
     {
         var ids = imageIds.Distinct().ToList();
@@ -169,7 +170,7 @@ public sealed class GalleryService(IDbContextFactory<DreamLayerDbContext> dbFact
             var mine = GalleryQueries.Visible(db, viewer, view).Where(i => batch.Contains(i.Id));
             if (!viewer.IsAdmin)
             {
-                mine = mine.Where(i => i.OwnerId == viewer.UserId);
+                mine = mine.Where(i => i.OwnerId == viewer.Id);
             }
             done += await change(mine);
         }

@@ -1,7 +1,7 @@
+using DreamLayer.Web.Accounts;
 using DreamLayer.Web.Data;
 using DreamLayer.Web.Jobs;
 using Microsoft.AspNetCore.Components;
-using Microsoft.AspNetCore.Components.Authorization;
 using Microsoft.AspNetCore.Components.Web.Virtualization;
 using Microsoft.JSInterop;
 using MudBlazor;
@@ -25,7 +25,7 @@ public sealed partial class GalleryView
     [Inject] private BoardService BoardStore { get; set; } = default!;
     [Inject] private JobEvents Jobs { get; set; } = default!;
     [Inject] private GalleryEvents Changes { get; set; } = default!;
-    [Inject] private AuthenticationStateProvider Auth { get; set; } = default!;
+    [Inject] private CurrentUser CurrentUser { get; set; } = default!;
     [Inject] private IDialogService Dialogs { get; set; } = default!;
     [Inject] private ISnackbar Snackbar { get; set; } = default!;
     [Inject] private NavigationManager Navigation { get; set; } = default!;
@@ -39,7 +39,7 @@ public sealed partial class GalleryView
     [Parameter]
     public bool Trash { get; set; }
 
-    private Viewer? _viewer;
+    private SignedInUser? _viewer;
     private GalleryFilter _filter = new();
     private GalleryPager? _pager;
     private GalleryFacets? _facets;
@@ -69,7 +69,7 @@ public sealed partial class GalleryView
 
     protected override async Task OnParametersSetAsync()
     {
-        _viewer ??= await Viewers.FromAsync(Auth);
+        _viewer ??= await CurrentUser.GetAsync();
         _isTrash = Trash;
         _boards = await BoardStore.ListAsync(_viewer);
         _board = BoardId is { } id ? _boards.FirstOrDefault(b => b.Id == id) : null;
@@ -105,7 +105,7 @@ public sealed partial class GalleryView
 
     private GalleryFilter BaseFilter() => new()
     {
-        View = _isTrash ? GalleryView.Trash : GalleryView.Images,
+        View = _isTrash ? GallerySection.Trash : GallerySection.Images,
         BoardId = BoardId is not null ? (_board?.Id ?? Guid.Empty) : null,
     };
 

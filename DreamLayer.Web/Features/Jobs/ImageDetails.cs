@@ -1,4 +1,5 @@
 using System.Text.Json;
+using DreamLayer.Web.Accounts;
 using DreamLayer.Domain.Comfy;
 using DreamLayer.Web.Data;
 using DreamLayer.Web.Features.Gallery;
@@ -10,13 +11,13 @@ namespace DreamLayer.Web.Features.Jobs;
 public sealed record ImageDetails(ImageEntity Image, JobEntity Job, IReadOnlyList<KeyValuePair<string, double>> NodeTimings, bool IsFavourite)
 {
     /// <summary>The image as <paramref name="viewer"/> may see it, or null (no such image, or not theirs to see).</summary>
-    public static async Task<ImageDetails?> LoadAsync(IDbContextFactory<DreamLayerDbContext> dbFactory, Viewer viewer, Guid imageId, CancellationToken ct)
+    public static async Task<ImageDetails?> LoadAsync(IDbContextFactory<DreamLayerDbContext> dbFactory, SignedInUser viewer, Guid imageId, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(dbFactory);
         ArgumentNullException.ThrowIfNull(viewer);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var image = await GalleryQueries.Visible(db, viewer).Include(i => i.Job).SingleOrDefaultAsync(i => i.Id == imageId, ct)
-            ?? await GalleryQueries.Visible(db, viewer, GalleryView.Trash).Include(i => i.Job).SingleOrDefaultAsync(i => i.Id == imageId, ct);
+            ?? await GalleryQueries.Visible(db, viewer, GallerySection.Trash).Include(i => i.Job).SingleOrDefaultAsync(i => i.Id == imageId, ct);
         if (image?.Job is not { } job)
         {
             return null;
@@ -29,7 +30,7 @@ public sealed record ImageDetails(ImageEntity Image, JobEntity Job, IReadOnlyLis
                 .Select(t => KeyValuePair.Create(titles.GetValueOrDefault(t.Key, t.Key), t.Value))
                 .OrderByDescending(t => t.Value).ToList() ?? []
             : [];
-        var favourite = await db.Favourites.AnyAsync(f => f.UserId == viewer.UserId && f.ImageId == imageId, ct);
+        var favourite = await db.Favourites.AnyAsync(f => f.UserId == viewer.Id && f.ImageId == imageId, ct);
         return new ImageDetails(image, job, timings, favourite);
     }
 }

@@ -1,3 +1,4 @@
+using DreamLayer.Web.Accounts;
 using DreamLayer.Domain.Generation;
 using DreamLayer.Web.Features.Gallery;
 using DreamLayer.Web.Jobs;
@@ -21,14 +22,14 @@ public sealed partial class ImageDialog : IAsyncDisposable
     [Parameter, EditorRequired]
     public required Guid ImageId { get; set; }
 
-    private Viewer? _viewer;
+    private SignedInUser? _viewer;
     private ImageDetails? _details;
     private bool _missing;
     private IJSObjectReference? _module;
 
     protected override async Task OnParametersSetAsync()
     {
-        _viewer ??= await Viewers.FromAsync(Auth);
+        _viewer ??= await CurrentUser.GetAsync();
         await LoadAsync();
     }
 
