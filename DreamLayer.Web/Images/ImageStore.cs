@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
+using DreamLayer.Domain.Generation;
 using DreamLayer.Domain.Metadata;
 using DreamLayer.Web.Data;
+using DreamLayer.Web.Jobs;
 using Microsoft.Extensions.Options;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.Formats.Jpeg;
@@ -81,9 +83,16 @@ public sealed class ImageStore(StoragePaths paths, IOptions<StorageOptions> opti
             Sampler = job.Sampler,
             Prompt = job.Prompt,
             NegativePrompt = job.NegativePrompt,
-            Loras = [.. PromptLoras.Names(job.Prompt).Select(name => new ImageLora { ImageId = id, Name = name })],
+            Loras = [.. LoraNames(job).Select(name => new ImageLora { ImageId = id, Name = name })],
         };
     }
+
+    /// <summary>The LoRAs an image was made with (the picker's, then <c>&lt;lora:…&gt;</c> tags in the prompt), for the gallery's LoRA filter.</summary>
+    private static IEnumerable<string> LoraNames(JobEntity job) =>
+        job.ReadRequest().Loras.Select(l => l.Name)
+            .Concat(PromptLoras.Parse(job.Prompt).Loras.Select(l => l.Name))
+            .Where(n => n.Length > 0)
+            .Distinct(StringComparer.Ordinal);
 
     /// <summary>The file behind a row, or null if the path would leave the images folder.</summary>
     public string? Locate(ImageEntity image)
