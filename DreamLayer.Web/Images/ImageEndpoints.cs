@@ -60,6 +60,11 @@ public static class ImageEndpoints
             http.Response.ContentType = "application/zip";
             http.Response.Headers.ContentDisposition = new ContentDispositionHeaderValue("attachment") { FileNameStar = $"dreamlayer-{images.Count}-images.zip" }.ToString();
             http.Response.Headers.CacheControl = "no-store";
+            // ZipArchive still writes some headers synchronously when the output cannot seek (a response body).
+            if (http.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpBodyControlFeature>() is { } bodyControl)
+            {
+                bodyControl.AllowSynchronousIO = true;
+            }
             await using (var zip = await ZipArchive.CreateAsync(http.Response.Body, ZipArchiveMode.Create, leaveOpen: true, entryNameEncoding: null, ct))
             {
                 foreach (var image in images)

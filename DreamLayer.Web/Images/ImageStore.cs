@@ -1,5 +1,5 @@
 using System.Collections.Concurrent;
-using DreamLayer.Domain.Generation;
+using PromptLoras = DreamLayer.Domain.Generation.PromptLoras;
 using DreamLayer.Domain.Metadata;
 using DreamLayer.Web.Data;
 using DreamLayer.Web.Jobs;
