@@ -93,7 +93,11 @@ public sealed class FtsQueryTests : IDisposable
         var dense = GalleryQueries.Ordered(GalleryQueries.Matching(db, Alice, filter, denseSearch: true), filter.Sort, null);
         var sparse = GalleryQueries.Ordered(GalleryQueries.Matching(db, Alice, filter, denseSearch: false), filter.Sort, null);
 
-        Assert.Contains("+ 0", dense.ToQueryString(), StringComparison.Ordinal);
+        // Both are uncorrelated IN lists: a correlated EXISTS would run the full-text match once per image.
+        Assert.Contains("(Seq + 0) IN (SELECT rowid FROM ImagesFts", dense.ToQueryString(), StringComparison.Ordinal);
+        Assert.Contains("Seq IN (SELECT rowid FROM ImagesFts", sparse.ToQueryString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("EXISTS", dense.ToQueryString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("EXISTS", sparse.ToQueryString(), StringComparison.Ordinal);
         Assert.Equal(sparse.Select(i => i.Id).ToList(), dense.Select(i => i.Id).ToList());
         Assert.NotEmpty(sparse.ToList());
     }

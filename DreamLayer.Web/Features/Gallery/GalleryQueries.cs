@@ -26,7 +26,7 @@ public static class GalleryQueries
         ArgumentNullException.ThrowIfNull(viewer);
         ArgumentNullException.ThrowIfNull(filter);
         var me = viewer.Id;
-        var q = Visible(db, viewer, filter.View);
+        var q = Visible(Source(db, filter, denseSearch), viewer, filter.View);
         if (filter.MineOnly)
         {
             q = q.Where(i => i.OwnerId == me);
@@ -76,14 +76,19 @@ public static class GalleryQueries
             var inBoard = db.BoardImages.Where(b => b.BoardId == boardId).Select(b => b.ImageId);
             q = q.Where(i => inBoard.Contains(i.Id));
         }
-        if (FtsQuery.Build(filter.Text) is { } match)
-        {
-            var hits = db.Database.SqlQuery<long>($"SELECT rowid AS Value FROM ImagesFts WHERE ImagesFts MATCH {match}");
-            // `Seq + 0` is the same value, but SQLite cannot look it up in the Seq index, so it walks the ordered index instead.
-            q = denseSearch ? q.Where(i => hits.Contains(i.Seq!.Value + 0)) : q.Where(i => hits.Contains(i.Seq!.Value));
-        }
         return q;
     }
+
+    /// <summary>
+    /// The images table, or with search text only the matching rows. The search is an uncorrelated <c>IN</c> written in
+    /// SQL (composed as a LINQ <c>Contains</c>, EF Core may turn it into a correlated <c>EXISTS</c> that runs the full-text
+    /// match once per row). Dense: <c>Seq + 0</c> is the same value, but SQLite cannot look it up in the Seq index, so it
+    /// walks the ordered index instead and stops after a page.
+    /// </summary>
+    private static IQueryable<ImageEntity> Source(DreamLayerDbContext db, GalleryFilter filter, bool denseSearch) =>
+        FtsQuery.Build(filter.Text) is not { } match ? db.Images
+        : denseSearch ? db.Images.FromSql($"SELECT * FROM Images WHERE (Seq + 0) IN (SELECT rowid FROM ImagesFts WHERE ImagesFts MATCH {match})")
+        : db.Images.FromSql($"SELECT * FROM Images WHERE Seq IN (SELECT rowid FROM ImagesFts WHERE ImagesFts MATCH {match})");
 
     /// <summary>Whether the filter's search text matches at least <see cref="DenseSearchHits"/> images (counted no further).</summary>
     public static async Task<bool> IsDenseSearchAsync(DreamLayerDbContext db, GalleryFilter filter, CancellationToken ct)
@@ -104,9 +109,14 @@ public static class GalleryQueries
     public static IQueryable<ImageEntity> Visible(DreamLayerDbContext db, SignedInUser viewer, GallerySection view = GallerySection.Images)
     {
         ArgumentNullException.ThrowIfNull(db);
+        return Visible(db.Images, viewer, view);
+    }
+
+    private static IQueryable<ImageEntity> Visible(IQueryable<ImageEntity> images, SignedInUser viewer, GallerySection view)
+    {
         ArgumentNullException.ThrowIfNull(viewer);
         var me = viewer.Id;
-        var q = db.Images.AsNoTracking();
+        var q = images.AsNoTracking();
         q = view == GallerySection.Trash ? q.Where(i => i.DeletedAt != null) : q.Where(i => i.DeletedAt == null);
         if (!viewer.IsAdmin)
         {
