@@ -22,6 +22,7 @@ internal static class JobProgressMapping
         ImageIds = imageIds ?? job.Images.OrderBy(i => i.Index).Select(i => i.Id).ToList(),
         Summary = job.Mode == nameof(GenerationMode.Upscale) ? UpscaleText.Summary(job.ReadRequest()) : null,
         Mode = Enum.TryParse<GenerationMode>(job.Mode, out var mode) ? mode : GenerationMode.Txt2Img,
+        Owner = job.Owner,
     };
 
     /// <summary>The request the job was made from (<see cref="JobEntity.RequestJson"/>).</summary>
