@@ -104,7 +104,8 @@ public sealed class AccessHttpTests
         var token = await AccountHttp.FormTokenAsync(http, "/");
         using (var again = await http.GetAsync(new Uri("/setup", UriKind.Relative)))
         {
-            Assert.Equal(HttpStatusCode.NotFound, again.StatusCode);
+            Assert.Equal(HttpStatusCode.Found, again.StatusCode);
+            Assert.Equal("/", again.Headers.Location!.OriginalString);
             Assert.DoesNotContain("Create the first admin", await again.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         }
         using var anonymous = app.CreateAnonymousClient();
@@ -114,7 +115,7 @@ public sealed class AccessHttpTests
         }
         using (var anonymousGet = await anonymous.GetAsync(new Uri("/setup", UriKind.Relative)))
         {
-            Assert.Equal(HttpStatusCode.NotFound, anonymousGet.StatusCode);
+            Assert.Equal("/", anonymousGet.Headers.Location!.OriginalString);
         }
         await using var db = app.CreateDbContext();
         var admins = await db.UserRoles.Where(ur => ur.RoleId == RoleIds.Admin).Join(db.Users, ur => ur.UserId, u => u.Id, (_, u) => u.UserName).ToListAsync();
