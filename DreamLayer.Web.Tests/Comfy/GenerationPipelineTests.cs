@@ -58,7 +58,9 @@ public sealed class GenerationPipelineTests
         Assert.Equal((512, 384), (image.Width, image.Height));
         var path = app.Get<ImageStore>().Locate(image);
         Assert.True(File.Exists(path));
-        Assert.True(File.Exists(app.Get<ImageStore>().ThumbnailPath(image.Id)));
+        // The thumbnail is made after the image is published (the thumbnail endpoint waits for it).
+        var thumbnail = app.Get<ImageStore>().ThumbnailPath(image.Id);
+        await DreamLayerApp.WaitUntilAsync(() => File.Exists(thumbnail), "the thumbnail");
         var bytes = await File.ReadAllBytesAsync(path!);
         var chunks = PngTextChunks.Read(bytes);
         Assert.Contains(chunks, c => c.Keyword == "prompt");
