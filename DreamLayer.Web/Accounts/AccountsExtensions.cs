@@ -119,7 +119,7 @@ public static class AccountsExtensions
 
     public static IEndpointRouteBuilder MapAccounts(this IEndpointRouteBuilder app)
     {
-        // A form post (with its antiforgery token) from the app bar.
+        // A form post from the app bar. Binding a form field makes the endpoint validate the antiforgery token.
         app.MapPost(AccountPaths.SignOut, async ([FromForm] string? returnUrl, SignInManager<DreamLayerUser> signIn) =>
         {
             await signIn.SignOutAsync();
