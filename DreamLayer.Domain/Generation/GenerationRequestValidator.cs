@@ -6,7 +6,7 @@ namespace DreamLayer.Domain.Generation;
 public sealed record FieldError(string Field, string Message);
 
 /// <summary>Checks a request against the app's own rules and, when known, the chosen server's limits.</summary>
-public static class GenerationRequestValidator
+public static partial class GenerationRequestValidator
 {
     public static IReadOnlyList<FieldError> Validate(GenerationRequest request, GenerationLimits? limits)
     {
@@ -78,6 +78,10 @@ public static class GenerationRequestValidator
             CheckListed(nameof(request.Checkpoint), "checkpoint", request.Checkpoint, limits.Checkpoints, Add);
             CheckListed(nameof(request.Sampler), "sampler", request.Sampler, limits.Samplers, Add);
             CheckListed(nameof(request.Scheduler), "scheduler", request.Scheduler, limits.Schedulers, Add);
+        }
+        if (request.Mode is GenerationMode.Img2Img or GenerationMode.Inpaint)
+        {
+            ValidateImageInputs(request, Add);
         }
         return errors;
     }

@@ -57,6 +57,7 @@ public sealed class WorkflowLibrary
             {
                 probe = new GenerationRequest
                 {
+                    Mode = mode,
                     Prompt = "probe",
                     Checkpoint = limits.Checkpoints[0],
                     Sampler = limits.Samplers.Count > 0 ? limits.Samplers[0] : "euler",
