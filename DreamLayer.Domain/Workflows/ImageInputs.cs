@@ -19,6 +19,14 @@ public static class ImageInputs
     public static IReadOnlyList<ImageInput> For(GenerationRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
+        return [.. SourceInputs(request), .. ControlImages(request)];
+    }
+
+    /// <summary>The parameter name a ControlNet unit's picture is sent under (the builder finds it by upload id).</summary>
+    public static string ControlImageParameter(Guid upload) => $"control_image:{upload:N}";
+
+    private static IReadOnlyList<ImageInput> SourceInputs(GenerationRequest request)
+    {
         if (request.SourceImage is not { } source)
         {
             return [];
@@ -34,4 +42,10 @@ public static class ImageInputs
             _ => [],
         };
     }
+
+    /// <summary>Each ControlNet unit's picture, once, as stored (the preprocessor or ControlNet scales it).</summary>
+    private static IEnumerable<ImageInput> ControlImages(GenerationRequest request) =>
+        request.Mode == GenerationMode.Upscale
+            ? []
+            : request.ControlNets.Select(u => u.Image).OfType<Guid>().Distinct().Select(id => new ImageInput(ControlImageParameter(id), id, null));
 }

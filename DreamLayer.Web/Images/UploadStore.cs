@@ -1,4 +1,5 @@
 using System.Globalization;
+using DreamLayer.Domain.Generation;
 using DreamLayer.Web.Data;
 using Microsoft.Extensions.Options;
 using SixLabors.ImageSharp;
@@ -112,6 +113,48 @@ public sealed class UploadStore(StoragePaths paths, IOptions<StorageOptions> opt
             return null;
         }
         using var image = await Image.LoadAsync<Rgba32>(source, ct);
+        Fit(image, width, height, mode);
+        return await StoreAsync(image, ct);
+    }
+
+    /// <summary>
+    /// The bounding box of a stored mask's painted (not fully transparent) pixels; empty when nothing is painted,
+    /// null when <paramref name="id"/> is not stored.
+    /// </summary>
+    public async Task<PixelRect?> PaintedBoundsAsync(Guid id, CancellationToken ct)
+    {
+        if (Locate(id) is not { } path)
+        {
+            return null;
+        }
+        using var mask = await Image.LoadAsync<Rgba32>(path, ct);
+        int left = mask.Width, top = mask.Height, right = -1, bottom = -1;
+        mask.ProcessPixelRows(rows =>
+        {
+            for (var y = 0; y < rows.Height; y++)
+            {
+                var row = rows.GetRowSpan(y);
+                for (var x = 0; x < row.Length; x++)
+                {
+                    if (row[x].A == 0)
+                    {
+                        continue;
+                    }
+                    (left, right) = (Math.Min(left, x), Math.Max(right, x));
+                    (top, bottom) = (Math.Min(top, y), Math.Max(bottom, y));
+                }
+            }
+        });
+        return right < 0 ? default(PixelRect) : new PixelRect(left, top, right - left + 1, bottom - top + 1);
+    }
+
+    /// <summary>
+    /// Fits an image to exactly <paramref name="width"/>×<paramref name="height"/> in place. <see cref="FitMode.ResizeAndFill"/>
+    /// pads with <paramref name="fill"/>, or the image's average colour when it is null.
+    /// </summary>
+    public static void Fit(Image<Rgba32> image, int width, int height, FitMode mode, Color? fill = null)
+    {
+        ArgumentNullException.ThrowIfNull(image);
         var size = new Size(width, height);
         switch (mode)
         {
@@ -122,13 +165,12 @@ public sealed class UploadStore(StoragePaths paths, IOptions<StorageOptions> opt
                 image.Mutate(x => x.Resize(new ResizeOptions { Size = size, Mode = SharpResizeMode.Crop, Position = AnchorPositionMode.Center }));
                 break;
             case FitMode.ResizeAndFill:
-                var fill = AverageColour(image);
-                image.Mutate(x => x.Resize(new ResizeOptions { Size = size, Mode = SharpResizeMode.Pad, Position = AnchorPositionMode.Center, PadColor = fill }));
+                var pad = fill ?? AverageColour(image);
+                image.Mutate(x => x.Resize(new ResizeOptions { Size = size, Mode = SharpResizeMode.Pad, Position = AnchorPositionMode.Center, PadColor = pad }));
                 break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(mode), mode, null);
         }
-        return await StoreAsync(image, ct);
     }
 
     private async Task<UploadAccepted> StoreAsync(Image<Rgba32> image, CancellationToken ct)
