@@ -1,6 +1,7 @@
 using System.Globalization;
 using DreamLayer.Domain.Generation;
 using DreamLayer.Web.Data;
+using Microsoft.AspNetCore.Components.Forms;
 using Microsoft.Extensions.Options;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.Formats.Png;
@@ -84,6 +85,26 @@ public sealed class UploadStore(StoragePaths paths, IOptions<StorageOptions> opt
         {
             image.Mutate(x => x.AutoOrient());
             return await StoreAsync(image, ct);
+        }
+    }
+
+    /// <summary>Checks and stores a file chosen in the browser; a file over the byte limit is refused before it is read.</summary>
+    public async Task<UploadResult> SaveAsync(IBrowserFile file, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(file);
+        var limit = options.Value.MaxImageBytes;
+        if (file.Size > limit)
+        {
+            return TooLarge(file.Size, limit, exact: true);
+        }
+        try
+        {
+            await using var stream = file.OpenReadStream(maxAllowedSize: limit, ct);
+            return await SaveAsync(stream, file.Name, ct);
+        }
+        catch (IOException ex)
+        {
+            return new UploadRejected($"The file could not be read: {ex.Message}");
         }
     }
 
