@@ -29,9 +29,11 @@ public sealed class AccessHttpTests
 
         using var image = await http.GetAsync(new Uri($"/images/{Guid.NewGuid()}", UriKind.Relative));
         using var thumb = await http.GetAsync(new Uri($"/images/{Guid.NewGuid()}/thumb", UriKind.Relative));
+        using var upload = await http.GetAsync(new Uri($"/uploads/{Guid.NewGuid()}", UriKind.Relative));
 
         Assert.Equal(HttpStatusCode.Unauthorized, image.StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, thumb.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, upload.StatusCode);
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using DreamLayer.Web.Tests.Infrastructure;
 using Microsoft.Playwright;
 
 namespace DreamLayer.Web.Tests.E2E;
@@ -17,11 +18,16 @@ public sealed class ImageModePageObject(IPage page, Uri root, string path)
     public ILocator JobCards => Page.GetByTestId("job-card");
     public JobCardObject NewestCard => new(JobCards.First);
 
-    /// <summary>Opens the page and waits until the circuit is live, so clicks reach the server.</summary>
+    /// <summary>Signs in as this person (each person uses their own browser context).</summary>
+    public Task SignInAsync(TestUser user) => new SignInPageObject(Page, root).SignInAsync(user, path);
+
+    /// <summary>Opens the page and waits until the circuit is live and the file input listens, so clicks and files reach the server.</summary>
     public async Task OpenAsync()
     {
         await Page.GotoAsync(new Uri(root, path).ToString());
         await Assertions.Expect(Page.Locator("[data-interactive]")).ToBeAttachedAsync();
+        // Blazor's InputFile starts listening in a script call after its first interactive render; files chosen before are lost.
+        await Page.WaitForFunctionAsync("() => document.querySelector('[data-testid=source-input]')?._blazorInputFileNextFileId !== undefined");
     }
 
     /// <summary>Types into the field with this label and leaves it, as a person would.</summary>
@@ -33,12 +39,8 @@ public sealed class ImageModePageObject(IPage page, Uri root, string path)
         await Assertions.Expect(field).ToHaveValueAsync(value);
     }
 
-    /// <summary>Chooses a file once the picker is live (a file set on the prerendered input would go nowhere).</summary>
-    public async Task ChooseAsync(string name, byte[] content)
-    {
-        await Assertions.Expect(Page.GetByTestId("source-drop")).ToHaveAttributeAsync("data-ready", "true");
-        await SourceInput.SetInputFilesAsync(new FilePayload { Name = name, MimeType = "image/png", Buffer = content });
-    }
+    public Task ChooseAsync(string name, byte[] content) =>
+        SourceInput.SetInputFilesAsync(new FilePayload { Name = name, MimeType = "image/png", Buffer = content });
 
     /// <summary>Drags the mouse across the canvas from one point to another, given as fractions of its shown size.</summary>
     public async Task PaintAsync((float X, float Y) from, (float X, float Y) to)

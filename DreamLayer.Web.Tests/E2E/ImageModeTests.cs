@@ -12,14 +12,6 @@ namespace DreamLayer.Web.Tests.E2E;
 /// <summary>A person works from an uploaded image on the Img2Img and Inpaint pages, end to end against the stand-in.</summary>
 public sealed class ImageModeTests(BrowserFixture browser) : IClassFixture<BrowserFixture>
 {
-    private static byte[] Png(int width, int height)
-    {
-        using var image = new Image<Rgba32>(width, height, new Rgba32(30, 120, 200));
-        using var png = new MemoryStream();
-        image.SaveAsPng(png);
-        return png.ToArray();
-    }
-
     /// <summary>The graph the stand-in received for the one prompt it ran (its /history).</summary>
     private static async Task<JsonElement> ReceivedGraphAsync(DreamLayerApp app)
     {
@@ -48,6 +40,7 @@ public sealed class ImageModeTests(BrowserFixture browser) : IClassFixture<Brows
         await using var app = await DreamLayerApp.StartAsync();
         await using var context = await browser.NewContextAsync();
         var page = new ImageModePageObject(await context.NewPageAsync(), app.RootUri, "/img2img");
+        await page.SignInAsync(app.Alice);
         await page.OpenAsync();
         await page.FillAsync("Prompt", "a boat at sea");
 
@@ -55,7 +48,7 @@ public sealed class ImageModeTests(BrowserFixture browser) : IClassFixture<Brows
         await Expect(page.SourceError).ToContainTextAsync("not an image");
         await Expect(page.Prompt).ToHaveValueAsync("a boat at sea");
 
-        await page.ChooseAsync("photo.png", Png(96, 64));
+        await page.ChooseAsync("photo.png", TestImages.Png(96, 64));
         await Expect(page.SourceInfo).ToContainTextAsync("96×64");
         await Expect(page.SourceError).ToHaveCountAsync(0);
         await Expect(page.Page.GetByTestId("source-image")).ToBeVisibleAsync();
@@ -76,7 +69,7 @@ public sealed class ImageModeTests(BrowserFixture browser) : IClassFixture<Brows
         Assert.StartsWith($"dreamlayer/{Guid.Parse(jobId!):N}/", source, StringComparison.Ordinal);
         using var sent = await InputFileAsync(app, source);
         Assert.Equal((96, 64), (sent.Width, sent.Height));
-        Assert.Equal(new Rgba32(30, 120, 200), sent[10, 10]);
+        Assert.Equal(TestImages.Colour, sent[10, 10]);
     }
 
     [Fact]
@@ -85,9 +78,10 @@ public sealed class ImageModeTests(BrowserFixture browser) : IClassFixture<Brows
         await using var app = await DreamLayerApp.StartAsync();
         await using var context = await browser.NewContextAsync();
         var page = new ImageModePageObject(await context.NewPageAsync(), app.RootUri, "/inpaint");
+        await page.SignInAsync(app.Alice);
         await page.OpenAsync();
         await page.FillAsync("Prompt", "a red door");
-        await page.ChooseAsync("wall.png", Png(128, 96));
+        await page.ChooseAsync("wall.png", TestImages.Png(128, 96));
         await Expect(page.SourceInfo).ToContainTextAsync("128×96");
 
         // Nothing painted yet: a clear message, and the form keeps what was typed.
@@ -115,6 +109,6 @@ public sealed class ImageModeTests(BrowserFixture browser) : IClassFixture<Brows
         Assert.Equal((128, 96), (sent.Width, sent.Height));
         Assert.Equal(0, sent[64, 48].A);    // under the stroke: transparent, so ComfyUI's mask is 1 there
         Assert.Equal(255, sent[5, 5].A);    // far from it: kept
-        Assert.Equal(new Rgba32(30, 120, 200, 255), sent[5, 5]);
+        Assert.Equal(TestImages.Colour, sent[5, 5]);
     }
 }

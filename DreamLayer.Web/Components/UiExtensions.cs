@@ -9,6 +9,7 @@ public static class UiExtensions
     {
         builder.Services.AddRazorComponents().AddInteractiveServerComponents();
         builder.Services.AddMudServices();
+        builder.Services.AddScoped<Features.Jobs.GenerationSubmitter>();
         builder.Services.AddSingleton(TimeProvider.System);
         return builder;
     }

@@ -1,13 +1,14 @@
 using DreamLayer.Domain.Generation;
+using DreamLayer.Web.Accounts;
 using DreamLayer.Web.Comfy;
 using DreamLayer.Web.Data;
+using DreamLayer.Web.Features.Jobs;
 using DreamLayer.Web.Features.Txt2Img;
 using DreamLayer.Web.Images;
 using DreamLayer.Web.Jobs;
 using Microsoft.AspNetCore.Components;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
-using MudBlazor;
 using ResizeMode = DreamLayer.Domain.Generation.ResizeMode;
 
 namespace DreamLayer.Web.Features.Img2Img;
@@ -20,12 +21,12 @@ namespace DreamLayer.Web.Features.Img2Img;
 public sealed partial class ImageModePage : IDisposable
 {
     [Inject] private BackendPool Pool { get; set; } = default!;
-    [Inject] private JobQueue Queue { get; set; } = default!;
+    [Inject] private GenerationSubmitter Submitter { get; set; } = default!;
     [Inject] private UploadStore Uploads { get; set; } = default!;
     [Inject] private ImageStore Images { get; set; } = default!;
     [Inject] private IOptions<StorageOptions> Storage { get; set; } = default!;
     [Inject] private IDbContextFactory<DreamLayerDbContext> DbFactory { get; set; } = default!;
-    [Inject] private ISnackbar Snackbar { get; set; } = default!;
+    [Inject] private CurrentUser CurrentUser { get; set; } = default!;
 
     /// <summary><see cref="GenerationMode.Img2Img"/> or <see cref="GenerationMode.Inpaint"/>.</summary>
     [Parameter, EditorRequired]
@@ -55,10 +56,12 @@ public sealed partial class ImageModePage : IDisposable
 
     protected override async Task OnInitializedAsync()
     {
+        var user = await CurrentUser.GetAsync();
         await using (var db = await DbFactory.CreateDbContextAsync())
         {
+            // The form opens with the settings of this person's last job of this mode.
             var mode = Mode.ToString();
-            var last = await db.Jobs.AsNoTracking().Where(j => j.Mode == mode).OrderByDescending(j => j.CreatedAt).FirstOrDefaultAsync();
+            var last = await db.Jobs.AsNoTracking().Where(j => j.Mode == mode && j.Owner == user.Id).OrderByDescending(j => j.CreatedAt).FirstOrDefaultAsync();
             if (last is not null)
             {
                 UseSettings(last.ReadRequest());
@@ -173,21 +176,13 @@ public sealed partial class ImageModePage : IDisposable
         }
     }
 
-    private async Task SubmitAsync(GenerationRequest request)
+    private async Task SubmitAsync(IReadOnlyList<GenerationRequest> requests)
     {
         _submitting = true;
         _submitErrors = [];
         try
         {
-            switch (await Queue.SubmitAsync(request, "local", CancellationToken.None))
-            {
-                case SubmitAccepted accepted:
-                    Snackbar.Add(accepted.JobIds.Count == 1 ? $"Queued (seed {accepted.Seeds[0]})." : $"Queued {accepted.JobIds.Count} jobs.", Severity.Success);
-                    break;
-                case SubmitInvalid invalid:
-                    _submitErrors = invalid.Errors;
-                    break;
-            }
+            _submitErrors = await Submitter.SubmitAsync(requests);
         }
         finally
         {

@@ -8,7 +8,6 @@ using DreamLayer.Web.Features.Jobs;
 using DreamLayer.Web.Jobs;
 using Microsoft.AspNetCore.Components;
 using Microsoft.EntityFrameworkCore;
-using MudBlazor;
 
 namespace DreamLayer.Web.Features.Txt2Img;
 
@@ -16,9 +15,8 @@ namespace DreamLayer.Web.Features.Txt2Img;
 public sealed partial class Txt2ImgPage
 {
     [Inject] private BackendPool Pool { get; set; } = default!;
-    [Inject] private JobQueue Queue { get; set; } = default!;
+    [Inject] private GenerationSubmitter Submitter { get; set; } = default!;
     [Inject] private IDbContextFactory<DreamLayerDbContext> DbFactory { get; set; } = default!;
-    [Inject] private ISnackbar Snackbar { get; set; } = default!;
     [Inject] private CurrentUser CurrentUser { get; set; } = default!;
 
     private readonly Txt2ImgFormModel _model = new();
@@ -66,22 +64,7 @@ public sealed partial class Txt2ImgPage
         _submitErrors = [];
         try
         {
-            var user = await CurrentUser.GetAsync();
-            var seeds = new List<ulong>();
-            foreach (var request in requests)
-            {
-                switch (await Queue.SubmitAsync(request, user.Id, CancellationToken.None))
-                {
-                    case SubmitAccepted accepted:
-                        seeds.AddRange(accepted.Seeds);
-                        break;
-                    case SubmitInvalid invalid:
-                        _submitErrors = invalid.Errors;
-                        Snackbar.Add(seeds.Count > 0 ? $"Queued {seeds.Count} jobs, then stopped at a prompt the server refused." : "Nothing was queued.", Severity.Warning);
-                        return;
-                }
-            }
-            Snackbar.Add(seeds.Count == 1 ? $"Queued (seed {seeds[0]})." : $"Queued {seeds.Count} jobs.", Severity.Success);
+            _submitErrors = await Submitter.SubmitAsync(requests);
         }
         finally
         {
