@@ -435,8 +435,8 @@ internal sealed partial class Engine(NodeCatalog catalog, FileStore files, Socke
             case "ImageCompositeMasked" or "LatentCompositeMasked":
                 // The destination's size and batch; the pixels that matter come from the source.
                 var destination = linked.GetValueOrDefault("destination") ?? basis;
-                var source = linked.GetValueOrDefault("source") ?? basis;
-                return (basis with { Width = destination.Width, Height = destination.Height, Batch = destination.Batch, Seed = source.Seed.Length > 0 ? source.Seed : basis.Seed }, null);
+                var pasted = linked.GetValueOrDefault("source") ?? basis;
+                return (basis with { Width = destination.Width, Height = destination.Height, Batch = destination.Batch, Seed = pasted.Seed.Length > 0 ? pasted.Seed : basis.Seed }, null);
             case "ImageUpscaleWithModel":
                 return (basis with { Width = basis.Width * 4, Height = basis.Height * 4 }, null);
             case "UpscaleModelLoader":
