@@ -17,6 +17,9 @@ public abstract record UploadResult;
 /// <summary>Stored as <c>&lt;DataDirectory&gt;/uploads/&lt;Id:N&gt;.png</c>, EXIF orientation applied.</summary>
 public sealed record UploadAccepted(Guid Id, int Width, int Height, long Bytes) : UploadResult;
 
+/// <summary>Checked but not stored: the file's bytes, its size and format name (PNG, JPEG, Webp, ...).</summary>
+public sealed record UploadInspected(byte[] Bytes, int Width, int Height, string Format) : UploadResult;
+
 /// <summary>Not stored; <see cref="Message"/> says why in words a user can act on.</summary>
 public sealed record UploadRejected(string Message) : UploadResult;
 
@@ -38,6 +41,33 @@ public sealed class UploadStore(StoragePaths paths, IOptions<StorageOptions> opt
     /// </summary>
     public async Task<UploadResult> SaveAsync(Stream content, string? fileName, CancellationToken ct)
     {
+        var checkedUpload = await CheckAsync(content, ct);
+        if (checkedUpload is not UploadInspected inspected)
+        {
+            return checkedUpload;
+        }
+        Image<Rgba32> image;
+        try
+        {
+            image = Image.Load<Rgba32>(inspected.Bytes);
+        }
+        catch (ImageFormatException ex)
+        {
+            return Damaged(ex);
+        }
+        using (image)
+        {
+            image.Mutate(x => x.AutoOrient());
+            return await StoreAsync(image, ct);
+        }
+    }
+
+    /// <summary>
+    /// Checks an uploaded image the way <see cref="SaveAsync"/> does (bytes, format, dimensions from the header) and
+    /// returns its bytes without decoding the pixels or storing anything: for pages that only read its metadata.
+    /// </summary>
+    public async Task<UploadResult> CheckAsync(Stream content, CancellationToken ct)
+    {
         ArgumentNullException.ThrowIfNull(content);
         var limits = options.Value;
         if (content.CanSeek && content.Length - content.Position > limits.MaxImageBytes)
@@ -55,9 +85,10 @@ public sealed class UploadStore(StoragePaths paths, IOptions<StorageOptions> opt
         }
 
         IImageInfo? info;
+        SixLabors.ImageSharp.Formats.IImageFormat? format;
         try
         {
-            info = Image.Identify(bytes);
+            info = Image.Identify(bytes, out format);
         }
         catch (ImageFormatException ex)
         {
@@ -67,25 +98,7 @@ public sealed class UploadStore(StoragePaths paths, IOptions<StorageOptions> opt
         {
             return new UploadRejected($"This file is not an image DreamLayer can read ({SupportedFormats}).");
         }
-        if (TooManyPixels(info.Width, info.Height) is { } rejected)
-        {
-            return rejected;
-        }
-
-        Image<Rgba32> image;
-        try
-        {
-            image = Image.Load<Rgba32>(bytes);
-        }
-        catch (ImageFormatException ex)
-        {
-            return Damaged(ex);
-        }
-        using (image)
-        {
-            image.Mutate(x => x.AutoOrient());
-            return await StoreAsync(image, ct);
-        }
+        return TooManyPixels(info.Width, info.Height) ?? (UploadResult)new UploadInspected(bytes, info.Width, info.Height, format?.Name ?? "image");
     }
 
     /// <summary>Checks and stores a file chosen in the browser; a file over the byte limit is refused before it is read.</summary>

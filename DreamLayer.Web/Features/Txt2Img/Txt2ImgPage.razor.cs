@@ -18,14 +18,39 @@ public sealed partial class Txt2ImgPage
     [Inject] private GenerationSubmitter Submitter { get; set; } = default!;
     [Inject] private IDbContextFactory<DreamLayerDbContext> DbFactory { get; set; } = default!;
     [Inject] private CurrentUser CurrentUser { get; set; } = default!;
+    [Inject] private GenerationDrafts Drafts { get; set; } = default!;
 
     private readonly Txt2ImgFormModel _model = new();
     private GenerationLimits? _limits;
     private bool _submitting;
     private IReadOnlyList<FieldError> _submitErrors = [];
     private IDisposable? _backendSubscription;
+    private GenerationDraft? _draft;
 
     protected override async Task OnInitializedAsync()
+    {
+        // A form sent from another page (PNG Info, ...) wins over the last job's settings.
+        _draft = Drafts.Take(GenerationMode.Txt2Img);
+        if (_draft is not null)
+        {
+            _model.CopyFrom(_draft.Request);
+        }
+        else
+        {
+            await CopyLastJobAsync();
+        }
+        ApplyLimits();
+        _backendSubscription = Pool.Subscribe(changed =>
+        {
+            _ = InvokeAsync(() =>
+            {
+                ApplyLimits();
+                StateHasChanged();
+            });
+        });
+    }
+
+    private async Task CopyLastJobAsync()
     {
         var user = await CurrentUser.GetAsync();
         await using (var db = await DbFactory.CreateDbContextAsync())
@@ -38,15 +63,6 @@ public sealed partial class Txt2ImgPage
                 _model.CopyFrom(lastRequest);
             }
         }
-        ApplyLimits();
-        _backendSubscription = Pool.Subscribe(changed =>
-        {
-            _ = InvokeAsync(() =>
-            {
-                ApplyLimits();
-                StateHasChanged();
-            });
-        });
     }
 
     private void ApplyLimits()
