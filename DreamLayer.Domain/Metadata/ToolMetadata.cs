@@ -97,7 +97,6 @@ internal static partial class InvokeAiMetadata
         string? S(string key) => ImageMetadataReader.Scalar(m[key]);
         var parameters = new List<KeyValuePair<string, string>>();
         ImageMetadataReader.Flatten(m, string.Empty, parameters);
-        (string Sampler, string Scheduler)? sampling = S("scheduler") is { } scheduler ? ToComfy(scheduler) : null;
         var loras = new List<LoraUse>();
         if (m["loras"] is JsonArray list)
         {
@@ -110,12 +109,25 @@ internal static partial class InvokeAiMetadata
             }
         }
         var version = S("app_version");
+        return Common(m, "scheduler", version is null ? label : $"{label}, version {version}", parameters) with
+        {
+            Prompt = S("positive_prompt"),
+            NegativePrompt = S("negative_prompt"),
+            Model = ModelName(m["model"]),
+            ModelHash = m["model"] is JsonObject model ? ImageMetadataReader.Scalar(model["hash"]) : null,
+            Loras = loras,
+        };
+    }
+
+    /// <summary>The fields InvokeAI 2.x (<c>image</c>) and 3+ (<c>invokeai_metadata</c>) name alike.</summary>
+    private static GenerationMetadata Common(JsonObject fields, string samplerKey, string label, List<KeyValuePair<string, string>> parameters)
+    {
+        string? S(string key) => ImageMetadataReader.Scalar(fields[key]);
+        (string Sampler, string Scheduler)? sampling = S(samplerKey) is { } sampler ? ToComfy(sampler) : null;
         return new GenerationMetadata
         {
             Tool = MetadataTool.InvokeAI,
-            ToolLabel = version is null ? label : $"{label}, version {version}",
-            Prompt = S("positive_prompt"),
-            NegativePrompt = S("negative_prompt"),
+            ToolLabel = label,
             Steps = ImageMetadataReader.Int(S("steps")),
             Sampler = sampling?.Sampler,
             Scheduler = sampling?.Scheduler,
@@ -123,10 +135,7 @@ internal static partial class InvokeAiMetadata
             Seed = ImageMetadataReader.ULong(S("seed")),
             Width = ImageMetadataReader.Int(S("width")),
             Height = ImageMetadataReader.Int(S("height")),
-            Model = ModelName(m["model"]),
-            ModelHash = m["model"] is JsonObject model ? ImageMetadataReader.Scalar(model["hash"]) : null,
             Denoise = ImageMetadataReader.Double(S("strength")),
-            Loras = loras,
             Parameters = parameters,
         };
     }
@@ -148,7 +157,6 @@ internal static partial class InvokeAiMetadata
     public static GenerationMetadata FromSdMetadata(JsonObject root)
     {
         var image = root["image"] as JsonObject ?? [];
-        string? S(string key) => ImageMetadataReader.Scalar(image[key]);
         var parameters = new List<KeyValuePair<string, string>>();
         ImageMetadataReader.Flatten(root, string.Empty, parameters);
         var promptText = image["prompt"] switch
@@ -157,25 +165,13 @@ internal static partial class InvokeAiMetadata
             var single => ImageMetadataReader.Scalar(single),
         };
         var (positive, negative) = SplitBrackets(promptText ?? string.Empty);
-        (string Sampler, string Scheduler)? sampling = S("sampler") is { } sampler ? ToComfy(sampler) : null;
         var version = ImageMetadataReader.Scalar(root["app_version"]);
-        return new GenerationMetadata
+        return Common(image, "sampler", version is null ? "InvokeAI 2.x (sd-metadata)" : $"InvokeAI {version} (sd-metadata)", parameters) with
         {
-            Tool = MetadataTool.InvokeAI,
-            ToolLabel = version is null ? "InvokeAI 2.x (sd-metadata)" : $"InvokeAI {version} (sd-metadata)",
             Prompt = positive,
             NegativePrompt = negative,
-            Steps = ImageMetadataReader.Int(S("steps")),
-            Sampler = sampling?.Sampler,
-            Scheduler = sampling?.Scheduler,
-            Cfg = ImageMetadataReader.Double(S("cfg_scale")),
-            Seed = ImageMetadataReader.ULong(S("seed")),
-            Width = ImageMetadataReader.Int(S("width")),
-            Height = ImageMetadataReader.Int(S("height")),
             Model = ImageMetadataReader.Scalar(root["model_weights"]),
             ModelHash = ImageMetadataReader.Scalar(root["model_hash"]),
-            Denoise = ImageMetadataReader.Double(S("strength")),
-            Parameters = parameters,
         };
     }
 
