@@ -1,3 +1,4 @@
+using DreamLayer.Web.Tests.Infrastructure;
 using Microsoft.Playwright;
 
 namespace DreamLayer.Web.Tests.E2E;
@@ -18,6 +19,9 @@ public sealed class PngInfoPageObject(IPage page, Uri root)
     public ILocator RawTexts => Page.GetByTestId("raw-texts");
     public ILocator SendToTxt2Img => Page.GetByRole(AriaRole.Button, new() { Name = "Send to Txt2Img", Exact = true });
 
+    /// <summary>Signs in as this person (each person uses their own browser context).</summary>
+    public Task SignInAsync(TestUser user) => new SignInPageObject(Page, root).SignInAsync(user, "/");
+
     /// <summary>Opens the page from the navigation menu and waits until the circuit is live, so uploads reach the server.</summary>
     public async Task OpenAsync()
     {
@@ -25,6 +29,8 @@ public sealed class PngInfoPageObject(IPage page, Uri root)
         await Assertions.Expect(Page.Locator("[data-interactive]")).ToBeAttachedAsync();
         await Page.GetByRole(AriaRole.Link, new() { Name = "PNG Info", Exact = true }).ClickAsync();
         await Assertions.Expect(Page.GetByRole(AriaRole.Heading, new() { Name = "PNG Info", Exact = true })).ToBeVisibleAsync();
+        // Blazor's InputFile listens for chosen files only after a script call that follows its first render.
+        await Page.WaitForFunctionAsync("() => document.querySelector('[data-testid=file-input]')?._blazorInputFileNextFileId !== undefined");
     }
 
     public Task ChooseAsync(string path) => File.SetInputFilesAsync(path);

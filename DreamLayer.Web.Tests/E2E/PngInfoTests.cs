@@ -14,6 +14,7 @@ public sealed class PngInfoTests(BrowserFixture browser) : IClassFixture<Browser
         await using var app = await DreamLayerApp.StartAsync();
         await using var context = await browser.NewContextAsync();
         var page = new PngInfoPageObject(await context.NewPageAsync(), app.RootUri);
+        await page.SignInAsync(app.Alice);
         await page.OpenAsync();
 
         await page.ChooseAsync(PngBytes.Metadata("a1111.png"));
@@ -46,6 +47,7 @@ public sealed class PngInfoTests(BrowserFixture browser) : IClassFixture<Browser
         await using var app = await DreamLayerApp.StartAsync();
         await using var context = await browser.NewContextAsync();
         var page = new PngInfoPageObject(await context.NewPageAsync(), app.RootUri);
+        await page.SignInAsync(app.Alice);
         await page.OpenAsync();
 
         await page.ChooseAsync(PngBytes.Fixture("comfyui-png", "lora.png"));
@@ -71,6 +73,7 @@ public sealed class PngInfoTests(BrowserFixture browser) : IClassFixture<Browser
         await using var app = await DreamLayerApp.StartAsync(settings: new Dictionary<string, string?> { ["Storage:MaxImageBytes"] = "2048" });
         await using var context = await browser.NewContextAsync();
         var page = new PngInfoPageObject(await context.NewPageAsync(), app.RootUri);
+        await page.SignInAsync(app.Alice);
         await page.OpenAsync();
 
         await page.ChooseAsync(PngBytes.Metadata("comfyui_img2img.png"));
