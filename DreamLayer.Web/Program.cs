@@ -3,6 +3,7 @@ using DreamLayer.Web.Comfy;
 using DreamLayer.Web.Components;
 using DreamLayer.Web.Data;
 using DreamLayer.Web.Features.Generation;
+using DreamLayer.Web.Features.Workflows;
 using DreamLayer.Web.Images;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -15,6 +16,7 @@ builder.AddAccounts();
 builder.AddImages();
 builder.AddComfyUi();
 builder.AddGenerationFeatures();
+builder.AddWorkflows();
 builder.AddDreamLayerUi();
 
 var app = builder.Build();

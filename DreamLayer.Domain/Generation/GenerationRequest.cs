@@ -1,3 +1,5 @@
+using DreamLayer.Domain.Workflows.Imported;
+
 namespace DreamLayer.Domain.Generation;
 
 /// <summary>What a person asked for on a generation page. The only thing a page builds.</summary>
@@ -76,6 +78,9 @@ public sealed record GenerationRequest
     /// <inheritdoc cref="InpaintSettings"/>
     public InpaintSettings Inpaint { get; init; } = new();
 
+    /// <summary>Workflow: the saved workflow's graph with the person's values applied, where the seed goes, and images to upload.</summary>
+    public WorkflowRunSpec? Workflow { get; init; }
+
     public const int MaxPromptLength = 20_000;
     public const int MaxBatchCount = 100;
     public const int MaxBatchSize = 64;
@@ -87,6 +92,8 @@ public enum GenerationMode
     Upscale,
     Img2Img,
     Inpaint,
+    /// <summary>A workflow imported from ComfyUI and saved to the team's library.</summary>
+    Workflow,
 }
 
 public enum UpscaleMethod

@@ -15,6 +15,11 @@ public static partial class GenerationRequestValidator
         void Add(string field, string message) => errors.Add(new FieldError(field, message));
         static string N(double v) => v.ToString("0.##", CultureInfo.InvariantCulture);
 
+        if (request.Mode == GenerationMode.Workflow)
+        {
+            ValidateWorkflow(request, Add);
+            return errors;
+        }
         if (request.Mode == GenerationMode.Upscale)
         {
             ValidateUpscale(request, limits, Add);
@@ -84,6 +89,26 @@ public static partial class GenerationRequestValidator
             ValidateImageInputs(request, Add);
         }
         return errors;
+    }
+
+    private static void ValidateWorkflow(GenerationRequest request, Action<string, string> add)
+    {
+        if (request.Workflow is null)
+        {
+            add(nameof(request.Workflow), "Choose a saved workflow to run.");
+        }
+        if (request.SeedMode == SeedMode.Fixed && request.Seed is null)
+        {
+            add(nameof(request.Seed), "Enter a seed, or choose a random one.");
+        }
+        if (request.BatchCount is < 1 or > GenerationRequest.MaxBatchCount)
+        {
+            add(nameof(request.BatchCount), $"Batch count must be between 1 and {GenerationRequest.MaxBatchCount}.");
+        }
+        if (request.Prompt.Length > GenerationRequest.MaxPromptLength || request.NegativePrompt.Length > GenerationRequest.MaxPromptLength)
+        {
+            add(nameof(request.Prompt), $"A prompt is longer than {GenerationRequest.MaxPromptLength:N0} characters.");
+        }
     }
 
     private static void ValidateUpscale(GenerationRequest request, GenerationLimits? limits, Action<string, string> add)

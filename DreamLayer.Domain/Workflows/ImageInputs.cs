@@ -19,7 +19,7 @@ public static class ImageInputs
     public static IReadOnlyList<ImageInput> For(GenerationRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
-        return [.. SourceInputs(request), .. ControlImages(request)];
+        return [.. SourceInputs(request), .. ControlImages(request), .. WorkflowImages(request)];
     }
 
     /// <summary>The parameter name a ControlNet unit's picture is sent under (the builder finds it by upload id).</summary>
@@ -48,4 +48,10 @@ public static class ImageInputs
         request.Mode == GenerationMode.Upscale
             ? []
             : request.ControlNets.Select(u => u.Image).OfType<Guid>().Distinct().Select(id => new ImageInput(ControlImageParameter(id), id, null));
+
+    /// <summary>An imported workflow's LoadImage inputs, each stored upload once, as stored.</summary>
+    private static IEnumerable<ImageInput> WorkflowImages(GenerationRequest request) =>
+        request is { Mode: GenerationMode.Workflow, Workflow: { } spec }
+            ? spec.Images.Select(i => i.Upload).Distinct().Select(id => new ImageInput($"workflow_image:{id:N}", id, null))
+            : [];
 }

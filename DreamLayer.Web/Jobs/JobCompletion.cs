@@ -79,9 +79,10 @@ public sealed partial class JobCompletion(
         {
             outcome = history.Succeeded ? JobOutcome.Success : history.Interrupted ? JobOutcome.Interrupted : JobOutcome.Error;
             error = history.ErrorMessage ?? error;
-            if (history.Outputs.TryGetValue(job.OutputNode, out var fromHistory) && fromHistory.Count > 0)
+            var fromHistory = job.OutputNodes.SelectMany(n => history.Outputs.TryGetValue(n, out var images) ? images : []).ToList();
+            if (fromHistory.Count > 0)
             {
-                refs = [.. fromHistory];
+                refs = fromHistory;
             }
         }
 
@@ -156,13 +157,23 @@ public sealed partial class JobCompletion(
         : A1111Infotext.Write(new InfotextParameters(
         job.Prompt, job.NegativePrompt, job.Steps, job.Sampler, job.Scheduler, job.Cfg, job.Seed, job.Width, job.Height,
         string.IsNullOrEmpty(job.Checkpoint) ? null : A1111Infotext.ModelName(job.Checkpoint),
-        Extra: job.BatchSize > 1
-            ? new Dictionary<string, string>
-            {
-                ["Batch size"] = job.BatchSize.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                ["Batch pos"] = index.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            }
-            : null));
+        Extra: ExtraFields(job, index)));
+
+    /// <summary>Batch fields only for batches (as A1111), and the saved workflow's name for a workflow job.</summary>
+    private static Dictionary<string, string>? ExtraFields(JobEntity job, int index)
+    {
+        var extra = new Dictionary<string, string>();
+        if (job.BatchSize > 1)
+        {
+            extra["Batch size"] = job.BatchSize.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            extra["Batch pos"] = index.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+        if (job.Mode == nameof(GenerationMode.Workflow) && job.ReadRequest().Workflow is { } workflow)
+        {
+            extra["Workflow"] = workflow.Name;
+        }
+        return extra.Count > 0 ? extra : null;
+    }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} finished: {Status}, {ImageCount} image(s)")]
     private partial void LogFinished(Guid jobId, JobStatus status, int imageCount);

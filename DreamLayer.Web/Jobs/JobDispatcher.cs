@@ -3,6 +3,7 @@ using DreamLayer.Domain.Comfy;
 using DreamLayer.Domain.Generation;
 using DreamLayer.Domain.Jobs;
 using DreamLayer.Domain.Workflows;
+using DreamLayer.Domain.Workflows.Imported;
 using DreamLayer.Web.Comfy;
 using DreamLayer.Web.Data;
 using Microsoft.Extensions.Options;
@@ -75,7 +76,6 @@ public sealed partial class JobDispatcher(
     private async Task SendAsync(QueuedJob queued, ComfyBackend backend, CancellationToken ct)
     {
         var job = queued.Job;
-        var template = workflows.Get(queued.Request.Mode);
         var images = await uploads.UploadAsync(job.Id, queued.Request, pool.ClientFor(backend), ct);
         switch (images)
         {
@@ -89,7 +89,9 @@ public sealed partial class JobDispatcher(
         }
         var ready = (JobUploadsReady)images;
         var server = new ServerInputs { UploadedImages = ready.ByUpload, Loras = backend.Limits?.Advanced.Loras ?? [] };
-        var graph = WorkflowBuilder.Build(template, queued.Request, job.Seed, $"DreamLayer/{job.CreatedAt:yyyy-MM-dd}/dl", ready.ValueFor(Parameters.Image), server);
+        var graph = queued.Request is { Mode: GenerationMode.Workflow, Workflow: { } spec }
+            ? WorkflowRun.Finish(spec, job.Seed, ready.ByUpload)
+            : WorkflowBuilder.Build(workflows.Get(queued.Request.Mode), queued.Request, job.Seed, $"DreamLayer/{job.CreatedAt:yyyy-MM-dd}/dl", ready.ValueFor(Parameters.Image), server);
         var validation = PromptValidator.Validate(graph, backend.ObjectInfo);
         if (!validation.IsValid)
         {
@@ -98,7 +100,7 @@ public sealed partial class JobDispatcher(
         }
 
         var promptId = job.Id.ToString();
-        var tracked = new TrackedJob(job, backend, promptId, template.OutputNode, graph.Nodes.Count)
+        var tracked = new TrackedJob(job, backend, promptId, OutputNodes(queued.Request.Mode, graph, backend), graph.Nodes.Count)
         {
             SubmittedTimestamp = queued.SubmittedTimestamp,
             NodeTitles = graph.Nodes.ToDictionary(n => n.Key, n => n.Value.Title ?? Display(backend.ObjectInfo, n.Value.ClassType)),
@@ -158,6 +160,12 @@ public sealed partial class JobDispatcher(
         }
     }
 
+    /// <summary>A template's one output node; every output node of an imported workflow (all their images are kept).</summary>
+    private List<string> OutputNodes(GenerationMode mode, ComfyGraph graph, ComfyBackend backend) =>
+        mode == GenerationMode.Workflow
+            ? WorkflowImporter.OrderedIds(graph).Intersect(graph.OutputNodeIds(backend.ObjectInfo), StringComparer.Ordinal).ToList()
+            : [workflows.Get(mode).OutputNode];
+
     private TrackedJob? Restore(JobEntity job, ComfyBackend? backend)
     {
         if (backend is null || job.PromptId is null)
@@ -165,8 +173,8 @@ public sealed partial class JobDispatcher(
             return null;
         }
         var mode = Enum.TryParse<GenerationMode>(job.Mode, out var m) ? m : GenerationMode.Txt2Img;
-        var count = job.GraphJson is { } g ? ComfyGraph.Parse(g).Nodes.Count : 0;
-        var tracked = new TrackedJob(job, backend, job.PromptId, workflows.Get(mode).OutputNode, count)
+        var graph = job.GraphJson is { } g ? ComfyGraph.Parse(g) : new ComfyGraph();
+        var tracked = new TrackedJob(job, backend, job.PromptId, OutputNodes(mode, graph, backend), graph.Nodes.Count)
         {
             Posted = true,
             SubmittedTimestamp = Stopwatch.GetTimestamp(),

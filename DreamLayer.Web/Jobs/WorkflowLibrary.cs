@@ -11,7 +11,7 @@ public sealed class WorkflowLibrary
 
     public WorkflowLibrary(string directory)
     {
-        foreach (var mode in Enum.GetValues<GenerationMode>())
+        foreach (var mode in Enum.GetValues<GenerationMode>().Where(m => m != GenerationMode.Workflow))
         {
             var folder = Path.Combine(directory, mode.ToString().ToLowerInvariant());
             _templates[mode] = WorkflowTemplate.Parse(

@@ -1,5 +1,7 @@
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using DreamLayer.Domain.Comfy;
+using DreamLayer.Domain.Generation;
 
 namespace DreamLayer.Domain.Workflows.Imported;
 
@@ -13,6 +15,9 @@ public sealed record WorkflowRunSpec(
     string GraphJson,
     IReadOnlyList<InputBinding> SeedTargets,
     IReadOnlyList<WorkflowImageInput> Images);
+
+/// <summary>A saved workflow as a run needs it.</summary>
+public sealed record SavedWorkflowRef(Guid Id, string Name, ComfyGraph Graph, IReadOnlyList<WorkflowBinding> Bindings);
 
 /// <summary>Puts a person's values into a saved graph at its bindings: pure, graph in, graph out.</summary>
 public static class WorkflowRun
@@ -41,6 +46,48 @@ public static class WorkflowRun
             }
         }
         return result;
+    }
+
+    /// <summary>
+    /// The request for a run: the graph with the values applied, the visible seed fields as the seed targets (the job's
+    /// seed policy decides their value), and, for history and the image's infotext, the prompt, model and sampling
+    /// values read from the first field of each kind.
+    /// </summary>
+    public static GenerationRequest CreateRequest(SavedWorkflowRef workflow, IEnumerable<WorkflowValue> values, IReadOnlyList<WorkflowImageInput> images,
+        SeedMode seedMode, ulong? seed, int batchCount)
+    {
+        ArgumentNullException.ThrowIfNull(workflow);
+        ArgumentNullException.ThrowIfNull(images);
+        var graph = Apply(workflow.Graph, workflow.Bindings, values);
+        JsonNode? First(BindingKind kind) =>
+            workflow.Bindings.FirstOrDefault(b => b.Kind == kind) is { } b && graph[b.Node].Inputs.TryGetValue(b.Input, out var v) ? v : null;
+        string Text(BindingKind kind) => First(kind) is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : string.Empty;
+        double? Number(BindingKind kind) => First(kind) is JsonValue v && v.GetValueKind() == JsonValueKind.Number ? v.GetValue<double>() : null;
+        var defaults = new GenerationRequest();
+        var spec = new WorkflowRunSpec(
+            workflow.Id,
+            workflow.Name,
+            graph.ToJsonString(),
+            workflow.Bindings.Where(b => b.Kind == BindingKind.Seed && !b.Hidden).Select(b => new InputBinding(b.Node, b.Input)).ToList(),
+            images);
+        return new GenerationRequest
+        {
+            Mode = GenerationMode.Workflow,
+            Workflow = spec,
+            Prompt = Text(BindingKind.Prompt),
+            NegativePrompt = Text(BindingKind.NegativePrompt),
+            Checkpoint = Text(BindingKind.Checkpoint),
+            Sampler = Text(BindingKind.Sampler),
+            Scheduler = Text(BindingKind.Scheduler),
+            Steps = (int)(Number(BindingKind.Steps) ?? 0),
+            Cfg = Number(BindingKind.Cfg) ?? 0,
+            Width = (int)(Number(BindingKind.Width) ?? 0),
+            Height = (int)(Number(BindingKind.Height) ?? 0),
+            BatchSize = (int)(Number(BindingKind.BatchSize) ?? defaults.BatchSize),
+            SeedMode = seedMode,
+            Seed = seed,
+            BatchCount = batchCount,
+        };
     }
 
     /// <summary>The graph to send for one job: the seed at every seed target, each upload's server name at its input.</summary>
