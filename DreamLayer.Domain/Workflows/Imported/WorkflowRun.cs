@@ -62,7 +62,8 @@ public static class WorkflowRun
         JsonNode? First(BindingKind kind) =>
             workflow.Bindings.FirstOrDefault(b => b.Kind == kind) is { } b && graph[b.Node].Inputs.TryGetValue(b.Input, out var v) ? v : null;
         string Text(BindingKind kind) => First(kind) is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : string.Empty;
-        double? Number(BindingKind kind) => First(kind) is JsonValue v && v.GetValueKind() == JsonValueKind.Number ? v.GetValue<double>() : null;
+        double? Number(BindingKind kind) => First(kind) is JsonValue v && v.GetValueKind() == JsonValueKind.Number
+            && double.TryParse(v.ToJsonString(), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var n) ? n : null;
         var defaults = new GenerationRequest();
         var spec = new WorkflowRunSpec(
             workflow.Id,
