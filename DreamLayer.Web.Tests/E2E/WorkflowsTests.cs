@@ -21,6 +21,7 @@ public sealed class WorkflowsTests(BrowserFixture browser) : IClassFixture<Brows
         await page.File.SetInputFilesAsync(WorkflowFile("comfyui_default_txt2img_api.json"));
         await Expect(page.Editor).ToBeVisibleAsync();
         await Expect(page.CompatibleNote).ToBeVisibleAsync();
+        await Expect(page.Page.GetByTestId("save-error")).ToHaveCountAsync(0);
         await Expect(page.FieldRow("Prompt", "6").GetByLabel("Default")).ToHaveValueAsync("masterpiece best quality girl");
         await WorkflowsPageObject.FillAsync(page.FieldRow("Prompt", "6").GetByLabel("Label"), "Scene");
         await WorkflowsPageObject.FillAsync(page.Page.GetByLabel("Name", new() { Exact = true }), "Team default");
