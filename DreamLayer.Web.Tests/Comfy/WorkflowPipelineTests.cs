@@ -6,6 +6,7 @@ using DreamLayer.Domain.Generation;
 using DreamLayer.Domain.Jobs;
 using DreamLayer.Domain.Metadata;
 using DreamLayer.Domain.Workflows.Imported;
+using DreamLayer.Web.Accounts;
 using DreamLayer.Web.Features.Workflows;
 using DreamLayer.Web.Images;
 using DreamLayer.Web.Jobs;
@@ -19,7 +20,7 @@ namespace DreamLayer.Web.Tests.Comfy;
 /// <summary>Imported workflows saved to the library and run through the real app against the ComfyUI stand-in.</summary>
 public sealed class WorkflowPipelineTests
 {
-    private static readonly WorkflowActor Owner = new("tester", "Tester", IsAdmin: false);
+    private static readonly SignedInUser Owner = new(TestUsers.Alice.Id, TestUsers.Alice.UserName, TestUsers.Alice.DisplayName, IsAdmin: false);
 
     private static byte[] Read(string relative) => File.ReadAllBytes(Path.Combine(TestPaths.Shared, relative));
 
@@ -137,8 +138,8 @@ public sealed class WorkflowPipelineTests
         var imported = WorkflowImporter.Import(Read("comfyui/workflows/comfyui_default_txt2img_api.json"));
         var workflow = await SaveAsync(app, imported, "Default");
         var library = app.Get<TeamWorkflows>();
-        var other = new WorkflowActor("someone-else", "Someone", IsAdmin: false);
-        var admin = new WorkflowActor("boss", "Boss", IsAdmin: true);
+        var other = new SignedInUser(TestUsers.Bob.Id, TestUsers.Bob.UserName, TestUsers.Bob.DisplayName, IsAdmin: false);
+        var admin = new SignedInUser(TestUsers.Admin.Id, TestUsers.Admin.UserName, TestUsers.Admin.DisplayName, IsAdmin: true);
 
         Assert.Equal(TeamWorkflows.NotAllowed, Assert.IsType<WorkflowRefused>(await library.UpdateAsync(other, workflow.Id, "Mine now", "", [], default)).Message);
         Assert.Equal(TeamWorkflows.NotAllowed, Assert.IsType<WorkflowRefused>(await library.DeleteAsync(other, workflow.Id, default)).Message);

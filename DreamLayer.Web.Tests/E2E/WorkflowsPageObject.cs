@@ -1,3 +1,4 @@
+using DreamLayer.Web.Tests.Infrastructure;
 using Microsoft.Playwright;
 
 namespace DreamLayer.Web.Tests.E2E;
@@ -20,11 +21,16 @@ public sealed class WorkflowsPageObject(IPage page, Uri root)
     /// <summary>The editor row of the field of this meaning (Prompt, Steps, ...) on this node.</summary>
     public ILocator FieldRow(string kind, string node) => Page.Locator($"[data-testid=field-row][data-kind={kind}][data-node='{node}']");
 
-    /// <summary>Opens the library and waits until the circuit is live, so clicks reach the server.</summary>
+    /// <summary>Signs in as this person (each person uses their own browser context).</summary>
+    public Task SignInAsync(TestUser user) => new SignInPageObject(Page, root).SignInAsync(user, "/workflows");
+
+    /// <summary>Opens the library and waits until the circuit is live and the file input listens, so clicks and files reach the server.</summary>
     public async Task OpenAsync()
     {
         await Page.GotoAsync(new Uri(root, "/workflows").ToString());
         await Assertions.Expect(Page.Locator("[data-interactive]")).ToBeAttachedAsync();
+        // Blazor's InputFile listens for chosen files only after a script call that follows its first interactive render.
+        await Page.WaitForFunctionAsync("() => document.querySelector('[data-testid=workflow-file]')?._blazorInputFileNextFileId !== undefined");
     }
 
     /// <summary>Types into a field and leaves it, as a person would (MudBlazor fields bind on change).</summary>

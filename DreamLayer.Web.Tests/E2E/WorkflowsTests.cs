@@ -16,6 +16,7 @@ public sealed class WorkflowsTests(BrowserFixture browser) : IClassFixture<Brows
         await using var app = await DreamLayerApp.StartAsync();
         await using var context = await browser.NewContextAsync();
         var page = new WorkflowsPageObject(await context.NewPageAsync(), app.RootUri);
+        await page.SignInAsync(app.Alice);
         await page.OpenAsync();
 
         await page.File.SetInputFilesAsync(WorkflowFile("comfyui_default_txt2img_api.json"));
@@ -29,6 +30,7 @@ public sealed class WorkflowsTests(BrowserFixture browser) : IClassFixture<Brows
 
         await Expect(page.LibraryItems).ToHaveCountAsync(1);
         await Expect(page.LibraryItems.First).ToContainTextAsync("Team default");
+        await Expect(page.LibraryItems.First).ToContainTextAsync(app.Alice.DisplayName);
         await Expect(page.Editor).ToHaveCountAsync(0);
 
         await page.LibraryItems.First.GetByRole(AriaRole.Link, new() { Name = "Run" }).ClickAsync();
@@ -46,6 +48,7 @@ public sealed class WorkflowsTests(BrowserFixture browser) : IClassFixture<Brows
 
         await using var db = app.CreateDbContext();
         var job = await db.Jobs.SingleAsync();
+        Assert.Equal(app.Alice.Id, job.Owner);
         var sent = DreamLayer.Domain.Comfy.ComfyGraph.Parse(job.GraphJson!);
         Assert.Equal("a red fox in fresh snow", sent["6"].Inputs["text"]!.GetValue<string>());
         Assert.Equal("4", sent["3"].Inputs["steps"]!.ToJsonString());
@@ -57,6 +60,7 @@ public sealed class WorkflowsTests(BrowserFixture browser) : IClassFixture<Brows
         await using var app = await DreamLayerApp.StartAsync();
         await using var context = await browser.NewContextAsync();
         var page = new WorkflowsPageObject(await context.NewPageAsync(), app.RootUri);
+        await page.SignInAsync(app.Alice);
         await page.OpenAsync();
         var uiFormat = DreamLayer.Domain.Metadata.PngTextChunks.Find(
             await File.ReadAllBytesAsync(Path.Combine(TestPaths.Shared, "fixtures", "comfyui-png", "lora.png")), "workflow")!;

@@ -1,5 +1,6 @@
 using DreamLayer.Domain.Comfy;
 using DreamLayer.Domain.Workflows.Imported;
+using DreamLayer.Web.Accounts;
 using DreamLayer.Web.Data;
 using Microsoft.EntityFrameworkCore;
 
@@ -10,15 +11,6 @@ public sealed record SavedWorkflow(Guid Id, string Owner, string OwnerName, stri
     IReadOnlyList<WorkflowBinding> Bindings, DateTime CreatedAt, DateTime UpdatedAt)
 {
     public SavedWorkflowRef Ref => new(Id, Name, Graph, Bindings);
-}
-
-/// <summary>Who is acting on the library: their id, the name shown as author, and whether they are an admin.</summary>
-public sealed record WorkflowActor(string Id, string DisplayName, bool IsAdmin)
-{
-    /// <summary>Before the page knows who is there: may change nothing.</summary>
-    public static WorkflowActor Nobody { get; } = new(string.Empty, string.Empty, IsAdmin: false);
-
-    public bool CanManage(string owner) => Id.Length > 0 && (IsAdmin || string.Equals(owner, Id, StringComparison.Ordinal));
 }
 
 public abstract record WorkflowChange;
@@ -48,7 +40,7 @@ public sealed class TeamWorkflows(IDbContextFactory<DreamLayerDbContext> dbFacto
         return await db.Workflows.AsNoTracking().FirstOrDefaultAsync(w => w.Id == id, ct) is { } row ? ToModel(row) : null;
     }
 
-    public async Task<WorkflowChange> CreateAsync(WorkflowActor actor, string name, string description, ComfyGraph graph, IReadOnlyList<WorkflowBinding> bindings, CancellationToken ct)
+    public async Task<WorkflowChange> CreateAsync(SignedInUser actor, string name, string description, ComfyGraph graph, IReadOnlyList<WorkflowBinding> bindings, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(actor);
         ArgumentNullException.ThrowIfNull(graph);
@@ -76,7 +68,7 @@ public sealed class TeamWorkflows(IDbContextFactory<DreamLayerDbContext> dbFacto
     }
 
     /// <summary>Changes the name, description and fields of a saved workflow (its graph stays as imported).</summary>
-    public async Task<WorkflowChange> UpdateAsync(WorkflowActor actor, Guid id, string name, string description, IReadOnlyList<WorkflowBinding> bindings, CancellationToken ct)
+    public async Task<WorkflowChange> UpdateAsync(SignedInUser actor, Guid id, string name, string description, IReadOnlyList<WorkflowBinding> bindings, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(actor);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
@@ -100,7 +92,7 @@ public sealed class TeamWorkflows(IDbContextFactory<DreamLayerDbContext> dbFacto
         return new WorkflowSaved(row.Id);
     }
 
-    public async Task<WorkflowChange> DeleteAsync(WorkflowActor actor, Guid id, CancellationToken ct)
+    public async Task<WorkflowChange> DeleteAsync(SignedInUser actor, Guid id, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(actor);
         await using var db = await dbFactory.CreateDbContextAsync(ct);

@@ -2,6 +2,7 @@ using System.Globalization;
 using DreamLayer.Domain.Comfy;
 using DreamLayer.Domain.Generation;
 using DreamLayer.Domain.Workflows.Imported;
+using DreamLayer.Web.Accounts;
 using DreamLayer.Web.Comfy;
 using DreamLayer.Web.Data;
 using DreamLayer.Web.Images;
@@ -25,7 +26,7 @@ public sealed partial class WorkflowRunPage
     [Inject] private BackendPool Pool { get; set; } = default!;
     [Inject] private JobQueue Queue { get; set; } = default!;
     [Inject] private UploadStore Uploads { get; set; } = default!;
-    [Inject] private WorkflowActors Actors { get; set; } = default!;
+    [Inject] private CurrentUser CurrentUser { get; set; } = default!;
     [Inject] private IOptions<StorageOptions> Storage { get; set; } = default!;
     [Inject] private ISnackbar Snackbar { get; set; } = default!;
 
@@ -174,8 +175,8 @@ public sealed partial class WorkflowRunPage
         _submitting = true;
         try
         {
-            var actor = await Actors.GetAsync();
-            switch (await Queue.SubmitAsync(request, actor.Id, CancellationToken.None))
+            var user = await CurrentUser.GetAsync();
+            switch (await Queue.SubmitAsync(request, user.Id, CancellationToken.None))
             {
                 case SubmitAccepted accepted:
                     Snackbar.Add(accepted.JobIds.Count == 1 ? $"Queued (seed {accepted.Seeds[0]})." : $"Queued {accepted.JobIds.Count} jobs.", Severity.Success);

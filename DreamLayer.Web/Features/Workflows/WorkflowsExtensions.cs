@@ -6,7 +6,6 @@ public static class WorkflowsExtensions
     public static IHostApplicationBuilder AddWorkflows(this IHostApplicationBuilder builder)
     {
         builder.Services.AddSingleton<TeamWorkflows>();
-        builder.Services.AddScoped<WorkflowActors>();
         return builder;
     }
 }

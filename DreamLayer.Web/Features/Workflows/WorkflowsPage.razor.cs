@@ -1,5 +1,6 @@
 using DreamLayer.Domain.Comfy;
 using DreamLayer.Domain.Workflows.Imported;
+using DreamLayer.Web.Accounts;
 using DreamLayer.Web.Comfy;
 using Microsoft.AspNetCore.Components;
 using Microsoft.AspNetCore.Components.Forms;
@@ -15,12 +16,12 @@ public sealed partial class WorkflowsPage
 
     [Inject] private TeamWorkflows Library { get; set; } = default!;
     [Inject] private BackendPool Pool { get; set; } = default!;
-    [Inject] private WorkflowActors Actors { get; set; } = default!;
+    [Inject] private CurrentUser CurrentUser { get; set; } = default!;
     [Inject] private IDialogService Dialogs { get; set; } = default!;
     [Inject] private ISnackbar Snackbar { get; set; } = default!;
 
     private IReadOnlyList<SavedWorkflow> _library = [];
-    private WorkflowActor _actor = WorkflowActor.Nobody;
+    private SignedInUser? _actor;
     private WorkflowDraft? _draft;
     private CompatibilityReport? _report;
     private string? _importError;
@@ -29,7 +30,7 @@ public sealed partial class WorkflowsPage
 
     protected override async Task OnInitializedAsync()
     {
-        _actor = await Actors.GetAsync();
+        _actor = await CurrentUser.GetAsync();
         _library = await Library.ListAsync(CancellationToken.None);
     }
 
@@ -98,9 +99,10 @@ public sealed partial class WorkflowsPage
         _saving = true;
         try
         {
-            var result = draft.Id is { } id
-                ? await Library.UpdateAsync(_actor, id, draft.Name, draft.Description, bindings, CancellationToken.None)
-                : await Library.CreateAsync(_actor, draft.Name, draft.Description, draft.Graph, bindings, CancellationToken.None);
+            var actor = await CurrentUser.GetAsync();
+        var result = draft.Id is { } id
+                ? await Library.UpdateAsync(actor, id, draft.Name, draft.Description, bindings, CancellationToken.None)
+                : await Library.CreateAsync(actor, draft.Name, draft.Description, draft.Graph, bindings, CancellationToken.None);
             switch (result)
             {
                 case WorkflowSaved:
@@ -125,7 +127,7 @@ public sealed partial class WorkflowsPage
         {
             return;
         }
-        if (await Library.DeleteAsync(_actor, workflow.Id, CancellationToken.None) is WorkflowRefused refused)
+        if (await Library.DeleteAsync(await CurrentUser.GetAsync(), workflow.Id, CancellationToken.None) is WorkflowRefused refused)
         {
             Snackbar.Add(refused.Message, Severity.Error);
         }
