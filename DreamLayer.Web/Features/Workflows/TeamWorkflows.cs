@@ -70,15 +70,11 @@ public sealed class TeamWorkflows(IDbContextFactory<DreamLayerDbContext> dbFacto
     /// <summary>Changes the name, description and fields of a saved workflow (its graph stays as imported).</summary>
     public async Task<WorkflowChange> UpdateAsync(SignedInUser actor, Guid id, string name, string description, IReadOnlyList<WorkflowBinding> bindings, CancellationToken ct)
     {
-        ArgumentNullException.ThrowIfNull(actor);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        if (await db.Workflows.FirstOrDefaultAsync(w => w.Id == id, ct) is not { } row)
+        var (row, refused) = await FindManagedAsync(db, actor, id, ct);
+        if (row is null)
         {
-            return new WorkflowRefused("That workflow is no longer in the library.");
-        }
-        if (!actor.CanManage(row.Owner))
-        {
-            return new WorkflowRefused(NotAllowed);
+            return refused!;
         }
         if (Check(name, description, ComfyGraph.Parse(row.GraphJson), bindings) is { } problem)
         {
@@ -94,19 +90,26 @@ public sealed class TeamWorkflows(IDbContextFactory<DreamLayerDbContext> dbFacto
 
     public async Task<WorkflowChange> DeleteAsync(SignedInUser actor, Guid id, CancellationToken ct)
     {
-        ArgumentNullException.ThrowIfNull(actor);
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        if (await db.Workflows.FirstOrDefaultAsync(w => w.Id == id, ct) is not { } row)
+        var (row, refused) = await FindManagedAsync(db, actor, id, ct);
+        if (row is null)
         {
-            return new WorkflowRefused("That workflow is no longer in the library.");
-        }
-        if (!actor.CanManage(row.Owner))
-        {
-            return new WorkflowRefused(NotAllowed);
+            return refused!;
         }
         db.Workflows.Remove(row);
         await db.SaveChangesAsync(ct);
         return new WorkflowSaved(row.Id);
+    }
+
+    /// <summary>The row, tracked for changes, when it exists and <paramref name="actor"/> may change it; else why not.</summary>
+    private static async Task<(SavedWorkflowEntity? Row, WorkflowRefused? Refused)> FindManagedAsync(DreamLayerDbContext db, SignedInUser actor, Guid id, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(actor);
+        if (await db.Workflows.FirstOrDefaultAsync(w => w.Id == id, ct) is not { } row)
+        {
+            return (null, new WorkflowRefused("That workflow is no longer in the library."));
+        }
+        return actor.CanManage(row.Owner) ? (row, null) : (null, new WorkflowRefused(NotAllowed));
     }
 
     private static string? Check(string name, string description, ComfyGraph graph, IReadOnlyList<WorkflowBinding> bindings)

@@ -179,7 +179,7 @@ public sealed partial class WorkflowRunPage
             switch (await Queue.SubmitAsync(request, user.Id, CancellationToken.None))
             {
                 case SubmitAccepted accepted:
-                    Snackbar.Add(accepted.JobIds.Count == 1 ? $"Queued (seed {accepted.Seeds[0]})." : $"Queued {accepted.JobIds.Count} jobs.", Severity.Success);
+                    Snackbar.Add(accepted.Confirmation, Severity.Success);
                     break;
                 case SubmitInvalid invalid:
                     _errors = invalid.Errors.Select(e => e.Message).ToList();
