@@ -4,6 +4,7 @@ using DreamLayer.Web.Components;
 using DreamLayer.Web.Data;
 using DreamLayer.Web.Features.Gallery;
 using DreamLayer.Web.Features.Generation;
+using DreamLayer.Web.Features.Workflows;
 using DreamLayer.Web.Images;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -17,6 +18,7 @@ builder.AddImages();
 builder.AddGallery();
 builder.AddComfyUi();
 builder.AddGenerationFeatures();
+builder.AddWorkflows();
 builder.AddDreamLayerUi();
 
 var app = builder.Build();

@@ -19,7 +19,11 @@ public sealed class AccountOptions
     [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
     public TimeSpan LockoutDuration { get; set; } = TimeSpan.FromMinutes(5);
 
-    /// <summary>Sign-in attempts one client address may make per minute.</summary>
+    /// <summary>Sign-in (and register) posts one client address may make per <see cref="SignInWindow"/>.</summary>
     [Range(1, 10_000)]
-    public int SignInAttemptsPerMinute { get; set; } = 10;
+    public int SignInAttempts { get; set; } = 10;
+
+    /// <summary>The window <see cref="SignInAttempts"/> counts in.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
+    public TimeSpan SignInWindow { get; set; } = TimeSpan.FromMinutes(1);
 }

@@ -7,7 +7,10 @@ using Microsoft.AspNetCore.Components.Endpoints;
 using Microsoft.AspNetCore.Components.Authorization;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
+using System.Globalization;
+using System.Threading.RateLimiting;
 
 namespace DreamLayer.Web.Accounts;
 
@@ -20,9 +23,12 @@ public static class AccountsExtensions
         services.AddOptions<AccountOptions>().BindConfiguration(AccountOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddCascadingAuthenticationState();
         services.AddScoped<AuthenticationStateProvider, RevalidatingUserStateProvider>();
+        services.AddScoped<Microsoft.AspNetCore.Components.Server.Circuits.CircuitHandler, AccountCircuitHandler>();
         services.AddScoped<CurrentUser>();
         services.AddSingleton<AccountAccess>();
         services.AddSingleton<SetupState>();
+        services.AddSingleton<SelfRegistration>();
+        services.AddSingleton<DreamLayer.Web.Features.Users.UserAdministration>();
 
         services.AddAuthentication(o =>
         {
@@ -61,7 +67,10 @@ public static class AccountsExtensions
             o.Events.OnRedirectToAccessDenied = context => RedirectOrStatus(context, StatusCodes.Status403Forbidden);
         });
         services.AddAuthorizationBuilder()
-            .SetFallbackPolicy(new Microsoft.AspNetCore.Authorization.AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build());
+            .SetFallbackPolicy(new Microsoft.AspNetCore.Authorization.AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build())
+            .AddPolicy(Policies.Admin, p => p.RequireRole(Roles.Admin));
+        services.AddRateLimiter(_ => { });
+        services.AddOptions<RateLimiterOptions>().Configure<IOptions<AccountOptions>>((o, accounts) => LimitSignIns(o, accounts.Value));
         return builder;
     }
 
@@ -79,6 +88,19 @@ public static class AccountsExtensions
             var complete = await context.RequestServices.GetRequiredService<SetupState>().IsCompleteAsync(context.RequestAborted);
             if (page == typeof(SetupPage) && complete)
             {
+                // Gone for good: a person is sent into the app, anything else finds nothing.
+                if (HttpMethods.IsGet(context.Request.Method))
+                {
+                    context.Response.Redirect("/");
+                }
+                else
+                {
+                    context.Response.StatusCode = StatusCodes.Status404NotFound;
+                }
+                return;
+            }
+            if (page == typeof(RegisterPage) && !await context.RequestServices.GetRequiredService<AppSettings>().AllowSelfRegistrationAsync(context.RequestAborted))
+            {
                 context.Response.StatusCode = StatusCodes.Status404NotFound;
                 return;
             }
@@ -89,6 +111,7 @@ public static class AccountsExtensions
             }
             await next(context);
         });
+        app.UseRateLimiter();
         app.UseAuthentication();
         app.UseAuthorization();
         return app;
@@ -96,13 +119,46 @@ public static class AccountsExtensions
 
     public static IEndpointRouteBuilder MapAccounts(this IEndpointRouteBuilder app)
     {
-        // A form post (with its antiforgery token) from the app bar.
+        // A form post from the app bar. Binding a form field makes the endpoint validate the antiforgery token.
         app.MapPost(AccountPaths.SignOut, async ([FromForm] string? returnUrl, SignInManager<DreamLayerUser> signIn) =>
         {
             await signIn.SignOutAsync();
             return TypedResults.LocalRedirect(AccountPaths.SignIn);
         });
         return app;
+    }
+
+    /// <summary>Guessing passwords is slowed per client address: a few posts to sign-in or register per window, then 429.</summary>
+    private static void LimitSignIns(RateLimiterOptions options, AccountOptions accounts)
+    {
+        options.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+        options.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(http =>
+            HttpMethods.IsPost(http.Request.Method) && (http.Request.Path.Equals(AccountPaths.SignIn, StringComparison.OrdinalIgnoreCase)
+                || http.Request.Path.Equals(AccountPaths.Register, StringComparison.OrdinalIgnoreCase))
+                ? RateLimitPartition.GetFixedWindowLimiter(http.Connection.RemoteIpAddress?.ToString() ?? "unknown", _ => new FixedWindowRateLimiterOptions
+                {
+                    PermitLimit = accounts.SignInAttempts,
+                    Window = accounts.SignInWindow,
+                    QueueLimit = 0,
+                })
+                : RateLimitPartition.GetNoLimiter(string.Empty));
+        options.OnRejected = async (context, ct) =>
+        {
+            var response = context.HttpContext.Response;
+            var wait = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter) ? retryAfter : accounts.SignInWindow;
+            response.Headers.RetryAfter = Math.Ceiling(wait.TotalSeconds).ToString(CultureInfo.InvariantCulture);
+            response.ContentType = "text/html; charset=utf-8";
+            var minutes = Math.Max(1, Math.Ceiling(wait.TotalMinutes));
+            await response.WriteAsync($$"""
+                <!DOCTYPE html>
+                <html lang="en"><head><meta charset="utf-8" /><title>Too many attempts · DreamLayer</title><link href="/app.css" rel="stylesheet" /></head>
+                <body><div class="dl-account"><main class="dl-account-card"><div class="dl-account-brand">DreamLayer</div>
+                <h1>Too many attempts</h1>
+                <p class="dl-account-error" role="alert" data-testid="account-message">Too many sign-in attempts from your address. Wait {{minutes}} minute(s) and try again.</p>
+                <p class="dl-account-links"><a href="{{AccountPaths.SignIn}}">Back to sign-in</a></p>
+                </main></div></body></html>
+                """, ct);
+        };
     }
 
     private static async Task ValidatePrincipalAsync(CookieValidatePrincipalContext context)
@@ -115,12 +171,10 @@ public static class AccountsExtensions
         }
     }
 
-    /// <summary>Pages send people to sign in (or to "access denied"); endpoints that serve data answer with a status.</summary>
+    /// <summary>Pages send people to sign in (or to "access denied"); other endpoints answer 401 or 403.</summary>
     private static Task RedirectOrStatus(RedirectContext<CookieAuthenticationOptions> context, int status)
     {
-        var path = context.Request.Path;
-        if (path.StartsWithSegments("/images") || path.StartsWithSegments("/api") || path.StartsWithSegments("/_blazor")
-            || !HttpMethods.IsGet(context.Request.Method))
+        if (!HttpMethods.IsGet(context.Request.Method) || context.HttpContext.GetEndpoint()?.Metadata.GetMetadata<ComponentTypeMetadata>() is null)
         {
             context.Response.StatusCode = status;
             return Task.CompletedTask;
@@ -128,6 +182,12 @@ public static class AccountsExtensions
         context.Response.Redirect(context.RedirectUri);
         return Task.CompletedTask;
     }
+}
+
+/// <summary>Authorization policies for endpoints: <c>.RequireAuthorization(Policies.Admin)</c>.</summary>
+public static class Policies
+{
+    public const string Admin = "Admin";
 }
 
 /// <summary>Where the account pages live.</summary>
@@ -138,6 +198,7 @@ public static class AccountPaths
     public const string Setup = "/setup";
     public const string AccessDenied = "/account/access-denied";
     public const string ChangePassword = "/account/password";
+    public const string Register = "/account/register";
 
     /// <summary>A return address is followed only when it points into this app.</summary>
     public static string SafeReturnUrl(string? returnUrl) =>

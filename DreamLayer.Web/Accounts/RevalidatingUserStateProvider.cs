@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using Microsoft.AspNetCore.Components.Authorization;
 using Microsoft.AspNetCore.Components.Server;
+using Microsoft.AspNetCore.Components.Server.Circuits;
 using Microsoft.Extensions.Options;
 
 namespace DreamLayer.Web.Accounts;
@@ -13,15 +14,20 @@ internal sealed class RevalidatingUserStateProvider : RevalidatingServerAuthenti
 {
     private readonly AccountAccess _access;
     private readonly TimeSpan _interval;
-    private readonly IDisposable _subscription;
+    private IDisposable? _subscription;
 
     public RevalidatingUserStateProvider(ILoggerFactory loggerFactory, AccountAccess access, IOptions<AccountOptions> options)
         : base(loggerFactory)
     {
         _access = access;
         _interval = options.Value.RevalidationInterval;
-        _subscription = access.Subscribe(OnUserChanged);
     }
+
+    /// <summary>
+    /// From now on, a change to this user is checked at once. Only live circuits watch: a static page (such as
+    /// change password, which renews the stamp itself) is one request, already checked by the cookie.
+    /// </summary>
+    public void WatchChanges() => _subscription ??= _access.Subscribe(OnUserChanged);
 
     protected override TimeSpan RevalidationInterval => _interval;
 
@@ -43,8 +49,18 @@ internal sealed class RevalidatingUserStateProvider : RevalidatingServerAuthenti
     {
         if (disposing)
         {
-            _subscription.Dispose();
+            _subscription?.Dispose();
         }
         base.Dispose(disposing);
+    }
+}
+
+/// <summary>Starts <see cref="RevalidatingUserStateProvider.WatchChanges"/> when a circuit opens.</summary>
+internal sealed class AccountCircuitHandler(AuthenticationStateProvider provider) : CircuitHandler
+{
+    public override Task OnCircuitOpenedAsync(Circuit circuit, CancellationToken cancellationToken)
+    {
+        (provider as RevalidatingUserStateProvider)?.WatchChanges();
+        return Task.CompletedTask;
     }
 }

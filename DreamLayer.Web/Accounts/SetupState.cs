@@ -39,21 +39,9 @@ public sealed class SetupState(IServiceScopeFactory scopes, IDbContextFactory<Dr
             }
             await using var scope = scopes.CreateAsyncScope();
             var users = scope.ServiceProvider.GetRequiredService<UserManager<DreamLayerUser>>();
-            var user = new DreamLayerUser
-            {
-                UserName = userName,
-                DisplayName = string.IsNullOrWhiteSpace(displayName) ? userName : displayName.Trim(),
-                CreatedAt = time.GetUtcNow().UtcDateTime,
-            };
-            var result = await users.CreateAsync(user, password);
+            var (result, user) = await NewAccounts.CreateAsync(users, userName, displayName, password, Roles.Admin, time.GetUtcNow().UtcDateTime);
             if (!result.Succeeded)
             {
-                return (result, user);
-            }
-            result = await users.AddToRoleAsync(user, Roles.Admin);
-            if (!result.Succeeded)
-            {
-                await users.DeleteAsync(user);
                 return (result, user);
             }
             await using (var db = await dbFactory.CreateDbContextAsync(ct))

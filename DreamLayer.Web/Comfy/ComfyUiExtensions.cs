@@ -24,6 +24,7 @@ public static class ComfyUiExtensions
         builder.Services.AddSingleton<JobTracker>();
         builder.Services.AddSingleton<JobQueue>();
         builder.Services.AddSingleton<JobCompletion>();
+        builder.Services.AddSingleton<JobUploads>();
         builder.Services.AddSingleton<JobDispatcher>();
         builder.Services.AddSingleton<ComfyConnectionService>();
         builder.Services.AddHostedService<StartupWarmUp>();

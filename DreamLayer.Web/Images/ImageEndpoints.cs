@@ -82,6 +82,16 @@ public static class ImageEndpoints
             }
             return Results.Empty;
         });
+        // A stored upload (a source image or a painted mask), by id only; its content never changes.
+        app.MapGet("/uploads/{id:guid}", (Guid id, UploadStore uploads, HttpContext http) =>
+        {
+            if (uploads.Locate(id) is not { } path)
+            {
+                return Results.NotFound();
+            }
+            SetCaching(http);
+            return Results.File(path, "image/png", entityTag: new EntityTagHeaderValue($"\"u{id:N}\""));
+        });
         return app;
     }
 

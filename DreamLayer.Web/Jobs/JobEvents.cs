@@ -33,6 +33,9 @@ public sealed record JobProgress
 
     /// <summary>Which page's list the job belongs to.</summary>
     public GenerationMode Mode { get; init; }
+
+    /// <summary>The id of the user who submitted it.</summary>
+    public string Owner { get; init; } = string.Empty;
 }
 
 public abstract record JobEvent(Guid JobId);

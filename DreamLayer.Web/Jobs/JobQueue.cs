@@ -9,7 +9,11 @@ namespace DreamLayer.Web.Jobs;
 
 public abstract record SubmitResult;
 
-public sealed record SubmitAccepted(Guid BatchId, IReadOnlyList<Guid> JobIds, IReadOnlyList<ulong> Seeds) : SubmitResult;
+public sealed record SubmitAccepted(Guid BatchId, IReadOnlyList<Guid> JobIds, IReadOnlyList<ulong> Seeds) : SubmitResult
+{
+    /// <summary>What the page tells the person: "Queued (seed 42)." or "Queued 4 jobs.".</summary>
+    public string Confirmation => JobIds.Count == 1 ? $"Queued (seed {Seeds[0]})." : $"Queued {JobIds.Count} jobs.";
+}
 
 public sealed record SubmitInvalid(IReadOnlyList<FieldError> Errors) : SubmitResult;
 

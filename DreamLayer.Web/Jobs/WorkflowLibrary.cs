@@ -11,7 +11,7 @@ public sealed class WorkflowLibrary
 
     public WorkflowLibrary(string directory)
     {
-        foreach (var mode in Enum.GetValues<GenerationMode>())
+        foreach (var mode in Enum.GetValues<GenerationMode>().Where(m => m != GenerationMode.Workflow))
         {
             var folder = Path.Combine(directory, mode.ToString().ToLowerInvariant());
             _templates[mode] = WorkflowTemplate.Parse(
@@ -57,6 +57,7 @@ public sealed class WorkflowLibrary
             {
                 probe = new GenerationRequest
                 {
+                    Mode = mode,
                     Prompt = "probe",
                     Checkpoint = limits.Checkpoints[0],
                     Sampler = limits.Samplers.Count > 0 ? limits.Samplers[0] : "euler",

@@ -1,3 +1,4 @@
+using DreamLayer.Web.Components.Shared;
 using DreamLayer.Web.Accounts;
 using DreamLayer.Domain.Generation;
 using DreamLayer.Web.Features.Gallery;
@@ -86,9 +87,16 @@ public sealed partial class ImageDialog : IAsyncDisposable
     private void Reuse()
     {
         var request = _details!.Job.ReadRequest() with { SeedMode = SeedMode.Fixed, Seed = _details.Job.Seed, BatchCount = 1 };
-        Draft.Set(request);
+        Drafts.Offer(GenerationMode.Txt2Img, new GenerationDraft(request, "an image from the gallery", []));
         Dialog.Close();
         Navigation.NavigateTo("/");
+    }
+
+    /// <summary>Closes the dialog and opens img2img or inpaint with this image as the source.</summary>
+    private void SendTo(string page)
+    {
+        Dialog.Close();
+        Navigation.NavigateTo($"{page}?from={ImageId}");
     }
 
     /// <summary>Opens Extras with this image chosen, ready to upscale.</summary>

@@ -1,4 +1,5 @@
 using DreamLayer.Domain.Generation;
+using DreamLayer.Web.Accounts;
 using DreamLayer.Web.Components.Shared;
 using DreamLayer.Web.Data;
 using DreamLayer.Web.Jobs;
@@ -9,7 +10,7 @@ using MudBlazor;
 namespace DreamLayer.Web.Features.Jobs;
 
 /// <summary>
-/// The live list of one mode's recent jobs: loads them from the database, follows <see cref="JobEvents"/>
+/// The live list of one mode's recent jobs of the signed-in person: loads them from the database, follows <see cref="JobEvents"/>
 /// with throttled renders and latest-wins previews, and cancels or opens results. Jobs live in the background
 /// pipeline; this list only watches, so closing the page stops nothing.
 /// </summary>
@@ -23,6 +24,7 @@ public sealed partial class JobList : IDisposable
     [Inject] private IDbContextFactory<DreamLayerDbContext> DbFactory { get; set; } = default!;
     [Inject] private IDialogService Dialogs { get; set; } = default!;
     [Inject] private ISnackbar Snackbar { get; set; } = default!;
+    [Inject] private CurrentUser CurrentUser { get; set; } = default!;
 
     /// <summary>The mode whose jobs are listed.</summary>
     [Parameter, EditorRequired]
@@ -36,14 +38,16 @@ public sealed partial class JobList : IDisposable
     private readonly Dictionary<Guid, (long Sequence, string Url)> _previewUrls = [];
     private IDisposable? _subscription;
     private RenderThrottle? _throttle;
+    private SignedInUser? _user;
 
     protected override async Task OnInitializedAsync()
     {
         _throttle = new RenderThrottle(InvokeAsync, StateHasChanged, DispatchExceptionAsync, RenderInterval);
+        var user = _user = await CurrentUser.GetAsync();
         await using (var db = await DbFactory.CreateDbContextAsync())
         {
             var mode = Mode.ToString();
-            var recent = await db.Jobs.AsNoTracking().Include(j => j.Images).Where(j => j.Mode == mode)
+            var recent = await db.Jobs.AsNoTracking().Include(j => j.Images).Where(j => j.Mode == mode && j.Owner == user.Id)
                 .OrderByDescending(j => j.CreatedAt).Take(RecentJobs).ToListAsync();
             _jobs = recent.Select(j => Events.TryGet(j.Id, out var live) ? live : j.ToProgress()).ToList();
         }
@@ -52,7 +56,7 @@ public sealed partial class JobList : IDisposable
 
     private void OnJobEvent(JobEvent evt)
     {
-        if (evt is JobChanged changed && changed.Job.Mode == Mode)
+        if (evt is JobChanged changed && changed.Job.Mode == Mode && changed.Job.Owner == _user?.Id)
         {
             _ = InvokeAsync(() =>
             {
@@ -93,7 +97,8 @@ public sealed partial class JobList : IDisposable
 
     private async Task CancelAsync(Guid jobId)
     {
-        if (!await Queue.CancelAsync(jobId, CancellationToken.None))
+        // Only the owner (or an admin) stops a job.
+        if (!Events.TryGet(jobId, out var job) || _user?.CanManage(job.Owner) != true || !await Queue.CancelAsync(jobId, CancellationToken.None))
         {
             Snackbar.Add("That job could not be cancelled (it may have just finished).", Severity.Warning);
         }

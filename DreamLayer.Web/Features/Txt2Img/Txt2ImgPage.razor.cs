@@ -8,7 +8,6 @@ using DreamLayer.Web.Features.Jobs;
 using DreamLayer.Web.Jobs;
 using Microsoft.AspNetCore.Components;
 using Microsoft.EntityFrameworkCore;
-using MudBlazor;
 
 namespace DreamLayer.Web.Features.Txt2Img;
 
@@ -16,36 +15,29 @@ namespace DreamLayer.Web.Features.Txt2Img;
 public sealed partial class Txt2ImgPage
 {
     [Inject] private BackendPool Pool { get; set; } = default!;
-    [Inject] private JobQueue Queue { get; set; } = default!;
+    [Inject] private GenerationSubmitter Submitter { get; set; } = default!;
     [Inject] private IDbContextFactory<DreamLayerDbContext> DbFactory { get; set; } = default!;
-    [Inject] private ISnackbar Snackbar { get; set; } = default!;
     [Inject] private CurrentUser CurrentUser { get; set; } = default!;
-    [Inject] private GenerationDraft Draft { get; set; } = default!;
+    [Inject] private GenerationDrafts Drafts { get; set; } = default!;
 
     private readonly Txt2ImgFormModel _model = new();
     private GenerationLimits? _limits;
     private bool _submitting;
     private IReadOnlyList<FieldError> _submitErrors = [];
     private IDisposable? _backendSubscription;
+    private GenerationDraft? _draft;
 
     protected override async Task OnInitializedAsync()
     {
-        var user = await CurrentUser.GetAsync();
-        if (Draft.Take() is { } draft)
+        // A form sent from another page (PNG Info, ...) wins over the last job's settings.
+        _draft = Drafts.Take(GenerationMode.Txt2Img);
+        if (_draft is not null)
         {
-            // Opened by "reuse parameters": the form starts from that image's settings.
-            _model.CopyFrom(draft);
+            _model.CopyFrom(_draft.Request);
         }
         else
         {
-            await using var db = await DbFactory.CreateDbContextAsync();
-            // The form opens with the settings of this person's last txt2img job.
-            var lastJson = await db.Jobs.AsNoTracking().Where(j => j.Mode == nameof(GenerationMode.Txt2Img) && j.Owner == user.Id)
-                .OrderByDescending(j => j.CreatedAt).Select(j => j.RequestJson).FirstOrDefaultAsync();
-            if (lastJson is not null && JsonSerializer.Deserialize<GenerationRequest>(lastJson, JobQueue.RequestJson) is { } lastRequest)
-            {
-                _model.CopyFrom(lastRequest);
-            }
+            await CopyLastJobAsync();
         }
         ApplyLimits();
         _backendSubscription = Pool.Subscribe(changed =>
@@ -56,6 +48,19 @@ public sealed partial class Txt2ImgPage
                 StateHasChanged();
             });
         });
+    }
+
+    private async Task CopyLastJobAsync()
+    {
+        var user = await CurrentUser.GetAsync();
+        await using var db = await DbFactory.CreateDbContextAsync();
+        // The form opens with the settings of this person's last txt2img job.
+        var lastJson = await db.Jobs.AsNoTracking().Where(j => j.Mode == nameof(GenerationMode.Txt2Img) && j.Owner == user.Id)
+            .OrderByDescending(j => j.CreatedAt).Select(j => j.RequestJson).FirstOrDefaultAsync();
+        if (lastJson is not null && JsonSerializer.Deserialize<GenerationRequest>(lastJson, JobQueue.RequestJson) is { } lastRequest)
+        {
+            _model.CopyFrom(lastRequest);
+        }
     }
 
     private void ApplyLimits()
@@ -73,22 +78,7 @@ public sealed partial class Txt2ImgPage
         _submitErrors = [];
         try
         {
-            var user = await CurrentUser.GetAsync();
-            var seeds = new List<ulong>();
-            foreach (var request in requests)
-            {
-                switch (await Queue.SubmitAsync(request, user.Id, CancellationToken.None))
-                {
-                    case SubmitAccepted accepted:
-                        seeds.AddRange(accepted.Seeds);
-                        break;
-                    case SubmitInvalid invalid:
-                        _submitErrors = invalid.Errors;
-                        Snackbar.Add(seeds.Count > 0 ? $"Queued {seeds.Count} jobs, then stopped at a prompt the server refused." : "Nothing was queued.", Severity.Warning);
-                        return;
-                }
-            }
-            Snackbar.Add(seeds.Count == 1 ? $"Queued (seed {seeds[0]})." : $"Queued {seeds.Count} jobs.", Severity.Success);
+            _submitErrors = await Submitter.SubmitAsync(requests);
         }
         finally
         {

@@ -1,0 +1,45 @@
+using DreamLayer.Web.Accounts;
+using Microsoft.EntityFrameworkCore;
+
+namespace DreamLayer.Web.Data;
+
+/// <summary>App-wide settings admins change in the UI, stored in the database (read once, then kept in memory).</summary>
+public sealed class AppSettings(IDbContextFactory<DreamLayerDbContext> dbFactory)
+{
+    private const string SelfRegistrationKey = "Accounts.AllowSelfRegistration";
+    private volatile StrongBox? _allowSelfRegistration;
+
+    /// <summary>Whether people may create their own (Member) account on the register page. Off until an admin turns it on.</summary>
+    public async ValueTask<bool> AllowSelfRegistrationAsync(CancellationToken ct)
+    {
+        if (_allowSelfRegistration is { } known)
+        {
+            return known.Value;
+        }
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var value = await db.Settings.AsNoTracking().Where(s => s.Key == SelfRegistrationKey).Select(s => s.Value).SingleOrDefaultAsync(ct);
+        var allow = value == "true";
+        _allowSelfRegistration = new StrongBox(allow);
+        return allow;
+    }
+
+    public async Task SetAllowSelfRegistrationAsync(SignedInUser actor, bool allow, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(actor);
+        if (!actor.IsAdmin)
+        {
+            throw new UnauthorizedAccessException("Only admins change settings.");
+        }
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var row = await db.Settings.SingleOrDefaultAsync(s => s.Key == SelfRegistrationKey, ct);
+        if (row is null)
+        {
+            db.Settings.Add(row = new SettingEntity { Key = SelfRegistrationKey });
+        }
+        row.Value = allow ? "true" : "false";
+        await db.SaveChangesAsync(ct);
+        _allowSelfRegistration = new StrongBox(allow);
+    }
+
+    private sealed record StrongBox(bool Value);
+}
