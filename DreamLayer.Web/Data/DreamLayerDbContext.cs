@@ -13,6 +13,7 @@ public sealed class DreamLayerDbContext(DbContextOptions<DreamLayerDbContext> op
     public DbSet<JobEntity> Jobs => Set<JobEntity>();
     public DbSet<ImageEntity> Images => Set<ImageEntity>();
     public DbSet<SettingEntity> Settings => Set<SettingEntity>();
+    public DbSet<BackendEntity> Backends => Set<BackendEntity>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

@@ -53,7 +53,7 @@ public sealed partial class Txt2ImgPage
 
     private void ApplyLimits()
     {
-        _limits = Pool.Primary.Limits;
+        _limits = Pool.Limits;
         if (_limits is not null)
         {
             _model.FitTo(_limits);
