@@ -21,8 +21,9 @@ public sealed record SchedulePlan(IReadOnlyList<Assignment> Assignments, IReadOn
 /// <summary>
 /// The scheduling decision, pure. Fair between people: the person served longest ago goes first (round-robin
 /// across everyone with waiting jobs, not first-come-first-served over everybody), each within a cap of jobs in
-/// flight. Model-aware: a job goes only to an online server with every node and model it needs; among those,
-/// one whose last job used the same checkpoint (it is still loaded), then the least busy.
+/// flight. Model-aware: a job goes only to an online server with every node and model it needs; among those, an
+/// idle one before one where it would queue, then one whose last job used the same checkpoint (it is still loaded),
+/// then the least busy.
 /// </summary>
 public static class FairScheduler
 {
@@ -152,13 +153,18 @@ public static class FairScheduler
 
             bool Better(int a, int b)
             {
+                // A server that can start the job now beats one where it would wait behind another job;
+                // then one whose last job used the same checkpoint (no model load); then the least busy.
+                if ((load[a] == 0) != (load[b] == 0))
+                {
+                    return load[a] == 0;
+                }
                 var warmA = loaded[a] == job.Checkpoint && job.Checkpoint.Length > 0;
                 var warmB = loaded[b] == job.Checkpoint && job.Checkpoint.Length > 0;
                 if (warmA != warmB)
                 {
                     return warmA;
                 }
-                // Least busy relative to its size, then fewest jobs.
                 var ratio = ((double)load[a] / servers[a].MaxInFlight).CompareTo((double)load[b] / servers[b].MaxInFlight);
                 return ratio != 0 ? ratio < 0 : load[a] < load[b];
             }

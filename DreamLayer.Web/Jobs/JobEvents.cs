@@ -20,6 +20,9 @@ public sealed record JobProgress
     public string? Message { get; init; }
     public string? Backend { get; init; }
 
+    /// <summary>Who queued it.</summary>
+    public string Owner { get; init; } = string.Empty;
+
     /// <summary>Title or class of the node running now.</summary>
     public string? Node { get; init; }
     public int StepValue { get; init; }
@@ -46,6 +49,9 @@ public sealed record JobChanged(JobProgress Job) : JobEvent(Job.JobId);
 public sealed record PreviewAvailable(Guid JobId) : JobEvent(JobId);
 
 public sealed record ImageCreated(Guid JobId, Guid ImageId) : JobEvent(JobId);
+
+/// <summary>Something about the queue as a whole changed (dispatch paused or resumed).</summary>
+public sealed record QueueStateChanged() : JobEvent(Guid.Empty);
 
 public sealed record PreviewFrame(ReadOnlyMemory<byte> Image, string MediaType, long Sequence);
 
@@ -129,6 +135,8 @@ public sealed class JobEvents
     public bool TryGetPreview(Guid jobId, [NotNullWhen(true)] out PreviewFrame? frame) => _previews.TryGetValue(jobId, out frame);
 
     public void PublishImage(Guid jobId, Guid imageId) => Raise(new ImageCreated(jobId, imageId));
+
+    public void Refresh() => Raise(new QueueStateChanged());
 
     /// <summary>Drops jobs that finished more than <paramref name="age"/> ago from memory; the database keeps them.</summary>
     public void PruneFinished(TimeSpan age)

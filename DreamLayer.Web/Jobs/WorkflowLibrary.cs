@@ -1,5 +1,6 @@
 using DreamLayer.Domain.Comfy;
 using DreamLayer.Domain.Generation;
+using DreamLayer.Domain.Scheduling;
 using DreamLayer.Domain.Workflows;
 
 namespace DreamLayer.Web.Jobs;
@@ -23,6 +24,13 @@ public sealed class WorkflowLibrary
     public static string DefaultDirectory => Path.Combine(AppContext.BaseDirectory, "workflows");
 
     public WorkflowTemplate Get(GenerationMode mode) => _templates[mode];
+
+    /// <summary>The nodes and models a request's graph needs from a server (the graph built with stand-in seed and file names).</summary>
+    public JobRequirements Requirements(GenerationRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return JobRequirements.FromGraph(WorkflowBuilder.Build(Get(request.Mode), request, 0, sourceImage: "source.png"));
+    }
 
     /// <summary>
     /// Builds each template with the server's own first model, sampler and scheduler and checks it with
