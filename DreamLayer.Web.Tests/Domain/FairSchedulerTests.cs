@@ -102,12 +102,30 @@ public sealed class FairSchedulerTests
     }
 
     [Fact]
-    public void Plan_ServerWithCheckpointLoaded_IsPreferredOverAnIdleOne()
+    public void Plan_TwoIdleServers_PrefersTheOneWithTheCheckpointLoaded()
     {
         var plan = FairScheduler.Plan([Job("alice", "sd_xl_base_1.0.safetensors")],
-            [Server("idle"), Server("warm", inFlight: 1, last: "sd_xl_base_1.0.safetensors")], NoneInFlight, NeverServed, 10);
+            [Server("cold", last: "v1-5-pruned-emaonly.safetensors"), Server("warm", last: "sd_xl_base_1.0.safetensors")], NoneInFlight, NeverServed, 10);
 
         Assert.Equal("warm", Assert.Single(plan.Assignments).Server);
+    }
+
+    [Fact]
+    public void Plan_TwoBusyServers_PrefersTheOneWithTheCheckpointLoaded()
+    {
+        var plan = FairScheduler.Plan([Job("alice", "sd_xl_base_1.0.safetensors")],
+            [Server("cold", inFlight: 1, max: 3), Server("warm", inFlight: 2, max: 3, last: "sd_xl_base_1.0.safetensors")], NoneInFlight, NeverServed, 10);
+
+        Assert.Equal("warm", Assert.Single(plan.Assignments).Server);
+    }
+
+    [Fact]
+    public void Plan_IdleServer_BeatsABusyOneWithTheCheckpointLoaded()
+    {
+        var plan = FairScheduler.Plan([Job("alice", "sd_xl_base_1.0.safetensors")],
+            [Server("warm", inFlight: 1, last: "sd_xl_base_1.0.safetensors"), Server("idle")], NoneInFlight, NeverServed, 10);
+
+        Assert.Equal("idle", Assert.Single(plan.Assignments).Server);
     }
 
     [Fact]
