@@ -118,12 +118,13 @@ public static class FairScheduler
     {
         ArgumentNullException.ThrowIfNull(waiting);
         ArgumentNullException.ThrowIfNull(lastServed);
+        var oldest = waiting.GroupBy(j => j.Owner, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Min(j => j.CreatedAt), StringComparer.Ordinal);
         var rounds = waiting.GroupBy(j => j.Owner, StringComparer.Ordinal)
             .SelectMany(g => g.OrderBy(j => j.CreatedAt).ThenBy(j => j.Id).Select((job, round) => (job, round)));
         return rounds
             .OrderBy(x => x.round)
             .ThenBy(x => lastServed.TryGetValue(x.job.Owner, out var t) ? t : long.MinValue)
-            .ThenBy(x => waiting.Where(j => j.Owner == x.job.Owner).Min(j => j.CreatedAt))
+            .ThenBy(x => oldest[x.job.Owner])
             .ThenBy(x => x.job.Owner, StringComparer.Ordinal)
             .Select(x => x.job)
             .ToList();

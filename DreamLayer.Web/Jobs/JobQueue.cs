@@ -47,10 +47,13 @@ public sealed partial class JobQueue(
     JobTracker tracker,
     JobEvents events,
     JobSignal signal,
+    JobMetrics metrics,
     TimeProvider time,
     ILogger<JobQueue> logger)
 {
     private readonly LinkedList<QueuedJob> _waiting = new();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> _lastServed = new(StringComparer.Ordinal);
+    private long _serveTick;
     private readonly Lock _lock = new();
 
     public static JsonSerializerOptions RequestJson { get; } = new(JsonSerializerDefaults.Web);
@@ -146,6 +149,18 @@ public sealed partial class JobQueue(
         }
         job = null;
         return false;
+    }
+
+    /// <summary>When each person last had a job sent (an increasing counter): the scheduler serves whoever waited longest.</summary>
+    public IReadOnlyDictionary<string, long> LastServed => _lastServed;
+
+    public void MarkServed(string owner) => _lastServed[owner] = Interlocked.Increment(ref _serveTick);
+
+    /// <summary>Each waiting job's place in line (0 = next), in the order the fair scheduler serves them.</summary>
+    public IReadOnlyDictionary<Guid, int> Positions()
+    {
+        var order = FairScheduler.Order(Waiting().Select(w => w.ToWaiting()).ToList(), _lastServed);
+        return order.Select((job, index) => (job.Id, index)).ToDictionary(x => x.Id, x => x.index);
     }
 
     /// <summary>When false, nothing new is sent to any server (admins pause dispatch); jobs keep waiting.</summary>
@@ -298,6 +313,10 @@ public sealed partial class JobQueue(
     private async Task MarkCancelledAsync(Guid jobId, CancellationToken ct)
     {
         await store.EndAsync(jobId, JobStatus.Cancelled, "Cancelled.", time.GetUtcNow().UtcDateTime, ct);
+        if (events.TryGet(jobId, out var job))
+        {
+            metrics.Finished(JobStatus.Cancelled, job.Checkpoint.Length > 0 ? job.Checkpoint : job.Mode.ToString(), job.Backend, null, null);
+        }
         events.Update(jobId, p => p with { Status = JobStatus.Cancelled, Message = "Cancelled.", Node = null, StepValue = 0, StepMax = 0 });
     }
 

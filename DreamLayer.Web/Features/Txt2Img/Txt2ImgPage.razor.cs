@@ -51,6 +51,8 @@ public sealed partial class Txt2ImgPage
         });
     }
 
+    private IReadOnlyList<string> CheckpointServers(string checkpoint) => Pool.ServersWith(checkpoint, l => l.Checkpoints);
+
     private void ApplyLimits()
     {
         _limits = Pool.Limits;
