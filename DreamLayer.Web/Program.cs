@@ -4,6 +4,7 @@ using DreamLayer.Web.Components;
 using DreamLayer.Web.Data;
 using DreamLayer.Web.Features.Generation;
 using DreamLayer.Web.Images;
+using DreamLayer.Web.Operations;
 
 var builder = WebApplication.CreateBuilder(args);
 // Serve MudBlazor's and Blazor's files from the build output in every environment (a no-op when published).
@@ -16,6 +17,7 @@ builder.AddImages();
 builder.AddComfyUi();
 builder.AddGenerationFeatures();
 builder.AddDreamLayerUi();
+builder.AddOperations();
 
 var app = builder.Build();
 
@@ -26,6 +28,7 @@ app.UseAntiforgery();
 app.MapStaticAssets().AllowAnonymous();
 app.MapAccounts();
 app.MapImages();
+app.MapOperations();
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 
 app.Run();

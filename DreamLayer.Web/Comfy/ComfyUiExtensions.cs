@@ -24,6 +24,8 @@ public static class ComfyUiExtensions
         builder.Services.AddSingleton<JobSignal>();
         builder.Services.AddSingleton<JobTracker>();
         builder.Services.AddSingleton<JobQueue>();
+        builder.Services.AddSingleton(sp => new JobMetrics(sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), sp.GetRequiredService<BackendPool>(),
+            sp.GetRequiredService<JobEvents>(), () => sp.GetRequiredService<JobQueue>().WaitingCount));
         builder.Services.AddSingleton<JobCompletion>();
         builder.Services.AddSingleton<JobDispatcher>();
         builder.Services.AddSingleton<ComfyConnectionService>();

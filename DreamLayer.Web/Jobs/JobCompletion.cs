@@ -24,6 +24,7 @@ public sealed partial class JobCompletion(
     BackendPool pool,
     JobEvents events,
     JobSignal signal,
+    JobMetrics metrics,
     TimeProvider time,
     ILogger<JobCompletion> logger) : BackgroundService
 {
@@ -145,6 +146,7 @@ public sealed partial class JobCompletion(
 
         await store.FinishAsync(new JobResult(tracked.JobId, status, message, tracked.StartedAt, now, queueWaitMs, executionMs, stepsPerSecond, nodeTimings, tracked.SubmitOverheadMs), saved, ct);
 
+        metrics.Finished(status, tracked.Job.ModelName(), tracked.Backend.Name, queueWaitMs, executionMs);
         var imageIds = saved.Select(i => i.Id).ToList();
         events.Update(tracked.JobId, p => p with { Status = status, Message = message, ImageIds = imageIds, Node = null, StepValue = 0, StepMax = 0 });
         foreach (var id in imageIds)

@@ -22,6 +22,7 @@ public sealed partial class JobDispatcher(
     JobCompletion completion,
     JobSignal signal,
     JobEvents events,
+    JobMetrics metrics,
     BackendPool pool,
     WorkflowLibrary workflows,
     JobStore store,
@@ -32,9 +33,6 @@ public sealed partial class JobDispatcher(
 {
     private static readonly TimeSpan Tick = TimeSpan.FromSeconds(1);
 
-    /// <summary>When each person last had a job sent (a counter): the scheduler serves whoever waited longest.</summary>
-    private readonly Dictionary<string, long> _lastServed = new(StringComparer.Ordinal);
-    private long _serveTick;
     private Dictionary<Guid, string> _whyWaiting = [];
 
     /// <summary>How long a finished job's live snapshot stays in memory for pages that still show it.</summary>
@@ -84,7 +82,7 @@ public sealed partial class JobDispatcher(
         {
             byOwner[owner] = byOwner.GetValueOrDefault(owner) + count;
         }
-        var plan = FairScheduler.Plan(waiting.Select(w => w.ToWaiting()).ToList(), slots, byOwner, _lastServed, options.Value.MaxJobsPerUser);
+        var plan = FairScheduler.Plan(waiting.Select(w => w.ToWaiting()).ToList(), slots, byOwner, queue.LastServed, options.Value.MaxJobsPerUser);
         ShowWhyWaiting(waiting, plan.Unrunnable);
         foreach (var assignment in plan.Assignments)
         {
@@ -92,7 +90,7 @@ public sealed partial class JobDispatcher(
             {
                 continue;
             }
-            _lastServed[assignment.Owner] = ++_serveTick;
+            queue.MarkServed(assignment.Owner);
             backend.LastCheckpoint = job.Job.Checkpoint;
             await SendAsync(job, backend, ct);
         }
@@ -323,6 +321,7 @@ public sealed partial class JobDispatcher(
     private async Task FailAsync(JobEntity job, string message, CancellationToken ct)
     {
         await store.EndAsync(job.Id, JobStatus.Failed, message, time.GetUtcNow().UtcDateTime, ct);
+        metrics.Finished(JobStatus.Failed, job.ModelName(), job.Backend, null, null);
         events.Update(job.Id, p => p with { Status = JobStatus.Failed, Message = message });
         LogRejected(job.Id, message);
     }

@@ -26,6 +26,9 @@ internal static class JobProgressMapping
         Owner = job.Owner,
     };
 
+    /// <summary>What the metrics call the job's model: its checkpoint, or its mode when it has none (upscale).</summary>
+    public static string ModelName(this JobEntity job) => job.Checkpoint.Length > 0 ? job.Checkpoint : job.Mode;
+
     /// <summary>The request the job was made from (<see cref="JobEntity.RequestJson"/>).</summary>
     public static GenerationRequest ReadRequest(this JobEntity job) =>
         JsonSerializer.Deserialize<GenerationRequest>(job.RequestJson, JobQueue.RequestJson) ?? new GenerationRequest();
