@@ -75,6 +75,21 @@ public sealed class BackendsAndOperationsTests
     }
 
     [Fact]
+    public async Task BackendsPage_MemberIsRefusedAdminSeesTheServers()
+    {
+        await using var app = await DreamLayerApp.StartAsync();
+        using var member = await app.CreateClientAsync(app.Alice);
+        using var admin = await app.CreateClientAsync(app.Admin);
+
+        using var refused = await member.GetAsync(new Uri("/backends", UriKind.Relative));
+        var page = await admin.GetStringAsync(new Uri("/backends", UriKind.Relative));
+
+        Assert.Equal(HttpStatusCode.Found, refused.StatusCode);
+        Assert.Equal("/account/access-denied", refused.Headers.Location!.AbsolutePath);
+        Assert.Contains("data-backend=\"standin\"", page, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task HealthEndpoints_ReadyOnlyWhileAServerIsOnline()
     {
         await using var app = await DreamLayerApp.StartAsync();

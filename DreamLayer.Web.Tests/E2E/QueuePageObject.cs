@@ -1,3 +1,4 @@
+using DreamLayer.Web.Tests.Infrastructure;
 using Microsoft.Playwright;
 
 namespace DreamLayer.Web.Tests.E2E;
@@ -17,6 +18,8 @@ public sealed class QueuePageObject(IPage page, Uri root)
     public ILocator Row(Guid jobId) => Page.Locator($"[data-testid=queue-row][data-job-id='{jobId}']");
 
     public ILocator Server(string name) => Page.Locator($"[data-testid=server][data-server='{name}']");
+
+    public Task SignInAsync(TestUser user) => new SignInPageObject(Page, root).SignInAsync(user, "/queue");
 
     public async Task OpenAsync()
     {

@@ -27,10 +27,11 @@ public sealed class QueueTests(BrowserFixture browser) : IClassFixture<BrowserFi
         await using var app = await DreamLayerApp.StartManyAsync([slow, slow2], new Dictionary<string, string?> { ["ComfyUi:MaxJobsInFlight"] = "1" });
         var queue = app.Get<JobQueue>();
         queue.SetDispatchPaused(true);
-        var alice = Assert.IsType<SubmitAccepted>(await queue.SubmitAsync(Request(3), "alice", default)).JobIds;
-        var bob = Assert.IsType<SubmitAccepted>(await queue.SubmitAsync(Request(1), "bob", default)).JobIds;
+        var alice = Assert.IsType<SubmitAccepted>(await queue.SubmitAsync(Request(3), app.Alice.Id, default)).JobIds;
+        var bob = Assert.IsType<SubmitAccepted>(await queue.SubmitAsync(Request(1), app.Bob.Id, default)).JobIds;
         await using var context = await browser.NewContextAsync();
         var page = new QueuePageObject(await context.NewPageAsync(), app.RootUri);
+        await page.SignInAsync(app.Admin);
         await page.OpenAsync();
 
         await Expect(page.Summary).ToContainTextAsync("2 of 2 servers online");
@@ -39,6 +40,7 @@ public sealed class QueueTests(BrowserFixture browser) : IClassFixture<BrowserFi
         await Expect(page.Row(alice[0]).GetByTestId("queue-position")).ToHaveTextAsync("1");
         await Expect(page.Row(bob[0]).GetByTestId("queue-position")).ToHaveTextAsync("2");
         await Expect(page.Row(alice[1]).GetByTestId("queue-position")).ToHaveTextAsync("3");
+        await Expect(page.Row(bob[0]).GetByTestId("queue-owner")).ToHaveTextAsync("Bob");
 
         await page.Resume.ClickAsync();
 
@@ -55,20 +57,25 @@ public sealed class QueueTests(BrowserFixture browser) : IClassFixture<BrowserFi
     }
 
     [Fact]
-    public async Task QueuePage_CancelBatch_RemovesTheWholeBatch()
+    public async Task QueuePage_Member_CancelsOwnBatchButCannotCancelOthersOrPause()
     {
         await using var app = await DreamLayerApp.StartManyAsync([new StandInOptions { StepTime = TimeSpan.FromMilliseconds(50), Previews = false }]);
         var queue = app.Get<JobQueue>();
         queue.SetDispatchPaused(true);
-        var batch = Assert.IsType<SubmitAccepted>(await queue.SubmitAsync(Request(3), JobOwner.Local, default)).JobIds;
+        var batch = Assert.IsType<SubmitAccepted>(await queue.SubmitAsync(Request(3), app.Alice.Id, default)).JobIds;
+        var bobs = Assert.IsType<SubmitAccepted>(await queue.SubmitAsync(Request(1), app.Bob.Id, default)).JobIds[0];
         await using var context = await browser.NewContextAsync();
         var page = new QueuePageObject(await context.NewPageAsync(), app.RootUri);
+        await page.SignInAsync(app.Alice);
         await page.OpenAsync();
-        await Expect(page.Rows).ToHaveCountAsync(3);
+        await Expect(page.Rows).ToHaveCountAsync(4);
+        await Expect(page.Pause.Or(page.Resume)).ToHaveCountAsync(0);
+        await Expect(page.Row(bobs).GetByTestId("queue-cancel")).ToHaveCountAsync(0);
 
         await page.Row(batch[0]).GetByTestId("queue-cancel-batch").ClickAsync();
 
-        await Expect(page.Empty).ToBeVisibleAsync();
+        await Expect(page.Rows).ToHaveCountAsync(1);
+        await Expect(page.Row(bobs)).ToBeVisibleAsync();
         Assert.All(batch, id => Assert.True(app.Get<JobEvents>().TryGet(id, out var p) && p.Status == DreamLayer.Domain.Jobs.JobStatus.Cancelled));
     }
 }

@@ -8,6 +8,7 @@ namespace DreamLayer.Web.Features.Backends;
 /// <summary>
 /// Admins add, edit, enable, disable and remove ComfyUI servers (stored in the database, merged with
 /// appsettings.json) and watch their health live. Jobs on a server that is disabled or removed move elsewhere.
+/// Admins only: the route requires the Admin role, and every change checks it again.
 /// </summary>
 public sealed partial class BackendsPage : IDisposable
 {
@@ -16,6 +17,7 @@ public sealed partial class BackendsPage : IDisposable
     [Inject] private JobTracker Tracker { get; set; } = default!;
     [Inject] private ComfyConnectionService Connections { get; set; } = default!;
     [Inject] private ISnackbar Snackbar { get; set; } = default!;
+    [Inject] private DreamLayer.Web.Accounts.CurrentUser CurrentUser { get; set; } = default!;
 
     private IReadOnlyList<BackendSetting> _settings = [];
     private IDisposable? _subscription;
@@ -56,8 +58,22 @@ public sealed partial class BackendsPage : IDisposable
         _error = null;
     }
 
+    private async Task<bool> IsAdminAsync()
+    {
+        if ((await CurrentUser.GetAsync()).IsAdmin)
+        {
+            return true;
+        }
+        _error = "Only an admin can change servers.";
+        return false;
+    }
+
     private async Task SaveAsync()
     {
+        if (!await IsAdminAsync())
+        {
+            return;
+        }
         var result = await Settings.SaveAsync(_editing, _name, _url, _max, _enabled, CancellationToken.None);
         if (Report(result, _editing is null ? $"Added {_name.Trim()}." : $"Saved {_name.Trim()}."))
         {
@@ -65,15 +81,29 @@ public sealed partial class BackendsPage : IDisposable
         }
     }
 
-    private async Task ToggleAsync(BackendSetting setting) =>
-        Report(await Settings.SetEnabledAsync(setting.Name, !setting.Enabled, CancellationToken.None),
-            setting.Enabled ? $"Disabled {setting.Name}; its jobs move to other servers." : $"Enabled {setting.Name}.");
+    private async Task ToggleAsync(BackendSetting setting)
+    {
+        if (await IsAdminAsync())
+        {
+            Report(await Settings.SetEnabledAsync(setting.Name, !setting.Enabled, CancellationToken.None),
+                setting.Enabled ? $"Disabled {setting.Name}; its jobs move to other servers." : $"Enabled {setting.Name}.");
+        }
+    }
 
-    private async Task RemoveAsync(BackendSetting setting) =>
-        Report(await Settings.RemoveAsync(setting.Name, CancellationToken.None), $"Removed {setting.Name}.");
+    private async Task RemoveAsync(BackendSetting setting)
+    {
+        if (await IsAdminAsync())
+        {
+            Report(await Settings.RemoveAsync(setting.Name, CancellationToken.None), $"Removed {setting.Name}.");
+        }
+    }
 
     private async Task RefreshAsync(ComfyBackend backend)
     {
+        if (!await IsAdminAsync())
+        {
+            return;
+        }
         try
         {
             await Connections.RefreshCatalogueAsync(backend, CancellationToken.None);

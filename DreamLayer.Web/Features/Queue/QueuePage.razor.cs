@@ -1,8 +1,11 @@
 using DreamLayer.Domain.Jobs;
+using DreamLayer.Web.Accounts;
 using DreamLayer.Web.Comfy;
+using DreamLayer.Web.Data;
 using DreamLayer.Web.Components.Shared;
 using DreamLayer.Web.Jobs;
 using Microsoft.AspNetCore.Components;
+using Microsoft.EntityFrameworkCore;
 using MudBlazor;
 
 namespace DreamLayer.Web.Features.Queue;
@@ -20,18 +23,24 @@ public sealed partial class QueuePage : IDisposable
     [Inject] private JobTracker Tracker { get; set; } = default!;
     [Inject] private BackendPool Pool { get; set; } = default!;
     [Inject] private ISnackbar Snackbar { get; set; } = default!;
+    [Inject] private CurrentUser CurrentUser { get; set; } = default!;
+    [Inject] private IDbContextFactory<DreamLayerDbContext> DbFactory { get; set; } = default!;
 
     private sealed record Row(JobProgress Job, int? Position, int BatchSize);
 
     private List<Row> _rows = [];
-    private string _user = JobOwner.Local;
-    private bool _isAdmin = true;
+    private string _user = string.Empty;
+    private bool _isAdmin;
+    private Dictionary<string, string> _names = new(StringComparer.Ordinal);
     private IDisposable? _jobSubscription;
     private IDisposable? _poolSubscription;
     private RenderThrottle? _throttle;
 
-    protected override void OnInitialized()
+    protected override async Task OnInitializedAsync()
     {
+        var user = await CurrentUser.GetAsync();
+        (_user, _isAdmin) = (user.Id, user.IsAdmin);
+        await LoadNamesAsync();
         _throttle = new RenderThrottle(InvokeAsync, Refresh, DispatchExceptionAsync, RenderInterval);
         Load();
         _jobSubscription = Events.Subscribe(e =>
@@ -64,6 +73,15 @@ public sealed partial class QueuePage : IDisposable
     }
 
     private bool CanManage(JobProgress job) => _isAdmin || job.Owner == _user;
+
+    /// <summary>People's display names by id (a team has few accounts); an unknown owner shows as its id.</summary>
+    private async Task LoadNamesAsync()
+    {
+        await using var db = await DbFactory.CreateDbContextAsync();
+        _names = await db.Users.AsNoTracking().ToDictionaryAsync(u => u.Id, u => u.DisplayName.Length > 0 ? u.DisplayName : u.UserName ?? u.Id, StringComparer.Ordinal);
+    }
+
+    private string NameOf(string owner) => _names.GetValueOrDefault(owner, owner);
 
     private static Color HealthColor(ComfyBackend server, int inFlight) => BackendHealth.Label(server, inFlight) switch
     {
