@@ -156,11 +156,37 @@ public sealed partial class JobQueue(
 
     public void MarkServed(string owner) => _lastServed[owner] = Interlocked.Increment(ref _serveTick);
 
-    /// <summary>Each waiting job's place in line (0 = next), in the order the fair scheduler serves them.</summary>
-    public IReadOnlyDictionary<Guid, int> Positions()
+    /// <summary>Each waiting job's place among the waiting ones (0 = next), in the order the fair scheduler serves them.</summary>
+    public IReadOnlyDictionary<Guid, int> WaitingOrder()
     {
         var order = FairScheduler.Order(Waiting().Select(w => w.ToWaiting()).ToList(), _lastServed);
         return order.Select((job, index) => (job.Id, index)).ToDictionary(x => x.Id, x => x.index);
+    }
+
+    /// <summary>
+    /// How many jobs go before each job that has not started: for one waiting inside a server, the jobs ahead of it
+    /// there; for one waiting for a server, every job on a server plus the waiting ones the scheduler serves first.
+    /// </summary>
+    public IReadOnlyDictionary<Guid, int> Positions()
+    {
+        var inFlight = tracker.InFlight();
+        var positions = new Dictionary<Guid, int>();
+        foreach (var onServer in inFlight.GroupBy(t => t.Backend))
+        {
+            var ordered = onServer.OrderBy(t => t.Status == JobStatus.Running ? 0 : 1).ThenBy(t => t.Job.SentAt).ToList();
+            for (var i = 0; i < ordered.Count; i++)
+            {
+                if (ordered[i].Status != JobStatus.Running)
+                {
+                    positions[ordered[i].JobId] = i;
+                }
+            }
+        }
+        foreach (var (jobId, index) in WaitingOrder())
+        {
+            positions[jobId] = inFlight.Count + index;
+        }
+        return positions;
     }
 
     /// <summary>When false, nothing new is sent to any server (admins pause dispatch); jobs keep waiting.</summary>

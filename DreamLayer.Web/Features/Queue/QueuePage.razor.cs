@@ -62,7 +62,7 @@ public sealed partial class QueuePage : IDisposable
     private void Load()
     {
         var active = Events.Active();
-        var positions = Queue.Positions();
+        var positions = Queue.WaitingOrder();
         var batchSizes = active.GroupBy(j => j.BatchId).ToDictionary(g => g.Key, g => g.Count());
         _rows = active
             .Select(j => new Row(j, j.Status == JobStatus.Queued && positions.TryGetValue(j.JobId, out var p) ? p : null, batchSizes[j.BatchId]))
