@@ -20,9 +20,6 @@ public sealed record JobProgress
     public string? Message { get; init; }
     public string? Backend { get; init; }
 
-    /// <summary>Who queued it.</summary>
-    public string Owner { get; init; } = string.Empty;
-
     /// <summary>Title or class of the node running now.</summary>
     public string? Node { get; init; }
     public int StepValue { get; init; }

@@ -19,7 +19,6 @@ internal static class JobProgressMapping
         CreatedAt = job.CreatedAt,
         Message = job.StatusMessage,
         Backend = job.Backend,
-        Owner = job.Owner,
         ImageIds = imageIds ?? job.Images.OrderBy(i => i.Index).Select(i => i.Id).ToList(),
         Summary = job.Mode == nameof(GenerationMode.Upscale) ? UpscaleText.Summary(job.ReadRequest()) : null,
         Mode = Enum.TryParse<GenerationMode>(job.Mode, out var mode) ? mode : GenerationMode.Txt2Img,
