@@ -3,6 +3,7 @@ using DreamLayer.Web.Comfy;
 using DreamLayer.Web.Components;
 using DreamLayer.Web.Data;
 using DreamLayer.Web.Features.Generation;
+using DreamLayer.Web.Features.Workflows;
 using DreamLayer.Web.Images;
 using DreamLayer.Web.Operations;
 
@@ -16,6 +17,7 @@ builder.AddAccounts();
 builder.AddImages();
 builder.AddComfyUi();
 builder.AddGenerationFeatures();
+builder.AddWorkflows();
 builder.AddDreamLayerUi();
 builder.AddOperations();
 

@@ -1,3 +1,5 @@
+using DreamLayer.Domain.Workflows.Imported;
+
 namespace DreamLayer.Domain.Generation;
 
 /// <summary>What a person asked for on a generation page. The only thing a page builds.</summary>
@@ -58,6 +60,27 @@ public sealed record GenerationRequest
     /// <summary>A1111's "Clip skip": 1 uses the last CLIP layer (no change), 2 stops one layer earlier, ...</summary>
     public int ClipSkip { get; init; } = 1;
 
+    /// <summary>Img2img and inpaint: how much of the source is repainted (KSampler's <c>denoise</c>, 0 to 1).</summary>
+    public double Denoise { get; init; } = 0.75;
+
+    /// <summary>Img2img and whole-picture inpaint: how the source is fitted to <see cref="Width"/>×<see cref="Height"/>.</summary>
+    public ResizeMode ResizeMode { get; init; } = ResizeMode.JustResize;
+
+    /// <summary>Img2img and inpaint: the size of <see cref="SourceImage"/> as stored, in pixels (0 when unknown).</summary>
+    public int SourceWidth { get; init; }
+
+    /// <summary>See <see cref="SourceWidth"/>.</summary>
+    public int SourceHeight { get; init; }
+
+    /// <summary>Inpaint: the painted mask, a stored upload at the source's size.</summary>
+    public InpaintMask? Mask { get; init; }
+
+    /// <inheritdoc cref="InpaintSettings"/>
+    public InpaintSettings Inpaint { get; init; } = new();
+
+    /// <summary>Workflow: the saved workflow's graph with the person's values applied, where the seed goes, and images to upload.</summary>
+    public WorkflowRunSpec? Workflow { get; init; }
+
     public const int MaxPromptLength = 20_000;
     public const int MaxBatchCount = 100;
     public const int MaxBatchSize = 64;
@@ -67,6 +90,10 @@ public enum GenerationMode
 {
     Txt2Img,
     Upscale,
+    Img2Img,
+    Inpaint,
+    /// <summary>A workflow imported from ComfyUI and saved to the team's library.</summary>
+    Workflow,
 }
 
 public enum UpscaleMethod

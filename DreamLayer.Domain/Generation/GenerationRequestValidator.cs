@@ -6,7 +6,7 @@ namespace DreamLayer.Domain.Generation;
 public sealed record FieldError(string Field, string Message);
 
 /// <summary>Checks a request against the app's own rules and, when known, the chosen server's limits.</summary>
-public static class GenerationRequestValidator
+public static partial class GenerationRequestValidator
 {
     public static IReadOnlyList<FieldError> Validate(GenerationRequest request, GenerationLimits? limits)
     {
@@ -15,6 +15,11 @@ public static class GenerationRequestValidator
         void Add(string field, string message) => errors.Add(new FieldError(field, message));
         static string N(double v) => v.ToString("0.##", CultureInfo.InvariantCulture);
 
+        if (request.Mode == GenerationMode.Workflow)
+        {
+            ValidateWorkflow(request, Add);
+            return errors;
+        }
         if (request.Mode == GenerationMode.Upscale)
         {
             ValidateUpscale(request, limits, Add);
@@ -79,7 +84,31 @@ public static class GenerationRequestValidator
             CheckListed(nameof(request.Sampler), "sampler", request.Sampler, limits.Samplers, Add);
             CheckListed(nameof(request.Scheduler), "scheduler", request.Scheduler, limits.Schedulers, Add);
         }
+        if (request.Mode is GenerationMode.Img2Img or GenerationMode.Inpaint)
+        {
+            ValidateImageInputs(request, Add);
+        }
         return errors;
+    }
+
+    private static void ValidateWorkflow(GenerationRequest request, Action<string, string> add)
+    {
+        if (request.Workflow is null)
+        {
+            add(nameof(request.Workflow), "Choose a saved workflow to run.");
+        }
+        if (request.SeedMode == SeedMode.Fixed && request.Seed is null)
+        {
+            add(nameof(request.Seed), "Enter a seed, or choose a random one.");
+        }
+        if (request.BatchCount is < 1 or > GenerationRequest.MaxBatchCount)
+        {
+            add(nameof(request.BatchCount), $"Batch count must be between 1 and {GenerationRequest.MaxBatchCount}.");
+        }
+        if (request.Prompt.Length > GenerationRequest.MaxPromptLength || request.NegativePrompt.Length > GenerationRequest.MaxPromptLength)
+        {
+            add(nameof(request.Prompt), $"A prompt is longer than {GenerationRequest.MaxPromptLength:N0} characters.");
+        }
     }
 
     private static void ValidateUpscale(GenerationRequest request, GenerationLimits? limits, Action<string, string> add)

@@ -107,6 +107,21 @@ public static partial class A1111Infotext
         return new Infotext(string.Join('\n', prompt), string.Join('\n', negative), parameters);
     }
 
+    /// <summary>
+    /// The name A1111 writes for a checkpoint: the file name without folder or extension
+    /// (<c>sdxl/juggernautXL_v9.safetensors</c> → <c>juggernautXL_v9</c>). Only model file extensions are removed, so
+    /// <c>sd_xl_base_1.0</c> keeps its version.
+    /// </summary>
+    public static string ModelName(string checkpoint)
+    {
+        ArgumentNullException.ThrowIfNull(checkpoint);
+        var name = checkpoint[(checkpoint.LastIndexOfAny(['/', '\\']) + 1)..];
+        var extension = ModelExtensions.FirstOrDefault(e => name.Length > e.Length && name.EndsWith(e, StringComparison.OrdinalIgnoreCase));
+        return extension is null ? name : name[..^extension.Length];
+    }
+
+    private static readonly string[] ModelExtensions = [".safetensors", ".ckpt", ".pt", ".pth", ".bin", ".sft", ".gguf"];
+
     /// <summary>Splits a "Size" value such as <c>512x768</c>.</summary>
     public static bool TryParseSize(string? size, out int width, out int height)
     {

@@ -19,6 +19,12 @@ public enum PngTextChunkKind
 public sealed record PngTextChunk(string Keyword, string Text, PngTextChunkKind Kind, string LanguageTag = "", string TranslatedKeyword = "");
 
 /// <summary>
+/// What <see cref="PngTextChunks.Scan"/> found: the text chunks it could read, the size from IHDR (0 when missing) and,
+/// in words, every chunk it skipped and why (too large, bad compressed data, file cut off).
+/// </summary>
+public sealed record PngTextScan(IReadOnlyList<PngTextChunk> Chunks, int Width, int Height, IReadOnlyList<string> Problems);
+
+/// <summary>
 /// Reads and writes PNG text chunks (tEXt, zTXt, iTXt) on raw bytes, without an image library. Every chunk that is
 /// not touched is copied byte for byte. CRCs are not checked when reading.
 /// </summary>
@@ -51,6 +57,80 @@ public static class PngTextChunks
             }
         }
         return result;
+    }
+
+    /// <summary>
+    /// Reads every text chunk it can and never throws on bad input: a chunk whose text is over
+    /// <paramref name="maxTextBytes"/> (stored or decompressed) or whose compressed data is corrupt is skipped, and a
+    /// truncated file keeps the chunks before the cut. Each skip is described in <see cref="PngTextScan.Problems"/>.
+    /// </summary>
+    public static PngTextScan Scan(ReadOnlySpan<byte> png, int maxTextBytes)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxTextBytes);
+        var chunks = new List<PngTextChunk>();
+        var problems = new List<string>();
+        int width = 0, height = 0;
+        if (png.Length < Signature.Length || !png[..Signature.Length].SequenceEqual(Signature))
+        {
+            problems.Add(png.Length == 0 ? "The file is empty." : "The file is not a PNG image (the PNG signature is missing).");
+            return new PngTextScan(chunks, 0, 0, problems);
+        }
+        var pos = Signature.Length;
+        while (true)
+        {
+            if (png.Length - pos < 12)
+            {
+                problems.Add("The PNG is cut off before its end (no IEND chunk); the text before the cut was read.");
+                break;
+            }
+            var length = BinaryPrimitives.ReadUInt32BigEndian(png.Slice(pos, 4));
+            var type = Latin1.GetString(png.Slice(pos + 4, 4));
+            if (length > (uint)(png.Length - pos - 12))
+            {
+                problems.Add($"The PNG is cut off inside its '{type}' chunk; the text before the cut was read.");
+                break;
+            }
+            var data = png.Slice(pos + 8, (int)length);
+            if (type == "IHDR" && data.Length >= 8)
+            {
+                width = (int)Math.Min(BinaryPrimitives.ReadUInt32BigEndian(data), int.MaxValue);
+                height = (int)Math.Min(BinaryPrimitives.ReadUInt32BigEndian(data[4..]), int.MaxValue);
+            }
+            else if (type is "tEXt" or "zTXt" or "iTXt")
+            {
+                var keyword = KeywordOf(data[..Math.Min(data.Length, 80)]);
+                if (type == "tEXt" && data.Length - keyword.Length - 1 > maxTextBytes)
+                {
+                    problems.Add($"The text chunk '{keyword}' holds {data.Length:N0} bytes, over the {maxTextBytes:N0}-byte limit; it was skipped.");
+                }
+                else
+                {
+                    try
+                    {
+                        var parsed = type switch
+                        {
+                            "tEXt" => ParseText(data),
+                            "zTXt" => ParseCompressedText(data, maxTextBytes),
+                            _ => ParseInternationalText(data, maxTextBytes, limitStoredText: true),
+                        };
+                        if (parsed is not null)
+                        {
+                            chunks.Add(parsed);
+                        }
+                    }
+                    catch (InvalidDataException ex)
+                    {
+                        problems.Add(ex.Message + " It was skipped.");
+                    }
+                }
+            }
+            pos += (int)length + 12;
+            if (type == "IEND")
+            {
+                break;
+            }
+        }
+        return new PngTextScan(chunks, width, height, problems);
     }
 
     /// <summary>The text of the first chunk named <paramref name="keyword"/>, or null.</summary>
@@ -151,7 +231,7 @@ public static class PngTextChunks
         return nul < 0 ? null : new PngTextChunk(Latin1.GetString(data[..nul]), Latin1.GetString(data[(nul + 1)..]), PngTextChunkKind.Text);
     }
 
-    private static PngTextChunk? ParseCompressedText(ReadOnlySpan<byte> data)
+    private static PngTextChunk? ParseCompressedText(ReadOnlySpan<byte> data, int maxBytes = MaxDecompressedBytes)
     {
         var nul = data.IndexOf((byte)0);
         if (nul < 0 || nul + 1 >= data.Length)
@@ -159,11 +239,11 @@ public static class PngTextChunks
             return null;
         }
         var keyword = Latin1.GetString(data[..nul]);
-        var text = Latin1.GetString(Inflate(data[(nul + 2)..], keyword));
+        var text = Latin1.GetString(Inflate(data[(nul + 2)..], keyword, maxBytes));
         return new PngTextChunk(keyword, text, PngTextChunkKind.CompressedText);
     }
 
-    private static PngTextChunk? ParseInternationalText(ReadOnlySpan<byte> data)
+    private static PngTextChunk? ParseInternationalText(ReadOnlySpan<byte> data, int maxBytes = MaxDecompressedBytes, bool limitStoredText = false)
     {
         var nul = data.IndexOf((byte)0);
         if (nul < 0 || nul + 3 > data.Length)
@@ -187,11 +267,15 @@ public static class PngTextChunks
         }
         var translated = Encoding.UTF8.GetString(rest[..translatedEnd]);
         rest = rest[(translatedEnd + 1)..];
-        var text = compressed ? Encoding.UTF8.GetString(Inflate(rest, keyword)) : Encoding.UTF8.GetString(rest);
+        if (limitStoredText && !compressed && rest.Length > maxBytes)
+        {
+            throw new InvalidDataException($"The text chunk '{keyword}' holds {rest.Length:N0} bytes, over the {maxBytes:N0}-byte limit.");
+        }
+        var text = compressed ? Encoding.UTF8.GetString(Inflate(rest, keyword, maxBytes)) : Encoding.UTF8.GetString(rest);
         return new PngTextChunk(keyword, text, PngTextChunkKind.InternationalText, language, translated);
     }
 
-    private static byte[] Inflate(ReadOnlySpan<byte> compressed, string keyword)
+    private static byte[] Inflate(ReadOnlySpan<byte> compressed, string keyword, int maxBytes)
     {
         using var input = new MemoryStream(compressed.ToArray());
         using var zlib = new ZLibStream(input, CompressionMode.Decompress);
@@ -202,9 +286,11 @@ public static class PngTextChunks
             int read;
             while ((read = zlib.Read(buffer, 0, buffer.Length)) > 0)
             {
-                if (output.Length + read > MaxDecompressedBytes)
+                if (output.Length + read > maxBytes)
                 {
-                    throw new InvalidDataException($"The text chunk '{keyword}' decompresses to more than {MaxDecompressedBytes / (1024 * 1024)} MiB.");
+                    throw new InvalidDataException(maxBytes >= 1024 * 1024 && maxBytes % (1024 * 1024) == 0
+                        ? $"The text chunk '{keyword}' decompresses to more than {maxBytes / (1024 * 1024)} MiB."
+                        : $"The text chunk '{keyword}' decompresses to more than {maxBytes:N0} bytes.");
                 }
                 output.Write(buffer, 0, read);
             }

@@ -23,6 +23,8 @@ public static class Parameters
     public const string Image = "image";
     public const string Scale = "scale";
     public const string UpscaleMethod = "upscale_method";
+    public const string Denoise = "denoise";
+    public const string MaskBlur = "mask_blur";
 }
 
 /// <summary>Fills a template with a request's values: pure, graph in, graph out.</summary>
@@ -52,6 +54,8 @@ public static class WorkflowBuilder
             [Parameters.Image] = JsonValue.Create(sourceImage),
             [Parameters.Scale] = JsonValue.Create(request.Scale ?? 1.0),
             [Parameters.UpscaleMethod] = JsonValue.Create(request.ResizeFilter),
+            [Parameters.Denoise] = JsonValue.Create(request.Denoise),
+            [Parameters.MaskBlur] = JsonValue.Create((double)request.Inpaint.MaskBlur),
         };
         foreach (var (parameter, targets) in template.Bindings)
         {
@@ -71,6 +75,10 @@ public static class WorkflowBuilder
         if (request.Mode != GenerationMode.Upscale)
         {
             AdvancedGraph.Apply(graph, request, server ?? ServerInputs.None);
+        }
+        if (request.Mode == GenerationMode.Inpaint)
+        {
+            InpaintGraph.Apply(graph, template.OutputNode, request, seed);
         }
         return graph;
     }

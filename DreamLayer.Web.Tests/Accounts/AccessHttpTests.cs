@@ -8,17 +8,19 @@ namespace DreamLayer.Web.Tests.Accounts;
 /// <summary>Sign-in is required everywhere, and the first start offers setup exactly once (over HTTP, as a browser or a script would).</summary>
 public sealed class AccessHttpTests
 {
-    [Fact]
-    public async Task Get_PageWithoutSignIn_RedirectsToSignInWithReturnUrl()
+    [Theory]
+    [InlineData("/extras")]
+    [InlineData("/pnginfo")]
+    public async Task Get_PageWithoutSignIn_RedirectsToSignInWithReturnUrl(string page)
     {
         await using var app = await DreamLayerApp.StartAsync();
         using var http = app.CreateAnonymousClient();
 
-        using var response = await http.GetAsync(new Uri("/extras", UriKind.Relative));
+        using var response = await http.GetAsync(new Uri(page, UriKind.Relative));
 
         Assert.Equal(HttpStatusCode.Found, response.StatusCode);
         Assert.Equal("/account/sign-in", response.Headers.Location!.AbsolutePath);
-        Assert.Contains("ReturnUrl=%2Fextras", response.Headers.Location.Query, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("ReturnUrl=" + Uri.EscapeDataString(page), response.Headers.Location.Query, StringComparison.OrdinalIgnoreCase);
     }
 
     [Fact]
@@ -29,9 +31,11 @@ public sealed class AccessHttpTests
 
         using var image = await http.GetAsync(new Uri($"/images/{Guid.NewGuid()}", UriKind.Relative));
         using var thumb = await http.GetAsync(new Uri($"/images/{Guid.NewGuid()}/thumb", UriKind.Relative));
+        using var upload = await http.GetAsync(new Uri($"/uploads/{Guid.NewGuid()}", UriKind.Relative));
 
         Assert.Equal(HttpStatusCode.Unauthorized, image.StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, thumb.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, upload.StatusCode);
     }
 
     [Fact]

@@ -64,11 +64,15 @@ public sealed class GenerationPipelineTests
         var bytes = await File.ReadAllBytesAsync(path!);
         var chunks = PngTextChunks.Read(bytes);
         Assert.Contains(chunks, c => c.Keyword == "prompt");
-        var parameters = A1111Infotext.Read(Assert.Single(chunks, c => c.Keyword == "parameters").Text);
-        Assert.Equal("a red fox in snow", parameters.Prompt);
-        Assert.Equal("blurry", parameters.NegativePrompt);
-        Assert.Equal("18446744073709551615", parameters.Parameters["Seed"]);
-        Assert.Equal("512x384", parameters.Parameters["Size"]);
+        Assert.Equal(
+            "a red fox in snow\nNegative prompt: blurry\nSteps: 6, Sampler: Euler, Schedule type: Normal, CFG scale: 6.5, Seed: 18446744073709551615, Size: 512x384, Model: v1-5-pruned-emaonly, Version: DreamLayer",
+            Assert.Single(chunks, c => c.Keyword == "parameters").Text);
+        // Read back as another tool would: every value the job was made with.
+        var read = ImageMetadataReader.Read(bytes).Generation;
+        Assert.NotNull(read);
+        Assert.Equal((MetadataTool.DreamLayer, "a red fox in snow", "blurry"), (read.Tool, read.Prompt, read.NegativePrompt));
+        Assert.Equal((6, "euler", "normal", 6.5, 18446744073709551615UL, 512, 384, "v1-5-pruned-emaonly"),
+            (read.Steps, read.Sampler, read.Scheduler, read.Cfg, read.Seed, read.Width, read.Height, read.Model));
         // No temp files left behind by the atomic writes.
         Assert.Empty(Directory.GetFiles(app.DataDirectory, "*.tmp", SearchOption.AllDirectories));
     }
@@ -89,6 +93,9 @@ public sealed class GenerationPipelineTests
         }
         await using var db = app.CreateDbContext();
         Assert.Equal(6, await db.Images.CountAsync());
+        var firstRun = await db.Images.Where(i => i.JobId == accepted.JobIds[0]).OrderBy(i => i.Index).Select(i => i.Parameters).ToListAsync();
+        Assert.EndsWith("Seed: 100, Size: 512x384, Model: v1-5-pruned-emaonly, Batch size: 2, Batch pos: 0, Version: DreamLayer", firstRun[0], StringComparison.Ordinal);
+        Assert.EndsWith("Batch size: 2, Batch pos: 1, Version: DreamLayer", firstRun[1], StringComparison.Ordinal);
     }
 
     [Fact]

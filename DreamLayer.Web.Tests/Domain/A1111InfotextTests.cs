@@ -119,4 +119,30 @@ public sealed class A1111InfotextTests
         Assert.Equal("ugly", info.NegativePrompt);
         Assert.Empty(info.Parameters);
     }
+
+    [Theory]
+    [InlineData("v1-5-pruned-emaonly.safetensors", "v1-5-pruned-emaonly")]
+    [InlineData("sdxl/juggernautXL_v9.safetensors", "juggernautXL_v9")]
+    [InlineData("sd15\\dreamshaper_8.ckpt", "dreamshaper_8")]
+    [InlineData("flux1-dev", "flux1-dev")]
+    [InlineData("OfficialStableDiffusion/sd_xl_base_1.0", "sd_xl_base_1.0")]
+    public void ModelName_Checkpoint_IsTheFileNameWithoutFolderOrExtension(string checkpoint, string expected)
+    {
+        Assert.Equal(expected, A1111Infotext.ModelName(checkpoint));
+    }
+
+    [Fact]
+    public void Write_ThenReadAsImage_RoundTripsEveryField()
+    {
+        var p = Sample() with { Model = "juggernautXL_v9", ModelHash = null, LoraHashes = new Dictionary<string, string> { ["add_detail"] = "7c6bad76eb54" } };
+        var png = PngTextChunks.AddText(File.ReadAllBytes(PngBytes.Metadata("bad_no_metadata.png")), [("parameters", A1111Infotext.Write(p))]);
+
+        var g = ImageMetadataReader.Read(png).Generation;
+
+        Assert.NotNull(g);
+        Assert.Equal((p.Prompt, p.NegativePrompt, 20, "euler_ancestral", "karras", 7.0, 123UL), (g.Prompt, g.NegativePrompt, g.Steps, g.Sampler, g.Scheduler, g.Cfg, g.Seed));
+        Assert.Equal((512, 768, "juggernautXL_v9", null, 0.5), (g.Width, g.Height, g.Model, g.ModelHash, g.Denoise));
+        Assert.Equal([new LoraUse("add_detail", Hash: "7c6bad76eb54")], g.Loras);
+        Assert.DoesNotContain(g.Parameters, x => x.Key == "Model hash");
+    }
 }

@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.IO.Compression;
 using System.Text;
 using DreamLayer.Domain.Metadata;
 
@@ -7,7 +6,7 @@ namespace DreamLayer.Web.Tests.Domain;
 
 public sealed class PngTextChunksTests
 {
-    private static string Metadata(string name) => Path.Combine(TestPaths.Shared, "fixtures", "metadata", name);
+    private static string Metadata(string name) => PngBytes.Metadata(name);
 
     private static byte[] Bytes(string path) => File.ReadAllBytes(path);
 
@@ -83,9 +82,9 @@ public sealed class PngTextChunksTests
     [Fact]
     public void Read_CompressedAndPlainItxt_DecodesUtf8()
     {
-        var plain = Chunk("iTXt", [.. "title"u8, 0, 0, 0, .. "en"u8, 0, .. Encoding.UTF8.GetBytes("Titel"), 0, .. Encoding.UTF8.GetBytes("猫 ☕")]);
-        var compressed = Chunk("iTXt", [.. "prompt"u8, 0, 1, 0, 0, 0, .. Zlib(Encoding.UTF8.GetBytes("ねこ"))]);
-        var png = Insert(Bytes(Metadata("bad_no_metadata.png")), [.. plain, .. compressed]);
+        var plain = PngBytes.Chunk("iTXt", [.. "title"u8, 0, 0, 0, .. "en"u8, 0, .. Encoding.UTF8.GetBytes("Titel"), 0, .. Encoding.UTF8.GetBytes("猫 ☕")]);
+        var compressed = PngBytes.Chunk("iTXt", [.. "prompt"u8, 0, 1, 0, 0, 0, .. PngBytes.Zlib(Encoding.UTF8.GetBytes("ねこ"))]);
+        var png = PngBytes.Insert(Bytes(Metadata("bad_no_metadata.png")), [.. plain, .. compressed]);
 
         var chunks = PngTextChunks.Read(png);
 
@@ -96,8 +95,8 @@ public sealed class PngTextChunksTests
     [Fact]
     public void Read_ZtxtBomb_IsRejected()
     {
-        var bomb = Chunk("zTXt", [.. "parameters"u8, 0, 0, .. Zlib(new byte[PngTextChunks.MaxDecompressedBytes + 1])]);
-        var png = Insert(Bytes(Metadata("a1111.png")), bomb);
+        var bomb = PngBytes.Chunk("zTXt", [.. "parameters"u8, 0, 0, .. PngBytes.Zlib(new byte[PngTextChunks.MaxDecompressedBytes + 1])]);
+        var png = PngBytes.Insert(Bytes(Metadata("a1111.png")), bomb);
 
         var ex = Assert.Throws<InvalidDataException>(() => PngTextChunks.Read(png));
         Assert.Contains("16 MiB", ex.Message, StringComparison.Ordinal);
@@ -181,26 +180,4 @@ public sealed class PngTextChunksTests
         Assert.Equal(png.AsSpan(0, png.Length - 12).ToArray(), result.AsSpan(0, png.Length - 12).ToArray());
         Assert.Equal(3, after.Count);
     }
-
-    private static byte[] Zlib(byte[] data)
-    {
-        using var ms = new MemoryStream();
-        using (var z = new ZLibStream(ms, CompressionLevel.SmallestSize, leaveOpen: true))
-        {
-            z.Write(data);
-        }
-        return ms.ToArray();
-    }
-
-    private static byte[] Chunk(string type, byte[] data)
-    {
-        var result = new byte[data.Length + 12];
-        BinaryPrimitives.WriteUInt32BigEndian(result, (uint)data.Length);
-        Encoding.ASCII.GetBytes(type, result.AsSpan(4));
-        data.CopyTo(result, 8);
-        BinaryPrimitives.WriteUInt32BigEndian(result.AsSpan(8 + data.Length), Crc32.Compute(result.AsSpan(4, 4 + data.Length)));
-        return result;
-    }
-
-    private static byte[] Insert(byte[] png, byte[] chunks) => [.. png[..^12], .. chunks, .. png[^12..]];
 }

@@ -1,8 +1,6 @@
 using System.Text;
 using DreamLayer.Web.Tests.Infrastructure;
 using Microsoft.Playwright;
-using SixLabors.ImageSharp;
-using SixLabors.ImageSharp.PixelFormats;
 using static Microsoft.Playwright.Assertions;
 
 namespace DreamLayer.Web.Tests.E2E;
@@ -10,14 +8,6 @@ namespace DreamLayer.Web.Tests.E2E;
 /// <summary>A person upscales images on the Extras page in a real browser against the app and the ComfyUI stand-in.</summary>
 public sealed class ExtrasTests(BrowserFixture browser) : IClassFixture<BrowserFixture>
 {
-    private static byte[] Png(int width, int height)
-    {
-        using var image = new Image<Rgba32>(width, height, new Rgba32(30, 120, 200));
-        using var png = new MemoryStream();
-        image.SaveAsPng(png);
-        return png.ToArray();
-    }
-
     [Fact]
     public async Task Upscale_OneGoodAndOneBadFile_ShowsTheErrorAndUpscalesTheImage()
     {
@@ -31,7 +21,7 @@ public sealed class ExtrasTests(BrowserFixture browser) : IClassFixture<BrowserF
 
         await page.Files.SetInputFilesAsync(new FilePayload[]
         {
-            new() { Name = "photo.png", MimeType = "image/png", Buffer = Png(96, 64) },
+            new() { Name = "photo.png", MimeType = "image/png", Buffer = TestImages.Png(96, 64) },
             new() { Name = "notes.png", MimeType = "image/png", Buffer = Encoding.UTF8.GetBytes("these are my notes, not a picture") },
         });
 

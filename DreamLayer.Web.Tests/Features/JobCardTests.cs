@@ -88,4 +88,17 @@ public sealed class JobCardTests : MudComponentTest
         Assert.Equal(expected, card.Find("[data-testid=queue-position]").TextContent.Trim());
         Assert.Single(card.FindAll("button[aria-label=Cancel]"));
     }
+
+    [Fact]
+    public void Render_FinishedImages_OfferSendToImg2ImgAndInpaintForEachImage()
+    {
+        var images = new[] { Guid.NewGuid(), Guid.NewGuid() };
+        var card = RenderCard(Job(JobStatus.Succeeded) with { ImageIds = images });
+
+        var toImg2Img = card.FindAll("a[aria-label='Send to Img2Img']").Select(a => a.GetAttribute("href")).ToList();
+        var toInpaint = card.FindAll("a[aria-label='Send to Inpaint']").Select(a => a.GetAttribute("href")).ToList();
+
+        Assert.Equal(images.Select(id => $"/img2img?from={id}"), toImg2Img);
+        Assert.Equal(images.Select(id => $"/inpaint?from={id}"), toInpaint);
+    }
 }

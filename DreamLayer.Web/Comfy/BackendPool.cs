@@ -37,6 +37,10 @@ public sealed class BackendPool
     public event Action? ListChanged;
 
     /// <summary>The server that generation pages read their lists from: the first online one, else the first.</summary>
+    /// <summary>Every LoRA file any connected server lists (to resolve prompt tags before a server is chosen).</summary>
+    public IReadOnlyList<string> KnownLoras() =>
+        Backends.Where(b => b.Limits is not null).SelectMany(b => b.Limits!.Advanced.Loras).Distinct(StringComparer.Ordinal).ToList();
+
     public ComfyBackend? Primary => Backends.FirstOrDefault(b => b.IsOnline) ?? (Backends.Count > 0 ? Backends[0] : null);
 
     /// <summary>

@@ -139,12 +139,30 @@ public sealed class ComfyUiClient(HttpClient http, Uri baseAddress)
     /// <c>POST /upload/image</c> into <c>input/&lt;subfolder&gt;</c>, overwriting a file of the same name. Not retried
     /// (unsafe method). Network failures and refusals come back as <see cref="ComfyUploadFailed"/>.
     /// </summary>
-    public async Task<ComfyUploadResult> UploadImageAsync(Stream png, string fileName, string subfolder, CancellationToken ct)
+    public Task<ComfyUploadResult> UploadImageAsync(Stream png, string fileName, string subfolder, CancellationToken ct) =>
+        UploadAsync("upload/image", png, fileName, subfolder, original: null, ct);
+
+    /// <summary>
+    /// <c>POST /upload/mask</c> (PROTOCOL §6.3): the server takes <paramref name="original"/>, replaces its alpha with the
+    /// alpha of <paramref name="png"/> and stores the result as <paramref name="fileName"/>. Transparent means "inpaint here".
+    /// </summary>
+    public Task<ComfyUploadResult> UploadMaskAsync(Stream png, string fileName, string subfolder, ComfyUploaded original, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(original);
+        return UploadAsync("upload/mask", png, fileName, subfolder, original, ct);
+    }
+
+    private async Task<ComfyUploadResult> UploadAsync(string route, Stream png, string fileName, string subfolder, ComfyUploaded? original, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(png);
         ArgumentException.ThrowIfNullOrWhiteSpace(fileName);
         ArgumentNullException.ThrowIfNull(subfolder);
         using var form = new MultipartFormDataContent();
+        if (original is not null)
+        {
+            var reference = new JsonObject { ["filename"] = original.Name, ["subfolder"] = original.Subfolder, ["type"] = original.Type };
+            form.Add(new StringContent(reference.ToJsonString()), "original_ref");
+        }
         var file = new StreamContent(png);
         file.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("image/png");
         form.Add(file, "image", fileName);
@@ -154,7 +172,7 @@ public sealed class ComfyUiClient(HttpClient http, Uri baseAddress)
         HttpResponseMessage response;
         try
         {
-            response = await http.PostAsync(Url("upload/image"), form, ct);
+            response = await http.PostAsync(Url(route), form, ct);
         }
         catch (Exception ex) when (ex is HttpRequestException or TimeoutRejectedException or BrokenCircuitException or IOException
                                    || (ex is TaskCanceledException && !ct.IsCancellationRequested))

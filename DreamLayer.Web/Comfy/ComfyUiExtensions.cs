@@ -27,6 +27,7 @@ public static class ComfyUiExtensions
         builder.Services.AddSingleton(sp => new JobMetrics(sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), sp.GetRequiredService<BackendPool>(),
             sp.GetRequiredService<JobEvents>(), () => sp.GetRequiredService<JobQueue>().WaitingCount));
         builder.Services.AddSingleton<JobCompletion>();
+        builder.Services.AddSingleton<JobUploads>();
         builder.Services.AddSingleton<JobDispatcher>();
         builder.Services.AddSingleton<ComfyConnectionService>();
         builder.Services.AddHostedService<StartupWarmUp>();

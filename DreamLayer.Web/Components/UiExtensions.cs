@@ -1,3 +1,4 @@
+using DreamLayer.Web.Components.Shared;
 using MudBlazor.Services;
 using Serilog;
 
@@ -9,7 +10,9 @@ public static class UiExtensions
     {
         builder.Services.AddRazorComponents().AddInteractiveServerComponents();
         builder.Services.AddMudServices();
+        builder.Services.AddScoped<Features.Jobs.GenerationSubmitter>();
         builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddScoped<GenerationDrafts>();
         return builder;
     }
 

@@ -14,6 +14,7 @@ public sealed class DreamLayerDbContext(DbContextOptions<DreamLayerDbContext> op
     public DbSet<ImageEntity> Images => Set<ImageEntity>();
     public DbSet<SettingEntity> Settings => Set<SettingEntity>();
     public DbSet<BackendEntity> Backends => Set<BackendEntity>();
+    public DbSet<SavedWorkflowEntity> Workflows => Set<SavedWorkflowEntity>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

@@ -48,6 +48,16 @@ public static class ImageEndpoints
             SetCaching(http, id);
             return Results.File(thumb, "image/jpeg", entityTag: new EntityTagHeaderValue($"\"t{id:N}\""));
         });
+        // A stored upload (a source image or a painted mask), by id only; its content never changes.
+        app.MapGet("/uploads/{id:guid}", (Guid id, UploadStore uploads, HttpContext http) =>
+        {
+            if (uploads.Locate(id) is not { } path)
+            {
+                return Results.NotFound();
+            }
+            SetCaching(http, id);
+            return Results.File(path, "image/png", entityTag: new EntityTagHeaderValue($"\"u{id:N}\""));
+        });
         return app;
     }
 

@@ -1,5 +1,7 @@
 using System.Globalization;
+using DreamLayer.Domain.Generation;
 using DreamLayer.Web.Data;
+using Microsoft.AspNetCore.Components.Forms;
 using Microsoft.Extensions.Options;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.Formats.Png;
@@ -14,6 +16,9 @@ public abstract record UploadResult;
 
 /// <summary>Stored as <c>&lt;DataDirectory&gt;/uploads/&lt;Id:N&gt;.png</c>, EXIF orientation applied.</summary>
 public sealed record UploadAccepted(Guid Id, int Width, int Height, long Bytes) : UploadResult;
+
+/// <summary>Checked but not stored: the file's bytes, its size and format name (PNG, JPEG, Webp, ...).</summary>
+public sealed record UploadInspected(byte[] Bytes, int Width, int Height, string Format) : UploadResult;
 
 /// <summary>Not stored; <see cref="Message"/> says why in words a user can act on.</summary>
 public sealed record UploadRejected(string Message) : UploadResult;
@@ -36,6 +41,33 @@ public sealed class UploadStore(StoragePaths paths, IOptions<StorageOptions> opt
     /// </summary>
     public async Task<UploadResult> SaveAsync(Stream content, string? fileName, CancellationToken ct)
     {
+        var checkedUpload = await CheckAsync(content, ct);
+        if (checkedUpload is not UploadInspected inspected)
+        {
+            return checkedUpload;
+        }
+        Image<Rgba32> image;
+        try
+        {
+            image = Image.Load<Rgba32>(inspected.Bytes);
+        }
+        catch (ImageFormatException ex)
+        {
+            return Damaged(ex);
+        }
+        using (image)
+        {
+            image.Mutate(x => x.AutoOrient());
+            return await StoreAsync(image, ct);
+        }
+    }
+
+    /// <summary>
+    /// Checks an uploaded image the way <see cref="SaveAsync"/> does (bytes, format, dimensions from the header) and
+    /// returns its bytes without decoding the pixels or storing anything: for pages that only read its metadata.
+    /// </summary>
+    public async Task<UploadResult> CheckAsync(Stream content, CancellationToken ct)
+    {
         ArgumentNullException.ThrowIfNull(content);
         var limits = options.Value;
         if (content.CanSeek && content.Length - content.Position > limits.MaxImageBytes)
@@ -53,9 +85,10 @@ public sealed class UploadStore(StoragePaths paths, IOptions<StorageOptions> opt
         }
 
         IImageInfo? info;
+        SixLabors.ImageSharp.Formats.IImageFormat? format;
         try
         {
-            info = Image.Identify(bytes);
+            info = Image.Identify(bytes, out format);
         }
         catch (ImageFormatException ex)
         {
@@ -65,24 +98,26 @@ public sealed class UploadStore(StoragePaths paths, IOptions<StorageOptions> opt
         {
             return new UploadRejected($"This file is not an image DreamLayer can read ({SupportedFormats}).");
         }
-        if (TooManyPixels(info.Width, info.Height) is { } rejected)
-        {
-            return rejected;
-        }
+        return TooManyPixels(info.Width, info.Height) ?? (UploadResult)new UploadInspected(bytes, info.Width, info.Height, format?.Name ?? "image");
+    }
 
-        Image<Rgba32> image;
+    /// <summary>Checks and stores a file chosen in the browser; a file over the byte limit is refused before it is read.</summary>
+    public async Task<UploadResult> SaveAsync(IBrowserFile file, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(file);
+        var limit = options.Value.MaxImageBytes;
+        if (file.Size > limit)
+        {
+            return TooLarge(file.Size, limit, exact: true);
+        }
         try
         {
-            image = Image.Load<Rgba32>(bytes);
+            await using var stream = file.OpenReadStream(maxAllowedSize: limit, ct);
+            return await SaveAsync(stream, file.Name, ct);
         }
-        catch (ImageFormatException ex)
+        catch (IOException ex)
         {
-            return Damaged(ex);
-        }
-        using (image)
-        {
-            image.Mutate(x => x.AutoOrient());
-            return await StoreAsync(image, ct);
+            return new UploadRejected($"The file could not be read: {ex.Message}");
         }
     }
 
@@ -112,6 +147,48 @@ public sealed class UploadStore(StoragePaths paths, IOptions<StorageOptions> opt
             return null;
         }
         using var image = await Image.LoadAsync<Rgba32>(source, ct);
+        Fit(image, width, height, mode);
+        return await StoreAsync(image, ct);
+    }
+
+    /// <summary>
+    /// The bounding box of a stored mask's painted (not fully transparent) pixels; empty when nothing is painted,
+    /// null when <paramref name="id"/> is not stored.
+    /// </summary>
+    public async Task<PixelRect?> PaintedBoundsAsync(Guid id, CancellationToken ct)
+    {
+        if (Locate(id) is not { } path)
+        {
+            return null;
+        }
+        using var mask = await Image.LoadAsync<Rgba32>(path, ct);
+        int left = mask.Width, top = mask.Height, right = -1, bottom = -1;
+        mask.ProcessPixelRows(rows =>
+        {
+            for (var y = 0; y < rows.Height; y++)
+            {
+                var row = rows.GetRowSpan(y);
+                for (var x = 0; x < row.Length; x++)
+                {
+                    if (row[x].A == 0)
+                    {
+                        continue;
+                    }
+                    (left, right) = (Math.Min(left, x), Math.Max(right, x));
+                    (top, bottom) = (Math.Min(top, y), Math.Max(bottom, y));
+                }
+            }
+        });
+        return right < 0 ? default(PixelRect) : new PixelRect(left, top, right - left + 1, bottom - top + 1);
+    }
+
+    /// <summary>
+    /// Fits an image to exactly <paramref name="width"/>×<paramref name="height"/> in place. <see cref="FitMode.ResizeAndFill"/>
+    /// pads with <paramref name="fill"/>, or the image's average colour when it is null.
+    /// </summary>
+    public static void Fit(Image<Rgba32> image, int width, int height, FitMode mode, Color? fill = null)
+    {
+        ArgumentNullException.ThrowIfNull(image);
         var size = new Size(width, height);
         switch (mode)
         {
@@ -122,13 +199,12 @@ public sealed class UploadStore(StoragePaths paths, IOptions<StorageOptions> opt
                 image.Mutate(x => x.Resize(new ResizeOptions { Size = size, Mode = SharpResizeMode.Crop, Position = AnchorPositionMode.Center }));
                 break;
             case FitMode.ResizeAndFill:
-                var fill = AverageColour(image);
-                image.Mutate(x => x.Resize(new ResizeOptions { Size = size, Mode = SharpResizeMode.Pad, Position = AnchorPositionMode.Center, PadColor = fill }));
+                var pad = fill ?? AverageColour(image);
+                image.Mutate(x => x.Resize(new ResizeOptions { Size = size, Mode = SharpResizeMode.Pad, Position = AnchorPositionMode.Center, PadColor = pad }));
                 break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(mode), mode, null);
         }
-        return await StoreAsync(image, ct);
     }
 
     private async Task<UploadAccepted> StoreAsync(Image<Rgba32> image, CancellationToken ct)

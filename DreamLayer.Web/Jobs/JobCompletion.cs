@@ -93,9 +93,10 @@ public sealed partial class JobCompletion(
         {
             outcome = history.Succeeded ? JobOutcome.Success : history.Interrupted ? JobOutcome.Interrupted : JobOutcome.Error;
             error = history.ErrorMessage ?? error;
-            if (history.Outputs.TryGetValue(job.OutputNode, out var fromHistory) && fromHistory.Count > 0)
+            var fromHistory = job.OutputNodes.SelectMany(n => history.Outputs.TryGetValue(n, out var images) ? images : []).ToList();
+            if (fromHistory.Count > 0)
             {
-                refs = [.. fromHistory];
+                refs = fromHistory;
             }
         }
 
@@ -160,15 +161,34 @@ public sealed partial class JobCompletion(
         LogFinished(tracked.JobId, status, imageIds.Count);
     }
 
-    private static string Infotext(JobEntity job, int index) => job.Mode == nameof(GenerationMode.Upscale)
+    /// <summary>
+    /// The A1111 <c>parameters</c> text of one image, as A1111 writes it: the model by its A1111 name, sampler and
+    /// scheduler by their A1111 labels, batch fields only for batches. ComfyUI offers no way to learn a checkpoint's
+    /// file hash (<c>/view_metadata</c> returns only the safetensors <c>__metadata__</c>, which cannot hold the file's
+    /// own sha256), so "Model hash" is left out rather than guessed.
+    /// </summary>
+    internal static string Infotext(JobEntity job, int index) => job.Mode == nameof(GenerationMode.Upscale)
         ? UpscaleText.Infotext(job.ReadRequest())
         : A1111Infotext.Write(new InfotextParameters(
-        job.Prompt, job.NegativePrompt, job.Steps, job.Sampler, job.Scheduler, job.Cfg, job.Seed, job.Width, job.Height, job.Checkpoint,
-        Extra: new Dictionary<string, string>
+        job.Prompt, job.NegativePrompt, job.Steps, job.Sampler, job.Scheduler, job.Cfg, job.Seed, job.Width, job.Height,
+        string.IsNullOrEmpty(job.Checkpoint) ? null : A1111Infotext.ModelName(job.Checkpoint),
+        Extra: ExtraFields(job, index)));
+
+    /// <summary>Batch fields only for batches (as A1111), and the saved workflow's name for a workflow job.</summary>
+    private static Dictionary<string, string>? ExtraFields(JobEntity job, int index)
+    {
+        var extra = new Dictionary<string, string>();
+        if (job.BatchSize > 1)
         {
-            ["Batch size"] = job.BatchSize.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["Batch pos"] = index.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        }));
+            extra["Batch size"] = job.BatchSize.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            extra["Batch pos"] = index.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+        if (job.Mode == nameof(GenerationMode.Workflow) && job.ReadRequest().Workflow is { } workflow)
+        {
+            extra["Workflow"] = workflow.Name;
+        }
+        return extra.Count > 0 ? extra : null;
+    }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} finished: {Status}, {ImageCount} image(s)")]
     private partial void LogFinished(Guid jobId, JobStatus status, int imageCount);

@@ -4,9 +4,9 @@ using DreamLayer.Domain.Generation;
 using DreamLayer.Domain.Jobs;
 using DreamLayer.Domain.Scheduling;
 using DreamLayer.Domain.Workflows;
+using DreamLayer.Domain.Workflows.Imported;
 using DreamLayer.Web.Comfy;
 using DreamLayer.Web.Data;
-using DreamLayer.Web.Images;
 using Microsoft.Extensions.Options;
 
 namespace DreamLayer.Web.Jobs;
@@ -26,7 +26,7 @@ public sealed partial class JobDispatcher(
     BackendPool pool,
     WorkflowLibrary workflows,
     JobStore store,
-    UploadStore uploads,
+    JobUploads uploads,
     IOptions<ComfyUiOptions> options,
     TimeProvider time,
     ILogger<JobDispatcher> logger) : BackgroundService
@@ -165,21 +165,22 @@ public sealed partial class JobDispatcher(
     private async Task SendAsync(QueuedJob queued, ComfyBackend backend, CancellationToken ct)
     {
         var job = queued.Job;
-        var template = workflows.Get(queued.Request.Mode);
-        var sourceImage = string.Empty;
-        if (job.SourceImage is { } source)
+        var images = await uploads.UploadAsync(job.Id, queued.Request, pool.ClientFor(backend), ct);
+        switch (images)
         {
-            if (await UploadSourceAsync(job, source, backend, ct) is not { } uploaded)
-            {
+            case JobUploadsFailed { Refused: true } refused:
+                await FailAsync(job, refused.Message, ct);
                 return;
-            }
-            sourceImage = uploaded;
+            case JobUploadsFailed down:
+                backend.SetState(BackendState.Offline, down.Message, time.GetUtcNow().UtcDateTime);
+                await queue.RequeueAsync(job, $"Waiting: {down.Message}", lostRun: false, ct);
+                return;
         }
-        if (await UploadControlImagesAsync(job, queued.Request, backend, ct) is not { } server)
-        {
-            return;
-        }
-        var graph = WorkflowBuilder.Build(template, queued.Request, job.Seed, $"DreamLayer/{job.CreatedAt:yyyy-MM-dd}/dl", sourceImage, server);
+        var ready = (JobUploadsReady)images;
+        var server = new ServerInputs { UploadedImages = ready.ByUpload, Loras = backend.Limits?.Advanced.Loras ?? [] };
+        var graph = queued.Request is { Mode: GenerationMode.Workflow, Workflow: { } spec }
+            ? WorkflowRun.Finish(spec, job.Seed, ready.ByUpload)
+            : WorkflowBuilder.Build(workflows.Get(queued.Request.Mode), queued.Request, job.Seed, $"DreamLayer/{job.CreatedAt:yyyy-MM-dd}/dl", ready.ValueFor(Parameters.Image), server);
         var validation = PromptValidator.Validate(graph, backend.ObjectInfo);
         if (!validation.IsValid)
         {
@@ -189,7 +190,7 @@ public sealed partial class JobDispatcher(
 
         // A fresh prompt id for each attempt: a server that comes back with an earlier attempt can never be confused with this one.
         var promptId = job.Attempts == 0 ? job.Id.ToString() : Guid.CreateVersion7(time.GetUtcNow()).ToString();
-        var tracked = new TrackedJob(job, backend, promptId, template.OutputNode, graph.Nodes.Count)
+        var tracked = new TrackedJob(job, backend, promptId, OutputNodes(queued.Request.Mode, graph, backend), graph.Nodes.Count)
         {
             SubmittedTimestamp = queued.SubmittedTimestamp,
             NodeTitles = graph.Nodes.ToDictionary(n => n.Key, n => n.Value.Title ?? Display(backend.ObjectInfo, n.Value.ClassType)),
@@ -249,55 +250,11 @@ public sealed partial class JobDispatcher(
         }
     }
 
-    /// <summary>
-    /// Puts the job's stored upload in the server's input folder under <c>dreamlayer/&lt;jobId&gt;</c> and returns
-    /// LoadImage's value for it; null when the job was requeued (server unreachable) or failed (file refused or gone).
-    /// </summary>
-    private async Task<string?> UploadSourceAsync(JobEntity job, Guid source, ComfyBackend backend, CancellationToken ct)
-    {
-        if (uploads.Locate(source) is not { } path)
-        {
-            await FailAsync(job, "The image to work on is no longer stored; upload it again.", ct);
-            return null;
-        }
-        ComfyUploadResult result;
-        await using (var file = File.OpenRead(path))
-        {
-            result = await pool.ClientFor(backend).UploadImageAsync(file, $"{source:N}.png", $"dreamlayer/{job.Id:N}", ct);
-        }
-        switch (result)
-        {
-            case ComfyUploaded uploaded:
-                return uploaded.GraphValue;
-            case ComfyUploadFailed { Refused: true } refused:
-                await FailAsync(job, refused.Message, ct);
-                return null;
-            case ComfyUploadFailed down:
-                backend.SetState(BackendState.Offline, down.Message, time.GetUtcNow().UtcDateTime);
-                await queue.RequeueAsync(job, $"Waiting: {down.Message}", lostRun: false, ct);
-                return null;
-            default:
-                throw new InvalidOperationException($"Unexpected upload result {result.GetType().Name}.");
-        }
-    }
-
-    /// <summary>
-    /// Sends each ControlNet unit's image to the server like the source image (its own name in the job's folder) and
-    /// returns where they landed with the server's LoRAs; null when the job was requeued or failed.
-    /// </summary>
-    private async Task<ServerInputs?> UploadControlImagesAsync(JobEntity job, GenerationRequest request, ComfyBackend backend, CancellationToken ct)
-    {
-        var uploaded = new Dictionary<Guid, string>();
-        foreach (var image in request.ControlNets.Select(u => u.Image).OfType<Guid>().Distinct())
-        {
-            if (await UploadSourceAsync(job, image, backend, ct) is not { } value)
-            {
-                return null;
-            }
-            uploaded[image] = value;
-        }
-        return new ServerInputs { UploadedImages = uploaded, Loras = backend.Limits?.Advanced.Loras ?? [] };
-    }
+    /// <summary>A template's one output node; every output node of an imported workflow (all their images are kept).</summary>
+    private List<string> OutputNodes(GenerationMode mode, ComfyGraph graph, ComfyBackend backend) =>
+        mode == GenerationMode.Workflow
+            ? WorkflowImporter.OrderedIds(graph).Intersect(graph.OutputNodeIds(backend.ObjectInfo), StringComparer.Ordinal).ToList()
+            : [workflows.Get(mode).OutputNode];
 
     private TrackedJob? Restore(JobEntity job, ComfyBackend? backend)
     {
@@ -306,8 +263,8 @@ public sealed partial class JobDispatcher(
             return null;
         }
         var mode = Enum.TryParse<GenerationMode>(job.Mode, out var m) ? m : GenerationMode.Txt2Img;
-        var count = job.GraphJson is { } g ? ComfyGraph.Parse(g).Nodes.Count : 0;
-        var tracked = new TrackedJob(job, backend, job.PromptId, workflows.Get(mode).OutputNode, count)
+        var graph = job.GraphJson is { } g ? ComfyGraph.Parse(g) : new ComfyGraph();
+        var tracked = new TrackedJob(job, backend, job.PromptId, OutputNodes(mode, graph, backend), graph.Nodes.Count)
         {
             Posted = true,
             SubmittedTimestamp = Stopwatch.GetTimestamp(),

@@ -20,13 +20,25 @@ internal static class JobProgressMapping
         Message = job.StatusMessage,
         Backend = job.Backend,
         ImageIds = imageIds ?? job.Images.OrderBy(i => i.Index).Select(i => i.Id).ToList(),
-        Summary = job.Mode == nameof(GenerationMode.Upscale) ? UpscaleText.Summary(job.ReadRequest()) : null,
+        Summary = job.Mode switch
+        {
+            nameof(GenerationMode.Upscale) => UpscaleText.Summary(job.ReadRequest()),
+            nameof(GenerationMode.Workflow) => WorkflowSummary(job),
+            _ => null,
+        },
         Mode = Enum.TryParse<GenerationMode>(job.Mode, out var mode) ? mode : GenerationMode.Txt2Img,
         Owner = job.Owner,
     };
 
     /// <summary>What the metrics call the job's model: its checkpoint, or its mode when it has none (upscale).</summary>
     public static string ModelName(this JobEntity job) => job.Checkpoint.Length > 0 ? job.Checkpoint : job.Mode;
+
+    /// <summary>"Portrait workflow: a lighthouse at dusk" (the workflow's name, then its prompt when it has one).</summary>
+    private static string WorkflowSummary(JobEntity job)
+    {
+        var name = job.ReadRequest().Workflow?.Name ?? "Workflow";
+        return string.IsNullOrWhiteSpace(job.Prompt) ? name : $"{name}: {job.Prompt}";
+    }
 
     /// <summary>The request the job was made from (<see cref="JobEntity.RequestJson"/>).</summary>
     public static GenerationRequest ReadRequest(this JobEntity job) =>

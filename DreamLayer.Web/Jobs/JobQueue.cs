@@ -10,7 +10,11 @@ namespace DreamLayer.Web.Jobs;
 
 public abstract record SubmitResult;
 
-public sealed record SubmitAccepted(Guid BatchId, IReadOnlyList<Guid> JobIds, IReadOnlyList<ulong> Seeds) : SubmitResult;
+public sealed record SubmitAccepted(Guid BatchId, IReadOnlyList<Guid> JobIds, IReadOnlyList<ulong> Seeds) : SubmitResult
+{
+    /// <summary>What the page tells the person: "Queued (seed 42)." or "Queued 4 jobs.".</summary>
+    public string Confirmation => JobIds.Count == 1 ? $"Queued (seed {Seeds[0]})." : $"Queued {JobIds.Count} jobs.";
+}
 
 public sealed record SubmitInvalid(IReadOnlyList<FieldError> Errors) : SubmitResult;
 
@@ -101,7 +105,7 @@ public sealed partial class JobQueue(
         {
             foreach (var job in jobs)
             {
-                _waiting.AddLast(new QueuedJob(job, request, submitted, workflows.Requirements(request)));
+                _waiting.AddLast(new QueuedJob(job, request, submitted, workflows.Requirements(request, pool.KnownLoras())));
             }
         }
         foreach (var job in jobs)
@@ -211,7 +215,7 @@ public sealed partial class JobQueue(
         job.Backend = null;
         lock (_lock)
         {
-            _waiting.AddFirst(new QueuedJob(job, request, Stopwatch.GetTimestamp(), workflows.Requirements(request)));
+            _waiting.AddFirst(new QueuedJob(job, request, Stopwatch.GetTimestamp(), workflows.Requirements(request, pool.KnownLoras())));
         }
         events.Update(job.Id, p => p with { Status = JobStatus.Queued, Message = reason, Backend = null, Node = null, StepValue = 0, StepMax = 0 });
         signal.Notify();
@@ -326,7 +330,7 @@ public sealed partial class JobQueue(
                 var request = job.ReadRequest();
                 lock (_lock)
                 {
-                    _waiting.AddLast(new QueuedJob(job, request, Stopwatch.GetTimestamp(), workflows.Requirements(request)));
+                    _waiting.AddLast(new QueuedJob(job, request, Stopwatch.GetTimestamp(), workflows.Requirements(request, pool.KnownLoras())));
                 }
             }
         }

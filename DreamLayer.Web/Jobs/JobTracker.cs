@@ -106,7 +106,7 @@ public sealed partial class JobTracker(
                         job.NodeSteps[node] = progress.Max;
                     }
                     break;
-                case ExecutedEvent executed when executed.Node == job.OutputNode:
+                case ExecutedEvent executed when job.OutputNodes.Contains(executed.Node):
                     foreach (var image in executed.Images)
                     {
                         if (!job.Images.Contains(image))

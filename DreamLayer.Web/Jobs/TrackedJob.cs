@@ -21,12 +21,12 @@ public sealed class TrackedJob
 {
     private int _completing;
 
-    public TrackedJob(JobEntity job, ComfyBackend backend, string promptId, string outputNode, int nodeCount)
+    public TrackedJob(JobEntity job, ComfyBackend backend, string promptId, IReadOnlyList<string> outputNodes, int nodeCount)
     {
         Job = job;
         Backend = backend;
         PromptId = promptId;
-        OutputNode = outputNode;
+        OutputNodes = outputNodes;
         NodeCount = nodeCount;
         LastEventTimestamp = Stopwatch.GetTimestamp();
     }
@@ -38,7 +38,8 @@ public sealed class TrackedJob
     public Guid JobId => Job.Id;
     public ComfyBackend Backend { get; }
     public string PromptId { get; set; }
-    public string OutputNode { get; }
+    /// <summary>The nodes whose images are the job's result, in the order they are saved.</summary>
+    public IReadOnlyList<string> OutputNodes { get; }
     public int NodeCount { get; }
 
     /// <summary>Node id → what to call it on screen (its title, else its class).</summary>

@@ -2,6 +2,7 @@ using DreamLayer.Domain.Comfy;
 using DreamLayer.Domain.Generation;
 using DreamLayer.Domain.Scheduling;
 using DreamLayer.Domain.Workflows;
+using DreamLayer.Domain.Workflows.Imported;
 
 namespace DreamLayer.Web.Jobs;
 
@@ -12,7 +13,7 @@ public sealed class WorkflowLibrary
 
     public WorkflowLibrary(string directory)
     {
-        foreach (var mode in Enum.GetValues<GenerationMode>())
+        foreach (var mode in Enum.GetValues<GenerationMode>().Where(m => m != GenerationMode.Workflow))
         {
             var folder = Path.Combine(directory, mode.ToString().ToLowerInvariant());
             _templates[mode] = WorkflowTemplate.Parse(
@@ -25,11 +26,18 @@ public sealed class WorkflowLibrary
 
     public WorkflowTemplate Get(GenerationMode mode) => _templates[mode];
 
-    /// <summary>The nodes and models a request's graph needs from a server (the graph built with stand-in seed and file names).</summary>
-    public JobRequirements Requirements(GenerationRequest request)
+    /// <summary>
+    /// The nodes and models a request's graph needs from a server (the graph built with stand-in seed and file names).
+    /// <paramref name="knownLoras"/> are the LoRA files the servers list, so that <c>&lt;lora:name&gt;</c> prompt tags
+    /// resolve to the file a server has, as they will when the job is sent.
+    /// </summary>
+    public JobRequirements Requirements(GenerationRequest request, IReadOnlyList<string> knownLoras)
     {
         ArgumentNullException.ThrowIfNull(request);
-        return JobRequirements.FromGraph(WorkflowBuilder.Build(Get(request.Mode), request, 0, sourceImage: "source.png"));
+        var graph = request is { Mode: GenerationMode.Workflow, Workflow: { } spec }
+            ? WorkflowRun.Finish(spec, 0, spec.Images.Select(i => i.Upload).Distinct().ToDictionary(id => id, ServerInputs.UploadName))
+            : WorkflowBuilder.Build(Get(request.Mode), request, 0, sourceImage: "source.png", server: new ServerInputs { Loras = knownLoras });
+        return JobRequirements.FromGraph(graph);
     }
 
     /// <summary>
@@ -65,6 +73,7 @@ public sealed class WorkflowLibrary
             {
                 probe = new GenerationRequest
                 {
+                    Mode = mode,
                     Prompt = "probe",
                     Checkpoint = limits.Checkpoints[0],
                     Sampler = limits.Samplers.Count > 0 ? limits.Samplers[0] : "euler",

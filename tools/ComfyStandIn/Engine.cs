@@ -427,6 +427,22 @@ internal sealed partial class Engine(NodeCatalog catalog, FileStore files, Socke
             case "ImageScaleBy" or "LatentUpscaleBy":
                 var by = Py.ToFloat(inputs["scale_by"]);
                 return (basis with { Width = (int)Math.Round(basis.Width * by), Height = (int)Math.Round(basis.Height * by) }, null);
+            case "ImageCrop" or "CropMask":
+                // ComfyUI clamps the crop to the image: x and y to the last pixel, the size to what is left.
+                var cx = Math.Min((int)Py.ToInt(inputs["x"]), Math.Max(0, basis.Width - 1));
+                var cy = Math.Min((int)Py.ToInt(inputs["y"]), Math.Max(0, basis.Height - 1));
+                return (basis with
+                {
+                    Width = Math.Min((int)Py.ToInt(inputs["width"]), basis.Width - cx),
+                    Height = Math.Min((int)Py.ToInt(inputs["height"]), basis.Height - cy),
+                }, null);
+            case "RepeatLatentBatch" or "RepeatImageBatch":
+                return (basis with { Batch = Math.Max(1, basis.Batch) * (int)Py.ToInt(inputs["amount"]) }, null);
+            case "ImageCompositeMasked" or "LatentCompositeMasked":
+                // The destination's size and batch; the pixels that matter come from the source.
+                var destination = linked.GetValueOrDefault("destination") ?? basis;
+                var pasted = linked.GetValueOrDefault("source") ?? basis;
+                return (basis with { Width = destination.Width, Height = destination.Height, Batch = destination.Batch, Seed = pasted.Seed.Length > 0 ? pasted.Seed : basis.Seed }, null);
             case "ImageUpscaleWithModel":
                 return (basis with { Width = basis.Width * 4, Height = basis.Height * 4 }, null);
             case "UpscaleModelLoader":

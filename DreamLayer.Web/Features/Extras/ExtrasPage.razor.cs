@@ -9,7 +9,6 @@ using DreamLayer.Web.Jobs;
 using Microsoft.AspNetCore.Components;
 using Microsoft.AspNetCore.Components.Forms;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Options;
 using MudBlazor;
 
 namespace DreamLayer.Web.Features.Extras;
@@ -28,7 +27,6 @@ public sealed partial class ExtrasPage
     [Inject] private BackendPool Pool { get; set; } = default!;
     [Inject] private JobQueue Queue { get; set; } = default!;
     [Inject] private UploadStore Uploads { get; set; } = default!;
-    [Inject] private IOptions<StorageOptions> Storage { get; set; } = default!;
     [Inject] private ISnackbar Snackbar { get; set; } = default!;
     [Inject] private CurrentUser CurrentUser { get; set; } = default!;
 
@@ -80,28 +78,14 @@ public sealed partial class ExtrasPage
 
     private async Task AddFilesAsync(InputFileChangeEventArgs e)
     {
-        var limit = Storage.Value.MaxImageBytes;
         foreach (var file in e.GetMultipleFiles(MaxFiles))
         {
-            if (file.Size > limit)
+            _files.Add(await Uploads.SaveAsync(file, CancellationToken.None) switch
             {
-                _files.Add(new PickedFile(file.Name, null, UploadStore.TooLarge(file.Size, limit, exact: true).Message));
-                continue;
-            }
-            try
-            {
-                await using var stream = file.OpenReadStream(maxAllowedSize: limit);
-                _files.Add(await Uploads.SaveAsync(stream, file.Name, CancellationToken.None) switch
-                {
-                    UploadAccepted accepted => new PickedFile(file.Name, accepted, null),
-                    UploadRejected rejected => new PickedFile(file.Name, null, rejected.Message),
-                    var other => throw new InvalidOperationException($"Unexpected upload result {other.GetType().Name}."),
-                });
-            }
-            catch (IOException ex)
-            {
-                _files.Add(new PickedFile(file.Name, null, $"The file could not be read: {ex.Message}"));
-            }
+                UploadAccepted accepted => new PickedFile(file.Name, accepted, null),
+                UploadRejected rejected => new PickedFile(file.Name, null, rejected.Message),
+                var other => throw new InvalidOperationException($"Unexpected upload result {other.GetType().Name}."),
+            });
             StateHasChanged();
         }
     }

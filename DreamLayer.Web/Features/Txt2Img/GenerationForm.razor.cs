@@ -30,6 +30,14 @@ public sealed partial class GenerationForm
     [Parameter]
     public EventCallback<IReadOnlyList<GenerationRequest>> OnSubmit { get; set; }
 
+    /// <summary>A mode page's own fields (source image, mask, denoise), shown above Generate; given the form's error lookup by field.</summary>
+    [Parameter]
+    public RenderFragment<Func<string, string?>>? ModeFields { get; set; }
+
+    /// <summary>Adds the mode page's values to the request before it is checked (for example the stored source image).</summary>
+    [Parameter]
+    public Func<GenerationRequest, Task<GenerationRequest>>? Complete { get; set; }
+
     private IReadOnlyList<FieldError> _errors = [];
 
     private string SeedHelp => Model.SeedMode switch
@@ -53,7 +61,7 @@ public sealed partial class GenerationForm
 
     private async Task SubmitAsync()
     {
-        var (requests, errors) = Model.ToRequests(Limits);
+        var (requests, errors) = await Model.ToRequestsAsync(Limits, Complete);
         _errors = errors;
         if (requests.Count > 0)
         {

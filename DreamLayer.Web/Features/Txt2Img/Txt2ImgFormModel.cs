@@ -88,21 +88,45 @@ public sealed class Txt2ImgFormModel
         Advanced.FitTo(limits);
     }
 
+    /// <summary>The largest side a new source image sets the generation size to; larger images are scaled down to it.</summary>
+    public const int MaxSizeFromImage = 1024;
+
+    /// <summary>
+    /// Sets the generation size from a source image: its own size when its longer side is at most
+    /// <see cref="MaxSizeFromImage"/>, else scaled down to that, keeping the aspect ratio; rounded down to the
+    /// server's size step and kept within its limits.
+    /// </summary>
+    public void SizeFromImage(int width, int height, GenerationLimits? limits)
+    {
+        var l = limits ?? new GenerationLimits();
+        var scale = Math.Min(1.0, (double)MaxSizeFromImage / Math.Max(width, height));
+        int Fit(int side) => Math.Clamp((int)(side * scale) / l.SizeStep * l.SizeStep, l.MinSize, l.MaxSize / l.SizeStep * l.SizeStep);
+        Width = Fit(width);
+        Height = Fit(height);
+    }
+
     /// <summary>
     /// The requests to queue: the one request, or with batch prompts one per listed prompt (a problem in any of them
-    /// stops all, and says which prompt); or the problems.
+    /// stops all, and says which prompt); or the problems. <paramref name="complete"/> adds a mode page's values
+    /// (for example the stored source image) to each request before it is checked.
     /// </summary>
-    public (IReadOnlyList<GenerationRequest> Requests, IReadOnlyList<FieldError> Errors) ToRequests(GenerationLimits? limits)
+    public async Task<(IReadOnlyList<GenerationRequest> Requests, IReadOnlyList<FieldError> Errors)> ToRequestsAsync(
+        GenerationLimits? limits, Func<GenerationRequest, Task<GenerationRequest>>? complete = null)
     {
         if (!Batch.Enabled)
         {
-            var (one, oneErrors) = ToRequest(limits);
+            var (one, oneErrors) = await ToRequestAsync(limits, complete);
             return (one is null ? [] : [one], oneErrors);
         }
-        var (requests, errors) = Batch.Expand(Build(seed: null) with { SeedMode = SeedMode.Random });
+        var (expanded, errors) = Batch.Expand(Build(seed: null) with { SeedMode = SeedMode.Random });
         if (errors.Count > 0)
         {
             return ([], errors);
+        }
+        var requests = new List<GenerationRequest>(expanded.Count);
+        foreach (var request in expanded)
+        {
+            requests.Add(complete is null ? request : await complete(request));
         }
         var problems = requests
             .SelectMany((r, i) => GenerationRequestValidator.Validate(r, limits)
@@ -115,18 +139,39 @@ public sealed class Txt2ImgFormModel
     /// <summary>The request, or the problems that stop it being one.</summary>
     public (GenerationRequest? Request, IReadOnlyList<FieldError> Errors) ToRequest(GenerationLimits? limits)
     {
-        ulong? seed = null;
-        if (SeedMode == SeedMode.Fixed)
+        var (seed, error) = ParseSeed();
+        return error is not null ? (null, [error]) : Check(Build(seed), limits);
+    }
+
+    /// <summary>As <see cref="ToRequest(GenerationLimits?)"/>, with a mode page's values added by <paramref name="complete"/> before the check.</summary>
+    public async Task<(GenerationRequest? Request, IReadOnlyList<FieldError> Errors)> ToRequestAsync(
+        GenerationLimits? limits, Func<GenerationRequest, Task<GenerationRequest>>? complete)
+    {
+        var (seed, error) = ParseSeed();
+        if (error is not null)
         {
-            if (!ulong.TryParse(SeedText.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var parsed))
-            {
-                return (null, [new FieldError(nameof(GenerationRequest.Seed), "A seed is a whole number from 0 to 18446744073709551615.")]);
-            }
-            seed = parsed;
+            return (null, [error]);
         }
         var request = Build(seed);
+        return Check(complete is null ? request : await complete(request), limits);
+    }
+
+    private static (GenerationRequest? Request, IReadOnlyList<FieldError> Errors) Check(GenerationRequest request, GenerationLimits? limits)
+    {
         var errors = GenerationRequestValidator.Validate(request, limits);
         return (errors.Count == 0 ? request : null, errors);
+    }
+
+    /// <summary>The fixed seed typed in the form (null for the other seed modes), or why it is not one.</summary>
+    private (ulong? Seed, FieldError? Error) ParseSeed()
+    {
+        if (SeedMode != SeedMode.Fixed)
+        {
+            return (null, null);
+        }
+        return ulong.TryParse(SeedText.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var parsed)
+            ? (parsed, null)
+            : (null, new FieldError(nameof(GenerationRequest.Seed), "A seed is a whole number from 0 to 18446744073709551615."));
     }
 
     private static string Short(string prompt) => prompt.Length <= 40 ? $"'{prompt}'" : $"'{prompt[..40]}…'";

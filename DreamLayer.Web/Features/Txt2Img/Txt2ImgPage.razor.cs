@@ -8,7 +8,6 @@ using DreamLayer.Web.Features.Jobs;
 using DreamLayer.Web.Jobs;
 using Microsoft.AspNetCore.Components;
 using Microsoft.EntityFrameworkCore;
-using MudBlazor;
 
 namespace DreamLayer.Web.Features.Txt2Img;
 
@@ -16,18 +15,42 @@ namespace DreamLayer.Web.Features.Txt2Img;
 public sealed partial class Txt2ImgPage
 {
     [Inject] private BackendPool Pool { get; set; } = default!;
-    [Inject] private JobQueue Queue { get; set; } = default!;
+    [Inject] private GenerationSubmitter Submitter { get; set; } = default!;
     [Inject] private IDbContextFactory<DreamLayerDbContext> DbFactory { get; set; } = default!;
-    [Inject] private ISnackbar Snackbar { get; set; } = default!;
     [Inject] private CurrentUser CurrentUser { get; set; } = default!;
+    [Inject] private GenerationDrafts Drafts { get; set; } = default!;
 
     private readonly Txt2ImgFormModel _model = new();
     private GenerationLimits? _limits;
     private bool _submitting;
     private IReadOnlyList<FieldError> _submitErrors = [];
     private IDisposable? _backendSubscription;
+    private GenerationDraft? _draft;
 
     protected override async Task OnInitializedAsync()
+    {
+        // A form sent from another page (PNG Info, ...) wins over the last job's settings.
+        _draft = Drafts.Take(GenerationMode.Txt2Img);
+        if (_draft is not null)
+        {
+            _model.CopyFrom(_draft.Request);
+        }
+        else
+        {
+            await CopyLastJobAsync();
+        }
+        ApplyLimits();
+        _backendSubscription = Pool.Subscribe(changed =>
+        {
+            _ = InvokeAsync(() =>
+            {
+                ApplyLimits();
+                StateHasChanged();
+            });
+        });
+    }
+
+    private async Task CopyLastJobAsync()
     {
         var user = await CurrentUser.GetAsync();
         await using (var db = await DbFactory.CreateDbContextAsync())
@@ -40,15 +63,6 @@ public sealed partial class Txt2ImgPage
                 _model.CopyFrom(lastRequest);
             }
         }
-        ApplyLimits();
-        _backendSubscription = Pool.Subscribe(changed =>
-        {
-            _ = InvokeAsync(() =>
-            {
-                ApplyLimits();
-                StateHasChanged();
-            });
-        });
     }
 
     private IReadOnlyList<string> CheckpointServers(string checkpoint) => Pool.ServersWith(checkpoint, l => l.Checkpoints);
@@ -68,22 +82,7 @@ public sealed partial class Txt2ImgPage
         _submitErrors = [];
         try
         {
-            var user = await CurrentUser.GetAsync();
-            var seeds = new List<ulong>();
-            foreach (var request in requests)
-            {
-                switch (await Queue.SubmitAsync(request, user.Id, CancellationToken.None))
-                {
-                    case SubmitAccepted accepted:
-                        seeds.AddRange(accepted.Seeds);
-                        break;
-                    case SubmitInvalid invalid:
-                        _submitErrors = invalid.Errors;
-                        Snackbar.Add(seeds.Count > 0 ? $"Queued {seeds.Count} jobs, then stopped at a prompt the server refused." : "Nothing was queued.", Severity.Warning);
-                        return;
-                }
-            }
-            Snackbar.Add(seeds.Count == 1 ? $"Queued (seed {seeds[0]})." : $"Queued {seeds.Count} jobs.", Severity.Success);
+            _submitErrors = await Submitter.SubmitAsync(requests);
         }
         finally
         {

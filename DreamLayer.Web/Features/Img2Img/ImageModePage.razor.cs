@@ -1,0 +1,194 @@
+using DreamLayer.Domain.Generation;
+using DreamLayer.Web.Accounts;
+using DreamLayer.Web.Comfy;
+using DreamLayer.Web.Data;
+using DreamLayer.Web.Features.Jobs;
+using DreamLayer.Web.Features.Txt2Img;
+using DreamLayer.Web.Images;
+using DreamLayer.Web.Jobs;
+using Microsoft.AspNetCore.Components;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using ResizeMode = DreamLayer.Domain.Generation.ResizeMode;
+
+namespace DreamLayer.Web.Features.Img2Img;
+
+/// <summary>
+/// Img2img and inpaint: the txt2img form (<see cref="GenerationForm"/>) plus a source image, denoise and resize mode,
+/// and for inpainting a painted mask and its options. The source and the mask are stored uploads; the request only
+/// names them.
+/// </summary>
+public sealed partial class ImageModePage : IDisposable
+{
+    [Inject] private BackendPool Pool { get; set; } = default!;
+    [Inject] private GenerationSubmitter Submitter { get; set; } = default!;
+    [Inject] private UploadStore Uploads { get; set; } = default!;
+    [Inject] private ImageStore Images { get; set; } = default!;
+    [Inject] private IOptions<StorageOptions> Storage { get; set; } = default!;
+    [Inject] private IDbContextFactory<DreamLayerDbContext> DbFactory { get; set; } = default!;
+    [Inject] private CurrentUser CurrentUser { get; set; } = default!;
+
+    /// <summary><see cref="GenerationMode.Img2Img"/> or <see cref="GenerationMode.Inpaint"/>.</summary>
+    [Parameter, EditorRequired]
+    public required GenerationMode Mode { get; set; }
+
+    /// <summary>A finished image to start from, when the page was opened by "Send to".</summary>
+    [Parameter]
+    public Guid? From { get; set; }
+
+    private readonly Txt2ImgFormModel _model = new();
+    private GenerationLimits? _limits;
+    private UploadAccepted? _source;
+    private MaskCanvas? _mask;
+    private double _denoise = 0.75;
+    private ResizeMode _resizeMode = ResizeMode.JustResize;
+    private MaskedContent _maskedContent = MaskedContent.Original;
+    private InpaintArea _area = InpaintArea.WholePicture;
+    private int _maskBlur = new InpaintSettings().MaskBlur;
+    private int _padding = new InpaintSettings().Padding;
+    private string? _maskError;
+    private string? _fromError;
+    private bool _submitting;
+    private IReadOnlyList<FieldError> _submitErrors = [];
+    private IDisposable? _backendSubscription;
+
+    private bool Inpainting => Mode == GenerationMode.Inpaint;
+
+    protected override async Task OnInitializedAsync()
+    {
+        var user = await CurrentUser.GetAsync();
+        await using (var db = await DbFactory.CreateDbContextAsync())
+        {
+            // The form opens with the settings of this person's last job of this mode.
+            var mode = Mode.ToString();
+            var last = await db.Jobs.AsNoTracking().Where(j => j.Mode == mode && j.Owner == user.Id).OrderByDescending(j => j.CreatedAt).FirstOrDefaultAsync();
+            if (last is not null)
+            {
+                UseSettings(last.ReadRequest());
+            }
+            if (From is { } imageId)
+            {
+                await StartFromAsync(db, imageId);
+            }
+        }
+        ApplyLimits();
+        _backendSubscription = Pool.Subscribe(changed => _ = InvokeAsync(() =>
+        {
+            ApplyLimits();
+            StateHasChanged();
+        }));
+    }
+
+    /// <summary>"Send to": the finished image becomes the source (checked and stored like an upload) with the settings it was made with.</summary>
+    private async Task StartFromAsync(DreamLayerDbContext db, Guid imageId)
+    {
+        var image = await db.Images.AsNoTracking().Include(i => i.Job).SingleOrDefaultAsync(i => i.Id == imageId);
+        if (image is null || Images.Locate(image) is not { } path || !File.Exists(path))
+        {
+            _fromError = "That image no longer exists; choose an image instead.";
+            return;
+        }
+        if (image.Job is { } job && job.Mode != nameof(GenerationMode.Upscale))
+        {
+            UseSettings(job.ReadRequest());
+        }
+        await using var file = File.OpenRead(path);
+        switch (await Uploads.SaveAsync(file, Path.GetFileName(path), CancellationToken.None))
+        {
+            case UploadAccepted accepted:
+                UseSource(accepted);
+                break;
+            case UploadRejected rejected:
+                _fromError = rejected.Message;
+                break;
+        }
+    }
+
+    private void UseSettings(GenerationRequest request)
+    {
+        _model.CopyFrom(request);
+        _denoise = request.Mode is GenerationMode.Img2Img or GenerationMode.Inpaint ? request.Denoise : _denoise;
+        _resizeMode = request.ResizeMode;
+        if (request.Mode == GenerationMode.Inpaint)
+        {
+            (_maskedContent, _area, _maskBlur, _padding) = (request.Inpaint.MaskedContent, request.Inpaint.Area, request.Inpaint.MaskBlur, request.Inpaint.Padding);
+        }
+    }
+
+    /// <summary>A new source: the generation size follows it (see <see cref="Txt2ImgFormModel.SizeFromImage"/>); a new mask starts empty.</summary>
+    private void UseSource(UploadAccepted source)
+    {
+        _source = source;
+        _maskError = null;
+        _model.SizeFromImage(source.Width, source.Height, _limits);
+    }
+
+    private void ApplyLimits()
+    {
+        _limits = Pool.Primary.Limits;
+        if (_limits is not null)
+        {
+            _model.FitTo(_limits);
+        }
+    }
+
+    private async Task<GenerationRequest> CompleteAsync(GenerationRequest request)
+    {
+        var complete = request with
+        {
+            Mode = Mode,
+            SourceImage = _source?.Id,
+            SourceWidth = _source?.Width ?? 0,
+            SourceHeight = _source?.Height ?? 0,
+            Denoise = _denoise,
+            ResizeMode = _resizeMode,
+        };
+        if (!Inpainting)
+        {
+            return complete;
+        }
+        return complete with
+        {
+            Mask = await StoreMaskAsync(),
+            Inpaint = new InpaintSettings { MaskedContent = _maskedContent, Area = _area, MaskBlur = _maskBlur, Padding = _padding },
+        };
+    }
+
+    /// <summary>Reads the painted mask from the browser and stores it like any upload (checked, decoded under limits).</summary>
+    private async Task<InpaintMask?> StoreMaskAsync()
+    {
+        _maskError = null;
+        if (_mask is null || _source is null)
+        {
+            return null;
+        }
+        var limit = Storage.Value.MaxImageBytes;
+        await using var png = await _mask.OpenMaskAsync(limit, CancellationToken.None);
+        switch (await Uploads.SaveAsync(png, "mask.png", CancellationToken.None))
+        {
+            case UploadAccepted stored when await Uploads.PaintedBoundsAsync(stored.Id, CancellationToken.None) is { } painted:
+                return new InpaintMask(stored.Id, stored.Width, stored.Height, painted);
+            case UploadRejected rejected:
+                _maskError = $"The mask could not be read: {rejected.Message}";
+                return null;
+            default:
+                return null;
+        }
+    }
+
+    private async Task SubmitAsync(IReadOnlyList<GenerationRequest> requests)
+    {
+        _submitting = true;
+        _submitErrors = [];
+        try
+        {
+            _submitErrors = await Submitter.SubmitAsync(requests);
+        }
+        finally
+        {
+            _submitting = false;
+        }
+    }
+
+    public void Dispose() => _backendSubscription?.Dispose();
+}

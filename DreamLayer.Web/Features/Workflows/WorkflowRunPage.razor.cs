@@ -1,0 +1,196 @@
+using System.Globalization;
+using DreamLayer.Domain.Comfy;
+using DreamLayer.Domain.Generation;
+using DreamLayer.Domain.Workflows.Imported;
+using DreamLayer.Web.Accounts;
+using DreamLayer.Web.Comfy;
+using DreamLayer.Web.Data;
+using DreamLayer.Web.Images;
+using DreamLayer.Web.Jobs;
+using Microsoft.AspNetCore.Components;
+using Microsoft.AspNetCore.Components.Forms;
+using Microsoft.Extensions.Options;
+using MudBlazor;
+
+namespace DreamLayer.Web.Features.Workflows;
+
+/// <summary>
+/// Runs a saved workflow: a form made from its visible fields (ranges and lists from the server's live catalogue),
+/// and Generate queues a Workflow job that goes through the same dispatcher, progress and saving as txt2img.
+/// </summary>
+public sealed partial class WorkflowRunPage
+{
+    [Parameter] public Guid Id { get; set; }
+
+    [Inject] private TeamWorkflows Library { get; set; } = default!;
+    [Inject] private BackendPool Pool { get; set; } = default!;
+    [Inject] private JobQueue Queue { get; set; } = default!;
+    [Inject] private UploadStore Uploads { get; set; } = default!;
+    [Inject] private CurrentUser CurrentUser { get; set; } = default!;
+    [Inject] private IOptions<StorageOptions> Storage { get; set; } = default!;
+    [Inject] private ISnackbar Snackbar { get; set; } = default!;
+
+    private SavedWorkflow? _workflow;
+    private bool _loaded;
+    private List<RunField> _fields = [];
+    private CompatibilityReport? _report;
+    private bool _hasSeed;
+    private bool _builtWithCatalogue;
+    private SeedMode _seedMode = SeedMode.Random;
+    private string? _seedText;
+    private int _batchCount = 1;
+    private bool _submitting;
+    private List<string> _errors = [];
+    private IDisposable? _backendSubscription;
+
+    protected override async Task OnParametersSetAsync()
+    {
+        _workflow = await Library.FindAsync(Id, CancellationToken.None);
+        _loaded = true;
+        if (_workflow is { } workflow)
+        {
+            var seed = workflow.Bindings.FirstOrDefault(b => b.Kind == BindingKind.Seed && !b.Hidden);
+            _hasSeed = seed is not null;
+            _seedText = seed?.Default?.ToJsonString();
+            BuildForm(workflow, keepValues: false);
+            _backendSubscription ??= Pool.Subscribe(changed =>
+            {
+                _ = InvokeAsync(() =>
+                {
+                    if (_workflow is { } current)
+                    {
+                        BuildForm(current, keepValues: _builtWithCatalogue);
+                    }
+                    StateHasChanged();
+                });
+            });
+        }
+    }
+
+    /// <summary>
+    /// The fields take their lists and ranges from the server's catalogue; a form made while no server was connected
+    /// is made again when one connects (what the person typed is kept otherwise).
+    /// </summary>
+    private void BuildForm(SavedWorkflow workflow, bool keepValues)
+    {
+        var info = Pool.Primary.ObjectInfo;
+        if (!keepValues)
+        {
+            _builtWithCatalogue = Pool.Primary.IsOnline && info.Nodes.Count > 0;
+            _fields = workflow.Bindings.Where(b => !b.Hidden && b.Kind != BindingKind.Seed).Select(b => RunField.Create(b, workflow.Graph, info)).ToList();
+        }
+        _report = Pool.Primary.IsOnline ? WorkflowCompatibility.Check(workflow.Graph, info, Pool.Primary.Name) : null;
+        // Fields the person sets are checked when they press Generate; only what no field can fix blocks the button.
+        if (_report is { CanRun: false } report && report.Errors.All(e => workflow.Bindings.Any(b => !b.Hidden && e.Contains($"› {b.Input}", StringComparison.Ordinal))))
+        {
+            _report = report with { Errors = [] };
+        }
+    }
+
+    private async Task UploadAsync(RunField field, InputFileChangeEventArgs e)
+    {
+        field.Image = null;
+        field.ImageError = null;
+        var limit = Storage.Value.MaxImageBytes;
+        if (e.File.Size > limit)
+        {
+            field.ImageError = UploadStore.TooLarge(e.File.Size, limit, exact: true).Message;
+            return;
+        }
+        try
+        {
+            await using var stream = e.File.OpenReadStream(maxAllowedSize: limit);
+            switch (await Uploads.SaveAsync(stream, e.File.Name, CancellationToken.None))
+            {
+                case UploadAccepted accepted:
+                    field.Image = accepted;
+                    field.ImageName = e.File.Name;
+                    break;
+                case UploadRejected rejected:
+                    field.ImageError = rejected.Message;
+                    break;
+            }
+        }
+        catch (IOException ex)
+        {
+            field.ImageError = $"The file could not be read: {ex.Message}";
+        }
+    }
+
+    private async Task GenerateAsync()
+    {
+        if (_workflow is not { } workflow)
+        {
+            return;
+        }
+        _errors = [];
+        var values = new List<WorkflowValue>();
+        var images = new List<WorkflowImageInput>();
+        foreach (var field in _fields)
+        {
+            var (value, error) = field.ToJson();
+            if (error is not null)
+            {
+                _errors.Add(error);
+            }
+            else if (field.Image is { } image)
+            {
+                images.Add(new WorkflowImageInput(field.Binding.Node, field.Binding.Input, image.Id));
+            }
+            else
+            {
+                values.Add(new WorkflowValue(field.Binding.Node, field.Binding.Input, value));
+            }
+        }
+        ulong? seed = null;
+        if (_hasSeed && _seedMode == SeedMode.Fixed)
+        {
+            seed = ulong.TryParse(_seedText, NumberStyles.None, CultureInfo.InvariantCulture, out var s) ? s : null;
+            if (seed is null)
+            {
+                _errors.Add("Seed: enter a whole number from 0 to 18446744073709551615.");
+            }
+        }
+        if (_errors.Count > 0)
+        {
+            return;
+        }
+        var request = WorkflowRun.CreateRequest(workflow.Ref, values, images, _hasSeed ? _seedMode : SeedMode.Random, seed, _batchCount);
+        if (Pool.Primary.IsOnline)
+        {
+            // The graph as it will be sent (uploads stand in by name), checked now so a problem is reported here, not on a job card.
+            var probe = WorkflowRun.Finish(request.Workflow!, seed ?? 0, images.ToDictionary(i => i.Upload, _ => "dreamlayer/probe.png"));
+            var report = WorkflowCompatibility.Check(probe, Pool.Primary.ObjectInfo, Pool.Primary.Name);
+            if (!report.CanRun)
+            {
+                _errors = [.. report.Errors];
+                return;
+            }
+        }
+        await SubmitAsync(request);
+    }
+
+    private async Task SubmitAsync(GenerationRequest request)
+    {
+        _submitting = true;
+        try
+        {
+            var user = await CurrentUser.GetAsync();
+            switch (await Queue.SubmitAsync(request, user.Id, CancellationToken.None))
+            {
+                case SubmitAccepted accepted:
+                    Snackbar.Add(accepted.Confirmation, Severity.Success);
+                    break;
+                case SubmitInvalid invalid:
+                    _errors = invalid.Errors.Select(e => e.Message).ToList();
+                    break;
+            }
+        }
+        finally
+        {
+            _submitting = false;
+        }
+    }
+
+    public void Dispose() => _backendSubscription?.Dispose();
+}
