@@ -6,6 +6,7 @@ using DreamLayer.Web.Features.Gallery;
 using DreamLayer.Web.Features.Generation;
 using DreamLayer.Web.Features.Workflows;
 using DreamLayer.Web.Images;
+using DreamLayer.Web.Operations;
 
 var builder = WebApplication.CreateBuilder(args);
 // Serve MudBlazor's and Blazor's files from the build output in every environment (a no-op when published).
@@ -20,6 +21,7 @@ builder.AddComfyUi();
 builder.AddGenerationFeatures();
 builder.AddWorkflows();
 builder.AddDreamLayerUi();
+builder.AddOperations();
 
 var app = builder.Build();
 
@@ -30,6 +32,7 @@ app.UseAntiforgery();
 app.MapStaticAssets().AllowAnonymous();
 app.MapAccounts();
 app.MapImages();
+app.MapOperations();
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 
 app.Run();

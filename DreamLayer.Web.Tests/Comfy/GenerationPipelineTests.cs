@@ -140,7 +140,7 @@ public sealed class GenerationPipelineTests
     }
 
     [Fact]
-    public async Task Dispatch_ServerRestartedWithOtherModels_FailsBeforeSendingAndNamesNodeAndInput()
+    public async Task Dispatch_ServerRestartedWithOtherModels_JobWaitsAndSaysWhichModelNoServerHas()
     {
         await using var app = await DreamLayerApp.StartAsync();
         await app.StandIn!.StopAsync();
@@ -150,12 +150,13 @@ public sealed class GenerationPipelineTests
         var accepted = Assert.IsType<SubmitAccepted>(await app.Get<JobQueue>().SubmitAsync(Request(), "tester", default));
         await app.RestartStandInAsync(new global::ComfyStandIn.StandInOptions { Checkpoints = ["sdxl/other.safetensors"] });
 
-        var done = await WaitForTerminalAsync(app, accepted.JobIds[0]);
-        Assert.Equal(JobStatus.Failed, done.Status);
-        Assert.Contains("Load Checkpoint", done.Message, StringComparison.Ordinal);
-        Assert.Contains("ckpt_name", done.Message, StringComparison.Ordinal);
-        Assert.Contains("v1-5-pruned-emaonly.safetensors", done.Message, StringComparison.Ordinal);
-        Assert.Equal(0, app.StandIn!.PromptsAccepted); // caught by the app, never sent
+        var events = app.Get<JobEvents>();
+        await DreamLayerApp.WaitUntilAsync(() => events.TryGet(accepted.JobIds[0], out var p) && p.Message is not null && p.Message.Contains("no online server", StringComparison.Ordinal),
+            "the job to say why it waits");
+        Assert.True(events.TryGet(accepted.JobIds[0], out var waiting));
+        Assert.Equal(JobStatus.Queued, waiting.Status);
+        Assert.Equal("Waiting: no online server has v1-5-pruned-emaonly.safetensors.", waiting.Message);
+        Assert.Equal(0, app.StandIn!.PromptsAccepted); // never sent to a server that cannot run it
     }
 
     [Fact]
@@ -182,7 +183,7 @@ public sealed class GenerationPipelineTests
         Assert.Contains("models/checkpoints", app.Backend.UnsupportedModes[GenerationMode.Txt2Img], StringComparison.Ordinal);
         using var http = await app.CreateClientAsync(app.Alice);
         var page = await http.GetStringAsync("/");
-        Assert.Contains("cannot run text to image", page, StringComparison.Ordinal);
+        Assert.Contains("No online server can run text to image", page, StringComparison.Ordinal);
     }
 
     [Fact]

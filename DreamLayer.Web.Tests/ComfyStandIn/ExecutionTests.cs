@@ -378,8 +378,10 @@ public sealed class ExecutionTests : IAsyncLifetime
         await ws.Closed;
         var beforeDrop = ws.Drain();
         await ws.DisposeAsync();
-        await using var again = await _standIn.ConnectAsync("drop");
-        var marker = await _standIn.QueueAsync(StandInHarness.Txt2Img(steps: 1, seed: 5), "drop");
+        // A fresh sid: like ComfyUI, the server forgets a sid when its old socket's handler ends, which can come after
+        // a reconnect under the same sid and would silence the new socket.
+        await using var again = await _standIn.ConnectAsync("drop-again");
+        var marker = await _standIn.QueueAsync(StandInHarness.Txt2Img(steps: 1, seed: 5), "drop-again");
         await again.UntilDoneAsync(marker);
         var history = await _standIn.HistoryEntryAsync(id);
 

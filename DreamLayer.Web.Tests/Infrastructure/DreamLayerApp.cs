@@ -16,7 +16,7 @@ namespace DreamLayer.Web.Tests.Infrastructure;
 /// </summary>
 public sealed class DreamLayerApp : WebApplicationFactory<Program>
 {
-    private readonly string _comfyUrl;
+    private readonly IReadOnlyList<string> _comfyUrls;
     private readonly IReadOnlyDictionary<string, string?> _settings;
 
     private readonly bool _ownsStandIn;
@@ -24,10 +24,15 @@ public sealed class DreamLayerApp : WebApplicationFactory<Program>
     private readonly bool _seedUsers;
 
     private DreamLayerApp(string comfyUrl, StandInServer? standIn, IReadOnlyDictionary<string, string?>? settings, string? dataDirectory = null, bool ownsStandIn = true, bool seedUsers = true)
+        : this([comfyUrl], standIn is null ? [] : [standIn], settings, dataDirectory, ownsStandIn, seedUsers)
     {
-        _comfyUrl = comfyUrl;
+    }
+
+    private DreamLayerApp(IReadOnlyList<string> comfyUrls, IReadOnlyList<StandInServer> standIns, IReadOnlyDictionary<string, string?>? settings, string? dataDirectory, bool ownsStandIn, bool seedUsers = true)
+    {
+        _comfyUrls = comfyUrls;
         _seedUsers = seedUsers;
-        StandIn = standIn;
+        StandIns = [.. standIns];
         _ownsStandIn = ownsStandIn;
         _settings = settings ?? new Dictionary<string, string?>();
         _ownsData = dataDirectory is null;
@@ -35,7 +40,11 @@ public sealed class DreamLayerApp : WebApplicationFactory<Program>
         UseKestrel(0);
     }
 
-    public StandInServer? StandIn { get; private set; }
+    /// <summary>The first stand-in (the only one for most tests).</summary>
+    public StandInServer? StandIn => StandIns.Count > 0 ? StandIns[0] : null;
+
+    /// <summary>The stand-ins, in the order of <c>ComfyUi:Servers</c> (named <c>standin</c>, <c>standin1</c>, <c>standin2</c>, ...).</summary>
+    public List<StandInServer> StandIns { get; }
 
     public string DataDirectory { get; }
 
@@ -68,6 +77,51 @@ public sealed class DreamLayerApp : WebApplicationFactory<Program>
         app.Start();
         await WaitUntilAsync(() => app.Backend.IsOnline, "the app to connect to the stand-in");
         return app;
+    }
+
+    /// <summary>Starts one stand-in per option set and the app against all of them, and waits until it is connected to each.</summary>
+    public static async Task<DreamLayerApp> StartManyAsync(IReadOnlyList<StandInOptions> servers, IReadOnlyDictionary<string, string?>? settings = null, string? dataDirectory = null)
+    {
+        ArgumentNullException.ThrowIfNull(servers);
+        var standIns = new List<StandInServer>();
+        foreach (var options in servers)
+        {
+            options.Port = 0;
+            standIns.Add(await StandInServer.StartAsync(options));
+        }
+        var app = new DreamLayerApp(standIns.Select(s => s.BaseAddress.ToString()).ToList(), standIns, settings, dataDirectory, ownsStandIn: true);
+        app.Start();
+        await WaitUntilAsync(() => app.Backends.All(b => b.IsOnline), "the app to connect to every stand-in");
+        return app;
+    }
+
+    /// <summary>A second app on the same database and the same stand-ins (which keep running): an app restart.</summary>
+    public static async Task<DreamLayerApp> StartAgainstAsync(IReadOnlyList<StandInServer> standIns, string dataDirectory, IReadOnlyDictionary<string, string?>? settings = null)
+    {
+        ArgumentNullException.ThrowIfNull(standIns);
+        var app = new DreamLayerApp(standIns.Select(s => s.BaseAddress.ToString()).ToList(), standIns, settings, dataDirectory, ownsStandIn: false);
+        app.Start();
+        await WaitUntilAsync(() => app.Backends.All(b => b.IsOnline), "the app to connect to every stand-in");
+        return app;
+    }
+
+    /// <summary>The name the app knows stand-in <paramref name="index"/> by.</summary>
+    public static string ServerName(int index) => index == 0 ? "standin" : $"standin{index}";
+
+    public IReadOnlyList<ComfyBackend> Backends => Services.GetRequiredService<BackendPool>().Backends;
+
+    /// <summary>Stops stand-in <paramref name="index"/> like a killed ComfyUI (its queue and history are lost).</summary>
+    public Task KillStandInAsync(int index) => StandIns[index].StopAsync();
+
+    /// <summary>Starts a fresh stand-in on the port of stand-in <paramref name="index"/>: the server comes back.</summary>
+    public async Task ReviveStandInAsync(int index, StandInOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var old = StandIns[index];
+        await old.StopAsync();
+        options.Port = old.BaseAddress.Port;
+        StandIns[index] = await StandInServer.StartAsync(options);
+        await old.DisposeAsync();
     }
 
     /// <summary>Starts the app against an address where nothing listens.</summary>
@@ -120,7 +174,7 @@ public sealed class DreamLayerApp : WebApplicationFactory<Program>
         await old.StopAsync();
         var next = options ?? new StandInOptions();
         next.Port = old.BaseAddress.Port;
-        StandIn = await StandInServer.StartAsync(next);
+        StandIns[0] = await StandInServer.StartAsync(next);
     }
 
     public static async Task WaitUntilAsync(Func<bool> condition, string what, TimeSpan? timeout = null)
@@ -149,8 +203,11 @@ public sealed class DreamLayerApp : WebApplicationFactory<Program>
         // Outside Development the host does not read the static web assets manifest, so framework and
         // package files (blazor.web.js, MudBlazor) would not be served to a browser.
         builder.UseStaticWebAssets();
-        builder.UseSetting("ComfyUi:Servers:0:Name", "standin");
-        builder.UseSetting("ComfyUi:Servers:0:Url", _comfyUrl);
+        for (var i = 0; i < _comfyUrls.Count; i++)
+        {
+            builder.UseSetting($"ComfyUi:Servers:{i}:Name", ServerName(i));
+            builder.UseSetting($"ComfyUi:Servers:{i}:Url", _comfyUrls[i]);
+        }
         builder.UseSetting("ComfyUi:ReconnectMinDelay", "00:00:00.100");
         builder.UseSetting("ComfyUi:ReconnectMaxDelay", "00:00:01");
         builder.UseSetting("Storage:DataDirectory", DataDirectory);
@@ -169,9 +226,12 @@ public sealed class DreamLayerApp : WebApplicationFactory<Program>
     public override async ValueTask DisposeAsync()
     {
         await base.DisposeAsync();
-        if (StandIn is not null && _ownsStandIn)
+        if (_ownsStandIn)
         {
-            await StandIn.DisposeAsync();
+            foreach (var standIn in StandIns)
+            {
+                await standIn.DisposeAsync();
+            }
         }
         if (!_ownsData)
         {

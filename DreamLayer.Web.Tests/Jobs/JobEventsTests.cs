@@ -45,22 +45,6 @@ public sealed class JobEventsTests
     }
 
     [Fact]
-    public void QueuePosition_CountsRunningAndEarlierWaitingJobs()
-    {
-        var events = new JobEvents();
-        var t0 = DateTime.UtcNow;
-        var running = Guid.NewGuid();
-        var first = Guid.NewGuid();
-        var second = Guid.NewGuid();
-        events.Publish(Job(running, JobStatus.Running, t0));
-        events.Publish(Job(first, JobStatus.Submitted, t0.AddSeconds(1)));
-        events.Publish(Job(second, JobStatus.Queued, t0.AddSeconds(2)));
-        Assert.Null(events.QueuePosition(running));
-        Assert.Equal(1, events.QueuePosition(first));
-        Assert.Equal(2, events.QueuePosition(second));
-    }
-
-    [Fact]
     public void Subscribe_Disposed_StopsDelivery()
     {
         var events = new JobEvents();

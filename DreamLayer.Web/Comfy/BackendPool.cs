@@ -1,27 +1,90 @@
+using DreamLayer.Domain.Generation;
 using Microsoft.Extensions.Options;
 
 namespace DreamLayer.Web.Comfy;
 
-/// <summary>All configured ComfyUI servers and a typed client for each.</summary>
+/// <summary>
+/// Every ComfyUI server the app knows (from <c>appsettings.json</c> and the admin page) and a typed client for each.
+/// The list is replaced as a whole when an admin changes it; readers always see a consistent snapshot.
+/// </summary>
 public sealed class BackendPool
 {
     public const string HttpClientName = "ComfyUI";
 
     private readonly IHttpClientFactory _httpClientFactory;
+    private readonly Lock _lock = new();
+    private IReadOnlyList<ComfyBackend> _backends;
 
     public BackendPool(IOptions<ComfyUiOptions> options, IHttpClientFactory httpClientFactory)
     {
         ArgumentNullException.ThrowIfNull(options);
         _httpClientFactory = httpClientFactory;
-        Backends = options.Value.Servers
-            .Select(s => new ComfyBackend(s.Name, new Uri(s.Url.EndsWith('/') ? s.Url : s.Url + "/")))
+        _backends = options.Value.Servers
+            .Select(s => Create(s.Name, s.Url, s.MaxJobsInFlight ?? options.Value.MaxJobsInFlight, s.Enabled))
             .ToList();
+        foreach (var b in _backends)
+        {
+            b.Changed += OnBackendChanged;
+        }
     }
 
-    public IReadOnlyList<ComfyBackend> Backends { get; }
+    public IReadOnlyList<ComfyBackend> Backends => Volatile.Read(ref _backends);
+
+    /// <summary>Raised when any backend changes state or catalogue, and (with the new or removed one) when the list changes.</summary>
+    public event Action<ComfyBackend>? Changed;
+
+    /// <summary>Raised after the list of servers changed (one added, edited, enabled, disabled or removed).</summary>
+    public event Action? ListChanged;
 
     /// <summary>The server that generation pages read their lists from: the first online one, else the first.</summary>
-    public ComfyBackend Primary => Backends.FirstOrDefault(b => b.IsOnline) ?? Backends[0];
+    /// <summary>Every LoRA file any connected server lists (to resolve prompt tags before a server is chosen).</summary>
+    public IReadOnlyList<string> KnownLoras() =>
+        Backends.Where(b => b.Limits is not null).SelectMany(b => b.Limits!.Advanced.Loras).Distinct(StringComparer.Ordinal).ToList();
+
+    public ComfyBackend? Primary => Backends.FirstOrDefault(b => b.IsOnline) ?? (Backends.Count > 0 ? Backends[0] : null);
+
+    /// <summary>
+    /// What the generation forms offer: the union of every online server's lists (the first one's ranges); with none
+    /// online, what the servers offered when last seen.
+    /// </summary>
+    public GenerationLimits? Limits
+    {
+        get
+        {
+            var known = Backends.Where(b => b.Limits is not null).ToList();
+            var online = (known.Any(b => b.IsOnline) ? known.Where(b => b.IsOnline) : known).Select(b => b.Limits!).ToList();
+            if (online.Count == 0)
+            {
+                return null;
+            }
+            return online[0] with
+            {
+                Checkpoints = Union(online, l => l.Checkpoints),
+                Samplers = Union(online, l => l.Samplers),
+                Schedulers = Union(online, l => l.Schedulers),
+                UpscaleModels = Union(online, l => l.UpscaleModels),
+                ResizeFilters = Union(online, l => l.ResizeFilters),
+            };
+        }
+    }
+
+    /// <summary>The online servers that list <paramref name="model"/> among <paramref name="list"/>'s values.</summary>
+    public IReadOnlyList<string> ServersWith(string model, Func<GenerationLimits, IReadOnlyList<string>> list)
+    {
+        ArgumentNullException.ThrowIfNull(list);
+        return Backends.Where(b => b.IsOnline && b.Limits is { } l && list(l).Contains(model, StringComparer.Ordinal)).Select(b => b.Name).ToList();
+    }
+
+    /// <summary>Why no online server can run <paramref name="mode"/> (the first one's reason), or null when one can or none is online.</summary>
+    public string? UnsupportedEverywhere(GenerationMode mode)
+    {
+        var online = Backends.Where(b => b.IsOnline).ToList();
+        if (online.Count == 0 || online.Any(b => !b.UnsupportedModes.ContainsKey(mode)))
+        {
+            return null;
+        }
+        return online.Count == 1 ? $"{online[0].Name}: {online[0].UnsupportedModes[mode]}" : $"none of the {online.Count} online servers can ({online[0].Name}: {online[0].UnsupportedModes[mode]})";
+    }
 
     public ComfyBackend? Find(string? name) => Backends.FirstOrDefault(b => b.Name == name);
 
@@ -31,21 +94,47 @@ public sealed class BackendPool
         return new ComfyUiClient(_httpClientFactory.CreateClient(HttpClientName), backend.BaseAddress);
     }
 
-    /// <summary>Raised when any backend changes state or catalogue.</summary>
-    public IDisposable Subscribe(Action<ComfyBackend> onChanged)
+    /// <summary>Adds, replaces (same name) or removes servers; the connection service follows.</summary>
+    public void Apply(IReadOnlyList<ComfyBackend> next)
     {
-        foreach (var b in Backends)
+        ArgumentNullException.ThrowIfNull(next);
+        lock (_lock)
         {
-            b.Changed += onChanged;
+            var old = Backends;
+            foreach (var b in old.Except(next))
+            {
+                b.Changed -= OnBackendChanged;
+            }
+            foreach (var b in next.Except(old))
+            {
+                b.Changed += OnBackendChanged;
+            }
+            Volatile.Write(ref _backends, next);
         }
+        ListChanged?.Invoke();
+    }
+
+    public static ComfyBackend Create(string name, string url, int maxJobsInFlight, bool enabled) =>
+        new(name, new Uri(url.EndsWith('/') ? url : url + "/"), maxJobsInFlight, enabled);
+
+    /// <summary>Raised when any backend changes state or catalogue, or the list changes.</summary>
+    public IDisposable Subscribe(Action<ComfyBackend?> onChanged)
+    {
+        Action<ComfyBackend> changed = b => onChanged(b);
+        Action listChanged = () => onChanged(null);
+        Changed += changed;
+        ListChanged += listChanged;
         return new Unsubscriber(() =>
         {
-            foreach (var b in Backends)
-            {
-                b.Changed -= onChanged;
-            }
+            Changed -= changed;
+            ListChanged -= listChanged;
         });
     }
+
+    private void OnBackendChanged(ComfyBackend backend) => Changed?.Invoke(backend);
+
+    private static List<string> Union(List<GenerationLimits> limits, Func<GenerationLimits, IReadOnlyList<string>> list) =>
+        limits.SelectMany(list).Distinct(StringComparer.Ordinal).ToList();
 
     private sealed class Unsubscriber(Action dispose) : IDisposable
     {

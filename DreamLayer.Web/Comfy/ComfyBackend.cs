@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using DreamLayer.Domain.Comfy;
 using DreamLayer.Domain.Generation;
 
@@ -8,24 +9,35 @@ public enum BackendState
     Connecting,
     Online,
     Offline,
+    Disabled,
 }
 
 /// <summary>The app's view of one ComfyUI server: its address, its connection state and its live node catalogue.</summary>
 public sealed class ComfyBackend
 {
     private readonly Lock _lock = new();
+    private readonly ConcurrentDictionary<string, byte> _abandoned = new(StringComparer.Ordinal);
     private ObjectInfo _objectInfo = ObjectInfo.Empty;
     private GenerationLimits? _limits;
 
-    public ComfyBackend(string name, Uri baseAddress)
+    public ComfyBackend(string name, Uri baseAddress, int maxJobsInFlight = 2, bool enabled = true)
     {
         Name = name;
         BaseAddress = baseAddress;
+        MaxJobsInFlight = maxJobsInFlight;
+        if (!enabled)
+        {
+            State = BackendState.Disabled;
+            StateReason = "Disabled by an admin.";
+        }
     }
 
     public string Name { get; }
 
     public Uri BaseAddress { get; }
+
+    /// <summary>Jobs handed to this server at once (running plus waiting inside ComfyUI).</summary>
+    public int MaxJobsInFlight { get; set; }
 
     /// <summary>Stable for the life of the process: prompts queued with it keep routing to us across reconnects.</summary>
     public string ClientId { get; } = Guid.NewGuid().ToString("N");
@@ -35,6 +47,9 @@ public sealed class ComfyBackend
     public string? StateReason { get; private set; }
 
     public DateTime StateChangedAt { get; private set; }
+
+    /// <summary>The GPU (or CPU) the server reported in <c>/system_stats</c>, with its version; null until read.</summary>
+    public ComfySystemStats? SystemStats { get; private set; }
 
     public ObjectInfo ObjectInfo
     {
@@ -62,7 +77,12 @@ public sealed class ComfyBackend
     /// <summary>The prompt the server is running now, from the last <c>executing</c>; type-1 previews belong to it.</summary>
     public string? RunningPromptId { get; set; }
 
+    /// <summary>The checkpoint of the last job sent here: it is (or soon will be) the one loaded on the GPU.</summary>
+    public string? LastCheckpoint { get; set; }
+
     public bool IsOnline => State == BackendState.Online;
+
+    public bool IsEnabled => State != BackendState.Disabled;
 
     /// <summary>Raised after any change of state or catalogue.</summary>
     public event Action<ComfyBackend>? Changed;
@@ -81,15 +101,45 @@ public sealed class ComfyBackend
         Changed?.Invoke(this);
     }
 
+    public void SetSystemStats(ComfySystemStats stats)
+    {
+        if (SystemStats != stats)
+        {
+            SystemStats = stats;
+            Changed?.Invoke(this);
+        }
+    }
+
     public void SetState(BackendState state, string? reason, DateTime at)
     {
         if (State == state && StateReason == reason)
         {
             return;
         }
+        if (State == BackendState.Disabled && state != BackendState.Disabled)
+        {
+            return; // a closing connection of a disabled server must not bring it back
+        }
         State = state;
         StateReason = reason;
         StateChangedAt = at;
         Changed?.Invoke(this);
+    }
+
+    /// <summary>
+    /// A prompt this server held when it went away and that now runs elsewhere: if the server comes back with it,
+    /// it is deleted from its queue (or interrupted) so the GPU does not do the work twice.
+    /// </summary>
+    public void Abandon(string promptId) => _abandoned[promptId] = 0;
+
+    /// <summary>Takes the abandoned prompt ids (each returned once).</summary>
+    public IReadOnlyList<string> TakeAbandoned()
+    {
+        var ids = _abandoned.Keys.ToList();
+        foreach (var id in ids)
+        {
+            _abandoned.TryRemove(id, out _);
+        }
+        return ids;
     }
 }

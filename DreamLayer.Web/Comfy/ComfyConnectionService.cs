@@ -19,8 +19,78 @@ public sealed partial class ComfyConnectionService(
 {
     private static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(5);
 
-    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        Task.WhenAll(pool.Backends.Select(b => RunAsync(b, stoppingToken)));
+    private readonly Dictionary<ComfyBackend, (CancellationTokenSource Stop, Task Loop)> _loops = [];
+
+    /// <summary>Keeps one connection loop per enabled server, following the pool as admins change it.</summary>
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var changed = new SemaphoreSlim(0);
+        void OnListChanged()
+        {
+            if (changed.CurrentCount == 0)
+            {
+                changed.Release();
+            }
+        }
+        pool.ListChanged += OnListChanged;
+        try
+        {
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                await SyncLoopsAsync(stoppingToken);
+                await changed.WaitAsync(stoppingToken);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // shutting down
+        }
+        finally
+        {
+            pool.ListChanged -= OnListChanged;
+            foreach (var (stop, _) in _loops.Values)
+            {
+                await stop.CancelAsync();
+            }
+            await Task.WhenAll(_loops.Values.Select(l => l.Loop));
+            foreach (var (stop, _) in _loops.Values)
+            {
+                stop.Dispose();
+            }
+        }
+    }
+
+    private async Task SyncLoopsAsync(CancellationToken stoppingToken)
+    {
+        var wanted = pool.Backends.Where(b => b.IsEnabled).ToHashSet();
+        foreach (var backend in _loops.Keys.Where(b => !wanted.Contains(b)).ToList())
+        {
+            var (stop, loop) = _loops[backend];
+            _loops.Remove(backend);
+            await stop.CancelAsync();
+            await loop;
+            stop.Dispose();
+            tracker.OnDisconnected(backend);
+        }
+        foreach (var backend in wanted.Where(b => !_loops.ContainsKey(b)))
+        {
+            var stop = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+            _loops[backend] = (stop, RunAsync(backend, stop.Token));
+        }
+    }
+
+    /// <summary>Reads the server's node catalogue again (on connect, and when an admin asks after adding models).</summary>
+    public async Task RefreshCatalogueAsync(ComfyBackend backend, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(backend);
+        var info = await pool.ClientFor(backend).GetObjectInfoAsync(ct);
+        var unsupported = workflows.FindUnsupportedModes(info);
+        foreach (var (mode, reason) in unsupported)
+        {
+            LogUnsupported(backend.Name, mode, reason);
+        }
+        backend.SetObjectInfo(info, unsupported);
+    }
 
     private async Task RunAsync(ComfyBackend backend, CancellationToken stoppingToken)
     {
@@ -28,6 +98,7 @@ public sealed partial class ComfyConnectionService(
         while (!stoppingToken.IsCancellationRequested)
         {
             var connected = false;
+            Task<string?>? health = null;
             try
             {
                 using var socket = new ClientWebSocket();
@@ -38,22 +109,27 @@ public sealed partial class ComfyConnectionService(
                     connectCts.CancelAfter(ConnectTimeout);
                     await socket.ConnectAsync(client.WebSocketUri(backend.ClientId), connectCts.Token);
                     await socket.SendAsync(ComfyMessageParser.FeatureFlagsMessage, WebSocketMessageType.Text, true, connectCts.Token);
-                    var info = await client.GetObjectInfoAsync(connectCts.Token);
-                    var unsupported = workflows.FindUnsupportedModes(info);
-                    foreach (var (mode, reason) in unsupported)
-                    {
-                        LogUnsupported(backend.Name, mode, reason);
-                    }
-                    backend.SetObjectInfo(info, unsupported);
+                    backend.SetSystemStats(await client.GetSystemStatsAsync(connectCts.Token));
+                    await RefreshCatalogueAsync(backend, connectCts.Token);
                 }
                 connected = true;
                 delay = options.Value.ReconnectMinDelay;
                 backend.SetState(BackendState.Online, null, time.GetUtcNow().UtcDateTime);
                 LogConnected(backend.Name, backend.BaseAddress);
                 await tracker.OnConnectedAsync(backend, stoppingToken);
-                await ReceiveAsync(socket, backend, stoppingToken);
-                LogDisconnected(backend.Name, "the server closed the connection");
-                backend.SetState(BackendState.Offline, $"{backend.BaseAddress} closed the connection.", time.GetUtcNow().UtcDateTime);
+                using var healthStop = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+                health = WatchHealthAsync(backend, client, socket, healthStop.Token);
+                try
+                {
+                    await ReceiveAsync(socket, backend, stoppingToken);
+                }
+                finally
+                {
+                    await healthStop.CancelAsync();
+                }
+                var silent = await health;
+                LogDisconnected(backend.Name, silent ?? "the server closed the connection");
+                backend.SetState(BackendState.Offline, silent ?? $"{backend.BaseAddress} closed the connection.", time.GetUtcNow().UtcDateTime);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -63,7 +139,9 @@ public sealed partial class ComfyConnectionService(
                                        or System.Text.Json.JsonException or FormatException or Polly.Timeout.TimeoutRejectedException
                                        or Polly.CircuitBreaker.BrokenCircuitException)
             {
-                var reason = connected
+                var unhealthy = health is { IsCompletedSuccessfully: true } ? await health : null;
+                var reason = unhealthy is not null ? unhealthy
+                    : connected
                     ? $"Lost the connection to {backend.BaseAddress}: {ex.Message}"
                     : $"Could not reach ComfyUI at {backend.BaseAddress}: {ex.Message}";
                 if (backend.State != BackendState.Offline)
@@ -86,6 +164,37 @@ public sealed partial class ComfyConnectionService(
                 return;
             }
             delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, options.Value.ReconnectMaxDelay.Ticks));
+        }
+    }
+
+    /// <summary>
+    /// Reads <c>/system_stats</c> every <see cref="ComfyUiOptions.HealthPollInterval"/> while connected. A server that
+    /// stops answering (a hung process, a half-open socket) has its socket aborted, which takes it offline; returns why.
+    /// </summary>
+    private async Task<string?> WatchHealthAsync(ComfyBackend backend, ComfyUiClient client, ClientWebSocket socket, CancellationToken ct)
+    {
+        try
+        {
+            while (true)
+            {
+                await Task.Delay(options.Value.HealthPollInterval, time, ct);
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                timeout.CancelAfter(ConnectTimeout);
+                try
+                {
+                    backend.SetSystemStats(await client.GetSystemStatsAsync(timeout.Token));
+                }
+                catch (Exception ex) when (!ct.IsCancellationRequested && ex is HttpRequestException or OperationCanceledException or System.Text.Json.JsonException
+                                           or Polly.Timeout.TimeoutRejectedException or Polly.CircuitBreaker.BrokenCircuitException)
+                {
+                    socket.Abort();
+                    return $"{backend.BaseAddress} stopped answering /system_stats: {ex.Message}";
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            return null;
         }
     }
 

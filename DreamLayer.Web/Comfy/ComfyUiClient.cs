@@ -54,6 +54,9 @@ public sealed record ComfyUploaded(string Name, string Subfolder, string Type) :
 /// <param name="Refused">True when the server answered and refused the file; false when it could not be reached.</param>
 public sealed record ComfyUploadFailed(string Message, bool Refused = false) : ComfyUploadResult;
 
+/// <summary>What <c>/system_stats</c> says about the server: its version and first device.</summary>
+public sealed record ComfySystemStats(string? ComfyUiVersion, string? Device, long VramTotal, long VramFree);
+
 public sealed record ComfyQueueState(IReadOnlyList<string> Running, IReadOnlyList<string> Pending)
 {
     public bool Contains(string promptId) => Running.Contains(promptId) || Pending.Contains(promptId);
@@ -255,6 +258,24 @@ public sealed class ComfyUiClient(HttpClient http, Uri baseAddress)
             succeeded = true; // very old servers had no status; outputs are all there is
         }
         return new ComfyHistoryEntry(promptId, succeeded, interrupted, error, outputs);
+    }
+
+    public async Task<ComfySystemStats> GetSystemStatsAsync(CancellationToken ct)
+    {
+        using var response = await http.GetAsync(Url("system_stats"), ct);
+        response.EnsureSuccessStatusCode();
+        var root = await response.Content.ReadFromJsonAsync<JsonElement>(ct);
+        string? version = root.TryGetProperty("system", out var system) && system.ValueKind == JsonValueKind.Object
+            && system.TryGetProperty("comfyui_version", out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+        if (root.TryGetProperty("devices", out var devices) && devices.ValueKind == JsonValueKind.Array && devices.GetArrayLength() > 0
+            && devices[0] is { ValueKind: JsonValueKind.Object } device)
+        {
+            var name = device.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String ? n.GetString() : null;
+            return new ComfySystemStats(version, name, Long(device, "vram_total"), Long(device, "vram_free"));
+        }
+        return new ComfySystemStats(version, null, 0, 0);
+
+        static long Long(JsonElement e, string name) => e.TryGetProperty(name, out var p) && p.TryGetInt64(out var l) ? l : 0;
     }
 
     public async Task<ComfyQueueState> GetQueueAsync(CancellationToken ct)

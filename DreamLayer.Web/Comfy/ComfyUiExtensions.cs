@@ -18,17 +18,22 @@ public static class ComfyUiExtensions
                 o.Retry.Delay = TimeSpan.FromMilliseconds(200);
             });
         builder.Services.AddSingleton<BackendPool>();
+        builder.Services.AddSingleton<BackendSettings>();
         builder.Services.AddSingleton(_ => new WorkflowLibrary(WorkflowLibrary.DefaultDirectory));
         builder.Services.AddSingleton<JobEvents>();
         builder.Services.AddSingleton<JobSignal>();
         builder.Services.AddSingleton<JobTracker>();
         builder.Services.AddSingleton<JobQueue>();
+        builder.Services.AddSingleton(sp => new JobMetrics(sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), sp.GetRequiredService<BackendPool>(),
+            sp.GetRequiredService<JobEvents>(), () => sp.GetRequiredService<JobQueue>().WaitingCount));
         builder.Services.AddSingleton<JobCompletion>();
         builder.Services.AddSingleton<JobUploads>();
         builder.Services.AddSingleton<JobDispatcher>();
         builder.Services.AddSingleton<ComfyConnectionService>();
         builder.Services.AddHostedService<StartupWarmUp>();
-        // Start order matters: restore unfinished jobs, then connect (which reconciles them), then collect results.
+        // Start order matters: the stored servers join the configured ones, restore unfinished jobs, then connect
+        // (which reconciles them), then collect results.
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<BackendSettings>());
         builder.Services.AddHostedService(sp => sp.GetRequiredService<JobDispatcher>());
         builder.Services.AddHostedService(sp => sp.GetRequiredService<JobCompletion>());
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ComfyConnectionService>());

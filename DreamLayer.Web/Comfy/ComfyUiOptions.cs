@@ -10,9 +10,25 @@ public sealed class ComfyUiOptions
     [Required, MinLength(1)]
     public List<ComfyServerOptions> Servers { get; set; } = [];
 
-    /// <summary>Jobs handed to one server at once (running plus waiting inside ComfyUI).</summary>
+    /// <summary>Jobs handed to one server at once (running plus waiting inside ComfyUI), unless the server sets its own.</summary>
     [Range(1, 64)]
     public int MaxJobsInFlight { get; set; } = 2;
+
+    /// <summary>Jobs one person may have on servers at once; the rest wait their turn.</summary>
+    [Range(1, 1000)]
+    public int MaxJobsPerUser { get; set; } = 4;
+
+    /// <summary>How long a server may be offline before the jobs it holds are moved to other servers.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
+    public TimeSpan FailoverAfter { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How often a job that was running on a server that went away is started again elsewhere (0: it fails).</summary>
+    [Range(0, 10)]
+    public int RetriesAfterServerLoss { get; set; } = 1;
+
+    /// <summary>How often each connected server's <c>/system_stats</c> is read; a server that does not answer is offline.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
+    public TimeSpan HealthPollInterval { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>First and longest wait between WebSocket reconnect attempts.</summary>
     [Range(typeof(TimeSpan), "00:00:00.050", "00:10:00")]
@@ -33,4 +49,10 @@ public sealed class ComfyServerOptions
 
     [Required, Url]
     public string Url { get; set; } = "http://127.0.0.1:8188";
+
+    /// <summary>This server's jobs in flight; null takes <see cref="ComfyUiOptions.MaxJobsInFlight"/>.</summary>
+    [Range(1, 64)]
+    public int? MaxJobsInFlight { get; set; }
+
+    public bool Enabled { get; set; } = true;
 }

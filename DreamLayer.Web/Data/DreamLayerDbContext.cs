@@ -17,6 +17,7 @@ public sealed class DreamLayerDbContext(DbContextOptions<DreamLayerDbContext> op
     public DbSet<ImageFavourite> Favourites => Set<ImageFavourite>();
     public DbSet<BoardEntity> Boards => Set<BoardEntity>();
     public DbSet<BoardImage> BoardImages => Set<BoardImage>();
+    public DbSet<BackendEntity> Backends => Set<BackendEntity>();
     public DbSet<SavedWorkflowEntity> Workflows => Set<SavedWorkflowEntity>();
 
     protected override void OnModelCreating(ModelBuilder builder)

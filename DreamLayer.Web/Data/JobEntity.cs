@@ -38,6 +38,9 @@ public sealed class JobEntity
     public string? GraphJson { get; set; }
     public int Attempts { get; set; }
 
+    /// <summary>How often the job was running on a server that went away (it is started again elsewhere while retries remain).</summary>
+    public int LostRuns { get; set; }
+
     public DateTime CreatedAt { get; set; }
     public DateTime? SentAt { get; set; }
     public DateTime? StartedAt { get; set; }

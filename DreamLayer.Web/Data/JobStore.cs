@@ -67,11 +67,13 @@ public sealed class JobStore(IDbContextFactory<DreamLayerDbContext> dbFactory)
             .SetProperty(j => j.StatusMessage, message), ct);
     }
 
-    public async Task RequeueAsync(Guid jobId, string reason, CancellationToken ct)
+    public async Task RequeueAsync(Guid jobId, string reason, bool lostRun, CancellationToken ct)
     {
+        var lost = lostRun ? 1 : 0;
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         await db.Jobs.Where(j => j.Id == jobId).ExecuteUpdateAsync(s => s
             .SetProperty(j => j.Status, JobStatus.Queued)
+            .SetProperty(j => j.LostRuns, j => j.LostRuns + lost)
             .SetProperty(j => j.StatusMessage, reason)
             .SetProperty(j => j.PromptId, (string?)null)
             .SetProperty(j => j.Backend, (string?)null), ct);
@@ -145,7 +147,7 @@ public sealed class JobStore(IDbContextFactory<DreamLayerDbContext> dbFactory)
         await LastSucceededSeedAsync(ct);
         await MarkSubmittedAsync(new JobEntity { Id = none }, ct);
         await SetPromptAsync(none, string.Empty, null, ct);
-        await RequeueAsync(none, string.Empty, ct);
+        await RequeueAsync(none, string.Empty, lostRun: false, ct);
         await EndAsync(none, JobStatus.Failed, string.Empty, now, ct);
         await FinishAsync(new JobResult(none, JobStatus.Failed, null, null, now, null, null, null, "{}", null), [], ct);
         await SetCompletionOverheadAsync(none, 0, ct);

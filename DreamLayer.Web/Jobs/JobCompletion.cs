@@ -23,14 +23,23 @@ public sealed partial class JobCompletion(
     ImageStore images,
     BackendPool pool,
     JobEvents events,
+    JobSignal signal,
+    JobMetrics metrics,
     TimeProvider time,
     ILogger<JobCompletion> logger) : BackgroundService
 {
     private const int Workers = 2;
     private readonly Channel<CompletionWork> _work = Channel.CreateUnbounded<CompletionWork>(new UnboundedChannelOptions { SingleWriter = false });
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<Guid, string> _collecting = new();
+
+    /// <summary>Jobs whose server is done but whose images are still being collected, per owner: they still count against the person's cap.</summary>
+    public IReadOnlyDictionary<string, int> CollectingByOwner() =>
+        _collecting.Values.GroupBy(o => o, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
 
     public void Enqueue(CompletionWork work)
     {
+        ArgumentNullException.ThrowIfNull(work);
+        _collecting[work.Job.JobId] = work.Job.Job.Owner;
         if (!_work.Writer.TryWrite(work))
         {
             throw new InvalidOperationException("The completion queue is closed.");
@@ -53,6 +62,11 @@ public sealed partial class JobCompletion(
             {
                 LogCollectFailed(work.Job.JobId, ex);
                 await FinishAsync(work.Job, JobStatus.Failed, $"The job finished on {work.Job.Backend.Name} but its images could not be collected: {ex.Message}", [], work.FinalEventTimestamp, ct);
+            }
+            finally
+            {
+                _collecting.TryRemove(work.Job.JobId, out _);
+                signal.Notify();
             }
         }
     }
@@ -133,6 +147,7 @@ public sealed partial class JobCompletion(
 
         await store.FinishAsync(new JobResult(tracked.JobId, status, message, tracked.StartedAt, now, queueWaitMs, executionMs, stepsPerSecond, nodeTimings, tracked.SubmitOverheadMs), saved, ct);
 
+        metrics.Finished(status, tracked.Job.ModelName(), tracked.Backend.Name, queueWaitMs, executionMs);
         var imageIds = saved.Select(i => i.Id).ToList();
         events.Update(tracked.JobId, p => p with { Status = status, Message = message, ImageIds = imageIds, Node = null, StepValue = 0, StepMax = 0 });
         foreach (var id in imageIds)

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using DreamLayer.Domain.Comfy;
 using DreamLayer.Domain.Generation;
 using DreamLayer.Domain.Jobs;
+using DreamLayer.Domain.Scheduling;
 using DreamLayer.Domain.Workflows;
 using DreamLayer.Domain.Workflows.Imported;
 using DreamLayer.Web.Comfy;
@@ -18,8 +19,10 @@ namespace DreamLayer.Web.Jobs;
 public sealed partial class JobDispatcher(
     JobQueue queue,
     JobTracker tracker,
+    JobCompletion completion,
     JobSignal signal,
     JobEvents events,
+    JobMetrics metrics,
     BackendPool pool,
     WorkflowLibrary workflows,
     JobStore store,
@@ -30,12 +33,14 @@ public sealed partial class JobDispatcher(
 {
     private static readonly TimeSpan Tick = TimeSpan.FromSeconds(1);
 
+    private Dictionary<Guid, string> _whyWaiting = [];
+
     /// <summary>How long a finished job's live snapshot stays in memory for pages that still show it.</summary>
     private static readonly TimeSpan KeepFinished = TimeSpan.FromMinutes(30);
 
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
-        tracker.Requeue = (job, reason, ct) => queue.RequeueAsync(job.Job, reason, ct);
+        tracker.Requeue = (job, reason, ct) => queue.RequeueAsync(job.Job, reason, lostRun: false, ct);
         await queue.RestoreAsync(Restore, cancellationToken);
         await base.StartAsync(cancellationToken);
     }
@@ -64,11 +69,95 @@ public sealed partial class JobDispatcher(
 
     private async Task DispatchAsync(CancellationToken ct)
     {
-        foreach (var backend in pool.Backends)
+        await FailoverAsync(ct);
+        if (queue.DispatchPaused)
         {
-            while (backend.IsOnline && tracker.InFlightCount(backend) < options.Value.MaxJobsInFlight && queue.TryDequeue(out var job))
+            return;
+        }
+        var waiting = queue.Waiting();
+        var backends = pool.Backends;
+        var slots = backends.Select(b => new ServerSlot(b.Name, b.IsOnline, tracker.InFlightCount(b), b.MaxJobsInFlight, b.LastCheckpoint, b.ObjectInfo)).ToList();
+        var byOwner = tracker.InFlightByOwner();
+        foreach (var (owner, count) in completion.CollectingByOwner())
+        {
+            byOwner[owner] = byOwner.GetValueOrDefault(owner) + count;
+        }
+        var plan = FairScheduler.Plan(waiting.Select(w => w.ToWaiting()).ToList(), slots, byOwner, queue.LastServed, options.Value.MaxJobsPerUser);
+        ShowWhyWaiting(waiting, plan.Unrunnable);
+        foreach (var assignment in plan.Assignments)
+        {
+            if (pool.Find(assignment.Server) is not { } backend || !queue.TryTake(assignment.JobId, out var job))
             {
-                await SendAsync(job, backend, ct);
+                continue;
+            }
+            queue.MarkServed(assignment.Owner);
+            backend.LastCheckpoint = job.Job.Checkpoint;
+            await SendAsync(job, backend, ct);
+        }
+    }
+
+    /// <summary>A job that no online server can run says why on its card, instead of waiting silently.</summary>
+    private void ShowWhyWaiting(IReadOnlyList<QueuedJob> waiting, IReadOnlyList<Unrunnable> unrunnable)
+    {
+        var now = unrunnable.ToDictionary(u => u.JobId, u => $"Waiting: {u.Reason}.");
+        foreach (var (jobId, message) in now)
+        {
+            if (!_whyWaiting.TryGetValue(jobId, out var shown) || shown != message)
+            {
+                events.Update(jobId, p => p with { Message = message });
+            }
+        }
+        var stillWaiting = waiting.Select(w => w.Job.Id).ToHashSet();
+        foreach (var (jobId, shown) in _whyWaiting)
+        {
+            if (!now.ContainsKey(jobId) && stillWaiting.Contains(jobId))
+            {
+                events.Update(jobId, p => p.Message == shown ? p with { Message = null } : p);
+            }
+        }
+        _whyWaiting = now;
+    }
+
+    /// <summary>
+    /// Moves the jobs of a server that has been offline for <see cref="ComfyUiOptions.FailoverAfter"/> (or was disabled
+    /// or removed) to other servers: waiting ones go back in line; a running one starts again elsewhere while it has
+    /// retries left, else fails and says why.
+    /// </summary>
+    private async Task FailoverAsync(CancellationToken ct)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        var current = pool.Backends;
+        var gone = tracker.InFlight().Select(t => t.Backend).Distinct()
+            .Where(b => !current.Contains(b) || !b.IsEnabled || (b.State == BackendState.Offline && now - b.StateChangedAt >= options.Value.FailoverAfter))
+            .ToList();
+        foreach (var backend in gone)
+        {
+            var replaced = current.Contains(backend) ? null : pool.Find(backend.Name);
+            var why = current.Contains(backend) ? (backend.IsEnabled ? $"{backend.Name} went offline" : $"{backend.Name} was disabled")
+                : replaced is { IsEnabled: false } ? $"{backend.Name} was disabled"
+                : replaced is null ? $"{backend.Name} was removed" : $"{backend.Name} was moved to another address";
+            foreach (var tracked in tracker.TakeAllFrom(backend))
+            {
+                var job = tracked.Job;
+                if (tracked.Status != JobStatus.Running)
+                {
+                    await queue.RequeueAsync(job, $"{why}; waiting for another server.", lostRun: false, ct);
+                }
+                else if (job.LostRuns < options.Value.RetriesAfterServerLoss)
+                {
+                    job.LostRuns++;
+                    await queue.RequeueAsync(job, $"{why} while running this job; it starts again on another server.", lostRun: true, ct);
+                }
+                else
+                {
+                    var retried = job.LostRuns == 0 ? string.Empty : $" It had already been started again {job.LostRuns} time(s).";
+                    await FailAsync(job, $"{why} while running this job.{retried}", ct);
+                }
+                LogMoved(job.Id, backend.Name, why);
+            }
+            if (!current.Contains(backend) || !backend.IsEnabled)
+            {
+                await tracker.DropAbandonedAsync(backend, ct); // still reachable: don't leave our work in its queue
             }
         }
     }
@@ -84,7 +173,7 @@ public sealed partial class JobDispatcher(
                 return;
             case JobUploadsFailed down:
                 backend.SetState(BackendState.Offline, down.Message, time.GetUtcNow().UtcDateTime);
-                await queue.RequeueAsync(job, $"Waiting: {down.Message}", ct);
+                await queue.RequeueAsync(job, $"Waiting: {down.Message}", lostRun: false, ct);
                 return;
         }
         var ready = (JobUploadsReady)images;
@@ -99,7 +188,8 @@ public sealed partial class JobDispatcher(
             return;
         }
 
-        var promptId = job.Id.ToString();
+        // A fresh prompt id for each attempt: a server that comes back with an earlier attempt can never be confused with this one.
+        var promptId = job.Attempts == 0 ? job.Id.ToString() : Guid.CreateVersion7(time.GetUtcNow()).ToString();
         var tracked = new TrackedJob(job, backend, promptId, OutputNodes(queued.Request.Mode, graph, backend), graph.Nodes.Count)
         {
             SubmittedTimestamp = queued.SubmittedTimestamp,
@@ -149,7 +239,7 @@ public sealed partial class JobDispatcher(
             case ServerUnavailable { MayHaveArrived: false } down:
                 tracker.Untrack(tracked);
                 backend.SetState(BackendState.Offline, down.Message, time.GetUtcNow().UtcDateTime);
-                await queue.RequeueAsync(job, $"Waiting: {down.Message}", ct);
+                await queue.RequeueAsync(job, $"Waiting: {down.Message}", lostRun: false, ct);
                 return;
             case ServerUnavailable unsure:
                 // It may be queued there; the next check of /history and /queue by prompt id will tell.
@@ -188,6 +278,7 @@ public sealed partial class JobDispatcher(
     private async Task FailAsync(JobEntity job, string message, CancellationToken ct)
     {
         await store.EndAsync(job.Id, JobStatus.Failed, message, time.GetUtcNow().UtcDateTime, ct);
+        metrics.Finished(JobStatus.Failed, job.ModelName(), job.Backend, null, null);
         events.Update(job.Id, p => p with { Status = JobStatus.Failed, Message = message });
         LogRejected(job.Id, message);
     }
@@ -197,6 +288,9 @@ public sealed partial class JobDispatcher(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} was not run: {Reason}")]
     private partial void LogRejected(Guid jobId, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} taken off ComfyUI {Backend}: {Reason}")]
+    private partial void LogMoved(Guid jobId, string backend, string reason);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Dispatching failed; will try again")]
     private partial void LogDispatchFailed(Exception ex);

@@ -47,7 +47,18 @@ public sealed record PreviewAvailable(Guid JobId) : JobEvent(JobId);
 
 public sealed record ImageCreated(Guid JobId, Guid ImageId) : JobEvent(JobId);
 
-public sealed record PreviewFrame(ReadOnlyMemory<byte> Image, string MediaType, long Sequence);
+/// <summary>Something about the queue as a whole changed (dispatch paused or resumed).</summary>
+public sealed record QueueStateChanged() : JobEvent(Guid.Empty);
+
+public sealed record PreviewFrame(ReadOnlyMemory<byte> Image, string MediaType, long Sequence)
+{
+    private int _shown;
+
+    /// <summary>True the first time a page takes this frame.</summary>
+    internal bool MarkShown() => Interlocked.Exchange(ref _shown, 1) == 0;
+
+    internal bool WasShown => Volatile.Read(ref _shown) == 1;
+}
 
 /// <summary>
 /// Pushes job changes to open pages. Subscriptions are <see cref="IDisposable"/>; handlers must be quick
@@ -63,8 +74,16 @@ public sealed class JobEvents
     private Action<JobEvent>[] _subscribers = [];
     private long _previewSequence;
     private long _previewsReceived;
+    private long _previewsShown;
+    private long _previewsDropped;
 
     public long PreviewsReceived => Interlocked.Read(ref _previewsReceived);
+
+    /// <summary>Frames a page took to show.</summary>
+    public long PreviewsShown => Interlocked.Read(ref _previewsShown);
+
+    /// <summary>Frames replaced by a newer one before any page took them (latest-wins).</summary>
+    public long PreviewsDropped => Interlocked.Read(ref _previewsDropped);
 
     public IDisposable Subscribe(Action<JobEvent> handler)
     {
@@ -80,19 +99,6 @@ public sealed class JobEvents
     /// <summary>Every job that is not finished, oldest first.</summary>
     public IReadOnlyList<JobProgress> Active() =>
         _jobs.Values.Where(j => !j.Status.IsTerminal()).OrderBy(j => j.CreatedAt).ToList();
-
-    /// <summary>How many jobs run before this one (0 = next or running), or null when it is not waiting.</summary>
-    public int? QueuePosition(Guid jobId)
-    {
-        if (!_jobs.TryGetValue(jobId, out var job) || job.Status is not (JobStatus.Queued or JobStatus.Submitted))
-        {
-            return null;
-        }
-        var running = _jobs.Values.Count(j => j.Status == JobStatus.Running);
-        var ahead = _jobs.Values.Count(j => j.Status is JobStatus.Queued or JobStatus.Submitted
-            && (j.CreatedAt < job.CreatedAt || (j.CreatedAt == job.CreatedAt && j.JobId.CompareTo(job.JobId) < 0)));
-        return running + ahead;
-    }
 
     public void Publish(JobProgress job)
     {
@@ -122,13 +128,30 @@ public sealed class JobEvents
     public void PublishPreview(Guid jobId, ReadOnlyMemory<byte> image, string mediaType)
     {
         Interlocked.Increment(ref _previewsReceived);
+        if (_previews.TryGetValue(jobId, out var previous) && !previous.WasShown)
+        {
+            Interlocked.Increment(ref _previewsDropped);
+        }
         _previews[jobId] = new PreviewFrame(image, mediaType, Interlocked.Increment(ref _previewSequence));
         Raise(new PreviewAvailable(jobId));
     }
 
-    public bool TryGetPreview(Guid jobId, [NotNullWhen(true)] out PreviewFrame? frame) => _previews.TryGetValue(jobId, out frame);
+    public bool TryGetPreview(Guid jobId, [NotNullWhen(true)] out PreviewFrame? frame)
+    {
+        if (!_previews.TryGetValue(jobId, out frame))
+        {
+            return false;
+        }
+        if (frame.MarkShown())
+        {
+            Interlocked.Increment(ref _previewsShown);
+        }
+        return true;
+    }
 
     public void PublishImage(Guid jobId, Guid imageId) => Raise(new ImageCreated(jobId, imageId));
+
+    public void Refresh() => Raise(new QueueStateChanged());
 
     /// <summary>Drops jobs that finished more than <paramref name="age"/> ago from memory; the database keeps them.</summary>
     public void PruneFinished(TimeSpan age)

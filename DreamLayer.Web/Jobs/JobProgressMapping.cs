@@ -30,6 +30,9 @@ internal static class JobProgressMapping
         Owner = job.Owner,
     };
 
+    /// <summary>What the metrics call the job's model: its checkpoint, or its mode when it has none (upscale).</summary>
+    public static string ModelName(this JobEntity job) => job.Checkpoint.Length > 0 ? job.Checkpoint : job.Mode;
+
     /// <summary>"Portrait workflow: a lighthouse at dusk" (the workflow's name, then its prompt when it has one).</summary>
     private static string WorkflowSummary(JobEntity job)
     {

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using DreamLayer.Domain.Generation;
 using DreamLayer.Domain.Jobs;
+using DreamLayer.Domain.Scheduling;
 using DreamLayer.Web.Comfy;
 using DreamLayer.Web.Data;
 
@@ -17,23 +18,46 @@ public sealed record SubmitAccepted(Guid BatchId, IReadOnlyList<Guid> JobIds, IR
 
 public sealed record SubmitInvalid(IReadOnlyList<FieldError> Errors) : SubmitResult;
 
-/// <summary>A job waiting for a server, with the moment it was submitted (for the overhead figure).</summary>
-public sealed record QueuedJob(JobEntity Job, GenerationRequest Request, long SubmittedTimestamp);
+/// <summary>
+/// A job waiting for a server, with the moment it was submitted (for the overhead figure) and what it needs from a
+/// server (nodes and models, read from its graph).
+/// </summary>
+public sealed record QueuedJob(JobEntity Job, GenerationRequest Request, long SubmittedTimestamp, JobRequirements Requirements)
+{
+    public WaitingJob ToWaiting() => new(Job.Id, Job.Owner, Job.CreatedAt, Job.Checkpoint, Requirements);
+}
+
+public enum CancelOutcome
+{
+    /// <summary>Stopped, or being stopped (the server confirms).</summary>
+    Cancelled,
+    /// <summary>Not waiting or running (already finished, or unknown).</summary>
+    NotFound,
+    /// <summary>Someone else's job, and the person asking is not an admin.</summary>
+    Forbidden,
+    /// <summary>The server could not be reached to stop it.</summary>
+    Failed,
+}
 
 /// <summary>
 /// The entry point for pages: validates a request, writes one row per run (before anything is sent) and
-/// wakes the dispatcher. Holds the waiting jobs in submission order; cancels jobs wherever they are.
+/// wakes the dispatcher. Holds the waiting jobs (the scheduler decides their order); cancels jobs wherever they are,
+/// for their owner or an admin only.
 /// </summary>
 public sealed partial class JobQueue(
     JobStore store,
     BackendPool pool,
+    WorkflowLibrary workflows,
     JobTracker tracker,
     JobEvents events,
     JobSignal signal,
+    JobMetrics metrics,
     TimeProvider time,
     ILogger<JobQueue> logger)
 {
     private readonly LinkedList<QueuedJob> _waiting = new();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> _lastServed = new(StringComparer.Ordinal);
+    private long _serveTick;
     private readonly Lock _lock = new();
 
     public static JsonSerializerOptions RequestJson { get; } = new(JsonSerializerDefaults.Web);
@@ -42,7 +66,7 @@ public sealed partial class JobQueue(
     {
         ArgumentNullException.ThrowIfNull(request);
         var submitted = Stopwatch.GetTimestamp();
-        var errors = GenerationRequestValidator.Validate(request, pool.Primary.Limits);
+        var errors = GenerationRequestValidator.Validate(request, pool.Limits);
         if (errors.Count > 0)
         {
             return new SubmitInvalid(errors);
@@ -81,7 +105,7 @@ public sealed partial class JobQueue(
         {
             foreach (var job in jobs)
             {
-                _waiting.AddLast(new QueuedJob(job, request, submitted));
+                _waiting.AddLast(new QueuedJob(job, request, submitted, workflows.Requirements(request, pool.KnownLoras())));
             }
         }
         foreach (var job in jobs)
@@ -92,35 +116,108 @@ public sealed partial class JobQueue(
         return new SubmitAccepted(batchId, jobs.Select(j => j.Id).ToList(), seeds);
     }
 
-    public bool TryDequeue(out QueuedJob job)
+    /// <summary>Every waiting job, oldest first.</summary>
+    public IReadOnlyList<QueuedJob> Waiting()
     {
         lock (_lock)
         {
-            if (_waiting.First is { } first)
+            return [.. _waiting];
+        }
+    }
+
+    public int WaitingCount
+    {
+        get
+        {
+            lock (_lock)
             {
-                _waiting.RemoveFirst();
-                job = first.Value;
-                return true;
+                return _waiting.Count;
             }
         }
-        job = null!;
+    }
+
+    /// <summary>Takes a waiting job out of the line to send it; false when it is gone (cancelled meanwhile).</summary>
+    public bool TryTake(Guid jobId, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out QueuedJob? job)
+    {
+        lock (_lock)
+        {
+            for (var node = _waiting.First; node is not null; node = node.Next)
+            {
+                if (node.Value.Job.Id == jobId)
+                {
+                    _waiting.Remove(node);
+                    job = node.Value;
+                    return true;
+                }
+            }
+        }
+        job = null;
         return false;
     }
 
+    /// <summary>When each person last had a job sent (an increasing counter): the scheduler serves whoever waited longest.</summary>
+    public IReadOnlyDictionary<string, long> LastServed => _lastServed;
+
+    public void MarkServed(string owner) => _lastServed[owner] = Interlocked.Increment(ref _serveTick);
+
+    /// <summary>Each waiting job's place among the waiting ones (0 = next), in the order the fair scheduler serves them.</summary>
+    public IReadOnlyDictionary<Guid, int> WaitingOrder()
+    {
+        var order = FairScheduler.Order(Waiting().Select(w => w.ToWaiting()).ToList(), _lastServed);
+        return order.Select((job, index) => (job.Id, index)).ToDictionary(x => x.Id, x => x.index);
+    }
+
+    /// <summary>
+    /// How many jobs go before each job that has not started: for one waiting inside a server, the jobs ahead of it
+    /// there; for one waiting for a server, every job on a server plus the waiting ones the scheduler serves first.
+    /// </summary>
+    public IReadOnlyDictionary<Guid, int> Positions()
+    {
+        var inFlight = tracker.InFlight();
+        var positions = new Dictionary<Guid, int>();
+        foreach (var onServer in inFlight.GroupBy(t => t.Backend))
+        {
+            var ordered = onServer.OrderBy(t => t.Status == JobStatus.Running ? 0 : 1).ThenBy(t => t.Job.SentAt).ToList();
+            for (var i = 0; i < ordered.Count; i++)
+            {
+                if (ordered[i].Status != JobStatus.Running)
+                {
+                    positions[ordered[i].JobId] = i;
+                }
+            }
+        }
+        foreach (var (jobId, index) in WaitingOrder())
+        {
+            positions[jobId] = inFlight.Count + index;
+        }
+        return positions;
+    }
+
+    /// <summary>When false, nothing new is sent to any server (admins pause dispatch); jobs keep waiting.</summary>
+    public bool DispatchPaused { get; private set; }
+
+    public void SetDispatchPaused(bool paused)
+    {
+        DispatchPaused = paused;
+        events.Refresh();
+        signal.Notify();
+    }
+
     /// <summary>Puts a job back at the head of the line (its server was unreachable or lost it).</summary>
-    public async Task RequeueAsync(JobEntity job, string reason, CancellationToken ct)
+    /// <param name="lostRun">True when the job was running on a server that went away (counts against its retries).</param>
+    public async Task RequeueAsync(JobEntity job, string reason, bool lostRun, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(job);
         var request = job.ReadRequest();
-        await store.RequeueAsync(job.Id, reason, ct);
+        await store.RequeueAsync(job.Id, reason, lostRun, ct);
         job.Status = JobStatus.Queued;
         job.PromptId = null;
         job.Backend = null;
         lock (_lock)
         {
-            _waiting.AddFirst(new QueuedJob(job, request, Stopwatch.GetTimestamp()));
+            _waiting.AddFirst(new QueuedJob(job, request, Stopwatch.GetTimestamp(), workflows.Requirements(request, pool.KnownLoras())));
         }
-        events.Update(job.Id, p => p with { Status = JobStatus.Queued, Message = reason, Node = null, StepValue = 0, StepMax = 0 });
+        events.Update(job.Id, p => p with { Status = JobStatus.Queued, Message = reason, Backend = null, Node = null, StepValue = 0, StepMax = 0 });
         signal.Notify();
     }
 
@@ -128,35 +225,71 @@ public sealed partial class JobQueue(
     /// Stops one job and nothing else: a waiting job is dropped; a job waiting inside ComfyUI is deleted from
     /// its queue; a running one gets a targeted interrupt, sent only when the server says it is running ours.
     /// </summary>
-    public async Task<bool> CancelAsync(Guid jobId, CancellationToken ct)
+    /// <param name="requester">Who asks: only the job's owner, or an admin, may cancel it.</param>
+    public async Task<CancelOutcome> CancelAsync(Guid jobId, string requester, bool isAdmin, CancellationToken ct)
     {
-        QueuedJob? waiting = null;
+        var owner = OwnerOf(jobId);
+        if (owner is null)
+        {
+            return CancelOutcome.NotFound;
+        }
+        if (!isAdmin && !string.Equals(owner, requester, StringComparison.Ordinal))
+        {
+            LogCancelRefused(jobId, requester);
+            return CancelOutcome.Forbidden;
+        }
+        return await CancelAsync(jobId, ct);
+    }
+
+    /// <summary>Cancels every waiting or running job of a batch that the requester may cancel; returns how many.</summary>
+    public async Task<int> CancelBatchAsync(Guid batchId, string requester, bool isAdmin, CancellationToken ct)
+    {
+        List<Guid> ids;
         lock (_lock)
         {
-            for (var node = _waiting.First; node is not null; node = node.Next)
+            ids = _waiting.Where(q => q.Job.BatchId == batchId).Select(q => q.Job.Id).ToList();
+        }
+        ids.AddRange(tracker.InFlight().Where(t => t.Job.BatchId == batchId).Select(t => t.JobId));
+        var cancelled = 0;
+        foreach (var id in ids)
+        {
+            if (await CancelAsync(id, requester, isAdmin, ct) == CancelOutcome.Cancelled)
             {
-                if (node.Value.Job.Id == jobId)
-                {
-                    waiting = node.Value;
-                    _waiting.Remove(node);
-                    break;
-                }
+                cancelled++;
             }
         }
-        if (waiting is not null)
+        return cancelled;
+    }
+
+    private string? OwnerOf(Guid jobId)
+    {
+        lock (_lock)
+        {
+            if (_waiting.FirstOrDefault(q => q.Job.Id == jobId) is { } waiting)
+            {
+                return waiting.Job.Owner;
+            }
+        }
+        return tracker.FindByJob(jobId)?.Job.Owner;
+    }
+
+    /// <summary>Cancels without asking who: for the app itself (a prompt cancelled while it was being sent).</summary>
+    internal async Task<CancelOutcome> CancelAsync(Guid jobId, CancellationToken ct)
+    {
+        if (TryTake(jobId, out _))
         {
             await MarkCancelledAsync(jobId, ct);
-            return true;
+            return CancelOutcome.Cancelled;
         }
         if (tracker.FindByJob(jobId) is not { } tracked)
         {
-            return false;
+            return CancelOutcome.NotFound;
         }
         tracked.CancelRequested = true;
         if (!tracked.Posted)
         {
             // POST /prompt is still in flight: the dispatcher cancels it on the server as soon as it is accepted.
-            return true;
+            return CancelOutcome.Cancelled;
         }
         var client = pool.ClientFor(tracked.Backend);
         try
@@ -166,7 +299,7 @@ public sealed partial class JobQueue(
             if (queue.Running.Contains(tracked.PromptId))
             {
                 await client.InterruptAsync(tracked.PromptId, ct);
-                return true; // the interrupted event completes it as Cancelled
+                return CancelOutcome.Cancelled; // the interrupted event completes it as Cancelled
             }
             if (!queue.Pending.Contains(tracked.PromptId) && await client.GetHistoryAsync(tracked.PromptId, ct) is null && tracked.TryBeginCompletion())
             {
@@ -174,13 +307,13 @@ public sealed partial class JobQueue(
                 await MarkCancelledAsync(jobId, ct);
                 signal.Notify();
             }
-            return true;
+            return CancelOutcome.Cancelled;
         }
         catch (Exception ex) when (ex is HttpRequestException or JsonException or Polly.Timeout.TimeoutRejectedException or Polly.CircuitBreaker.BrokenCircuitException)
         {
             LogCancelFailed(jobId, ex.Message);
             events.Update(jobId, p => p with { Message = $"Could not reach {tracked.Backend.Name} to cancel: {ex.Message}" });
-            return false;
+            return CancelOutcome.Failed;
         }
     }
 
@@ -197,7 +330,7 @@ public sealed partial class JobQueue(
                 var request = job.ReadRequest();
                 lock (_lock)
                 {
-                    _waiting.AddLast(new QueuedJob(job, request, Stopwatch.GetTimestamp()));
+                    _waiting.AddLast(new QueuedJob(job, request, Stopwatch.GetTimestamp(), workflows.Requirements(request, pool.KnownLoras())));
                 }
             }
         }
@@ -210,8 +343,15 @@ public sealed partial class JobQueue(
     private async Task MarkCancelledAsync(Guid jobId, CancellationToken ct)
     {
         await store.EndAsync(jobId, JobStatus.Cancelled, "Cancelled.", time.GetUtcNow().UtcDateTime, ct);
+        if (events.TryGet(jobId, out var job))
+        {
+            metrics.Finished(JobStatus.Cancelled, job.Checkpoint.Length > 0 ? job.Checkpoint : job.Mode.ToString(), job.Backend, null, null);
+        }
         events.Update(jobId, p => p with { Status = JobStatus.Cancelled, Message = "Cancelled.", Node = null, StepValue = 0, StepMax = 0 });
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Refused to cancel job {JobId} for {Requester}: not theirs")]
+    private partial void LogCancelRefused(Guid jobId, string requester);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not cancel job {JobId}: {Error}")]
     private partial void LogCancelFailed(Guid jobId, string error);

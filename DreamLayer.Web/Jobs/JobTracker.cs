@@ -27,6 +27,10 @@ public sealed partial class JobTracker(
 
     public int InFlightCount(ComfyBackend backend) => _byPrompt.Values.Count(t => t.Backend == backend);
 
+    /// <summary>Jobs on servers now, per owner (for the per-person cap).</summary>
+    public Dictionary<string, int> InFlightByOwner() =>
+        _byPrompt.Values.GroupBy(t => t.Job.Owner, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
+
     public IReadOnlyList<TrackedJob> InFlight() => _byPrompt.Values.ToList();
 
     public TrackedJob? FindByJob(Guid jobId) => _byPrompt.Values.FirstOrDefault(t => t.JobId == jobId);
@@ -138,6 +142,8 @@ public sealed partial class JobTracker(
     /// <summary>After a (re)connect: find out what happened to every job sent to this server while we were away.</summary>
     public async Task OnConnectedAsync(ComfyBackend backend, CancellationToken ct)
     {
+        ArgumentNullException.ThrowIfNull(backend);
+        await DropAbandonedAsync(backend, ct);
         var jobs = _byPrompt.Values.Where(t => t.Backend == backend && t.Posted).ToList();
         if (jobs.Count > 0)
         {
@@ -147,6 +153,66 @@ public sealed partial class JobTracker(
     }
 
     public void OnDisconnected(ComfyBackend backend) => signal.Notify();
+
+    /// <summary>
+    /// Takes every job off a server that has been gone too long (or was disabled or removed): claims each one so a
+    /// late answer from that server cannot complete it too, and remembers its prompt so the server drops it if it
+    /// comes back. Returns the jobs with whether each was running there.
+    /// </summary>
+    public IReadOnlyList<TrackedJob> TakeAllFrom(ComfyBackend backend)
+    {
+        var taken = new List<TrackedJob>();
+        foreach (var job in _byPrompt.Values.Where(t => t.Backend == backend).ToList())
+        {
+            if (!job.TryBeginCompletion())
+            {
+                continue;
+            }
+            Untrack(job);
+            if (job.Posted)
+            {
+                backend.Abandon(job.PromptId);
+            }
+            taken.Add(job);
+        }
+        return taken;
+    }
+
+    /// <summary>Deletes from the server's queue (or interrupts) prompts that were moved elsewhere while it was away.</summary>
+    public async Task DropAbandonedAsync(ComfyBackend backend, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(backend);
+        var abandoned = backend.TakeAbandoned();
+        if (abandoned.Count == 0)
+        {
+            return;
+        }
+        var client = pool.ClientFor(backend);
+        try
+        {
+            var queue = await client.GetQueueAsync(ct);
+            foreach (var id in abandoned)
+            {
+                if (queue.Pending.Contains(id))
+                {
+                    await client.DeleteFromQueueAsync(id, ct);
+                }
+                else if (queue.Running.Contains(id))
+                {
+                    await client.InterruptAsync(id, ct);
+                }
+            }
+        }
+        catch (Exception ex) when (ex is HttpRequestException or System.Text.Json.JsonException or Polly.Timeout.TimeoutRejectedException
+                                   or Polly.CircuitBreaker.BrokenCircuitException || (ex is TaskCanceledException && !ct.IsCancellationRequested))
+        {
+            foreach (var id in abandoned)
+            {
+                backend.Abandon(id); // try again when it is reachable
+            }
+            LogReconcileFailed(backend.Name, ex.Message);
+        }
+    }
 
     /// <summary>Checks jobs that have had no event for a while (a missed event, a half-open socket).</summary>
     public async Task PollQuietJobsAsync(CancellationToken ct)

@@ -1,6 +1,8 @@
 using DreamLayer.Domain.Comfy;
 using DreamLayer.Domain.Generation;
+using DreamLayer.Domain.Scheduling;
 using DreamLayer.Domain.Workflows;
+using DreamLayer.Domain.Workflows.Imported;
 
 namespace DreamLayer.Web.Jobs;
 
@@ -23,6 +25,20 @@ public sealed class WorkflowLibrary
     public static string DefaultDirectory => Path.Combine(AppContext.BaseDirectory, "workflows");
 
     public WorkflowTemplate Get(GenerationMode mode) => _templates[mode];
+
+    /// <summary>
+    /// The nodes and models a request's graph needs from a server (the graph built with stand-in seed and file names).
+    /// <paramref name="knownLoras"/> are the LoRA files the servers list, so that <c>&lt;lora:name&gt;</c> prompt tags
+    /// resolve to the file a server has, as they will when the job is sent.
+    /// </summary>
+    public JobRequirements Requirements(GenerationRequest request, IReadOnlyList<string> knownLoras)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var graph = request is { Mode: GenerationMode.Workflow, Workflow: { } spec }
+            ? WorkflowRun.Finish(spec, 0, spec.Images.Select(i => i.Upload).Distinct().ToDictionary(id => id, ServerInputs.UploadName))
+            : WorkflowBuilder.Build(Get(request.Mode), request, 0, sourceImage: "source.png", server: new ServerInputs { Loras = knownLoras });
+        return JobRequirements.FromGraph(graph);
+    }
 
     /// <summary>
     /// Builds each template with the server's own first model, sampler and scheduler and checks it with

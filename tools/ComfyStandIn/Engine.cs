@@ -43,6 +43,10 @@ internal sealed partial class Engine(NodeCatalog catalog, FileStore files, Socke
     private bool _interrupt;
     private string? _clientId;
     private string? _lastNodeId;
+    private long _busyTicks;
+
+    /// <summary>Total time spent running prompts (for throughput figures: busy time over wall time).</summary>
+    public TimeSpan BusyTime => TimeSpan.FromTicks(Interlocked.Read(ref _busyTicks));
 
     /// <summary>The node last announced to the running prompt's owner, if <paramref name="sid"/> owns it.</summary>
     public string? CourtesyNodeFor(string sid)
@@ -65,7 +69,9 @@ internal sealed partial class Engine(NodeCatalog catalog, FileStore files, Socke
         while (!cancellationToken.IsCancellationRequested)
         {
             var item = await queue.TakeAsync(cancellationToken);
+            var started = _time.GetTimestamp();
             var (entry, clientId) = await ExecuteAsync(item, cancellationToken);
+            Interlocked.Add(ref _busyTicks, _time.GetElapsedTime(started).Ticks);
             queue.Done(item, entry);
             lock (_lock) { _lastNodeId = null; }
             if (clientId is not null)

@@ -32,6 +32,9 @@ public sealed class StandInServer : IAsyncDisposable
     /// <summary>How many <c>POST /prompt</c> calls queued a prompt.</summary>
     public int PromptsAccepted => _state.PromptsAccepted;
 
+    /// <summary>Total time the server spent running prompts.</summary>
+    public TimeSpan BusyTime => _state.Engine.BusyTime;
+
     public static async Task<StandInServer> StartAsync(StandInOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);

@@ -35,6 +35,19 @@ internal static class BenchmarkProgram
         var work = Directory.CreateTempSubdirectory("dreamlayer-bench-");
         try
         {
+            if (settings.Throughput)
+            {
+                var stepTime = TimeSpan.FromMilliseconds(settings.StepMs);
+                var bench = new ThroughputBenchmark(settings.Jobs, settings.Steps, stepTime, work.FullName);
+                var runs = new List<ThroughputRun>();
+                foreach (var k in new[] { 1, 2, 4, 8 })
+                {
+                    Progress($"Throughput: {settings.Jobs} jobs over {k} stand-in server(s)…");
+                    runs.Add(await bench.RunAsync(k, stop.Token));
+                }
+                ThroughputBenchmark.Write(Console.Out, runs, settings.Steps, stepTime);
+                return 0;
+            }
             Progress($"Direct loop: {settings.Warmup} + {settings.Jobs} jobs against a stand-in…");
             var direct = await new DirectLoop(settings, Path.Combine(work.FullName, "direct")).RunAsync(stop.Token);
             Progress($"App: 1 first job + {settings.Warmup} + {settings.Jobs} jobs through DreamLayer…");
@@ -100,15 +113,23 @@ internal static class BenchmarkProgram
     private static void Progress(string message) => Console.Error.WriteLine(message);
 }
 
-/// <summary>The command line: <c>[--jobs 200] [--warmup 10] [--image 512]</c>.</summary>
-internal sealed record BenchmarkSettings(int Jobs, int Warmup, int ImageSize)
+/// <summary>
+/// The command line: <c>[--jobs 200] [--warmup 10] [--image 512]</c>, or <c>--throughput [--jobs 200] [--steps 8] [--step-ms 50]</c>.
+/// </summary>
+internal sealed record BenchmarkSettings(int Jobs, int Warmup, int ImageSize, bool Throughput = false, int Steps = 8, int StepMs = 50)
 {
     public const string Usage = "usage: dotnet run -c Release --project tools/DreamLayer.Benchmark -- [--jobs 200] [--warmup 10] [--image 512]\n"
-        + "       dotnet run -c Release --project tools/DreamLayer.Benchmark -- gallery [--images 100000] [--samples 200] [--warmup 20] [--thumbnails 30]";
+        + "       dotnet run -c Release --project tools/DreamLayer.Benchmark -- gallery [--images 100000] [--samples 200] [--warmup 20] [--thumbnails 30]\n"
+        + "       dotnet run -c Release --project tools/DreamLayer.Benchmark -- --throughput [--jobs 200] [--steps 8] [--step-ms 50]";
 
     public static BenchmarkSettings Parse(IReadOnlyList<string> args)
     {
         var settings = new BenchmarkSettings(Jobs: 200, Warmup: 10, ImageSize: 512);
+        if (args.Count > 0 && args[0] == "--throughput")
+        {
+            settings = settings with { Throughput = true };
+            args = args.Skip(1).ToList();
+        }
         for (var i = 0; i < args.Count; i += 2)
         {
             var value = i + 1 < args.Count && int.TryParse(args[i + 1], NumberStyles.None, CultureInfo.InvariantCulture, out var v)
@@ -119,7 +140,9 @@ internal sealed record BenchmarkSettings(int Jobs, int Warmup, int ImageSize)
                 "--jobs" when value >= 1 => settings with { Jobs = value },
                 "--warmup" => settings with { Warmup = value },
                 "--image" when value is >= 64 and <= 2048 && value % 8 == 0 => settings with { ImageSize = value },
-                "--jobs" or "--image" => throw new ArgumentException($"{args[i]} {value} is out of range"),
+                "--steps" when value is >= 1 and <= 1000 => settings with { Steps = value },
+                "--step-ms" when value is >= 1 and <= 10_000 => settings with { StepMs = value },
+                "--jobs" or "--image" or "--steps" or "--step-ms" => throw new ArgumentException($"{args[i]} {value} is out of range"),
                 _ => throw new ArgumentException($"Unknown option {args[i]}"),
             };
         }

@@ -92,6 +92,39 @@ namespace DreamLayer.Web.Data.Migrations
                     b.ToTable("AspNetUsers", (string)null);
                 });
 
+            modelBuilder.Entity("DreamLayer.Web.Data.BackendEntity", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<bool>("Enabled")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("MaxJobsInFlight")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Url")
+                        .IsRequired()
+                        .HasMaxLength(512)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Name")
+                        .IsUnique();
+
+                    b.ToTable("Backends");
+                });
+
             modelBuilder.Entity("DreamLayer.Web.Data.BoardEntity", b =>
                 {
                     b.Property<Guid>("Id")
@@ -317,6 +350,9 @@ namespace DreamLayer.Web.Data.Migrations
                         .HasColumnType("TEXT");
 
                     b.Property<int>("Height")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("LostRuns")
                         .HasColumnType("INTEGER");
 
                     b.Property<string>("Mode")

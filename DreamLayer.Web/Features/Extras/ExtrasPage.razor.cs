@@ -66,7 +66,7 @@ public sealed partial class ExtrasPage
 
     private void ApplyLimits()
     {
-        _limits = Pool.Primary.Limits;
+        _limits = Pool.Limits;
         if (_limits is null)
         {
             return;

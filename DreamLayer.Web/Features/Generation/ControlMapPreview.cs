@@ -30,10 +30,9 @@ public sealed class ControlMapPreview(BackendPool pool, UploadStore uploads, Tim
     public async Task<ControlMapResult> RunAsync(Guid image, string preprocessor, IReadOnlyDictionary<string, JsonNode?> settings, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        var backend = pool.Primary;
-        if (!backend.IsOnline)
+        if (pool.Primary is not { IsOnline: true } backend)
         {
-            return new ControlMapFailed($"{backend.Name} is not connected, so the control map cannot be made now.");
+            return new ControlMapFailed("No ComfyUI server is connected, so the control map cannot be made now.");
         }
         string? problem = null;
         AdvancedValidator.ValidatePreprocessor("preview", "Preview", preprocessor, settings, backend.Limits?.Advanced, (_, m) => problem ??= m);

@@ -129,7 +129,7 @@ public sealed partial class ImageModePage : IDisposable
 
     private void ApplyLimits()
     {
-        _limits = Pool.Primary.Limits;
+        _limits = Pool.Limits;
         if (_limits is not null)
         {
             _model.FitTo(_limits);

@@ -97,10 +97,16 @@ public sealed partial class JobList : IDisposable
 
     private async Task CancelAsync(Guid jobId)
     {
-        // Only the owner (or an admin) stops a job.
-        if (!Events.TryGet(jobId, out var job) || _user?.CanManage(job.Owner) != true || !await Queue.CancelAsync(jobId, CancellationToken.None))
+        // Only the owner (or an admin) stops a job; the queue checks it.
+        var user = _user ?? await CurrentUser.GetAsync();
+        switch (await Queue.CancelAsync(jobId, user.Id, user.IsAdmin, CancellationToken.None))
         {
-            Snackbar.Add("That job could not be cancelled (it may have just finished).", Severity.Warning);
+            case CancelOutcome.Forbidden:
+                Snackbar.Add("That is someone else's job; only its owner or an admin can cancel it.", Severity.Warning);
+                break;
+            case CancelOutcome.NotFound or CancelOutcome.Failed:
+                Snackbar.Add("That job could not be cancelled (it may have just finished).", Severity.Warning);
+                break;
         }
     }
 

@@ -77,7 +77,7 @@ public sealed partial class PngInfoPage
         {
             return;
         }
-        var (request, notes) = MetadataToRequest.ToTxt2Img(generation, Pool.Primary.Limits);
+        var (request, notes) = MetadataToRequest.ToTxt2Img(generation, Pool.Limits);
         Drafts.Offer(GenerationMode.Txt2Img, new GenerationDraft(request, $"{_fileName} ({generation.ToolLabel})", notes));
         Navigation.NavigateTo("/");
     }

@@ -15,6 +15,10 @@ public sealed partial class GenerationForm
     [Parameter]
     public GenerationLimits? Limits { get; set; }
 
+    /// <summary>With several servers: which online servers have a checkpoint (shown beside it); null shows nothing.</summary>
+    [Parameter]
+    public Func<string, IReadOnlyList<string>>? ServersWith { get; set; }
+
     /// <summary>True while a submission is being saved.</summary>
     [Parameter]
     public bool Busy { get; set; }

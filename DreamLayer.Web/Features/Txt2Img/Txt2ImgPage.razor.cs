@@ -63,9 +63,11 @@ public sealed partial class Txt2ImgPage
         }
     }
 
+    private IReadOnlyList<string> CheckpointServers(string checkpoint) => Pool.ServersWith(checkpoint, l => l.Checkpoints);
+
     private void ApplyLimits()
     {
-        _limits = Pool.Primary.Limits;
+        _limits = Pool.Limits;
         if (_limits is not null)
         {
             _model.FitTo(_limits);

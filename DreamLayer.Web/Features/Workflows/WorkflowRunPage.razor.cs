@@ -73,13 +73,15 @@ public sealed partial class WorkflowRunPage
     /// </summary>
     private void BuildForm(SavedWorkflow workflow, bool keepValues)
     {
-        var info = Pool.Primary.ObjectInfo;
+        // Forms and checks use the first online server's catalogue; the queue then sends the job to a server that has what it needs.
+        var primary = Pool.Primary;
+        var info = primary?.ObjectInfo ?? ObjectInfo.Empty;
         if (!keepValues)
         {
-            _builtWithCatalogue = Pool.Primary.IsOnline && info.Nodes.Count > 0;
+            _builtWithCatalogue = primary is { IsOnline: true } && info.Nodes.Count > 0;
             _fields = workflow.Bindings.Where(b => !b.Hidden && b.Kind != BindingKind.Seed).Select(b => RunField.Create(b, workflow.Graph, info)).ToList();
         }
-        _report = Pool.Primary.IsOnline ? WorkflowCompatibility.Check(workflow.Graph, info, Pool.Primary.Name) : null;
+        _report = primary is { IsOnline: true } ? WorkflowCompatibility.Check(workflow.Graph, info, primary.Name) : null;
         // Fields the person sets are checked when they press Generate; only what no field can fix blocks the button.
         if (_report is { CanRun: false } report && report.Errors.All(e => workflow.Bindings.Any(b => !b.Hidden && e.Contains($"› {b.Input}", StringComparison.Ordinal))))
         {
@@ -156,11 +158,11 @@ public sealed partial class WorkflowRunPage
             return;
         }
         var request = WorkflowRun.CreateRequest(workflow.Ref, values, images, _hasSeed ? _seedMode : SeedMode.Random, seed, _batchCount);
-        if (Pool.Primary.IsOnline)
+        if (Pool.Primary is { IsOnline: true } primary)
         {
             // The graph as it will be sent (uploads stand in by name), checked now so a problem is reported here, not on a job card.
             var probe = WorkflowRun.Finish(request.Workflow!, seed ?? 0, images.ToDictionary(i => i.Upload, _ => "dreamlayer/probe.png"));
-            var report = WorkflowCompatibility.Check(probe, Pool.Primary.ObjectInfo, Pool.Primary.Name);
+            var report = WorkflowCompatibility.Check(probe, primary.ObjectInfo, primary.Name);
             if (!report.CanRun)
             {
                 _errors = [.. report.Errors];

@@ -74,7 +74,7 @@ public sealed partial class WorkflowsPage
     {
         _draft = draft;
         _saveError = null;
-        _report = Pool.Primary.IsOnline ? WorkflowCompatibility.Check(draft.Graph, Pool.Primary.ObjectInfo, Pool.Primary.Name) : null;
+        _report = Pool.Primary is { IsOnline: true } primary ? WorkflowCompatibility.Check(draft.Graph, primary.ObjectInfo, primary.Name) : null;
     }
 
     private void CloseEditor()
