@@ -76,20 +76,10 @@ public sealed class AdvancedPipelineTests
                 HiresFix = new HiresFixSetting { Scale = 1.5, Steps = 3, Denoise = 0.4 },
             };
 
-            var accepted = Assert.IsType<SubmitAccepted>(await app.Get<JobQueue>().SubmitAsync(request, "tester", default));
-            var jobId = Assert.Single(accepted.JobIds);
-            var events = app.Get<JobEvents>();
-            await DreamLayerApp.WaitUntilAsync(() => events.TryGet(jobId, out var p) && p.Status.IsTerminal(), "the job to finish");
-            events.TryGet(jobId, out var done);
-            Assert.True(done!.Status == JobStatus.Succeeded, done.Message);
-
-            await using var db = app.CreateDbContext();
-            var job = await db.Jobs.Include(j => j.Images).SingleAsync(j => j.Id == jobId);
+            var (job, received) = await RunAsync(app, request);
+            var jobId = job.Id;
             Assert.Equal((384, 384), (job.Images.Single().Width, job.Images.Single().Height));
 
-            using var http = new HttpClient { BaseAddress = app.StandIn!.BaseAddress };
-            var history = await http.GetFromJsonAsync<JsonObject>($"history/{job.PromptId}");
-            var received = ComfyGraph.FromJson(history![job.PromptId!]!["prompt"]![2]);
             Assert.Equal("a lighthouse", Node(received, "CLIPTextEncode", n => Str(n, "text") != string.Empty && Str(n, "text") != request.NegativePrompt).Inputs["text"]!.GetValue<string>());
             Assert.Equal(["detail/add_detail.safetensors", "styles/Ink.safetensors"], received.Nodes.Values.Where(n => n.ClassType == "LoraLoader").Select(n => Str(n, "lora_name")).Order());
             var load = Node(received, "LoadImage");
@@ -139,19 +129,9 @@ public sealed class AdvancedPipelineTests
                 ControlNets = [new ControlNetSetting { Model = ControlNetModel, Image = control.Id, Strength = 0.9 }],
             };
 
-            var accepted = Assert.IsType<SubmitAccepted>(await app.Get<JobQueue>().SubmitAsync(request, "tester", default));
-            var jobId = Assert.Single(accepted.JobIds);
-            var events = app.Get<JobEvents>();
-            await DreamLayerApp.WaitUntilAsync(() => events.TryGet(jobId, out var p) && p.Status.IsTerminal(), "the job to finish");
-            events.TryGet(jobId, out var done);
-            Assert.True(done!.Status == JobStatus.Succeeded, done.Message);
-
-            await using var db = app.CreateDbContext();
-            var job = await db.Jobs.Include(j => j.Images).SingleAsync(j => j.Id == jobId);
+            var (job, received) = await RunAsync(app, request);
+            var jobId = job.Id;
             Assert.Equal((128, 128), (job.Images.Single().Width, job.Images.Single().Height));
-            using var http = new HttpClient { BaseAddress = app.StandIn!.BaseAddress };
-            var history = await http.GetFromJsonAsync<JsonObject>($"history/{job.PromptId}");
-            var received = ComfyGraph.FromJson(history![job.PromptId!]!["prompt"]![2]);
 
             var lora = Node(received, "LoraLoader");
             Assert.Equal(("detail/add_detail.safetensors", 0.6), (Str(lora, "lora_name"), lora.Inputs["strength_model"]!.GetValue<double>()));
@@ -172,6 +152,23 @@ public sealed class AdvancedPipelineTests
                 Directory.Delete(standInData, recursive: true);
             }
         }
+    }
+
+    /// <summary>Queues the request, waits until it succeeded, and returns the job and the graph the stand-in received.</summary>
+    private static async Task<(Data.JobEntity Job, ComfyGraph Received)> RunAsync(DreamLayerApp app, GenerationRequest request)
+    {
+        var accepted = Assert.IsType<SubmitAccepted>(await app.Get<JobQueue>().SubmitAsync(request, "tester", default));
+        var jobId = Assert.Single(accepted.JobIds);
+        var events = app.Get<JobEvents>();
+        await DreamLayerApp.WaitUntilAsync(() => events.TryGet(jobId, out var p) && p.Status.IsTerminal(), "the job to finish");
+        events.TryGet(jobId, out var done);
+        Assert.True(done!.Status == JobStatus.Succeeded, done.Message);
+
+        await using var db = app.CreateDbContext();
+        var job = await db.Jobs.Include(j => j.Images).SingleAsync(j => j.Id == jobId);
+        using var http = new HttpClient { BaseAddress = app.StandIn!.BaseAddress };
+        var history = await http.GetFromJsonAsync<JsonObject>($"history/{job.PromptId}");
+        return (job, ComfyGraph.FromJson(history![job.PromptId!]!["prompt"]![2]));
     }
 
     /// <summary>The node whose output feeds <paramref name="input"/>.</summary>
