@@ -100,4 +100,13 @@ public sealed record AdvancedLimits
 
     /// <summary>A widget the form can show: a number, a switch or a list (sockets such as MASK are not).</summary>
     private static bool IsSetting(InputSpec i) => i.IsCombo || i.Type is "INT" or "FLOAT" or "BOOLEAN";
+
+    /// <summary>These limits with the options a mode does not offer marked unavailable, with the reason (see <see cref="AdvancedValidator"/>).</summary>
+    public AdvancedLimits ForMode(GenerationMode mode, InpaintArea area) => this with
+    {
+        HiresLatentUnavailable = AdvancedValidator.HiresFixRefusal(mode) ?? HiresLatentUnavailable,
+        HiresModelUnavailable = AdvancedValidator.HiresFixRefusal(mode) ?? HiresModelUnavailable,
+        RefinerUnavailable = AdvancedValidator.RefinerRefusal(mode) ?? RefinerUnavailable,
+        ControlNetUnavailable = AdvancedValidator.ControlNetRefusal(mode, area) ?? ControlNetUnavailable,
+    };
 }

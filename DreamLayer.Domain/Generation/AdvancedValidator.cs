@@ -19,6 +19,18 @@ public static class AdvancedValidator
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(add);
         var a = limits?.Advanced is { } known && !ReferenceEquals(known, AdvancedLimits.Unknown) ? known : null;
+        if (request.HiresFix is not null && HiresFixRefusal(request.Mode) is { } hires)
+        {
+            add(nameof(request.HiresFix), hires);
+        }
+        if (request.Refiner is not null && RefinerRefusal(request.Mode) is { } refiner)
+        {
+            add(nameof(request.Refiner), refiner);
+        }
+        if (request.ControlNets.Count > 0 && ControlNetRefusal(request.Mode, request.Inpaint.Area) is { } controlNet)
+        {
+            add(nameof(request.ControlNets), controlNet);
+        }
         ValidateLoras(request, limits, a, add);
         ValidateControlNets(request, a, add);
         ValidateHires(request, limits, a, add);
@@ -45,6 +57,21 @@ public static class AdvancedValidator
             Unavailable(nameof(request.ClipSkip), a.ClipSkipUnavailable, add);
         }
     }
+
+    /// <summary>Why hires fix is not offered in a mode (null where it is): img2img and inpaint already start from a picture at the size asked for.</summary>
+    public static string? HiresFixRefusal(GenerationMode mode) => mode is GenerationMode.Img2Img or GenerationMode.Inpaint
+        ? "Hires fix is for txt2img: here, set the output size and denoising strength instead, or upscale the result in Extras."
+        : null;
+
+    /// <summary>Why the refiner is not offered in a mode (null where it is).</summary>
+    public static string? RefinerRefusal(GenerationMode mode) => mode is GenerationMode.Img2Img or GenerationMode.Inpaint
+        ? "The refiner is for txt2img: run the result through img2img with the refiner's checkpoint instead."
+        : null;
+
+    /// <summary>Why ControlNet units are not offered (null where they are): an only-masked inpaint samples a crop the control image would not line up with.</summary>
+    public static string? ControlNetRefusal(GenerationMode mode, InpaintArea area) => mode == GenerationMode.Inpaint && area == InpaintArea.OnlyMasked
+        ? "ControlNet needs the whole picture: with 'Only masked' the control image would not line up with the cropped area."
+        : null;
 
     /// <summary>The picker's LoRAs and the prompt's tags, resolved to the server's file names; prompt tags win over the picker for the same file.</summary>
     public static IReadOnlyList<LoraSetting> EffectiveLoras(GenerationRequest request, IReadOnlyList<string>? available)

@@ -76,20 +76,10 @@ public sealed class AdvancedPipelineTests
                 HiresFix = new HiresFixSetting { Scale = 1.5, Steps = 3, Denoise = 0.4 },
             };
 
-            var accepted = Assert.IsType<SubmitAccepted>(await app.Get<JobQueue>().SubmitAsync(request, "tester", default));
-            var jobId = Assert.Single(accepted.JobIds);
-            var events = app.Get<JobEvents>();
-            await DreamLayerApp.WaitUntilAsync(() => events.TryGet(jobId, out var p) && p.Status.IsTerminal(), "the job to finish");
-            events.TryGet(jobId, out var done);
-            Assert.True(done!.Status == JobStatus.Succeeded, done.Message);
-
-            await using var db = app.CreateDbContext();
-            var job = await db.Jobs.Include(j => j.Images).SingleAsync(j => j.Id == jobId);
+            var (job, received) = await RunAsync(app, request);
+            var jobId = job.Id;
             Assert.Equal((384, 384), (job.Images.Single().Width, job.Images.Single().Height));
 
-            using var http = new HttpClient { BaseAddress = app.StandIn!.BaseAddress };
-            var history = await http.GetFromJsonAsync<JsonObject>($"history/{job.PromptId}");
-            var received = ComfyGraph.FromJson(history![job.PromptId!]!["prompt"]![2]);
             Assert.Equal("a lighthouse", Node(received, "CLIPTextEncode", n => Str(n, "text") != string.Empty && Str(n, "text") != request.NegativePrompt).Inputs["text"]!.GetValue<string>());
             Assert.Equal(["detail/add_detail.safetensors", "styles/Ink.safetensors"], received.Nodes.Values.Where(n => n.ClassType == "LoraLoader").Select(n => Str(n, "lora_name")).Order());
             var load = Node(received, "LoadImage");
@@ -110,6 +100,79 @@ public sealed class AdvancedPipelineTests
             }
         }
     }
+
+    [Fact]
+    public async Task Submit_Img2ImgWithLoraAndControlNet_TheServerReceivesBothOnTheImg2ImgGraph()
+    {
+        var standInData = Path.Combine(Path.GetTempPath(), "dreamlayer-standin-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            await using var app = await DreamLayerApp.StartAsync(standInOptions: new StandInOptions
+            {
+                DataDirectory = standInData,
+                Loras = ["detail/add_detail.safetensors"],
+            });
+            var source = await UploadSquareAsync(app);
+            var control = await UploadSquareAsync(app);
+            var request = new GenerationRequest
+            {
+                Mode = GenerationMode.Img2Img,
+                Prompt = "a lighthouse, <lora:add_detail:0.6>",
+                Checkpoint = "v1-5-pruned-emaonly.safetensors",
+                Steps = 3,
+                Width = 128,
+                Height = 128,
+                Denoise = 0.55,
+                SourceImage = source.Id,
+                SourceWidth = source.Width,
+                SourceHeight = source.Height,
+                ControlNets = [new ControlNetSetting { Model = ControlNetModel, Image = control.Id, Strength = 0.9 }],
+            };
+
+            var (job, received) = await RunAsync(app, request);
+            var jobId = job.Id;
+            Assert.Equal((128, 128), (job.Images.Single().Width, job.Images.Single().Height));
+
+            var lora = Node(received, "LoraLoader");
+            Assert.Equal(("detail/add_detail.safetensors", 0.6), (Str(lora, "lora_name"), lora.Inputs["strength_model"]!.GetValue<double>()));
+            var sampler = Node(received, "KSampler");
+            Assert.Equal(0.55, sampler.Inputs["denoise"]!.GetValue<double>());
+            Assert.Equal("VAEEncode", Upstream(received, Upstream(received, sampler, "latent_image"), "samples").ClassType);
+            var apply = Node(received, "ControlNetApplyAdvanced");
+            Assert.Equal(0.9, apply.Inputs["strength"]!.GetValue<double>());
+            Assert.Same(apply, Upstream(received, sampler, "positive"));
+            Assert.Equal(ControlNetModel, Str(Node(received, "ControlNetLoader"), "control_net_name"));
+            Assert.Equal($"dreamlayer/{jobId:N}/{control.Id:N}.png", Str(Upstream(received, apply, "image"), "image"));
+            Assert.True(File.Exists(Path.Combine(standInData, "input", "dreamlayer", jobId.ToString("N"), $"{control.Id:N}.png")), "the control image was uploaded");
+        }
+        finally
+        {
+            if (Directory.Exists(standInData))
+            {
+                Directory.Delete(standInData, recursive: true);
+            }
+        }
+    }
+
+    /// <summary>Queues the request, waits until it succeeded, and returns the job and the graph the stand-in received.</summary>
+    private static async Task<(Data.JobEntity Job, ComfyGraph Received)> RunAsync(DreamLayerApp app, GenerationRequest request)
+    {
+        var accepted = Assert.IsType<SubmitAccepted>(await app.Get<JobQueue>().SubmitAsync(request, "tester", default));
+        var jobId = Assert.Single(accepted.JobIds);
+        var events = app.Get<JobEvents>();
+        await DreamLayerApp.WaitUntilAsync(() => events.TryGet(jobId, out var p) && p.Status.IsTerminal(), "the job to finish");
+        events.TryGet(jobId, out var done);
+        Assert.True(done!.Status == JobStatus.Succeeded, done.Message);
+
+        await using var db = app.CreateDbContext();
+        var job = await db.Jobs.Include(j => j.Images).SingleAsync(j => j.Id == jobId);
+        using var http = new HttpClient { BaseAddress = app.StandIn!.BaseAddress };
+        var history = await http.GetFromJsonAsync<JsonObject>($"history/{job.PromptId}");
+        return (job, ComfyGraph.FromJson(history![job.PromptId!]!["prompt"]![2]));
+    }
+
+    /// <summary>The node whose output feeds <paramref name="input"/>.</summary>
+    private static ComfyNode Upstream(ComfyGraph graph, ComfyNode node, string input) => graph[node.Inputs[input]!.AsArray()[0]!.GetValue<string>()];
 
     [Fact]
     public async Task Preview_Canny_ReturnsAnEdgeMapOfThePicture()

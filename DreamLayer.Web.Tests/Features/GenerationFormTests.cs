@@ -200,6 +200,40 @@ public sealed class GenerationFormTests() : MudComponentTest(AddFormServices)
         Assert.Equal("1216", form.Find("#height").GetAttribute("value"));
     }
 
+    private IRenderedComponent<GenerationForm> RenderModeForm(GenerationMode mode, InpaintArea area) =>
+        Render<GenerationForm>(p => p
+            .Add(f => f.Model, ValidModel())
+            .Add(f => f.Limits, Domain.AdvancedWorkflowTests.Limits)
+            .Add(f => f.Mode, mode)
+            .Add(f => f.InpaintArea, area)
+            .Add(f => f.OnSubmit, EventCallback.Factory.Create<IReadOnlyList<GenerationRequest>>(this, _submitted.AddRange)));
+
+    [Fact]
+    public void Render_Img2Img_OffersLorasAndControlNetButNotHiresFixOrRefinerOrBatchPrompts()
+    {
+        var form = RenderModeForm(GenerationMode.Img2Img, InpaintArea.WholePicture);
+
+        Assert.Empty(form.FindAll("[data-testid=batch-prompts]"));
+        Assert.False(form.FindAll("button").Single(b => b.TextContent.Contains("Add ControlNet unit", StringComparison.Ordinal)).HasAttribute("disabled"));
+        Assert.Empty(form.FindAll("[data-testid=controlnet-unavailable]"));
+        Assert.Empty(form.FindAll("[data-testid=lora-unavailable]"));
+        Assert.False(form.Find("#lora-search").HasAttribute("disabled"));
+        form.Find("[data-testid=advanced-panel] .mud-expand-panel-header").Click();
+        var hires = form.Find("[data-testid=hires-fix]");
+        Assert.Contains(AdvancedValidator.HiresFixRefusal(GenerationMode.Img2Img)!, hires.TextContent, StringComparison.Ordinal);
+        Assert.True(hires.QuerySelector("input")!.HasAttribute("disabled"));
+        Assert.Contains(AdvancedValidator.RefinerRefusal(GenerationMode.Img2Img)!, form.Find("[data-testid=advanced-panel]").TextContent, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Render_InpaintOnlyMasked_DisablesControlNetAndSaysWhy()
+    {
+        var form = RenderModeForm(GenerationMode.Inpaint, InpaintArea.OnlyMasked);
+
+        Assert.True(form.FindAll("button").Single(b => b.TextContent.Contains("Add ControlNet unit", StringComparison.Ordinal)).HasAttribute("disabled"));
+        Assert.Equal(AdvancedValidator.ControlNetRefusal(GenerationMode.Inpaint, InpaintArea.OnlyMasked), form.Find("[data-testid=controlnet-unavailable]").TextContent);
+    }
+
     [Fact]
     public void Render_Busy_DisablesGenerate()
     {

@@ -34,6 +34,16 @@ public sealed partial class GenerationForm
     [Parameter]
     public RenderFragment<Func<string, string?>>? ModeFields { get; set; }
 
+    /// <summary>The page's mode: the Advanced sections offer only what works in it, and batch prompts show on txt2img only.</summary>
+    [Parameter]
+    public GenerationMode Mode { get; set; } = GenerationMode.Txt2Img;
+
+    /// <summary>Inpaint: the chosen area (only-masked inpainting takes no ControlNet units).</summary>
+    [Parameter]
+    public InpaintArea InpaintArea { get; set; } = InpaintArea.WholePicture;
+
+    private GenerationLimits? AdvancedLimits => Limits is null ? null : Limits with { Advanced = Limits.Advanced.ForMode(Mode, InpaintArea) };
+
     /// <summary>Adds the mode page's values to the request before it is checked (for example the stored source image).</summary>
     [Parameter]
     public Func<GenerationRequest, Task<GenerationRequest>>? Complete { get; set; }
