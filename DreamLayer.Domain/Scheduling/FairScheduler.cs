@@ -31,14 +31,15 @@ public static class FairScheduler
     /// <param name="servers">Every known server.</param>
     /// <param name="inFlightByOwner">Jobs each person has on servers now.</param>
     /// <param name="lastServed">When each person last had a job sent (any increasing number); unknown people count as never.</param>
-    /// <param name="perUserCap">Most jobs one person may have on servers at once.</param>
+    /// <param name="capOf">Most jobs a person may have on servers at once.</param>
     public static SchedulePlan Plan(
         IReadOnlyCollection<WaitingJob> waiting,
         IReadOnlyList<ServerSlot> servers,
         IReadOnlyDictionary<string, int> inFlightByOwner,
         IReadOnlyDictionary<string, long> lastServed,
-        int perUserCap)
+        Func<string, int> capOf)
     {
+        ArgumentNullException.ThrowIfNull(capOf);
         ArgumentNullException.ThrowIfNull(waiting);
         ArgumentNullException.ThrowIfNull(servers);
         ArgumentNullException.ThrowIfNull(inFlightByOwner);
@@ -91,7 +92,7 @@ public static class FairScheduler
         {
             // The person served longest ago whose turn can be used; ties go to whoever has waited longest.
             var turn = queues
-                .Where(q => q.Value.Count > 0 && inFlight[q.Key] < perUserCap)
+                .Where(q => q.Value.Count > 0 && inFlight[q.Key] < capOf(q.Key))
                 .OrderBy(q => served[q.Key]).ThenBy(q => q.Value[0].CreatedAt).ThenBy(q => q.Key, StringComparer.Ordinal)
                 .Select(q => (Owner: q.Key, Placed: Place(q.Value, servers, eligible, load, loaded)))
                 .FirstOrDefault(t => t.Placed is not null);
@@ -109,6 +110,15 @@ public static class FairScheduler
         }
         return new SchedulePlan(assignments, unrunnable);
     }
+
+    /// <summary>The same plan with one cap for everybody.</summary>
+    public static SchedulePlan Plan(
+        IReadOnlyCollection<WaitingJob> waiting,
+        IReadOnlyList<ServerSlot> servers,
+        IReadOnlyDictionary<string, int> inFlightByOwner,
+        IReadOnlyDictionary<string, long> lastServed,
+        int perUserCap) =>
+        Plan(waiting, servers, inFlightByOwner, lastServed, _ => perUserCap);
 
     /// <summary>
     /// The order in which waiting jobs would be served if servers were free: round-robin across people,

@@ -1,5 +1,7 @@
 using System.Text.RegularExpressions;
+using DreamLayer.Web.Jobs;
 using DreamLayer.Web.Tests.Infrastructure;
+using Microsoft.Playwright;
 using static Microsoft.Playwright.Assertions;
 
 namespace DreamLayer.Web.Tests.E2E;
@@ -52,6 +54,32 @@ public sealed partial class AccountsTests(BrowserFixture browser) : IClassFixtur
         await Expect(users.AccessDenied).ToHaveTextAsync("Access denied");
         await Expect(users.Heading).ToHaveCountAsync(0);
         await Expect(page.GetByTestId("user-row")).ToHaveCountAsync(0);
+    }
+
+    [Fact]
+    public async Task UsersPage_AdminSetsJobsAtOnce_ForOnePersonAndForTheTeam()
+    {
+        await using var app = await DreamLayerApp.StartAsync();
+        await using var adminContext = await browser.NewContextAsync();
+        var users = new UsersPageObject(await adminContext.NewPageAsync(), app.RootUri);
+        await new SignInPageObject(users.Page, app.RootUri).SignInAsync(app.Admin, "/users");
+        await users.OpenAsync();
+        await Expect(users.JobCap("alice")).ToHaveTextAsync("Default (4)");
+
+        await users.Action("Jobs at once", "alice").ClickAsync();
+        await users.Dialog.GetByLabel("Team default (4)").UncheckAsync();
+        await UsersPageObject.FillAsync(users.Dialog.GetByLabel("Jobs at once", new() { Exact = true }), "2");
+        await users.Dialog.GetByRole(AriaRole.Button, new() { Name = "Save", Exact = true }).ClickAsync();
+        await Expect(users.JobCap("alice")).ToHaveTextAsync("2");
+
+        await UsersPageObject.FillAsync(users.TeamJobCap, "3");
+        await users.SaveTeamJobCap.ClickAsync();
+        await Expect(users.JobCap("bob")).ToHaveTextAsync("Default (3)");
+        await Expect(users.JobCap("alice")).ToHaveTextAsync("2");
+
+        var caps = await app.Get<JobCaps>().CurrentAsync(default);
+        Assert.Equal(2, caps.For(app.Alice.Id));
+        Assert.Equal(3, caps.For(app.Bob.Id));
     }
 
     [Fact]

@@ -17,6 +17,10 @@ public sealed class UsersPageObject(IPage page, Uri root)
     public ILocator Row(string userName) => Page.Locator($"[data-testid=user-row][data-user-name='{userName}']");
     public ILocator Status(string userName) => Row(userName).GetByTestId("user-status");
     public ILocator Role(string userName) => Row(userName).GetByTestId("user-role");
+    public ILocator JobCap(string userName) => Row(userName).GetByTestId("user-job-cap");
+    public ILocator TeamJobCap => Page.GetByLabel("Jobs at once per person", new() { Exact = true });
+    public ILocator SaveTeamJobCap => Page.GetByRole(AriaRole.Button, new() { Name = "Save", Exact = true });
+    public ILocator Dialog => Page.GetByRole(AriaRole.Dialog);
     public ILocator Action(string action, string userName) => Page.GetByRole(AriaRole.Button, new() { Name = $"{action}: {userName}", Exact = true });
 
     /// <summary>Opens the page and waits until the circuit is live, so clicks reach the server.</summary>

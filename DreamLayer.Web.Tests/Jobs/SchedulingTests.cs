@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using ComfyStandIn;
 using DreamLayer.Domain.Generation;
 using DreamLayer.Domain.Jobs;
+using DreamLayer.Web.Accounts;
 using DreamLayer.Web.Comfy;
 using DreamLayer.Web.Jobs;
 using DreamLayer.Web.Tests.Infrastructure;
@@ -143,6 +144,98 @@ public sealed class SchedulingTests
         await using var db = app.CreateDbContext();
         var order = await db.Jobs.OrderBy(j => j.SentAt).Select(j => j.Owner).ToListAsync();
         Assert.Equal("bob", order[1]); // bob did not wait behind alice's batch
+    }
+
+    [Fact]
+    public async Task Dispatch_APersonsOwnCapSetByAnAdmin_HoldsThemWhileOthersUseTheTeamDefault()
+    {
+        await using var app = await DreamLayerApp.StartManyAsync([Server(20), Server(20)]); // 4 slots, team default 4
+        var queue = app.Get<JobQueue>();
+        var caps = app.Get<JobCaps>();
+        var admin = new SignedInUser(TestUsers.Admin.Id, TestUsers.Admin.UserName, TestUsers.Admin.DisplayName, IsAdmin: true);
+        Assert.Null(await caps.SetForPersonAsync(admin, TestUsers.Alice.Id, 1, default));
+        var maxInFlight = TrackMostInFlight(app, out var subscription);
+        using var _ = subscription;
+        queue.SetDispatchPaused(true);
+        var alice = await SubmitAsync(app, TestUsers.Alice.Id, Request(batchCount: 3));
+        var bob = await SubmitAsync(app, TestUsers.Bob.Id, Request(batchCount: 3));
+        queue.SetDispatchPaused(false);
+
+        foreach (var id in alice.Concat(bob))
+        {
+            Assert.Equal(JobStatus.Succeeded, (await WaitForTerminalAsync(app, id)).Status);
+        }
+        Assert.Equal(1, maxInFlight[TestUsers.Alice.Id]);
+        Assert.True(maxInFlight[TestUsers.Bob.Id] >= 2, $"bob had at most {maxInFlight[TestUsers.Bob.Id]} job(s) on servers at once");
+    }
+
+    [Fact]
+    public async Task JobCaps_RaisingACap_LetsWaitingJobsGoAtOnce()
+    {
+        await using var app = await DreamLayerApp.StartManyAsync([Server(20), Server(20)]);
+        var caps = app.Get<JobCaps>();
+        var admin = new SignedInUser(TestUsers.Admin.Id, TestUsers.Admin.UserName, TestUsers.Admin.DisplayName, IsAdmin: true);
+        Assert.Null(await caps.SetTeamDefaultAsync(admin, 1, default));
+        var maxInFlight = TrackMostInFlight(app, out var subscription);
+        using var _ = subscription;
+        var queue = app.Get<JobQueue>();
+        queue.SetDispatchPaused(true);
+        var alice = await SubmitAsync(app, TestUsers.Alice.Id, Request(steps: 40, batchCount: 4));
+        queue.SetDispatchPaused(false);
+        await DreamLayerApp.WaitUntilAsync(() => maxInFlight.GetValueOrDefault(TestUsers.Alice.Id) == 1, "alice's first job to be sent", TimeSpan.FromSeconds(30));
+
+        Assert.Null(await caps.SetForPersonAsync(admin, TestUsers.Alice.Id, 4, default));
+
+        await DreamLayerApp.WaitUntilAsync(() => maxInFlight.GetValueOrDefault(TestUsers.Alice.Id) >= 2, "more of alice's jobs on servers after her cap was raised", TimeSpan.FromSeconds(30));
+        foreach (var id in alice)
+        {
+            Assert.Equal(JobStatus.Succeeded, (await WaitForTerminalAsync(app, id)).Status);
+        }
+    }
+
+    [Fact]
+    public async Task JobCaps_OnlyAdminsSetThem_WithinLimits_AndTheyAreKeptInTheDatabase()
+    {
+        await using var app = await DreamLayerApp.StartManyAsync([Server()]);
+        var caps = app.Get<JobCaps>();
+        var admin = new SignedInUser(TestUsers.Admin.Id, TestUsers.Admin.UserName, TestUsers.Admin.DisplayName, IsAdmin: true);
+        var member = new SignedInUser(TestUsers.Bob.Id, TestUsers.Bob.UserName, TestUsers.Bob.DisplayName, IsAdmin: false);
+
+        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => caps.SetForPersonAsync(member, TestUsers.Bob.Id, 50, default));
+        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => caps.SetTeamDefaultAsync(member, 50, default));
+        Assert.Equal("Jobs at once must be between 1 and 1000.", await caps.SetTeamDefaultAsync(admin, 0, default));
+        Assert.Equal("That account no longer exists.", await caps.SetForPersonAsync(admin, "nobody", 2, default));
+
+        Assert.Null(await caps.SetTeamDefaultAsync(admin, 2, default));
+        Assert.Null(await caps.SetForPersonAsync(admin, TestUsers.Alice.Id, 7, default));
+        var now = await caps.CurrentAsync(default);
+        Assert.Equal(2, now.For(TestUsers.Bob.Id));
+        Assert.Equal(7, now.For(TestUsers.Alice.Id));
+
+        Assert.Null(await caps.SetForPersonAsync(admin, TestUsers.Alice.Id, null, default));
+        Assert.Equal(2, (await caps.CurrentAsync(default)).For(TestUsers.Alice.Id));
+        await using var db = app.CreateDbContext();
+        Assert.Equal("2", await db.Settings.Where(s => s.Key == "Queue.MaxJobsPerUser").Select(s => s.Value).SingleAsync());
+    }
+
+    /// <summary>The most jobs each person had sent or running at the same moment, as the job events showed it.</summary>
+    private static ConcurrentDictionary<string, int> TrackMostInFlight(DreamLayerApp app, out IDisposable subscription)
+    {
+        var statuses = new Dictionary<Guid, (string Owner, JobStatus Status)>();
+        var most = new ConcurrentDictionary<string, int>(StringComparer.Ordinal);
+        subscription = app.Get<JobEvents>().Subscribe(e =>
+        {
+            if (e is JobChanged changed)
+            {
+                lock (statuses)
+                {
+                    statuses[changed.Job.JobId] = (changed.Job.Owner, changed.Job.Status);
+                    var now = statuses.Values.Count(s => s.Owner == changed.Job.Owner && s.Status is JobStatus.Submitted or JobStatus.Running);
+                    most.AddOrUpdate(changed.Job.Owner, now, (_, before) => Math.Max(before, now));
+                }
+            }
+        });
+        return most;
     }
 
     [Fact]

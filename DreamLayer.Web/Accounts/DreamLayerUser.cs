@@ -12,6 +12,9 @@ public sealed class DreamLayerUser : IdentityUser
     public bool IsDisabled { get; set; }
 
     public DateTime CreatedAt { get; set; }
+
+    /// <summary>Most jobs this person may have on servers at once; null means the team default.</summary>
+    public int? MaxJobsInFlight { get; set; }
 }
 
 /// <summary>The two roles. Every account has exactly one of them.</summary>

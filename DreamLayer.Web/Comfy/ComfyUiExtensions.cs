@@ -22,6 +22,7 @@ public static class ComfyUiExtensions
         builder.Services.AddSingleton(_ => new WorkflowLibrary(WorkflowLibrary.DefaultDirectory));
         builder.Services.AddSingleton<JobEvents>();
         builder.Services.AddSingleton<JobSignal>();
+        builder.Services.AddSingleton<JobCaps>();
         builder.Services.AddSingleton<JobTracker>();
         builder.Services.AddSingleton<JobQueue>();
         builder.Services.AddSingleton(sp => new JobMetrics(sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), sp.GetRequiredService<BackendPool>(),

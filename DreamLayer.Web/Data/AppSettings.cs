@@ -31,14 +31,20 @@ public sealed class AppSettings(IDbContextFactory<DreamLayerDbContext> dbFactory
             throw new UnauthorizedAccessException("Only admins change settings.");
         }
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var row = await db.Settings.SingleOrDefaultAsync(s => s.Key == SelfRegistrationKey, ct);
+        await WriteAsync(db, SelfRegistrationKey, allow ? "true" : "false", ct);
+        _allowSelfRegistration = new StrongBox(allow);
+    }
+
+    /// <summary>Inserts or replaces one setting row and saves.</summary>
+    internal static async Task WriteAsync(DreamLayerDbContext db, string key, string value, CancellationToken ct)
+    {
+        var row = await db.Settings.SingleOrDefaultAsync(s => s.Key == key, ct);
         if (row is null)
         {
-            db.Settings.Add(row = new SettingEntity { Key = SelfRegistrationKey });
+            db.Settings.Add(row = new SettingEntity { Key = key });
         }
-        row.Value = allow ? "true" : "false";
+        row.Value = value;
         await db.SaveChangesAsync(ct);
-        _allowSelfRegistration = new StrongBox(allow);
     }
 
     private sealed record StrongBox(bool Value);

@@ -27,6 +27,7 @@ public sealed partial class JobDispatcher(
     WorkflowLibrary workflows,
     JobStore store,
     JobUploads uploads,
+    JobCaps caps,
     IOptions<ComfyUiOptions> options,
     TimeProvider time,
     ILogger<JobDispatcher> logger) : BackgroundService
@@ -82,7 +83,8 @@ public sealed partial class JobDispatcher(
         {
             byOwner[owner] = byOwner.GetValueOrDefault(owner) + count;
         }
-        var plan = FairScheduler.Plan(waiting.Select(w => w.ToWaiting()).ToList(), slots, byOwner, queue.LastServed, options.Value.MaxJobsPerUser);
+        var cap = await caps.CurrentAsync(ct);
+        var plan = FairScheduler.Plan(waiting.Select(w => w.ToWaiting()).ToList(), slots, byOwner, queue.LastServed, cap.For);
         ShowWhyWaiting(waiting, plan.Unrunnable);
         foreach (var assignment in plan.Assignments)
         {

@@ -6,7 +6,7 @@ using Microsoft.EntityFrameworkCore;
 namespace DreamLayer.Web.Features.Users;
 
 /// <summary>One row of the Users page.</summary>
-public sealed record UserRow(string Id, string UserName, string DisplayName, string Role, bool IsDisabled, DateTimeOffset? LockedUntil, DateTime CreatedAt);
+public sealed record UserRow(string Id, string UserName, string DisplayName, string Role, bool IsDisabled, DateTimeOffset? LockedUntil, DateTime CreatedAt, int? JobCap);
 
 /// <summary>What an admin action did: null error means done.</summary>
 public sealed record UserChange(string? Error)
@@ -36,7 +36,7 @@ public sealed class UserAdministration(IServiceScopeFactory scopes, IDbContextFa
         var users = await db.Users.AsNoTracking().OrderBy(u => u.UserName).ToListAsync(ct);
         var now = time.GetUtcNow();
         return users.Select(u => new UserRow(u.Id, u.UserName ?? string.Empty, u.DisplayName, admins.Contains(u.Id) ? Roles.Admin : Roles.Member,
-            u.IsDisabled, u.LockoutEnd > now ? u.LockoutEnd : null, u.CreatedAt)).ToList();
+            u.IsDisabled, u.LockoutEnd > now ? u.LockoutEnd : null, u.CreatedAt, u.MaxJobsInFlight)).ToList();
     }
 
     public Task<UserChange> CreateAsync(SignedInUser actor, string userName, string displayName, string password, string role, CancellationToken ct) =>

@@ -18,6 +18,8 @@ public sealed partial class UsersPage
     private IReadOnlyList<UserRow>? _users;
     private SignedInUser? _self;
     private bool _selfRegistration;
+    private int _teamDefault;
+    private int _teamCap;
     private bool _busy;
 
     protected override async Task OnInitializedAsync()
@@ -25,9 +27,14 @@ public sealed partial class UsersPage
         _self = await CurrentUser.GetAsync();
         _selfRegistration = await Settings.AllowSelfRegistrationAsync(CancellationToken.None);
         await ReloadAsync();
+        _teamCap = _teamDefault;
     }
 
-    private async Task ReloadAsync() => _users = await Admin.ListAsync(_self!, CancellationToken.None);
+    private async Task ReloadAsync()
+    {
+        _users = await Admin.ListAsync(_self!, CancellationToken.None);
+        _teamDefault = (await Caps.CurrentAsync(CancellationToken.None)).TeamDefault;
+    }
 
     private async Task CreateAsync()
     {
@@ -52,6 +59,13 @@ public sealed partial class UsersPage
         {
             _busy = false;
         }
+    }
+
+    private Task SetTeamCapAsync()
+    {
+        var cap = _teamCap;
+        return RunAsync(new UserAction($"Everyone without their own number may now run {cap} job{(cap == 1 ? "" : "s")} at once.",
+            async (actor, ct) => new UserChange(await Caps.SetTeamDefaultAsync(actor, cap, ct))));
     }
 
     private async Task SetSelfRegistrationAsync(bool allow)
