@@ -86,6 +86,7 @@ public sealed partial class JobDispatcher(
         var cap = await caps.CurrentAsync(ct);
         var plan = FairScheduler.Plan(waiting.Select(w => w.ToWaiting()).ToList(), slots, byOwner, queue.LastServed, cap.For);
         ShowWhyWaiting(waiting, plan.Unrunnable);
+        var sends = new List<(QueuedJob Job, ComfyBackend Backend)>();
         foreach (var assignment in plan.Assignments)
         {
             if (pool.Find(assignment.Server) is not { } backend || !queue.TryTake(assignment.JobId, out var job))
@@ -94,8 +95,17 @@ public sealed partial class JobDispatcher(
             }
             queue.MarkServed(assignment.Owner);
             backend.LastCheckpoint = job.Job.Checkpoint;
-            await SendAsync(job, backend, ct);
+            sends.Add((job, backend));
         }
+        // Each server gets its jobs in the plan's order; different servers are sent to at the same time, so when many
+        // finish together (or at start-up) the last one is not kept idle behind the others' uploads and POSTs.
+        await Task.WhenAll(sends.GroupBy(s => s.Backend).Select(async server =>
+        {
+            foreach (var (job, backend) in server)
+            {
+                await SendAsync(job, backend, ct);
+            }
+        }));
     }
 
     /// <summary>A job that no online server can run says why on its card, instead of waiting silently.</summary>

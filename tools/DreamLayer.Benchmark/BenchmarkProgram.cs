@@ -40,7 +40,7 @@ internal static class BenchmarkProgram
                 var stepTime = TimeSpan.FromMilliseconds(settings.StepMs);
                 var bench = new ThroughputBenchmark(settings.Jobs, settings.Steps, stepTime, work.FullName);
                 var runs = new List<ThroughputRun>();
-                foreach (var k in new[] { 1, 2, 4, 8 })
+                foreach (var k in settings.Servers is { } only ? [only] : new[] { 1, 2, 4, 8 })
                 {
                     Progress($"Throughput: {settings.Jobs} jobs over {k} stand-in server(s)…");
                     runs.Add(await bench.RunAsync(k, stop.Token));
@@ -114,13 +114,13 @@ internal static class BenchmarkProgram
 }
 
 /// <summary>
-/// The command line: <c>[--jobs 200] [--warmup 10] [--image 512]</c>, or <c>--throughput [--jobs 200] [--steps 8] [--step-ms 50]</c>.
+/// The command line: <c>[--jobs 200] [--warmup 10] [--image 512]</c>, or <c>--throughput [--jobs 200] [--steps 8] [--step-ms 50] [--servers K]</c>.
 /// </summary>
-internal sealed record BenchmarkSettings(int Jobs, int Warmup, int ImageSize, bool Throughput = false, int Steps = 8, int StepMs = 50)
+internal sealed record BenchmarkSettings(int Jobs, int Warmup, int ImageSize, bool Throughput = false, int Steps = 8, int StepMs = 50, int? Servers = null)
 {
     public const string Usage = "usage: dotnet run -c Release --project tools/DreamLayer.Benchmark -- [--jobs 200] [--warmup 10] [--image 512]\n"
         + "       dotnet run -c Release --project tools/DreamLayer.Benchmark -- gallery [--images 100000] [--samples 200] [--warmup 20] [--thumbnails 30]\n"
-        + "       dotnet run -c Release --project tools/DreamLayer.Benchmark -- --throughput [--jobs 200] [--steps 8] [--step-ms 50]";
+        + "       dotnet run -c Release --project tools/DreamLayer.Benchmark -- --throughput [--jobs 200] [--steps 8] [--step-ms 50] [--servers K]";
 
     public static BenchmarkSettings Parse(IReadOnlyList<string> args)
     {
@@ -142,7 +142,8 @@ internal sealed record BenchmarkSettings(int Jobs, int Warmup, int ImageSize, bo
                 "--image" when value is >= 64 and <= 2048 && value % 8 == 0 => settings with { ImageSize = value },
                 "--steps" when value is >= 1 and <= 1000 => settings with { Steps = value },
                 "--step-ms" when value is >= 1 and <= 10_000 => settings with { StepMs = value },
-                "--jobs" or "--image" or "--steps" or "--step-ms" => throw new ArgumentException($"{args[i]} {value} is out of range"),
+                "--servers" when value is >= 1 and <= 32 => settings with { Servers = value },
+                "--jobs" or "--image" or "--steps" or "--step-ms" or "--servers" => throw new ArgumentException($"{args[i]} {value} is out of range"),
                 _ => throw new ArgumentException($"Unknown option {args[i]}"),
             };
         }

@@ -89,7 +89,7 @@ internal sealed class GalleryBenchmark(GallerySettings settings, string workDire
 
         await Measure("first page (100 newest)", async _ => (await gallery.PageAsync(member, all, null, PageSize, ct)).Count);
         await Measure("next page (keyset, pages 1-200)", async i => (await gallery.PageAsync(member, all, cursors[i % cursors.Count], PageSize, ct)).Count);
-        await Measure("count (up to 10,001)", async _ => await gallery.CountAsync(member, all, ct));
+        await Measure($"count (up to {GalleryService.CountLimit + 1:N0})", async _ => await gallery.CountAsync(member, all, ct));
         await Measure("sorted by person, next page", async i => (await gallery.PageAsync(member, byPerson, personCursors[i % personCursors.Count], PageSize, ct)).Count);
         await Measure("search a word, first page", async i => (await gallery.PageAsync(member, all with { Text = Vocabulary[i % 200] }, null, PageSize, ct)).Count);
         await Measure("search a rare word, first page", async i => (await gallery.PageAsync(member, all with { Text = Vocabulary[1500 + i % 400] }, null, PageSize, ct)).Count);

@@ -14,10 +14,17 @@ using Microsoft.Extensions.DependencyInjection;
 namespace DreamLayer.Benchmark;
 
 /// <summary>One run of the throughput figure: K servers, the wall time, each server's busy time, and what was lost or doubled.</summary>
-internal sealed record ThroughputRun(int Servers, int Jobs, TimeSpan Wall, IReadOnlyList<(string Name, TimeSpan Busy, int Prompts)> PerServer, int Lost, int Duplicated)
+internal sealed record ThroughputRun(int Servers, int Jobs, TimeSpan Wall, IReadOnlyList<(string Name, TimeSpan Busy, int Prompts)> PerServer, int Lost, int Duplicated, IdleGaps Gaps)
 {
     public double JobsPerSecond => Jobs / Wall.TotalSeconds;
 }
+
+/// <summary>
+/// Where servers stood idle between two jobs, as the app saw it (start and finish events): <paramref name="Late"/>
+/// gaps where the next job was sent only after the previous one finished (the app was slow to refill the server's
+/// waiting slot), <paramref name="Early"/> gaps where it was already there.
+/// </summary>
+internal sealed record IdleGaps(int Late, TimeSpan LateTotal, int Early, TimeSpan EarlyTotal, TimeSpan BeforeFirst, TimeSpan Window, TimeSpan Tail);
 
 /// <summary>
 /// The scheduler's throughput: 4 people submit the jobs at once (round-robin between them), the app spreads them
@@ -65,6 +72,7 @@ internal sealed class ThroughputBenchmark(int jobs, int steps, TimeSpan stepTime
             }, ct)));
             await done.Task.WaitAsync(Timeout, ct);
             var wall = Stopwatch.GetElapsedTime(started);
+            var endedUtc = DateTime.UtcNow;
 
             var perServer = standIns.Select((s, i) => (DreamLayerServerName(i), s.BusyTime - busyBefore[i], s.PromptsAccepted)).ToList();
             var dbFactory = app.Services.GetRequiredService<IDbContextFactory<DreamLayerDbContext>>();
@@ -72,7 +80,28 @@ internal sealed class ThroughputBenchmark(int jobs, int steps, TimeSpan stepTime
             var succeeded = await db.Jobs.CountAsync(j => j.Status == JobStatus.Succeeded, ct);
             var imagesPerJob = await db.Images.GroupBy(i => i.JobId).Select(g => g.Count()).ToListAsync(ct);
             var duplicated = imagesPerJob.Sum(c => c - 1) + Math.Max(0, standIns.Sum(s => s.PromptsAccepted) - jobs);
-            return new ThroughputRun(servers, jobs, wall, perServer, jobs - succeeded, duplicated);
+            var timeline = await db.Jobs.Where(j => j.StartedAt != null && j.FinishedAt != null)
+                .Select(j => new { j.Backend, j.SentAt, StartedAt = j.StartedAt!.Value, FinishedAt = j.FinishedAt!.Value }).ToListAsync(ct);
+            var firstSent = timeline.Min(j => j.SentAt) ?? default;
+            var lastFinished = timeline.Max(j => j.FinishedAt);
+            var gaps = new IdleGaps(0, TimeSpan.Zero, 0, TimeSpan.Zero, timeline.GroupBy(j => j.Backend).Max(g => g.Min(j => j.StartedAt) - firstSent),
+                lastFinished - firstSent, endedUtc - lastFinished);
+            foreach (var server in timeline.GroupBy(j => j.Backend))
+            {
+                var ordered = server.OrderBy(j => j.StartedAt).ToList();
+                for (var i = 1; i < ordered.Count; i++)
+                {
+                    var idle = ordered[i].StartedAt - ordered[i - 1].FinishedAt;
+                    if (idle <= TimeSpan.FromMilliseconds(1))
+                    {
+                        continue;
+                    }
+                    gaps = ordered[i].SentAt > ordered[i - 1].FinishedAt
+                        ? gaps with { Late = gaps.Late + 1, LateTotal = gaps.LateTotal + idle }
+                        : gaps with { Early = gaps.Early + 1, EarlyTotal = gaps.EarlyTotal + idle };
+                }
+            }
+            return new ThroughputRun(servers, jobs, wall, perServer, jobs - succeeded, duplicated, gaps);
         }
         finally
         {
@@ -102,13 +131,22 @@ internal sealed class ThroughputBenchmark(int jobs, int steps, TimeSpan stepTime
         output.WriteLine(string.Create(c, $"Throughput: {runs[0].Jobs} jobs from {People} people at once, txt2img {steps} steps × {stepTime.TotalMilliseconds:0} ms, 256×256, previews off;"));
         output.WriteLine(string.Create(c, $"each server runs 1 job + 1 waiting (default). Busy = the server's time running prompts / wall time. {Environment.ProcessorCount} CPUs."));
         output.WriteLine();
-        output.WriteLine(string.Create(c, $"{"K",3}{"wall s",9}{"jobs/s",9}{"× K=1",7}{"busy min",10}{"busy mean",11}{"lost",6}{"dup",5}  per-server busy"));
+        output.WriteLine(string.Create(c, $"{"K",3}{"wall s",9}{"jobs/s",9}{"× K=1",7}{"busy min",10}{"busy mean",11}{"lost",6}{"dup",5}  per-server busy/prompts"));
         var baseline = runs[0].JobsPerSecond;
         foreach (var run in runs)
         {
             var busy = run.PerServer.Select(s => s.Busy.TotalSeconds / run.Wall.TotalSeconds).ToList();
-            var each = string.Join(" ", busy.Select(b => string.Create(c, $"{b:P0}")));
+            var each = string.Join(" ", busy.Select((b, i) => string.Create(c, $"{b:P0}/{run.PerServer[i].Prompts}")));
             output.WriteLine(string.Create(c, $"{run.Servers,3}{run.Wall.TotalSeconds,9:0.0}{run.JobsPerSecond,9:0.00}{run.JobsPerSecond / baseline,7:0.00}{busy.Min(),10:P1}{busy.Average(),11:P1}{run.Lost,6}{run.Duplicated,5}  {each}"));
+        }
+        output.WriteLine();
+        output.WriteLine("Idle gaps between two jobs on a server, as the app saw them: sent late = the next job left the app only after the");
+        output.WriteLine("previous one finished; already queued = it was waiting inside ComfyUI. Start = the last server's first job after the first send.");
+        foreach (var run in runs)
+        {
+            var g = run.Gaps;
+            var busyInWindow = run.PerServer.Min(s => s.Busy.TotalSeconds) / g.Window.TotalSeconds;
+            output.WriteLine(string.Create(c, $"{run.Servers,3}  sent late {g.Late,4} ({g.LateTotal.TotalSeconds:0.00} s)   already queued {g.Early,4} ({g.EarlyTotal.TotalSeconds:0.00} s)   start {g.BeforeFirst.TotalMilliseconds:0} ms   last image saved {g.Tail.TotalMilliseconds:0} ms after the last job ended   busy min from first send to last end {busyInWindow:P1}"));
         }
         output.WriteLine();
         output.WriteLine("Targets: busy ≥ 95% per server at K = 8, throughput rising linearly with K, 0 lost, 0 duplicated.");

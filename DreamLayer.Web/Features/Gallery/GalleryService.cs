@@ -30,8 +30,8 @@ public sealed class GalleryService(IDbContextFactory<DreamLayerDbContext> dbFact
 {
     public const int MaxPage = 500;
 
-    /// <summary>Counts stop here: past it the gallery says "10,000+".</summary>
-    public const int CountLimit = 10_000;
+    /// <summary>Counts stop here: past it the gallery says "1,000+" (an exact figure beyond that helps nobody, and counting costs a scan).</summary>
+    public const int CountLimit = 1_000;
 
     /// <summary>Up to <paramref name="take"/> images after <paramref name="after"/> (null: from the top).</summary>
     public async Task<List<GalleryItem>> PageAsync(SignedInUser viewer, GalleryFilter filter, GalleryCursor? after, int take, CancellationToken ct = default)
