@@ -48,6 +48,19 @@ internal sealed partial class Engine(NodeCatalog catalog, FileStore files, Socke
     /// <summary>Total time spent running prompts (for throughput figures: busy time over wall time).</summary>
     public TimeSpan BusyTime => TimeSpan.FromTicks(Interlocked.Read(ref _busyTicks));
 
+    private long _starvedTicks;
+    private long _firstStarted;
+    private long _lastFinished;
+
+    /// <summary>
+    /// Time the worker stood idle with an empty queue between its first prompt and its last (for throughput figures:
+    /// the idle time a client's scheduling caused, apart from before the first prompt and after the last).
+    /// </summary>
+    public TimeSpan StarvedTime => TimeSpan.FromTicks(Interlocked.Read(ref _starvedTicks));
+
+    /// <summary>Timestamps (<see cref="TimeProvider.GetTimestamp"/>) of the first prompt's start and the last prompt's end; 0 before any.</summary>
+    public (long FirstStarted, long LastFinished) Span => (Interlocked.Read(ref _firstStarted), Interlocked.Read(ref _lastFinished));
+
     /// <summary>The node last announced to the running prompt's owner, if <paramref name="sid"/> owns it.</summary>
     public string? CourtesyNodeFor(string sid)
     {
@@ -70,8 +83,15 @@ internal sealed partial class Engine(NodeCatalog catalog, FileStore files, Socke
         {
             var item = await queue.TakeAsync(cancellationToken);
             var started = _time.GetTimestamp();
+            if (Interlocked.Read(ref _lastFinished) is var idleSince and > 0)
+            {
+                Interlocked.Add(ref _starvedTicks, _time.GetElapsedTime(idleSince, started).Ticks);
+            }
+            Interlocked.CompareExchange(ref _firstStarted, started, 0);
             var (entry, clientId) = await ExecuteAsync(item, cancellationToken);
-            Interlocked.Add(ref _busyTicks, _time.GetElapsedTime(started).Ticks);
+            var finished = _time.GetTimestamp();
+            Interlocked.Add(ref _busyTicks, _time.GetElapsedTime(started, finished).Ticks);
+            Interlocked.Exchange(ref _lastFinished, finished);
             queue.Done(item, entry);
             lock (_lock) { _lastNodeId = null; }
             if (clientId is not null)

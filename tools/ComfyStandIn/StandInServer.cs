@@ -35,6 +35,12 @@ public sealed class StandInServer : IAsyncDisposable
     /// <summary>Total time the server spent running prompts.</summary>
     public TimeSpan BusyTime => _state.Engine.BusyTime;
 
+    /// <summary>Time the server stood idle with an empty queue between its first and its last prompt.</summary>
+    public TimeSpan StarvedTime => _state.Engine.StarvedTime;
+
+    /// <summary>Stopwatch timestamps of the first prompt's start and the last prompt's end (0 before any).</summary>
+    public (long FirstStarted, long LastFinished) Span => _state.Engine.Span;
+
     public static async Task<StandInServer> StartAsync(StandInOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);

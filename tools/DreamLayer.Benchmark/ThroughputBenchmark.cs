@@ -20,11 +20,13 @@ internal sealed record ThroughputRun(int Servers, int Jobs, TimeSpan Wall, IRead
 }
 
 /// <summary>
-/// Where servers stood idle between two jobs, as the app saw it (start and finish events): <paramref name="Late"/>
-/// gaps where the next job was sent only after the previous one finished (the app was slow to refill the server's
-/// waiting slot), <paramref name="Early"/> gaps where it was already there.
+/// Where servers stood idle, measured by the stand-ins themselves: <paramref name="Starved"/> the most time one server
+/// waited with an empty queue between its first and last prompt (the app was late to refill it), <paramref name="BeforeFirst"/>
+/// from the start of submitting to the last server's first prompt, <paramref name="AfterLast"/> from the first server to
+/// run out of work to the last image saved, and <paramref name="MinBusyBetween"/> the lowest busy fraction between a
+/// server's own first and last prompt.
 /// </summary>
-internal sealed record IdleGaps(int Late, TimeSpan LateTotal, int Early, TimeSpan EarlyTotal, TimeSpan BeforeFirst, TimeSpan Window, TimeSpan Tail);
+internal sealed record IdleGaps(TimeSpan Starved, TimeSpan BeforeFirst, TimeSpan AfterLast, double MinBusyBetween);
 
 /// <summary>
 /// The scheduler's throughput: 4 people submit the jobs at once (round-robin between them), the app spreads them
@@ -71,8 +73,8 @@ internal sealed class ThroughputBenchmark(int jobs, int steps, TimeSpan stepTime
                 }
             }, ct)));
             await done.Task.WaitAsync(Timeout, ct);
-            var wall = Stopwatch.GetElapsedTime(started);
-            var endedUtc = DateTime.UtcNow;
+            var finished = Stopwatch.GetTimestamp();
+            var wall = Stopwatch.GetElapsedTime(started, finished);
 
             var perServer = standIns.Select((s, i) => (DreamLayerServerName(i), s.BusyTime - busyBefore[i], s.PromptsAccepted)).ToList();
             var dbFactory = app.Services.GetRequiredService<IDbContextFactory<DreamLayerDbContext>>();
@@ -80,27 +82,12 @@ internal sealed class ThroughputBenchmark(int jobs, int steps, TimeSpan stepTime
             var succeeded = await db.Jobs.CountAsync(j => j.Status == JobStatus.Succeeded, ct);
             var imagesPerJob = await db.Images.GroupBy(i => i.JobId).Select(g => g.Count()).ToListAsync(ct);
             var duplicated = imagesPerJob.Sum(c => c - 1) + Math.Max(0, standIns.Sum(s => s.PromptsAccepted) - jobs);
-            var timeline = await db.Jobs.Where(j => j.StartedAt != null && j.FinishedAt != null)
-                .Select(j => new { j.Backend, j.SentAt, StartedAt = j.StartedAt!.Value, FinishedAt = j.FinishedAt!.Value }).ToListAsync(ct);
-            var firstSent = timeline.Min(j => j.SentAt) ?? default;
-            var lastFinished = timeline.Max(j => j.FinishedAt);
-            var gaps = new IdleGaps(0, TimeSpan.Zero, 0, TimeSpan.Zero, timeline.GroupBy(j => j.Backend).Max(g => g.Min(j => j.StartedAt) - firstSent),
-                lastFinished - firstSent, endedUtc - lastFinished);
-            foreach (var server in timeline.GroupBy(j => j.Backend))
-            {
-                var ordered = server.OrderBy(j => j.StartedAt).ToList();
-                for (var i = 1; i < ordered.Count; i++)
-                {
-                    var idle = ordered[i].StartedAt - ordered[i - 1].FinishedAt;
-                    if (idle <= TimeSpan.FromMilliseconds(1))
-                    {
-                        continue;
-                    }
-                    gaps = ordered[i].SentAt > ordered[i - 1].FinishedAt
-                        ? gaps with { Late = gaps.Late + 1, LateTotal = gaps.LateTotal + idle }
-                        : gaps with { Early = gaps.Early + 1, EarlyTotal = gaps.EarlyTotal + idle };
-                }
-            }
+            var spans = standIns.Select(x => x.Span).ToList();
+            var gaps = new IdleGaps(
+                Starved: standIns.Max(x => x.StarvedTime),
+                BeforeFirst: TimeSpan.FromTicks(spans.Max(x => Stopwatch.GetElapsedTime(started, x.FirstStarted).Ticks)),
+                AfterLast: TimeSpan.FromTicks(spans.Max(x => Stopwatch.GetElapsedTime(x.LastFinished, finished).Ticks)),
+                MinBusyBetween: standIns.Select((x, i) => (x.BusyTime - busyBefore[i]).TotalSeconds / Stopwatch.GetElapsedTime(spans[i].FirstStarted, spans[i].LastFinished).TotalSeconds).Min());
             return new ThroughputRun(servers, jobs, wall, perServer, jobs - succeeded, duplicated, gaps);
         }
         finally
@@ -140,13 +127,13 @@ internal sealed class ThroughputBenchmark(int jobs, int steps, TimeSpan stepTime
             output.WriteLine(string.Create(c, $"{run.Servers,3}{run.Wall.TotalSeconds,9:0.0}{run.JobsPerSecond,9:0.00}{run.JobsPerSecond / baseline,7:0.00}{busy.Min(),10:P1}{busy.Average(),11:P1}{run.Lost,6}{run.Duplicated,5}  {each}"));
         }
         output.WriteLine();
-        output.WriteLine("Idle gaps between two jobs on a server, as the app saw them: sent late = the next job left the app only after the");
-        output.WriteLine("previous one finished; already queued = it was waiting inside ComfyUI. Start = the last server's first job after the first send.");
+        output.WriteLine("Where servers idled (the stand-ins' own clocks): starved = the most one server waited with an empty queue between");
+        output.WriteLine("its first and last prompt; ramp-up = start of submitting to the last server's first prompt; run-out = the first server");
+        output.WriteLine("to finish its last prompt to the last image saved; busy between = lowest busy fraction between a server's first and last prompt.");
         foreach (var run in runs)
         {
             var g = run.Gaps;
-            var busyInWindow = run.PerServer.Min(s => s.Busy.TotalSeconds) / g.Window.TotalSeconds;
-            output.WriteLine(string.Create(c, $"{run.Servers,3}  sent late {g.Late,4} ({g.LateTotal.TotalSeconds:0.00} s)   already queued {g.Early,4} ({g.EarlyTotal.TotalSeconds:0.00} s)   start {g.BeforeFirst.TotalMilliseconds:0} ms   last image saved {g.Tail.TotalMilliseconds:0} ms after the last job ended   busy min from first send to last end {busyInWindow:P1}"));
+            output.WriteLine(string.Create(c, $"{run.Servers,3}  starved {g.Starved.TotalMilliseconds,6:0} ms   ramp-up {g.BeforeFirst.TotalMilliseconds,6:0} ms   run-out {g.AfterLast.TotalMilliseconds,6:0} ms   busy between {g.MinBusyBetween,7:P1}"));
         }
         output.WriteLine();
         output.WriteLine("Targets: busy ≥ 95% per server at K = 8, throughput rising linearly with K, 0 lost, 0 duplicated.");
