@@ -11,9 +11,9 @@ namespace DreamLayer.Web.Jobs;
 
 /// <summary>
 /// Runs the job pipeline's one-time costs (JSON serializers, graph building and checking, the image
-/// decoder and encoder) at start-up, so that the first job of the day is as fast as the others.
+/// decoder and encoder, the job caps the dispatcher reads) at start-up, so that the first job of the day is as fast as the others.
 /// </summary>
-internal sealed class StartupWarmUp(WorkflowLibrary workflows, ImageStore images) : IHostedService
+internal sealed class StartupWarmUp(WorkflowLibrary workflows, ImageStore images, JobCaps caps) : IHostedService
 {
     private static readonly string[] SampleMessages =
     [
@@ -36,6 +36,7 @@ internal sealed class StartupWarmUp(WorkflowLibrary workflows, ImageStore images
             _ = ComfyMessageParser.ParseText(Encoding.UTF8.GetBytes(message));
         }
         await images.WarmUpAsync(cancellationToken);
+        await caps.CurrentAsync(cancellationToken);
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
