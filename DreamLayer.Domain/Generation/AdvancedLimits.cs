@@ -106,7 +106,6 @@ public sealed record AdvancedLimits
     {
         HiresLatentUnavailable = AdvancedValidator.HiresFixRefusal(mode) ?? HiresLatentUnavailable,
         HiresModelUnavailable = AdvancedValidator.HiresFixRefusal(mode) ?? HiresModelUnavailable,
-        RefinerUnavailable = AdvancedValidator.RefinerRefusal(mode) ?? RefinerUnavailable,
         ControlNetUnavailable = AdvancedValidator.ControlNetRefusal(mode, area) ?? ControlNetUnavailable,
     };
 }

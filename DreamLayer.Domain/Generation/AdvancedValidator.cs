@@ -13,6 +13,9 @@ public static class AdvancedValidator
     public const double MaxControlNetStrength = 10;
     public const double MaxHiresScale = 4;
 
+    /// <summary>KSamplerAdvanced's largest step count, which an img2img refiner's whole schedule must fit in.</summary>
+    public const int MaxRefinerSchedule = 10_000;
+
     /// <param name="limits">The server's lists and ranges; null before any server has been read (lists are then not checked).</param>
     public static void Validate(GenerationRequest request, GenerationLimits? limits, Action<string, string> add)
     {
@@ -22,10 +25,6 @@ public static class AdvancedValidator
         if (request.HiresFix is not null && HiresFixRefusal(request.Mode) is { } hires)
         {
             add(nameof(request.HiresFix), hires);
-        }
-        if (request.Refiner is not null && RefinerRefusal(request.Mode) is { } refiner)
-        {
-            add(nameof(request.Refiner), refiner);
         }
         if (request.ControlNets.Count > 0 && ControlNetRefusal(request.Mode, request.Inpaint.Area) is { } controlNet)
         {
@@ -58,14 +57,12 @@ public static class AdvancedValidator
         }
     }
 
-    /// <summary>Why hires fix is not offered in a mode (null where it is): img2img and inpaint already start from a picture at the size asked for.</summary>
-    public static string? HiresFixRefusal(GenerationMode mode) => mode is GenerationMode.Img2Img or GenerationMode.Inpaint
-        ? "Hires fix is for txt2img: here, set the output size and denoising strength instead, or upscale the result in Extras."
-        : null;
-
-    /// <summary>Why the refiner is not offered in a mode (null where it is).</summary>
-    public static string? RefinerRefusal(GenerationMode mode) => mode is GenerationMode.Img2Img or GenerationMode.Inpaint
-        ? "The refiner is for txt2img: run the result through img2img with the refiner's checkpoint instead."
+    /// <summary>
+    /// Why hires fix is not offered in a mode (null where it is). Inpainting pastes its result onto the original picture
+    /// through the mask at the picture's own size, so a second pass at a larger size has nowhere to go.
+    /// </summary>
+    public static string? HiresFixRefusal(GenerationMode mode) => mode == GenerationMode.Inpaint
+        ? "Hires fix is not offered for inpainting: the result is pasted back onto the original at its own size. Upscale the result in Extras instead."
         : null;
 
     /// <summary>Why ControlNet units are not offered (null where they are): an only-masked inpaint samples a crop the control image would not line up with.</summary>
@@ -300,6 +297,18 @@ public static class AdvancedValidator
             if (switchStep < 1 || switchStep >= request.Steps)
             {
                 add(field, $"Refiner: with {request.Steps} steps, switching at {N(r.SwitchAt)} leaves the base or the refiner no step; use more steps or another switch point.");
+            }
+        }
+        if (request.Mode is GenerationMode.Img2Img or GenerationMode.Inpaint)
+        {
+            // The pair of samplers runs the img2img steps at the end of a longer schedule (see GraphTransforms.ApplyRefiner).
+            if (request.Denoise <= 0)
+            {
+                add(field, "Refiner: with a denoising strength of 0 nothing is sampled, so there is nothing to refine; raise the strength.");
+            }
+            else if (request.Denoise < 1 && request.Steps / request.Denoise > MaxRefinerSchedule)
+            {
+                add(field, $"Refiner: {request.Steps} steps at a denoising strength of {N(request.Denoise)} need a schedule of over {MaxRefinerSchedule} steps; raise the strength or use fewer steps.");
             }
         }
         if (a is not null)

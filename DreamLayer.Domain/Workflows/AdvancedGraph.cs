@@ -24,7 +24,7 @@ public sealed record ServerInputs
 
 /// <summary>
 /// Applies a request's LoRAs (picker and prompt tags), CLIP skip, VAE, ControlNet units, hires fix and refiner to a
-/// txt2img-shaped graph, in the order that keeps each one meaningful: model and CLIP patches first, then conditioning,
+/// txt2img-, img2img- or inpaint-shaped graph, in the order that keeps each one meaningful: model and CLIP patches first, then conditioning,
 /// then the second pass, the refiner last (it replaces the sampler). The VAE override also decodes the refiner's output.
 /// </summary>
 public static class AdvancedGraph
@@ -53,7 +53,9 @@ public static class AdvancedGraph
                 h.Denoise,
                 h.Upscaler == HiresUpscaler.Model ? h.UpscaleModel : null,
                 h.LatentMethod,
-                h.Sampler));
+                h.Sampler,
+                BaseWidth: request.Width,
+                BaseHeight: request.Height));
         }
         if (request.Refiner is { } r)
         {

@@ -82,6 +82,21 @@ public sealed class ImageModePipelineTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Submit_Img2ImgWithHiresFix_ReturnsAnImageOfTheUpscaledSize()
+    {
+        var source = await StoreAsync(new Image<Rgba32>(96, 64, new Rgba32(10, 200, 30)));
+        var request = Base(GenerationMode.Img2Img, source) with { Width = 96, Height = 64, HiresFix = new HiresFixSetting { Scale = 2, Steps = 2, Denoise = 0.4 } };
+
+        var (job, graph) = await RunAsync(request);
+
+        var second = graph.Single(n => (string?)n.Value!["class_type"] == "KSampler" && n.Key != "3");
+        Assert.Equal(0.4, (double)second.Value!["inputs"]!["denoise"]!);
+        Assert.Equal(0.6, (double)graph["3"]!["inputs"]!["denoise"]!);
+        var image = Assert.Single(job.Images);
+        Assert.Equal((192, 128), (image.Width, image.Height));
+    }
+
+    [Fact]
     public async Task Submit_Inpaint_SendsOneFileWhosePaintedAreaIsTransparent()
     {
         var source = await StoreAsync(new Image<Rgba32>(96, 64, new Rgba32(200, 80, 40)));

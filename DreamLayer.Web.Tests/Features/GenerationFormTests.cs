@@ -209,7 +209,7 @@ public sealed class GenerationFormTests() : MudComponentTest(AddFormServices)
             .Add(f => f.OnSubmit, EventCallback.Factory.Create<IReadOnlyList<GenerationRequest>>(this, _submitted.AddRange)));
 
     [Fact]
-    public void Render_Img2Img_OffersLorasAndControlNetButNotHiresFixOrRefinerOrBatchPrompts()
+    public void Render_Img2Img_OffersLorasControlNetHiresFixAndRefinerButNotBatchPrompts()
     {
         var form = RenderModeForm(GenerationMode.Img2Img, InpaintArea.WholePicture);
 
@@ -219,10 +219,20 @@ public sealed class GenerationFormTests() : MudComponentTest(AddFormServices)
         Assert.Empty(form.FindAll("[data-testid=lora-unavailable]"));
         Assert.False(form.Find("#lora-search").HasAttribute("disabled"));
         form.Find("[data-testid=advanced-panel] .mud-expand-panel-header").Click();
+        Assert.False(form.Find("[data-testid=hires-fix] input").HasAttribute("disabled"));
+        Assert.False(form.Find("[data-testid=refiner] input").HasAttribute("disabled"));
+    }
+
+    [Fact]
+    public void Render_Inpaint_DisablesHiresFixAndSaysWhyButOffersTheRefiner()
+    {
+        var form = RenderModeForm(GenerationMode.Inpaint, InpaintArea.WholePicture);
+
+        form.Find("[data-testid=advanced-panel] .mud-expand-panel-header").Click();
         var hires = form.Find("[data-testid=hires-fix]");
-        Assert.Contains(AdvancedValidator.HiresFixRefusal(GenerationMode.Img2Img)!, hires.TextContent, StringComparison.Ordinal);
+        Assert.Contains(AdvancedValidator.HiresFixRefusal(GenerationMode.Inpaint)!, hires.TextContent, StringComparison.Ordinal);
         Assert.True(hires.QuerySelector("input")!.HasAttribute("disabled"));
-        Assert.Contains(AdvancedValidator.RefinerRefusal(GenerationMode.Img2Img)!, form.Find("[data-testid=advanced-panel]").TextContent, StringComparison.Ordinal);
+        Assert.False(form.Find("[data-testid=refiner] input").HasAttribute("disabled"));
     }
 
     [Fact]

@@ -168,8 +168,10 @@ public static class GraphTransforms
     /// <summary>
     /// Adds a second KSampler pass after the sampler (same model, conditioning, seed and cfg; its own steps and denoise),
     /// fed by the first pass upscaled, and makes everything that consumed the first pass consume the second.
-    /// Latent mode: LatentUpscaleBy. Model mode: VAEDecode → upscale model → ImageScale to exactly the
-    /// EmptyLatentImage size × <see cref="HiresFix.Scale"/> (rounded to multiples of 8, so the model's own factor doesn't matter) → VAEEncode.
+    /// Latent mode: LatentUpscaleBy. Model mode: VAEDecode → upscale model → ImageScale to exactly the first pass's size
+    /// (<see cref="HiresFix.BaseWidth"/>×<see cref="HiresFix.BaseHeight"/>, or the EmptyLatentImage's when they are not given)
+    /// × <see cref="HiresFix.Scale"/> (rounded to multiples of 8, so the model's own factor doesn't matter) → VAEEncode.
+    /// On an img2img graph the first pass is the img2img sampler (its own denoise); the second pass runs on its result.
     /// </summary>
     public static ComfyGraph ApplyHiresFix(ComfyGraph graph, HiresFix spec)
     {
@@ -194,7 +196,7 @@ public static class GraphTransforms
         }
         else
         {
-            var (width, height) = TargetSize(graph, sampler, spec.Scale);
+            var (width, height) = TargetSize(graph, sampler, spec);
             var vae = RequiredLink(graph, decoder, "vae");
             var decoded = GraphLinks.AddNode(graph, new ComfyNode(VaeDecode)
                 .Link("samples", sampler, 0)
@@ -260,9 +262,17 @@ public static class GraphTransforms
     }
 
     /// <summary>
-    /// Splits the KSampler into an SDXL base and refiner pair of KSamplerAdvanced: the base (same id) runs steps
-    /// 0..round(steps × SwitchAt) and returns leftover noise; the refiner, with its own checkpoint and its own encoding
-    /// of the same prompts, finishes from there. The output decoder decodes the refiner's latent with the refiner's VAE.
+    /// Splits the KSampler into an SDXL base and refiner pair of KSamplerAdvanced: the base (same id) runs up to the
+    /// switch step and returns leftover noise; the refiner, with its own checkpoint and its own encoding of the same
+    /// prompts, finishes from there. The output decoder decodes the refiner's latent with the refiner's VAE.
+    /// <para>
+    /// The split keeps the KSampler's denoise (img2img, a hires pass) by doing what ComfyUI's KSampler does with it:
+    /// a denoise <i>d</i> below 1 with <i>N</i> steps samples the last <i>N</i> steps of a schedule of
+    /// <c>int(N / d)</c> steps. So the pair gets <c>steps = int(N / d)</c>, the base starts at
+    /// <c>start = int(N / d) − N</c> (0 for a full denoise), and the switch is <see cref="Refiner.SwitchAt"/> of the
+    /// <i>N</i> steps actually run: <c>start + round(N × SwitchAt)</c>. Denoise 0.3 with 20 steps and a switch at 0.8:
+    /// a 66-step schedule, the base runs 46..62, the refiner 62..66, the same sigmas the single KSampler would use.
+    /// </para>
     /// </summary>
     public static ComfyGraph ApplyRefiner(ComfyGraph graph, Refiner spec)
     {
@@ -280,8 +290,9 @@ public static class GraphTransforms
         {
             throw new ComfyGraphFormatException($"The refiner needs a KSampler before the output decoder, and node '{sampler}' is a {node.ClassType}.");
         }
-        var steps = (int)(Number(node, "steps") ?? throw new ComfyGraphFormatException($"KSampler '{sampler}' has no literal steps."));
-        var switchStep = (int)Math.Round(steps * spec.SwitchAt, MidpointRounding.AwayFromZero);
+        var run = (int)(Number(node, "steps") ?? throw new ComfyGraphFormatException($"KSampler '{sampler}' has no literal steps."));
+        var (steps, start) = ScheduleOf(run, Number(node, "denoise") ?? 1.0);
+        var switchStep = start + (int)Math.Round(run * spec.SwitchAt, MidpointRounding.AwayFromZero);
         var consumers = GraphLinks.Consumers(graph, sampler, 0);
 
         var baseSampler = new ComfyNode(KSamplerAdvanced, new Dictionary<string, JsonNode?>(StringComparer.Ordinal), node.Title)
@@ -295,7 +306,7 @@ public static class GraphTransforms
             .Set("positive", GraphLinks.Copy(node.Inputs["positive"]))
             .Set("negative", GraphLinks.Copy(node.Inputs["negative"]))
             .Set("latent_image", GraphLinks.Copy(node.Inputs["latent_image"]))
-            .Set("start_at_step", 0)
+            .Set("start_at_step", start)
             .Set("end_at_step", switchStep)
             .Set("return_with_leftover_noise", "enable");
         graph.Remove(sampler);
@@ -321,6 +332,24 @@ public static class GraphTransforms
         GraphLinks.Rewire(graph, consumers, refiner, 0);
         graph[decoder].Link("vae", checkpoint, 2);
         return graph;
+    }
+
+    /// <summary>
+    /// The schedule a KSampler runs <paramref name="steps"/> steps of with <paramref name="denoise"/>, as ComfyUI computes it
+    /// (<c>comfy.samplers.KSampler.set_steps</c>): its length, and the step the KSampler starts at.
+    /// </summary>
+    public static (int Steps, int Start) ScheduleOf(int steps, double denoise)
+    {
+        if (denoise > 0.9999)
+        {
+            return (steps, 0);
+        }
+        if (!(denoise > 0))
+        {
+            throw new ArgumentOutOfRangeException(nameof(denoise), denoise, "A sampler with denoise 0 samples nothing, so there are no steps to split.");
+        }
+        var total = (int)(steps / denoise);
+        return (total, total - steps);
     }
 
     /// <summary>The VAEDecode nearest upstream of the graph's SaveImage.</summary>
@@ -361,8 +390,13 @@ public static class GraphTransforms
             .Link("image", image, 0));
     }
 
-    private static (int Width, int Height) TargetSize(ComfyGraph graph, string sampler, double scale)
+    private static (int Width, int Height) TargetSize(ComfyGraph graph, string sampler, HiresFix spec)
     {
+        if (spec.BaseWidth is { } baseWidth && spec.BaseHeight is { } baseHeight)
+        {
+            return (RoundTo8(baseWidth * spec.Scale), RoundTo8(baseHeight * spec.Scale));
+        }
+        var scale = spec.Scale;
         var latent = RequiredLink(graph, sampler, "latent_image");
         var empty = GraphLinks.FindUpstream(graph, latent.SourceId, "EmptyLatentImage")
             ?? throw new ComfyGraphFormatException($"Model-mode hires fix needs the EmptyLatentImage of sampler '{sampler}' for the size, and there is none.");
@@ -370,8 +404,9 @@ public static class GraphTransforms
     }
 
     private static int Scaled(ComfyGraph graph, string nodeId, string input, double scale) =>
-        (int)Math.Round((Number(graph[nodeId], input) ?? throw new ComfyGraphFormatException($"EmptyLatentImage '{nodeId}' has no literal {input}."))
-            * scale / 8, MidpointRounding.AwayFromZero) * 8;
+        RoundTo8((Number(graph[nodeId], input) ?? throw new ComfyGraphFormatException($"EmptyLatentImage '{nodeId}' has no literal {input}.")) * scale);
+
+    private static int RoundTo8(double size) => (int)Math.Round(size / 8, MidpointRounding.AwayFromZero) * 8;
 
     /// <summary>A literal number input, whatever CLR type the JSON value was created from.</summary>
     private static double? Number(ComfyNode node, string input) =>

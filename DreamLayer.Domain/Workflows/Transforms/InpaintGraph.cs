@@ -7,7 +7,9 @@ namespace DreamLayer.Domain.Workflows.Transforms;
 /// Turns the inpaint template into the variant a request asks for. The template is the whole-picture, "original"
 /// variant: LoadImage (picture + mask from its alpha) → VAEEncode → RepeatLatentBatch → SetLatentNoiseMask → KSampler
 /// → VAEDecode → ImageCompositeMasked onto the original → SaveImage, the mask blurred by MaskToImage → ImageBlur →
-/// ImageToMask. Anchors are found from the output node by following links.
+/// ImageToMask. Anchors are found from the output node by following links; the refiner (applied before this) splits the
+/// KSampler into a base and a refiner KSamplerAdvanced, and the masked latent still goes into the base. The noise mask
+/// travels with the latent from the base to the refiner (ComfyUI copies the latent dict), so both sample only the mask.
 /// <para>
 /// "Only masked" crops, scales and pastes back with core nodes (ImageCrop, CropMask, ImageScale, ImageCompositeMasked at
 /// the crop's offset) rather than in the app: the crop region comes from the mask's painted bounds, which the app
@@ -25,7 +27,7 @@ public static class InpaintGraph
         ArgumentNullException.ThrowIfNull(request);
         var composite = Expect(graph, Link(graph, outputNodeId, "images").SourceId, "ImageCompositeMasked");
         var decode = Expect(graph, Link(graph, composite, "source").SourceId, "VAEDecode");
-        var sampler = Expect(graph, Link(graph, decode, "samples").SourceId, "KSampler");
+        var sampler = FirstSampler(graph, Link(graph, decode, "samples").SourceId);
         var noiseMask = Expect(graph, Link(graph, sampler, "latent_image").SourceId, "SetLatentNoiseMask");
         var repeat = Expect(graph, Link(graph, noiseMask, "samples").SourceId, "RepeatLatentBatch");
         var encode = Expect(graph, Link(graph, repeat, "samples").SourceId, "VAEEncode");
@@ -130,6 +132,21 @@ public static class InpaintGraph
             .Link("image", decode, 0)
             .Set("upscale_method", "lanczos").Set("width", crop.Width).Set("height", crop.Height).Set("crop", "disabled"));
         graph[composite].Link("source", back, 0).Set("x", crop.X).Set("y", crop.Y);
+    }
+
+    /// <summary>
+    /// The sampler that takes the encoded picture: the decoder's own KSampler, or with the refiner (a base and a refiner
+    /// KSamplerAdvanced, the refiner taking the base's latent) the base.
+    /// </summary>
+    private static string FirstSampler(ComfyGraph graph, string sampler)
+    {
+        if (graph[sampler].ClassType == "KSampler")
+        {
+            return sampler;
+        }
+        Expect(graph, sampler, "KSamplerAdvanced");
+        var previous = Link(graph, sampler, "latent_image").SourceId;
+        return graph[previous].ClassType == "KSamplerAdvanced" ? previous : sampler;
     }
 
     private static ComfyLink Link(ComfyGraph graph, string nodeId, string input) =>

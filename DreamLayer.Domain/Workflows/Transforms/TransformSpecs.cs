@@ -22,7 +22,9 @@ public sealed record ControlNetUnit(
 /// <summary>
 /// A second sampling pass at a larger size. <paramref name="Upscaler"/> null upscales the latent with
 /// <paramref name="LatentMethod"/>; otherwise the first pass is decoded, upscaled with that model file and encoded again.
-/// <paramref name="Sampler"/> and <paramref name="Scheduler"/> null keep the first pass's.
+/// <paramref name="Sampler"/> and <paramref name="Scheduler"/> null keep the first pass's. <paramref name="BaseWidth"/> and
+/// <paramref name="BaseHeight"/> are the first pass's size, which the model upscaler scales to exactly; null reads it from
+/// the graph's EmptyLatentImage (a graph that starts from a picture has none, so it must give them).
 /// </summary>
 public sealed record HiresFix(
     double Scale,
@@ -31,7 +33,9 @@ public sealed record HiresFix(
     string? Upscaler,
     string LatentMethod = "nearest-exact",
     string? Sampler = null,
-    string? Scheduler = null);
+    string? Scheduler = null,
+    int? BaseWidth = null,
+    int? BaseHeight = null);
 
 /// <summary>Upscaling of the finished image: with an upscale model file, or (null) plain lanczos resampling.</summary>
 public sealed record Upscale(string? Model, double Scale);
