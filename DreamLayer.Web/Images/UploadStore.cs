@@ -128,6 +128,17 @@ public sealed class UploadStore(StoragePaths paths, IOptions<StorageOptions> opt
         return File.Exists(path) ? path : null;
     }
 
+    /// <summary>A stored upload with its size read from the file's header (for a form filled from an earlier job), or null if it is gone.</summary>
+    public async Task<UploadAccepted?> FindAsync(Guid id, CancellationToken ct)
+    {
+        if (Locate(id) is not { } path)
+        {
+            return null;
+        }
+        var info = await Image.IdentifyAsync(Configuration.Default, path, ct);
+        return info is null ? null : new UploadAccepted(id, info.Width, info.Height, new FileInfo(path).Length);
+    }
+
     /// <summary>
     /// Makes a new upload of exactly <paramref name="width"/>×<paramref name="height"/> from a stored one, or
     /// null if <paramref name="id"/> is not stored. <see cref="FitMode.ResizeAndFill"/> pads the borders with the

@@ -11,8 +11,8 @@ public sealed record GenerationDraft(GenerationRequest Request, string Source, I
 /// <see cref="Take"/> once when it initialises and, when it gets a draft, fills its form from
 /// <see cref="GenerationDraft.Request"/> instead of the last job, and shows the source and notes. A draft is taken
 /// once, a newer offer for the same mode replaces an older one, and nothing leaves the circuit (registered scoped),
-/// so two tabs or two people never see each other's drafts. Used by PNG Info's "Send to Txt2Img"; the gallery's
-/// "reuse parameters" and "send to Img2Img" are meant to use it the same way.
+/// so two tabs or two people never see each other's drafts. Used by PNG Info's "Send to Txt2Img" and the image
+/// dialog's "reuse parameters" (Txt2Img, Img2Img and Inpaint take their own mode's draft).
 /// </summary>
 public sealed class GenerationDrafts
 {

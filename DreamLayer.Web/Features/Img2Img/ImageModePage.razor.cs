@@ -1,7 +1,9 @@
 using DreamLayer.Domain.Generation;
 using DreamLayer.Web.Accounts;
 using DreamLayer.Web.Comfy;
+using DreamLayer.Web.Components.Shared;
 using DreamLayer.Web.Data;
+using DreamLayer.Web.Features.Generation;
 using DreamLayer.Web.Features.Jobs;
 using DreamLayer.Web.Features.Txt2Img;
 using DreamLayer.Web.Images;
@@ -28,6 +30,7 @@ public sealed partial class ImageModePage : IDisposable
     [Inject] private IOptions<StorageOptions> Storage { get; set; } = default!;
     [Inject] private IDbContextFactory<DreamLayerDbContext> DbFactory { get; set; } = default!;
     [Inject] private CurrentUser CurrentUser { get; set; } = default!;
+    [Inject] private GenerationDrafts Drafts { get; set; } = default!;
 
     /// <summary><see cref="GenerationMode.Img2Img"/> or <see cref="GenerationMode.Inpaint"/>.</summary>
     [Parameter, EditorRequired]
@@ -52,14 +55,28 @@ public sealed partial class ImageModePage : IDisposable
     private bool _submitting;
     private IReadOnlyList<FieldError> _submitErrors = [];
     private IDisposable? _backendSubscription;
+    private GenerationDraft? _draft;
+    private IReadOnlyList<string> _draftNotes = [];
+
+    /// <summary>The mask an inpaint draft starts from, for as long as its source is the one shown.</summary>
+    private (Guid Source, Guid Mask)? _initialMask;
 
     private bool Inpainting => Mode == GenerationMode.Inpaint;
+
+    private string? InitialMaskUrl => _initialMask is { } m && m.Source == _source?.Id ? $"/uploads/{m.Mask}" : null;
 
     protected override async Task OnInitializedAsync()
     {
         var user = await CurrentUser.GetAsync();
-        await using (var db = await DbFactory.CreateDbContextAsync())
+        // A form sent from another page ("reuse parameters" in the gallery) wins over the last job's settings.
+        _draft = Drafts.Take(Mode);
+        if (_draft is not null)
         {
+            await UseDraftAsync(_draft.Request);
+        }
+        else
+        {
+            await using var db = await DbFactory.CreateDbContextAsync();
             // The form opens with the settings of this person's last job of this mode.
             var mode = Mode.ToString();
             var last = await db.Jobs.AsNoTracking().Where(j => j.Mode == mode && j.Owner == user.Id).OrderByDescending(j => j.CreatedAt).FirstOrDefaultAsync();
@@ -106,6 +123,34 @@ public sealed partial class ImageModePage : IDisposable
                 _fromError = rejected.Message;
                 break;
         }
+    }
+
+    /// <summary>
+    /// Everything an earlier request of this mode had: settings, its source upload (the size stays the request's), for
+    /// inpainting its mask, and the ControlNet units with their pictures. The sender (the image dialog) only offers
+    /// requests of images the person may see; what is no longer stored is left out, with a note saying so.
+    /// </summary>
+    private async Task UseDraftAsync(GenerationRequest request)
+    {
+        UseSettings(request);
+        var notes = (await DraftUploads.RestoreControlNetsAsync(_model.Advanced, request.ControlNets, Uploads, CancellationToken.None)).ToList();
+        _source = request.SourceImage is { } sourceId ? await Uploads.FindAsync(sourceId, CancellationToken.None) : null;
+        if (_source is null)
+        {
+            notes.Insert(0, "The source image of that job is no longer stored; choose an image.");
+        }
+        else if (Inpainting && request.Mask is { } mask)
+        {
+            if (Uploads.Locate(mask.Upload) is null)
+            {
+                notes.Add("The mask of that job is no longer stored; paint it again.");
+            }
+            else
+            {
+                _initialMask = (_source.Id, mask.Upload);
+            }
+        }
+        _draftNotes = notes;
     }
 
     private void UseSettings(GenerationRequest request)

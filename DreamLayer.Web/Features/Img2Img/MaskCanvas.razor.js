@@ -2,7 +2,7 @@
 const brushes = new WeakMap();
 const colour = 'rgb(255, 0, 0)';
 
-export function init(canvas, size) {
+export async function init(canvas, size, maskUrl) {
     const brush = { size, erase: false, last: null };
     brushes.set(canvas, brush);
 
@@ -44,7 +44,29 @@ export function init(canvas, size) {
     const end = () => { brush.last = null; };
     canvas.addEventListener('pointerup', end);
     canvas.addEventListener('pointercancel', end);
+    if (maskUrl) {
+        await drawMask(canvas, maskUrl);
+    }
     canvas.dataset.ready = 'true';
+}
+
+// Starts from a stored mask: its opaque pixels are painted, in the brush's colour; a mask that fails to load leaves the canvas empty.
+async function drawMask(canvas, url) {
+    const picture = new Image();
+    picture.src = url;
+    try {
+        await picture.decode();
+    } catch {
+        return;
+    }
+    const ctx = canvas.getContext('2d');
+    ctx.drawImage(picture, 0, 0, canvas.width, canvas.height);
+    const image = ctx.getImageData(0, 0, canvas.width, canvas.height);
+    const d = image.data;
+    for (let i = 0; i < d.length; i += 4) {
+        d[i] = 255; d[i + 1] = 0; d[i + 2] = 0;
+    }
+    ctx.putImageData(image, 0, 0);
 }
 
 export function setBrush(canvas, size, erase) {

@@ -83,13 +83,37 @@ public sealed partial class ImageDialog : IAsyncDisposable
         Snackbar.Add(copied ? "Parameters copied." : "The browser did not allow copying; select the parameters text instead.", copied ? Severity.Success : Severity.Warning);
     }
 
-    /// <summary>Opens Txt2Img with this image's settings, its seed fixed, so Generate makes it again.</summary>
-    private void Reuse()
+    /// <summary>The page "reuse parameters" opens for a job's mode, or null where there is none to fill (Extras, workflows).</summary>
+    public static string? ReusePage(string mode) => mode switch
     {
-        var request = _details!.Job.ReadRequest() with { SeedMode = SeedMode.Fixed, Seed = _details.Job.Seed, BatchCount = 1 };
-        Drafts.Offer(GenerationMode.Txt2Img, new GenerationDraft(request, "an image from the gallery", []));
+        nameof(GenerationMode.Txt2Img) => "/",
+        nameof(GenerationMode.Img2Img) => "/img2img",
+        nameof(GenerationMode.Inpaint) => "/inpaint",
+        _ => null,
+    };
+
+    /// <summary>
+    /// Opens the page of the image's mode with its settings, its seed fixed, so Generate makes it again: for img2img
+    /// and inpaint also its source image, mask, LoRAs and ControlNet units with their pictures. Checked again here
+    /// that the person may still see the image, since its job's uploads come with it.
+    /// </summary>
+    private async Task ReuseAsync()
+    {
+        var job = _details!.Job;
+        if (ReusePage(job.Mode) is not { } page || !Enum.TryParse<GenerationMode>(job.Mode, out var mode))
+        {
+            return;
+        }
+        if (await Gallery.FindVisibleAsync(_viewer!, ImageId) is null)
+        {
+            Snackbar.Add("That image no longer exists.", Severity.Warning);
+            Dialog.Close();
+            return;
+        }
+        var request = job.ReadRequest() with { Mode = mode, SeedMode = SeedMode.Fixed, Seed = job.Seed, BatchCount = 1 };
+        Drafts.Offer(mode, new GenerationDraft(request, "an image from the gallery", []));
         Dialog.Close();
-        Navigation.NavigateTo("/");
+        Navigation.NavigateTo(page);
     }
 
     /// <summary>Closes the dialog and opens img2img or inpaint with this image as the source.</summary>

@@ -4,7 +4,9 @@ using DreamLayer.Web.Accounts;
 using DreamLayer.Web.Comfy;
 using DreamLayer.Web.Components.Shared;
 using DreamLayer.Web.Data;
+using DreamLayer.Web.Features.Generation;
 using DreamLayer.Web.Features.Jobs;
+using DreamLayer.Web.Images;
 using DreamLayer.Web.Jobs;
 using Microsoft.AspNetCore.Components;
 using Microsoft.EntityFrameworkCore;
@@ -19,6 +21,7 @@ public sealed partial class Txt2ImgPage
     [Inject] private IDbContextFactory<DreamLayerDbContext> DbFactory { get; set; } = default!;
     [Inject] private CurrentUser CurrentUser { get; set; } = default!;
     [Inject] private GenerationDrafts Drafts { get; set; } = default!;
+    [Inject] private UploadStore Uploads { get; set; } = default!;
 
     private readonly Txt2ImgFormModel _model = new();
     private GenerationLimits? _limits;
@@ -26,6 +29,7 @@ public sealed partial class Txt2ImgPage
     private IReadOnlyList<FieldError> _submitErrors = [];
     private IDisposable? _backendSubscription;
     private GenerationDraft? _draft;
+    private IReadOnlyList<string> _draftNotes = [];
 
     protected override async Task OnInitializedAsync()
     {
@@ -34,6 +38,7 @@ public sealed partial class Txt2ImgPage
         if (_draft is not null)
         {
             _model.CopyFrom(_draft.Request);
+            _draftNotes = await DraftUploads.RestoreControlNetsAsync(_model.Advanced, _draft.Request.ControlNets, Uploads, CancellationToken.None);
         }
         else
         {
