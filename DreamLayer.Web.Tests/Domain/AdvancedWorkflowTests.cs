@@ -232,6 +232,19 @@ public sealed class AdvancedWorkflowTests
     }
 
     [Fact]
+    public void Build_HiresFixAndRefiner_TheRefinerSplitsTheHiresPassKeepingItsDenoise()
+    {
+        var graph = Build(Base with { HiresFix = new HiresFixSetting { Scale = 1.5, Steps = 12, Denoise = 0.4 }, Refiner = new RefinerSetting(Refiner, 0.8) });
+        Assert.Equal(1.0, Literal<double>(graph, "3", "denoise"));
+        var refiner = GraphLinks.LinkOf(graph, "8", "samples")!.Value.SourceId;
+        var hiresBase = GraphLinks.LinkOf(graph, refiner, "latent_image")!.Value.SourceId;
+        Assert.Equal("LatentUpscaleBy", graph[GraphLinks.LinkOf(graph, hiresBase, "latent_image")!.Value.SourceId].ClassType);
+        // 12 steps at denoise 0.4 are the last 12 of a 30-step schedule: the hires base runs 18..28, the refiner 28..30.
+        Assert.Equal((30, 18, 28), (Literal<int>(graph, hiresBase, "steps"), Literal<int>(graph, hiresBase, "start_at_step"), Literal<int>(graph, hiresBase, "end_at_step")));
+        Assert.Equal((30, 28), (Literal<int>(graph, refiner, "steps"), Literal<int>(graph, refiner, "start_at_step")));
+    }
+
+    [Fact]
     public void Build_Refiner_SplitsTheStepsAtTheSwitchPoint()
     {
         var graph = Build(Base with { Refiner = new RefinerSetting(Refiner, 0.8) });
