@@ -56,44 +56,66 @@ public sealed class ReuseParametersTests(BrowserFixture browser) : IClassFixture
         return JsonNode.Parse(json!.Replace(jobId.ToString("N"), "JOB", StringComparison.Ordinal))!;
     }
 
+    /// <summary>A 96×64 img2img or inpaint job on <paramref name="source"/> with a fixed seed and 3 steps.</summary>
+    private static GenerationRequest Request(GenerationMode mode, string prompt, ulong seed, UploadAccepted source, double denoise) => new()
+    {
+        Mode = mode,
+        Prompt = prompt,
+        Checkpoint = "v1-5-pruned-emaonly.safetensors",
+        Steps = 3,
+        Width = 96,
+        Height = 64,
+        SeedMode = SeedMode.Fixed,
+        Seed = seed,
+        SourceImage = source.Id,
+        SourceWidth = source.Width,
+        SourceHeight = source.Height,
+        Denoise = denoise,
+    };
+
+    /// <summary>Signs in as Alice, opens her image in the gallery and presses Reuse parameters; returns the page it opened.</summary>
+    private async Task<(IBrowserContext Context, ImageModePageObject Page)> ReuseAsync(DreamLayerApp app, string prompt, string path)
+    {
+        var context = await browser.NewContextAsync();
+        var gallery = new GalleryPageObject(await context.NewPageAsync(), app.RootUri);
+        await gallery.SignInAsync(app.Alice);
+        await gallery.OpenAsync();
+        await gallery.Thumb(prompt).ClickAsync();
+        await new ImageDialogObject(gallery.Page).Root.GetByRole(AriaRole.Button, new() { Name = "Reuse parameters" }).ClickAsync();
+        var page = new ImageModePageObject(gallery.Page, app.RootUri, path);
+        await Expect(page.Page).ToHaveURLAsync(new Uri(app.RootUri, path).ToString());
+        await Expect(page.Page.GetByTestId("draft-notice")).ToContainTextAsync("an image from the gallery");
+        return (context, page);
+    }
+
+    /// <summary>Presses Generate on a page that lists the earlier job, and returns the new job once it is done.</summary>
+    private static async Task<Guid> GenerateAgainAsync(ImageModePageObject page)
+    {
+        // The page lists the person's earlier job of this mode; the new one comes first.
+        await Expect(page.JobCards).ToHaveCountAsync(1);
+        await Expect(page.Page.Locator("[data-interactive]")).ToBeAttachedAsync();
+        await page.Generate.ClickAsync();
+        await Expect(page.JobCards).ToHaveCountAsync(2);
+        await Expect(page.NewestCard.Status).ToHaveTextAsync("Done", new() { Timeout = BrowserFixture.GuardMs });
+        return Guid.Parse((await page.NewestCard.Root.GetAttributeAsync("data-job-id"))!);
+    }
+
     [Fact]
     public async Task ReuseParameters_Img2ImgWithLoraAndControlNet_OpensImg2ImgFilledAndGenerateSendsTheSameGraph()
     {
         await using var app = await DreamLayerApp.StartAsync(standInOptions: new StandInOptions { Loras = [Lora] });
         var source = await StoreAsync(app, Png(96, 64, new Rgba32(10, 200, 30)));
         var control = await StoreAsync(app, AdvancedPipelineTests.SquarePng());
-        var original = await RunAsync(app, new GenerationRequest
+        var original = await RunAsync(app, Request(GenerationMode.Img2Img, "a boat on a green lake", 777, source, 0.55) with
         {
-            Mode = GenerationMode.Img2Img,
-            Prompt = "a boat on a green lake",
-            Checkpoint = "v1-5-pruned-emaonly.safetensors",
-            Steps = 3,
-            Width = 96,
-            Height = 64,
-            SeedMode = SeedMode.Fixed,
-            Seed = 777,
-            SourceImage = source.Id,
-            SourceWidth = source.Width,
-            SourceHeight = source.Height,
-            Denoise = 0.55,
             ResizeMode = ResizeMode.CropAndResize,
             Loras = [new LoraSetting(Lora, 0.7, 0.4)],
             ControlNets = [new ControlNetSetting { Model = ControlNetModel, Image = control.Id, Strength = 0.6, StartPercent = 0.1, EndPercent = 0.9 }],
         }, app.Alice.Id);
 
-        await using var context = await browser.NewContextAsync();
-        var gallery = new GalleryPageObject(await context.NewPageAsync(), app.RootUri);
-        await gallery.SignInAsync(app.Alice);
-        await gallery.OpenAsync();
-        await gallery.Thumb("a boat on a green lake").ClickAsync();
-        var dialog = new ImageDialogObject(gallery.Page);
-        await Expect(dialog.Seed).ToHaveTextAsync("777");
-        await dialog.Root.GetByRole(AriaRole.Button, new() { Name = "Reuse parameters" }).ClickAsync();
-
-        var page = new ImageModePageObject(gallery.Page, app.RootUri, "/img2img");
+        var (context, page) = await ReuseAsync(app, "a boat on a green lake", "/img2img");
+        await using var _ = context;
         var advanced = new AdvancedSectionsObject(page.Page);
-        await Expect(page.Page).ToHaveURLAsync(new Uri(app.RootUri, "/img2img").ToString());
-        await Expect(page.Page.GetByTestId("draft-notice")).ToContainTextAsync("an image from the gallery");
         await Expect(page.Prompt).ToHaveValueAsync("a boat on a green lake");
         await Expect(page.Page.GetByTestId("source-image")).ToHaveAttributeAsync("src", $"/uploads/{source.Id}");
         await Expect(page.Page.GetByLabel("Denoise", new() { Exact = true })).ToHaveValueAsync("0.55");
@@ -102,13 +124,7 @@ public sealed class ReuseParametersTests(BrowserFixture browser) : IClassFixture
         await Expect(advanced.ControlNetUnits).ToHaveCountAsync(1);
         await Expect(advanced.ControlImageName(1)).ToContainTextAsync("128×96");
 
-        // The page lists the person's earlier job of this mode; the new one comes first.
-        await Expect(page.JobCards).ToHaveCountAsync(1);
-        await Expect(page.Page.Locator("[data-interactive]")).ToBeAttachedAsync();
-        await page.Generate.ClickAsync();
-        await Expect(page.JobCards).ToHaveCountAsync(2);
-        await Expect(page.NewestCard.Status).ToHaveTextAsync("Done", new() { Timeout = BrowserFixture.GuardMs });
-        var again = Guid.Parse((await page.NewestCard.Root.GetAttributeAsync("data-job-id"))!);
+        var again = await GenerateAgainAsync(page);
 
         Assert.NotEqual(original, again);
         var (before, after) = (await GraphAsync(app, original), await GraphAsync(app, again));
@@ -138,43 +154,20 @@ public sealed class ReuseParametersTests(BrowserFixture browser) : IClassFixture
         }
         var mask = await StoreAsync(app, maskPng);
         var painted = (await app.Get<UploadStore>().PaintedBoundsAsync(mask.Id, default))!.Value;
-        var original = await RunAsync(app, new GenerationRequest
+        var original = await RunAsync(app, Request(GenerationMode.Inpaint, "a red door", 31, source, 0.8) with
         {
-            Mode = GenerationMode.Inpaint,
-            Prompt = "a red door",
-            Checkpoint = "v1-5-pruned-emaonly.safetensors",
-            Steps = 3,
-            Width = 96,
-            Height = 64,
-            SeedMode = SeedMode.Fixed,
-            Seed = 31,
-            SourceImage = source.Id,
-            SourceWidth = source.Width,
-            SourceHeight = source.Height,
-            Denoise = 0.8,
             Mask = new InpaintMask(mask.Id, 96, 64, painted),
             Inpaint = new InpaintSettings { MaskedContent = MaskedContent.LatentNoise, MaskBlur = 2 },
         }, app.Alice.Id);
 
-        await using var context = await browser.NewContextAsync();
-        var gallery = new GalleryPageObject(await context.NewPageAsync(), app.RootUri);
-        await gallery.SignInAsync(app.Alice);
-        await gallery.OpenAsync();
-        await gallery.Thumb("a red door").ClickAsync();
-        await new ImageDialogObject(gallery.Page).Root.GetByRole(AriaRole.Button, new() { Name = "Reuse parameters" }).ClickAsync();
-
-        var page = new ImageModePageObject(gallery.Page, app.RootUri, "/inpaint");
-        await Expect(page.Page).ToHaveURLAsync(new Uri(app.RootUri, "/inpaint").ToString());
+        var (context, page) = await ReuseAsync(app, "a red door", "/inpaint");
+        await using var _ = context;
         await Expect(page.Prompt).ToHaveValueAsync("a red door");
         await Expect(page.Page.GetByTestId("inpaint-image")).ToHaveAttributeAsync("src", $"/uploads/{source.Id}");
         await Expect(page.MaskCanvas).ToHaveAttributeAsync("data-ready", "true");
         await Expect(page.Page.GetByLabel("Mask blur", new() { Exact = true })).ToHaveValueAsync("2");
 
-        await Expect(page.JobCards).ToHaveCountAsync(1);
-        await page.Generate.ClickAsync();
-        await Expect(page.JobCards).ToHaveCountAsync(2);
-        await Expect(page.NewestCard.Status).ToHaveTextAsync("Done", new() { Timeout = BrowserFixture.GuardMs });
-        var again = Guid.Parse((await page.NewestCard.Root.GetAttributeAsync("data-job-id"))!);
+        var again = await GenerateAgainAsync(page);
 
         // The mask painted from the stored one covers the same pixels: a new upload, with the same painted area.
         await using var db = app.CreateDbContext();
