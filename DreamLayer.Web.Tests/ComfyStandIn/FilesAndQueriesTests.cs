@@ -134,7 +134,7 @@ public sealed class FilesAndQueriesTests : IAsyncLifetime
         Directory.CreateDirectory(Path.Combine(_standIn.DataDirectory, "output", "shots"));
         await File.WriteAllBytesAsync(Path.Combine(_standIn.DataDirectory, "output", "shots", "fox_00007_.png"), ValidationTests.TinyPng());
 
-        var id = await _standIn.QueueAsync(graph, "save", b => b["extra_data"] = new JsonObject { ["extra_pnginfo"] = new JsonObject { ["workflow"] = new JsonObject { ["nodes"] = new JsonArray() } } });
+        var id = await _standIn.QueueAsync(graph, "save", b => b["extra_data"] = new JsonObject { ["extra_pnginfo"] = new JsonObject { ["workflow"] = new JsonObject { ["nodes"] = new JsonArray(), ["title"] = "café ✓", ["version"] = 0.4 } } });
         var events = await ws.UntilDoneAsync(id);
 
         var images = events.Single(e => e.Type == "executed").Data!["output"]!["images"]!.AsArray();
@@ -145,7 +145,8 @@ public sealed class FilesAndQueriesTests : IAsyncLifetime
         using var png = Image.Load(bytes);
         var text = png.Metadata.GetPngMetadata().TextData.ToDictionary(t => t.Keyword, t => t.Value);
         Assert.Equal("SaveImage", JsonNode.Parse(text["prompt"])!["9"]!["class_type"]!.GetValue<string>());
-        Assert.Equal("{\"nodes\":[]}", text["workflow"]);
+        // As json.dumps: Python's separators, non-ASCII escaped (so the chunk stays tEXt).
+        Assert.Equal("{\"nodes\": [], \"title\": \"caf\\u00e9 \\u2713\", \"version\": 0.4}", text["workflow"]);
         Assert.Equal((64, 48), (png.Width, png.Height));
         Assert.Contains("tEXt", Encoding.ASCII.GetString(bytes), StringComparison.Ordinal);
     }

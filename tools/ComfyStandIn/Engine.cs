@@ -607,10 +607,11 @@ internal sealed partial class Engine(NodeCatalog catalog, FileStore files, Socke
         var text = new List<KeyValuePair<string, string>>();
         if (type == "output")
         {
-            text.Add(new("prompt", run.Item.Prompt.ToJsonString()));
+            // As SaveImage: `prompt`, then one chunk per extra_pnginfo key (the frontend's `workflow`), each json.dumps'd.
+            text.Add(new("prompt", Py.Dumps(run.Item.Prompt)));
             if (run.Item.ExtraData["extra_pnginfo"] is JsonObject extra)
             {
-                foreach (var (key, value) in extra) { text.Add(new(key, value?.ToJsonString() ?? "null")); }
+                foreach (var (key, value) in extra) { text.Add(new(key, Py.Dumps(value))); }
             }
         }
         var images = new JsonArray();

@@ -29,6 +29,91 @@ internal static class Py
         return s.Replace("E+", "e+", StringComparison.Ordinal).Replace("E-", "e-", StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// Like Python's <c>json.dumps</c> with its defaults (what SaveImage writes into PNG text chunks): <c>", "</c> and
+    /// <c>": "</c> separators, every non-ASCII character escaped, floats as Python prints them.
+    /// </summary>
+    public static string Dumps(JsonNode? node)
+    {
+        var sb = new StringBuilder();
+        Dump(node, sb);
+        return sb.ToString();
+    }
+
+    private static void Dump(JsonNode? node, StringBuilder sb)
+    {
+        switch (node)
+        {
+            case null:
+                sb.Append("null");
+                break;
+            case JsonObject o:
+                sb.Append('{');
+                var first = true;
+                foreach (var (key, value) in o)
+                {
+                    if (!first) { sb.Append(", "); }
+                    first = false;
+                    DumpString(key, sb);
+                    sb.Append(": ");
+                    Dump(value, sb);
+                }
+                sb.Append('}');
+                break;
+            case JsonArray a:
+                sb.Append('[');
+                for (var i = 0; i < a.Count; i++)
+                {
+                    if (i > 0) { sb.Append(", "); }
+                    Dump(a[i], sb);
+                }
+                sb.Append(']');
+                break;
+            case JsonValue v when v.GetValueKind() == JsonValueKind.String:
+                DumpString(v.GetValue<string>(), sb);
+                break;
+            case JsonValue v when v.GetValueKind() == JsonValueKind.Number:
+                var raw = v.ToJsonString();
+                sb.Append(IsIntegerLiteral(raw) ? BigInteger.Parse(raw, CultureInfo.InvariantCulture).ToString(CultureInfo.InvariantCulture) : JsonFloat(double.Parse(raw, CultureInfo.InvariantCulture)));
+                break;
+            default:
+                sb.Append(node.ToJsonString());
+                break;
+        }
+    }
+
+    private static string JsonFloat(double d) =>
+        double.IsNaN(d) ? "NaN" : double.IsInfinity(d) ? (d > 0 ? "Infinity" : "-Infinity") : Float(d);
+
+    private static void DumpString(string s, StringBuilder sb)
+    {
+        sb.Append('"');
+        foreach (var c in s)
+        {
+            switch (c)
+            {
+                case '"': sb.Append("\\\""); break;
+                case '\\': sb.Append("\\\\"); break;
+                case '\n': sb.Append("\\n"); break;
+                case '\r': sb.Append("\\r"); break;
+                case '\t': sb.Append("\\t"); break;
+                case '\b': sb.Append("\\b"); break;
+                case '\f': sb.Append("\\f"); break;
+                default:
+                    if (c < ' ' || c > '~')
+                    {
+                        sb.Append("\\u").Append(((int)c).ToString("x4", CultureInfo.InvariantCulture));
+                    }
+                    else
+                    {
+                        sb.Append(c);
+                    }
+                    break;
+            }
+        }
+        sb.Append('"');
+    }
+
     /// <summary>A JSON number node whose text is exactly <paramref name="raw"/>.</summary>
     public static JsonNode RawNumber(string raw) => JsonNode.Parse(raw)!;
 
