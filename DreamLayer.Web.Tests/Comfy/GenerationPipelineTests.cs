@@ -1,3 +1,5 @@
+using System.Text.Json.Nodes;
+using DreamLayer.Domain.Comfy;
 using DreamLayer.Domain.Generation;
 using DreamLayer.Domain.Jobs;
 using DreamLayer.Domain.Metadata;
@@ -75,6 +77,35 @@ public sealed class GenerationPipelineTests
             (read.Steps, read.Sampler, read.Scheduler, read.Cfg, read.Seed, read.Width, read.Height, read.Model));
         // No temp files left behind by the atomic writes.
         Assert.Empty(Directory.GetFiles(app.DataDirectory, "*.tmp", SearchOption.AllDirectories));
+    }
+
+    [Fact]
+    public async Task Submit_AgainstStandIn_SavedPngHasPromptAndAWorkflowComfyUiOpens()
+    {
+        await using var app = await DreamLayerApp.StartAsync();
+        var accepted = Assert.IsType<SubmitAccepted>(await app.Get<JobQueue>().SubmitAsync(Request(), "tester", default));
+        Assert.Equal(JobStatus.Succeeded, (await WaitForTerminalAsync(app, accepted.JobIds[0])).Status);
+        await using var db = app.CreateDbContext();
+        var image = await db.Images.SingleAsync(i => i.JobId == accepted.JobIds[0]);
+
+        var bytes = await File.ReadAllBytesAsync(app.Get<ImageStore>().Locate(image)!);
+
+        // Written by the server's SaveImage from the prompt's extra_pnginfo, kept by the app beside its parameters.
+        var chunks = PngTextChunks.Read(bytes);
+        Assert.Equal(["prompt", "workflow", "parameters"], chunks.Select(c => c.Keyword));
+        var prompt = ComfyGraph.Parse(chunks.Single(c => c.Keyword == "prompt").Text);
+        var workflow = JsonNode.Parse(chunks.Single(c => c.Keyword == "workflow").Text)!;
+        var ids = UiWorkflow.NumericIds(prompt);
+        Assert.Equal(
+            prompt.Nodes.Select(n => $"{ids[n.Key]} {n.Value.ClassType}").Order(StringComparer.Ordinal),
+            workflow["nodes"]!.AsArray().Select(n => $"{n!["id"]} {n["type"]}").Order(StringComparer.Ordinal));
+        var links = prompt.Nodes.Sum(n => n.Value.Inputs.Values.Count(v => ComfyLink.TryParse(v, out _)));
+        Assert.Equal(links, workflow["links"]!.AsArray().Count);
+        var sampler = workflow["nodes"]!.AsArray().Single(n => n!["type"]!.GetValue<string>() == "KSampler")!;
+        Assert.Equal("a red fox in snow", workflow["nodes"]!.AsArray().Single(n => n!["id"]!.GetValue<int>() == 6)!["widgets_values"]![0]!.GetValue<string>());
+        Assert.Equal(6, sampler["widgets_values"]![2]!.GetValue<int>());
+        // The reader still takes the parameters first: the file is DreamLayer's.
+        Assert.Equal(MetadataTool.DreamLayer, ImageMetadataReader.Read(bytes).Generation?.Tool);
     }
 
     [Fact]

@@ -70,7 +70,21 @@ public sealed class AdvancedWorkflowTests
         Loras = Limits.Advanced.Loras,
     };
 
-    private static ComfyGraph Build(GenerationRequest request) => WorkflowBuilder.Build(Template, request, 42, server: Server);
+    public static ComfyGraph Build(GenerationRequest request) => WorkflowBuilder.Build(Template, request, 42, server: Server);
+
+    /// <summary>The base request with the options whose bits are set in <paramref name="mask"/> (see <see cref="Combinations"/>).</summary>
+    public static GenerationRequest Combination(int mask)
+    {
+        var request = Base;
+        for (var i = 0; i < Options.Length; i++)
+        {
+            if ((mask & (1 << i)) != 0)
+            {
+                request = Options[i].Apply(request);
+            }
+        }
+        return request;
+    }
 
     private static ControlNetSetting Unit(string? preprocessor = null) => new()
     {

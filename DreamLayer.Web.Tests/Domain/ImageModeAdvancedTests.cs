@@ -124,6 +124,13 @@ public sealed class ImageModeAdvancedTests
         return data;
     }
 
+    /// <summary>The graph of one mode variant with one supported option.</summary>
+    public static ComfyGraph BuildSupported(string variant, string option)
+    {
+        var (template, baseRequest) = Variants[variant];
+        return WorkflowBuilder.Build(Templates[template], Supported[option].Apply(baseRequest), 42, sourceImage: Source, server: Server);
+    }
+
     [Theory]
     [MemberData(nameof(SupportedCases))]
     public void Build_SupportedOption_IsValidForComfyAndChangesTheGraph(string variant, string option)

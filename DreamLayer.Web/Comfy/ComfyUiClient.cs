@@ -79,6 +79,15 @@ public sealed class ComfyUiClient(HttpClient http, Uri baseAddress)
         return ObjectInfo.Parse(doc.RootElement);
     }
 
+    /// <summary>
+    /// The <c>extra_data</c> ComfyUI's own frontend sends: <c>extra_pnginfo.workflow</c>, the graph in UI format, which
+    /// SaveImage writes into the PNG's <c>workflow</c> chunk so that the image opens in ComfyUI as an editable graph.
+    /// </summary>
+    public static JsonObject WorkflowExtraData(ComfyGraph graph, ObjectInfo info) => new()
+    {
+        ["extra_pnginfo"] = new JsonObject { ["workflow"] = UiWorkflow.FromApiGraph(graph, info) },
+    };
+
     public async Task<QueuePromptResult> QueuePromptAsync(ComfyGraph graph, string clientId, string promptId, JsonObject? extraData, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(graph);

@@ -220,7 +220,7 @@ public sealed partial class JobDispatcher(
         events.Update(job.Id, p => p with { Status = JobStatus.Submitted, Backend = backend.Name, Message = null });
 
         tracked.SubmitOverheadMs = Stopwatch.GetElapsedTime(queued.SubmittedTimestamp).TotalMilliseconds;
-        var result = await pool.ClientFor(backend).QueuePromptAsync(graph, backend.ClientId, promptId, extraData: null, ct);
+        var result = await pool.ClientFor(backend).QueuePromptAsync(graph, backend.ClientId, promptId, ComfyUiClient.WorkflowExtraData(graph, backend.ObjectInfo), ct);
         switch (result)
         {
             case PromptAccepted accepted:

@@ -62,7 +62,7 @@ public sealed class ControlMapPreview(BackendPool pool, UploadStore uploads, Tim
             return new ControlMapFailed(ValidationText.Describe(validation, backend.ObjectInfo, graph));
         }
         // A client id of its own: the events of this prompt are nobody's job.
-        switch (await client.QueuePromptAsync(graph, Guid.NewGuid().ToString("N"), promptId, extraData: null, ct))
+        switch (await client.QueuePromptAsync(graph, Guid.NewGuid().ToString("N"), promptId, ComfyUiClient.WorkflowExtraData(graph, backend.ObjectInfo), ct))
         {
             case PromptRejected rejected:
                 return new ControlMapFailed(ValidationText.Describe(rejected.Validation, backend.ObjectInfo, graph));
