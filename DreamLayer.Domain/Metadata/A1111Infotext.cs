@@ -20,7 +20,9 @@ public sealed record InfotextParameters(
     string? ModelHash = null,
     double? Denoise = null,
     IReadOnlyDictionary<string, string>? LoraHashes = null,
-    IReadOnlyDictionary<string, string>? Extra = null);
+    IReadOnlyDictionary<string, string>? Extra = null,
+    string? Vae = null,
+    int ClipSkip = 1);
 
 /// <summary>An infotext read back: prompt, negative prompt and the <c>Key: value</c> pairs of the last line, in order.</summary>
 public sealed record Infotext(string Prompt, string NegativePrompt, IReadOnlyDictionary<string, string> Parameters)
@@ -49,13 +51,16 @@ public static partial class A1111Infotext
             ("Size", string.Create(CultureInfo.InvariantCulture, $"{p.Width}x{p.Height}")),
             ("Model hash", p.ModelHash),
             ("Model", p.Model),
+            ("VAE", p.Vae),
             ("Denoising strength", p.Denoise is { } d ? Number(d) : null),
-            ("Lora hashes", p.LoraHashes is { Count: > 0 } l ? string.Join(", ", l.Select(x => $"{x.Key}: {x.Value}")) : null),
+            ("Clip skip", p.ClipSkip > 1 ? p.ClipSkip.ToString(CultureInfo.InvariantCulture) : null),
         };
+        // A1111's extra generation parameters (ControlNet units, hires fix, ...) come after its own, then the LoRA hashes.
         if (p.Extra is not null)
         {
             fields.AddRange(p.Extra.Select(x => (x.Key, (string?)x.Value)));
         }
+        fields.Add(("Lora hashes", p.LoraHashes is { Count: > 0 } l ? string.Join(", ", l.Select(x => $"{x.Key}: {x.Value}")) : null));
         fields.Add(("Version", "DreamLayer"));
 
         var sb = new StringBuilder(p.Prompt);

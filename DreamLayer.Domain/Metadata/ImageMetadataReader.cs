@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using DreamLayer.Domain.Generation;
 
 namespace DreamLayer.Domain.Metadata;
 
@@ -177,11 +178,11 @@ public static partial class ImageMetadataReader
             }
         }
         var loras = new List<LoraUse>();
-        foreach (Match m in LoraTag().Matches(prompt))
+        foreach (var tag in PromptLoras.Parse(prompt).Loras)
         {
-            var name = m.Groups[1].Value;
-            loras.Add(new LoraUse(name, Double(m.Groups[2].Value), null, hashByName.GetValueOrDefault(name)));
-            hashByName.Remove(name);
+            // <lora:name:te:unet>: the model weight, and the text encoder's when it differs.
+            loras.Add(new LoraUse(tag.Name, tag.ModelStrength, tag.ClipStrength == tag.ModelStrength ? null : tag.ClipStrength, hashByName.GetValueOrDefault(tag.Name)));
+            hashByName.Remove(tag.Name);
         }
         loras.AddRange(hashByName.Select(h => new LoraUse(h.Key, null, null, h.Value)));
         return loras;
@@ -261,7 +262,4 @@ public static partial class ImageMetadataReader
 
     [GeneratedRegex(@"^f\d")]
     private static partial Regex ForgeVersion();
-
-    [GeneratedRegex(@"<lora:([^:>]+)(?::([^:>]+))?(?::[^>]*)?>")]
-    private static partial Regex LoraTag();
 }

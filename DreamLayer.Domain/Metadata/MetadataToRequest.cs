@@ -3,9 +3,10 @@ using DreamLayer.Domain.Generation;
 namespace DreamLayer.Domain.Metadata;
 
 /// <summary>
-/// Turns parameters read from an image into a txt2img request for a given server: what maps is copied (prompt,
-/// negative, steps, sampler, scheduler, CFG, the seed as a fixed seed, size, checkpoint), and each thing the server
-/// cannot take is said in a note instead of being silently dropped.
+/// Turns parameters read from an image into a txt2img request for a given server: what maps is copied (prompt with its
+/// LoRA tags, negative, steps, sampler, scheduler, CFG, the seed as a fixed seed, size, checkpoint, LoRAs of a graph,
+/// clip skip, VAE, hires fix, refiner), and each thing the server cannot take is said in a note instead of being
+/// silently dropped.
 /// </summary>
 public static class MetadataToRequest
 {
@@ -68,15 +69,119 @@ public static class MetadataToRequest
         {
             notes.Add("The image does not say its generation size; the form keeps 512×512.");
         }
-        if (metadata.Denoise is { } denoise && metadata.Denoise < 1)
+        var hires = metadata[RequestInfotext.HiresUpscale] is not null;
+        if (metadata.Denoise is { } denoise && metadata.Denoise < 1 && !hires)
         {
             notes.Add(FormattableString.Invariant($"It was made from another image (denoising strength {denoise}); text to image starts from noise instead."));
         }
-        if (metadata.Loras.Count > 0)
-        {
-            notes.Add("LoRAs are not copied: " + string.Join(", ", metadata.Loras.Select(l => l.Name)) + ".");
-        }
+        request = Loras(metadata, request, limits, notes);
+        request = Advanced(metadata, request, limits, notes);
         return (request, notes);
+    }
+
+    /// <summary>
+    /// LoRA tags in the prompt stay there (they apply as typed); LoRAs the file names elsewhere (a ComfyUI graph) go to
+    /// the picker when the server has them. Each one the server lacks is noted.
+    /// </summary>
+    private static GenerationRequest Loras(GenerationMetadata metadata, GenerationRequest request, GenerationLimits? limits, List<string> notes)
+    {
+        if (metadata.Loras.Count == 0)
+        {
+            return request;
+        }
+        var typed = PromptLoras.Parse(request.Prompt).Loras;
+        var available = limits?.Advanced.Loras ?? [];
+        var picked = new List<LoraSetting>();
+        foreach (var lora in metadata.Loras)
+        {
+            var inPrompt = typed.Any(t => string.Equals(t.Name, lora.Name, StringComparison.OrdinalIgnoreCase));
+            var (file, _) = PromptLoras.Resolve(lora.Name, available);
+            if (limits is null)
+            {
+                notes.Add($"The LoRA '{lora.Name}' could not be checked.");
+            }
+            else if (file is null && inPrompt)
+            {
+                notes.Add($"The prompt names the LoRA '{lora.Name}', which the server does not have: take the tag out or add the file to the server.");
+            }
+            else if (file is null)
+            {
+                notes.Add($"The server has no LoRA '{lora.Name}'; it is left out.");
+            }
+            else if (!inPrompt)
+            {
+                picked.Add(new LoraSetting(file, lora.Weight ?? 1.0, lora.ClipWeight ?? lora.Weight ?? 1.0));
+            }
+        }
+        return picked.Count == 0 ? request : request with { Loras = [.. request.Loras, .. picked] };
+    }
+
+    /// <summary>Clip skip, VAE, hires fix and the refiner as A1111 writes them; ControlNet units are noted (their pictures are not in the file).</summary>
+    private static GenerationRequest Advanced(GenerationMetadata metadata, GenerationRequest request, GenerationLimits? limits, List<string> notes)
+    {
+        var advanced = limits?.Advanced;
+        if (ImageMetadataReader.Int(metadata[RequestInfotext.ClipSkip]) is > 1 and var clipSkip)
+        {
+            request = request with { ClipSkip = Math.Min(clipSkip, advanced?.MaxClipSkip ?? clipSkip) };
+        }
+        if (metadata[RequestInfotext.Vae] is { Length: > 0 } vae)
+        {
+            if (advanced is not null && FindCheckpoint(vae, advanced.Vaes) is { } file)
+            {
+                request = request with { Vae = file };
+            }
+            else
+            {
+                notes.Add($"The server has no VAE '{vae}'; the checkpoint's own is used.");
+            }
+        }
+        if (ImageMetadataReader.Double(metadata[RequestInfotext.HiresUpscale]) is { } scale)
+        {
+            var label = metadata[RequestInfotext.HiresUpscaler] ?? "Latent";
+            var hires = new HiresFixSetting
+            {
+                Scale = scale,
+                Steps = ImageMetadataReader.Int(metadata[RequestInfotext.HiresSteps]) ?? 0,
+                Denoise = metadata.Denoise ?? new HiresFixSetting().Denoise,
+                Sampler = metadata[RequestInfotext.HiresSampler] is { } hiresSampler ? SamplerNames.FromA1111(hiresSampler).Sampler : null,
+            };
+            if (RequestInfotext.LatentMethod(label) is { } method)
+            {
+                if (advanced is null || advanced.LatentUpscaleMethods.Contains(method, StringComparer.Ordinal))
+                {
+                    request = request with { HiresFix = hires with { LatentMethod = method } };
+                }
+                else
+                {
+                    notes.Add($"Hires fix is not copied: the server has no latent upscale method '{method}'.");
+                }
+            }
+            else if (advanced is not null && FindCheckpoint(label, advanced.UpscaleModels) is { } model)
+            {
+                request = request with { HiresFix = hires with { Upscaler = HiresUpscaler.Model, UpscaleModel = model } };
+            }
+            else
+            {
+                notes.Add($"Hires fix is not copied: the server has no upscaler '{label}'.");
+            }
+        }
+        if (metadata[RequestInfotext.Refiner] is { Length: > 0 } refiner)
+        {
+            if (limits is not null && FindCheckpoint(refiner, limits.Checkpoints) is { } checkpoint)
+            {
+                request = request with { Refiner = new RefinerSetting(checkpoint, ImageMetadataReader.Double(metadata[RequestInfotext.RefinerSwitchAt]) ?? 0.8) };
+            }
+            else
+            {
+                notes.Add($"The refiner is not copied: the server has no checkpoint '{refiner}'.");
+            }
+        }
+        var units = metadata.Parameters.Count(p => p.Key.StartsWith(RequestInfotext.ControlNetPrefix, StringComparison.Ordinal));
+        if (units > 0)
+        {
+            notes.Add($"ControlNet is not copied ({units} unit(s)): the image does not carry their control pictures; add them in the form.");
+        }
+        return request;
     }
 
     /// <summary>

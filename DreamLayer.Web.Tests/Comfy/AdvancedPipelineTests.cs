@@ -91,6 +91,11 @@ public sealed class AdvancedPipelineTests
             Assert.Equal(ControlNetModel, Str(Node(received, "ControlNetLoader"), "control_net_name"));
             Assert.Equal(1.5, Node(received, "LatentUpscaleBy").Inputs["scale_by"]!.GetValue<double>());
             Assert.Equal(2, received.Nodes.Values.Count(n => n.ClassType == "KSampler"));
+
+            // The saved PNG says all of it as A1111 would: the picker LoRA as a tag beside the typed one, ControlNet, hires fix.
+            var parameters = job.Images.Single().Parameters;
+            Assert.StartsWith("a lighthouse, <lora:ink:0.6> <lora:add_detail:0.5:0.8>\n", parameters, StringComparison.Ordinal);
+            Assert.Contains(", Denoising strength: 0.4, ControlNet 0: \"Module: canny, Model: controlnet-depth-sdxl-1.0, Weight: 0.7, Resize Mode: Crop and Resize, Processor Res: 512, Threshold A: 77, Threshold B: 153, Guidance Start: 0, Guidance End: 0.8, Pixel Perfect: False, Control Mode: Balanced\", Hires upscale: 1.5, Hires steps: 3, Hires upscaler: Latent (nearest-exact), Version: DreamLayer", parameters, StringComparison.Ordinal);
         }
         finally
         {

@@ -51,8 +51,20 @@ public sealed class MetadataToRequestTests
         Assert.Equal(
             ["The sampler 'euler' is not on this server; pick one in the form.",
              "The server has no checkpoint 'animefull.safetensors'; pick one in the form.",
-             "LoRAs are not copied: epiNoiseoffset_v2.safetensors."],
+             "The server has no LoRA 'epiNoiseoffset_v2.safetensors'; it is left out."],
             notes);
+    }
+
+    [Fact]
+    public void ToTxt2Img_ComfyGraphLoraTheServerHas_GoesToThePicker()
+    {
+        var server = Server with { Advanced = new AdvancedLimits { Loras = ["noise/epiNoiseoffset_v2.safetensors"] } };
+
+        var (request, notes) = MetadataToRequest.ToTxt2Img(Read("comfyui-png", "lora.png"), server);
+
+        Assert.Equal([new LoraSetting("noise/epiNoiseoffset_v2.safetensors", 1.0, 1.0)], request.Loras);
+        Assert.DoesNotContain("<lora:", request.Prompt, StringComparison.Ordinal);
+        Assert.Empty(notes);
     }
 
     [Fact]

@@ -167,12 +167,20 @@ public sealed partial class JobCompletion(
     /// file hash (<c>/view_metadata</c> returns only the safetensors <c>__metadata__</c>, which cannot hold the file's
     /// own sha256), so "Model hash" is left out rather than guessed.
     /// </summary>
-    internal static string Infotext(JobEntity job, int index) => job.Mode == nameof(GenerationMode.Upscale)
-        ? UpscaleText.Infotext(job.ReadRequest())
-        : A1111Infotext.Write(new InfotextParameters(
-        job.Prompt, job.NegativePrompt, job.Steps, job.Sampler, job.Scheduler, job.Cfg, job.Seed, job.Width, job.Height,
-        string.IsNullOrEmpty(job.Checkpoint) ? null : A1111Infotext.ModelName(job.Checkpoint),
-        Extra: ExtraFields(job, index)));
+    internal static string Infotext(JobEntity job, int index)
+    {
+        var request = job.ReadRequest();
+        if (job.Mode == nameof(GenerationMode.Upscale))
+        {
+            return UpscaleText.Infotext(request);
+        }
+        var infotext = new InfotextParameters(
+            job.Prompt, job.NegativePrompt, job.Steps, job.Sampler, job.Scheduler, job.Cfg, job.Seed, job.Width, job.Height,
+            string.IsNullOrEmpty(job.Checkpoint) ? null : A1111Infotext.ModelName(job.Checkpoint),
+            Extra: ExtraFields(job, index));
+        // Picker LoRAs, ControlNet units, hires fix, VAE, CLIP skip and denoise, as A1111 writes them.
+        return A1111Infotext.Write(job.Mode == nameof(GenerationMode.Workflow) ? infotext : RequestInfotext.With(infotext, request));
+    }
 
     /// <summary>Batch fields only for batches (as A1111), and the saved workflow's name for a workflow job.</summary>
     private static Dictionary<string, string>? ExtraFields(JobEntity job, int index)
