@@ -22,7 +22,8 @@ public sealed record InfotextParameters(
     IReadOnlyDictionary<string, string>? LoraHashes = null,
     IReadOnlyDictionary<string, string>? Extra = null,
     string? Vae = null,
-    int ClipSkip = 1);
+    int ClipSkip = 1,
+    string? Version = A1111Infotext.DreamLayerVersion);
 
 /// <summary>An infotext read back: prompt, negative prompt and the <c>Key: value</c> pairs of the last line, in order.</summary>
 public sealed record Infotext(string Prompt, string NegativePrompt, IReadOnlyDictionary<string, string> Parameters)
@@ -36,6 +37,9 @@ public sealed record Infotext(string Prompt, string NegativePrompt, IReadOnlyDic
 public static partial class A1111Infotext
 {
     public const string NegativePrefix = "Negative prompt:";
+
+    /// <summary>The <c>Version</c> DreamLayer writes, by which its own files are told apart when read back.</summary>
+    public const string DreamLayerVersion = "DreamLayer";
 
     public static string Write(InfotextParameters p)
     {
@@ -61,7 +65,7 @@ public static partial class A1111Infotext
             fields.AddRange(p.Extra.Select(x => (x.Key, (string?)x.Value)));
         }
         fields.Add(("Lora hashes", p.LoraHashes is { Count: > 0 } l ? string.Join(", ", l.Select(x => $"{x.Key}: {x.Value}")) : null));
-        fields.Add(("Version", "DreamLayer"));
+        fields.Add(("Version", p.Version));
 
         var sb = new StringBuilder(p.Prompt);
         if (!string.IsNullOrEmpty(p.NegativePrompt))

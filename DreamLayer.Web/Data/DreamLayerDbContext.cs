@@ -58,6 +58,8 @@ internal sealed class ImageEntityConfiguration : IEntityTypeConfiguration<ImageE
         builder.HasIndex(i => new { i.Mode, i.CreatedAt, i.Seq });
         builder.HasIndex(i => new { i.Model, i.CreatedAt, i.Seq });
         builder.HasIndex(i => new { i.Sampler, i.CreatedAt, i.Seq });
+        builder.Property(i => i.ImportHash).HasMaxLength(64);
+        builder.HasIndex(i => i.ImportHash);
         builder.HasIndex(i => new { i.Width, i.Height, i.CreatedAt, i.Seq });
         // The trash is small: a partial index keeps it out of the way of every other query plan.
         builder.HasIndex(i => new { i.CreatedAt, i.Seq }, "IX_Images_Trash").HasFilter("DeletedAt IS NOT NULL");

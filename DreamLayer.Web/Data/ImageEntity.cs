@@ -46,6 +46,9 @@ public sealed class ImageEntity
     /// <summary>Set when the image is moved to the trash; the file stays until the trash is emptied.</summary>
     public DateTime? DeletedAt { get; set; }
 
+    /// <summary>For an image imported from a folder: the SHA-256 of the file (hex), so importing it again adds nothing.</summary>
+    public string? ImportHash { get; set; }
+
     public List<ImageLora> Loras { get; set; } = [];
 }
 

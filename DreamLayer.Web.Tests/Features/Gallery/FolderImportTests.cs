@@ -1,6 +1,7 @@
 using DreamLayer.Web.Data;
 using DreamLayer.Web.Features.Gallery;
 using DreamLayer.Web.Images;
+using Microsoft.EntityFrameworkCore;
 using static DreamLayer.Web.Tests.Features.Gallery.GalleryDatabase;
 
 namespace DreamLayer.Web.Tests.Features.Gallery;
@@ -43,6 +44,77 @@ public sealed class FolderImportTests : IDisposable
         Assert.Equal(FolderImport.ImportMode, row.Mode);
         Assert.True(File.Exists(Path.Combine(_source, "a1111.png")));
     }
+
+    [Fact]
+    public async Task Import_FilesFromEveryTool_IndexesEachWithItsParametersAndASecondImportAddsNothing()
+    {
+        Directory.CreateDirectory(_source);
+        foreach (var file in Directory.EnumerateFiles(Path.Combine(TestPaths.Shared, "fixtures", "metadata")))
+        {
+            File.Copy(file, Path.Combine(_source, Path.GetFileName(file)));
+        }
+        Directory.CreateDirectory(Path.Combine(_source, "comfy"));
+        foreach (var file in Directory.EnumerateFiles(Path.Combine(TestPaths.Shared, "fixtures", "comfyui-png")))
+        {
+            File.Copy(file, Path.Combine(_source, "comfy", Path.GetFileName(file)));
+        }
+        var plain = await File.ReadAllBytesAsync(Fixture("bad_no_metadata.png"));
+        await File.WriteAllBytesAsync(Path.Combine(_source, "swarm.png"), DreamLayer.Domain.Metadata.PngTextChunks.AddText(plain, [("parameters", Swarm)]));
+        var dreamLayer = DreamLayer.Domain.Metadata.A1111Infotext.Write(new("a fox <lora:Style_Ink:0.5>", "rain", 12, "dpmpp_2m", "karras", 5.5, 77, 640, 448, "dl-model"));
+        await File.WriteAllBytesAsync(Path.Combine(_source, "dreamlayer.png"), DreamLayer.Domain.Metadata.PngTextChunks.AddText(plain, [("parameters", dreamLayer)]));
+
+        var report = await _db.Importer().ImportAsync(Admin, _source);
+
+        Assert.Equal(12, report.Imported);
+        Assert.Equal(new Dictionary<string, int> { ["empty file"] = 1 }, report.Skipped);
+        Assert.Equal(["bad_empty_file.png: empty file"], report.Examples);
+        await using (var db = _db.Factory.CreateDbContext())
+        {
+            var rows = await db.Images.Include(i => i.Job).Include(i => i.Loras).ToListAsync();
+            string Row(ImageEntity i) => $"{i.Prompt.Trim()} | {i.Model} | {i.Sampler} | {i.Job!.Seed} | {string.Join(",", i.Loras.Select(l => l.Name).Order(StringComparer.Ordinal))}";
+            Assert.Equal(
+                string.Join('\n',
+                [
+                    " |  |  | 0 | ",
+                    " |  |  | 0 | ",
+                    "a fox <lora:Style_Ink:0.5> | dl-model | dpmpp_2m | 77 | Style_Ink",
+                    "a lighthouse at dusk | OfficialStableDiffusion/sd_xl_base_1.0 | dpmpp_2m_sde | 1122334455 | detail_tweaker",
+                    "digital artwork, oil painting. painterly brushstrokes, holidays, | juggernautXL | euler | 3293022630 | ",
+                    "evening sunset scenery blue sky nature, glass bottle with a galaxy in it | sd_xl_base_1.0.safetensors | euler | 721897303308196 | ",
+                    "masterpiece best quality girl | v1-5-pruned-emaonly.ckpt | euler | 851616030078638 | epiNoiseoffset_v2.safetensors",
+                    "photo of a duck | realistic_realisticVisionV20_v20 | uni_pc | 235284042 | ",
+                    "photo of a duck | realistic_realisticVisionV20_v20 | uni_pc | 235284042 | ",
+                    "photo of a duck | realistic_realisticVisionV20_v20 | uni_pc | 235284042 | ",
+                    "photograph of victorian woman with wings, sky clouds, meadow grass | v1-5-pruned-emaonly.ckpt | dpmpp_2m | 280823642470253 | ",
+                    "photograph of victorian woman with wings, sky clouds, meadow grass | v1-5-pruned-emaonly.ckpt | dpmpp_2m | 280823642470253 | ",
+                ]),
+                string.Join('\n', rows.Select(Row).Order(StringComparer.Ordinal)));
+            Assert.All(rows, r => Assert.NotNull(r.ImportHash));
+            // An A1111 file keeps its own text; another tool's parameters are shown the A1111 way, LoRAs as tags.
+            Assert.Contains(rows, r => r.Parameters.StartsWith("photo of a duck\nNegative prompt: monochrome\nSteps: 15, Sampler: UniPC,", StringComparison.Ordinal));
+            var lora = rows.Single(r => r.Prompt.StartsWith("masterpiece", StringComparison.Ordinal));
+            Assert.StartsWith("masterpiece best quality girl <lora:epiNoiseoffset_v2:1>\nNegative prompt: bad hands\nSteps: 20, Sampler: Euler,", lora.Parameters, StringComparison.Ordinal);
+            Assert.DoesNotContain("Version", lora.Parameters, StringComparison.Ordinal);
+        }
+
+        // Searchable like any image.
+        Assert.Single(await _db.Gallery.PageAsync(Alice, new GalleryFilter { Text = "lighthouse" }, null, 20));
+
+        var again = await _db.Importer().ImportAsync(Admin, _source);
+
+        Assert.Equal(0, again.Imported);
+        Assert.Equal(12, again.Skipped["already imported (the same file is in the gallery or its trash)"]);
+        Assert.Equal(1, again.Skipped["empty file"]);
+        await using (var db = _db.Factory.CreateDbContext())
+        {
+            Assert.Equal(12, await db.Images.CountAsync());
+        }
+    }
+
+    private const string Swarm = """
+        {"sui_image_params":{"prompt":"a lighthouse at dusk","negativeprompt":"people","model":"OfficialStableDiffusion/sd_xl_base_1.0","seed":1122334455,"steps":30,
+        "cfgscale":6.5,"width":1024,"height":1024,"sampler":"dpmpp_2m_sde","scheduler":"karras","loras":["detail_tweaker"],"loraweights":["0.8"],"swarm_version":"0.9.2.1"}}
+        """;
 
     [Fact]
     public async Task Import_ByAMember_IsRefused() =>

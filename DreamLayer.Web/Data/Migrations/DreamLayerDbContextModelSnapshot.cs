@@ -193,6 +193,10 @@ namespace DreamLayer.Web.Data.Migrations
                     b.Property<int>("Height")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("ImportHash")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
                     b.Property<int>("Index")
                         .HasColumnType("INTEGER");
 
@@ -248,6 +252,8 @@ namespace DreamLayer.Web.Data.Migrations
                         .HasColumnType("INTEGER");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("ImportHash");
 
                     b.HasIndex("Seq")
                         .IsUnique();

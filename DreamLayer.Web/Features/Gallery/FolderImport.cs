@@ -1,4 +1,4 @@
-using System.Globalization;
+using System.Security.Cryptography;
 using System.Text.Json;
 using DreamLayer.Web.Accounts;
 using DreamLayer.Domain.Generation;
@@ -28,8 +28,10 @@ public sealed class ImportRefusedException(string message) : Exception(message);
 /// <summary>
 /// Indexes an existing folder on the server (an admin action): every PNG, JPEG and WebP in it and its subfolders
 /// is checked with the same limits as uploads, copied into the images folder as it is (its metadata kept), given
-/// a thumbnail and a row with whatever generation parameters it carries (A1111 <c>parameters</c> text). Anything
-/// else is skipped and counted by reason. The source folder is only read.
+/// a thumbnail and a row with whatever generation parameters it carries (read by <see cref="ImageMetadataReader"/>:
+/// A1111, Forge, ComfyUI, SwarmUI, InvokeAI or DreamLayer). A file already imported (same SHA-256) is skipped, so
+/// importing a folder again adds only what is new. Anything else is skipped and counted by reason. The source folder
+/// is only read.
 /// </summary>
 public sealed class FolderImport(
     IDbContextFactory<DreamLayerDbContext> dbFactory,
@@ -162,10 +164,21 @@ public sealed class FolderImport(
             return (null, $"more than {limits.MaxImagePixels:N0} pixels");
         }
 
-        var parameters = extension == ".png" ? ReadParameters(bytes) : null;
-        var job = JobFor(admin, parameters, image.Width, image.Height, info.LastWriteTimeUtc);
-        var row = await store.ImportAsync(job, bytes, extension, image.Width, image.Height, parameters ?? string.Empty, job.CreatedAt, ct);
+        var hash = Convert.ToHexStringLower(SHA256.HashData(bytes));
+        await using (var db = await dbFactory.CreateDbContextAsync(ct))
+        {
+            if (await db.Images.AnyAsync(i => i.ImportHash == hash, ct))
+            {
+                return (null, "already imported (the same file is in the gallery or its trash)");
+            }
+        }
+
+        // Whatever tool wrote it: A1111/Forge, ComfyUI, SwarmUI, InvokeAI or DreamLayer (PNG text, EXIF UserComment).
+        var read = ImageMetadataReader.Read(bytes);
+        var job = JobFor(admin, read.Generation, image.Width, image.Height, info.LastWriteTimeUtc);
+        var row = await store.ImportAsync(job, bytes, extension, image.Width, image.Height, Infotext(read, job), job.CreatedAt, ct);
         row.OwnerName = admin.DisplayName;
+        row.ImportHash = hash;
         await using (var db = await dbFactory.CreateDbContextAsync(ct))
         {
             db.Jobs.Add(job);
@@ -176,38 +189,57 @@ public sealed class FolderImport(
         return (row.Id, null);
     }
 
-    /// <summary>The A1111 <c>parameters</c> text of a PNG, or null; malformed chunks count as none.</summary>
-    private static string? ReadParameters(byte[] png)
+    /// <summary>
+    /// The infotext shown and copied for the image: an A1111, Forge or DreamLayer file's own <c>parameters</c> text;
+    /// for other tools, the same parameters written the A1111 way (LoRAs as prompt tags, no <c>Version</c>).
+    /// </summary>
+    private static string Infotext(ImageMetadata read, JobEntity job)
     {
-        try
+        if (read.Generation is not { } metadata)
         {
-            return PngTextChunks.Find(png, "parameters") is { Length: > 0 } text ? text : null;
+            return string.Empty;
         }
-        catch (InvalidDataException)
+        if (metadata.Tool is MetadataTool.A1111 or MetadataTool.Forge or MetadataTool.DreamLayer
+            && read.Texts.FirstOrDefault(t => t.Key is "parameters" or "UserComment" or "Comment")?.Text is { Length: > 0 } own)
         {
-            return null;
+            return own;
         }
+        if (metadata.Steps is null)
+        {
+            return metadata.Prompt ?? string.Empty;
+        }
+        var request = job.ReadRequest();
+        return A1111Infotext.Write(new InfotextParameters(
+            RequestInfotext.PromptWithLoras(job.Prompt, request.Loras), job.NegativePrompt, job.Steps, job.Sampler, job.Scheduler, job.Cfg, job.Seed,
+            request.Width, request.Height, metadata.Model is { Length: > 0 } model ? A1111Infotext.ModelName(model) : null,
+            ModelHash: metadata.ModelHash, Denoise: metadata.Denoise, Version: null));
     }
 
     /// <summary>A finished job standing for the imported image, so its details, search and "reuse" work like any other.</summary>
-    private static JobEntity JobFor(SignedInUser admin, string? parameters, int width, int height, DateTime fileTime)
+    private static JobEntity JobFor(SignedInUser admin, GenerationMetadata? metadata, int width, int height, DateTime fileTime)
     {
-        var info = parameters is null ? null : A1111Infotext.Read(parameters);
-        var (sampler, scheduler) = info?["Sampler"] is { } a1111Sampler ? SamplerNames.FromA1111(a1111Sampler, info["Schedule type"]) : (string.Empty, string.Empty);
         var request = new GenerationRequest
         {
-            Prompt = info?.Prompt ?? string.Empty,
-            NegativePrompt = info?.NegativePrompt ?? string.Empty,
-            Checkpoint = info?["Model"] ?? string.Empty,
-            Sampler = sampler.Length > 0 ? sampler : "euler",
-            Scheduler = scheduler.Length > 0 ? scheduler : "normal",
-            Steps = int.TryParse(info?["Steps"], CultureInfo.InvariantCulture, out var steps) ? steps : 20,
-            Cfg = double.TryParse(info?["CFG scale"], CultureInfo.InvariantCulture, out var cfg) ? cfg : 7,
-            Width = width,
-            Height = height,
+            Prompt = metadata?.Prompt ?? string.Empty,
+            NegativePrompt = metadata?.NegativePrompt ?? string.Empty,
+            Checkpoint = metadata?.Model ?? string.Empty,
+            Sampler = metadata?.Sampler ?? "euler",
+            Scheduler = metadata?.Scheduler ?? "normal",
+            Steps = metadata?.Steps ?? 20,
+            Cfg = metadata?.Cfg ?? 7,
+            Width = metadata?.Width ?? width,
+            Height = metadata?.Height ?? height,
             SeedMode = SeedMode.Fixed,
-            Seed = ulong.TryParse(info?["Seed"], CultureInfo.InvariantCulture, out var seed) ? seed : 0,
+            Seed = metadata?.Seed ?? 0,
+            // LoRAs the prompt does not name as tags (a ComfyUI graph, InvokeAI, SwarmUI) are kept as picker LoRAs.
+            Loras = metadata is null ? [] : [.. metadata.Loras
+                .Where(l => !PromptLoras.Parse(metadata.Prompt ?? string.Empty).Loras.Any(t => string.Equals(t.Name, l.Name, StringComparison.OrdinalIgnoreCase)))
+                .Select(l => new LoraSetting(l.Name, l.Weight ?? 1.0, l.ClipWeight ?? l.Weight ?? 1.0))],
         };
+        if (metadata?.Denoise is { } denoise and < 1)
+        {
+            request = request with { Denoise = denoise };
+        }
         var created = fileTime.Kind == DateTimeKind.Utc ? fileTime : DateTime.SpecifyKind(fileTime, DateTimeKind.Utc);
         return new JobEntity
         {
@@ -216,17 +248,17 @@ public sealed class FolderImport(
             Owner = admin.Id,
             Mode = ImportMode,
             Status = JobStatus.Succeeded,
-            StatusMessage = "Imported from a folder.",
+            StatusMessage = metadata is null ? "Imported from a folder; it carries no generation data." : $"Imported from a folder; parameters written by {metadata.ToolLabel}.",
             RequestJson = JsonSerializer.Serialize(request, JobQueue.RequestJson),
             Prompt = request.Prompt,
             NegativePrompt = request.NegativePrompt,
             Checkpoint = request.Checkpoint,
-            Sampler = sampler,
-            Scheduler = scheduler,
+            Sampler = metadata?.Sampler ?? string.Empty,
+            Scheduler = metadata?.Scheduler ?? string.Empty,
             Steps = request.Steps,
             Cfg = request.Cfg,
-            Width = width,
-            Height = height,
+            Width = request.Width,
+            Height = request.Height,
             BatchSize = 1,
             Seed = request.Seed ?? 0,
             CreatedAt = created,
