@@ -33,6 +33,21 @@ public static class UiWorkflow
         ArgumentNullException.ThrowIfNull(info);
         var ids = NumericIds(graph);
         var shapes = graph.Nodes.ToDictionary(n => n.Key, n => Shape(n.Value, info), StringComparer.Ordinal);
+        // A class the catalogue lacks gets untyped outputs up to the highest one the graph uses.
+        foreach (var node in graph.Nodes.Values)
+        {
+            foreach (var value in node.Inputs.Values)
+            {
+                if (ComfyLink.TryParse(value, out var link) && link.OutputIndex is >= 0 and < 64
+                    && shapes.TryGetValue(link.SourceId, out var source) && !info.HasNode(graph[link.SourceId].ClassType))
+                {
+                    while (source.Outputs.Count <= link.OutputIndex)
+                    {
+                        source.Outputs.Add(new SlotShape("*", "*"));
+                    }
+                }
+            }
+        }
 
         // Links, numbered in node then slot order; a link to a node that is not in the graph is left unconnected.
         var links = new JsonArray();

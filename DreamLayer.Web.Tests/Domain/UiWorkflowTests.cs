@@ -150,6 +150,24 @@ public sealed class UiWorkflowTests
     }
 
     [Fact]
+    public void FromApiGraph_NodeTheServerLacks_KeepsItsLinksAndValues()
+    {
+        var graph = AdvancedWorkflowTests.Build(AdvancedWorkflowTests.Base);
+        graph.Add("60", new ComfyNode("SomeCustomUpscaler").Link("image", "8", 0).Set("factor", 1.5).Set("mode", "sharp"));
+        graph["9"].Link("images", "60", 0);
+
+        var ui = UiWorkflow.FromApiGraph(graph, Catalogue);
+
+        var custom = ui["nodes"]!.AsArray().Single(n => n!["id"]!.GetValue<int>() == 60)!;
+        Assert.Equal(["image"], Names(custom["inputs"]));
+        Assert.Equal("[1.5,\"sharp\"]", custom["widgets_values"]!.ToJsonString());
+        var output = Assert.Single(custom["outputs"]!.AsArray())!;
+        var link = ui["links"]!.AsArray().Single(l => l![1]!.GetValue<int>() == 60)!;
+        Assert.Equal((0, 9, 0, "*"), (link[2]!.GetValue<int>(), link[3]!.GetValue<int>(), link[4]!.GetValue<int>(), link[5]!.GetValue<string>()));
+        Assert.Equal([link[0]!.GetValue<int>()], output["links"]!.AsArray().Select(l => l!.GetValue<int>()));
+    }
+
+    [Fact]
     public void FromApiGraph_Txt2Img_LaysNodesOutLeftToRightByDepth()
     {
         var graph = AdvancedWorkflowTests.Build(AdvancedWorkflowTests.Base);
