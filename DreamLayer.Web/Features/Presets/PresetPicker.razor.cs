@@ -20,14 +20,14 @@ public sealed partial class PresetPicker
 
     private static readonly (PresetGroups Group, string Label)[] Groups =
     [
-        (PresetGroups.Sampling, "Sampler, scheduler, steps, CFG"),
-        (PresetGroups.Size, "Size"),
-        (PresetGroups.Batch, "Batch size and count"),
-        (PresetGroups.Seed, "Seed"),
-        (PresetGroups.Model, "Checkpoint"),
-        (PresetGroups.NegativePrompt, "Negative prompt"),
-        (PresetGroups.Loras, "LoRAs"),
-        (PresetGroups.Advanced, "Advanced (hires fix, refiner, VAE, CLIP skip, tiled decode)"),
+        (PresetGroups.Sampling, "Sampling: sampler, scheduler, steps, CFG"),
+        (PresetGroups.Size, "Size: width and height"),
+        (PresetGroups.Batch, "Batch: size and count"),
+        (PresetGroups.Seed, "Seed: mode and number"),
+        (PresetGroups.Model, "Model: the checkpoint"),
+        (PresetGroups.NegativePrompt, "Negative prompt: as typed"),
+        (PresetGroups.Loras, "LoRAs: the picker's list"),
+        (PresetGroups.Advanced, "Advanced panel: hires fix, refiner, VAE, CLIP skip, tiled decode"),
     ];
 
     [Inject] private TeamPresets Presets { get; set; } = default!;
@@ -93,13 +93,15 @@ public sealed partial class PresetPicker
 
     private void Toggle(PresetGroups group, bool on) => _newGroups = on ? _newGroups | group : _newGroups & ~group;
 
-    private void StartSave() => (_saving, _newName, _message, _error) = (true, string.Empty, null, null);
+    private string NameOf(string? key) => _presets.FirstOrDefault(p => p.Key == key)?.Name ?? string.Empty;
+
+    private void StartSave() => (_saving, _editing, _confirmDelete, _newName, _message, _error) = (true, false, false, string.Empty, null, null);
 
     private void StartEdit()
     {
         if (Selected is { } preset)
         {
-            (_editing, _editName, _editShared, _message, _error) = (true, preset.Name, preset.IsShared, null, null);
+            (_editing, _saving, _editName, _editShared, _message, _error) = (true, false, preset.Name, preset.IsShared, null, null);
         }
     }
 
