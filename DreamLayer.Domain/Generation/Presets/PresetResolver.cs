@@ -55,9 +55,10 @@ public static class PresetResolver
             Vae = Keep(preset.Vae, "VAE", preset.Vae?.Value is { } vae ? VaeProblem(vae, a) : null),
             ClipSkip = Keep(preset.ClipSkip, "CLIP skip", preset.ClipSkip is { } clip ? ClipSkipProblem(clip, a) : null),
         };
+        var tiles = a ?? AdvancedLimits.Unknown;
         var tiledProblem = preset.TiledVae == true ? a?.TiledVaeUnavailable : null;
-        var tileProblem = preset.TileSize is { } tile && (tile < (a ?? AdvancedLimits.Unknown).MinTileSize || tile > (a ?? AdvancedLimits.Unknown).MaxTileSize || tile % (a ?? AdvancedLimits.Unknown).TileStep != 0)
-            ? $"A tile size of {tile} is not one the server takes."
+        var tileProblem = preset.TileSize is { } tile && (tile < tiles.MinTileSize || tile > tiles.MaxTileSize || tile % tiles.TileStep != 0)
+            ? $"A tile size of {tile} is not a multiple of {tiles.TileStep} from {tiles.MinTileSize} to {tiles.MaxTileSize}."
             : null;
         outcome = outcome with
         {
