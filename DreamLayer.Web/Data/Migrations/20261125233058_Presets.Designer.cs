@@ -11,7 +11,7 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace DreamLayer.Web.Data.Migrations
 {
     [DbContext(typeof(DreamLayerDbContext))]
-    [Migration("20261125225727_Presets")]
+    [Migration("20261125233058_Presets")]
     partial class Presets
     {
         /// <inheritdoc />
@@ -55,6 +55,9 @@ namespace DreamLayer.Web.Data.Migrations
 
                     b.Property<DateTimeOffset?>("LockoutEnd")
                         .HasColumnType("TEXT");
+
+                    b.Property<int?>("MaxJobsInFlight")
+                        .HasColumnType("INTEGER");
 
                     b.Property<string>("NormalizedEmail")
                         .HasMaxLength(256)
