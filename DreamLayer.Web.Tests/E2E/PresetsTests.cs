@@ -4,23 +4,13 @@ using System.Text.Json.Nodes;
 using ComfyStandIn;
 using DreamLayer.Web.Tests.Infrastructure;
 using static Microsoft.Playwright.Assertions;
+using static DreamLayer.Web.Tests.E2E.ReceivedGraph;
 
 namespace DreamLayer.Web.Tests.E2E;
 
 /// <summary>People apply built-in presets and share their own, in the browser, against the app and the stand-in.</summary>
 public sealed class PresetsTests(BrowserFixture browser) : IClassFixture<BrowserFixture>
 {
-    /// <summary>The graph the stand-in received for the one prompt it ran (its /history).</summary>
-    private static async Task<JsonElement> ReceivedGraphAsync(DreamLayerApp app)
-    {
-        using var http = new HttpClient { BaseAddress = app.StandIn!.BaseAddress };
-        var history = await http.GetFromJsonAsync<JsonElement>("/history");
-        return Assert.Single(history.EnumerateObject()).Value.GetProperty("prompt")[2];
-    }
-
-    private static JsonElement NodeOfClass(JsonElement graph, string classType) =>
-        Assert.Single(graph.EnumerateObject(), n => n.Value.GetProperty("class_type").GetString() == classType).Value.GetProperty("inputs");
-
     [Fact]
     public async Task FastDraftAndLowMemory_Applied_ChangeTheFormAndTheGraphTheServerRuns()
     {
@@ -54,7 +44,7 @@ public sealed class PresetsTests(BrowserFixture browser) : IClassFixture<Browser
         await page.Generate.ClickAsync();
 
         await Expect(page.NewestCard.Status).ToHaveTextAsync("Done", new() { Timeout = BrowserFixture.GuardMs });
-        var graph = await ReceivedGraphAsync(app);
+        var graph = await ReceivedGraph.OnlyAsync(app);
         var sampler = NodeOfClass(graph, "KSampler");
         Assert.Equal((12, "euler", 5.5), (sampler.GetProperty("steps").GetInt32(), sampler.GetProperty("sampler_name").GetString(), sampler.GetProperty("cfg").GetDouble()));
         Assert.Equal(1, NodeOfClass(graph, "EmptyLatentImage").GetProperty("batch_size").GetInt32());
