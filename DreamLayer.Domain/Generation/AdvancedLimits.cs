@@ -33,6 +33,12 @@ public sealed record AdvancedLimits
     public string? RefinerUnavailable { get; init; }
     public string? VaeUnavailable { get; init; }
     public string? ClipSkipUnavailable { get; init; }
+    public string? TiledVaeUnavailable { get; init; }
+
+    /// <summary>VAEDecodeTiled's <c>tile_size</c> range and step (ComfyUI: 64 to 4096 in steps of 32).</summary>
+    public int MinTileSize { get; init; } = 64;
+    public int MaxTileSize { get; init; } = 4096;
+    public int TileStep { get; init; } = 32;
 
     /// <summary>The largest A1111-style CLIP skip (CLIPSetLastLayer's lowest <c>stop_at_clip_layer</c>, negated).</summary>
     public int MaxClipSkip { get; init; } = 24;
@@ -86,8 +92,17 @@ public sealed record AdvancedLimits
                 ?? (vaes.Count == 0 ? "This server has no VAE files: put them in ComfyUI's models/vae folder." : null),
             ClipSkipUnavailable = Missing("CLIP skip", "CLIPSetLastLayer"),
             MaxClipSkip = clipSkip,
+            TiledVaeUnavailable = Missing("a tiled VAE decode", "VAEDecodeTiled"),
+            MinTileSize = TileSize(info, s => s.Min, 64),
+            MaxTileSize = TileSize(info, s => s.Max, 4096),
+            TileStep = Math.Max(1, TileSize(info, s => s.Step, 32)),
         };
     }
+
+    private static int TileSize(ObjectInfo info, Func<InputSpec, decimal?> pick, int fallback) =>
+        info.TryGetNode("VAEDecodeTiled", out var node) && node.TryGetInput("tile_size", out var spec) && pick(spec) is { } v
+            ? (int)Math.Clamp(v, 1, 1 << 20)
+            : fallback;
 
     public PreprocessorInfo? FindPreprocessor(string classType) => Preprocessors.FirstOrDefault(p => p.ClassType == classType);
 

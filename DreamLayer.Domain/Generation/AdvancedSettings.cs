@@ -61,3 +61,13 @@ public sealed record HiresFixSetting
 
 /// <summary>An SDXL refiner: its checkpoint, taking over after <see cref="SwitchAt"/> of the steps.</summary>
 public sealed record RefinerSetting(string Checkpoint, double SwitchAt = 0.8);
+
+/// <summary>
+/// Decode the finished latent in tiles (core <c>VAEDecodeTiled</c>) instead of all at once: slower, but a large image
+/// decodes on a GPU with little memory. <see cref="TileSize"/> and <see cref="Overlap"/> are in pixels.
+/// </summary>
+public sealed record TiledVaeSetting(int TileSize = TiledVaeSetting.DefaultTileSize, int Overlap = TiledVaeSetting.DefaultOverlap)
+{
+    public const int DefaultTileSize = 512;
+    public const int DefaultOverlap = 64;
+}

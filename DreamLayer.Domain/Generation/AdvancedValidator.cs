@@ -46,6 +46,10 @@ public static class AdvancedValidator
                 Listed(nameof(request.Vae), "VAE", vae, a.Vaes, a.VaeUnavailable, add);
             }
         }
+        if (request.TiledVae is { } tiled)
+        {
+            ValidateTiledVae(tiled, a, add);
+        }
         var maxClipSkip = a?.MaxClipSkip ?? 24;
         if (request.ClipSkip < 1 || request.ClipSkip > maxClipSkip)
         {
@@ -273,6 +277,25 @@ public static class AdvancedValidator
         if (h.Sampler is { } sampler && limits is not null)
         {
             Listed(field, "sampler", sampler, limits.Samplers, null, add);
+        }
+    }
+
+    private static void ValidateTiledVae(TiledVaeSetting tiled, AdvancedLimits? a, Action<string, string> add)
+    {
+        const string field = nameof(GenerationRequest.TiledVae);
+        var limits = a ?? AdvancedLimits.Unknown;
+        if (a?.TiledVaeUnavailable is { } reason)
+        {
+            add(field, reason);
+            return;
+        }
+        if (tiled.TileSize < limits.MinTileSize || tiled.TileSize > limits.MaxTileSize || tiled.TileSize % limits.TileStep != 0)
+        {
+            add(field, $"Tiled VAE decode: the tile size must be a multiple of {limits.TileStep} from {limits.MinTileSize} to {limits.MaxTileSize}.");
+        }
+        if (tiled.Overlap < 0 || tiled.Overlap % limits.TileStep != 0 || tiled.Overlap * 4 > tiled.TileSize)
+        {
+            add(field, $"Tiled VAE decode: the overlap must be a multiple of {limits.TileStep} and at most a quarter of the tile size (ComfyUI would shrink it otherwise).");
         }
     }
 

@@ -60,6 +60,9 @@ public sealed record GenerationRequest
     /// <summary>A1111's "Clip skip": 1 uses the last CLIP layer (no change), 2 stops one layer earlier, ...</summary>
     public int ClipSkip { get; init; } = 1;
 
+    /// <summary>Decode the result in tiles (<c>VAEDecodeTiled</c>) to save GPU memory; null decodes it at once.</summary>
+    public TiledVaeSetting? TiledVae { get; init; }
+
     /// <summary>Img2img and inpaint: how much of the source is repainted (KSampler's <c>denoise</c>, 0 to 1).</summary>
     public double Denoise { get; init; } = 0.75;
 

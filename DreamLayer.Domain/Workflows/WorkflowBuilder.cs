@@ -80,6 +80,11 @@ public static class WorkflowBuilder
         {
             InpaintGraph.Apply(graph, template.OutputNode, request, seed);
         }
+        if (request.Mode != GenerationMode.Upscale && request.TiledVae is { } tiled)
+        {
+            // Last: every transform above finds the output decoder by its VAEDecode.
+            GraphTransforms.ApplyTiledDecode(graph, new TiledDecode(tiled.TileSize, tiled.Overlap));
+        }
         return graph;
     }
 }

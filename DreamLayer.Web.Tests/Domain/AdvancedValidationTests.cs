@@ -34,6 +34,8 @@ public sealed class AdvancedValidationTests
         { "refiner:checkpoint", nameof(GenerationRequest.Refiner), "The server has no checkpoint named 'nope.safetensors'." },
         { "vae", nameof(GenerationRequest.Vae), "The server has no VAE named 'nope.pt'." },
         { "clipskip", nameof(GenerationRequest.ClipSkip), "CLIP skip must be between 1 (none) and 24." },
+        { "tiled:size", nameof(GenerationRequest.TiledVae), "Tiled VAE decode: the tile size must be a multiple of 32 from 64 to 4096." },
+        { "tiled:overlap", nameof(GenerationRequest.TiledVae), "Tiled VAE decode: the overlap must be a multiple of 32 and at most a quarter of the tile size" },
     };
 
     private static GenerationRequest Make(string name) => name switch
@@ -60,6 +62,8 @@ public sealed class AdvancedValidationTests
         "refiner:checkpoint" => Base with { Refiner = new RefinerSetting("nope.safetensors") },
         "vae" => Base with { Vae = "nope.pt" },
         "clipskip" => Base with { ClipSkip = 30 },
+        "tiled:size" => Base with { TiledVae = new TiledVaeSetting(500) },
+        "tiled:overlap" => Base with { TiledVae = new TiledVaeSetting(128, 64) },
         _ => throw new ArgumentOutOfRangeException(nameof(name)),
     };
 
@@ -100,6 +104,8 @@ public sealed class AdvancedValidationTests
         Assert.Equal("This server has no upscale models: put them in ComfyUI's models/upscale_models folder.", a.HiresModelUnavailable);
         Assert.Null(a.RefinerUnavailable);
         Assert.Equal(24, a.MaxClipSkip);
+        Assert.Null(a.TiledVaeUnavailable);
+        Assert.Equal((64, 4096, 32), (a.MinTileSize, a.MaxTileSize, a.TileStep));
     }
 
     [Fact]
@@ -117,16 +123,20 @@ public sealed class AdvancedValidationTests
         var root = JsonNode.Parse(File.ReadAllText(TestPaths.ObjectInfoJson))!.AsObject();
         root.Remove("ControlNetApplyAdvanced");
         root.Remove("CLIPSetLastLayer");
+        root.Remove("VAEDecodeTiled");
         var limits = GenerationLimits.From(ObjectInfo.Parse(root.ToJsonString()));
         var request = Base with
         {
             ControlNets = [new ControlNetSetting { Model = "controlnet-depth-sdxl-1.0.safetensors", Image = Picture }],
             ClipSkip = 2,
             Loras = [new("any.safetensors")],
+            TiledVae = new TiledVaeSetting(),
         };
         var errors = GenerationRequestValidator.Validate(request, limits);
         Assert.Contains(new FieldError(nameof(GenerationRequest.ControlNets), "This server has no ControlNetApplyAdvanced node, so it cannot do ControlNet."), errors);
         Assert.Contains(new FieldError(nameof(GenerationRequest.ClipSkip), "This server has no CLIPSetLastLayer node, so it cannot do CLIP skip."), errors);
         Assert.Contains(new FieldError(nameof(GenerationRequest.Loras), "This server has no LoRAs: put LoRA files in ComfyUI's models/loras folder."), errors);
+        Assert.Contains(new FieldError(nameof(GenerationRequest.TiledVae), "This server has no VAEDecodeTiled node, so it cannot do a tiled VAE decode."), errors);
+        Assert.Equal("This server has no VAEDecodeTiled node, so it cannot do a tiled VAE decode.", limits.Advanced.TiledVaeUnavailable);
     }
 }

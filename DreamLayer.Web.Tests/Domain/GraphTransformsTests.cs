@@ -273,7 +273,29 @@ public sealed class GraphTransformsTests
         Assert.Equal(new ComfyLink(checkpoint, 2), LinkOf(graph, "8", "vae"));
     }
 
-    public static TheoryData<string> Transforms => new() { "loras", "clipskip", "vae", "controlnet", "hires", "upscale", "refiner" };
+    [Fact]
+    public void ApplyTiledDecode_ReplacesEveryDecoderInPlace_KeepingItsLinks()
+    {
+        var graph = ApplyStep("hires-model", Txt2Img());
+        var decoders = graph.Nodes.Where(n => n.Value.ClassType == "VAEDecode")
+            .ToDictionary(n => n.Key, n => (Samples: LinkOf(graph, n.Key, "samples"), Vae: LinkOf(graph, n.Key, "vae")));
+        Assert.Equal(2, decoders.Count); // the output decoder and the hires pass's decode before the upscale model
+        var before = graph.Nodes.Count;
+
+        GraphTransforms.ApplyTiledDecode(graph, new TiledDecode(384, 64));
+
+        Assert.Equal(before, graph.Nodes.Count);
+        Assert.DoesNotContain(graph.Nodes.Values, n => n.ClassType == "VAEDecode");
+        foreach (var (id, links) in decoders)
+        {
+            Assert.Equal("VAEDecodeTiled", graph[id].ClassType);
+            Assert.Equal(links, (LinkOf(graph, id, "samples"), LinkOf(graph, id, "vae")));
+            Assert.Equal((384, 64), (Literal<int>(graph, id, "tile_size"), Literal<int>(graph, id, "overlap")));
+        }
+        Assert.Equal(new ComfyLink("8", 0), LinkOf(graph, "9", "images"));
+    }
+
+    public static TheoryData<string> Transforms => new() { "loras", "clipskip", "vae", "controlnet", "hires", "upscale", "refiner", "tiled" };
 
     private static ComfyGraph ApplyOne(string transform, ComfyGraph graph) => transform switch
     {
@@ -284,6 +306,7 @@ public sealed class GraphTransformsTests
         "hires" => GraphTransforms.ApplyHiresFix(graph, new HiresFix(2, 10, 0.5, null)),
         "upscale" => GraphTransforms.ApplyUpscale(graph, new Upscale(null, 2)),
         "refiner" => GraphTransforms.ApplyRefiner(graph, new Refiner(RefinerCheckpoint, 0.8)),
+        "tiled" => GraphTransforms.ApplyTiledDecode(graph, new TiledDecode(256, 32)),
         _ => throw new ArgumentOutOfRangeException(nameof(transform), transform, null),
     };
 
@@ -333,6 +356,11 @@ public sealed class GraphTransformsTests
         "hires-model+upscale-model",
         "loras+clipskip+vae+controlnet+hires+upscale",
         "loras+clipskip+controlnet+refiner+upscale-model",
+        "tiled",
+        "vae+tiled",
+        "hires-model+tiled",
+        "loras+clipskip+vae+controlnet+hires+upscale+tiled",
+        "loras+clipskip+controlnet+refiner+upscale-model+tiled",
     };
 
     private static ComfyGraph ApplyStep(string step, ComfyGraph graph) => step switch

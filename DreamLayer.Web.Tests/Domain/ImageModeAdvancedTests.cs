@@ -76,6 +76,7 @@ public sealed class ImageModeAdvancedTests
         ["hires fix"] = (r => r with { HiresFix = Hires }, g => AssertHires(g, "LatentUpscaleBy")),
         ["hires fix model"] = (r => r with { HiresFix = HiresModel }, g => AssertHires(g, "ImageUpscaleWithModel")),
         ["refiner"] = (r => r with { Refiner = new RefinerSetting(AdvancedWorkflowTests.Refiner, 0.8) }, AssertRefiner),
+        ["tiled VAE"] = (r => r with { TiledVae = new TiledVaeSetting(256) }, AssertTiledDecode),
     };
 
     private static HiresFixSetting Hires => new() { Scale = 1.5, Steps = 12, Denoise = 0.4 };
@@ -144,7 +145,7 @@ public sealed class ImageModeAdvancedTests
         var graph = WorkflowBuilder.Build(Templates[template], request, 42, sourceImage: Source, server: Server);
         var result = PromptValidator.Validate(graph, AdvancedWorkflowTests.Catalogue);
         Assert.True(result.IsValid && result.NodeErrors.Count == 0, string.Join("; ", ValidationMessages.DescribeAll(result, AdvancedWorkflowTests.Catalogue, graph)));
-        Assert.True(graph.Nodes.Count > before.Nodes.Count || option == "CLIP skip" && graph.Nodes.Count >= before.Nodes.Count);
+        Assert.True(graph.Nodes.Count > before.Nodes.Count || option is "CLIP skip" or "tiled VAE" && graph.Nodes.Count >= before.Nodes.Count);
         if (variant.StartsWith("inpaint", StringComparison.Ordinal))
         {
             AssertStillComposited(graph);
@@ -390,6 +391,15 @@ public sealed class ImageModeAdvancedTests
         var users = graph.Nodes.Where(n => n.Value.ClassType is "VAEEncode" or "VAEEncodeForInpaint" or "VAEDecode").ToList();
         Assert.Equal(2, users.Count); // the picture's encoder and the output decoder
         Assert.All(users, n => Assert.Equal(loader.Key, GraphLinks.LinkOf(graph, n.Key, "vae")!.Value.SourceId));
+    }
+
+    private static void AssertTiledDecode(ComfyGraph graph)
+    {
+        Assert.DoesNotContain(graph.Nodes.Values, n => n.ClassType == "VAEDecode");
+        var tiled = Assert.Single(graph.Nodes, n => n.Value.ClassType == "VAEDecodeTiled");
+        Assert.Equal(256, tiled.Value.Inputs["tile_size"]!.GetValue<int>());
+        // What it decodes still reaches the saved image (through the inpaint composite where there is one).
+        Assert.Contains(graph.Nodes.Values, n => n.Inputs.Values.Any(v => ComfyLink.TryParse(v, out var link) && link.SourceId == tiled.Key));
     }
 
     private static void AssertClipSkip(ComfyGraph graph)

@@ -6,24 +6,13 @@ using Microsoft.Playwright;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 using static Microsoft.Playwright.Assertions;
+using static DreamLayer.Web.Tests.E2E.ReceivedGraph;
 
 namespace DreamLayer.Web.Tests.E2E;
 
 /// <summary>A person works from an uploaded image on the Img2Img and Inpaint pages, end to end against the stand-in.</summary>
 public sealed class ImageModeTests(BrowserFixture browser) : IClassFixture<BrowserFixture>
 {
-    /// <summary>The graph the stand-in received for the one prompt it ran (its /history).</summary>
-    private static async Task<JsonElement> ReceivedGraphAsync(DreamLayerApp app)
-    {
-        using var http = new HttpClient { BaseAddress = app.StandIn!.BaseAddress };
-        var history = await http.GetFromJsonAsync<JsonElement>("/history");
-        var entry = Assert.Single(history.EnumerateObject()).Value;
-        return entry.GetProperty("prompt")[2];
-    }
-
-    private static JsonElement NodeOfClass(JsonElement graph, string classType) =>
-        Assert.Single(graph.EnumerateObject(), n => n.Value.GetProperty("class_type").GetString() == classType).Value.GetProperty("inputs");
-
     /// <summary>A file in the stand-in's input folder, fetched the way ComfyUI serves it.</summary>
     private static async Task<Image<Rgba32>> InputFileAsync(DreamLayerApp app, string graphValue)
     {
@@ -63,7 +52,7 @@ public sealed class ImageModeTests(BrowserFixture browser) : IClassFixture<Brows
         var dialog = new ImageDialogObject(page.Page);
         await Expect(dialog.FullImage).ToHaveJSPropertyAsync("naturalWidth", 96);
 
-        var graph = await ReceivedGraphAsync(app);
+        var graph = await ReceivedGraph.OnlyAsync(app);
         Assert.Equal(0.4, NodeOfClass(graph, "KSampler").GetProperty("denoise").GetDouble());
         var source = NodeOfClass(graph, "LoadImage").GetProperty("image").GetString()!;
         Assert.StartsWith($"dreamlayer/{Guid.Parse(jobId!):N}/", source, StringComparison.Ordinal);
@@ -100,7 +89,7 @@ public sealed class ImageModeTests(BrowserFixture browser) : IClassFixture<Brows
         await card.ResultImage.ClickAsync();
         await Expect(new ImageDialogObject(page.Page).FullImage).ToHaveJSPropertyAsync("naturalWidth", 128);
 
-        var graph = await ReceivedGraphAsync(app);
+        var graph = await ReceivedGraph.OnlyAsync(app);
         var loaded = NodeOfClass(graph, "LoadImage").GetProperty("image").GetString()!;
         Assert.EndsWith("-mask.png", loaded, StringComparison.Ordinal);
         var noiseMask = NodeOfClass(graph, "SetLatentNoiseMask");

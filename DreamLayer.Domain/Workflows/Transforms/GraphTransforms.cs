@@ -21,6 +21,11 @@ public static class GraphTransforms
     private const string KSamplerAdvanced = "KSamplerAdvanced";
     private const string CheckpointLoader = "CheckpointLoaderSimple";
     private const string VaeDecode = "VAEDecode";
+    private const string VaeDecodeTiled = "VAEDecodeTiled";
+
+    /// <summary>VAEDecodeTiled's defaults for its video-only inputs (frames per chunk and their overlap); images ignore them.</summary>
+    private const int TiledTemporalSize = 64;
+    private const int TiledTemporalOverlap = 8;
     private const string ClipTextEncode = "CLIPTextEncode";
     private const string Lanczos = "lanczos";
 
@@ -350,6 +355,36 @@ public static class GraphTransforms
         }
         var total = (int)(steps / denoise);
         return (total, total - steps);
+    }
+
+    /// <summary>
+    /// Replaces every VAEDecode with a core VAEDecodeTiled under the same id, taking the same samples and VAE, so every
+    /// consumer keeps its link. The video-only inputs get the node's defaults. Apply it last: the other transforms find
+    /// the output decoder by its VAEDecode.
+    /// </summary>
+    public static ComfyGraph ApplyTiledDecode(ComfyGraph graph, TiledDecode spec)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        ArgumentNullException.ThrowIfNull(spec);
+        var decoders = graph.Nodes.Where(n => n.Value.ClassType == VaeDecode).Select(n => n.Key).ToList();
+        if (decoders.Count == 0)
+        {
+            throw new ComfyGraphFormatException("Tiled decoding needs a VAEDecode node, and the graph has none.");
+        }
+        foreach (var id in decoders)
+        {
+            var old = graph[id];
+            var tiled = new ComfyNode(VaeDecodeTiled, new Dictionary<string, JsonNode?>(StringComparer.Ordinal), old.Title)
+                .Set("samples", GraphLinks.Copy(old.Inputs.GetValueOrDefault("samples")))
+                .Set("vae", GraphLinks.Copy(old.Inputs.GetValueOrDefault("vae")))
+                .Set("tile_size", spec.TileSize)
+                .Set("overlap", spec.Overlap)
+                .Set("temporal_size", TiledTemporalSize)
+                .Set("temporal_overlap", TiledTemporalOverlap);
+            graph.Remove(id);
+            graph.Add(id, tiled);
+        }
+        return graph;
     }
 
     /// <summary>The VAEDecode nearest upstream of the graph's SaveImage.</summary>

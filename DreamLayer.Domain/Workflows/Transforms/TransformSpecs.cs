@@ -42,3 +42,6 @@ public sealed record Upscale(string? Model, double Scale);
 
 /// <summary>An SDXL refiner: its checkpoint and the fraction of the steps after which it takes over.</summary>
 public sealed record Refiner(string Checkpoint, double SwitchAt);
+
+/// <summary>Tiled decoding: the tile size and the overlap between tiles, in pixels.</summary>
+public sealed record TiledDecode(int TileSize, int Overlap);

@@ -447,6 +447,47 @@ namespace DreamLayer.Web.Data.Migrations
                     b.ToTable("Jobs");
                 });
 
+            modelBuilder.Entity("DreamLayer.Web.Data.PresetEntity", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<bool>("IsShared")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(80)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("OwnerId")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("OwnerName")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ValuesJson")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("IsShared");
+
+                    b.HasIndex("OwnerId");
+
+                    b.ToTable("Presets", (string)null);
+                });
+
             modelBuilder.Entity("DreamLayer.Web.Data.SavedWorkflowEntity", b =>
                 {
                     b.Property<Guid>("Id")

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using DreamLayer.Domain.Generation;
+using DreamLayer.Domain.Generation.Presets;
 using DreamLayer.Web.Images;
 
 namespace DreamLayer.Web.Features.Generation;
@@ -75,6 +76,11 @@ public sealed class AdvancedFormModel
 
     public int ClipSkip { get; set; } = 1;
 
+    /// <summary>Decode with VAEDecodeTiled at <see cref="TileSize"/> pixels.</summary>
+    public bool TiledVaeEnabled { get; set; }
+
+    public int TileSize { get; set; } = TiledVaeSetting.DefaultTileSize;
+
     public GenerationRequest ApplyTo(GenerationRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -108,6 +114,7 @@ public sealed class AdvancedFormModel
             Refiner = RefinerEnabled ? new RefinerSetting(RefinerCheckpoint, RefinerSwitchAt) : null,
             Vae = Vae.Length == 0 ? null : Vae,
             ClipSkip = ClipSkip,
+            TiledVae = TiledVaeEnabled ? new TiledVaeSetting(TileSize) : null,
         };
     }
 
@@ -117,19 +124,82 @@ public sealed class AdvancedFormModel
         ArgumentNullException.ThrowIfNull(request);
         Loras.Clear();
         Loras.AddRange(request.Loras.Select(l => new LoraRow { Name = l.Name, ModelStrength = l.ModelStrength, ClipStrength = l.ClipStrength }));
-        HiresEnabled = request.HiresFix is not null;
-        if (request.HiresFix is { } h)
+        SetHiresFix(request.HiresFix);
+        SetRefiner(request.Refiner);
+        Vae = request.Vae ?? string.Empty;
+        ClipSkip = request.ClipSkip;
+        TiledVaeEnabled = request.TiledVae is not null;
+        TileSize = request.TiledVae?.TileSize ?? TileSize;
+    }
+
+    /// <summary>Sets the LoRA and Advanced fields a preset sets (already checked against the server); leaves the others.</summary>
+    public void Apply(PresetValues preset)
+    {
+        ArgumentNullException.ThrowIfNull(preset);
+        if (preset.Loras is { } loras)
+        {
+            Loras.Clear();
+            Loras.AddRange(loras.Select(l => new LoraRow { Name = l.Name, ModelStrength = l.ModelStrength, ClipStrength = l.ClipStrength }));
+        }
+        if (preset.HiresFix is { } hires)
+        {
+            SetHiresFix(hires.Value);
+        }
+        if (preset.Refiner is { } refiner)
+        {
+            SetRefiner(refiner.Value);
+        }
+        if (preset.Vae is { } vae)
+        {
+            Vae = vae.Value ?? string.Empty;
+        }
+        ClipSkip = preset.ClipSkip ?? ClipSkip;
+        TiledVaeEnabled = preset.TiledVae ?? TiledVaeEnabled;
+        TileSize = preset.TileSize ?? TileSize;
+    }
+
+    /// <summary>The LoRA list and the Advanced panel as preset values (ControlNet units belong to their pictures and are not kept).</summary>
+    public PresetValues Capture(PresetValues into, PresetGroups groups)
+    {
+        ArgumentNullException.ThrowIfNull(into);
+        var r = ApplyTo(new GenerationRequest());
+        var result = into;
+        if (groups.HasFlag(PresetGroups.Loras))
+        {
+            result = result with { Loras = r.Loras };
+        }
+        if (groups.HasFlag(PresetGroups.Advanced))
+        {
+            result = result with
+            {
+                HiresFix = new(r.HiresFix),
+                Refiner = new(r.Refiner),
+                Vae = new(r.Vae),
+                ClipSkip = r.ClipSkip,
+                TiledVae = TiledVaeEnabled,
+                TileSize = TileSize,
+            };
+        }
+        return result;
+    }
+
+    private void SetHiresFix(HiresFixSetting? hires)
+    {
+        HiresEnabled = hires is not null;
+        if (hires is { } h)
         {
             (HiresUpscaler, HiresLatentMethod, HiresUpscaleModel, HiresScale, HiresSteps, HiresDenoise, HiresSampler) =
                 (h.Upscaler, h.LatentMethod, h.UpscaleModel, h.Scale, h.Steps, h.Denoise, h.Sampler ?? string.Empty);
         }
-        RefinerEnabled = request.Refiner is not null;
-        if (request.Refiner is { } r)
+    }
+
+    private void SetRefiner(RefinerSetting? refiner)
+    {
+        RefinerEnabled = refiner is not null;
+        if (refiner is { } r)
         {
             (RefinerCheckpoint, RefinerSwitchAt) = (r.Checkpoint, r.SwitchAt);
         }
-        Vae = request.Vae ?? string.Empty;
-        ClipSkip = request.ClipSkip;
     }
 
     /// <summary>Keeps choices the server still has; drops what it lost or cannot do, so nothing fails after queueing.</summary>
@@ -162,6 +232,10 @@ public sealed class AdvancedFormModel
         if (a.ClipSkipUnavailable is not null || ClipSkip > a.MaxClipSkip)
         {
             ClipSkip = 1;
+        }
+        if (a.TiledVaeUnavailable is not null)
+        {
+            TiledVaeEnabled = false;
         }
         foreach (var unit in ControlNets.Where(u => u.Model.Length == 0 || !a.ControlNetModels.Contains(u.Model, StringComparer.Ordinal)))
         {

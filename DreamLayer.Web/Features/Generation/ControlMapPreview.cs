@@ -111,6 +111,7 @@ public static class GenerationExtensions
     public static IHostApplicationBuilder AddGenerationFeatures(this IHostApplicationBuilder builder)
     {
         builder.Services.AddSingleton<ControlMapPreview>();
+        builder.Services.AddSingleton<DreamLayer.Web.Features.Presets.TeamPresets>();
         return builder;
     }
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using DreamLayer.Domain.Generation;
+using DreamLayer.Domain.Generation.Presets;
 using DreamLayer.Web.Features.Generation;
 
 namespace DreamLayer.Web.Features.Txt2Img;
@@ -76,6 +77,61 @@ public sealed class Txt2ImgFormModel
         BatchSize = request.BatchSize;
         BatchCount = request.BatchCount;
         Advanced.CopyFrom(request);
+    }
+
+    /// <summary>
+    /// Sets exactly the fields a preset sets (resolve it against the server first with <see cref="PresetResolver"/>);
+    /// the prompt and every field the preset leaves out stay as typed.
+    /// </summary>
+    public void Apply(PresetValues preset)
+    {
+        ArgumentNullException.ThrowIfNull(preset);
+        Checkpoint = preset.Checkpoint ?? Checkpoint;
+        Sampler = preset.Sampler ?? Sampler;
+        Scheduler = preset.Scheduler ?? Scheduler;
+        Steps = preset.Steps ?? (preset.MaxSteps is { } cap ? Math.Min(Steps, cap) : Steps);
+        Cfg = preset.Cfg ?? Cfg;
+        (Width, Height) = preset.Size is { } size ? (size.Width, size.Height) : (Width, Height);
+        BatchSize = preset.BatchSize ?? BatchSize;
+        BatchCount = preset.BatchCount ?? BatchCount;
+        if (preset.Seed is { } seed)
+        {
+            SeedMode = seed.Mode;
+            SeedText = seed.Seed?.ToString(CultureInfo.InvariantCulture) ?? SeedText;
+        }
+        NegativePrompt = preset.NegativePrompt ?? NegativePrompt;
+        Advanced.Apply(preset);
+    }
+
+    /// <summary>The chosen groups of this form as a preset; a fixed seed that is not a number is left out (the seed is then null).</summary>
+    public PresetValues Capture(PresetGroups groups)
+    {
+        var values = new PresetValues();
+        if (groups.HasFlag(PresetGroups.Model))
+        {
+            values = values with { Checkpoint = Checkpoint };
+        }
+        if (groups.HasFlag(PresetGroups.Sampling))
+        {
+            values = values with { Sampler = Sampler, Scheduler = Scheduler, Steps = Steps, Cfg = Cfg };
+        }
+        if (groups.HasFlag(PresetGroups.Size))
+        {
+            values = values with { Size = new PresetSize(Width, Height) };
+        }
+        if (groups.HasFlag(PresetGroups.Batch))
+        {
+            values = values with { BatchSize = BatchSize, BatchCount = BatchCount };
+        }
+        if (groups.HasFlag(PresetGroups.Seed))
+        {
+            values = values with { Seed = new PresetSeed(SeedMode, SeedMode == SeedMode.Fixed ? ParseSeed().Seed : null) };
+        }
+        if (groups.HasFlag(PresetGroups.NegativePrompt))
+        {
+            values = values with { NegativePrompt = NegativePrompt.Trim() };
+        }
+        return Advanced.Capture(values, groups);
     }
 
     /// <summary>Picks list values the server really has, keeping the person's choice where it is still valid.</summary>
