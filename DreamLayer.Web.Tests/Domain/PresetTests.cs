@@ -97,7 +97,7 @@ public sealed class PresetTests
     }
 
     [Fact]
-    public void Resolve_HiresFixAndRefinerOnImg2Img_AreSkippedWithTheModesReason()
+    public void Resolve_HiresFixOnInpaint_IsSkippedWithTheModesReason_WhileImg2ImgTakesIt()
     {
         var preset = new PresetValues
         {
@@ -106,12 +106,15 @@ public sealed class PresetTests
             ClipSkip = 2,
         };
 
-        var outcome = Resolve(preset, mode: GenerationMode.Img2Img);
+        var inpaint = Resolve(preset, mode: GenerationMode.Inpaint);
+        var img2img = Resolve(preset, mode: GenerationMode.Img2Img);
 
-        var skipped = Assert.Single(outcome.Skipped);
-        Assert.Equal(("Hires fix", AdvancedValidator.HiresFixRefusal(GenerationMode.Img2Img)), (skipped.Field, skipped.Reason));
-        // Turning the refiner off is always possible; CLIP skip works in img2img.
-        Assert.Equal(new PresetValues { Refiner = new PresetSwitch<RefinerSetting>(null), ClipSkip = 2 }, outcome.Values);
+        var skipped = Assert.Single(inpaint.Skipped);
+        Assert.Equal(("Hires fix", AdvancedValidator.HiresFixRefusal(GenerationMode.Inpaint)), (skipped.Field, skipped.Reason));
+        // Turning the refiner off is always possible; CLIP skip works in every image mode.
+        Assert.Equal(new PresetValues { Refiner = new PresetSwitch<RefinerSetting>(null), ClipSkip = 2 }, inpaint.Values);
+        Assert.Empty(img2img.Skipped);
+        Assert.Equal(preset, img2img.Values);
     }
 
     [Fact]

@@ -231,7 +231,10 @@ public sealed partial class JobTracker(
         var client = pool.ClientFor(backend);
         try
         {
-            ComfyQueueState? queue = null;
+            // The queue first, then each job's history: a prompt only ever moves from the queue to the history, so one
+            // missing from both reads was truly lost. Read the other way round, a job that finishes between the two
+            // reads is in neither and would be sent again.
+            var queue = await client.GetQueueAsync(ct);
             foreach (var job in jobs)
             {
                 job.LastEventTimestamp = Stopwatch.GetTimestamp();
@@ -241,7 +244,6 @@ public sealed partial class JobTracker(
                     BeginCompletion(job, Stopwatch.GetTimestamp(), history);
                     continue;
                 }
-                queue ??= await client.GetQueueAsync(ct);
                 if (queue.Running.Contains(job.PromptId))
                 {
                     backend.RunningPromptId = job.PromptId;
