@@ -23,6 +23,8 @@ public static class ComfyUiExtensions
         builder.Services.AddSingleton<JobEvents>();
         builder.Services.AddSingleton<JobSignal>();
         builder.Services.AddSingleton<JobCaps>();
+        builder.Services.AddSingleton<ModelHashes>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<ModelHashes>());
         builder.Services.AddSingleton<JobTracker>();
         builder.Services.AddSingleton<JobQueue>();
         builder.Services.AddSingleton(sp => new JobMetrics(sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), sp.GetRequiredService<BackendPool>(),

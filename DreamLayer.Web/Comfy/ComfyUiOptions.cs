@@ -40,6 +40,12 @@ public sealed class ComfyUiOptions
     /// <summary>With no WebSocket event for this long, in-flight jobs are checked through <c>/history</c>.</summary>
     [Range(typeof(TimeSpan), "00:00:00.100", "01:00:00")]
     public TimeSpan QuietPollInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// ComfyUI's <c>models</c> folder, if the app can read it (same machine or a shared folder): checkpoints and LoRAs
+    /// are then hashed once in the background for the <c>Model hash</c> and <c>Lora hashes</c> of saved images.
+    /// </summary>
+    public string? ModelsDirectory { get; set; }
 }
 
 public sealed class ComfyServerOptions

@@ -25,6 +25,7 @@ public sealed partial class JobCompletion(
     JobEvents events,
     JobSignal signal,
     JobMetrics metrics,
+    ModelHashes hashes,
     TimeProvider time,
     ILogger<JobCompletion> logger) : BackgroundService
 {
@@ -107,7 +108,7 @@ public sealed partial class JobCompletion(
                 for (var i = 0; i < refs.Count; i++)
                 {
                     var bytes = await client.GetImageAsync(refs[i], ct);
-                    saved.Add((await images.SaveAsync(job.Job, i, bytes, Infotext(job.Job, i), ct), bytes));
+                    saved.Add((await images.SaveAsync(job.Job, i, bytes, Infotext(job.Job, i, hashes), ct), bytes));
                 }
                 await FinishAsync(job, JobStatus.Succeeded, null, saved.ConvertAll(s => s.Row), work.FinalEventTimestamp, ct);
                 // Thumbnails are made after the image is published; the thumbnail endpoint waits for one in progress.
@@ -163,11 +164,10 @@ public sealed partial class JobCompletion(
 
     /// <summary>
     /// The A1111 <c>parameters</c> text of one image, as A1111 writes it: the model by its A1111 name, sampler and
-    /// scheduler by their A1111 labels, batch fields only for batches. ComfyUI offers no way to learn a checkpoint's
-    /// file hash (<c>/view_metadata</c> returns only the safetensors <c>__metadata__</c>, which cannot hold the file's
-    /// own sha256), so "Model hash" is left out rather than guessed.
+    /// scheduler by their A1111 labels, batch fields only for batches. ComfyUI offers no way to learn a file's hash, so
+    /// "Model hash" and "Lora hashes" are written only when <see cref="ModelHashes"/> has read the files themselves.
     /// </summary>
-    internal static string Infotext(JobEntity job, int index)
+    internal static string Infotext(JobEntity job, int index, ModelHashes? hashes = null)
     {
         var request = job.ReadRequest();
         if (job.Mode == nameof(GenerationMode.Upscale))
@@ -177,9 +177,25 @@ public sealed partial class JobCompletion(
         var infotext = new InfotextParameters(
             job.Prompt, job.NegativePrompt, job.Steps, job.Sampler, job.Scheduler, job.Cfg, job.Seed, job.Width, job.Height,
             string.IsNullOrEmpty(job.Checkpoint) ? null : A1111Infotext.ModelName(job.Checkpoint),
+            ModelHash: string.IsNullOrEmpty(job.Checkpoint) ? null : hashes?.ModelHash(job.Checkpoint),
+            LoraHashes: hashes is null ? null : LoraHashes(request, hashes),
             Extra: ExtraFields(job, index));
         // Picker LoRAs, ControlNet units, hires fix, VAE, CLIP skip and denoise, as A1111 writes them.
         return A1111Infotext.Write(job.Mode == nameof(GenerationMode.Workflow) ? infotext : RequestInfotext.With(infotext, request));
+    }
+
+    /// <summary>A1111's <c>Lora hashes</c>: each LoRA the job used whose hash is known, by its A1111 name.</summary>
+    private static Dictionary<string, string>? LoraHashes(GenerationRequest request, ModelHashes hashes)
+    {
+        var known = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var lora in AdvancedValidator.EffectiveLoras(request, available: null))
+        {
+            if (hashes.LoraHash(lora.Name) is { } hash)
+            {
+                known[A1111Infotext.ModelName(lora.Name)] = hash;
+            }
+        }
+        return known.Count > 0 ? known : null;
     }
 
     /// <summary>Batch fields only for batches (as A1111), and the saved workflow's name for a workflow job.</summary>

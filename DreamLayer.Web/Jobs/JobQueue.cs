@@ -52,6 +52,7 @@ public sealed partial class JobQueue(
     JobEvents events,
     JobSignal signal,
     JobMetrics metrics,
+    ModelHashes hashes,
     TimeProvider time,
     ILogger<JobQueue> logger)
 {
@@ -71,6 +72,7 @@ public sealed partial class JobQueue(
         {
             return new SubmitInvalid(errors);
         }
+        hashes.Prepare(request); // hashed in the background, ready for the images' infotext
         var lastSeed = request.SeedMode == SeedMode.ReuseLast ? await store.LastSucceededSeedAsync(ct) : null;
         var seeds = SeedPolicy.Resolve(request.SeedMode, request.Seed, lastSeed, request.BatchCount, Random.Shared);
         var now = time.GetUtcNow();
