@@ -111,15 +111,6 @@ public static class FairScheduler
         return new SchedulePlan(assignments, unrunnable);
     }
 
-    /// <summary>The same plan with one cap for everybody.</summary>
-    public static SchedulePlan Plan(
-        IReadOnlyCollection<WaitingJob> waiting,
-        IReadOnlyList<ServerSlot> servers,
-        IReadOnlyDictionary<string, int> inFlightByOwner,
-        IReadOnlyDictionary<string, long> lastServed,
-        int perUserCap) =>
-        Plan(waiting, servers, inFlightByOwner, lastServed, _ => perUserCap);
-
     /// <summary>
     /// The order in which waiting jobs would be served if servers were free: round-robin across people,
     /// each person's jobs oldest first. This is the position the queue page shows.

@@ -32,7 +32,7 @@ public sealed class FairSchedulerTests
     {
         var waiting = Enumerable.Range(0, 10).Select(_ => Job("alice")).Concat([Job("bob", minute: 1), Job("carol", minute: 2)]).ToList();
 
-        var plan = FairScheduler.Plan(waiting, [Server("gpu1", max: 3)], NoneInFlight, NeverServed, perUserCap: 10);
+        var plan = FairScheduler.Plan(waiting, [Server("gpu1", max: 3)], NoneInFlight, NeverServed, capOf: _ => 10);
 
         Assert.Equal(["alice", "bob", "carol"], plan.Assignments.Select(a => a.Owner));
     }
@@ -43,7 +43,7 @@ public sealed class FairSchedulerTests
         var waiting = new[] { Job("alice"), Job("bob", minute: 1) };
         var lastServed = new Dictionary<string, long> { ["alice"] = 7, ["bob"] = 3 };
 
-        var plan = FairScheduler.Plan(waiting, [Server("gpu1", max: 1)], NoneInFlight, lastServed, perUserCap: 10);
+        var plan = FairScheduler.Plan(waiting, [Server("gpu1", max: 1)], NoneInFlight, lastServed, capOf: _ => 10);
 
         Assert.Equal("bob", Assert.Single(plan.Assignments).Owner);
     }
@@ -54,7 +54,7 @@ public sealed class FairSchedulerTests
         var waiting = new[] { Job("alice"), Job("alice"), Job("bob", minute: 5) };
         var inFlight = new Dictionary<string, int> { ["alice"] = 1 };
 
-        var plan = FairScheduler.Plan(waiting, [Server("gpu1", max: 8), Server("gpu2", max: 8)], inFlight, NeverServed, perUserCap: 2);
+        var plan = FairScheduler.Plan(waiting, [Server("gpu1", max: 8), Server("gpu2", max: 8)], inFlight, NeverServed, capOf: _ => 2);
 
         Assert.Equal(1, plan.Assignments.Count(a => a.Owner == "alice"));
         Assert.Equal(1, plan.Assignments.Count(a => a.Owner == "bob"));
@@ -67,7 +67,7 @@ public sealed class FairSchedulerTests
         var sd15Only = WithCheckpoints("v1-5-pruned-emaonly.safetensors");
         var waiting = new[] { Job("alice", "sd_xl_base_1.0.safetensors"), Job("bob", "v1-5-pruned-emaonly.safetensors") };
 
-        var plan = FairScheduler.Plan(waiting, [Server("a", catalogue: sd15Only), Server("b", catalogue: sdxlOnly)], NoneInFlight, NeverServed, 10);
+        var plan = FairScheduler.Plan(waiting, [Server("a", catalogue: sd15Only), Server("b", catalogue: sdxlOnly)], NoneInFlight, NeverServed, _ => 10);
 
         Assert.Equal("b", plan.Assignments.Single(a => a.Owner == "alice").Server);
         Assert.Equal("a", plan.Assignments.Single(a => a.Owner == "bob").Server);
@@ -78,7 +78,7 @@ public sealed class FairSchedulerTests
     {
         var job = Job("alice", "sdxl_base.safetensors");
 
-        var plan = FairScheduler.Plan([job], [Server("a", catalogue: WithCheckpoints("v1-5.safetensors")), Server("b", online: false)], NoneInFlight, NeverServed, 10);
+        var plan = FairScheduler.Plan([job], [Server("a", catalogue: WithCheckpoints("v1-5.safetensors")), Server("b", online: false)], NoneInFlight, NeverServed, _ => 10);
 
         Assert.Empty(plan.Assignments);
         Assert.Equal("no online server has sdxl_base.safetensors", Assert.Single(plan.Unrunnable).Reason);
@@ -88,7 +88,7 @@ public sealed class FairSchedulerTests
     public void Plan_ServerLacksANode_IsNotChosen()
     {
         var noSampler = ObjectInfo.Parse("""{"CheckpointLoaderSimple":{"input":{"required":{"ckpt_name":[["v1-5-pruned-emaonly.safetensors"]]}},"output":["MODEL"],"output_node":false}}""");
-        var plan = FairScheduler.Plan([Job("alice")], [Server("a", catalogue: noSampler)], NoneInFlight, NeverServed, 10);
+        var plan = FairScheduler.Plan([Job("alice")], [Server("a", catalogue: noSampler)], NoneInFlight, NeverServed, _ => 10);
 
         Assert.StartsWith("no online server has the node ", Assert.Single(plan.Unrunnable).Reason, StringComparison.Ordinal);
     }
@@ -96,7 +96,7 @@ public sealed class FairSchedulerTests
     [Fact]
     public void Plan_NoServerOnline_SaysSo()
     {
-        var plan = FairScheduler.Plan([Job("alice")], [Server("a", online: false)], NoneInFlight, NeverServed, 10);
+        var plan = FairScheduler.Plan([Job("alice")], [Server("a", online: false)], NoneInFlight, NeverServed, _ => 10);
 
         Assert.Equal("no server is online", Assert.Single(plan.Unrunnable).Reason);
     }
@@ -105,7 +105,7 @@ public sealed class FairSchedulerTests
     public void Plan_TwoIdleServers_PrefersTheOneWithTheCheckpointLoaded()
     {
         var plan = FairScheduler.Plan([Job("alice", "sd_xl_base_1.0.safetensors")],
-            [Server("cold", last: "v1-5-pruned-emaonly.safetensors"), Server("warm", last: "sd_xl_base_1.0.safetensors")], NoneInFlight, NeverServed, 10);
+            [Server("cold", last: "v1-5-pruned-emaonly.safetensors"), Server("warm", last: "sd_xl_base_1.0.safetensors")], NoneInFlight, NeverServed, _ => 10);
 
         Assert.Equal("warm", Assert.Single(plan.Assignments).Server);
     }
@@ -114,7 +114,7 @@ public sealed class FairSchedulerTests
     public void Plan_TwoBusyServers_PrefersTheOneWithTheCheckpointLoaded()
     {
         var plan = FairScheduler.Plan([Job("alice", "sd_xl_base_1.0.safetensors")],
-            [Server("cold", inFlight: 1, max: 3), Server("warm", inFlight: 2, max: 3, last: "sd_xl_base_1.0.safetensors")], NoneInFlight, NeverServed, 10);
+            [Server("cold", inFlight: 1, max: 3), Server("warm", inFlight: 2, max: 3, last: "sd_xl_base_1.0.safetensors")], NoneInFlight, NeverServed, _ => 10);
 
         Assert.Equal("warm", Assert.Single(plan.Assignments).Server);
     }
@@ -123,7 +123,7 @@ public sealed class FairSchedulerTests
     public void Plan_IdleServer_BeatsABusyOneWithTheCheckpointLoaded()
     {
         var plan = FairScheduler.Plan([Job("alice", "sd_xl_base_1.0.safetensors")],
-            [Server("warm", inFlight: 1, last: "sd_xl_base_1.0.safetensors"), Server("idle")], NoneInFlight, NeverServed, 10);
+            [Server("warm", inFlight: 1, last: "sd_xl_base_1.0.safetensors"), Server("idle")], NoneInFlight, NeverServed, _ => 10);
 
         Assert.Equal("idle", Assert.Single(plan.Assignments).Server);
     }
@@ -131,7 +131,7 @@ public sealed class FairSchedulerTests
     [Fact]
     public void Plan_NoWarmServer_PicksTheLeastBusy()
     {
-        var plan = FairScheduler.Plan([Job("alice")], [Server("busy", inFlight: 1), Server("idle")], NoneInFlight, NeverServed, 10);
+        var plan = FairScheduler.Plan([Job("alice")], [Server("busy", inFlight: 1), Server("idle")], NoneInFlight, NeverServed, _ => 10);
 
         Assert.Equal("idle", Assert.Single(plan.Assignments).Server);
     }
@@ -139,7 +139,7 @@ public sealed class FairSchedulerTests
     [Fact]
     public void Plan_ServersFull_AssignsNothingAndReportsNothing()
     {
-        var plan = FairScheduler.Plan([Job("alice")], [Server("a", inFlight: 2, max: 2)], NoneInFlight, NeverServed, 10);
+        var plan = FairScheduler.Plan([Job("alice")], [Server("a", inFlight: 2, max: 2)], NoneInFlight, NeverServed, _ => 10);
 
         Assert.Empty(plan.Assignments);
         Assert.Empty(plan.Unrunnable);
@@ -150,7 +150,7 @@ public sealed class FairSchedulerTests
     {
         var waiting = Enumerable.Range(0, 20).Select(i => Job($"user{i % 4}")).ToList();
 
-        var plan = FairScheduler.Plan(waiting, [Server("a"), Server("b"), Server("c", max: 1)], NoneInFlight, NeverServed, 10);
+        var plan = FairScheduler.Plan(waiting, [Server("a"), Server("b"), Server("c", max: 1)], NoneInFlight, NeverServed, _ => 10);
 
         Assert.Equal(5, plan.Assignments.Count);
         Assert.Equal(2, plan.Assignments.Count(a => a.Server == "a"));
@@ -165,7 +165,7 @@ public sealed class FairSchedulerTests
         var sd15Only = WithCheckpoints("v1-5-pruned-emaonly.safetensors");
         var waiting = new[] { Job("alice", "sd_xl_base_1.0.safetensors"), Job("alice", "v1-5-pruned-emaonly.safetensors", minute: 1) };
 
-        var plan = FairScheduler.Plan(waiting, [Server("xl", inFlight: 1, max: 1, catalogue: sdxlOnly), Server("sd15", catalogue: sd15Only)], NoneInFlight, NeverServed, 10);
+        var plan = FairScheduler.Plan(waiting, [Server("xl", inFlight: 1, max: 1, catalogue: sdxlOnly), Server("sd15", catalogue: sd15Only)], NoneInFlight, NeverServed, _ => 10);
 
         Assert.Equal("sd15", Assert.Single(plan.Assignments).Server);
     }

@@ -27,22 +27,19 @@ public sealed partial class ModelHashes(IOptions<ComfyUiOptions> options, Storag
 
     private readonly ConcurrentDictionary<string, string> _known = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, byte> _queued = new(StringComparer.Ordinal);
-    private readonly Channel<FileInfo> _work = Channel.CreateUnbounded<FileInfo>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Channel<FileInfo> _work = Channel.CreateUnbounded<FileInfo>();
     private readonly Lock _saveLock = new();
     private int _loaded;
 
     private string CachePath => Path.Combine(paths.DataDirectory, "model-hashes.json");
 
-    /// <summary>Whether hashes can be known at all (a models folder is configured and exists).</summary>
-    public bool Enabled => options.Value.ModelsDirectory is { Length: > 0 } dir && Directory.Exists(dir);
-
     /// <summary>Asks for the hashes of a request's checkpoint and LoRAs (picker and prompt tags), so they are ready for its images.</summary>
     public void Prepare(GenerationRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
-        if (!Enabled)
+        if (options.Value.ModelsDirectory is not { Length: > 0 })
         {
-            return;
+            return; // no models folder: nothing to hash, and no work on the submit path
         }
         _ = Sha256(Checkpoints, request.Checkpoint);
         foreach (var lora in AdvancedValidator.EffectiveLoras(request, available: null))
@@ -60,7 +57,7 @@ public sealed partial class ModelHashes(IOptions<ComfyUiOptions> options, Storag
     /// <summary>The file's full SHA-256 (lower-case hex) if already computed; otherwise queues it and returns null.</summary>
     public string? Sha256(string folder, string name)
     {
-        if (!Enabled || string.IsNullOrEmpty(name) || Locate(folder, name) is not { } file)
+        if (string.IsNullOrEmpty(name) || Locate(folder, name) is not { } file)
         {
             return null;
         }

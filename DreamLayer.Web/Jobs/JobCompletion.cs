@@ -105,10 +105,11 @@ public sealed partial class JobCompletion(
         {
             case JobOutcome.Success when refs.Count > 0:
                 var saved = new List<(ImageEntity Row, byte[] Bytes)>(refs.Count);
+                var request = job.Job.ReadRequest();
                 for (var i = 0; i < refs.Count; i++)
                 {
                     var bytes = await client.GetImageAsync(refs[i], ct);
-                    saved.Add((await images.SaveAsync(job.Job, i, bytes, Infotext(job.Job, i, hashes), ct), bytes));
+                    saved.Add((await images.SaveAsync(job.Job, i, bytes, Infotext(job.Job, request, i, hashes), ct), bytes));
                 }
                 await FinishAsync(job, JobStatus.Succeeded, null, saved.ConvertAll(s => s.Row), work.FinalEventTimestamp, ct);
                 // Thumbnails are made after the image is published; the thumbnail endpoint waits for one in progress.
@@ -163,13 +164,12 @@ public sealed partial class JobCompletion(
     }
 
     /// <summary>
-    /// The A1111 <c>parameters</c> text of one image, as A1111 writes it: the model by its A1111 name, sampler and
+    /// The A1111 <c>parameters</c> text of one image (<paramref name="request"/> is the job's, read once for all its images), as A1111 writes it: the model by its A1111 name, sampler and
     /// scheduler by their A1111 labels, batch fields only for batches. ComfyUI offers no way to learn a file's hash, so
     /// "Model hash" and "Lora hashes" are written only when <see cref="ModelHashes"/> has read the files themselves.
     /// </summary>
-    internal static string Infotext(JobEntity job, int index, ModelHashes? hashes = null)
+    internal static string Infotext(JobEntity job, GenerationRequest request, int index, ModelHashes? hashes = null)
     {
-        var request = job.ReadRequest();
         if (job.Mode == nameof(GenerationMode.Upscale))
         {
             return UpscaleText.Infotext(request);
@@ -179,7 +179,7 @@ public sealed partial class JobCompletion(
             string.IsNullOrEmpty(job.Checkpoint) ? null : A1111Infotext.ModelName(job.Checkpoint),
             ModelHash: string.IsNullOrEmpty(job.Checkpoint) ? null : hashes?.ModelHash(job.Checkpoint),
             LoraHashes: hashes is null ? null : LoraHashes(request, hashes),
-            Extra: ExtraFields(job, index));
+            Extra: ExtraFields(job, request, index));
         // Picker LoRAs, ControlNet units, hires fix, VAE, CLIP skip and denoise, as A1111 writes them.
         return A1111Infotext.Write(job.Mode == nameof(GenerationMode.Workflow) ? infotext : RequestInfotext.With(infotext, request));
     }
@@ -199,7 +199,7 @@ public sealed partial class JobCompletion(
     }
 
     /// <summary>Batch fields only for batches (as A1111), and the saved workflow's name for a workflow job.</summary>
-    private static Dictionary<string, string>? ExtraFields(JobEntity job, int index)
+    private static Dictionary<string, string>? ExtraFields(JobEntity job, GenerationRequest request, int index)
     {
         var extra = new Dictionary<string, string>();
         if (job.BatchSize > 1)
@@ -207,7 +207,7 @@ public sealed partial class JobCompletion(
             extra["Batch size"] = job.BatchSize.ToString(System.Globalization.CultureInfo.InvariantCulture);
             extra["Batch pos"] = index.ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
-        if (job.Mode == nameof(GenerationMode.Workflow) && job.ReadRequest().Workflow is { } workflow)
+        if (job.Mode == nameof(GenerationMode.Workflow) && request.Workflow is { } workflow)
         {
             extra["Workflow"] = workflow.Name;
         }

@@ -218,6 +218,7 @@ public sealed class FolderImport(
     /// <summary>A finished job standing for the imported image, so its details, search and "reuse" work like any other.</summary>
     private static JobEntity JobFor(SignedInUser admin, GenerationMetadata? metadata, int width, int height, DateTime fileTime)
     {
+        var promptTags = PromptLoras.Parse(metadata?.Prompt ?? string.Empty).Loras;
         var request = new GenerationRequest
         {
             Prompt = metadata?.Prompt ?? string.Empty,
@@ -233,7 +234,7 @@ public sealed class FolderImport(
             Seed = metadata?.Seed ?? 0,
             // LoRAs the prompt does not name as tags (a ComfyUI graph, InvokeAI, SwarmUI) are kept as picker LoRAs.
             Loras = metadata is null ? [] : [.. metadata.Loras
-                .Where(l => !PromptLoras.Parse(metadata.Prompt ?? string.Empty).Loras.Any(t => string.Equals(t.Name, l.Name, StringComparison.OrdinalIgnoreCase)))
+                .Where(l => !promptTags.Any(t => string.Equals(t.Name, l.Name, StringComparison.OrdinalIgnoreCase)))
                 .Select(l => new LoraSetting(l.Name, l.Weight ?? 1.0, l.ClipWeight ?? l.Weight ?? 1.0))],
         };
         if (metadata?.Denoise is { } denoise and < 1)

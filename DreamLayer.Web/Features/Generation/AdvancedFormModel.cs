@@ -122,8 +122,7 @@ public sealed class AdvancedFormModel
     public void CopyFrom(GenerationRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
-        Loras.Clear();
-        Loras.AddRange(request.Loras.Select(l => new LoraRow { Name = l.Name, ModelStrength = l.ModelStrength, ClipStrength = l.ClipStrength }));
+        SetLoras(request.Loras);
         SetHiresFix(request.HiresFix);
         SetRefiner(request.Refiner);
         Vae = request.Vae ?? string.Empty;
@@ -138,8 +137,7 @@ public sealed class AdvancedFormModel
         ArgumentNullException.ThrowIfNull(preset);
         if (preset.Loras is { } loras)
         {
-            Loras.Clear();
-            Loras.AddRange(loras.Select(l => new LoraRow { Name = l.Name, ModelStrength = l.ModelStrength, ClipStrength = l.ClipStrength }));
+            SetLoras(loras);
         }
         if (preset.HiresFix is { } hires)
         {
@@ -181,6 +179,12 @@ public sealed class AdvancedFormModel
             };
         }
         return result;
+    }
+
+    private void SetLoras(IEnumerable<LoraSetting> loras)
+    {
+        Loras.Clear();
+        Loras.AddRange(loras.Select(l => new LoraRow { Name = l.Name, ModelStrength = l.ModelStrength, ClipStrength = l.ClipStrength }));
     }
 
     private void SetHiresFix(HiresFixSetting? hires)
