@@ -5,8 +5,12 @@ public static class TestPaths
 {
     public static string RepoRoot { get; } = FindRepoRoot();
 
-    /// <summary>The shared folder with PROTOCOL.md, object_info.json and the real-world fixtures.</summary>
-    public static string Shared { get; } = Path.GetFullPath(Path.Combine(RepoRoot, "..", "shared"));
+    /// <summary>
+    /// The shared folder with PROTOCOL.md, object_info.json and the real-world fixtures: <c>DREAMLAYER_SHARED</c> when set
+    /// (test.sh sets it for a clone made elsewhere), otherwise <c>../shared</c> beside the repository.
+    /// </summary>
+    public static string Shared { get; } = Path.GetFullPath(
+        Environment.GetEnvironmentVariable("DREAMLAYER_SHARED") is { Length: > 0 } shared ? shared : Path.Combine(RepoRoot, "..", "shared"));
 
     public static string ObjectInfoJson => Path.Combine(Shared, "comfyui", "object_info.json");
 

@@ -47,6 +47,11 @@ internal sealed class NodeCatalog
 
     public static string FindDefaultObjectInfo()
     {
+        if (Environment.GetEnvironmentVariable("DREAMLAYER_SHARED") is { Length: > 0 } shared
+            && Path.Combine(shared, "comfyui", "object_info.json") is var named && File.Exists(named))
+        {
+            return named;
+        }
         foreach (var start in new[] { AppContext.BaseDirectory, Directory.GetCurrentDirectory() })
         {
             for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
