@@ -136,8 +136,7 @@ public sealed partial class ComfyConnectionService(
                 return;
             }
             catch (Exception ex) when (ex is WebSocketException or HttpRequestException or IOException or OperationCanceledException
-                                       or System.Text.Json.JsonException or FormatException or Polly.Timeout.TimeoutRejectedException
-                                       or Polly.CircuitBreaker.BrokenCircuitException)
+                                       or System.Text.Json.JsonException or FormatException)
             {
                 var unhealthy = health is { IsCompletedSuccessfully: true } ? await health : null;
                 var reason = unhealthy is not null ? unhealthy
@@ -184,8 +183,7 @@ public sealed partial class ComfyConnectionService(
                 {
                     backend.SetSystemStats(await client.GetSystemStatsAsync(timeout.Token));
                 }
-                catch (Exception ex) when (!ct.IsCancellationRequested && ex is HttpRequestException or OperationCanceledException or System.Text.Json.JsonException
-                                           or Polly.Timeout.TimeoutRejectedException or Polly.CircuitBreaker.BrokenCircuitException)
+                catch (Exception ex) when (!ct.IsCancellationRequested && ex is HttpRequestException or OperationCanceledException or System.Text.Json.JsonException)
                 {
                     socket.Abort();
                     return $"{backend.BaseAddress} stopped answering /system_stats: {ex.Message}";

@@ -5,8 +5,6 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using DreamLayer.Domain.Comfy;
-using Polly.CircuitBreaker;
-using Polly.Timeout;
 
 namespace DreamLayer.Web.Comfy;
 
@@ -111,7 +109,7 @@ public sealed class ComfyUiClient(HttpClient http, Uri baseAddress)
         {
             return new ServerUnavailable($"Nothing answered at {BaseAddress}: {ex.Message}", MayHaveArrived: false);
         }
-        catch (Exception ex) when (ex is HttpRequestException or TimeoutRejectedException or BrokenCircuitException or IOException
+        catch (Exception ex) when (ex is HttpRequestException or IOException
                                    || (ex is TaskCanceledException && !ct.IsCancellationRequested))
         {
             return new ServerUnavailable($"{BaseAddress} did not answer: {ex.Message}", MayHaveArrived: true);
@@ -183,7 +181,7 @@ public sealed class ComfyUiClient(HttpClient http, Uri baseAddress)
         {
             response = await http.PostAsync(Url(route), form, ct);
         }
-        catch (Exception ex) when (ex is HttpRequestException or TimeoutRejectedException or BrokenCircuitException or IOException
+        catch (Exception ex) when (ex is HttpRequestException or IOException
                                    || (ex is TaskCanceledException && !ct.IsCancellationRequested))
         {
             return new ComfyUploadFailed($"Could not upload to {BaseAddress}: {ex.Message}");

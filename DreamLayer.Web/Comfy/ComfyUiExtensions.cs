@@ -1,22 +1,19 @@
 using DreamLayer.Web.Jobs;
-using Microsoft.Extensions.Http.Resilience;
 
 namespace DreamLayer.Web.Comfy;
 
 public static class ComfyUiExtensions
 {
+    /// <summary>How long one call to a server may take, retries included, before it counts as unanswered.</summary>
+    public static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(30);
+
     /// <summary>ComfyUI servers, their connections and the job pipeline that uses them.</summary>
     public static IHostApplicationBuilder AddComfyUi(this IHostApplicationBuilder builder)
     {
         builder.Services.AddOptions<ComfyUiOptions>().BindConfiguration(ComfyUiOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
-        builder.Services.AddHttpClient(BackendPool.HttpClientName)
-            .AddStandardResilienceHandler(o =>
-            {
-                // POST /prompt must never be sent twice: a retried prompt is a duplicate job on the GPU.
-                o.Retry.DisableForUnsafeHttpMethods();
-                o.Retry.MaxRetryAttempts = 2;
-                o.Retry.Delay = TimeSpan.FromMilliseconds(200);
-            });
+        builder.Services.AddTransient<SafeRetryHandler>();
+        builder.Services.AddHttpClient(BackendPool.HttpClientName, client => client.Timeout = RequestTimeout)
+            .AddHttpMessageHandler<SafeRetryHandler>();
         builder.Services.AddSingleton<BackendPool>();
         builder.Services.AddSingleton<BackendSettings>();
         builder.Services.AddSingleton(_ => new WorkflowLibrary(WorkflowLibrary.DefaultDirectory));

@@ -1,6 +1,7 @@
 using DreamLayer.Web.Components.Shared;
 using MudBlazor.Services;
 using Serilog;
+using Serilog.Settings.Configuration;
 
 namespace DreamLayer.Web.Components;
 
@@ -19,8 +20,10 @@ public static class UiExtensions
     /// <summary>Serilog from the <c>Serilog</c> section of appsettings.json: console plus rolling files under data/logs.</summary>
     public static IHostApplicationBuilder AddDreamLayerLogging(this IHostApplicationBuilder builder)
     {
+        // The sinks' assemblies are named, so Serilog need not scan every dependency of the app for them at start-up.
+        var sinks = new ConfigurationReaderOptions(typeof(ConsoleLoggerConfigurationExtensions).Assembly, typeof(FileLoggerConfigurationExtensions).Assembly);
         builder.Services.AddSerilog((services, config) => config
-            .ReadFrom.Configuration(builder.Configuration)
+            .ReadFrom.Configuration(builder.Configuration, sinks)
             .ReadFrom.Services(services)
             .Enrich.FromLogContext());
         return builder;

@@ -35,7 +35,12 @@ internal sealed class DatabaseMigrator(IDbContextFactory<DreamLayerDbContext> fa
         Directory.CreateDirectory(paths.ThumbnailsDirectory);
         Directory.CreateDirectory(paths.UploadsDirectory);
         await using var db = await factory.CreateDbContextAsync(cancellationToken);
-        await db.Database.MigrateAsync(cancellationToken);
+        // Migrate() checks the model against the migrations' snapshot, which builds both models in full: done only when
+        // there is something to apply, so that an ordinary restart stays light.
+        if ((await db.Database.GetPendingMigrationsAsync(cancellationToken)).Any())
+        {
+            await db.Database.MigrateAsync(cancellationToken);
+        }
         // WAL: readers never block the writer, and commits are cheap.
         await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", cancellationToken);
         await jobs.WarmUpAsync(cancellationToken);

@@ -59,7 +59,7 @@ public sealed partial class JobCompletion(
                 await CompleteAsync(work, ct);
             }
             catch (Exception ex) when (ex is HttpRequestException or InvalidDataException or IOException or Microsoft.EntityFrameworkCore.DbUpdateException or SixLabors.ImageSharp.ImageFormatException
-                                       or Polly.Timeout.TimeoutRejectedException or Polly.CircuitBreaker.BrokenCircuitException)
+                                       || (ex is TaskCanceledException && !ct.IsCancellationRequested))
             {
                 LogCollectFailed(work.Job.JobId, ex);
                 await FinishAsync(work.Job, JobStatus.Failed, $"The job finished on {work.Job.Backend.Name} but its images could not be collected: {ex.Message}", [], work.FinalEventTimestamp, ct);

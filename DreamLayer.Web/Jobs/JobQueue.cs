@@ -311,7 +311,7 @@ public sealed partial class JobQueue(
             }
             return CancelOutcome.Cancelled;
         }
-        catch (Exception ex) when (ex is HttpRequestException or JsonException or Polly.Timeout.TimeoutRejectedException or Polly.CircuitBreaker.BrokenCircuitException)
+        catch (Exception ex) when (ex is HttpRequestException or JsonException || (ex is TaskCanceledException && !ct.IsCancellationRequested))
         {
             LogCancelFailed(jobId, ex.Message);
             events.Update(jobId, p => p with { Message = $"Could not reach {tracked.Backend.Name} to cancel: {ex.Message}" });

@@ -109,7 +109,7 @@ public sealed partial class BackendsPage : IDisposable
             await Connections.RefreshCatalogueAsync(backend, CancellationToken.None);
             Snackbar.Add($"Reloaded the models of {backend.Name}.", Severity.Success);
         }
-        catch (Exception ex) when (ex is HttpRequestException or System.Text.Json.JsonException or TaskCanceledException or Polly.Timeout.TimeoutRejectedException)
+        catch (Exception ex) when (ex is HttpRequestException or System.Text.Json.JsonException or TaskCanceledException)
         {
             Snackbar.Add($"Could not read {backend.Name}'s catalogue: {ex.Message}", Severity.Error);
         }

@@ -98,7 +98,7 @@ public sealed class ControlMapPreview(BackendPool pool, UploadStore uploads, Tim
             await client.DeleteFromQueueAsync(promptId, ct);
             return new ControlMapFailed("The server did not make the control map within 5 minutes.");
         }
-        catch (Exception ex) when (ex is HttpRequestException or JsonException or Polly.Timeout.TimeoutRejectedException or Polly.CircuitBreaker.BrokenCircuitException)
+        catch (Exception ex) when (ex is HttpRequestException or JsonException || (ex is TaskCanceledException && !ct.IsCancellationRequested))
         {
             return new ControlMapFailed($"Could not reach the server: {ex.Message}");
         }
