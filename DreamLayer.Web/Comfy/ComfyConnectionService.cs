@@ -13,6 +13,7 @@ public sealed partial class ComfyConnectionService(
     BackendPool pool,
     JobTracker tracker,
     WorkflowLibrary workflows,
+    PipelineWarmUp warmUp,
     IOptions<ComfyUiOptions> options,
     TimeProvider time,
     ILogger<ComfyConnectionService> logger) : BackgroundService
@@ -112,6 +113,7 @@ public sealed partial class ComfyConnectionService(
                     backend.SetSystemStats(await client.GetSystemStatsAsync(connectCts.Token));
                     await RefreshCatalogueAsync(backend, connectCts.Token);
                 }
+                warmUp.Run(backend);
                 connected = true;
                 delay = options.Value.ReconnectMinDelay;
                 backend.SetState(BackendState.Online, null, time.GetUtcNow().UtcDateTime);

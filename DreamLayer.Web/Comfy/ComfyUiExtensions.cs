@@ -31,6 +31,7 @@ public static class ComfyUiExtensions
         builder.Services.AddSingleton<JobDispatcher>();
         builder.Services.AddSingleton<ComfyConnectionService>();
         builder.Services.AddHostedService<StartupWarmUp>();
+        builder.Services.AddSingleton<PipelineWarmUp>();
         // Start order matters: the stored servers join the configured ones, restore unfinished jobs, then connect
         // (which reconciles them), then collect results.
         builder.Services.AddHostedService(sp => sp.GetRequiredService<BackendSettings>());

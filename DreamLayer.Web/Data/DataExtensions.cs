@@ -12,7 +12,7 @@ public static class DataExtensions
     {
         builder.Services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton(sp => StoragePaths.Resolve(sp.GetRequiredService<IOptions<StorageOptions>>().Value, builder.Environment.ContentRootPath));
-        builder.Services.AddDbContextFactory<DreamLayerDbContext>((sp, options) =>
+        builder.Services.AddPooledDbContextFactory<DreamLayerDbContext>((sp, options) =>
         {
             var paths = sp.GetRequiredService<StoragePaths>();
             var connection = new SqliteConnectionStringBuilder { DataSource = paths.DatabasePath, Pooling = true }.ToString();

@@ -22,6 +22,9 @@ public sealed record JobResult(
 /// </summary>
 public sealed class JobStore(IDbContextFactory<DreamLayerDbContext> dbFactory)
 {
+    /// <summary>Owners' display names, copied onto their images. A name is set when the account is made and never changes.</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string?> _displayNames = new(StringComparer.Ordinal);
+
     public async Task InsertAsync(IReadOnlyCollection<JobEntity> jobs, CancellationToken ct)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
@@ -109,7 +112,10 @@ public sealed class JobStore(IDbContextFactory<DreamLayerDbContext> dbFactory)
         {
             // The gallery shows and sorts by the owner's name; it is copied onto the images when they are saved.
             var owner = images.First().OwnerId;
-            var ownerName = await db.Users.Where(u => u.Id == owner).Select(u => u.DisplayName).FirstOrDefaultAsync(ct);
+            if (!_displayNames.TryGetValue(owner, out var ownerName))
+            {
+                ownerName = _displayNames[owner] = await DisplayNameAsync(db, owner, ct);
+            }
             foreach (var image in images)
             {
                 image.OwnerName = ownerName ?? image.OwnerId;
@@ -119,6 +125,9 @@ public sealed class JobStore(IDbContextFactory<DreamLayerDbContext> dbFactory)
         }
         await transaction.CommitAsync(ct);
     }
+
+    private static Task<string?> DisplayNameAsync(DreamLayerDbContext db, string userId, CancellationToken ct) =>
+        db.Users.Where(u => u.Id == userId).Select(u => u.DisplayName).FirstOrDefaultAsync(ct);
 
     public async Task SetCompletionOverheadAsync(Guid jobId, double milliseconds, CancellationToken ct)
     {
@@ -142,6 +151,7 @@ public sealed class JobStore(IDbContextFactory<DreamLayerDbContext> dbFactory)
             await db.SaveChangesAsync(ct);
             db.Images.Add(new ImageEntity { Id = Guid.NewGuid(), JobId = job.Id, CreatedAt = now });
             await db.SaveChangesAsync(ct);
+            await DisplayNameAsync(db, string.Empty, ct);
             await transaction.RollbackAsync(ct);
         }
         await LastSucceededSeedAsync(ct);

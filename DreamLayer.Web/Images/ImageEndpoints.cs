@@ -15,6 +15,8 @@ public static class ImageEndpoints
     {
         builder.Services.AddSingleton<ImageStore>();
         builder.Services.AddSingleton<UploadStore>();
+        builder.Services.AddSingleton<ThumbnailQueue>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<ThumbnailQueue>());
         return builder;
     }
 

@@ -21,6 +21,7 @@ public sealed record CompletionWork(TrackedJob Job, long FinalEventTimestamp, Co
 public sealed partial class JobCompletion(
     JobStore store,
     ImageStore images,
+    ThumbnailQueue thumbnails,
     BackendPool pool,
     JobEvents events,
     JobSignal signal,
@@ -41,6 +42,7 @@ public sealed partial class JobCompletion(
     {
         ArgumentNullException.ThrowIfNull(work);
         _collecting[work.Job.JobId] = work.Job.Job.Owner;
+        thumbnails.NoteActivity();
         if (!_work.Writer.TryWrite(work))
         {
             throw new InvalidOperationException("The completion queue is closed.");
@@ -104,18 +106,18 @@ public sealed partial class JobCompletion(
         switch (outcome)
         {
             case JobOutcome.Success when refs.Count > 0:
-                var saved = new List<(ImageEntity Row, byte[] Bytes)>(refs.Count);
+                var saved = new List<ImageEntity>(refs.Count);
                 var request = job.Job.ReadRequest();
                 for (var i = 0; i < refs.Count; i++)
                 {
                     var bytes = await client.GetImageAsync(refs[i], ct);
-                    saved.Add((await images.SaveAsync(job.Job, i, bytes, Infotext(job.Job, request, i, hashes), ct), bytes));
+                    saved.Add(await images.SaveAsync(job.Job, i, bytes, Infotext(job.Job, request, i, hashes), ct));
                 }
-                await FinishAsync(job, JobStatus.Succeeded, null, saved.ConvertAll(s => s.Row), work.FinalEventTimestamp, ct);
-                // Thumbnails are made after the image is published; the thumbnail endpoint waits for one in progress.
-                foreach (var (row, bytes) in saved)
+                await FinishAsync(job, JobStatus.Succeeded, null, saved, work.FinalEventTimestamp, ct);
+                // Thumbnails are made after the image is published, once the pipeline is quiet (the thumbnail endpoint makes one asked for sooner).
+                foreach (var row in saved)
                 {
-                    await images.WriteThumbnailAsync(row.Id, bytes, ct);
+                    thumbnails.Enqueue(row);
                 }
                 break;
             case JobOutcome.Success:

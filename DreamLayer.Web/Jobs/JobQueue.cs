@@ -78,29 +78,7 @@ public sealed partial class JobQueue(
         var now = time.GetUtcNow();
         var batchId = Guid.CreateVersion7(now);
         var requestJson = JsonSerializer.Serialize(request, RequestJson);
-        var jobs = seeds.Select((seed, i) => new JobEntity
-        {
-            Id = Guid.CreateVersion7(now),
-            BatchId = batchId,
-            BatchIndex = i,
-            Owner = owner,
-            Mode = request.Mode.ToString(),
-            Status = JobStatus.Queued,
-            RequestJson = requestJson,
-            Prompt = request.Prompt,
-            NegativePrompt = request.NegativePrompt,
-            Checkpoint = request.Checkpoint,
-            Sampler = request.Sampler,
-            Scheduler = request.Scheduler,
-            Steps = request.Steps,
-            Cfg = request.Cfg,
-            Width = request.Width,
-            Height = request.Height,
-            BatchSize = request.BatchSize,
-            Seed = seed,
-            SourceImage = request.SourceImage,
-            CreatedAt = now.UtcDateTime.AddTicks(i),
-        }).ToList();
+        var jobs = seeds.Select((seed, i) => NewJob(request, requestJson, owner, seed, batchId, i, now)).ToList();
         await store.InsertAsync(jobs, ct);
 
         lock (_lock)
@@ -117,6 +95,31 @@ public sealed partial class JobQueue(
         signal.Notify();
         return new SubmitAccepted(batchId, jobs.Select(j => j.Id).ToList(), seeds);
     }
+
+    /// <summary>The row of one run of a batch, queued.</summary>
+    internal static JobEntity NewJob(GenerationRequest request, string requestJson, string owner, ulong seed, Guid batchId, int batchIndex, DateTimeOffset now) => new()
+    {
+        Id = Guid.CreateVersion7(now),
+        BatchId = batchId,
+        BatchIndex = batchIndex,
+        Owner = owner,
+        Mode = request.Mode.ToString(),
+        Status = JobStatus.Queued,
+        RequestJson = requestJson,
+        Prompt = request.Prompt,
+        NegativePrompt = request.NegativePrompt,
+        Checkpoint = request.Checkpoint,
+        Sampler = request.Sampler,
+        Scheduler = request.Scheduler,
+        Steps = request.Steps,
+        Cfg = request.Cfg,
+        Width = request.Width,
+        Height = request.Height,
+        BatchSize = request.BatchSize,
+        Seed = seed,
+        SourceImage = request.SourceImage,
+        CreatedAt = now.UtcDateTime.AddTicks(batchIndex),
+    };
 
     /// <summary>Every waiting job, oldest first.</summary>
     public IReadOnlyList<QueuedJob> Waiting()

@@ -1,0 +1,67 @@
+using System.Text.Json;
+using DreamLayer.Domain.Comfy;
+using DreamLayer.Domain.Generation;
+using DreamLayer.Web.Comfy;
+using DreamLayer.Web.Jobs;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace DreamLayer.Web.Tests.Jobs;
+
+/// <summary>The walk through a job's pure steps that runs before the first server is shown online.</summary>
+public sealed class PipelineWarmUpTests
+{
+    [Fact]
+    public void Against_a_real_servers_catalogue_every_step_runs_and_nothing_is_sent()
+    {
+        var (warmUp, log) = Create();
+        var backend = Backend(ObjectInfo.Parse(JsonDocument.Parse(File.ReadAllText(TestPaths.ObjectInfoJson)).RootElement));
+
+        warmUp.Run(backend);
+
+        Assert.Empty(log.Messages); // a step that threw would say so (and the HTTP factory below refuses any call)
+    }
+
+    [Fact]
+    public void A_catalogue_it_cannot_use_costs_the_head_start_only()
+    {
+        var (warmUp, log) = Create();
+        var catalogue = """{"KSampler": {"input": {"required": {"sampler_name": [["euler"]]}}, "output": ["LATENT"], "output_node": false, "name": "KSampler"}}""";
+        var backend = Backend(ObjectInfo.Parse(JsonDocument.Parse(catalogue).RootElement));
+
+        var walk = Record.Exception(() => warmUp.Run(backend));
+
+        Assert.Null(walk);
+    }
+
+    private static ComfyBackend Backend(ObjectInfo info)
+    {
+        var backend = new ComfyBackend("gpu-1", new Uri("http://127.0.0.1:9/"));
+        backend.SetObjectInfo(info, new Dictionary<GenerationMode, string>());
+        return backend;
+    }
+
+    private static (PipelineWarmUp WarmUp, ListLogger Log) Create()
+    {
+        var pool = new BackendPool(Options.Create(new ComfyUiOptions()), new NoHttpClients());
+        var log = new ListLogger();
+        return (new PipelineWarmUp(new WorkflowLibrary(TestPaths.Workflows), pool, log), log);
+    }
+
+    private sealed class NoHttpClients : IHttpClientFactory
+    {
+        public HttpClient CreateClient(string name) => throw new InvalidOperationException("The warm-up must not call a server.");
+    }
+
+    private sealed class ListLogger : ILogger<PipelineWarmUp>
+    {
+        public List<string> Messages { get; } = [];
+
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            Messages.Add(formatter(state, exception));
+    }
+}
