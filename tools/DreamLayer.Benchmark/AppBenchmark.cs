@@ -1,8 +1,8 @@
 using System.Diagnostics;
-using ComfyStandIn;
 using DreamLayer.Domain.Jobs;
 using DreamLayer.Web.Comfy;
 using DreamLayer.Web.Data;
+using DreamLayer.Web.Images;
 using DreamLayer.Web.Jobs;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
@@ -14,23 +14,42 @@ namespace DreamLayer.Benchmark;
 /// <summary>One job's figures in ms: submit → POST /prompt, final event → image published, and submit → image published.</summary>
 internal sealed record AppJob(double SubmitMs, double CompletionMs, double EndToEndMs);
 
-/// <summary>The very first job after the app connected, and the measured jobs after the warm-up.</summary>
-internal sealed record AppResults(AppJob First, IReadOnlyList<AppJob> Measured);
+/// <summary>
+/// The very first job after the app connected, the measured jobs after the warm-up, the direct loop's jobs run in
+/// turn with them, and the thumbnails the app made in the background meanwhile (count and time).
+/// </summary>
+internal sealed record AppResults(AppJob First, IReadOnlyList<AppJob> Measured, IReadOnlyList<double> Direct, (int Count, TimeSpan Time) Thumbnails);
 
-/// <summary>Runs jobs one at a time through the real app (Kestrel, SQLite, image store) against a zero-step-time stand-in.</summary>
-internal sealed class AppBenchmark(BenchmarkSettings settings, string workDirectory)
+/// <summary>
+/// Runs jobs one at a time through the real app (Kestrel, SQLite, image store) against a zero-step-time stand-in, and
+/// after the first, a job of the direct loop before each one: both meet the stand-in in the same state, so the
+/// difference is the app's. Between jobs the app is let go quiet so that it makes its thumbnails (background work
+/// that waits for a quiet moment), which therefore count in neither figure; their cost is reported on its own.
+/// </summary>
+internal sealed class AppBenchmark(BenchmarkSettings settings, Uri standIn, string workDirectory)
 {
-    public async Task<AppResults> RunAsync(CancellationToken ct)
+    public async Task<AppResults> RunAsync(DirectLoop direct, CancellationToken ct)
     {
-        await using var standIn = await Workload.StartStandInAsync(Path.Combine(workDirectory, "standin"), ct);
         await using var app = new InProcessApp(standIn, Path.Combine(workDirectory, "data"));
         await app.StartAsync(ct);
         var queue = app.Services.GetRequiredService<JobQueue>();
         using var watcher = new ImageWatcher(app.Services.GetRequiredService<JobEvents>());
+        var thumbnails = app.Services.GetRequiredService<ThumbnailQueue>();
 
         var runs = new List<(Guid JobId, double EndToEndMs)>();
+        var directTimes = new List<double>(settings.Jobs);
         for (var i = 0; i < 1 + settings.Warmup + settings.Jobs; i++)
         {
+            await WaitUntilQuietAsync(thumbnails, ct);
+            if (i > 0)
+            {
+                var directMs = await direct.RunJobAsync((ulong)i + 1, ct);
+                if (i > settings.Warmup)
+                {
+                    directTimes.Add(directMs);
+                }
+                await Task.Delay(Settle, ct); // each job starts from an equally settled machine
+            }
             var published = watcher.Arm();
             var started = Stopwatch.GetTimestamp();
             var result = await queue.SubmitAsync(Workload.Request(settings.ImageSize, (ulong)i + 1), "benchmark", ct);
@@ -46,9 +65,26 @@ internal sealed class AppBenchmark(BenchmarkSettings settings, string workDirect
             runs.Add((jobId, Stopwatch.GetElapsedTime(started, at).TotalMilliseconds));
         }
 
+        await WaitUntilQuietAsync(thumbnails, ct);
         var jobs = await ReadOverheadsAsync(app.Services.GetRequiredService<IDbContextFactory<DreamLayerDbContext>>(), runs, ct);
-        return new AppResults(jobs[0], jobs[(1 + settings.Warmup)..]);
+        return new AppResults(jobs[0], jobs[(1 + settings.Warmup)..], directTimes, thumbnails.Made);
     }
+
+    private static async Task WaitUntilQuietAsync(ThumbnailQueue thumbnails, CancellationToken ct)
+    {
+        var deadline = Stopwatch.GetTimestamp();
+        while (thumbnails.Pending > 0)
+        {
+            if (Stopwatch.GetElapsedTime(deadline) > Workload.JobTimeout)
+            {
+                throw new TimeoutException("The app did not make its thumbnails.");
+            }
+            await Task.Delay(10, ct);
+        }
+        await Task.Delay(Settle, ct); // the job's last write (its completion figure) lands after publishing
+    }
+
+    private static readonly TimeSpan Settle = TimeSpan.FromMilliseconds(20);
 
     /// <summary>The overheads the app recorded per job (the completion figure is written just after publishing).</summary>
     private static async Task<List<AppJob>> ReadOverheadsAsync(IDbContextFactory<DreamLayerDbContext> dbFactory, List<(Guid JobId, double EndToEndMs)> runs, CancellationToken ct)
@@ -106,7 +142,7 @@ internal sealed class ImageWatcher : IDisposable
 }
 
 /// <summary>The real app on Kestrel (a loopback port) with its own data folder, pointed at a stand-in; production settings otherwise.</summary>
-internal sealed class InProcessApp(StandInServer standIn, string dataDirectory) : WebApplicationFactory<Program>
+internal sealed class InProcessApp(Uri standIn, string dataDirectory) : WebApplicationFactory<Program>
 {
     public async Task StartAsync(CancellationToken ct)
     {
@@ -118,7 +154,7 @@ internal sealed class InProcessApp(StandInServer standIn, string dataDirectory) 
         {
             if (Stopwatch.GetElapsedTime(deadline) > Workload.JobTimeout)
             {
-                throw new TimeoutException($"The app did not connect to the stand-in at {standIn.BaseAddress}.");
+                throw new TimeoutException($"The app did not connect to the stand-in at {standIn}.");
             }
             await Task.Delay(10, ct);
         }
@@ -128,7 +164,7 @@ internal sealed class InProcessApp(StandInServer standIn, string dataDirectory) 
     {
         builder.UseEnvironment("Production");
         builder.UseSetting("ComfyUi:Servers:0:Name", "standin");
-        builder.UseSetting("ComfyUi:Servers:0:Url", standIn.BaseAddress.ToString());
+        builder.UseSetting("ComfyUi:Servers:0:Url", standIn.ToString());
         builder.UseSetting("Storage:DataDirectory", dataDirectory);
         // Logging as shipped (Information, to the file), but the console keeps to warnings so the table stays readable.
         builder.UseSetting("Serilog:WriteTo:0:Args:restrictedToMinimumLevel", "Warning");

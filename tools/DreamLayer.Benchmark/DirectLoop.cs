@@ -12,44 +12,75 @@ namespace DreamLayer.Benchmark;
 
 /// <summary>
 /// The least any ComfyUI client does per job, without DreamLayer: POST /prompt, wait on the WebSocket for
-/// <c>executing</c> with <c>node: null</c>, then GET /view of the saved image. Returns each job's time in ms.
+/// <c>executing</c> with <c>node: null</c>, then GET /view of the saved image.
 /// </summary>
-internal sealed class DirectLoop(BenchmarkSettings settings, string workDirectory)
+internal sealed class DirectLoop : IAsyncDisposable
 {
-    public async Task<IReadOnlyList<double>> RunAsync(CancellationToken ct)
-    {
-        await using var standIn = await Workload.StartStandInAsync(Path.Combine(workDirectory, "standin"), ct);
-        var template = new WorkflowLibrary(WorkflowLibrary.DefaultDirectory).Get(GenerationMode.Txt2Img);
-        var clientId = Guid.NewGuid().ToString("N");
-        using var http = new HttpClient { BaseAddress = standIn.BaseAddress };
-        await using var socket = await ComfySocket.ConnectAsync(standIn.BaseAddress, clientId, ct);
+    private readonly BenchmarkSettings _settings;
+    private readonly WorkflowTemplate _template = new WorkflowLibrary(WorkflowLibrary.DefaultDirectory).Get(GenerationMode.Txt2Img);
+    private readonly HttpClient _http;
+    private readonly ComfySocket _socket;
 
-        var times = new List<double>(settings.Jobs);
-        for (var i = 0; i < settings.Warmup + settings.Jobs; i++)
+    private DirectLoop(BenchmarkSettings settings, HttpClient http, ComfySocket socket)
+    {
+        _settings = settings;
+        _http = http;
+        _socket = socket;
+    }
+
+    public static async Task<DirectLoop> ConnectAsync(BenchmarkSettings settings, Uri standIn, CancellationToken ct)
+    {
+        var http = new HttpClient { BaseAddress = standIn };
+        try
         {
-            var started = Stopwatch.GetTimestamp();
-            var graph = WorkflowBuilder.Build(template, Workload.Request(settings.ImageSize, (ulong)i + 1), (ulong)i + 1, "DreamLayer/bench/dl");
-            var promptId = Guid.NewGuid().ToString();
-            var finished = socket.Expect(promptId);
-            var body = new JsonObject { ["prompt"] = graph.ToJson(), ["client_id"] = clientId, ["prompt_id"] = promptId };
-            using (var content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json"))
-            using (var response = await http.PostAsync(new Uri("prompt", UriKind.Relative), content, ct))
-            {
-                response.EnsureSuccessStatusCode();
-            }
-            var image = await finished.WaitAsync(Workload.JobTimeout, ct);
-            var query = $"view?filename={Uri.EscapeDataString(image.FileName)}&subfolder={Uri.EscapeDataString(image.Subfolder)}&type={Uri.EscapeDataString(image.Type)}";
-            var bytes = await http.GetByteArrayAsync(new Uri(query, UriKind.Relative), ct);
-            if (bytes.Length == 0)
-            {
-                throw new InvalidDataException($"/view returned nothing for {image.FileName}.");
-            }
-            if (i >= settings.Warmup)
-            {
-                times.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-            }
+            var clientId = Guid.NewGuid().ToString("N");
+            return new DirectLoop(settings, http, await ComfySocket.ConnectAsync(standIn, clientId, ct));
+        }
+        catch
+        {
+            http.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Runs <paramref name="count"/> jobs one after another and returns each one's time in ms.</summary>
+    public async Task<IReadOnlyList<double>> RunAsync(int count, CancellationToken ct)
+    {
+        var times = new List<double>(count);
+        for (var i = 0; i < count; i++)
+        {
+            times.Add(await RunJobAsync((ulong)i + 1, ct));
         }
         return times;
+    }
+
+    /// <summary>One job, from building its graph to holding the image's bytes, in ms.</summary>
+    public async Task<double> RunJobAsync(ulong seed, CancellationToken ct)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var graph = WorkflowBuilder.Build(_template, Workload.Request(_settings.ImageSize, seed), seed, "DreamLayer/bench/dl");
+        var promptId = Guid.NewGuid().ToString();
+        var finished = _socket.Expect(promptId);
+        var body = new JsonObject { ["prompt"] = graph.ToJson(), ["client_id"] = _socket.ClientId, ["prompt_id"] = promptId };
+        using (var content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json"))
+        using (var response = await _http.PostAsync(new Uri("prompt", UriKind.Relative), content, ct))
+        {
+            response.EnsureSuccessStatusCode();
+        }
+        var image = await finished.WaitAsync(Workload.JobTimeout, ct);
+        var query = $"view?filename={Uri.EscapeDataString(image.FileName)}&subfolder={Uri.EscapeDataString(image.Subfolder)}&type={Uri.EscapeDataString(image.Type)}";
+        var bytes = await _http.GetByteArrayAsync(new Uri(query, UriKind.Relative), ct);
+        if (bytes.Length == 0)
+        {
+            throw new InvalidDataException($"/view returned nothing for {image.FileName}.");
+        }
+        return Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _socket.DisposeAsync();
+        _http.Dispose();
     }
 }
 
@@ -63,9 +94,10 @@ internal sealed class ComfySocket : IAsyncDisposable
     private readonly ConcurrentDictionary<string, Pending> _pending = new(StringComparer.Ordinal);
     private readonly Task _receiving;
 
-    private ComfySocket(ClientWebSocket socket)
+    private ComfySocket(ClientWebSocket socket, string clientId)
     {
         _socket = socket;
+        ClientId = clientId;
         _receiving = Task.Run(() => ReceiveAsync(_stopping.Token));
     }
 
@@ -76,7 +108,7 @@ internal sealed class ComfySocket : IAsyncDisposable
         {
             var uri = new UriBuilder(new Uri(baseAddress, "ws?clientId=" + clientId)) { Scheme = baseAddress.Scheme == "https" ? "wss" : "ws" }.Uri;
             await socket.ConnectAsync(uri, ct);
-            return new ComfySocket(socket);
+            return new ComfySocket(socket, clientId);
         }
         catch
         {
@@ -84,6 +116,8 @@ internal sealed class ComfySocket : IAsyncDisposable
             throw;
         }
     }
+
+    public string ClientId { get; }
 
     /// <summary>Call before sending the prompt: the events can arrive before the HTTP reply.</summary>
     public Task<ImageRef> Expect(string promptId)

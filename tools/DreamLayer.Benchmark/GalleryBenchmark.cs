@@ -35,7 +35,7 @@ internal sealed class GalleryBenchmark(GallerySettings settings, string workDire
     public async Task<GalleryResults> RunAsync(CancellationToken ct)
     {
         await using var standIn = await Workload.StartStandInAsync(Path.Combine(workDirectory, "standin"), ct);
-        await using var app = new InProcessApp(standIn, Path.Combine(workDirectory, "data"));
+        await using var app = new InProcessApp(standIn.BaseAddress, Path.Combine(workDirectory, "data"));
         await app.StartAsync(ct);
         var paths = app.Services.GetRequiredService<StoragePaths>();
         var seeding = Stopwatch.StartNew();

@@ -1,16 +1,23 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Reflection;
+using ComfyStandIn;
 
 namespace DreamLayer.Benchmark;
 
-/// <summary>Resident memory of a fresh app process, in MB, read from <c>/proc/&lt;pid&gt;/status</c>.</summary>
-internal sealed record MemoryFigures(double ResidentMb, double PeakResidentMb);
+/// <summary>Resident memory of an app process, in MB, read from <c>/proc/&lt;pid&gt;/status</c>.</summary>
+internal sealed record ProcessMemory(double ResidentMb, double PeakResidentMb);
+
+/// <summary>
+/// The app idle after its first start on an empty data folder (which creates the database) and after a restart on
+/// that folder (the everyday case: nothing to migrate).
+/// </summary>
+internal sealed record MemoryFigures(ProcessMemory FirstStart, ProcessMemory Restart);
 
 /// <summary>
 /// Starts the app's own Release build as a separate process (<c>dotnet DreamLayer.Web.dll</c>, production
 /// settings, a free port, a temporary data folder) against a stand-in, waits until it is connected and
-/// then idle, reads its resident memory and stops it.
+/// then idle, reads its resident memory and stops it; then starts it again on the same data folder.
 /// </summary>
 internal sealed class IdleMemory(string workDirectory)
 {
@@ -18,13 +25,20 @@ internal sealed class IdleMemory(string workDirectory)
 
     public async Task<MemoryFigures> MeasureAsync(CancellationToken ct)
     {
+        await using var standIn = await Workload.StartStandInAsync(Path.Combine(workDirectory, "standin"), ct);
+        var data = Path.Combine(workDirectory, "data");
+        var first = await MeasureOnceAsync(standIn, data, ct);
+        var restart = await MeasureOnceAsync(standIn, data, ct);
+        return new MemoryFigures(first, restart);
+    }
+
+    private static async Task<ProcessMemory> MeasureOnceAsync(StandInServer standIn, string data, CancellationToken ct)
+    {
         var appPath = typeof(IdleMemory).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "WebAppPath").Value;
         if (appPath is null || !File.Exists(appPath))
         {
             throw new FileNotFoundException($"The app's build output is missing: {appPath}");
         }
-        await using var standIn = await Workload.StartStandInAsync(Path.Combine(workDirectory, "standin"), ct);
-        var data = Path.Combine(workDirectory, "data");
         var start = new ProcessStartInfo("dotnet")
         {
             ArgumentList = { appPath, "--urls", "http://127.0.0.1:0" },
@@ -88,13 +102,13 @@ internal sealed class IdleMemory(string workDirectory)
         }
     }
 
-    private static MemoryFigures ReadStatus(int pid)
+    private static ProcessMemory ReadStatus(int pid)
     {
         var status = File.ReadAllLines($"/proc/{pid}/status");
         double Mb(string key) =>
             status.Where(l => l.StartsWith(key + ":", StringComparison.Ordinal))
                 .Select(l => long.Parse(l[(key.Length + 1)..].Trim().Split(' ')[0], CultureInfo.InvariantCulture) / 1024.0)
                 .Single();
-        return new MemoryFigures(Mb("VmRSS"), Mb("VmHWM"));
+        return new ProcessMemory(Mb("VmRSS"), Mb("VmHWM"));
     }
 }
