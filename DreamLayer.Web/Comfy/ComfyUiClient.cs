@@ -109,8 +109,7 @@ public sealed class ComfyUiClient(HttpClient http, Uri baseAddress)
         {
             return new ServerUnavailable($"Nothing answered at {BaseAddress}: {ex.Message}", MayHaveArrived: false);
         }
-        catch (Exception ex) when (ex is HttpRequestException or IOException
-                                   || (ex is TaskCanceledException && !ct.IsCancellationRequested))
+        catch (Exception ex) when (ex is HttpRequestException or IOException || TimedOut(ex, ct))
         {
             return new ServerUnavailable($"{BaseAddress} did not answer: {ex.Message}", MayHaveArrived: true);
         }
@@ -181,8 +180,7 @@ public sealed class ComfyUiClient(HttpClient http, Uri baseAddress)
         {
             response = await http.PostAsync(Url(route), form, ct);
         }
-        catch (Exception ex) when (ex is HttpRequestException or IOException
-                                   || (ex is TaskCanceledException && !ct.IsCancellationRequested))
+        catch (Exception ex) when (ex is HttpRequestException or IOException || TimedOut(ex, ct))
         {
             return new ComfyUploadFailed($"Could not upload to {BaseAddress}: {ex.Message}");
         }
@@ -324,6 +322,12 @@ public sealed class ComfyUiClient(HttpClient http, Uri baseAddress)
         };
         return builder.Uri;
     }
+
+    /// <summary>HttpClient's own timeout: a <see cref="TaskCanceledException"/> while the caller's token is not cancelled.</summary>
+    public static bool TimedOut(Exception ex, CancellationToken ct) => ex is TaskCanceledException && !ct.IsCancellationRequested;
+
+    /// <summary>A call the server did not answer usably: unreachable, timed out, or a reply that is not the JSON expected.</summary>
+    public static bool Unanswered(Exception ex, CancellationToken ct) => ex is HttpRequestException or JsonException || TimedOut(ex, ct);
 
     public static string DescribeExecutionError(string? nodeType, string? nodeId, string? exceptionType, string? message) =>
         $"ComfyUI failed in node {nodeId} ({nodeType}): {exceptionType}: {message?.Trim()}";

@@ -18,27 +18,22 @@ internal sealed class SafeRetryHandler(TimeProvider time) : DelegatingHandler
         {
             return await base.SendAsync(request, cancellationToken);
         }
-        var delay = FirstDelay;
         for (var attempt = 0; ; attempt++)
         {
-            HttpResponseMessage response;
             try
             {
-                response = await base.SendAsync(request, cancellationToken);
+                var response = await base.SendAsync(request, cancellationToken);
+                if (attempt >= MaxRetries || !IsTransient(response.StatusCode))
+                {
+                    return response;
+                }
+                response.Dispose();
             }
             catch (HttpRequestException) when (attempt < MaxRetries && !cancellationToken.IsCancellationRequested)
             {
-                await Task.Delay(delay, time, cancellationToken);
-                delay *= 2;
-                continue;
+                // a dropped connection: try again
             }
-            if (attempt >= MaxRetries || !IsTransient(response.StatusCode))
-            {
-                return response;
-            }
-            response.Dispose();
-            await Task.Delay(delay, time, cancellationToken);
-            delay *= 2;
+            await Task.Delay(FirstDelay * (1 << attempt), time, cancellationToken);
         }
     }
 

@@ -61,7 +61,7 @@ public sealed partial class JobCompletion(
                 await CompleteAsync(work, ct);
             }
             catch (Exception ex) when (ex is HttpRequestException or InvalidDataException or IOException or Microsoft.EntityFrameworkCore.DbUpdateException or SixLabors.ImageSharp.ImageFormatException
-                                       || (ex is TaskCanceledException && !ct.IsCancellationRequested))
+                                       || ComfyUiClient.TimedOut(ex, ct))
             {
                 LogCollectFailed(work.Job.JobId, ex);
                 await FinishAsync(work.Job, JobStatus.Failed, $"The job finished on {work.Job.Backend.Name} but its images could not be collected: {ex.Message}", [], work.FinalEventTimestamp, ct);

@@ -314,7 +314,7 @@ public sealed partial class JobQueue(
             }
             return CancelOutcome.Cancelled;
         }
-        catch (Exception ex) when (ex is HttpRequestException or JsonException || (ex is TaskCanceledException && !ct.IsCancellationRequested))
+        catch (Exception ex) when (ComfyUiClient.Unanswered(ex, ct))
         {
             LogCancelFailed(jobId, ex.Message);
             events.Update(jobId, p => p with { Message = $"Could not reach {tracked.Backend.Name} to cancel: {ex.Message}" });

@@ -203,7 +203,7 @@ public sealed partial class JobTracker(
                 }
             }
         }
-        catch (Exception ex) when (ex is HttpRequestException or System.Text.Json.JsonException || (ex is TaskCanceledException && !ct.IsCancellationRequested))
+        catch (Exception ex) when (ComfyUiClient.Unanswered(ex, ct))
         {
             foreach (var id in abandoned)
             {
@@ -264,7 +264,7 @@ public sealed partial class JobTracker(
                 }
             }
         }
-        catch (Exception ex) when (ex is HttpRequestException or System.Text.Json.JsonException || (ex is TaskCanceledException && !ct.IsCancellationRequested))
+        catch (Exception ex) when (ComfyUiClient.Unanswered(ex, ct))
         {
             LogReconcileFailed(backend.Name, ex.Message);
         }

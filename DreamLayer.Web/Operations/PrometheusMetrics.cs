@@ -93,12 +93,23 @@ public sealed class PrometheusMetrics : IDisposable
     {
         private readonly ConcurrentDictionary<string, Point> _points = new(StringComparer.Ordinal);
 
+        private readonly string _type = PrometheusType(instrument);
+
         public string Name { get; } = instrument.Name.Replace('.', '_') + (instrument.Unit == "s" ? "_seconds" : string.Empty)
-            + (instrument is Counter<long> or Counter<int> or Counter<double> or ObservableCounter<long> or ObservableCounter<int> or ObservableCounter<double> ? "_total" : string.Empty);
+            + (PrometheusType(instrument) == "counter" ? "_total" : string.Empty);
 
         public bool IsObservable => instrument.IsObservable;
 
-        private bool IsHistogram => instrument is Histogram<double> or Histogram<long> or Histogram<int>;
+        private bool IsHistogram => _type == "histogram";
+
+        /// <summary><c>counter</c> (only ever grows), <c>histogram</c>, or <c>gauge</c> (anything else).</summary>
+        private static string PrometheusType(Instrument instrument) =>
+            (instrument.GetType() is { IsGenericType: true } t ? t.GetGenericTypeDefinition() : null) switch
+            {
+                var d when d == typeof(Histogram<>) => "histogram",
+                var d when d == typeof(Counter<>) || d == typeof(ObservableCounter<>) => "counter",
+                _ => "gauge",
+            };
 
         /// <summary>An observable instrument reports its current value at every scrape; one that stops reporting a label set drops it.</summary>
         public void ClearLast() => _points.Clear();
@@ -128,12 +139,11 @@ public sealed class PrometheusMetrics : IDisposable
 
         public void WriteTo(StringBuilder text)
         {
-            var type = IsHistogram ? "histogram" : instrument is ObservableGauge<int> or ObservableGauge<long> or ObservableGauge<double> ? "gauge" : "counter";
             if (instrument.Description is { Length: > 0 } help)
             {
                 text.Append("# HELP ").Append(Name).Append(' ').Append(help.Replace("\n", " ", StringComparison.Ordinal)).Append('\n');
             }
-            text.Append("# TYPE ").Append(Name).Append(' ').Append(type).Append('\n');
+            text.Append("# TYPE ").Append(Name).Append(' ').Append(_type).Append('\n');
             foreach (var (labels, point) in _points.OrderBy(p => p.Key, StringComparer.Ordinal))
             {
                 lock (point)

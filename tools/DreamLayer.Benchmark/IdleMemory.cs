@@ -25,20 +25,20 @@ internal sealed class IdleMemory(string workDirectory)
 
     public async Task<MemoryFigures> MeasureAsync(CancellationToken ct)
     {
-        await using var standIn = await Workload.StartStandInAsync(Path.Combine(workDirectory, "standin"), ct);
-        var data = Path.Combine(workDirectory, "data");
-        var first = await MeasureOnceAsync(standIn, data, ct);
-        var restart = await MeasureOnceAsync(standIn, data, ct);
-        return new MemoryFigures(first, restart);
-    }
-
-    private static async Task<ProcessMemory> MeasureOnceAsync(StandInServer standIn, string data, CancellationToken ct)
-    {
         var appPath = typeof(IdleMemory).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "WebAppPath").Value;
         if (appPath is null || !File.Exists(appPath))
         {
             throw new FileNotFoundException($"The app's build output is missing: {appPath}");
         }
+        await using var standIn = await Workload.StartStandInAsync(Path.Combine(workDirectory, "standin"), ct);
+        var data = Path.Combine(workDirectory, "data");
+        var first = await MeasureOnceAsync(appPath, standIn, data, ct);
+        var restart = await MeasureOnceAsync(appPath, standIn, data, ct);
+        return new MemoryFigures(first, restart);
+    }
+
+    private static async Task<ProcessMemory> MeasureOnceAsync(string appPath, StandInServer standIn, string data, CancellationToken ct)
+    {
         var start = new ProcessStartInfo("dotnet")
         {
             ArgumentList = { appPath, "--urls", "http://127.0.0.1:0" },

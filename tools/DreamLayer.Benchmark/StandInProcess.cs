@@ -50,7 +50,7 @@ internal sealed class StandInProcess : IAsyncDisposable
                     return standIn;
                 }
             }
-            catch (HttpRequestException) when (!process.HasExited && Stopwatch.GetElapsedTime(deadline) < Workload.JobTimeout)
+            catch (HttpRequestException)
             {
                 // not listening yet
             }

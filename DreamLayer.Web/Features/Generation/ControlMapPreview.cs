@@ -1,4 +1,3 @@
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using DreamLayer.Domain.Comfy;
 using DreamLayer.Domain.Generation;
@@ -98,7 +97,7 @@ public sealed class ControlMapPreview(BackendPool pool, UploadStore uploads, Tim
             await client.DeleteFromQueueAsync(promptId, ct);
             return new ControlMapFailed("The server did not make the control map within 5 minutes.");
         }
-        catch (Exception ex) when (ex is HttpRequestException or JsonException || (ex is TaskCanceledException && !ct.IsCancellationRequested))
+        catch (Exception ex) when (ComfyUiClient.Unanswered(ex, ct))
         {
             return new ControlMapFailed($"Could not reach the server: {ex.Message}");
         }
