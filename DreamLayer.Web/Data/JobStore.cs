@@ -155,11 +155,15 @@ public sealed class JobStore(IDbContextFactory<DreamLayerDbContext> dbFactory)
             await transaction.RollbackAsync(ct);
         }
         await LastSucceededSeedAsync(ct);
-        await MarkSubmittedAsync(new JobEntity { Id = none }, ct);
+        // EF Core gives equal values in one update a single parameter, so it compiles an update again for each pattern
+        // of equal values (nulls above all). These are shaped as a real job's: every value distinct, as when it is sent
+        // to a server and when it ends with an image (with and without a step rate).
+        await MarkSubmittedAsync(new JobEntity { Id = none, Backend = "backend", PromptId = "prompt", GraphJson = "{}", SentAt = now, Attempts = 1 }, ct);
         await SetPromptAsync(none, string.Empty, null, ct);
         await RequeueAsync(none, string.Empty, lostRun: false, ct);
         await EndAsync(none, JobStatus.Failed, string.Empty, now, ct);
-        await FinishAsync(new JobResult(none, JobStatus.Failed, null, null, now, null, null, null, "{}", null), [], ct);
+        await FinishAsync(new JobResult(none, JobStatus.Succeeded, null, now, now.AddSeconds(1), 1, 2, 3, "{}", 4), [], ct);
+        await FinishAsync(new JobResult(none, JobStatus.Succeeded, null, now, now.AddSeconds(1), 1, 2, null, "{}", 4), [], ct);
         await SetCompletionOverheadAsync(none, 0, ct);
     }
 }

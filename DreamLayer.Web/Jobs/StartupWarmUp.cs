@@ -1,5 +1,3 @@
-using System.Reflection;
-using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
 using DreamLayer.Domain.Comfy;
@@ -39,36 +37,7 @@ internal sealed class StartupWarmUp(WorkflowLibrary workflows, ImageStore images
         }
         await images.WarmUpAsync(cancellationToken);
         await caps.CurrentAsync(cancellationToken);
-        CompileJobPath();
-    }
-
-    /// <summary>
-    /// Compiles every method of the job pipeline (the domain, the ComfyUI client, jobs, storage, images) now, before
-    /// any server is connected: otherwise the first job waits while the JIT compiles several hundred of them.
-    /// </summary>
-    private static void CompileJobPath()
-    {
-        string[] namespaces = ["DreamLayer.Web.Jobs", "DreamLayer.Web.Comfy", "DreamLayer.Web.Images", "DreamLayer.Web.Data", "DreamLayer.Web.Operations"];
-        var types = typeof(WorkflowBuilder).Assembly.GetTypes()
-            .Concat(typeof(StartupWarmUp).Assembly.GetTypes().Where(t => t.Namespace is { } ns && namespaces.Contains(ns, StringComparer.Ordinal)));
-        foreach (var type in types.Where(t => !t.ContainsGenericParameters))
-        {
-            var methods = type.GetMethods(BindingFlags.DeclaredOnly | BindingFlags.Instance | BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic)
-                .Cast<MethodBase>()
-                .Concat(type.GetConstructors(BindingFlags.DeclaredOnly | BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic));
-            foreach (var method in methods.Where(m => !m.IsAbstract && !m.ContainsGenericParameters && (m.MethodImplementationFlags & MethodImplAttributes.InternalCall) == 0))
-            {
-                try
-                {
-                    RuntimeHelpers.PrepareMethod(method.MethodHandle);
-                }
-#pragma warning disable CA1031 // best effort: a method the runtime will not compile ahead compiles on first call
-                catch (Exception)
-#pragma warning restore CA1031
-                {
-                }
-            }
-        }
+        JobPathCompiler.Compile();
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
