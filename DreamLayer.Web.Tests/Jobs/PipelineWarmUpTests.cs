@@ -3,7 +3,9 @@ using DreamLayer.Domain.Comfy;
 using DreamLayer.Domain.Generation;
 using DreamLayer.Web.Comfy;
 using DreamLayer.Web.Jobs;
+using DreamLayer.Web.Operations;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
 namespace DreamLayer.Web.Tests.Jobs;
@@ -45,7 +47,7 @@ public sealed class PipelineWarmUpTests
     {
         var pool = new BackendPool(Options.Create(new ComfyUiOptions()), new NoHttpClients());
         var log = new ListLogger();
-        return (new PipelineWarmUp(new WorkflowLibrary(TestPaths.Workflows), pool, log), log);
+        return (new PipelineWarmUp(new WorkflowLibrary(TestPaths.Workflows), pool, new MemoryTrim(NullLogger<MemoryTrim>.Instance), log), log);
     }
 
     private sealed class NoHttpClients : IHttpClientFactory

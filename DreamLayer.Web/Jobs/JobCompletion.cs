@@ -7,6 +7,7 @@ using DreamLayer.Domain.Metadata;
 using DreamLayer.Web.Comfy;
 using DreamLayer.Web.Data;
 using DreamLayer.Web.Images;
+using DreamLayer.Web.Operations;
 
 namespace DreamLayer.Web.Jobs;
 
@@ -27,6 +28,7 @@ public sealed partial class JobCompletion(
     JobSignal signal,
     JobMetrics metrics,
     ModelHashes hashes,
+    MemoryTrim memory,
     TimeProvider time,
     ILogger<JobCompletion> logger) : BackgroundService
 {
@@ -70,6 +72,7 @@ public sealed partial class JobCompletion(
             {
                 _collecting.TryRemove(work.Job.JobId, out _);
                 signal.Notify();
+                memory.JobDone();
             }
         }
     }

@@ -5,6 +5,7 @@ using DreamLayer.Domain.Generation;
 using DreamLayer.Domain.Scheduling;
 using DreamLayer.Domain.Workflows;
 using DreamLayer.Web.Comfy;
+using DreamLayer.Web.Operations;
 
 namespace DreamLayer.Web.Jobs;
 
@@ -14,7 +15,7 @@ namespace DreamLayer.Web.Jobs;
 /// of <c>POST /prompt</c> with its UI-format workflow, the job's row, progress and infotext. Nothing is stored or
 /// sent. Without it the first job of the day pays for loading and compiling all of that.
 /// </summary>
-public sealed partial class PipelineWarmUp(WorkflowLibrary workflows, BackendPool pool, ILogger<PipelineWarmUp> logger)
+public sealed partial class PipelineWarmUp(WorkflowLibrary workflows, BackendPool pool, MemoryTrim memory, ILogger<PipelineWarmUp> logger)
 {
     private int _done;
 
@@ -36,6 +37,7 @@ public sealed partial class PipelineWarmUp(WorkflowLibrary workflows, BackendPoo
         {
             LogSkipped(backend.Name, ex.Message);
         }
+        memory.StartUpWorkDone();
     }
 
     private void Walk(ComfyBackend backend, GenerationLimits limits)

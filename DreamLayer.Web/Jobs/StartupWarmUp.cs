@@ -6,6 +6,7 @@ using DreamLayer.Domain.Metadata;
 using DreamLayer.Domain.Workflows;
 using DreamLayer.Web.Comfy;
 using DreamLayer.Web.Images;
+using DreamLayer.Web.Operations;
 
 namespace DreamLayer.Web.Jobs;
 
@@ -13,7 +14,7 @@ namespace DreamLayer.Web.Jobs;
 /// Runs the job pipeline's one-time costs (JSON serializers, graph building and checking, the image
 /// decoder and encoder, the job caps the dispatcher reads) at start-up, so that the first job of the day is as fast as the others.
 /// </summary>
-internal sealed class StartupWarmUp(WorkflowLibrary workflows, ImageStore images, JobCaps caps) : IHostedService
+internal sealed class StartupWarmUp(WorkflowLibrary workflows, ImageStore images, JobCaps caps, MemoryTrim memory) : IHostedService
 {
     private static readonly string[] SampleMessages =
     [
@@ -38,6 +39,7 @@ internal sealed class StartupWarmUp(WorkflowLibrary workflows, ImageStore images
         await images.WarmUpAsync(cancellationToken);
         await caps.CurrentAsync(cancellationToken);
         JobPathCompiler.Compile();
+        memory.StartUpWorkDone();
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;

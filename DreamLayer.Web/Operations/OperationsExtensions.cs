@@ -18,6 +18,8 @@ public static class OperationsExtensions
             .AddCheck<DatabaseHealthCheck>("database", tags: [ReadyTag])
             .AddCheck<BackendsHealthCheck>("backends", tags: [ReadyTag]);
         builder.Services.AddSingleton<PrometheusMetrics>();
+        builder.Services.AddSingleton<MemoryTrim>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<MemoryTrim>());
         return builder;
     }
 
