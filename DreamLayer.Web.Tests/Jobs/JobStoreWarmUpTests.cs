@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using DreamLayer.Domain.Jobs;
 using DreamLayer.Web.Data;
+using DreamLayer.Web.Tests.Infrastructure;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
@@ -64,7 +65,7 @@ public sealed class JobStoreWarmUpTests : IDisposable
             .UseInternalServiceProvider(services)
             .LogTo(compiled.Enqueue, [CoreEventId.QueryCompilationStarting])
             .Options;
-        var factory = new ContextFactory(options);
+        var factory = new TestContextFactory(options);
         using (var db = factory.CreateDbContext())
         {
             db.Database.Migrate();
@@ -80,10 +81,5 @@ public sealed class JobStoreWarmUpTests : IDisposable
         {
             Directory.Delete(_directory, recursive: true);
         }
-    }
-
-    private sealed class ContextFactory(DbContextOptions<DreamLayerDbContext> options) : IDbContextFactory<DreamLayerDbContext>
-    {
-        public DreamLayerDbContext CreateDbContext() => new(options);
     }
 }

@@ -25,15 +25,12 @@ internal static class JobPathCompiler
 
     private static int _compiled;
 
-    /// <summary>
-    /// Compiles the pipeline and runs its static constructors, once per process (compiled code is the process's);
-    /// returns how many methods were handed to the JIT, 0 when already done.
-    /// </summary>
-    public static int Compile()
+    /// <summary>Compiles the pipeline and runs its static constructors, once per process (compiled code is the process's).</summary>
+    public static void Compile()
     {
         if (Interlocked.Exchange(ref _compiled, 1) == 1)
         {
-            return 0;
+            return;
         }
         var types = typeof(WorkflowBuilder).Assembly.GetTypes()
             .Concat(typeof(JobPathCompiler).Assembly.GetTypes().Where(t => t.Namespace is { } ns && Namespaces.Contains(ns, StringComparer.Ordinal)))
@@ -68,7 +65,6 @@ internal static class JobPathCompiler
         {
             BestEffort(() => RuntimeHelpers.RunClassConstructor(type.TypeHandle));
         }
-        return prepared.Count;
     }
 
     private static IEnumerable<MethodBase> DeclaredCode(Type type) =>

@@ -6,6 +6,7 @@ using DreamLayer.Web.Data;
 using DreamLayer.Web.Features.Gallery;
 using DreamLayer.Web.Images;
 using DreamLayer.Web.Jobs;
+using DreamLayer.Web.Tests.Infrastructure;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -35,7 +36,7 @@ public sealed class GalleryDatabase : IDisposable
         Directory.CreateDirectory(Paths.ThumbnailsDirectory);
         var dbOptions = new DbContextOptionsBuilder<DreamLayerDbContext>()
             .UseSqlite(new SqliteConnectionStringBuilder { DataSource = Paths.DatabasePath, Pooling = false }.ToString()).Options;
-        Factory = new ContextFactory(dbOptions);
+        Factory = new TestContextFactory(dbOptions);
         using (var db = Factory.CreateDbContext())
         {
             db.Database.Migrate();
@@ -115,10 +116,5 @@ public sealed class GalleryDatabase : IDisposable
         {
             // A handle still closing; the OS cleans its temp folder.
         }
-    }
-
-    private sealed class ContextFactory(DbContextOptions<DreamLayerDbContext> options) : IDbContextFactory<DreamLayerDbContext>
-    {
-        public DreamLayerDbContext CreateDbContext() => new(options);
     }
 }
