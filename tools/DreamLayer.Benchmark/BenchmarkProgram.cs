@@ -53,7 +53,7 @@ internal static class BenchmarkProgram
             await using var standIn = await StandInProcess.StartAsync(Path.Combine(work.FullName, "standin"), stop.Token);
             await using var direct = await DirectLoop.ConnectAsync(settings, standIn.BaseAddress, stop.Token);
             Progress($"Warming up the stand-in: {StandInWarmup} jobs…");
-            await direct.RunAsync(StandInWarmup, stop.Token);
+            await direct.WarmUpAsync(StandInWarmup, stop.Token);
             Progress($"App: 1 first job, then {settings.Warmup} + {settings.Jobs} jobs through DreamLayer, each after one of the direct loop…");
             var app = await new AppBenchmark(settings, standIn.BaseAddress, Path.Combine(work.FullName, "app")).RunAsync(direct, stop.Token);
             Progress($"Idle memory: an app process {IdleMemory.IdleTime.TotalSeconds:0} s idle after its first start, then after a restart…");

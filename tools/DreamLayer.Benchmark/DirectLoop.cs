@@ -43,15 +43,13 @@ internal sealed class DirectLoop : IAsyncDisposable
         }
     }
 
-    /// <summary>Runs <paramref name="count"/> jobs one after another and returns each one's time in ms.</summary>
-    public async Task<IReadOnlyList<double>> RunAsync(int count, CancellationToken ct)
+    /// <summary>Runs <paramref name="count"/> jobs one after another to warm the server up (seeds of their own).</summary>
+    public async Task WarmUpAsync(int count, CancellationToken ct)
     {
-        var times = new List<double>(count);
         for (var i = 0; i < count; i++)
         {
-            times.Add(await RunJobAsync((ulong)i + 1, ct));
+            await RunJobAsync(Workload.WarmUpSeed(i), ct);
         }
-        return times;
     }
 
     /// <summary>One job, from building its graph to holding the image's bytes, in ms.</summary>
