@@ -67,6 +67,18 @@ public sealed class ImageStoreMetadataTests : IDisposable
         Assert.Equal("The file is empty.", rejected.Message);
     }
 
+    [Fact]
+    public async Task WarmUpAsync_LeavesNothingInTheImagesFolder()
+    {
+        var options = new StorageOptions { DataDirectory = _dataDirectory };
+        var paths = StoragePaths.Resolve(options, Path.GetTempPath());
+
+        await new ImageStore(paths, Options.Create(options), TimeProvider.System).WarmUpAsync(CancellationToken.None);
+
+        Assert.True(Directory.Exists(paths.ImagesDirectory));
+        Assert.Empty(Directory.EnumerateFileSystemEntries(paths.ImagesDirectory));
+    }
+
     public void Dispose()
     {
         if (Directory.Exists(_dataDirectory))

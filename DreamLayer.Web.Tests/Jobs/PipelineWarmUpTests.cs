@@ -2,6 +2,8 @@ using System.Text.Json;
 using DreamLayer.Domain.Comfy;
 using DreamLayer.Domain.Generation;
 using DreamLayer.Web.Comfy;
+using DreamLayer.Web.Data;
+using DreamLayer.Web.Images;
 using DreamLayer.Web.Jobs;
 using DreamLayer.Web.Operations;
 using Microsoft.Extensions.Logging;
@@ -14,24 +16,24 @@ namespace DreamLayer.Web.Tests.Jobs;
 public sealed class PipelineWarmUpTests
 {
     [Fact]
-    public void Against_a_real_servers_catalogue_every_step_runs_and_nothing_is_sent()
+    public async Task Against_a_real_servers_catalogue_every_step_runs_and_nothing_is_sent()
     {
         var (warmUp, log) = Create();
         var backend = Backend(ObjectInfo.Parse(JsonDocument.Parse(File.ReadAllText(TestPaths.ObjectInfoJson)).RootElement));
 
-        warmUp.Run(backend);
+        await warmUp.RunAsync(backend, CancellationToken.None);
 
         Assert.Empty(log.Messages); // a step that threw would say so (and the HTTP factory below refuses any call)
     }
 
     [Fact]
-    public void A_catalogue_it_cannot_use_costs_the_head_start_only()
+    public async Task A_catalogue_it_cannot_use_costs_the_head_start_only()
     {
         var (warmUp, log) = Create();
         var catalogue = """{"KSampler": {"input": {"required": {"sampler_name": [["euler"]]}}, "output": ["LATENT"], "output_node": false, "name": "KSampler"}}""";
         var backend = Backend(ObjectInfo.Parse(JsonDocument.Parse(catalogue).RootElement));
 
-        var walk = Record.Exception(() => warmUp.Run(backend));
+        var walk = await Record.ExceptionAsync(() => warmUp.RunAsync(backend, CancellationToken.None));
 
         Assert.Null(walk);
     }
@@ -47,7 +49,9 @@ public sealed class PipelineWarmUpTests
     {
         var pool = new BackendPool(Options.Create(new ComfyUiOptions()), new NoHttpClients());
         var log = new ListLogger();
-        return (new PipelineWarmUp(new WorkflowLibrary(TestPaths.Workflows), pool, new MemoryTrim(NullLogger<MemoryTrim>.Instance), log), log);
+        var storage = new StorageOptions { DataDirectory = Path.Combine(Path.GetTempPath(), "dreamlayer-warmup-tests") };
+        var uploads = new JobUploads(new UploadStore(StoragePaths.Resolve(storage, Path.GetTempPath()), Options.Create(storage), TimeProvider.System));
+        return (new PipelineWarmUp(new WorkflowLibrary(TestPaths.Workflows), pool, uploads, new MemoryTrim(NullLogger<MemoryTrim>.Instance), log), log);
     }
 
     private sealed class NoHttpClients : IHttpClientFactory

@@ -63,6 +63,24 @@ public sealed class PrometheusMetricsTests : IDisposable
     }
 
     [Fact]
+    public void The_start_up_warm_up_shows_nowhere_in_a_scrape()
+    {
+        var (metrics, prometheus) = Create(_services.GetRequiredService<IMeterFactory>(), waiting: 0);
+        using (prometheus)
+        {
+            var before = prometheus.Write();
+
+            prometheus.WarmUp();
+            var after = prometheus.Write();
+            metrics.Finished(JobStatus.Succeeded, "m.safetensors", "gpu-1", queueWaitMs: 100, executionMs: 1000);
+
+            Assert.Equal(before, after);
+            Assert.DoesNotContain("warm", prometheus.Write(), StringComparison.OrdinalIgnoreCase);
+            Assert.Contains("dreamlayer_jobs_finished_total{outcome=\"succeeded\"} 1\n", prometheus.Write(), StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public void Another_app_in_the_same_process_keeps_its_own_figures()
     {
         using var otherServices = new ServiceCollection().AddMetrics().BuildServiceProvider();

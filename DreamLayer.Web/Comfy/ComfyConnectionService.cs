@@ -113,7 +113,7 @@ public sealed partial class ComfyConnectionService(
                     backend.SetSystemStats(await client.GetSystemStatsAsync(connectCts.Token));
                     await RefreshCatalogueAsync(backend, connectCts.Token);
                 }
-                warmUp.Run(backend);
+                await warmUp.RunAsync(backend, stoppingToken);
                 connected = true;
                 delay = options.Value.ReconnectMinDelay;
                 backend.SetState(BackendState.Online, null, time.GetUtcNow().UtcDateTime);

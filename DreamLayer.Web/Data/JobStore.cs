@@ -146,8 +146,10 @@ public sealed class JobStore(IDbContextFactory<DreamLayerDbContext> dbFactory)
         await using (var db = await dbFactory.CreateDbContextAsync(ct))
         {
             await using var transaction = await db.Database.BeginTransactionAsync(ct);
+            // Two rows, as a batch is inserted: the second finds EF Core's value generators cached.
             var job = new JobEntity { Id = Guid.NewGuid(), CreatedAt = now };
-            db.Jobs.Add(job);
+            List<JobEntity> batch = [job, new JobEntity { Id = Guid.NewGuid(), CreatedAt = now }];
+            db.Jobs.AddRange(batch);
             await db.SaveChangesAsync(ct);
             db.Images.Add(new ImageEntity { Id = Guid.NewGuid(), JobId = job.Id, CreatedAt = now });
             await db.SaveChangesAsync(ct);
@@ -158,7 +160,11 @@ public sealed class JobStore(IDbContextFactory<DreamLayerDbContext> dbFactory)
         // EF Core gives equal values in one update a single parameter, so it compiles an update again for each pattern
         // of equal values (nulls above all). These are shaped as a real job's: every value distinct, as when it is sent
         // to a server and when it ends with an image (with and without a step rate).
-        await MarkSubmittedAsync(new JobEntity { Id = none, Backend = "backend", PromptId = "prompt", GraphJson = "{}", SentAt = now, Attempts = 1 }, ct);
+        // Twice: from its second call on, reflection reads the job's properties through generated code.
+        for (var i = 0; i < 2; i++)
+        {
+            await MarkSubmittedAsync(new JobEntity { Id = none, Backend = "backend", PromptId = "prompt", GraphJson = "{}", SentAt = now, Attempts = 1 }, ct);
+        }
         await SetPromptAsync(none, string.Empty, null, ct);
         await RequeueAsync(none, string.Empty, lostRun: false, ct);
         await EndAsync(none, JobStatus.Failed, string.Empty, now, ct);

@@ -25,20 +25,34 @@ public sealed class ImageStore(StoragePaths paths, IOptions<StorageOptions> opti
     public async Task<ImageEntity> SaveAsync(JobEntity job, int index, byte[] file, string parameters, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(job);
+        var (width, height) = Check(file);
+        var isPng = file.AsSpan().StartsWith(PngSignature);
+        var bytes = isPng ? PngTextChunks.AddText(file, [("parameters", parameters)]) : file;
+        return await WriteAsync(job, index, bytes, isPng ? ".png" : ".jpg", width, height, parameters, time.GetUtcNow().UtcDateTime, ct);
+    }
+
+    /// <summary>The size of an image a server sent, read from its header; throws when it is not an image or over the limits.</summary>
+    internal (int Width, int Height) Check(byte[] file)
+    {
         ArgumentNullException.ThrowIfNull(file);
         var limits = options.Value;
         if (file.LongLength > limits.MaxImageBytes)
         {
             throw new InvalidDataException($"The server sent an image of {file.LongLength:N0} bytes; the limit is {limits.MaxImageBytes:N0}.");
         }
-        var info = Image.Identify(file) ?? throw new InvalidDataException("The server sent a file that is not an image.");
-        if ((long)info.Width * info.Height > limits.MaxImagePixels)
+        var (width, height) = Measure(file);
+        if ((long)width * height > limits.MaxImagePixels)
         {
-            throw new InvalidDataException($"The server sent a {info.Width}×{info.Height} image; the limit is {limits.MaxImagePixels:N0} pixels.");
+            throw new InvalidDataException($"The server sent a {width}×{height} image; the limit is {limits.MaxImagePixels:N0} pixels.");
         }
-        var isPng = file.AsSpan().StartsWith(PngSignature);
-        var bytes = isPng ? PngTextChunks.AddText(file, [("parameters", parameters)]) : file;
-        return await WriteAsync(job, index, bytes, isPng ? ".png" : ".jpg", info.Width, info.Height, parameters, time.GetUtcNow().UtcDateTime, ct);
+        return (width, height);
+    }
+
+    /// <summary>An image's size, read from its header; throws when the file is not an image.</summary>
+    private static (int Width, int Height) Measure(byte[] file)
+    {
+        var info = Image.Identify(file) ?? throw new InvalidDataException("The server sent a file that is not an image.");
+        return (info.Width, info.Height);
     }
 
     /// <summary>
@@ -164,14 +178,30 @@ public sealed class ImageStore(StoragePaths paths, IOptions<StorageOptions> opti
         }
     }
 
-    /// <summary>Loads the PNG decoder, the resizer and the JPEG encoder once, off any job's path.</summary>
+    /// <summary>
+    /// Loads the PNG decoder, the resizer and the JPEG encoder once, off any job's path, and writes (then deletes) a file
+    /// in the images folder as an image is written. The image carries a text chunk as long as the graph ComfyUI writes
+    /// into its images, which takes the header reader down its long-read path.
+    /// </summary>
     public async Task WarmUpAsync(CancellationToken ct)
     {
         using var image = new Image<SixLabors.ImageSharp.PixelFormats.Rgb24>(64, 64);
         using var png = new MemoryStream();
         await image.SaveAsPngAsync(png, ct);
-        var bytes = PngTextChunks.AddText(png.ToArray(), [("parameters", "warm-up")]);
-        _ = Image.Identify(bytes);
+        var fromServer = PngTextChunks.AddText(png.ToArray(), [("prompt", new string('p', 16 * 1024))]);
+        var bytes = PngTextChunks.AddText(fromServer, [("parameters", "warm-up")]);
+        _ = Measure(bytes); // not Check: the warm-up image may be over an admin's limits
+        var written = Path.Combine(paths.ImagesDirectory, $".warm-up-{Guid.NewGuid():N}.png");
+        try
+        {
+            Directory.CreateDirectory(paths.ImagesDirectory);
+            await WriteAtomicallyAsync(written, bytes, ct);
+            File.Delete(written);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Best effort: a folder that cannot be written is reported by the first image saved, with its job.
+        }
         using var decoded = Image.Load(bytes);
         decoded.Mutate(x => x.Resize(new ResizeOptions { Size = new Size(32, 32), Mode = ResizeMode.Max, Sampler = KnownResamplers.Triangle }));
         using var jpeg = new MemoryStream();

@@ -149,13 +149,13 @@ public sealed partial class JobCompletion(
                 queueWaitMs = (started - tracked.Job.CreatedAt).TotalMilliseconds;
             }
             stepsPerSecond = tracked.StepsPerSecond();
-            nodeTimings = JsonSerializer.Serialize(tracked.NodeMilliseconds.ToDictionary(k => k.Key, k => Math.Round(k.Value, 2)));
+            nodeTimings = NodeTimingsJson(tracked.NodeMilliseconds);
         }
 
         await store.FinishAsync(new JobResult(tracked.JobId, status, message, tracked.StartedAt, now, queueWaitMs, executionMs, stepsPerSecond, nodeTimings, tracked.SubmitOverheadMs), saved, ct);
 
         metrics.Finished(status, tracked.Job.ModelName(), tracked.Backend.Name, queueWaitMs, executionMs);
-        var imageIds = saved.Select(i => i.Id).ToList();
+        var imageIds = ImageIds(saved);
         events.Update(tracked.JobId, p => p with { Status = status, Message = message, ImageIds = imageIds, Node = null, StepValue = 0, StepMax = 0 });
         foreach (var id in imageIds)
         {
@@ -167,6 +167,13 @@ public sealed partial class JobCompletion(
         await store.SetCompletionOverheadAsync(tracked.JobId, overhead, ct);
         LogFinished(tracked.JobId, status, imageIds.Count);
     }
+
+    /// <summary>The ids of a job's saved images, in order, as its progress lists them.</summary>
+    internal static List<Guid> ImageIds(List<ImageEntity> saved) => saved.Select(i => i.Id).ToList();
+
+    /// <summary>The per-node timings as stored with the job: node id → ms, to 0.01 ms.</summary>
+    internal static string NodeTimingsJson(Dictionary<string, double> nodeMilliseconds) =>
+        JsonSerializer.Serialize(nodeMilliseconds.ToDictionary(k => k.Key, k => Math.Round(k.Value, 2)));
 
     /// <summary>
     /// The A1111 <c>parameters</c> text of one image (<paramref name="request"/> is the job's, read once for all its images), as A1111 writes it: the model by its A1111 name, sampler and

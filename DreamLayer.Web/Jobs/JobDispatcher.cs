@@ -86,7 +86,7 @@ public sealed partial class JobDispatcher(
         var cap = await caps.CurrentAsync(ct);
         var plan = FairScheduler.Plan(waiting.Select(w => w.ToWaiting()).ToList(), slots, byOwner, queue.LastServed, cap.For);
         ShowWhyWaiting(waiting, plan.Unrunnable);
-        var sends = new List<(QueuedJob Job, ComfyBackend Backend)>();
+        var byServer = new Dictionary<ComfyBackend, List<QueuedJob>>();
         foreach (var assignment in plan.Assignments)
         {
             if (pool.Find(assignment.Server) is not { } backend || !queue.TryTake(assignment.JobId, out var job))
@@ -95,17 +95,28 @@ public sealed partial class JobDispatcher(
             }
             queue.MarkServed(assignment.Owner);
             backend.LastCheckpoint = job.Job.Checkpoint;
-            sends.Add((job, backend));
+            if (!byServer.TryGetValue(backend, out var jobs))
+            {
+                byServer[backend] = jobs = [];
+            }
+            jobs.Add(job);
         }
         // Each server gets its jobs in the plan's order; different servers are sent to at the same time, so when many
         // finish together (or at start-up) the last one is not kept idle behind the others' uploads and POSTs.
-        await Task.WhenAll(sends.GroupBy(s => s.Backend).Select(async server =>
+        var sending = new List<Task>(byServer.Count);
+        foreach (var (backend, jobs) in byServer)
         {
-            foreach (var (job, backend) in server)
-            {
-                await SendAsync(job, backend, ct);
-            }
-        }));
+            sending.Add(SendInOrderAsync(jobs, backend, ct));
+        }
+        await Task.WhenAll(sending);
+    }
+
+    private async Task SendInOrderAsync(List<QueuedJob> jobs, ComfyBackend backend, CancellationToken ct)
+    {
+        foreach (var job in jobs)
+        {
+            await SendAsync(job, backend, ct);
+        }
     }
 
     /// <summary>A job that no online server can run says why on its card, instead of waiting silently.</summary>

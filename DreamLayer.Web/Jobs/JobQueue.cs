@@ -78,7 +78,7 @@ public sealed partial class JobQueue(
         var now = time.GetUtcNow();
         var batchId = Guid.CreateVersion7(now);
         var requestJson = JsonSerializer.Serialize(request, RequestJson);
-        var jobs = seeds.Select((seed, i) => NewJob(request, requestJson, owner, seed, batchId, i, now)).ToList();
+        var (jobs, ids) = NewBatch(request, requestJson, owner, seeds, batchId, now);
         await store.InsertAsync(jobs, ct);
 
         lock (_lock)
@@ -93,11 +93,24 @@ public sealed partial class JobQueue(
             events.Publish(job.ToProgress([]));
         }
         signal.Notify();
-        return new SubmitAccepted(batchId, jobs.Select(j => j.Id).ToList(), seeds);
+        return new SubmitAccepted(batchId, ids, seeds);
+    }
+
+    /// <summary>The rows of a batch, one per seed, queued, with their ids in the same order.</summary>
+    internal static (List<JobEntity> Jobs, Guid[] Ids) NewBatch(GenerationRequest request, string requestJson, string owner, IReadOnlyList<ulong> seeds, Guid batchId, DateTimeOffset now)
+    {
+        var jobs = new List<JobEntity>(seeds.Count);
+        var ids = new Guid[seeds.Count];
+        for (var i = 0; i < seeds.Count; i++)
+        {
+            jobs.Add(NewJob(request, requestJson, owner, seeds[i], batchId, i, now));
+            ids[i] = jobs[i].Id;
+        }
+        return (jobs, ids);
     }
 
     /// <summary>The row of one run of a batch, queued.</summary>
-    internal static JobEntity NewJob(GenerationRequest request, string requestJson, string owner, ulong seed, Guid batchId, int batchIndex, DateTimeOffset now) => new()
+    private static JobEntity NewJob(GenerationRequest request, string requestJson, string owner, ulong seed, Guid batchId, int batchIndex, DateTimeOffset now) => new()
     {
         Id = Guid.CreateVersion7(now),
         BatchId = batchId,

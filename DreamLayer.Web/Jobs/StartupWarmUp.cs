@@ -14,11 +14,13 @@ namespace DreamLayer.Web.Jobs;
 /// Runs the job pipeline's one-time costs (JSON serializers, graph building and checking, the image
 /// decoder and encoder, the job caps the dispatcher reads) at start-up, so that the first job of the day is as fast as the others.
 /// </summary>
-internal sealed class StartupWarmUp(WorkflowLibrary workflows, ImageStore images, JobCaps caps, MemoryTrim memory) : IHostedService
+internal sealed class StartupWarmUp(WorkflowLibrary workflows, ImageStore images, JobCaps caps, PrometheusMetrics metrics, MemoryTrim memory) : IHostedService
 {
     private static readonly string[] SampleMessages =
     [
         """{"type":"status","data":{"status":{"exec_info":{"queue_remaining":0}},"sid":"s"}}""",
+        """{"type":"execution_start","data":{"prompt_id":"p","timestamp":1}}""",
+        """{"type":"execution_cached","data":{"nodes":["4"],"prompt_id":"p","timestamp":1}}""",
         """{"type":"executing","data":{"node":"3","display_node":"3","prompt_id":"p"}}""",
         """{"type":"progress","data":{"value":1,"max":2,"prompt_id":"p","node":"3"}}""",
         """{"type":"executed","data":{"node":"9","output":{"images":[{"filename":"a.png","subfolder":"","type":"output"}]},"prompt_id":"p"}}""",
@@ -27,7 +29,7 @@ internal sealed class StartupWarmUp(WorkflowLibrary workflows, ImageStore images
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        var request = new GenerationRequest { Prompt = "warm-up", Checkpoint = "warm-up.safetensors" };
+        var request = new GenerationRequest { Prompt = "warm-up", Checkpoint = "warm-up.safetensors", Seed = 1 };
         _ = JsonSerializer.Deserialize<GenerationRequest>(JsonSerializer.Serialize(request, JobQueue.RequestJson), JobQueue.RequestJson);
         var graph = WorkflowBuilder.Build(workflows.Get(GenerationMode.Txt2Img), request, 1);
         _ = PromptValidator.Validate(ComfyGraph.Parse(graph.ToJsonString()), ObjectInfo.Empty);
@@ -37,6 +39,7 @@ internal sealed class StartupWarmUp(WorkflowLibrary workflows, ImageStore images
             _ = ComfyMessageParser.ParseText(Encoding.UTF8.GetBytes(message));
         }
         await images.WarmUpAsync(cancellationToken);
+        metrics.WarmUp();
         await caps.CurrentAsync(cancellationToken);
         JobPathCompiler.Compile();
         memory.StartUpWorkDone();
