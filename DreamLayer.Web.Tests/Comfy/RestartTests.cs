@@ -54,6 +54,31 @@ public sealed class RestartTests
     }
 
     [Fact]
+    public async Task QuietJobCheck_JobFinishingBetweenTheQueueAndHistoryReads_IsCollectedNotSentAgain()
+    {
+        // The check reads /queue, then /history. Read the other way round, a job that finishes between the two reads
+        // is in neither, looks lost and is sent again. The stand-in lets the job finish exactly after a history read.
+        await using var app = await DreamLayerApp.StartAsync(stepTime: TimeSpan.FromMilliseconds(10), settings: FastPolling);
+        var faults = app.StandIn!.Faults;
+        faults.HangAtNode = "KSampler"; // no events while it hangs, so the app checks on it
+        faults.FinishOnHistoryRead = true;
+        var events = app.Get<JobEvents>();
+        var accepted = Assert.IsType<SubmitAccepted>(await app.Get<JobQueue>().SubmitAsync(Request(steps: 2), "tester", default));
+        var jobId = accepted.JobIds[0];
+
+        await DreamLayerApp.WaitUntilAsync(() => events.TryGet(jobId, out var p) && p.Status.IsTerminal(), "the job to finish");
+
+        Assert.False(faults.FinishOnHistoryRead); // the job did finish between the app's two reads
+        Assert.True(events.TryGet(jobId, out var done));
+        Assert.Equal(JobStatus.Succeeded, done.Status);
+        Assert.Equal(1, app.StandIn.PromptsAccepted);
+        await using var db = app.CreateDbContext();
+        var row = await db.Jobs.SingleAsync(j => j.Id == jobId);
+        Assert.Equal((1, 0), (row.Attempts, row.LostRuns));
+        Assert.Equal(1, await db.Images.CountAsync(i => i.JobId == jobId));
+    }
+
+    [Fact]
     public async Task ServerRestart_JobLostByComfyUi_IsSentAgainAndSavedOnce()
     {
         await using var app = await DreamLayerApp.StartAsync(stepTime: TimeSpan.FromMilliseconds(100), settings: FastPolling);

@@ -327,6 +327,27 @@ public sealed class ExecutionTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task FinishOnHistoryRead_HangingPrompt_FinishesBeforeTheStaleAnswerLeaves()
+    {
+        _standIn.Server.Faults.HangAtNode = "KSampler";
+        _standIn.Server.Faults.FinishOnHistoryRead = true;
+        await using var ws = await _standIn.ConnectAsync("race");
+        var id = await _standIn.QueueAsync(StandInHarness.Txt2Img(steps: 1), "race");
+        await ws.UntilAsync(e => e.Type == "executing" && e.Data?["node"]?.GetValue<string>() == "3" && e.PromptId == id);
+
+        var atRead = await _standIn.GetJsonAsync("/history/" + id);
+        var queue = await _standIn.GetJsonAsync("/queue");
+        var entry = await _standIn.GetJsonAsync("/history/" + id);
+
+        Assert.Empty(atRead.AsObject()); // as it was when the read arrived
+        Assert.Empty(queue["queue_running"]!.AsArray()); // yet it finished before that answer left
+        Assert.Empty(queue["queue_pending"]!.AsArray());
+        Assert.Equal("success", entry[id]!["status"]!["status_str"]!.GetValue<string>());
+        Assert.False(_standIn.Server.Faults.FinishOnHistoryRead); // fires once
+        Assert.Null(_standIn.Server.Faults.HangAtNode);
+    }
+
+    [Fact]
     public async Task Prompt_FailAtNode_SendsExecutionErrorAndRecordsError()
     {
         _standIn.Server.Faults.FailAtNode = "8";

@@ -407,7 +407,7 @@ internal sealed partial class Engine(NodeCatalog catalog, FileStore files, Socke
         var inputs = run.Item.Prompt[id]!["inputs"]!.AsObject();
         if (Matches(faults.HangAtNode, id, classType))
         {
-            await InterruptTask().WaitAsync(cancellationToken);
+            await Task.WhenAny(InterruptTask(), faults.HangReleased).WaitAsync(cancellationToken);
             Checkpoint();
         }
         if (Matches(faults.FailAtNode, id, classType))

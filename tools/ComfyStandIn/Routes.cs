@@ -58,7 +58,16 @@ internal static class Routes
             var offset = int.TryParse(ctx.Request.Query["offset"], out var o) ? o : -1;
             return Json(ctx, state.Queue.History(max, offset));
         });
-        Both("GET", "/history/{id}", ctx => Json(ctx, state.Queue.HistoryOf((string)ctx.Request.RouteValues["id"]!)));
+        Both("GET", "/history/{id}", async ctx =>
+        {
+            var id = (string)ctx.Request.RouteValues["id"]!;
+            var entry = state.Queue.HistoryOf(id);
+            if (state.Queue.Running?.PromptId == id && state.Faults.TakeFinishOnHistoryRead())
+            {
+                await FinishedAsync(state.Queue, id, ctx.RequestAborted); // the fault: it finishes before this answer leaves
+            }
+            await Json(ctx, entry);
+        });
         Both("POST", "/history", async ctx =>
         {
             var body = await ReadJsonOrNullAsync(ctx);
@@ -104,6 +113,16 @@ internal static class Routes
                 ctx.Response.StatusCode = StatusCodes.Status400BadRequest;
             }
         });
+    }
+
+    /// <summary>Waits until the prompt is in the history (it has finished), for at most 30 s.</summary>
+    private static async Task FinishedAsync(PromptQueue queue, string promptId, CancellationToken ct)
+    {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        while (queue.HistoryOf(promptId).Count == 0 && System.Diagnostics.Stopwatch.GetElapsedTime(started) < TimeSpan.FromSeconds(30))
+        {
+            await Task.Delay(5, ct);
+        }
     }
 
     private static async Task Json(HttpContext ctx, JsonNode node, int status = StatusCodes.Status200OK)

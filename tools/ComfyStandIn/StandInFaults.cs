@@ -8,6 +8,8 @@ public sealed class StandInFaults
     private string? _failAtNode;
     private string? _hangAtNode;
     private int? _dropSocketsAtStep;
+    private bool _finishOnHistoryRead;
+    private TaskCompletionSource _hangReleased = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>Overrides <see cref="StandInOptions.StepTime"/> when set.</summary>
     public TimeSpan? StepTime
@@ -37,6 +39,17 @@ public sealed class StandInFaults
         set { lock (_lock) { _dropSocketsAtStep = value; } }
     }
 
+    /// <summary>
+    /// The next time <c>/history/{id}</c> is read for the prompt that is hanging at <see cref="HangAtNode"/>, the server
+    /// lets that prompt finish before it answers, and answers as it was when the read arrived (not finished yet): the
+    /// prompt finishes between that read and the client's next one. Clears <see cref="HangAtNode"/>; resets after firing.
+    /// </summary>
+    public bool FinishOnHistoryRead
+    {
+        get { lock (_lock) { return _finishOnHistoryRead; } }
+        set { lock (_lock) { _finishOnHistoryRead = value; } }
+    }
+
     public void Reset()
     {
         lock (_lock)
@@ -45,6 +58,30 @@ public sealed class StandInFaults
             _failAtNode = null;
             _hangAtNode = null;
             _dropSocketsAtStep = null;
+            _finishOnHistoryRead = false;
+        }
+    }
+
+    /// <summary>Completes when a hanging node is let go by <see cref="FinishOnHistoryRead"/>.</summary>
+    internal Task HangReleased
+    {
+        get { lock (_lock) { return _hangReleased.Task; } }
+    }
+
+    /// <summary>Returns true once when <see cref="FinishOnHistoryRead"/> should fire, and lets the hanging node go.</summary>
+    internal bool TakeFinishOnHistoryRead()
+    {
+        lock (_lock)
+        {
+            if (!_finishOnHistoryRead)
+            {
+                return false;
+            }
+            _finishOnHistoryRead = false;
+            _hangAtNode = null;
+            _hangReleased.SetResult();
+            _hangReleased = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            return true;
         }
     }
 
@@ -66,7 +103,7 @@ public sealed class StandInFaults
     {
         lock (_lock)
         {
-            return new FaultsDto(_stepTime?.TotalMilliseconds, _failAtNode, _hangAtNode, _dropSocketsAtStep);
+            return new FaultsDto(_stepTime?.TotalMilliseconds, _failAtNode, _hangAtNode, _dropSocketsAtStep, _finishOnHistoryRead);
         }
     }
 
@@ -78,9 +115,10 @@ public sealed class StandInFaults
             _failAtNode = dto.FailAtNode;
             _hangAtNode = dto.HangAtNode;
             _dropSocketsAtStep = dto.DropSocketsAtStep;
+            _finishOnHistoryRead = dto.FinishOnHistoryRead ?? false;
         }
     }
 }
 
 /// <summary>The wire shape of <c>/__standin/faults</c>.</summary>
-internal sealed record FaultsDto(double? StepTimeMs, string? FailAtNode, string? HangAtNode, int? DropSocketsAtStep);
+internal sealed record FaultsDto(double? StepTimeMs, string? FailAtNode, string? HangAtNode, int? DropSocketsAtStep, bool? FinishOnHistoryRead = null);
