@@ -405,9 +405,9 @@ internal sealed partial class Engine(NodeCatalog catalog, FileStore files, Socke
     private async Task<(Payload Payload, JsonObject? Ui)> RunNodeAsync(Run run, string id, string classType, CancellationToken cancellationToken)
     {
         var inputs = run.Item.Prompt[id]!["inputs"]!.AsObject();
-        if (Matches(faults.HangAtNode, id, classType))
+        if (faults.HangAt(id, classType) is { } released)
         {
-            await Task.WhenAny(InterruptTask(), faults.HangReleased).WaitAsync(cancellationToken);
+            await Task.WhenAny(InterruptTask(), released).WaitAsync(cancellationToken);
             Checkpoint();
         }
         if (Matches(faults.FailAtNode, id, classType))

@@ -62,10 +62,17 @@ public sealed class StandInFaults
         }
     }
 
-    /// <summary>Completes when a hanging node is let go by <see cref="FinishOnHistoryRead"/>.</summary>
-    internal Task HangReleased
+    /// <summary>
+    /// When node <paramref name="id"/> (of <paramref name="classType"/>) is to hang, the task that completes when
+    /// <see cref="FinishOnHistoryRead"/> lets it go; null when it is not to hang. One atomic read, so a node can never
+    /// start hanging just after the fault let it go.
+    /// </summary>
+    internal Task? HangAt(string id, string classType)
     {
-        get { lock (_lock) { return _hangReleased.Task; } }
+        lock (_lock)
+        {
+            return _hangAtNode is not null && (_hangAtNode == id || _hangAtNode == classType) ? _hangReleased.Task : null;
+        }
     }
 
     /// <summary>Returns true once when <see cref="FinishOnHistoryRead"/> should fire, and lets the hanging node go.</summary>
