@@ -20,6 +20,29 @@ public sealed class JobEventsTests
     };
 
     [Fact]
+    public void Update_SnapshotReplacedWhileTheChangeWasMade_AppliesTheChangeToTheNewerOne()
+    {
+        var events = new JobEvents();
+        var id = Guid.NewGuid();
+        events.Publish(Job(id, JobStatus.Running, DateTime.UtcNow));
+        var calls = 0;
+
+        var result = events.Update(id, p =>
+        {
+            if (calls++ == 0)
+            {
+                events.Publish(p with { Status = JobStatus.Succeeded }); // another thread ends the job meanwhile
+            }
+            return p.Status.IsTerminal() ? p : p with { StepValue = 3 };
+        });
+
+        Assert.True(events.TryGet(id, out var now));
+        Assert.Equal((JobStatus.Succeeded, 0), (now.Status, now.StepValue));
+        Assert.Same(now, result);
+        Assert.Equal(2, calls);
+    }
+
+    [Fact]
     public void PublishPreview_ManyFrames_KeepsOnlyTheNewest()
     {
         var events = new JobEvents();

@@ -104,6 +104,11 @@ public sealed class JobEvents
     {
         ArgumentNullException.ThrowIfNull(job);
         _jobs[job.JobId] = job;
+        Changed(job);
+    }
+
+    private void Changed(JobProgress job)
+    {
         if (job.Status.IsTerminal())
         {
             _previews.TryRemove(job.JobId, out _);
@@ -112,17 +117,28 @@ public sealed class JobEvents
         Raise(new JobChanged(job));
     }
 
-    /// <summary>Applies <paramref name="change"/> to the current snapshot, if the job is known.</summary>
+    /// <summary>
+    /// Applies <paramref name="change"/> to the current snapshot, if the job is known. Atomic: when another thread
+    /// replaced the snapshot meanwhile, the change is applied again to the newer one, so that a change computed from
+    /// an old snapshot (a job's progress) never undoes a newer one (its end).
+    /// </summary>
     public JobProgress? Update(Guid jobId, Func<JobProgress, JobProgress> change)
     {
         ArgumentNullException.ThrowIfNull(change);
-        if (!_jobs.TryGetValue(jobId, out var current))
+        while (_jobs.TryGetValue(jobId, out var current))
         {
-            return null;
+            var next = change(current);
+            if (ReferenceEquals(next, current))
+            {
+                return current;
+            }
+            if (_jobs.TryUpdate(jobId, next, current))
+            {
+                Changed(next);
+                return next;
+            }
         }
-        var next = change(current);
-        Publish(next);
-        return next;
+        return null;
     }
 
     public void PublishPreview(Guid jobId, ReadOnlyMemory<byte> image, string mediaType)

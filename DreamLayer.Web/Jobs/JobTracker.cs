@@ -243,6 +243,10 @@ public sealed partial class JobTracker(
                     BeginCompletion(job, Stopwatch.GetTimestamp(), history);
                     continue;
                 }
+                if (job.IsCompleting)
+                {
+                    continue; // it ended while we read (its events came first): the reads above are already old
+                }
                 if (queue.Running.Contains(job.PromptId))
                 {
                     backend.RunningPromptId = job.PromptId;
@@ -295,7 +299,8 @@ public sealed partial class JobTracker(
         lock (job.Gate)
         {
             var nodeName = job.CurrentNode is { } id ? job.NodeTitles.GetValueOrDefault(id, id) : null;
-            events.Update(job.JobId, p => p with
+            // Never over a job's end: a check of the server can still be answering after the job's last event.
+            events.Update(job.JobId, p => p.Status.IsTerminal() ? p : p with
             {
                 Status = job.Status,
                 Node = nodeName,

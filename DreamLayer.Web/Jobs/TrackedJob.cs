@@ -70,6 +70,9 @@ public sealed class TrackedJob
     /// <summary>Claims the one completion this job gets; false if another path already claimed it.</summary>
     public bool TryBeginCompletion() => Interlocked.Exchange(ref _completing, 1) == 0;
 
+    /// <summary>Its end has been seen (and its images are being collected), or it was taken off its server.</summary>
+    public bool IsCompleting => Volatile.Read(ref _completing) == 1;
+
     /// <summary>Closes the running node's timing (call under <see cref="Gate"/>).</summary>
     public void EndCurrentNode(long now)
     {
