@@ -25,15 +25,6 @@ public sealed class ImageStore(StoragePaths paths, IOptions<StorageOptions> opti
     public async Task<ImageEntity> SaveAsync(JobEntity job, int index, byte[] file, string parameters, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(job);
-        var (width, height) = Check(file);
-        var isPng = file.AsSpan().StartsWith(PngSignature);
-        var bytes = isPng ? PngTextChunks.AddText(file, [("parameters", parameters)]) : file;
-        return await WriteAsync(job, index, bytes, isPng ? ".png" : ".jpg", width, height, parameters, time.GetUtcNow().UtcDateTime, ct);
-    }
-
-    /// <summary>The size of an image a server sent, read from its header; throws when it is not an image or over the limits.</summary>
-    internal (int Width, int Height) Check(byte[] file)
-    {
         ArgumentNullException.ThrowIfNull(file);
         var limits = options.Value;
         if (file.LongLength > limits.MaxImageBytes)
@@ -45,7 +36,9 @@ public sealed class ImageStore(StoragePaths paths, IOptions<StorageOptions> opti
         {
             throw new InvalidDataException($"The server sent a {width}×{height} image; the limit is {limits.MaxImagePixels:N0} pixels.");
         }
-        return (width, height);
+        var isPng = file.AsSpan().StartsWith(PngSignature);
+        var bytes = isPng ? PngTextChunks.AddText(file, [("parameters", parameters)]) : file;
+        return await WriteAsync(job, index, bytes, isPng ? ".png" : ".jpg", width, height, parameters, time.GetUtcNow().UtcDateTime, ct);
     }
 
     /// <summary>An image's size, read from its header; throws when the file is not an image.</summary>
@@ -190,7 +183,7 @@ public sealed class ImageStore(StoragePaths paths, IOptions<StorageOptions> opti
         await image.SaveAsPngAsync(png, ct);
         var fromServer = PngTextChunks.AddText(png.ToArray(), [("prompt", new string('p', 16 * 1024))]);
         var bytes = PngTextChunks.AddText(fromServer, [("parameters", "warm-up")]);
-        _ = Measure(bytes); // not Check: the warm-up image may be over an admin's limits
+        _ = Measure(bytes); // without the admin's limits, which the warm-up image may be over
         var written = Path.Combine(paths.ImagesDirectory, $".warm-up-{Guid.NewGuid():N}.png");
         try
         {
