@@ -365,8 +365,6 @@ internal sealed partial class Engine(NodeCatalog catalog, FileStore files, Socke
         return result;
     }
 
-    private static bool Matches(string? fault, string id, string classType) => fault is not null && (fault == id || fault == classType);
-
     public void ClearCache()
     {
         lock (_lock)
@@ -410,7 +408,7 @@ internal sealed partial class Engine(NodeCatalog catalog, FileStore files, Socke
             await Task.WhenAny(InterruptTask(), released).WaitAsync(cancellationToken);
             Checkpoint();
         }
-        if (Matches(faults.FailAtNode, id, classType))
+        if (faults.FailsAt(id, classType))
         {
             throw new NodeFailureException("RuntimeError", $"Stand-in fault injected at node {id}");
         }

@@ -71,9 +71,21 @@ public sealed class StandInFaults
     {
         lock (_lock)
         {
-            return _hangAtNode is not null && (_hangAtNode == id || _hangAtNode == classType) ? _hangReleased.Task : null;
+            return Matches(_hangAtNode, id, classType) ? _hangReleased.Task : null;
         }
     }
+
+    /// <summary>Whether node <paramref name="id"/> (of <paramref name="classType"/>) is to raise an execution_error.</summary>
+    internal bool FailsAt(string id, string classType)
+    {
+        lock (_lock)
+        {
+            return Matches(_failAtNode, id, classType);
+        }
+    }
+
+    /// <summary>A node fault names a node by its id or its class_type.</summary>
+    private static bool Matches(string? fault, string id, string classType) => fault is not null && (fault == id || fault == classType);
 
     /// <summary>Returns true once when <see cref="FinishOnHistoryRead"/> should fire, and lets the hanging node go.</summary>
     internal bool TakeFinishOnHistoryRead()
