@@ -11,19 +11,6 @@ if [ ! -x /usr/bin/chromium ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
 fi
 
-# The reference data (PROTOCOL.md, object_info.json, fixtures) lives in ../shared beside the repository. A clone
-# made elsewhere finds it beside the repository it was cloned from, or through DREAMLAYER_SHARED.
-if [ -z "${DREAMLAYER_SHARED:-}" ] && [ ! -d ../shared ]; then
-  origin="$(git config --get remote.origin.url 2>/dev/null || true)"
-  if [ -n "$origin" ] && [ -d "$origin/../shared" ]; then
-    DREAMLAYER_SHARED="$(cd "$origin/../shared" && pwd)"
-    export DREAMLAYER_SHARED
-  else
-    echo "The shared reference folder was not found: put it at ../shared or set DREAMLAYER_SHARED." >&2
-    exit 1
-  fi
-fi
-
 dotnet tool restore >/dev/null
 rm -rf TestResults
 dotnet test DreamLayer.Web.sln --logger "trx;LogFileName=results.trx" --results-directory TestResults "$@"

@@ -1,18 +1,18 @@
 namespace DreamLayer.Web.Tests;
 
-/// <summary>Locates the repository and the shared reference data (<c>../shared</c> beside the repository).</summary>
+/// <summary>Locates the repository and the reference data the tests read, all of it inside the repository.</summary>
 public static class TestPaths
 {
     public static string RepoRoot { get; } = FindRepoRoot();
 
     /// <summary>
-    /// The shared folder with PROTOCOL.md, object_info.json and the real-world fixtures: <c>DREAMLAYER_SHARED</c> when set
-    /// (test.sh sets it for a clone made elsewhere), otherwise <c>../shared</c> beside the repository.
+    /// Real files from other tools and real workflows (<c>DreamLayer.Web.Tests/TestData</c>); where each came from and
+    /// its licence is in <c>TestData/SOURCES.md</c>.
     /// </summary>
-    public static string Shared { get; } = Path.GetFullPath(
-        Environment.GetEnvironmentVariable("DREAMLAYER_SHARED") is { Length: > 0 } shared ? shared : Path.Combine(RepoRoot, "..", "shared"));
+    public static string TestData { get; } = Path.Combine(RepoRoot, "DreamLayer.Web.Tests", "TestData");
 
-    public static string ObjectInfoJson => Path.Combine(Shared, "comfyui", "object_info.json");
+    /// <summary>The real <c>/object_info</c> dump the stand-in serves by default.</summary>
+    public static string ObjectInfoJson => Path.Combine(RepoRoot, "tools", "ComfyStandIn", "Catalog", "object_info.json");
 
     public static string Workflows => Path.Combine(RepoRoot, "workflows");
 

@@ -22,7 +22,7 @@ public sealed class WorkflowPipelineTests
 {
     private static readonly SignedInUser Owner = new(TestUsers.Alice.Id, TestUsers.Alice.UserName, TestUsers.Alice.DisplayName, IsAdmin: false);
 
-    private static byte[] Read(string relative) => File.ReadAllBytes(Path.Combine(TestPaths.Shared, relative));
+    private static byte[] Read(string relative) => File.ReadAllBytes(Path.Combine(TestPaths.TestData, relative));
 
     private static async Task<SavedWorkflow> SaveAsync(DreamLayerApp app, ImportedWorkflow imported, string name)
     {
@@ -49,7 +49,7 @@ public sealed class WorkflowPipelineTests
     public async Task Run_ControlNetWorkflowWithAnUploadAndTwoOutputs_SendsEveryValueAndSavesEveryImage()
     {
         await using var app = await DreamLayerApp.StartAsync();
-        var imported = WorkflowImporter.Import(Read("comfyui/workflows/kleer001_controlnet_depth_api.json"));
+        var imported = WorkflowImporter.Import(Read("workflows/kleer001_controlnet_depth_api.json"));
         // A second output: a preview of the same decode, as people add to check a run.
         imported.Graph.Add("preview", new ComfyNode("PreviewImage").Link("images", "8", 0));
         // The ControlNet model is not detected; the person adds a field for it, as the editor lets them.
@@ -111,7 +111,7 @@ public sealed class WorkflowPipelineTests
     public async Task Run_LoraImageWithDefaultsAndAHiddenField_SendsTheSavedDefaults()
     {
         await using var app = await DreamLayerApp.StartAsync(standInOptions: new StandInOptions { Loras = ["epiNoiseoffset_v2.safetensors"] });
-        var imported = WorkflowImporter.Import(Read("fixtures/comfyui-png/lora.png"));
+        var imported = WorkflowImporter.Import(Read("comfyui-png/lora.png"));
         var bindings = imported.Bindings.Select(b => b switch
         {
             { Input: "strength_model" } => b with { Default = JsonValue.Create(0.35) },
@@ -135,7 +135,7 @@ public sealed class WorkflowPipelineTests
     public async Task Library_SomeoneElsesWorkflow_CannotBeChangedOrDeletedButAnAdminCan()
     {
         await using var app = await DreamLayerApp.StartAsync();
-        var imported = WorkflowImporter.Import(Read("comfyui/workflows/comfyui_default_txt2img_api.json"));
+        var imported = WorkflowImporter.Import(Read("workflows/comfyui_default_txt2img_api.json"));
         var workflow = await SaveAsync(app, imported, "Default");
         var library = app.Get<TeamWorkflows>();
         var other = new SignedInUser(TestUsers.Bob.Id, TestUsers.Bob.UserName, TestUsers.Bob.DisplayName, IsAdmin: false);
@@ -155,7 +155,7 @@ public sealed class WorkflowPipelineTests
     public async Task Library_FieldPointingAtALink_IsRefused()
     {
         await using var app = await DreamLayerApp.StartAsync();
-        var imported = WorkflowImporter.Import(Read("comfyui/workflows/comfyui_default_txt2img_api.json"));
+        var imported = WorkflowImporter.Import(Read("workflows/comfyui_default_txt2img_api.json"));
         WorkflowBinding[] bindings = [new("3", "model", BindingKind.Other, "Model", null)];
 
         var refused = Assert.IsType<WorkflowRefused>(await app.Get<TeamWorkflows>().CreateAsync(Owner, "Bad", "", imported.Graph, bindings, default));

@@ -4,7 +4,7 @@ using SixLabors.ImageSharp;
 
 namespace DreamLayer.Web.Tests.ComfyStandIn;
 
-/// <summary>The real API-format graphs from <c>shared/comfyui/workflows</c>, run end to end.</summary>
+/// <summary>The real API-format graphs from <c>TestData/workflows</c>, run end to end.</summary>
 public sealed class RealWorkflowTests : IAsyncLifetime
 {
     private StandInHarness _standIn = null!;
@@ -20,7 +20,7 @@ public sealed class RealWorkflowTests : IAsyncLifetime
 
     private static JsonObject Load(string name)
     {
-        var graph = JsonNode.Parse(File.ReadAllText(Path.Combine(TestPaths.Shared, "comfyui", "workflows", name)))!.AsObject();
+        var graph = JsonNode.Parse(File.ReadAllText(Path.Combine(TestPaths.TestData, "workflows", name)))!.AsObject();
         foreach (var (_, node) in graph)
         {
             if (node!["class_type"]!.GetValue<string>() is "KSampler") { node["inputs"]!["steps"] = 2; }

@@ -53,7 +53,7 @@ internal sealed class StandInHarness : IAsyncDisposable
 
     public static JsonObject Txt2Img(int steps = 3, long seed = 8566257, string text = "a red fox")
     {
-        var graph = JsonNode.Parse(File.ReadAllText(Path.Combine(TestPaths.Shared, "comfyui", "workflows", "comfyui_default_txt2img_api.json")))!.AsObject();
+        var graph = JsonNode.Parse(File.ReadAllText(Path.Combine(TestPaths.TestData, "workflows", "comfyui_default_txt2img_api.json")))!.AsObject();
         graph["3"]!["inputs"]!["steps"] = steps;
         graph["3"]!["inputs"]!["seed"] = seed;
         graph["5"]!["inputs"]!["width"] = 64;

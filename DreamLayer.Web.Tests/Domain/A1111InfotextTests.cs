@@ -71,7 +71,7 @@ public sealed class A1111InfotextTests
     [Fact]
     public void Read_RealA1111Png_ParsesPromptsAndParameters()
     {
-        var png = File.ReadAllBytes(Path.Combine(TestPaths.Shared, "fixtures", "metadata", "a1111.png"));
+        var png = File.ReadAllBytes(Path.Combine(TestPaths.TestData, "metadata", "a1111.png"));
 
         var info = A1111Infotext.Read(PngTextChunks.Find(png, "parameters")!);
 

@@ -8,7 +8,7 @@ namespace DreamLayer.Web.Tests.Domain;
 /// <summary>Builds PNG chunks by hand for tests of damaged, compressed and oversized metadata.</summary>
 internal static class PngBytes
 {
-    public static string Fixture(string folder, string name) => Path.Combine(TestPaths.Shared, "fixtures", folder, name);
+    public static string Fixture(string folder, string name) => Path.Combine(TestPaths.TestData, folder, name);
 
     public static string Metadata(string name) => Fixture("metadata", name);
 

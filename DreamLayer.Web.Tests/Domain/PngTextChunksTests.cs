@@ -11,7 +11,7 @@ public sealed class PngTextChunksTests
     private static byte[] Bytes(string path) => File.ReadAllBytes(path);
 
     public static TheoryData<string> ComfyPngs() =>
-        [.. Directory.GetFiles(Path.Combine(TestPaths.Shared, "fixtures", "comfyui-png"), "*.png").Select(f => Path.GetFileName(f)).Order(StringComparer.Ordinal)];
+        [.. Directory.GetFiles(Path.Combine(TestPaths.TestData, "comfyui-png"), "*.png").Select(f => Path.GetFileName(f)).Order(StringComparer.Ordinal)];
 
     [Fact]
     public void Read_A1111Png_ReturnsParameters()
@@ -169,7 +169,7 @@ public sealed class PngTextChunksTests
     [MemberData(nameof(ComfyPngs))]
     public void AddText_ComfyPng_KeepsPromptAndWorkflowByteIdentical(string file)
     {
-        var png = Bytes(Path.Combine(TestPaths.Shared, "fixtures", "comfyui-png", file));
+        var png = Bytes(Path.Combine(TestPaths.TestData, "comfyui-png", file));
         var before = PngTextChunks.Read(png);
 
         var result = PngTextChunks.AddText(png, [("parameters", "a cat\nSteps: 20, Sampler: Euler, Seed: 1")]);

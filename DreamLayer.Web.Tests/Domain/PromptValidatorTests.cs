@@ -8,7 +8,7 @@ public sealed class PromptValidatorTests
 {
     private static readonly ObjectInfo Real = ObjectInfo.Parse(File.ReadAllText(TestPaths.ObjectInfoJson));
 
-    private static string WorkflowDir => Path.Combine(TestPaths.Shared, "comfyui", "workflows");
+    private static string WorkflowDir => Path.Combine(TestPaths.TestData, "workflows");
 
     private static ComfyGraph Default() =>
         ComfyGraph.Parse(File.ReadAllText(Path.Combine(WorkflowDir, "comfyui_default_txt2img_api.json")));

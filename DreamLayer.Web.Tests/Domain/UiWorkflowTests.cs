@@ -60,7 +60,7 @@ public sealed class UiWorkflowTests
     public static TheoryData<string> SharedApiWorkflows()
     {
         var data = new TheoryData<string>();
-        foreach (var file in Directory.EnumerateFiles(Path.Combine(TestPaths.Shared, "comfyui", "workflows"), "*.json").Order(StringComparer.Ordinal))
+        foreach (var file in Directory.EnumerateFiles(Path.Combine(TestPaths.TestData, "workflows"), "*.json").Order(StringComparer.Ordinal))
         {
             data.Add(Path.GetFileName(file));
         }
@@ -71,7 +71,7 @@ public sealed class UiWorkflowTests
     [MemberData(nameof(SharedApiWorkflows))]
     public void FromApiGraph_SharedApiWorkflow_CarriesEveryLinkAndWidget(string file)
     {
-        var graph = ComfyGraph.Parse(File.ReadAllText(Path.Combine(TestPaths.Shared, "comfyui", "workflows", file)));
+        var graph = ComfyGraph.Parse(File.ReadAllText(Path.Combine(TestPaths.TestData, "workflows", file)));
         AssertFaithful(graph, Catalogue);
     }
 

@@ -10,9 +10,9 @@ public sealed class WorkflowImportTests
 {
     private static readonly ObjectInfo Catalogue = ObjectInfo.Parse(File.ReadAllText(TestPaths.ObjectInfoJson));
 
-    private static string WorkflowFile(string name) => Path.Combine(TestPaths.Shared, "comfyui", "workflows", name);
+    private static string WorkflowFile(string name) => Path.Combine(TestPaths.TestData, "workflows", name);
 
-    private static string PngFile(string name) => Path.Combine(TestPaths.Shared, "fixtures", "comfyui-png", name);
+    private static string PngFile(string name) => Path.Combine(TestPaths.TestData, "comfyui-png", name);
 
     private const string Sampling = "Seed 3.seed|Steps 3.steps|Cfg 3.cfg|Sampler 3.sampler_name|Scheduler 3.scheduler|Denoise 3.denoise";
 
@@ -119,7 +119,7 @@ public sealed class WorkflowImportTests
     [Fact]
     public void Import_PngWithoutAPrompt_SaysOnlyComfyUiImagesCarryOne()
     {
-        var png = File.ReadAllBytes(Path.Combine(TestPaths.Shared, "fixtures", "metadata", "a1111.png"));
+        var png = File.ReadAllBytes(Path.Combine(TestPaths.TestData, "metadata", "a1111.png"));
         var ex = Assert.Throws<ComfyGraphFormatException>(() => WorkflowImporter.Import(png));
         Assert.Contains("no ComfyUI workflow", ex.Message, StringComparison.Ordinal);
     }

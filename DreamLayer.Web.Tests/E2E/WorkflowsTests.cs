@@ -8,7 +8,7 @@ namespace DreamLayer.Web.Tests.E2E;
 /// <summary>A person imports a ComfyUI workflow, edits its form, saves it to the library and runs it, in a real browser.</summary>
 public sealed class WorkflowsTests(BrowserFixture browser) : IClassFixture<BrowserFixture>
 {
-    private static string WorkflowFile(string name) => Path.Combine(TestPaths.Shared, "comfyui", "workflows", name);
+    private static string WorkflowFile(string name) => Path.Combine(TestPaths.TestData, "workflows", name);
 
     [Fact]
     public async Task ImportRenameSaveAndRun_DefaultWorkflow_MakesAnImageFromTheRenamedField()
@@ -63,7 +63,7 @@ public sealed class WorkflowsTests(BrowserFixture browser) : IClassFixture<Brows
         await page.SignInAsync(app.Alice);
         await page.OpenAsync();
         var uiFormat = DreamLayer.Domain.Metadata.PngTextChunks.Find(
-            await File.ReadAllBytesAsync(Path.Combine(TestPaths.Shared, "fixtures", "comfyui-png", "lora.png")), "workflow")!;
+            await File.ReadAllBytesAsync(Path.Combine(TestPaths.TestData, "comfyui-png", "lora.png")), "workflow")!;
 
         await page.File.SetInputFilesAsync(new FilePayload { Name = "lora.json", MimeType = "application/json", Buffer = System.Text.Encoding.UTF8.GetBytes(uiFormat) });
 

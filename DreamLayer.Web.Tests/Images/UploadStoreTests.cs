@@ -16,7 +16,7 @@ public sealed class UploadStoreTests : IDisposable
 {
     private readonly string _dataDirectory = Path.Combine(Path.GetTempPath(), "dreamlayer-uploads-" + Guid.NewGuid().ToString("N"));
 
-    private static string Fixture(string name) => Path.Combine(TestPaths.Shared, "fixtures", "metadata", name);
+    private static string Fixture(string name) => Path.Combine(TestPaths.TestData, "metadata", name);
 
     private UploadStore Store(long? maxBytes = null, long? maxPixels = null)
     {

@@ -45,25 +45,18 @@ internal sealed class NodeCatalog
         }
     }
 
+    /// <summary>
+    /// The catalogue that ships with the stand-in (<c>Catalog/object_info.json</c>, copied beside the program; see
+    /// <c>Catalog/SOURCES.md</c>), or the same file in the source tree when run from elsewhere.
+    /// </summary>
     public static string FindDefaultObjectInfo()
     {
-        if (Environment.GetEnvironmentVariable("DREAMLAYER_SHARED") is { Length: > 0 } shared
-            && Path.Combine(shared, "comfyui", "object_info.json") is var named && File.Exists(named))
+        var beside = Path.Combine(AppContext.BaseDirectory, "Catalog", "object_info.json");
+        if (File.Exists(beside)) { return beside; }
+        for (var dir = new DirectoryInfo(Directory.GetCurrentDirectory()); dir is not null; dir = dir.Parent)
         {
-            return named;
-        }
-        foreach (var start in new[] { AppContext.BaseDirectory, Directory.GetCurrentDirectory() })
-        {
-            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
-            {
-                if (File.Exists(Path.Combine(dir.FullName, "DreamLayer.Web.sln")))
-                {
-                    var candidate = Path.GetFullPath(Path.Combine(dir.FullName, "..", "shared", "comfyui", "object_info.json"));
-                    if (File.Exists(candidate)) { return candidate; }
-                }
-                var beside = Path.Combine(dir.FullName, "shared", "comfyui", "object_info.json");
-                if (File.Exists(beside)) { return beside; }
-            }
+            var inTree = Path.Combine(dir.FullName, "tools", "ComfyStandIn", "Catalog", "object_info.json");
+            if (File.Exists(inTree)) { return inTree; }
         }
         throw new FileNotFoundException("object_info.json not found; pass ObjectInfoPath / --object-info.");
     }

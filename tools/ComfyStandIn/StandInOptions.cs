@@ -8,7 +8,7 @@ public sealed class StandInOptions
     /// <summary>0 picks a free port.</summary>
     public int Port { get; set; } = 8188;
 
-    /// <summary>null finds <c>shared/comfyui/object_info.json</c> beside the repository root.</summary>
+    /// <summary>null takes the catalogue that ships with the stand-in (<c>Catalog/object_info.json</c>).</summary>
     public string? ObjectInfoPath { get; set; }
 
     /// <summary>When set, replaces every <c>ckpt_name</c> list.</summary>

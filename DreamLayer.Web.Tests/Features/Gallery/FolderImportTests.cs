@@ -12,7 +12,7 @@ public sealed class FolderImportTests : IDisposable
     private readonly GalleryDatabase _db = new();
     private readonly string _source = Path.Combine(Path.GetTempPath(), "dreamlayer-import-" + Guid.NewGuid().ToString("N"));
 
-    private static string Fixture(string name) => Path.Combine(TestPaths.Shared, "fixtures", "metadata", name);
+    private static string Fixture(string name) => Path.Combine(TestPaths.TestData, "metadata", name);
 
     [Fact]
     public async Task Import_MixedFolder_IndexesImagesWithTheirParametersAndCountsWhatWasSkipped()
@@ -49,12 +49,12 @@ public sealed class FolderImportTests : IDisposable
     public async Task Import_FilesFromEveryTool_IndexesEachWithItsParametersAndASecondImportAddsNothing()
     {
         Directory.CreateDirectory(_source);
-        foreach (var file in Directory.EnumerateFiles(Path.Combine(TestPaths.Shared, "fixtures", "metadata")))
+        foreach (var file in Directory.EnumerateFiles(Path.Combine(TestPaths.TestData, "metadata")))
         {
             File.Copy(file, Path.Combine(_source, Path.GetFileName(file)));
         }
         Directory.CreateDirectory(Path.Combine(_source, "comfy"));
-        foreach (var file in Directory.EnumerateFiles(Path.Combine(TestPaths.Shared, "fixtures", "comfyui-png")))
+        foreach (var file in Directory.EnumerateFiles(Path.Combine(TestPaths.TestData, "comfyui-png")))
         {
             File.Copy(file, Path.Combine(_source, "comfy", Path.GetFileName(file)));
         }
