@@ -195,7 +195,8 @@ public sealed class GenerationFormTests() : MudComponentTest(AddFormServices)
         OpenSelectItems(form, "size-preset");
         Popovers.FindAll(".mud-popover-open .mud-list-item").Single(i => i.TextContent.Trim() == preset.Label).Click();
 
-        Assert.Equal((832, 1216), (model.Width, model.Height));
+        // MudSelect applies the chosen value on its own render pass, after the click returns: wait for it.
+        form.WaitForAssertion(() => Assert.Equal((832, 1216), (model.Width, model.Height)));
         form.WaitForAssertion(() => Assert.Equal("832", form.Find("#width").GetAttribute("value")));
         Assert.Equal("1216", form.Find("#height").GetAttribute("value"));
     }
