@@ -257,7 +257,7 @@ internal static class Routes
                 if (result.MessageType == WebSocketMessageType.Text && first)
                 {
                     first = false;
-                    if (SocketHub.IsFeatureFlags(message.ToArray(), out var supports))
+                    if (state.Options.PreviewMetadata && SocketHub.IsFeatureFlags(message.ToArray(), out var supports))
                     {
                         state.Hub.SetPreviewMetadata(sid, supports);
                         var reply = Features();

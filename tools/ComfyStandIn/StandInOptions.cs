@@ -36,6 +36,12 @@ public sealed class StandInOptions
     /// </summary>
     public bool StrictMultipart { get; set; } = true;
 
+    /// <summary>
+    /// Answers the client's <c>feature_flags</c> and sends it type-4 frames (ComfyUI 0.3.44 and later); false behaves like
+    /// an older ComfyUI, which ignores the message and sends every image frame as type 1.
+    /// </summary>
+    public bool PreviewMetadata { get; set; } = true;
+
     /// <summary>input/, output/ and temp/ live here; null means a fresh temporary directory.</summary>
     public string? DataDirectory { get; set; }
 }
