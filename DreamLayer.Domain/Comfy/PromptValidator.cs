@@ -98,6 +98,43 @@ public static class PromptValidator
         return new PromptValidationResult(null, nodeErrors, good);
     }
 
+    /// <summary>
+    /// Every node's own errors (models not installed, values out of range, mismatched links), each node checked as the
+    /// server checks an output's ancestry, whether an output reaches it or not. For a graph the server refuses before it
+    /// looks at any value (a node type it lacks): the caller passes the part of the graph the server knows, so the rest
+    /// of what is wrong is named at once. Every class type in <paramref name="graph"/> must be in the catalogue.
+    /// </summary>
+    public static IReadOnlyDictionary<string, ComfyNodeErrors> ValidateEachNode(ComfyGraph graph, ObjectInfo objectInfo)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        ArgumentNullException.ThrowIfNull(objectInfo);
+        var run = new Run(graph, objectInfo);
+        var nodeErrors = new Dictionary<string, ComfyNodeErrors>(StringComparer.Ordinal);
+        foreach (var (id, node) in graph.Nodes)
+        {
+            if (!objectInfo.TryGetNode(node.ClassType, out _))
+            {
+                throw new ArgumentException($"Node #{id} has class type '{node.ClassType}', which the catalogue lacks.", nameof(graph));
+            }
+            try
+            {
+                run.ValidateNode(id);
+            }
+            catch (ValidationFault fault)
+            {
+                run.Validated[id] = new NodeResult(false, [new ComfyInputError("exception_during_validation", "Exception when validating node", fault.Message, null)]);
+            }
+        }
+        foreach (var id in graph.Nodes.Keys)
+        {
+            if (run.Validated.TryGetValue(id, out var result) && result.Errors.Count > 0)
+            {
+                nodeErrors[id] = new ComfyNodeErrors(id, graph[id].ClassType, result.Errors, []);
+            }
+        }
+        return nodeErrors;
+    }
+
     /// <summary>A sentence a user understands, naming the node (display name and title) and the input.</summary>
     public static string Describe(ComfyNodeErrors node, ComfyInputError error, ObjectInfo? objectInfo = null) =>
         ValidationMessages.Describe(node, error, objectInfo);

@@ -73,6 +73,30 @@ public sealed class ComfyMessageParserTests
     }
 
     [Fact]
+    public void ParseBinary_Type4_NamesTheNodeOfTheSubmittedGraph()
+    {
+        var meta = Utf8("""{"node_id":"12.0.1","prompt_id":"abc","display_node_id":"12","parent_node_id":"12","real_node_id":"12","image_type":"image/png"}""");
+        var frame = new byte[8 + meta.Length + 2];
+        BinaryPrimitives.WriteUInt32BigEndian(frame, 4);
+        BinaryPrimitives.WriteUInt32BigEndian(frame.AsSpan(4), (uint)meta.Length);
+        meta.CopyTo(frame, 8);
+
+        Assert.Equal("12", ComfyMessageParser.ParseBinary(frame)!.Node);
+    }
+
+    [Fact]
+    public void ParseBinary_Type1Png_IsPngWithoutNode()
+    {
+        var frame = new byte[8 + 3];
+        BinaryPrimitives.WriteUInt32BigEndian(frame, 1);
+        BinaryPrimitives.WriteUInt32BigEndian(frame.AsSpan(4), 2);
+
+        var evt = ComfyMessageParser.ParseBinary(frame)!;
+
+        Assert.Equal(("image/png", null), (evt.MediaType, evt.Node));
+    }
+
+    [Fact]
     public void ParseBinary_TextFrameOrTruncated_IsIgnored()
     {
         var text = new byte[12];

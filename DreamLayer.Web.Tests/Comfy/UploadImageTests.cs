@@ -105,6 +105,47 @@ public sealed class UploadImageTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task UploadForm_EveryPart_HasQuotedValuesAsBrowsersWriteThem()
+    {
+        using var png = Png(10);
+        using var form = ComfyUiClient.UploadForm(png, "init.png", "dreamlayer/job", new ComfyUploaded("src.png", "dreamlayer", "input"));
+
+        var body = await form.ReadAsStringAsync();
+
+        Assert.Contains("Content-Disposition: form-data; name=\"image\"; filename=\"init.png\"\r\n", body, StringComparison.Ordinal);
+        Assert.Contains("Content-Disposition: form-data; name=\"original_ref\"\r\n", body, StringComparison.Ordinal);
+        Assert.Contains("Content-Disposition: form-data; name=\"type\"\r\n", body, StringComparison.Ordinal);
+        Assert.Contains("Content-Disposition: form-data; name=\"subfolder\"\r\n", body, StringComparison.Ordinal);
+        Assert.Contains("Content-Disposition: form-data; name=\"overwrite\"\r\n", body, StringComparison.Ordinal);
+        Assert.DoesNotContain("filename*", body, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task UploadForm_QuoteAndLineBreakInFileName_ArePercentEncodedAsBrowsersDo()
+    {
+        using var png = Png(10);
+        using var form = ComfyUiClient.UploadForm(png, "say \"hi\"\r\n.png", "", original: null);
+
+        var body = await form.ReadAsStringAsync();
+
+        Assert.Contains("name=\"image\"; filename=\"say %22hi%22%0D%0A.png\"\r\n", body, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task UploadImageAsync_StrictServer_AcceptsTheFormAndKeepsTheName()
+    {
+        // The stand-in refuses unquoted Content-Disposition values as strict proxies do.
+        using var png = Png(10);
+        using var mask = Png(0);
+
+        var uploaded = Assert.IsType<ComfyUploaded>(await Client.UploadImageAsync(png, "été \"1\".png", "dreamlayer", default));
+        var masked = Assert.IsType<ComfyUploaded>(await Client.UploadMaskAsync(mask, "mask.png", "dreamlayer", uploaded, default));
+
+        Assert.Equal("été %221%22.png", uploaded.Name);
+        Assert.Equal("mask.png", masked.Name);
+    }
+
+    [Fact]
     public void GraphValue_OutputType_HasSuffix()
     {
         Assert.Equal("a/b.png [output]", new ComfyUploaded("b.png", "a", "output").GraphValue);

@@ -95,7 +95,7 @@ public sealed class FilesAndQueriesTests : IAsyncLifetime
         using var maskStream = new MemoryStream();
         await mask.SaveAsPngAsync(maskStream);
         using var form = ValidationTests.UploadForm(maskStream.ToArray(), "masked.png");
-        form.Add(new StringContent("{\"filename\":\"base.png\",\"subfolder\":\"\",\"type\":\"input\"}"), "original_ref");
+        form.Add(ValidationTests.Part(new StringContent("{\"filename\":\"base.png\",\"subfolder\":\"\",\"type\":\"input\"}"), "original_ref"));
 
         using var response = await _standIn.Http.PostAsync(new Uri("/upload/mask", UriKind.Relative), form);
         var saved = await File.ReadAllBytesAsync(Path.Combine(_standIn.DataDirectory, "input", "masked.png"));
@@ -232,6 +232,52 @@ public sealed class FilesAndQueriesTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
         Assert.Equal(0, (await _standIn.GetJsonAsync("/prompt"))["exec_info"]!["queue_remaining"]!.GetValue<int>());
         Assert.Empty((await _standIn.GetJsonAsync("/embeddings")).AsArray());
+    }
+
+    [Theory]
+    [InlineData("form-data; name=image; filename=x.png", "name is not a quoted string")]
+    [InlineData("form-data; name=\"image\"; filename=x.png", "filename is not a quoted string")]
+    [InlineData("form-data; name=\"image\"; filename=\"x.png\"; filename*=utf-8''x.png", "filename*")]
+    public async Task UploadImage_ContentDispositionNotAsBrowsersWriteIt_IsRefusedWithTheReason(string disposition, string reason)
+    {
+        using var form = RawForm(disposition);
+        using var response = await _standIn.Http.PostAsync(new Uri("/upload/image", UriKind.Relative), form);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains(reason, await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(_standIn.DataDirectory, "input", "x.png")));
+    }
+
+    [Fact]
+    public async Task UploadImage_QuotedValues_IsStored()
+    {
+        using var form = RawForm("form-data; name=\"image\"; filename=\"x.png\"");
+        using var response = await _standIn.Http.PostAsync(new Uri("/upload/image", UriKind.Relative), form);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.True(File.Exists(Path.Combine(_standIn.DataDirectory, "input", "x.png")));
+    }
+
+    [Fact]
+    public async Task UploadImage_UnquotedWhenLenient_IsStoredAsAiohttpDoes()
+    {
+        await using var lenient = await StandInHarness.StartAsync(o => o.StrictMultipart = false);
+        using var form = RawForm("form-data; name=image; filename=x.png");
+
+        using var response = await lenient.Http.PostAsync(new Uri("/upload/image", UriKind.Relative), form);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.True(File.Exists(Path.Combine(lenient.DataDirectory, "input", "x.png")));
+    }
+
+    private static MultipartFormDataContent RawForm(string disposition)
+    {
+        var form = new MultipartFormDataContent();
+        var file = new ByteArrayContent(ValidationTests.TinyPng());
+        file.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("image/png");
+        Assert.True(file.Headers.TryAddWithoutValidation("Content-Disposition", disposition));
+        form.Add(file);
+        return form;
     }
 
     [Fact]

@@ -379,14 +379,25 @@ public sealed class ValidationTests : IAsyncLifetime
         return ms.ToArray();
     }
 
+    /// <summary>An upload as a browser writes it: every Content-Disposition value quoted (the stand-in is strict about it).</summary>
     internal static MultipartFormDataContent UploadForm(byte[] bytes, string name, string? type = null, string? subfolder = null)
     {
         var form = new MultipartFormDataContent();
         var file = new ByteArrayContent(bytes);
         file.Headers.ContentType = new MediaTypeHeaderValue("image/png");
-        form.Add(file, "image", name);
-        if (type is not null) { form.Add(new StringContent(type), "type"); }
-        if (subfolder is not null) { form.Add(new StringContent(subfolder), "subfolder"); }
+        form.Add(Part(file, "image", name));
+        if (type is not null) { form.Add(Part(new StringContent(type), "type")); }
+        if (subfolder is not null) { form.Add(Part(new StringContent(subfolder), "subfolder")); }
         return form;
+    }
+
+    /// <summary>A form part with <c>form-data; name="…"[; filename="…"]</c>, as browsers write it.</summary>
+    internal static HttpContent Part(HttpContent content, string name, string? fileName = null)
+    {
+        var disposition = new ContentDispositionHeaderValue("form-data");
+        disposition.Parameters.Add(new NameValueHeaderValue("name", $"\"{name}\""));
+        if (fileName is not null) { disposition.Parameters.Add(new NameValueHeaderValue("filename", $"\"{fileName}\"")); }
+        content.Headers.ContentDisposition = disposition;
+        return content;
     }
 }

@@ -175,13 +175,59 @@ public sealed class WorkflowImportTests
     [Fact]
     public void Check_NodeTheServerLacks_NamesTheNodeAndItsType()
     {
-        var graph = Default();
+        var graph = WithInstalledModel(Default());
         graph.Add("30", new ComfyNode("FaceDetailerPipe", [], "Fix faces").Link("image", "8", 0));
 
         var report = WorkflowCompatibility.Check(graph, Catalogue, "gpu-box");
 
         var error = Assert.Single(report.Errors);
         Assert.Equal("Fix faces (FaceDetailerPipe #30): gpu-box has no node type 'FaceDetailerPipe' (a custom node that is not installed there, or a newer ComfyUI).", error);
+    }
+
+    [Fact]
+    public void Check_NodeTheServerLacksAndAModelItLacks_NamesBoth()
+    {
+        var graph = Default();
+        graph["4"].Set("ckpt_name", "someone-elses-model.safetensors");
+        graph.Add("30", new ComfyNode("FaceDetailerPipe", [], "Fix faces").Link("image", "8", 0));
+
+        var report = WorkflowCompatibility.Check(graph, Catalogue, "gpu-box");
+
+        Assert.Equal(2, report.Errors.Count);
+        Assert.Equal("Fix faces (FaceDetailerPipe #30): gpu-box has no node type 'FaceDetailerPipe' (a custom node that is not installed there, or a newer ComfyUI).", report.Errors[0]);
+        Assert.StartsWith("Load Checkpoint › ckpt_name: 'someone-elses-model.safetensors' is not available on this server (it has ", report.Errors[1], StringComparison.Ordinal);
+        Assert.False(report.CanRun);
+    }
+
+    [Fact]
+    public void Check_EveryClassOfProblemAtOnce_NamesEachOnceWithoutKnockOnErrors()
+    {
+        // The only output node is a custom one the server lacks: what the server knows is still checked (the checkpoint
+        // and the VAE it lacks), and inputs cut off by a missing node or link get no extra "not connected" lines.
+        var graph = Default();
+        graph["4"].Set("ckpt_name", "someone-elses-model.safetensors");
+        graph.Remove("9");
+        graph.Add("9", new ComfyNode("SaveImageExtended", [], "Save").Set("filename_prefix", "x").Link("images", "8", 0));
+        graph.Add("40", new ComfyNode("VAELoader").Set("vae_name", "missing-vae.safetensors"));
+        graph["8"].Link("vae", "40", 0);
+        graph["3"].Inputs.Remove("steps");
+        graph["3"].Set("cfg_rescale", 0.7);
+        graph["7"].Link("clip", "99", 1);
+
+        var report = WorkflowCompatibility.Check(graph, Catalogue);
+
+        Assert.Equal(
+            [
+                "KSampler (#3) › steps: this server requires this input and the workflow does not set it (the workflow was made for another ComfyUI version).",
+                "CLIPTextEncode (#7) › clip is linked to node #99, which is not in the workflow.",
+                "Save (SaveImageExtended #9): this server has no node type 'SaveImageExtended' (a custom node that is not installed there, or a newer ComfyUI).",
+            ],
+            report.Errors.Take(3));
+        Assert.Equal(2, report.Errors.Count(e => e.Contains("is not available on this server", StringComparison.Ordinal)));
+        Assert.Contains(report.Errors, e => e.StartsWith("Load Checkpoint › ckpt_name: 'someone-elses-model.safetensors' is not available", StringComparison.Ordinal));
+        Assert.Contains(report.Errors, e => e.StartsWith("Load VAE › vae_name: 'missing-vae.safetensors' is not available", StringComparison.Ordinal));
+        Assert.Equal(5, report.Errors.Count);
+        Assert.Equal(["KSampler (#3) › cfg_rescale: this server does not know this input and will ignore it."], report.Notes);
     }
 
     [Fact]

@@ -15,6 +15,7 @@ public sealed partial class ComfyConnectionService(
     WorkflowLibrary workflows,
     PipelineWarmUp warmUp,
     IOptions<ComfyUiOptions> options,
+    IOptions<DreamLayer.Web.Data.StorageOptions> storage,
     TimeProvider time,
     ILogger<ComfyConnectionService> logger) : BackgroundService
 {
@@ -202,11 +203,14 @@ public sealed partial class ComfyConnectionService(
     {
         var buffer = ArrayPool<byte>.Shared.Rent(64 * 1024);
         var message = new ArrayBufferWriter<byte>(64 * 1024);
+        // A frame holds at most one image (and its 8-byte header and metadata): anything larger is read past, not kept.
+        var limit = storage.Value.MaxImageBytes + (16 * 1024);
         try
         {
             while (socket.State == WebSocketState.Open)
             {
                 message.ResetWrittenCount();
+                long length = 0;
                 ValueWebSocketReceiveResult result;
                 do
                 {
@@ -215,10 +219,23 @@ public sealed partial class ComfyConnectionService(
                     {
                         return;
                     }
-                    message.Write(buffer.AsSpan(0, result.Count));
+                    length += result.Count;
+                    if (length <= limit)
+                    {
+                        message.Write(buffer.AsSpan(0, result.Count));
+                    }
                 }
                 while (!result.EndOfMessage);
 
+                if (length > limit)
+                {
+                    LogFrameTooLarge(backend.Name, length);
+                    if (result.MessageType == WebSocketMessageType.Binary)
+                    {
+                        tracker.Handle(backend, new FrameTooLargeEvent(length, storage.Value.MaxImageBytes));
+                    }
+                    continue;
+                }
                 var evt = result.MessageType == WebSocketMessageType.Text
                     ? ParseTextSafely(message.WrittenSpan, backend)
                     : ComfyMessageParser.ParseBinary(message.WrittenMemory.ToArray());
@@ -255,6 +272,9 @@ public sealed partial class ComfyConnectionService(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "ComfyUI {Backend} cannot run {Mode}: {Reason}")]
     private partial void LogUnsupported(string backend, DreamLayer.Domain.Generation.GenerationMode mode, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Dropped a message of {Bytes} bytes from ComfyUI {Backend}: over the image size limit")]
+    private partial void LogFrameTooLarge(string backend, long bytes);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Ignored a malformed message from ComfyUI {Backend}: {Error}")]
     private partial void LogBadMessage(string backend, string error);

@@ -18,8 +18,15 @@ public sealed record ExecutedEvent(string? PromptId, string? Node, IReadOnlyList
 public sealed record ExecutionSuccessEvent(string? PromptId) : ComfyEvent(PromptId);
 public sealed record ExecutionErrorEvent(string? PromptId, string? NodeId, string? NodeType, string? ExceptionType, string? ExceptionMessage) : ComfyEvent(PromptId);
 public sealed record ExecutionInterruptedEvent(string? PromptId, string? NodeId, string? NodeType) : ComfyEvent(PromptId);
-/// <summary>A preview frame. Type-1 frames carry no prompt id; the connection attributes them to the running prompt.</summary>
-public sealed record PreviewEvent(string? PromptId, ReadOnlyMemory<byte> Image, string MediaType) : ComfyEvent(PromptId);
+/// <summary>
+/// An image frame: a sampler's preview, or an image a <c>SaveImageWebsocket</c> node sends as its output. Type-1 frames
+/// carry neither prompt nor node (they belong to the running prompt's executing node); type 4 names both
+/// (<see cref="Node"/>: the node of the submitted graph that sent it).
+/// </summary>
+public sealed record PreviewEvent(string? PromptId, ReadOnlyMemory<byte> Image, string MediaType, string? Node = null) : ComfyEvent(PromptId);
+
+/// <summary>A binary frame over the size limit, dropped unread: the running prompt's node sent it.</summary>
+public sealed record FrameTooLargeEvent(long Bytes, long Limit) : ComfyEvent((string?)null);
 
 /// <summary>A file ComfyUI wrote: the three parts <c>/view</c> needs.</summary>
 public sealed record ComfyImageRef(
@@ -59,7 +66,7 @@ public static class ComfyMessageParser
         };
     }
 
-    /// <summary>Binary frame: type 1 (legacy preview) or type 4 (preview with metadata). Text frames (3) are ignored.</summary>
+    /// <summary>Binary frame: type 1 (legacy preview, format 1 JPEG or 2 PNG) or type 4 (with metadata). Text frames (3) are ignored.</summary>
     public static PreviewEvent? ParseBinary(ReadOnlyMemory<byte> frame)
     {
         var span = frame.Span;
@@ -84,7 +91,8 @@ public static class ComfyMessageParser
                     var root = meta.RootElement;
                     var mediaType = root.ValueKind == JsonValueKind.Object ? Str(root, "image_type") ?? "image/jpeg" : "image/jpeg";
                     var promptId = root.ValueKind == JsonValueKind.Object ? Str(root, "prompt_id") : null;
-                    return new PreviewEvent(promptId, frame[(8 + (int)length)..], mediaType);
+                    var node = root.ValueKind == JsonValueKind.Object ? Str(root, "display_node_id") ?? Str(root, "node_id") : null;
+                    return new PreviewEvent(promptId, frame[(8 + (int)length)..], mediaType, node);
                 }
             default:
                 return null;

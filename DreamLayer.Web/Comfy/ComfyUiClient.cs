@@ -163,18 +163,7 @@ public sealed class ComfyUiClient(HttpClient http, Uri baseAddress)
         ArgumentNullException.ThrowIfNull(png);
         ArgumentException.ThrowIfNullOrWhiteSpace(fileName);
         ArgumentNullException.ThrowIfNull(subfolder);
-        using var form = new MultipartFormDataContent();
-        if (original is not null)
-        {
-            var reference = new JsonObject { ["filename"] = original.Name, ["subfolder"] = original.Subfolder, ["type"] = original.Type };
-            form.Add(new StringContent(reference.ToJsonString()), "original_ref");
-        }
-        var file = new StreamContent(png);
-        file.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("image/png");
-        form.Add(file, "image", fileName);
-        form.Add(new StringContent("input"), "type");
-        form.Add(new StringContent(subfolder), "subfolder");
-        form.Add(new StringContent("true"), "overwrite");
+        using var form = UploadForm(png, fileName, subfolder, original);
         HttpResponseMessage response;
         try
         {
@@ -208,6 +197,48 @@ public sealed class ComfyUiClient(HttpClient http, Uri baseAddress)
             return new ComfyUploadFailed($"{BaseAddress} refused the upload: {(int)response.StatusCode} {response.ReasonPhrase} {snippet}".TrimEnd(), Refused: true);
         }
     }
+
+    /// <summary>
+    /// The body of an upload, each part's <c>Content-Disposition</c> written as browsers write it (RFC 7578):
+    /// <c>form-data; name="image"; filename="x.png"</c>, every value quoted, no <c>filename*</c>. aiohttp also reads
+    /// unquoted values, but strict servers and proxies in front of ComfyUI refuse them.
+    /// </summary>
+    internal static MultipartFormDataContent UploadForm(Stream png, string fileName, string subfolder, ComfyUploaded? original)
+    {
+        var form = new MultipartFormDataContent
+        {
+            // File names go out as UTF-8, as browsers send them (the default would turn non-Latin-1 letters into '?').
+            HeaderEncodingSelector = (_, _) => Encoding.UTF8,
+        };
+        if (original is not null)
+        {
+            var reference = new JsonObject { ["filename"] = original.Name, ["subfolder"] = original.Subfolder, ["type"] = original.Type };
+            form.Add(FormPart(new StringContent(reference.ToJsonString()), "original_ref", fileName: null));
+        }
+        var file = new StreamContent(png);
+        file.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("image/png");
+        form.Add(FormPart(file, "image", fileName));
+        form.Add(FormPart(new StringContent("input"), "type", fileName: null));
+        form.Add(FormPart(new StringContent(subfolder), "subfolder", fileName: null));
+        form.Add(FormPart(new StringContent("true"), "overwrite", fileName: null));
+        return form;
+    }
+
+    private static HttpContent FormPart(HttpContent content, string name, string? fileName)
+    {
+        var disposition = new System.Net.Http.Headers.ContentDispositionHeaderValue("form-data");
+        disposition.Parameters.Add(new System.Net.Http.Headers.NameValueHeaderValue("name", FormQuoted(name)));
+        if (fileName is not null)
+        {
+            disposition.Parameters.Add(new System.Net.Http.Headers.NameValueHeaderValue("filename", FormQuoted(fileName)));
+        }
+        content.Headers.ContentDisposition = disposition;
+        return content;
+    }
+
+    /// <summary>A quoted form-data value, escaped as the HTML standard has browsers escape it: <c>"</c>, CR and LF percent-encoded.</summary>
+    internal static string FormQuoted(string value) =>
+        "\"" + value.Replace("\"", "%22", StringComparison.Ordinal).Replace("\r", "%0D", StringComparison.Ordinal).Replace("\n", "%0A", StringComparison.Ordinal) + "\"";
 
     /// <summary>The finished entry, or null while the prompt is pending, running or unknown.</summary>
     public async Task<ComfyHistoryEntry?> GetHistoryAsync(string promptId, CancellationToken ct)

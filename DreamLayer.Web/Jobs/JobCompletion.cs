@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using System.Threading.Channels;
+using DreamLayer.Domain.Comfy;
 using DreamLayer.Domain.Generation;
 using DreamLayer.Domain.Jobs;
 using DreamLayer.Domain.Metadata;
@@ -83,11 +84,15 @@ public sealed partial class JobCompletion(
         var client = pool.ClientFor(job.Backend);
         var history = work.History;
         JobOutcome outcome;
-        List<ComfyImageRef> refs;
+        List<(string Node, ComfyImageRef Image)> refs;
+        List<(string Node, ReadOnlyMemory<byte> Png)> sent;
+        string? lostFrames;
         lock (job.Gate)
         {
             outcome = job.Outcome;
             refs = [.. job.Images];
+            sent = [.. job.SocketImages.SelectMany(n => n.Value.Select(png => (n.Key, png)))];
+            lostFrames = job.LostSocketImages();
         }
         // The events tell us everything when we saw them all; otherwise ask /history (it is written before `executing` null).
         if (history is null && (outcome == JobOutcome.Unknown || (outcome == JobOutcome.Success && refs.Count == 0)))
@@ -99,21 +104,31 @@ public sealed partial class JobCompletion(
         {
             outcome = history.Succeeded ? JobOutcome.Success : history.Interrupted ? JobOutcome.Interrupted : JobOutcome.Error;
             error = history.ErrorMessage ?? error;
-            var fromHistory = job.OutputNodes.SelectMany(n => history.Outputs.TryGetValue(n, out var images) ? images : []).ToList();
+            var fromHistory = job.OutputNodes.SelectMany(n => history.Outputs.TryGetValue(n, out var images) ? images.Select(i => (n, i)) : []).ToList();
             if (fromHistory.Count > 0)
             {
                 refs = fromHistory;
             }
         }
 
+        // Every image in the order of the output nodes: files from /view, and what SaveImageWebsocket nodes sent.
+        var order = job.OutputNodes.Select((node, index) => (node, index)).ToDictionary(x => x.node, x => x.index, StringComparer.Ordinal);
+        var results = refs.Select(r => (r.Node, File: (ComfyImageRef?)r.Image, Sent: ReadOnlyMemory<byte>.Empty))
+            .Concat(sent.Select(s => (s.Node, File: (ComfyImageRef?)null, Sent: s.Png)))
+            .OrderBy(r => order.GetValueOrDefault(r.Node, int.MaxValue))
+            .ToList();
+
         switch (outcome)
         {
-            case JobOutcome.Success when refs.Count > 0:
-                var saved = new List<ImageEntity>(refs.Count);
+            case JobOutcome.Success when lostFrames is not null:
+                await FinishAsync(job, JobStatus.Failed, lostFrames, [], work.FinalEventTimestamp, ct);
+                break;
+            case JobOutcome.Success when results.Count > 0:
+                var saved = new List<ImageEntity>(results.Count);
                 var request = job.Job.ReadRequest();
-                for (var i = 0; i < refs.Count; i++)
+                for (var i = 0; i < results.Count; i++)
                 {
-                    var bytes = await client.GetImageAsync(refs[i], ct);
+                    var bytes = results[i].File is { } file ? await client.GetImageAsync(file, ct) : WithGraph(results[i].Sent, job);
                     saved.Add(await images.SaveAsync(job.Job, i, bytes, Infotext(job.Job, request, i, hashes), ct));
                 }
                 await FinishAsync(job, JobStatus.Succeeded, null, saved, work.FinalEventTimestamp, ct);
@@ -167,6 +182,23 @@ public sealed partial class JobCompletion(
         await store.SetCompletionOverheadAsync(tracked.JobId, overhead, ct);
         LogFinished(tracked.JobId, status, imageIds.Count);
     }
+
+    /// <summary>
+    /// An image a SaveImageWebsocket node sent, which has no text chunks ("no metadata will be put in the images"): given
+    /// the <c>prompt</c> and <c>workflow</c> chunks SaveImage writes, so that it opens in ComfyUI like every other image.
+    /// </summary>
+    private static byte[] WithGraph(ReadOnlyMemory<byte> sent, TrackedJob job)
+    {
+        var bytes = sent.ToArray();
+        if (!bytes.AsSpan().StartsWith(PngSignature) || job.Job.GraphJson is not { } graphJson || PngTextChunks.Find(bytes, "prompt") is not null)
+        {
+            return bytes;
+        }
+        var workflow = UiWorkflow.FromApiGraph(ComfyGraph.Parse(graphJson), job.Backend.ObjectInfo).ToJsonString();
+        return PngTextChunks.AddText(bytes, [("prompt", graphJson), ("workflow", workflow)]);
+    }
+
+    private static ReadOnlySpan<byte> PngSignature => [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A];
 
     /// <summary>The ids of a job's saved images, in order, as its progress lists them.</summary>
     internal static List<Guid> ImageIds(List<ImageEntity> saved) => saved.Select(i => i.Id).ToList();

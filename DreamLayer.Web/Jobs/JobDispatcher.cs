@@ -213,8 +213,10 @@ public sealed partial class JobDispatcher(
 
         // A fresh prompt id for each attempt: a server that comes back with an earlier attempt can never be confused with this one.
         var promptId = job.Attempts == 0 ? job.Id.ToString() : Guid.CreateVersion7(time.GetUtcNow()).ToString();
-        var tracked = new TrackedJob(job, backend, promptId, OutputNodes(queued.Request.Mode, graph, backend), graph.Nodes.Count)
+        var outputs = OutputNodes(queued.Request.Mode, graph, backend);
+        var tracked = new TrackedJob(job, backend, promptId, outputs, graph.Nodes.Count)
         {
+            SocketOutputNodes = SocketOutputs(outputs, graph),
             SubmittedTimestamp = queued.SubmittedTimestamp,
             NodeTitles = graph.Nodes.ToDictionary(n => n.Key, n => n.Value.Title ?? Display(backend.ObjectInfo, n.Value.ClassType)),
         };
@@ -279,6 +281,10 @@ public sealed partial class JobDispatcher(
             ? WorkflowImporter.OrderedIds(graph).Intersect(graph.OutputNodeIds(backend.ObjectInfo), StringComparer.Ordinal).ToList()
             : [workflows.Get(mode).OutputNode];
 
+    /// <summary>The output nodes that send their images over the socket instead of writing files (ComfyUI's SaveImageWebsocket).</summary>
+    private static HashSet<string> SocketOutputs(IEnumerable<string> outputs, ComfyGraph graph) =>
+        outputs.Where(id => graph.TryGetNode(id, out var node) && node.ClassType == "SaveImageWebsocket").ToHashSet(StringComparer.Ordinal);
+
     private TrackedJob? Restore(JobEntity job, ComfyBackend? backend)
     {
         if (backend is null || job.PromptId is null)
@@ -287,8 +293,11 @@ public sealed partial class JobDispatcher(
         }
         var mode = Enum.TryParse<GenerationMode>(job.Mode, out var m) ? m : GenerationMode.Txt2Img;
         var graph = job.GraphJson is { } g ? ComfyGraph.Parse(g) : new ComfyGraph();
-        var tracked = new TrackedJob(job, backend, job.PromptId, OutputNodes(mode, graph, backend), graph.Nodes.Count)
+        var outputs = OutputNodes(mode, graph, backend);
+        var tracked = new TrackedJob(job, backend, job.PromptId, outputs, graph.Nodes.Count)
         {
+            SocketOutputNodes = SocketOutputs(outputs, graph),
+            MissedFrames = true, // the app was down: anything sent over the socket meanwhile went to nobody
             Posted = true,
             SubmittedTimestamp = Stopwatch.GetTimestamp(),
             Status = job.Status,

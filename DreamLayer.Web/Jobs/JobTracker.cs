@@ -63,7 +63,7 @@ public sealed partial class JobTracker(
         {
             backend.RunningPromptId = running.Node is null ? null : running.PromptId;
         }
-        var promptId = evt is PreviewEvent { PromptId: null } ? backend.RunningPromptId : evt.PromptId;
+        var promptId = evt is PreviewEvent { PromptId: null } or FrameTooLargeEvent ? backend.RunningPromptId : evt.PromptId;
         if (promptId is null || !_byPrompt.TryGetValue(promptId, out var job) || job.Backend != backend)
         {
             return;
@@ -71,7 +71,21 @@ public sealed partial class JobTracker(
         var now = Stopwatch.GetTimestamp();
         if (evt is PreviewEvent preview)
         {
-            events.PublishPreview(job.JobId, preview.Image, preview.MediaType);
+            if (!KeepSocketImage(job, preview, now))
+            {
+                events.PublishPreview(job.JobId, preview.Image, preview.MediaType);
+            }
+            return;
+        }
+        if (evt is FrameTooLargeEvent tooLarge)
+        {
+            lock (job.Gate)
+            {
+                if (job.SocketNodeRunning is { } node)
+                {
+                    job.SocketImageProblem ??= $"{backend.Name} sent an image of {tooLarge.Bytes:N0} bytes from node #{node}; the limit is {tooLarge.Limit:N0} bytes.";
+                }
+            }
             return;
         }
         var finished = false;
@@ -87,13 +101,16 @@ public sealed partial class JobTracker(
                     job.FinishedNodes.UnionWith(cached.Nodes);
                     break;
                 case ExecutingEvent { Node: null }:
+                    EndSocketNode(job);
                     job.EndCurrentNode(now);
                     finished = true;
                     break;
                 case ExecutingEvent executing:
                     MarkRunning(job);
+                    EndSocketNode(job);
                     job.EndCurrentNode(now);
                     job.CurrentNode = executing.DisplayNode ?? executing.Node;
+                    job.SocketNodeRunning = job.CurrentNode is { } current && job.SocketOutputNodes.Contains(current) ? current : null;
                     job.CurrentNodeStarted = now;
                     job.StepValue = 0;
                     job.StepMax = 0;
@@ -109,9 +126,9 @@ public sealed partial class JobTracker(
                 case ExecutedEvent executed when job.OutputNodes.Contains(executed.Node):
                     foreach (var image in executed.Images)
                     {
-                        if (!job.Images.Contains(image))
+                        if (!job.Images.Contains((executed.Node!, image)))
                         {
-                            job.Images.Add(image);
+                            job.Images.Add((executed.Node!, image));
                         }
                     }
                     break;
@@ -152,7 +169,56 @@ public sealed partial class JobTracker(
         signal.Notify();
     }
 
-    public void OnDisconnected(ComfyBackend backend) => signal.Notify();
+    public void OnDisconnected(ComfyBackend backend)
+    {
+        // Frames are sent once, to whoever listens: what a SaveImageWebsocket node sends from now until we are back is lost.
+        foreach (var job in _byPrompt.Values.Where(t => t.Backend == backend && t.SocketOutputNodes.Count > 0))
+        {
+            lock (job.Gate)
+            {
+                job.SocketNodeRunning = null;
+                job.MissedFrames = true;
+            }
+        }
+        signal.Notify();
+    }
+
+    /// <summary>
+    /// A frame sent by one of the job's SaveImageWebsocket nodes is one of its images, not a preview: a type-4 frame names
+    /// its node; a type-1 frame belongs to the node executing now (a sampler's previews come while the sampler runs).
+    /// </summary>
+    private static bool KeepSocketImage(TrackedJob job, PreviewEvent frame, long now)
+    {
+        if (job.SocketOutputNodes.Count == 0)
+        {
+            return false;
+        }
+        lock (job.Gate)
+        {
+            var node = frame.Node ?? job.SocketNodeRunning;
+            if (node is null || !job.SocketOutputNodes.Contains(node))
+            {
+                return false;
+            }
+            job.LastEventTimestamp = now;
+            if (!job.SocketImages.TryGetValue(node, out var images))
+            {
+                job.SocketImages[node] = images = [];
+            }
+            images.Add(frame.Image);
+            return true;
+        }
+    }
+
+    /// <summary>The node executing until now ends (call under the gate): a SaveImageWebsocket node seen whole has sent every image.</summary>
+    private static void EndSocketNode(TrackedJob job)
+    {
+        if (job.SocketNodeRunning is { } node)
+        {
+            job.SocketNodesComplete.Add(node);
+            job.SocketNodeRunning = null;
+        }
+    }
 
     /// <summary>
     /// Takes every job off a server that has been gone too long (or was disabled or removed): claims each one so a
@@ -256,7 +322,14 @@ public sealed partial class JobTracker(
                     }
                     PublishProgress(job);
                 }
-                else if (!queue.Pending.Contains(job.PromptId))
+                else if (queue.Pending.Contains(job.PromptId))
+                {
+                    lock (job.Gate)
+                    {
+                        job.MissedFrames = false; // it has not started: nothing was sent while we were away
+                    }
+                }
+                else
                 {
                     // Neither finished nor waiting: the server lost it (it restarted). Send it again.
                     Untrack(job);

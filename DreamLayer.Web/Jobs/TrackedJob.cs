@@ -63,7 +63,49 @@ public sealed class TrackedJob
     public HashSet<string> FinishedNodes { get; } = new(StringComparer.Ordinal);
     public int StepValue { get; set; }
     public int StepMax { get; set; }
-    public List<ComfyImageRef> Images { get; } = [];
+    /// <summary>Files the output nodes reported (<c>executed</c>), with the node that wrote each.</summary>
+    public List<(string Node, ComfyImageRef Image)> Images { get; } = [];
+
+    /// <summary>
+    /// The output nodes that are <c>SaveImageWebsocket</c>: ComfyUI writes no file and keeps nothing in its history for
+    /// them; each image comes once, as a binary frame to our socket while the node runs.
+    /// </summary>
+    public IReadOnlySet<string> SocketOutputNodes { get; init; } = new HashSet<string>(StringComparer.Ordinal);
+
+    /// <summary>The images those nodes sent, per node, in the order they came.</summary>
+    public Dictionary<string, List<ReadOnlyMemory<byte>>> SocketImages { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Socket output nodes seen from their <c>executing</c> to the next one on one connection: every frame arrived.</summary>
+    public HashSet<string> SocketNodesComplete { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>The socket output node executing now, whose frames are the job's images.</summary>
+    public string? SocketNodeRunning { get; set; }
+
+    /// <summary>The connection to the server dropped while the job was there and it may have run meanwhile: frames may be lost.</summary>
+    public bool MissedFrames { get; set; }
+
+    /// <summary>Why an image a socket output node sent could not be kept, if one could not.</summary>
+    public string? SocketImageProblem { get; set; }
+
+    /// <summary>
+    /// Why the images of the socket output nodes are not all there (call under <see cref="Gate"/>), or null: a node
+    /// that ran while the connection was down sent its images to nobody, and ComfyUI keeps no copy.
+    /// </summary>
+    public string? LostSocketImages()
+    {
+        if (SocketImageProblem is not null)
+        {
+            return SocketImageProblem;
+        }
+        var lost = SocketOutputNodes.Where(n => !SocketNodesComplete.Contains(n)).ToList();
+        if (lost.Count == 0 || !MissedFrames)
+        {
+            return null;
+        }
+        var names = string.Join(", ", lost.Select(n => NodeTitles.TryGetValue(n, out var title) && title != n ? $"{title} (#{n})" : $"#{n}"));
+        return $"The connection to {Backend.Name} dropped while the job ran, so the images of {names} were lost: a SaveImageWebsocket node " +
+            "sends its images only over that connection, and ComfyUI writes no file for it and keeps nothing in its history. Run the job again.";
+    }
     public JobOutcome Outcome { get; set; }
     public string? Error { get; set; }
 

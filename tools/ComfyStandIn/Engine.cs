@@ -481,6 +481,10 @@ internal sealed partial class Engine(NodeCatalog catalog, FileStore files, Socke
             case "SaveImage":
                 var saved = linked.GetValueOrDefault("images") is { ImagePath: not null } picture ? picture : basis;
                 return (basis, await SaveImagesAsync(run, saved, Py.Str(inputs["filename_prefix"]), files.Output, "output", cancellationToken));
+            case "SaveImageWebsocket":
+                var sent = linked.GetValueOrDefault("images") is { ImagePath: not null } given ? given : basis;
+                await SendImagesAsync(run, id, sent, cancellationToken);
+                return (basis, null); // returns {}: no `executed`, nothing in the history's outputs, no file
             case "PreviewImage":
                 var letters = new string(Enumerable.Range(0, 5).Select(_ => (char)('a' + Random.Shared.Next(26))).ToArray());
                 var shown = linked.GetValueOrDefault("images") is { ImagePath: not null } loaded ? loaded : basis;
@@ -543,37 +547,72 @@ internal sealed partial class Engine(NodeCatalog catalog, FileStore files, Socke
                 cancellationToken.ThrowIfCancellationRequested();
             }
             Checkpoint();
-            SetState(run, id, "running", step, steps);
-            var negotiated = run.ClientId is not null && hub.SupportsPreviewMetadata(run.ClientId);
             byte[]? jpeg = options.Previews ? Painter.Preview(result.Seed, result.Text, result.Width, result.Height, step, steps) : null;
-            if (jpeg is not null && negotiated)
-            {
-                var meta = Encoding.UTF8.GetBytes(new JsonObject
-                {
-                    ["node_id"] = id,
-                    ["prompt_id"] = run.Item.PromptId,
-                    ["display_node_id"] = id,
-                    ["parent_node_id"] = null,
-                    ["real_node_id"] = id,
-                    ["image_type"] = "image/jpeg",
-                }.ToJsonString(Py.Wire));
-                var frame = new byte[8 + meta.Length + jpeg.Length];
-                BinaryPrimitives.WriteUInt32BigEndian(frame, 4);
-                BinaryPrimitives.WriteUInt32BigEndian(frame.AsSpan(4), (uint)meta.Length);
-                meta.CopyTo(frame, 8);
-                jpeg.CopyTo(frame, 8 + meta.Length);
-                hub.SendBinary(run.ClientId, frame);
-            }
-            hub.Send(run.ClientId, "progress", new JsonObject { ["value"] = step, ["max"] = steps, ["prompt_id"] = run.Item.PromptId, ["node"] = id });
-            if (jpeg is not null && !negotiated)
-            {
-                var frame = new byte[8 + jpeg.Length];
-                BinaryPrimitives.WriteUInt32BigEndian(frame, 1);
-                BinaryPrimitives.WriteUInt32BigEndian(frame.AsSpan(4), 1);
-                jpeg.CopyTo(frame, 8);
-                hub.SendBinary(run.ClientId, frame);
-            }
+            Progress(run, id, step, steps, jpeg, png: false);
             if (faults.TakeDropAt(step)) { hub.DropAll(); }
+        }
+    }
+
+    /// <summary>
+    /// ComfyUI's progress hook: <c>progress_state</c>; the image as type 4 when the prompt's client negotiated
+    /// <c>supports_preview_metadata</c>; <c>progress</c>; else the image as type 1 (format 1 JPEG, 2 PNG). Everything goes
+    /// to the prompt's client only, or to every socket when the prompt has none.
+    /// </summary>
+    private void Progress(Run run, string id, int value, int max, byte[]? image, bool png)
+    {
+        SetState(run, id, "running", value, max);
+        var negotiated = run.ClientId is not null && hub.SupportsPreviewMetadata(run.ClientId);
+        if (image is not null && negotiated)
+        {
+            var meta = Encoding.UTF8.GetBytes(new JsonObject
+            {
+                ["node_id"] = id,
+                ["prompt_id"] = run.Item.PromptId,
+                ["display_node_id"] = id,
+                ["parent_node_id"] = null,
+                ["real_node_id"] = id,
+                ["image_type"] = png ? "image/png" : "image/jpeg",
+            }.ToJsonString(Py.Wire));
+            var frame = new byte[8 + meta.Length + image.Length];
+            BinaryPrimitives.WriteUInt32BigEndian(frame, 4);
+            BinaryPrimitives.WriteUInt32BigEndian(frame.AsSpan(4), (uint)meta.Length);
+            meta.CopyTo(frame, 8);
+            image.CopyTo(frame, 8 + meta.Length);
+            hub.SendBinary(run.ClientId, frame);
+        }
+        hub.Send(run.ClientId, "progress", new JsonObject { ["value"] = value, ["max"] = max, ["prompt_id"] = run.Item.PromptId, ["node"] = id });
+        if (image is not null && !negotiated)
+        {
+            var frame = new byte[8 + image.Length];
+            BinaryPrimitives.WriteUInt32BigEndian(frame, 1);
+            BinaryPrimitives.WriteUInt32BigEndian(frame.AsSpan(4), png ? 2u : 1u);
+            image.CopyTo(frame, 8);
+            hub.SendBinary(run.ClientId, frame);
+        }
+    }
+
+    /// <summary>
+    /// SaveImageWebsocket (<c>custom_nodes/websocket_image_save.py</c>): writes no file and returns no UI; each image of
+    /// the batch goes through the progress hook as a full-size PNG without text chunks (<c>update_absolute(i, n)</c>:
+    /// progress 0…n-1 of n), after the hook's interrupt check, whether or not previews are on.
+    /// </summary>
+    private async Task SendImagesAsync(Run run, string id, Payload image, CancellationToken cancellationToken)
+    {
+        var count = Math.Max(1, image.Batch);
+        for (var i = 0; i < count; i++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            byte[] png;
+            using (var picture = image.ImagePath is { } source
+                ? Painter.Filtered(source, image.Filter)
+                : Painter.Render(image.Seed, image.Text, Math.Max(1, image.Width), Math.Max(1, image.Height), i))
+            {
+                png = Painter.Png(picture);
+            }
+            Checkpoint();
+            Progress(run, id, i, count, png, png: true);
+            if (faults.TakeDropAtImage(i + 1)) { hub.DropAll(); }
+            await Task.Yield();
         }
     }
 

@@ -102,6 +102,15 @@ internal static class Painter
         return ms.ToArray();
     }
 
+    /// <summary>The picture as PNG without text chunks, as PIL writes it for a websocket frame (compress level 1).</summary>
+    public static byte[] Png(Image<Rgb24> image)
+    {
+        image.Metadata.GetPngMetadata().TextData.Clear();
+        using var ms = new MemoryStream();
+        image.SaveAsPng(ms, new PngEncoder { CompressionLevel = PngCompressionLevel.Level1 });
+        return ms.ToArray();
+    }
+
     public static void SavePng(Image<Rgb24> image, string path, IEnumerable<KeyValuePair<string, string>> text)
     {
         var png = image.Metadata.GetPngMetadata();

@@ -17,6 +17,8 @@ for (var i = 0; i < args.Length; i++)
         case "--step-ms": options.StepTime = TimeSpan.FromMilliseconds(double.Parse(Next(), CultureInfo.InvariantCulture)); break;
         case "--preview-method": options.Previews = Next() != "none"; break;
         case "--data-dir": options.DataDirectory = Next(); break;
+        case "--lenient-multipart": options.StrictMultipart = false; break;
+        case "--no-feature-flags": options.PreviewMetadata = false; break;
         default: throw new ArgumentException($"Unknown option {args[i]}");
     }
 }

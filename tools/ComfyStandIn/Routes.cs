@@ -75,8 +75,8 @@ internal static class Routes
             if (body?["delete"] is JsonArray delete) { state.Queue.DeleteHistory(delete.Select(Py.Str)); }
         });
         Both("GET", "/view", ctx => ViewAsync(ctx, state.Files));
-        Both("POST", "/upload/image", ctx => UploadAsync(ctx, state.Files, mask: false));
-        Both("POST", "/upload/mask", ctx => UploadAsync(ctx, state.Files, mask: true));
+        Both("POST", "/upload/image", ctx => UploadAsync(ctx, state, mask: false));
+        Both("POST", "/upload/mask", ctx => UploadAsync(ctx, state, mask: true));
         Both("GET", "/object_info", ctx => Json(ctx, state.Catalog.Snapshot()));
         Both("GET", "/object_info/{node_class}", ctx => Json(ctx, state.Catalog.Snapshot((string)ctx.Request.RouteValues["node_class"]!)));
         Both("GET", "/system_stats", ctx => Json(ctx, SystemStats(state.Options)));
@@ -257,7 +257,7 @@ internal static class Routes
                 if (result.MessageType == WebSocketMessageType.Text && first)
                 {
                     first = false;
-                    if (SocketHub.IsFeatureFlags(message.ToArray(), out var supports))
+                    if (state.Options.PreviewMetadata && SocketHub.IsFeatureFlags(message.ToArray(), out var supports))
                     {
                         state.Hub.SetPreviewMetadata(sid, supports);
                         var reply = Features();
@@ -425,11 +425,19 @@ internal static class Routes
         await ctx.Response.SendFileAsync(file, ctx.RequestAborted);
     }
 
-    private static async Task UploadAsync(HttpContext ctx, FileStore files, bool mask)
+    private static async Task UploadAsync(HttpContext ctx, StandInServer.State state, bool mask)
     {
+        var files = state.Files;
         if (!ctx.Request.HasFormContentType)
         {
             ctx.Response.StatusCode = StatusCodes.Status400BadRequest;
+            return;
+        }
+        if (state.Options.StrictMultipart && await StrictMultipart.CheckAsync(ctx.Request, ctx.RequestAborted) is { } problem)
+        {
+            // As a strict proxy in front of ComfyUI answers; aiohttp itself would take it.
+            ctx.Response.StatusCode = StatusCodes.Status400BadRequest;
+            await ctx.Response.WriteAsync(problem, ctx.RequestAborted);
             return;
         }
         var form = await ctx.Request.ReadFormAsync(ctx.RequestAborted);

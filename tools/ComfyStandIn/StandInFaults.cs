@@ -8,6 +8,7 @@ public sealed class StandInFaults
     private string? _failAtNode;
     private string? _hangAtNode;
     private int? _dropSocketsAtStep;
+    private int? _dropSocketsAtImage;
     private bool _finishOnHistoryRead;
     private TaskCompletionSource _hangReleased = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -40,6 +41,16 @@ public sealed class StandInFaults
     }
 
     /// <summary>
+    /// The next time a SaveImageWebsocket node has sent this many images (1 = its first), every open WebSocket is
+    /// aborted; the prompt keeps running and later frames go to whoever reconnects under the prompt's client id. Reset after firing.
+    /// </summary>
+    public int? DropSocketsAtImage
+    {
+        get { lock (_lock) { return _dropSocketsAtImage; } }
+        set { lock (_lock) { _dropSocketsAtImage = value; } }
+    }
+
+    /// <summary>
     /// The next time <c>/history/{id}</c> is read for the prompt that is hanging at <see cref="HangAtNode"/>, the server
     /// lets that prompt finish before it answers, and answers as it was when the read arrived (not finished yet): the
     /// prompt finishes between that read and the client's next one. Clears <see cref="HangAtNode"/>; resets after firing.
@@ -58,6 +69,7 @@ public sealed class StandInFaults
             _failAtNode = null;
             _hangAtNode = null;
             _dropSocketsAtStep = null;
+            _dropSocketsAtImage = null;
             _finishOnHistoryRead = false;
         }
     }
@@ -118,11 +130,25 @@ public sealed class StandInFaults
         }
     }
 
+    /// <summary>Returns true once when the drop fault should fire after SaveImageWebsocket's image <paramref name="image"/>.</summary>
+    internal bool TakeDropAtImage(int image)
+    {
+        lock (_lock)
+        {
+            if (_dropSocketsAtImage == image)
+            {
+                _dropSocketsAtImage = null;
+                return true;
+            }
+            return false;
+        }
+    }
+
     internal FaultsDto ToDto()
     {
         lock (_lock)
         {
-            return new FaultsDto(_stepTime?.TotalMilliseconds, _failAtNode, _hangAtNode, _dropSocketsAtStep, _finishOnHistoryRead);
+            return new FaultsDto(_stepTime?.TotalMilliseconds, _failAtNode, _hangAtNode, _dropSocketsAtStep, _finishOnHistoryRead, _dropSocketsAtImage);
         }
     }
 
@@ -135,9 +161,10 @@ public sealed class StandInFaults
             _hangAtNode = dto.HangAtNode;
             _dropSocketsAtStep = dto.DropSocketsAtStep;
             _finishOnHistoryRead = dto.FinishOnHistoryRead ?? false;
+            _dropSocketsAtImage = dto.DropSocketsAtImage;
         }
     }
 }
 
 /// <summary>The wire shape of <c>/__standin/faults</c>.</summary>
-internal sealed record FaultsDto(double? StepTimeMs, string? FailAtNode, string? HangAtNode, int? DropSocketsAtStep, bool? FinishOnHistoryRead = null);
+internal sealed record FaultsDto(double? StepTimeMs, string? FailAtNode, string? HangAtNode, int? DropSocketsAtStep, bool? FinishOnHistoryRead = null, int? DropSocketsAtImage = null);

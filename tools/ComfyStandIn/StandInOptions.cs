@@ -29,6 +29,19 @@ public sealed class StandInOptions
     /// <summary>Like <c>--preview-method auto</c>; false is like <c>none</c> (progress still flows).</summary>
     public bool Previews { get; set; } = true;
 
+    /// <summary>
+    /// Refuses an upload (400, with the reason) whose multipart parts are not written as RFC 7578 and browsers write
+    /// them (quoted <c>name</c>/<c>filename</c>, no <c>filename*</c>), as strict servers and proxies in front of ComfyUI
+    /// do. ComfyUI's aiohttp alone accepts them; false behaves like it.
+    /// </summary>
+    public bool StrictMultipart { get; set; } = true;
+
+    /// <summary>
+    /// Answers the client's <c>feature_flags</c> and sends it type-4 frames (ComfyUI 0.3.44 and later); false behaves like
+    /// an older ComfyUI, which ignores the message and sends every image frame as type 1.
+    /// </summary>
+    public bool PreviewMetadata { get; set; } = true;
+
     /// <summary>input/, output/ and temp/ live here; null means a fresh temporary directory.</summary>
     public string? DataDirectory { get; set; }
 }

@@ -11,8 +11,8 @@ public sealed record CompatibilityReport(IReadOnlyList<string> Errors, IReadOnly
 /// <summary>
 /// Checks an imported graph against a server's live <c>/object_info</c>: nodes it lacks, inputs a newer server
 /// requires that the workflow does not set, inputs it does not know (ignored there), links to missing nodes,
-/// then ComfyUI's own validation (models not installed, values out of range). Every message names the node
-/// (title, type and id) and the input.
+/// and ComfyUI's own validation (models not installed, values out of range), all at once: a workflow with a node
+/// the server lacks still has its missing models named. Every message names the node (title, type and id) and the input.
 /// </summary>
 public static class WorkflowCompatibility
 {
@@ -52,6 +52,15 @@ public static class WorkflowCompatibility
         }
         if (errors.Count > 0)
         {
+            // The server would stop at the first of these, before it looks at a single value; check the part of the
+            // workflow it knows anyway, so a missing model is named together with the nodes and links to fix.
+            var known = KnownPart(graph, info);
+            var nodeErrors = PromptValidator.ValidateEachNode(known, info);
+            var consequences = new PromptValidationResult(null, nodeErrors.ToDictionary(
+                e => e.Key,
+                e => e.Value with { Errors = e.Value.Errors.Where(x => x.Type != "required_input_missing").ToList() },
+                StringComparer.Ordinal), []);
+            errors.AddRange(ValidationMessages.DescribeAll(consequences, info, known));
             return new CompatibilityReport(errors, notes);
         }
         var result = PromptValidator.Validate(graph, info);
@@ -66,5 +75,26 @@ public static class WorkflowCompatibility
             notes.AddRange(lines.Select(l => $"{l} (this output would be skipped)"));
         }
         return new CompatibilityReport(errors, notes);
+    }
+
+    /// <summary>
+    /// A copy without the nodes the server lacks and without links to nodes that are not there (an input left
+    /// unconnected that way is already reported, as a missing node or a broken link).
+    /// </summary>
+    private static ComfyGraph KnownPart(ComfyGraph graph, ObjectInfo info)
+    {
+        var known = graph.Clone();
+        foreach (var id in known.Nodes.Where(n => !info.TryGetNode(n.Value.ClassType, out _)).Select(n => n.Key).ToList())
+        {
+            known.Remove(id);
+        }
+        foreach (var node in known.Nodes.Values)
+        {
+            foreach (var input in node.Inputs.Where(i => ComfyLink.TryParse(i.Value, out var link) && !known.Nodes.ContainsKey(link.SourceId)).Select(i => i.Key).ToList())
+            {
+                node.Inputs.Remove(input);
+            }
+        }
+        return known;
     }
 }
