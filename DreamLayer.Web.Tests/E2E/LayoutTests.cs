@@ -66,9 +66,17 @@ public sealed class LayoutTests(BrowserFixture browser) : IClassFixture<BrowserF
         await page.ScreenshotAsync(new() { Path = Path.Combine(folder, $"{name}-{page.ViewportSize!.Width}.png") });
     }
 
-    /// <summary>How much wider than the window the document is (0: no horizontal scrolling).</summary>
-    private static Task<int> OverflowAsync(IPage page) =>
-        page.EvaluateAsync<int>("() => Math.max(document.documentElement.scrollWidth, document.body.scrollWidth) - window.innerWidth");
+    /// <summary>
+    /// How far the page scrolls sideways: the document past the window, or any element that scrolls its content
+    /// sideways (a wide table in a scroller is cut off on a phone too); 0 when nothing does.
+    /// </summary>
+    private static Task<int> OverflowAsync(IPage page) => page.EvaluateAsync<int>("""
+        () => Math.max(
+            Math.max(document.documentElement.scrollWidth, document.body.scrollWidth) - window.innerWidth,
+            ...[...document.querySelectorAll('body *')]
+                .filter(e => ['auto', 'scroll'].includes(getComputedStyle(e).overflowX) && e.clientWidth > 0)
+                .map(e => e.scrollWidth - e.clientWidth))
+        """);
 
     [Fact]
     public async Task Gallery_CellsFormAGrid_AndTheSecondRowsCheckboxIsClickable()
@@ -141,7 +149,7 @@ public sealed class LayoutTests(BrowserFixture browser) : IClassFixture<BrowserF
                 await ScreenshotAsync(page, name);
                 if (size == Phone)
                 {
-                    Assert.True(await OverflowAsync(page) <= 0, $"{path} is {await OverflowAsync(page)} px wider than the phone");
+                    Assert.True(await OverflowAsync(page) <= 0, $"{path} scrolls {await OverflowAsync(page)} px sideways on a phone");
                     // The app bar fits: its last button is inside the window, and the menu is folded away.
                     var signOut = await page.GetByRole(AriaRole.Button, new() { Name = "Sign out", Exact = true }).BoundingBoxAsync();
                     Assert.NotNull(signOut);
@@ -175,6 +183,15 @@ public sealed class LayoutTests(BrowserFixture browser) : IClassFixture<BrowserF
             if (size == Phone)
             {
                 await Expect(person).ToBeHiddenAsync();
+                // Two columns of cells, each inside the window.
+                await Expect(page.GetByTestId("gallery-item")).ToHaveCountAsync(5);
+                var cells = new List<LocatorBoundingBoxResult>();
+                foreach (var cell in await page.GetByTestId("gallery-item").AllAsync())
+                {
+                    cells.Add((await cell.BoundingBoxAsync())!);
+                }
+                Assert.All(cells, c => Assert.True(c.X >= 0 && c.X + c.Width <= Phone.Width, $"a cell spans {c.X}..{c.X + c.Width} px"));
+                Assert.Equal(2, cells.Count(c => Math.Abs(c.Y - cells[0].Y) < 1));
                 await page.GetByRole(AriaRole.Button, new() { Name = "Filters" }).ClickAsync();
                 await Expect(person).ToBeVisibleAsync();
                 Assert.True(await OverflowAsync(page) <= 0, "the open filters are wider than the phone");
@@ -229,7 +246,7 @@ public sealed class LayoutTests(BrowserFixture browser) : IClassFixture<BrowserF
             await OpenAsync(app, page, path);
             var links = await page.Locator("link[rel=stylesheet]").EvaluateAllAsync<string[]>("links => links.map(l => l.href)");
             Assert.Contains(links, l => l.Contains("app", StringComparison.Ordinal));
-            Assert.Contains(links, l => l.Contains("DreamLayer.Web.styles", StringComparison.Ordinal));
+            Assert.Contains(links, l => new Uri(l).AbsolutePath.StartsWith("/DreamLayer.Web.", StringComparison.Ordinal) && l.EndsWith(".styles.css", StringComparison.Ordinal));
             foreach (var href in links)
             {
                 var response = await context.APIRequest.GetAsync(href);
@@ -237,9 +254,9 @@ public sealed class LayoutTests(BrowserFixture browser) : IClassFixture<BrowserF
             }
             if (path == "/img2img")
             {
-                // Every linked sheet has a rule that matches something on the page (the component sheet: the drop zone).
+                // Every linked sheet (not the theme's inline one) has a rule that matches something on the page (the component sheet: the drop zone).
                 var unused = await page.EvaluateAsync<string[]>("""
-                    () => [...document.styleSheets].filter(sheet => {
+                    () => [...document.styleSheets].filter(sheet => sheet.href).filter(sheet => {
                         const matches = rules => [...rules].some(rule =>
                             rule.cssRules && !rule.selectorText ? matches(rule.cssRules)
                             : (() => { try { return !!document.querySelector(rule.selectorText); } catch { return false; } })());
@@ -355,7 +372,8 @@ public sealed class LayoutTests(BrowserFixture browser) : IClassFixture<BrowserF
         var txt2img = new Txt2ImgPageObject(page, app.RootUri);
         await txt2img.OpenAsync();
         await Expect(page.Locator("[data-theme=light]")).ToBeAttachedAsync();
-        await Expect(page.GetByLabel("Checkpoint", new() { Exact = true })).ToHaveValueAsync(checkpoint);
+        // A MudSelect keeps its value in a hidden input with the select's id.
+        await Expect(page.Locator("input#checkpoint")).ToHaveValueAsync(checkpoint);
         await Expect(page.GetByLabel("Width", new() { Exact = true })).ToHaveValueAsync("768");
         await Expect(page.GetByLabel("Height", new() { Exact = true })).ToHaveValueAsync("768");
 
