@@ -121,6 +121,35 @@ public sealed class LayoutTests(BrowserFixture browser) : IClassFixture<BrowserF
     }
 
     [Fact]
+    public async Task Gallery_OfAThousandImages_HoldsOnlyTheRowsInView_AndScrollsToTheOldest()
+    {
+        await using var app = await DreamLayerApp.StartAsync();
+        for (var i = 0; i < 1000; i++)
+        {
+            await SeedAsync(app, app.Alice, $"image {i:0000}");
+        }
+        var (context, page) = await SignedInAsync(app, app.Alice, Desktop);
+        await using var _ = context;
+        var gallery = new GalleryPageObject(page, app.RootUri);
+        await gallery.OpenAsync();
+        await Expect(gallery.Count).ToHaveTextAsync("1,000 images");
+        await Expect(gallery.Thumb("image 0999")).ToBeVisibleAsync();
+        Assert.True(await gallery.Items.CountAsync() < 200, $"{await gallery.Items.CountAsync()} cells are in the page at once");
+
+        // Scroll to the bottom as a person would, again whenever the next page of thumbnails has come in (the pager
+        // reads 100 at a time, so the grid grows as it is scrolled), until the oldest image is there.
+        for (var turn = 0; turn < 40 && await gallery.Thumb("image 0000").CountAsync() == 0; turn++)
+        {
+            var last = await gallery.Items.Last.GetAttributeAsync("data-image-id");
+            await page.EvaluateAsync("() => window.scrollTo(0, document.documentElement.scrollHeight)");
+            await Expect(gallery.Items.Last).Not.ToHaveAttributeAsync("data-image-id", last!);
+        }
+        await Expect(gallery.Thumb("image 0000")).ToBeVisibleAsync();
+        Assert.True(await gallery.Items.CountAsync() < 200, $"{await gallery.Items.CountAsync()} cells are in the page at the end");
+        await Expect(gallery.Thumb("image 0999")).ToHaveCountAsync(0);
+    }
+
+    [Fact]
     public async Task EveryPageOfTheWorkspace_FitsAPhone_AndIsPhotographedAtBothSizes()
     {
         await using var app = await DreamLayerApp.StartAsync();
