@@ -42,7 +42,7 @@ public sealed class GalleryTests(BrowserFixture browser) : IClassFixture<Browser
         await using var _ = context;
 
         await Expect(gallery.Items).ToHaveCountAsync(3);
-        await Expect(gallery.Count).ToHaveTextAsync("3 image(s)");
+        await Expect(gallery.Count).ToHaveTextAsync("3 images");
         // Newest first.
         await Expect(gallery.Items.First).ToHaveAttributeAsync("data-image-id", (await FirstIdAsync(app)).ToString());
         await Expect(gallery.Thumb("a red car in the rain").Locator("img")).ToHaveJSPropertyAsync("complete", true);
@@ -142,7 +142,7 @@ public sealed class GalleryTests(BrowserFixture browser) : IClassFixture<Browser
         await gallery.SelectAsync("for the board");
         await gallery.SelectionBar.GetByRole(AriaRole.Button, new() { Name = "Add to board" }).ClickAsync();
         await gallery.Page.GetByRole(AriaRole.Menuitem, new() { Name = "Team picks" }).ClickAsync();
-        await Expect(gallery.Page.GetByText("1 image(s) added to Team picks.")).ToBeVisibleAsync();
+        await Expect(gallery.Page.GetByText("1 image added to Team picks.")).ToBeVisibleAsync();
 
         await gallery.Page.GetByRole(AriaRole.Button, new() { Name = "Boards" }).ClickAsync();
         await gallery.Page.GetByRole(AriaRole.Menuitem, new() { Name = "Team picks" }).ClickAsync();
@@ -199,7 +199,7 @@ public sealed class GalleryTests(BrowserFixture browser) : IClassFixture<Browser
         // Selected and deleted anyway: the server refuses.
         await bobGallery.SelectAsync("a harbour at night");
         await bobGallery.SelectionButton("Delete").ClickAsync();
-        await Expect(bobGallery.Page.GetByText("0 image(s) moved to the trash; 1 refused")).ToBeVisibleAsync();
+        await Expect(bobGallery.Page.GetByText("0 images moved to the trash; 1 refused")).ToBeVisibleAsync();
         await Expect(bobGallery.Items).ToHaveCountAsync(1);
         var imageId = await bobGallery.Items.First.GetAttributeAsync("data-image-id");
 

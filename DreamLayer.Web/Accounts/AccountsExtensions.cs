@@ -148,13 +148,13 @@ public static class AccountsExtensions
             var wait = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter) ? retryAfter : accounts.SignInWindow;
             response.Headers.RetryAfter = Math.Ceiling(wait.TotalSeconds).ToString(CultureInfo.InvariantCulture);
             response.ContentType = "text/html; charset=utf-8";
-            var minutes = Math.Max(1, Math.Ceiling(wait.TotalMinutes));
+            var minutes = Components.Words.Count((long)Math.Max(1, Math.Ceiling(wait.TotalMinutes)), "minute");
             await response.WriteAsync($$"""
                 <!DOCTYPE html>
                 <html lang="en"><head><meta charset="utf-8" /><title>Too many attempts · DreamLayer</title><link href="/app.css" rel="stylesheet" /></head>
                 <body><div class="dl-account"><main class="dl-account-card"><div class="dl-account-brand">DreamLayer</div>
                 <h1>Too many attempts</h1>
-                <p class="dl-account-error" role="alert" data-testid="account-message">Too many sign-in attempts from your address. Wait {{minutes}} minute(s) and try again.</p>
+                <p class="dl-account-error" role="alert" data-testid="account-message">Too many sign-in attempts from your address. Wait {{minutes}} and try again.</p>
                 <p class="dl-account-links"><a href="{{AccountPaths.SignIn}}">Back to sign-in</a></p>
                 </main></div></body></html>
                 """, ct);

@@ -15,6 +15,17 @@ public sealed class DreamLayerUser : IdentityUser
 
     /// <summary>Most jobs this person may have on servers at once; null means the team default.</summary>
     public int? MaxJobsInFlight { get; set; }
+
+    /// <summary>"light" or "dark", as this person last chose; null until they choose (the app starts dark).</summary>
+    public string? Theme { get; set; }
+
+    /// <summary>The checkpoint a generation page starts with when this person has no earlier job of that mode.</summary>
+    public string? DefaultCheckpoint { get; set; }
+
+    /// <summary>The size a generation page starts with when this person has no earlier job of that mode (both or neither).</summary>
+    public int? DefaultWidth { get; set; }
+
+    public int? DefaultHeight { get; set; }
 }
 
 /// <summary>The two roles. Every account has exactly one of them.</summary>

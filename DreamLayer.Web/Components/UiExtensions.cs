@@ -14,6 +14,10 @@ public static class UiExtensions
         builder.Services.AddScoped<Features.Jobs.GenerationSubmitter>();
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddScoped<GenerationDrafts>();
+        builder.Services.AddSingleton<Accounts.PersonalPreferences>();
+        builder.Services.AddScoped<StartingSettings>();
+        builder.Services.AddScoped<ThemeState>();
+        builder.Services.AddScoped<ViewerClock>();
         return builder;
     }
 

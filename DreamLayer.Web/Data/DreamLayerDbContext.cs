@@ -127,7 +127,12 @@ internal sealed class RoleConfiguration : IEntityTypeConfiguration<Microsoft.Asp
 
 internal sealed class DreamLayerUserConfiguration : IEntityTypeConfiguration<DreamLayerUser>
 {
-    public void Configure(EntityTypeBuilder<DreamLayerUser> builder) => builder.Property(u => u.DisplayName).HasMaxLength(64);
+    public void Configure(EntityTypeBuilder<DreamLayerUser> builder)
+    {
+        builder.Property(u => u.DisplayName).HasMaxLength(64);
+        builder.Property(u => u.Theme).HasMaxLength(8);
+        builder.Property(u => u.DefaultCheckpoint).HasMaxLength(PersonalPreferences.MaxCheckpointLength);
+    }
 }
 
 /// <summary>Lets <c>dotnet ef</c> build the model without starting the app.</summary>

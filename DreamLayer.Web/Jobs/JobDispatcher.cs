@@ -173,7 +173,7 @@ public sealed partial class JobDispatcher(
                 }
                 else
                 {
-                    var retried = job.LostRuns == 0 ? string.Empty : $" It had already been started again {job.LostRuns} time(s).";
+                    var retried = job.LostRuns == 0 ? string.Empty : $" It had already been started again {(job.LostRuns == 1 ? "once" : $"{job.LostRuns} times")}.";
                     await FailAsync(job, $"{why} while running this job.{retried}", ct);
                 }
                 LogMoved(job.Id, backend.Name, why);

@@ -11,7 +11,7 @@ namespace DreamLayer.Web.Data.CompiledModel
     public partial class DreamLayerDbContextModel
     {
         private DreamLayerDbContextModel()
-            : base(skipDetectChanges: false, modelId: new Guid("b80a15ea-14d8-495f-bf3b-ba82042429b9"), entityTypeCount: 17)
+            : base(skipDetectChanges: false, modelId: new Guid("9261fe9e-4caa-4568-93f4-a54bf23cdcb6"), entityTypeCount: 17)
         {
         }
 

@@ -20,7 +20,7 @@ namespace DreamLayer.Web.Data.CompiledModel
                 "DreamLayer.Web.Accounts.DreamLayerUser",
                 typeof(DreamLayerUser),
                 baseEntityType,
-                propertyCount: 19,
+                propertyCount: 23,
                 unnamedIndexCount: 2,
                 keyCount: 1);
 
@@ -52,6 +52,28 @@ namespace DreamLayer.Web.Data.CompiledModel
                 propertyInfo: typeof(DreamLayerUser).GetProperty("CreatedAt", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 fieldInfo: typeof(DreamLayerUser).GetField("<CreatedAt>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 sentinel: new DateTime(1, 1, 1, 0, 0, 0, 0, DateTimeKind.Unspecified));
+
+            var defaultCheckpoint = runtimeEntityType.AddProperty(
+                "DefaultCheckpoint",
+                typeof(string),
+                propertyInfo: typeof(DreamLayerUser).GetProperty("DefaultCheckpoint", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                fieldInfo: typeof(DreamLayerUser).GetField("<DefaultCheckpoint>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                nullable: true,
+                maxLength: 512);
+
+            var defaultHeight = runtimeEntityType.AddProperty(
+                "DefaultHeight",
+                typeof(int?),
+                propertyInfo: typeof(DreamLayerUser).GetProperty("DefaultHeight", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                fieldInfo: typeof(DreamLayerUser).GetField("<DefaultHeight>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                nullable: true);
+
+            var defaultWidth = runtimeEntityType.AddProperty(
+                "DefaultWidth",
+                typeof(int?),
+                propertyInfo: typeof(DreamLayerUser).GetProperty("DefaultWidth", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                fieldInfo: typeof(DreamLayerUser).GetField("<DefaultWidth>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                nullable: true);
 
             var displayName = runtimeEntityType.AddProperty(
                 "DisplayName",
@@ -146,6 +168,14 @@ namespace DreamLayer.Web.Data.CompiledModel
                 propertyInfo: typeof(IdentityUser<string>).GetProperty("SecurityStamp", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 fieldInfo: typeof(IdentityUser<string>).GetField("<SecurityStamp>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 nullable: true);
+
+            var theme = runtimeEntityType.AddProperty(
+                "Theme",
+                typeof(string),
+                propertyInfo: typeof(DreamLayerUser).GetProperty("Theme", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                fieldInfo: typeof(DreamLayerUser).GetField("<Theme>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                nullable: true,
+                maxLength: 8);
 
             var twoFactorEnabled = runtimeEntityType.AddProperty(
                 "TwoFactorEnabled",

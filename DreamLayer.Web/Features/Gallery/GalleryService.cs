@@ -1,4 +1,5 @@
 using DreamLayer.Web.Accounts;
+using DreamLayer.Web.Components;
 using DreamLayer.Web.Data;
 using DreamLayer.Web.Images;
 using Microsoft.EntityFrameworkCore;
@@ -9,8 +10,8 @@ namespace DreamLayer.Web.Features.Gallery;
 public sealed record GalleryActionResult(int Done, int Refused)
 {
     public string Describe(string verb) => Refused == 0
-        ? $"{Done} image(s) {verb}."
-        : $"{Done} image(s) {verb}; {Refused} refused: only the owner or an admin can do that.";
+        ? $"{Words.Count(Done, "image")} {verb}."
+        : $"{Words.Count(Done, "image")} {verb}; {Refused} refused: only the owner or an admin can do that.";
 }
 
 /// <summary>The values the filters offer, from what is in the gallery.</summary>

@@ -1,4 +1,6 @@
 using DreamLayer.Web.Accounts;
+using DreamLayer.Web.Components;
+using DreamLayer.Web.Components.Shared;
 using DreamLayer.Web.Data;
 using DreamLayer.Web.Jobs;
 using Microsoft.AspNetCore.Components;
@@ -30,6 +32,7 @@ public sealed partial class GalleryView
     [Inject] private ISnackbar Snackbar { get; set; } = default!;
     [Inject] private NavigationManager Navigation { get; set; } = default!;
     [Inject] private IJSRuntime JS { get; set; } = default!;
+    [Inject] private ViewerClock Clock { get; set; } = default!;
 
     /// <summary>The board shown, from <c>/boards/{id}</c>.</summary>
     [Parameter]
@@ -61,7 +64,7 @@ public sealed partial class GalleryView
     private string Title => _isTrash ? "Trash" : _board is not null ? _board.Name : "Gallery";
 
     private string CountText => _pager is null ? string.Empty
-        : _total > GalleryService.CountLimit ? $"{GalleryService.CountLimit:N0}+ images" : $"{_total:N0} image(s)";
+        : _total > GalleryService.CountLimit ? $"{GalleryService.CountLimit:N0}+ images" : Words.Count(_total, "image");
 
     private string EmptyText => _isTrash
         ? "The trash is empty."
@@ -88,6 +91,12 @@ public sealed partial class GalleryView
             _module = await JS.InvokeAsync<IJSObjectReference>("import", "./Features/Gallery/GalleryView.razor.js");
             _self = DotNetObjectReference.Create(this);
             await SetColumns(await _module.InvokeAsync<int>("watchColumns", _grid, CellWidth, _self));
+            // The tooltips give each image's date in the viewer's time zone, once the browser has said which.
+            if (!Clock.Known)
+            {
+                await Clock.LoadAsync(JS);
+                StateHasChanged();
+            }
         }
     }
 
@@ -252,7 +261,7 @@ public sealed partial class GalleryView
         await RefreshAsync(keepSelection: true);
     }
 
-    private static string Tooltip(GalleryItem item) => $"{item.Prompt}\n{item.OwnerName} · {item.Width}×{item.Height} · {item.CreatedAt:yyyy-MM-dd HH:mm} UTC";
+    private string Tooltip(GalleryItem item) => $"{item.Prompt}\n{item.OwnerName} · {item.Width}×{item.Height} · {Clock.Format(item.CreatedAt)}";
 
     public async ValueTask DisposeAsync()
     {

@@ -31,6 +31,7 @@ public sealed partial class ImageModePage : IDisposable
     [Inject] private IDbContextFactory<DreamLayerDbContext> DbFactory { get; set; } = default!;
     [Inject] private CurrentUser CurrentUser { get; set; } = default!;
     [Inject] private GenerationDrafts Drafts { get; set; } = default!;
+    [Inject] private StartingSettings Starting { get; set; } = default!;
 
     /// <summary><see cref="GenerationMode.Img2Img"/> or <see cref="GenerationMode.Inpaint"/>.</summary>
     [Parameter, EditorRequired]
@@ -77,13 +78,8 @@ public sealed partial class ImageModePage : IDisposable
         else
         {
             await using var db = await DbFactory.CreateDbContextAsync();
-            // The form opens with the settings of this person's last job of this mode.
-            var mode = Mode.ToString();
-            var last = await db.Jobs.AsNoTracking().Where(j => j.Mode == mode && j.Owner == user.Id).OrderByDescending(j => j.CreatedAt).FirstOrDefaultAsync();
-            if (last is not null)
-            {
-                UseSettings(last.ReadRequest());
-            }
+            // The form opens with the settings of this person's last job of this mode (batch count 1), or their defaults.
+            UseSettings(await Starting.ForAsync(Mode, CancellationToken.None));
             if (From is { } imageId)
             {
                 await StartFromAsync(db, imageId, user);

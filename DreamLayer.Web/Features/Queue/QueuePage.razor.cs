@@ -2,7 +2,9 @@ using DreamLayer.Domain.Jobs;
 using DreamLayer.Web.Accounts;
 using DreamLayer.Web.Comfy;
 using DreamLayer.Web.Data;
+using DreamLayer.Web.Components;
 using DreamLayer.Web.Components.Shared;
+using DreamLayer.Web.Features.Jobs;
 using DreamLayer.Web.Jobs;
 using Microsoft.AspNetCore.Components;
 using Microsoft.EntityFrameworkCore;
@@ -107,7 +109,7 @@ public sealed partial class QueuePage : IDisposable
     private async Task CancelBatchAsync(Guid batchId)
     {
         var cancelled = await Queue.CancelBatchAsync(batchId, _user, _isAdmin, CancellationToken.None);
-        Snackbar.Add($"Cancelled {cancelled} job(s).", Severity.Info);
+        Snackbar.Add($"Cancelled {Words.Count(cancelled, "job")}.", Severity.Info);
     }
 
     private void SetPaused(bool paused)

@@ -1,15 +1,11 @@
-using System.Text.Json;
 using DreamLayer.Domain.Generation;
-using DreamLayer.Web.Accounts;
 using DreamLayer.Web.Comfy;
 using DreamLayer.Web.Components.Shared;
-using DreamLayer.Web.Data;
 using DreamLayer.Web.Features.Generation;
 using DreamLayer.Web.Features.Jobs;
 using DreamLayer.Web.Images;
 using DreamLayer.Web.Jobs;
 using Microsoft.AspNetCore.Components;
-using Microsoft.EntityFrameworkCore;
 
 namespace DreamLayer.Web.Features.Txt2Img;
 
@@ -18,9 +14,8 @@ public sealed partial class Txt2ImgPage
 {
     [Inject] private BackendPool Pool { get; set; } = default!;
     [Inject] private GenerationSubmitter Submitter { get; set; } = default!;
-    [Inject] private IDbContextFactory<DreamLayerDbContext> DbFactory { get; set; } = default!;
-    [Inject] private CurrentUser CurrentUser { get; set; } = default!;
     [Inject] private GenerationDrafts Drafts { get; set; } = default!;
+    [Inject] private StartingSettings Starting { get; set; } = default!;
     [Inject] private UploadStore Uploads { get; set; } = default!;
 
     private readonly Txt2ImgFormModel _model = new();
@@ -55,18 +50,8 @@ public sealed partial class Txt2ImgPage
         });
     }
 
-    private async Task CopyLastJobAsync()
-    {
-        var user = await CurrentUser.GetAsync();
-        await using var db = await DbFactory.CreateDbContextAsync();
-        // The form opens with the settings of this person's last txt2img job.
-        var lastJson = await db.Jobs.AsNoTracking().Where(j => j.Mode == nameof(GenerationMode.Txt2Img) && j.Owner == user.Id)
-            .OrderByDescending(j => j.CreatedAt).Select(j => j.RequestJson).FirstOrDefaultAsync();
-        if (lastJson is not null && JsonSerializer.Deserialize<GenerationRequest>(lastJson, JobQueue.RequestJson) is { } lastRequest)
-        {
-            _model.CopyFrom(lastRequest);
-        }
-    }
+    // The form opens with the settings of this person's last txt2img job (batch count 1), or their defaults.
+    private async Task CopyLastJobAsync() => _model.CopyFrom(await Starting.ForAsync(GenerationMode.Txt2Img, CancellationToken.None));
 
     private IReadOnlyList<string> CheckpointServers(string checkpoint) => Pool.ServersWith(checkpoint, l => l.Checkpoints);
 
