@@ -39,7 +39,7 @@ public sealed class SaveImageWebsocketPipelineTests : IDisposable
     /// <summary>ComfyUI's default txt2img graph saving through SaveImageWebsocket, as its websocket example does.</summary>
     private static ImportedWorkflow Imported()
     {
-        var graph = ComfyGraph.Parse(File.ReadAllText(Path.Combine(TestPaths.Shared, "comfyui", "workflows", "comfyui_default_txt2img_api.json")));
+        var graph = ComfyGraph.Parse(File.ReadAllText(Path.Combine(TestPaths.TestData, "workflows", "comfyui_default_txt2img_api.json")));
         graph.Remove("9");
         graph.Add(SaveNode, new ComfyNode("SaveImageWebsocket").Link("images", "8", 0));
         return WorkflowImporter.Import(Encoding.UTF8.GetBytes(graph.ToJsonString()));
