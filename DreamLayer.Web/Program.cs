@@ -7,11 +7,13 @@ using DreamLayer.Web.Features.Generation;
 using DreamLayer.Web.Features.Workflows;
 using DreamLayer.Web.Images;
 using DreamLayer.Web.Operations;
+using DreamLayer.Web.Security;
 
 var builder = WebApplication.CreateBuilder(args);
 // Serve MudBlazor's and Blazor's files from the build output in every environment (a no-op when published).
 builder.WebHost.UseStaticWebAssets();
 
+builder.AddSecurity();
 builder.AddDreamLayerLogging();
 builder.AddDreamLayerData();
 builder.AddAccounts();
@@ -25,6 +27,7 @@ builder.AddOperations();
 
 var app = builder.Build();
 
+app.UseSecurity();
 app.UseDreamLayerLogging();
 app.UseExceptionHandler("/Error", createScopeForErrors: true);
 app.UseAccounts();
@@ -33,7 +36,8 @@ app.MapStaticAssets().AllowAnonymous();
 app.MapAccounts();
 app.MapImages();
 app.MapOperations();
-app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
+// The framework's own frame-ancestors header would be a second policy beside the full one UseSecurity sends (which has it).
+app.MapRazorComponents<App>().AddInteractiveServerRenderMode(o => o.ContentSecurityFrameAncestorsPolicy = null);
 
 app.Run();
 

@@ -124,6 +124,21 @@ public sealed class DreamLayerApp : WebApplicationFactory<Program>
         await old.DisposeAsync();
     }
 
+    /// <summary>
+    /// Like <see cref="StartAsync"/>, with <paramref name="services"/> applied after the app's own registrations (a later
+    /// registration of a service replaces the app's).
+    /// </summary>
+    public static async Task<DreamLayerApp> StartWithServicesAsync(Action<IServiceCollection> services, IReadOnlyDictionary<string, string?>? settings = null)
+    {
+        var standIn = await StandInServer.StartAsync(new StandInOptions { Port = 0, StepTime = TimeSpan.FromMilliseconds(20) });
+        var app = new DreamLayerApp(standIn.BaseAddress.ToString(), standIn, settings) { _services = services };
+        app.Start();
+        await WaitUntilAsync(() => app.Backend.IsOnline, "the app to connect to the stand-in");
+        return app;
+    }
+
+    private Action<IServiceCollection>? _services;
+
     /// <summary>Starts the app against an address where nothing listens.</summary>
     public static DreamLayerApp StartWithoutServer(string comfyUrl)
     {
@@ -220,6 +235,10 @@ public sealed class DreamLayerApp : WebApplicationFactory<Program>
         if (_seedUsers)
         {
             builder.ConfigureServices(services => services.AddHostedService<TestUserSeeder>());
+        }
+        if (_services is not null)
+        {
+            builder.ConfigureServices(_services);
         }
     }
 

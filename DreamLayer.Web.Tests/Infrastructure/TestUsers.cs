@@ -74,6 +74,14 @@ public static partial class AccountHttp
             Timeout = TimeSpan.FromSeconds(60),
         };
 
+    /// <summary>A client on <paramref name="handler"/>'s cookies (which outlive it: several clients, even of several app instances, can share them).</summary>
+    public static HttpClient NewClientWith(HttpClientHandler handler, Uri root) =>
+        new(handler, disposeHandler: false)
+        {
+            BaseAddress = root,
+            Timeout = TimeSpan.FromSeconds(60),
+        };
+
     /// <summary>Posts the sign-in form; the response is the redirect (success) or the form again with a message.</summary>
     public static async Task<HttpResponseMessage> PostSignInAsync(HttpClient http, string userName, string password)
     {

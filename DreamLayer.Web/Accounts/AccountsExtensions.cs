@@ -28,6 +28,9 @@ public static class AccountsExtensions
         services.AddSingleton<AccountAccess>();
         services.AddSingleton<SetupState>();
         services.AddSingleton<SelfRegistration>();
+        services.AddScoped<PasswordSignIn>();
+        services.AddSingleton<DecoyPassword>();
+        services.AddHostedService<DecoyPasswordWarmUp>();
         services.AddSingleton<DreamLayer.Web.Features.Users.UserAdministration>();
 
         services.AddAuthentication(o =>
@@ -128,13 +131,16 @@ public static class AccountsExtensions
         return app;
     }
 
-    /// <summary>Guessing passwords is slowed per client address: a few posts to sign-in or register per window, then 429.</summary>
+    /// <summary>
+    /// Guessing passwords is slowed per client address: a few posts to sign-in or register per window, then 429. The
+    /// limit belongs to the endpoint (the pages carry <c>[EnableRateLimiting(SignInLimit.Policy)]</c>), so every spelling
+    /// of the address that routes to them (a trailing slash, another case, escaped characters) counts against it.
+    /// </summary>
     private static void LimitSignIns(RateLimiterOptions options, AccountOptions accounts)
     {
         options.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
-        options.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(http =>
-            HttpMethods.IsPost(http.Request.Method) && (http.Request.Path.Equals(AccountPaths.SignIn, StringComparison.OrdinalIgnoreCase)
-                || http.Request.Path.Equals(AccountPaths.Register, StringComparison.OrdinalIgnoreCase))
+        options.AddPolicy(SignInLimit.Policy, http =>
+            HttpMethods.IsPost(http.Request.Method)
                 ? RateLimitPartition.GetFixedWindowLimiter(http.Connection.RemoteIpAddress?.ToString() ?? "unknown", _ => new FixedWindowRateLimiterOptions
                 {
                     PermitLimit = accounts.SignInAttempts,
@@ -182,6 +188,15 @@ public static class AccountsExtensions
         context.Response.Redirect(context.RedirectUri);
         return Task.CompletedTask;
     }
+}
+
+/// <summary>
+/// The rate limit of the pages that take a password from someone not signed in (sign-in, register): one budget per
+/// client address, shared by both. Put <c>@attribute [EnableRateLimiting(SignInLimit.Policy)]</c> on such a page.
+/// </summary>
+public static class SignInLimit
+{
+    public const string Policy = "sign-in";
 }
 
 /// <summary>Authorization policies for endpoints: <c>.RequireAuthorization(Policies.Admin)</c>.</summary>

@@ -15,6 +15,7 @@ public static class ImageEndpoints
     {
         builder.Services.AddSingleton<ImageStore>();
         builder.Services.AddSingleton<UploadStore>();
+        builder.Services.AddSingleton<UploadAccess>();
         builder.Services.AddSingleton<ThumbnailQueue>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ThumbnailQueue>());
         return builder;
@@ -84,10 +85,11 @@ public static class ImageEndpoints
             }
             return Results.Empty;
         });
-        // A stored upload (a source image or a painted mask), by id only; its content never changes.
-        app.MapGet("/uploads/{id:guid}", (Guid id, UploadStore uploads, HttpContext http) =>
+        // A stored upload (a source image or a painted mask), by id only; its content never changes. Only for those who
+        // may see it (UploadAccess); anyone else is told it does not exist, as with a private image.
+        app.MapGet("/uploads/{id:guid}", async (Guid id, SignedInUser user, UploadStore uploads, UploadAccess access, HttpContext http, CancellationToken ct) =>
         {
-            if (uploads.Locate(id) is not { } path)
+            if (uploads.Locate(id) is not { } path || !await access.MayViewAsync(user, id, ct))
             {
                 return Results.NotFound();
             }

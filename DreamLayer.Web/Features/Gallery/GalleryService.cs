@@ -143,10 +143,15 @@ public sealed class GalleryService(IDbContextFactory<DreamLayerDbContext> dbFact
         return new GalleryActionResult(doomed.Count, refused);
     }
 
+    /// <summary>
+    /// Every value the filters offer comes from the images this viewer may see (never from someone else's private or
+    /// trashed images), so a filter list cannot reveal what a hidden image was made with.
+    /// </summary>
     public async Task<GalleryFacets> FacetsAsync(SignedInUser viewer, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var visible = GalleryQueries.Visible(db, viewer);
+        var visibleIds = visible.Select(i => i.Id);
         var people = await visible.Select(i => new { i.OwnerId, i.OwnerName }).Distinct().ToListAsync(ct);
         var sizes = await visible.Select(i => new { i.Width, i.Height }).Distinct().ToListAsync(ct);
         return new GalleryFacets(
@@ -154,7 +159,7 @@ public sealed class GalleryService(IDbContextFactory<DreamLayerDbContext> dbFact
             await visible.Select(i => i.Mode).Distinct().OrderBy(m => m).ToListAsync(ct),
             await visible.Select(i => i.Model).Where(m => m != "").Distinct().OrderBy(m => m).ToListAsync(ct),
             await visible.Select(i => i.Sampler).Where(s => s != "").Distinct().OrderBy(s => s).ToListAsync(ct),
-            await db.ImageLoras.Select(l => l.Name).Distinct().OrderBy(n => n).ToListAsync(ct),
+            await db.ImageLoras.Where(l => visibleIds.Contains(l.ImageId)).Select(l => l.Name).Distinct().OrderBy(n => n).ToListAsync(ct),
             [.. sizes.OrderByDescending(s => s.Width * s.Height).ThenBy(s => s.Width).Select(s => (s.Width, s.Height))]);
     }
 

@@ -32,6 +32,7 @@ public sealed partial class ImageModePage : IDisposable
     [Inject] private CurrentUser CurrentUser { get; set; } = default!;
     [Inject] private GenerationDrafts Drafts { get; set; } = default!;
     [Inject] private StartingSettings Starting { get; set; } = default!;
+    [Inject] private UploadAccess UploadAccess { get; set; } = default!;
 
     /// <summary><see cref="GenerationMode.Img2Img"/> or <see cref="GenerationMode.Inpaint"/>.</summary>
     [Parameter, EditorRequired]
@@ -113,6 +114,7 @@ public sealed partial class ImageModePage : IDisposable
         switch (await Uploads.SaveAsync(file, Path.GetFileName(path), CancellationToken.None))
         {
             case UploadAccepted accepted:
+                UploadAccess.RecordOwner(accepted.Id, user);
                 UseSource(accepted);
                 break;
             case UploadRejected rejected:
@@ -158,6 +160,13 @@ public sealed partial class ImageModePage : IDisposable
         {
             (_maskedContent, _area, _maskBlur, _padding) = (request.Inpaint.MaskedContent, request.Inpaint.Area, request.Inpaint.MaskBlur, request.Inpaint.Padding);
         }
+    }
+
+    /// <summary>A file the person chose: it is theirs (they may fetch it), and it becomes the source.</summary>
+    private async Task ChooseSourceAsync(UploadAccepted source)
+    {
+        UploadAccess.RecordOwner(source.Id, await CurrentUser.GetAsync());
+        UseSource(source);
     }
 
     /// <summary>A new source: the generation size follows it (see <see cref="Txt2ImgFormModel.SizeFromImage"/>); a new mask starts empty.</summary>
@@ -212,6 +221,7 @@ public sealed partial class ImageModePage : IDisposable
         switch (await Uploads.SaveAsync(png, "mask.png", CancellationToken.None))
         {
             case UploadAccepted stored when await Uploads.PaintedBoundsAsync(stored.Id, CancellationToken.None) is { } painted:
+                UploadAccess.RecordOwner(stored.Id, await CurrentUser.GetAsync());
                 return new InpaintMask(stored.Id, stored.Width, stored.Height, painted);
             case UploadRejected rejected:
                 _maskError = $"The mask could not be read: {rejected.Message}";
