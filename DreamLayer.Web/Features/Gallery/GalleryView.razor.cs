@@ -1,4 +1,5 @@
 using DreamLayer.Web.Accounts;
+using DreamLayer.Web.Components;
 using DreamLayer.Web.Data;
 using DreamLayer.Web.Jobs;
 using Microsoft.AspNetCore.Components;
@@ -166,7 +167,7 @@ public sealed partial class GalleryView
     {
         if (evt is ImageCreated created && _pager is { } pager)
         {
-            _ = InvokeAsync(async () =>
+            InvokeAsync(async () =>
             {
                 try
                 {
@@ -180,11 +181,11 @@ public sealed partial class GalleryView
                 {
                     await DispatchExceptionAsync(ex);
                 }
-            });
+            }).Observe(DispatchExceptionAsync);
         }
     }
 
-    private void OnGalleryChange(GalleryChange change) => _ = InvokeAsync(() => RefreshAsync(keepSelection: true));
+    private void OnGalleryChange(GalleryChange change) => InvokeAsync(() => RefreshAsync(keepSelection: true)).Observe(DispatchExceptionAsync);
 
     private void Toggle(Guid id)
     {
