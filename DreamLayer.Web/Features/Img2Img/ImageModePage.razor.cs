@@ -1,5 +1,6 @@
 using DreamLayer.Domain.Generation;
 using DreamLayer.Web.Accounts;
+using DreamLayer.Web.Components;
 using DreamLayer.Web.Comfy;
 using DreamLayer.Web.Components.Shared;
 using DreamLayer.Web.Data;
@@ -52,6 +53,9 @@ public sealed partial class ImageModePage : IDisposable
     private int _padding = new InpaintSettings().Padding;
     private string? _maskError;
     private string? _fromError;
+
+    /// <summary>Why the form starts from its defaults instead of the last job's settings (they could not be read).</summary>
+    private string? _lastSettingsNote;
     private bool _submitting;
     private IReadOnlyList<FieldError> _submitErrors = [];
     private IDisposable? _backendSubscription;
@@ -80,9 +84,14 @@ public sealed partial class ImageModePage : IDisposable
             // The form opens with the settings of this person's last job of this mode.
             var mode = Mode.ToString();
             var last = await db.Jobs.AsNoTracking().Where(j => j.Mode == mode && j.Owner == user.Id).OrderByDescending(j => j.CreatedAt).FirstOrDefaultAsync();
-            if (last is not null)
+            switch (last is null ? null : StoredRequest.Read(last.RequestJson))
             {
-                UseSettings(last.ReadRequest());
+                case StoredRequestRead read:
+                    UseSettings(read.Request);
+                    break;
+                case StoredRequestUnreadable unreadable:
+                    _lastSettingsNote = $"The form starts from the defaults: the settings of your last job could not be read. {unreadable.Reason}";
+                    break;
             }
             if (From is { } imageId)
             {
@@ -90,11 +99,11 @@ public sealed partial class ImageModePage : IDisposable
             }
         }
         ApplyLimits();
-        _backendSubscription = Pool.Subscribe(changed => _ = InvokeAsync(() =>
+        _backendSubscription = Pool.Subscribe(changed => InvokeAsync(() =>
         {
             ApplyLimits();
             StateHasChanged();
-        }));
+        }).Observe(DispatchExceptionAsync));
     }
 
     /// <summary>"Send to": the finished image becomes the source (checked and stored like an upload) with the settings it was made with.</summary>
@@ -111,7 +120,15 @@ public sealed partial class ImageModePage : IDisposable
         }
         if (image.Job is { } job && job.Mode != nameof(GenerationMode.Upscale))
         {
-            UseSettings(job.ReadRequest());
+            switch (StoredRequest.Read(job.RequestJson))
+            {
+                case StoredRequestRead read:
+                    UseSettings(read.Request);
+                    break;
+                case StoredRequestUnreadable unreadable:
+                    _lastSettingsNote = $"The image is the source, but the settings it was made with could not be read. {unreadable.Reason}";
+                    break;
+            }
         }
         await using var file = File.OpenRead(path);
         switch (await Uploads.SaveAsync(file, Path.GetFileName(path), CancellationToken.None))

@@ -1,6 +1,6 @@
-using System.Text.Json;
 using DreamLayer.Domain.Generation;
 using DreamLayer.Web.Accounts;
+using DreamLayer.Web.Components;
 using DreamLayer.Web.Comfy;
 using DreamLayer.Web.Components.Shared;
 using DreamLayer.Web.Data;
@@ -31,6 +31,9 @@ public sealed partial class Txt2ImgPage
     private GenerationDraft? _draft;
     private IReadOnlyList<string> _draftNotes = [];
 
+    /// <summary>Why the form starts from its defaults instead of the last job's settings (they could not be read).</summary>
+    private string? _lastSettingsNote;
+
     protected override async Task OnInitializedAsync()
     {
         // A form sent from another page (PNG Info, ...) wins over the last job's settings.
@@ -47,11 +50,11 @@ public sealed partial class Txt2ImgPage
         ApplyLimits();
         _backendSubscription = Pool.Subscribe(changed =>
         {
-            _ = InvokeAsync(() =>
+            InvokeAsync(() =>
             {
                 ApplyLimits();
                 StateHasChanged();
-            });
+            }).Observe(DispatchExceptionAsync);
         });
     }
 
@@ -62,9 +65,14 @@ public sealed partial class Txt2ImgPage
         // The form opens with the settings of this person's last txt2img job.
         var lastJson = await db.Jobs.AsNoTracking().Where(j => j.Mode == nameof(GenerationMode.Txt2Img) && j.Owner == user.Id)
             .OrderByDescending(j => j.CreatedAt).Select(j => j.RequestJson).FirstOrDefaultAsync();
-        if (lastJson is not null && JsonSerializer.Deserialize<GenerationRequest>(lastJson, JobQueue.RequestJson) is { } lastRequest)
+        switch (lastJson is null ? null : StoredRequest.Read(lastJson))
         {
-            _model.CopyFrom(lastRequest);
+            case StoredRequestRead last:
+                _model.CopyFrom(last.Request);
+                break;
+            case StoredRequestUnreadable unreadable:
+                _lastSettingsNote = $"The form starts from the defaults: the settings of your last job could not be read. {unreadable.Reason}";
+                break;
         }
     }
 
