@@ -26,4 +26,10 @@ public static class JobStatusExtensions
         (JobStatus.Running, JobStatus.Succeeded or JobStatus.Failed or JobStatus.Cancelled or JobStatus.Queued) => true,
         _ => false,
     };
+
+    private static readonly JobStatus[][] Before = Enum.GetValues<JobStatus>()
+        .Select(to => Enum.GetValues<JobStatus>().Where(from => from.CanMoveTo(to)).ToArray()).ToArray();
+
+    /// <summary>Every state from which a job may move to <paramref name="to"/>: the guard of that move where the job is stored.</summary>
+    public static IReadOnlyList<JobStatus> StatesBefore(this JobStatus to) => Before[(int)to];
 }

@@ -91,9 +91,9 @@ public sealed partial class SignInHardeningTests
     public async Task SignIn_UnknownNameWrongPasswordLockedAndDisabled_GetTheSameAnswerAfterTheSameWork()
     {
         var hashing = new HashCounter();
-        await using var app = await DreamLayerApp.StartWithServicesAsync(
-            services => services.AddScoped<IPasswordHasher<DreamLayerUser>>(_ => new CountingPasswordHasher(hashing)),
-            new Dictionary<string, string?> { ["Accounts:MaxFailedSignIns"] = "2" });
+        await using var app = await DreamLayerApp.StartAsync(
+            settings: new Dictionary<string, string?> { ["Accounts:MaxFailedSignIns"] = "2" },
+            services: services => services.AddScoped<IPasswordHasher<DreamLayerUser>>(_ => new CountingPasswordHasher(hashing)));
         Assert.True((await app.Get<UserAdministration>().SetDisabledAsync(Actor(app.Admin), app.Alice.Id, true, default)).Succeeded);
         var expected = PasswordSignIn.RefusedMessage(new AccountOptions { MaxFailedSignIns = 2 });
         using var http = app.CreateAnonymousClient();

@@ -16,7 +16,7 @@ public sealed class GalleryHttpTests
 
     private static Task<ImageEntity> SeedAsync(DreamLayerApp app, TestUser owner, string prompt, bool isPrivate = false) =>
         GalleryDatabase.AddImageAsync(app.Get<IDbContextFactory<DreamLayerDbContext>>(), app.Get<ImageStore>(), As(owner), prompt,
-            DateTime.UtcNow, isPrivate: isPrivate);
+            TimeProvider.System.GetUtcNow().UtcDateTime, isPrivate: isPrivate);
 
     [Fact]
     public async Task Zip_OwnAndSomeoneElsesPrivateImage_CarriesOnlyWhatTheViewerMaySee()

@@ -23,6 +23,9 @@ public sealed class DreamLayerApp : WebApplicationFactory<Program>
     private readonly bool _ownsData;
     private readonly bool _seedUsers;
 
+    /// <summary>Replaces or adds services before the app starts (a clock, a fault to inject).</summary>
+    private Action<IServiceCollection>? _services;
+
     private DreamLayerApp(string comfyUrl, StandInServer? standIn, IReadOnlyDictionary<string, string?>? settings, string? dataDirectory = null, bool ownsStandIn = true, bool seedUsers = true)
         : this([comfyUrl], standIn is null ? [] : [standIn], settings, dataDirectory, ownsStandIn, seedUsers)
     {
@@ -55,13 +58,14 @@ public sealed class DreamLayerApp : WebApplicationFactory<Program>
     /// Starts a stand-in (step time as given) and the app against it, and waits until the app is connected.
     /// The app has the accounts of <see cref="TestUsers"/> unless <paramref name="seedUsers"/> is false (first start).
     /// </summary>
-    public static async Task<DreamLayerApp> StartAsync(TimeSpan? stepTime = null, IReadOnlyDictionary<string, string?>? settings = null, StandInOptions? standInOptions = null, bool seedUsers = true)
+    public static async Task<DreamLayerApp> StartAsync(TimeSpan? stepTime = null, IReadOnlyDictionary<string, string?>? settings = null, StandInOptions? standInOptions = null, bool seedUsers = true,
+        Action<IServiceCollection>? services = null)
     {
         var options = standInOptions ?? new StandInOptions();
         options.Port = 0;
         options.StepTime = stepTime ?? TimeSpan.FromMilliseconds(20);
         var standIn = await StandInServer.StartAsync(options);
-        var app = new DreamLayerApp(standIn.BaseAddress.ToString(), standIn, settings, seedUsers: seedUsers);
+        var app = new DreamLayerApp(standIn.BaseAddress.ToString(), standIn, settings, seedUsers: seedUsers) { _services = services };
         app.Start();
         await WaitUntilAsync(() => app.Backend.IsOnline, "the app to connect to the stand-in");
         return app;
@@ -71,9 +75,10 @@ public sealed class DreamLayerApp : WebApplicationFactory<Program>
     /// A second app process on the same database and images, against a stand-in that keeps running: what an
     /// app restart looks like. The caller keeps owning the stand-in and the data folder.
     /// </summary>
-    public static async Task<DreamLayerApp> StartAgainstAsync(StandInServer standIn, string dataDirectory, IReadOnlyDictionary<string, string?>? settings = null)
+    public static async Task<DreamLayerApp> StartAgainstAsync(StandInServer standIn, string dataDirectory, IReadOnlyDictionary<string, string?>? settings = null,
+        Action<IServiceCollection>? services = null)
     {
-        var app = new DreamLayerApp(standIn.BaseAddress.ToString(), standIn, settings, dataDirectory, ownsStandIn: false);
+        var app = new DreamLayerApp(standIn.BaseAddress.ToString(), standIn, settings, dataDirectory, ownsStandIn: false) { _services = services };
         app.Start();
         await WaitUntilAsync(() => app.Backend.IsOnline, "the app to connect to the stand-in");
         return app;
@@ -123,21 +128,6 @@ public sealed class DreamLayerApp : WebApplicationFactory<Program>
         StandIns[index] = await StandInServer.StartAsync(options);
         await old.DisposeAsync();
     }
-
-    /// <summary>
-    /// Like <see cref="StartAsync"/>, with <paramref name="services"/> applied after the app's own registrations (a later
-    /// registration of a service replaces the app's).
-    /// </summary>
-    public static async Task<DreamLayerApp> StartWithServicesAsync(Action<IServiceCollection> services, IReadOnlyDictionary<string, string?>? settings = null)
-    {
-        var standIn = await StandInServer.StartAsync(new StandInOptions { Port = 0, StepTime = TimeSpan.FromMilliseconds(20) });
-        var app = new DreamLayerApp(standIn.BaseAddress.ToString(), standIn, settings) { _services = services };
-        app.Start();
-        await WaitUntilAsync(() => app.Backend.IsOnline, "the app to connect to the stand-in");
-        return app;
-    }
-
-    private Action<IServiceCollection>? _services;
 
     /// <summary>Starts the app against an address where nothing listens.</summary>
     public static DreamLayerApp StartWithoutServer(string comfyUrl)
@@ -194,10 +184,11 @@ public sealed class DreamLayerApp : WebApplicationFactory<Program>
 
     public static async Task WaitUntilAsync(Func<bool> condition, string what, TimeSpan? timeout = null)
     {
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        var limit = timeout ?? TimeSpan.FromSeconds(30);
         while (!condition())
         {
-            if (DateTime.UtcNow > deadline)
+            if (waited.Elapsed > limit)
             {
                 throw new TimeoutException($"Timed out waiting for {what}.");
             }
@@ -236,9 +227,9 @@ public sealed class DreamLayerApp : WebApplicationFactory<Program>
         {
             builder.ConfigureServices(services => services.AddHostedService<TestUserSeeder>());
         }
-        if (_services is not null)
+        if (_services is { } configure)
         {
-            builder.ConfigureServices(_services);
+            builder.ConfigureServices(configure);
         }
     }
 

@@ -24,7 +24,7 @@ public sealed class JobEventsTests
     {
         var events = new JobEvents();
         var id = Guid.NewGuid();
-        events.Publish(Job(id, JobStatus.Running, DateTime.UtcNow));
+        events.Publish(Job(id, JobStatus.Running, TimeProvider.System.GetUtcNow().UtcDateTime));
         var calls = 0;
 
         var result = events.Update(id, p =>
@@ -61,9 +61,9 @@ public sealed class JobEventsTests
     {
         var events = new JobEvents();
         var id = Guid.NewGuid();
-        events.Publish(Job(id, JobStatus.Running, DateTime.UtcNow));
+        events.Publish(Job(id, JobStatus.Running, TimeProvider.System.GetUtcNow().UtcDateTime));
         events.PublishPreview(id, new byte[] { 1 }, "image/jpeg");
-        events.Publish(Job(id, JobStatus.Succeeded, DateTime.UtcNow));
+        events.Publish(Job(id, JobStatus.Succeeded, TimeProvider.System.GetUtcNow().UtcDateTime));
         Assert.False(events.TryGetPreview(id, out _));
     }
 

@@ -10,16 +10,18 @@ namespace DreamLayer.Web.Accounts;
 /// The authentication state of one circuit. It is checked again every <see cref="AccountOptions.RevalidationInterval"/>
 /// and at once when an admin changes this user, so a disabled or deleted person loses an open page.
 /// </summary>
-internal sealed class RevalidatingUserStateProvider : RevalidatingServerAuthenticationStateProvider
+internal sealed partial class RevalidatingUserStateProvider : RevalidatingServerAuthenticationStateProvider
 {
     private readonly AccountAccess _access;
     private readonly TimeSpan _interval;
     private IDisposable? _subscription;
+    private readonly ILogger<RevalidatingUserStateProvider> _logger;
 
     public RevalidatingUserStateProvider(ILoggerFactory loggerFactory, AccountAccess access, IOptions<AccountOptions> options)
         : base(loggerFactory)
     {
         _access = access;
+        _logger = loggerFactory.CreateLogger<RevalidatingUserStateProvider>();
         _interval = options.Value.RevalidationInterval;
     }
 
@@ -34,7 +36,25 @@ internal sealed class RevalidatingUserStateProvider : RevalidatingServerAuthenti
     protected override async Task<bool> ValidateAuthenticationStateAsync(AuthenticationState authenticationState, CancellationToken cancellationToken) =>
         await _access.IsValidAsync(authenticationState.User, cancellationToken);
 
-    private void OnUserChanged(string userId) => _ = RecheckAsync(userId);
+    private void OnUserChanged(string userId) => _ = RecheckSafelyAsync(userId);
+
+    /// <summary>Nobody awaits a recheck: a failure is logged (the next periodic check tries again), never lost.</summary>
+    private async Task RecheckSafelyAsync(string userId)
+    {
+        try
+        {
+            await RecheckAsync(userId);
+        }
+#pragma warning disable CA1031 // raised from an admin's action on another circuit: it must neither vanish nor reach that circuit
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            LogRecheckFailed(userId, ex);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Could not check the account {UserId} again after it changed")]
+    private partial void LogRecheckFailed(string userId, Exception ex);
 
     private async Task RecheckAsync(string userId)
     {

@@ -39,7 +39,7 @@ public sealed partial class ComfyConnectionService(
         {
             while (!stoppingToken.IsCancellationRequested)
             {
-                await SyncLoopsAsync(stoppingToken);
+                await SyncLoopsAsync(OnListChanged, stoppingToken);
                 await changed.WaitAsync(stoppingToken);
             }
         }
@@ -62,9 +62,16 @@ public sealed partial class ComfyConnectionService(
         }
     }
 
-    private async Task SyncLoopsAsync(CancellationToken stoppingToken)
+    private async Task SyncLoopsAsync(Action wake, CancellationToken stoppingToken)
     {
         var wanted = pool.Backends.Where(b => b.IsEnabled).ToHashSet();
+        // A loop that ended by itself (a bug it did not survive) is started again, so the server is never left unwatched.
+        foreach (var (backend, (stop, loop)) in _loops.Where(l => l.Value.Loop.IsCompleted && !l.Value.Stop.IsCancellationRequested).ToList())
+        {
+            _loops.Remove(backend);
+            stop.Dispose();
+            LogLoopRestarted(backend.Name);
+        }
         foreach (var backend in _loops.Keys.Where(b => !wanted.Contains(b)).ToList())
         {
             var (stop, loop) = _loops[backend];
@@ -77,7 +84,7 @@ public sealed partial class ComfyConnectionService(
         foreach (var backend in wanted.Where(b => !_loops.ContainsKey(b)))
         {
             var stop = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-            _loops[backend] = (stop, RunAsync(backend, stop.Token));
+            _loops[backend] = (stop, SuperviseAsync(backend, wake, stop.Token));
         }
     }
 
@@ -92,6 +99,32 @@ public sealed partial class ComfyConnectionService(
             LogUnsupported(backend.Name, mode, reason);
         }
         backend.SetObjectInfo(info, unsupported);
+    }
+
+    /// <summary>Runs a server's connection loop; if it ever ends by itself, logs why and wakes the owner, which starts it again.</summary>
+    private async Task SuperviseAsync(ComfyBackend backend, Action wake, CancellationToken stoppingToken)
+    {
+        try
+        {
+            await RunAsync(backend, stoppingToken);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // stopped
+        }
+#pragma warning disable CA1031 // a loop that died must be reported and restarted, never take the app down
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            LogLoopDied(backend.Name, ex);
+        }
+        finally
+        {
+            if (!stoppingToken.IsCancellationRequested)
+            {
+                wake();
+            }
+        }
     }
 
     private async Task RunAsync(ComfyBackend backend, CancellationToken stoppingToken)
@@ -138,8 +171,9 @@ public sealed partial class ComfyConnectionService(
             {
                 return;
             }
-            catch (Exception ex) when (ex is WebSocketException or HttpRequestException or IOException or OperationCanceledException
-                                       or System.Text.Json.JsonException or FormatException)
+#pragma warning disable CA1031 // whatever broke this connection (the network, an answer it could not read, a bug), it is retried
+            catch (Exception ex)
+#pragma warning restore CA1031
             {
                 var unhealthy = health is { IsCompletedSuccessfully: true } ? await health : null;
                 var reason = unhealthy is not null ? unhealthy
@@ -191,6 +225,12 @@ public sealed partial class ComfyConnectionService(
                     socket.Abort();
                     return $"{backend.BaseAddress} stopped answering /system_stats: {ex.Message}";
                 }
+#pragma warning disable CA1031 // the server answered; what could not be made of it is logged, and polling goes on
+                catch (Exception ex) when (!ct.IsCancellationRequested)
+#pragma warning restore CA1031
+                {
+                    LogHealthCheckFailed(backend.Name, ex);
+                }
             }
         }
         catch (OperationCanceledException)
@@ -241,13 +281,28 @@ public sealed partial class ComfyConnectionService(
                     : ComfyMessageParser.ParseBinary(message.WrittenMemory.ToArray());
                 if (evt is not null)
                 {
-                    tracker.Handle(backend, evt);
+                    HandleSafely(backend, evt);
                 }
             }
         }
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>One event that cannot be handled (a bug, a page's handler) is logged; the connection and the other jobs go on.</summary>
+    private void HandleSafely(ComfyBackend backend, ComfyEvent evt)
+    {
+        try
+        {
+            tracker.Handle(backend, evt);
+        }
+#pragma warning disable CA1031 // dropping the connection would not help: the next events are still wanted
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            LogEventFailed(backend.Name, evt.GetType().Name, ex);
         }
     }
 
@@ -275,6 +330,18 @@ public sealed partial class ComfyConnectionService(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Dropped a message of {Bytes} bytes from ComfyUI {Backend}: over the image size limit")]
     private partial void LogFrameTooLarge(string backend, long bytes);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "The connection loop of ComfyUI {Backend} ended unexpectedly; starting it again")]
+    private partial void LogLoopDied(string backend, Exception ex);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Restarting the connection loop of ComfyUI {Backend}")]
+    private partial void LogLoopRestarted(string backend);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Could not read the health of ComfyUI {Backend}; checking again later")]
+    private partial void LogHealthCheckFailed(string backend, Exception ex);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Could not handle a {EventType} from ComfyUI {Backend}")]
+    private partial void LogEventFailed(string backend, string eventType, Exception ex);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Ignored a malformed message from ComfyUI {Backend}: {Error}")]
     private partial void LogBadMessage(string backend, string error);

@@ -133,11 +133,9 @@ public sealed partial class ModelHashes(IOptions<ComfyUiOptions> options, Storag
             SaveCache();
             LogHashed(file.Name, hash[..10]);
         }
-        catch (IOException ex)
-        {
-            LogHashFailed(file.FullName, ex.Message);
-        }
-        catch (UnauthorizedAccessException ex)
+#pragma warning disable CA1031 // one file that cannot be hashed (gone, unreadable, a cache that cannot be written) must not stop the others
+        catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
+#pragma warning restore CA1031
         {
             LogHashFailed(file.FullName, ex.Message);
         }

@@ -19,9 +19,17 @@ public sealed record JobResult(
 /// <summary>
 /// Every write to a job row, each one short statement (or one transaction) on a fresh context. Kept in
 /// one place so that start-up can warm each statement once: the first job after start is as fast as the rest.
+/// Every change of a job's state is guarded in the statement itself (<c>WHERE Status IN (…)</c>, the states the domain's
+/// state machine allows that move from), so a late event can never bring back a job that was cancelled or has ended;
+/// each returns whether the move was made.
 /// </summary>
 public sealed class JobStore(IDbContextFactory<DreamLayerDbContext> dbFactory)
 {
+    /// <summary>A requeue keeps a waiting job waiting (with a new reason) or brings a sent one back.</summary>
+    private static readonly JobStatus[] BeforeRequeue = [JobStatus.Queued, .. JobStatus.Queued.StatesBefore()];
+
+    private static readonly JobStatus[] Unfinished = [JobStatus.Queued, JobStatus.Submitted, JobStatus.Running];
+
     /// <summary>Owners' display names, copied onto their images. A name is set when the account is made and never changes.</summary>
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string?> _displayNames = new(StringComparer.Ordinal);
 
@@ -48,11 +56,13 @@ public sealed class JobStore(IDbContextFactory<DreamLayerDbContext> dbFactory)
             .OrderBy(j => j.CreatedAt).ToListAsync(ct);
     }
 
-    public async Task MarkSubmittedAsync(JobEntity job, CancellationToken ct)
+    /// <summary>The job goes to a server; false when it is no longer waiting (it was cancelled meanwhile).</summary>
+    public async Task<bool> MarkSubmittedAsync(JobEntity job, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(job);
+        var before = JobStatus.Submitted.StatesBefore();
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        await db.Jobs.Where(j => j.Id == job.Id).ExecuteUpdateAsync(s => s
+        return 1 == await db.Jobs.Where(j => j.Id == job.Id && before.Contains(j.Status)).ExecuteUpdateAsync(s => s
             .SetProperty(j => j.Status, JobStatus.Submitted)
             .SetProperty(j => j.Backend, job.Backend)
             .SetProperty(j => j.PromptId, job.PromptId)
@@ -65,16 +75,17 @@ public sealed class JobStore(IDbContextFactory<DreamLayerDbContext> dbFactory)
     public async Task SetPromptAsync(Guid jobId, string promptId, string? message, CancellationToken ct)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        await db.Jobs.Where(j => j.Id == jobId).ExecuteUpdateAsync(s => s
+        await db.Jobs.Where(j => j.Id == jobId && Unfinished.Contains(j.Status)).ExecuteUpdateAsync(s => s
             .SetProperty(j => j.PromptId, promptId)
             .SetProperty(j => j.StatusMessage, message), ct);
     }
 
-    public async Task RequeueAsync(Guid jobId, string reason, bool lostRun, CancellationToken ct)
+    /// <summary>Puts the job back in line; false when it has ended meanwhile (it stays as it ended).</summary>
+    public async Task<bool> RequeueAsync(Guid jobId, string reason, bool lostRun, CancellationToken ct)
     {
         var lost = lostRun ? 1 : 0;
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        await db.Jobs.Where(j => j.Id == jobId).ExecuteUpdateAsync(s => s
+        return 1 == await db.Jobs.Where(j => j.Id == jobId && BeforeRequeue.Contains(j.Status)).ExecuteUpdateAsync(s => s
             .SetProperty(j => j.Status, JobStatus.Queued)
             .SetProperty(j => j.LostRuns, j => j.LostRuns + lost)
             .SetProperty(j => j.StatusMessage, reason)
@@ -82,23 +93,28 @@ public sealed class JobStore(IDbContextFactory<DreamLayerDbContext> dbFactory)
             .SetProperty(j => j.Backend, (string?)null), ct);
     }
 
-    /// <summary>Ends a job that produced nothing (failed before or on the server, or cancelled).</summary>
-    public async Task EndAsync(Guid jobId, JobStatus status, string message, DateTime finishedAt, CancellationToken ct)
+    /// <summary>Ends a job that produced nothing (failed before or on the server, or cancelled); false when it had already ended.</summary>
+    public async Task<bool> EndAsync(Guid jobId, JobStatus status, string message, DateTime finishedAt, CancellationToken ct)
     {
+        var before = status.StatesBefore();
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        await db.Jobs.Where(j => j.Id == jobId).ExecuteUpdateAsync(s => s
+        return 1 == await db.Jobs.Where(j => j.Id == jobId && before.Contains(j.Status)).ExecuteUpdateAsync(s => s
             .SetProperty(j => j.Status, status)
             .SetProperty(j => j.StatusMessage, message)
             .SetProperty(j => j.FinishedAt, finishedAt), ct);
     }
 
-    /// <summary>The outcome, the metrics and the images, in one transaction.</summary>
-    public async Task FinishAsync(JobResult result, IReadOnlyCollection<ImageEntity> images, CancellationToken ct)
+    /// <summary>
+    /// The outcome, the metrics and the images, in one transaction. False, with nothing written, when the job may not
+    /// move to that outcome (it was cancelled or had already ended): the caller drops the images.
+    /// </summary>
+    public async Task<bool> FinishAsync(JobResult result, IReadOnlyCollection<ImageEntity> images, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(result);
+        var before = result.Status.StatesBefore();
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
-        await db.Jobs.Where(j => j.Id == result.JobId).ExecuteUpdateAsync(s => s
+        var moved = await db.Jobs.Where(j => j.Id == result.JobId && before.Contains(j.Status)).ExecuteUpdateAsync(s => s
             .SetProperty(j => j.Status, result.Status)
             .SetProperty(j => j.StatusMessage, result.Message)
             .SetProperty(j => j.StartedAt, result.StartedAt)
@@ -108,6 +124,11 @@ public sealed class JobStore(IDbContextFactory<DreamLayerDbContext> dbFactory)
             .SetProperty(j => j.StepsPerSecond, result.StepsPerSecond)
             .SetProperty(j => j.NodeTimingsJson, result.NodeTimingsJson)
             .SetProperty(j => j.SubmitOverheadMs, result.SubmitOverheadMs), ct);
+        if (moved != 1)
+        {
+            await transaction.RollbackAsync(ct);
+            return false;
+        }
         if (images.Count > 0)
         {
             // The gallery shows and sorts by the owner's name; it is copied onto the images when they are saved.
@@ -124,6 +145,7 @@ public sealed class JobStore(IDbContextFactory<DreamLayerDbContext> dbFactory)
             await db.SaveChangesAsync(ct);
         }
         await transaction.CommitAsync(ct);
+        return true;
     }
 
     private static Task<string?> DisplayNameAsync(DreamLayerDbContext db, string userId, CancellationToken ct) =>
@@ -142,7 +164,7 @@ public sealed class JobStore(IDbContextFactory<DreamLayerDbContext> dbFactory)
     public async Task WarmUpAsync(CancellationToken ct)
     {
         var none = Guid.Empty;
-        var now = DateTime.UtcNow;
+        var now = TimeProvider.System.GetUtcNow().UtcDateTime; // a stand-in value: every write matches no row or is rolled back
         await using (var db = await dbFactory.CreateDbContextAsync(ct))
         {
             await using var transaction = await db.Database.BeginTransactionAsync(ct);

@@ -77,7 +77,9 @@ public sealed partial class ThumbnailQueue(ImageStore store, ILogger<ThumbnailQu
                         _madeTime += Stopwatch.GetElapsedTime(started);
                     }
                 }
-                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or SixLabors.ImageSharp.ImageFormatException or InvalidDataException)
+#pragma warning disable CA1031 // one image that cannot be thumbnailed (gone, damaged, a bug) must not stop the others
+                catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
+#pragma warning restore CA1031
                 {
                     LogThumbnailFailed(image.Id, ex.Message); // the thumbnail endpoint tries again when it is asked for
                 }

@@ -63,11 +63,16 @@ public sealed partial class JobCompletion(
             {
                 await CompleteAsync(work, ct);
             }
-            catch (Exception ex) when (ex is HttpRequestException or InvalidDataException or IOException or Microsoft.EntityFrameworkCore.DbUpdateException or SixLabors.ImageSharp.ImageFormatException
-                                       || ComfyUiClient.TimedOut(ex, ct))
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                throw; // shutting down: the job is collected again after the restart (it is still on its server)
+            }
+#pragma warning disable CA1031 // whatever goes wrong with one job (a locked database, a bad image, a bug) fails that job, and the worker goes on
+            catch (Exception ex)
+#pragma warning restore CA1031
             {
                 LogCollectFailed(work.Job.JobId, ex);
-                await FinishAsync(work.Job, JobStatus.Failed, $"The job finished on {work.Job.Backend.Name} but its images could not be collected: {ex.Message}", [], work.FinalEventTimestamp, ct);
+                await FailSafelyAsync(work, $"The job finished on {work.Job.Backend.Name} but its images could not be collected: {ex.Message}", ct);
             }
             finally
             {
@@ -75,6 +80,26 @@ public sealed partial class JobCompletion(
                 signal.Notify();
                 memory.JobDone();
             }
+        }
+    }
+
+    /// <summary>Records a job as failed; if even that cannot be stored (the database is what failed), open pages still hear it.</summary>
+    private async Task FailSafelyAsync(CompletionWork work, string message, CancellationToken ct)
+    {
+        try
+        {
+            await FinishAsync(work.Job, JobStatus.Failed, message, [], work.FinalEventTimestamp, ct);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            throw;
+        }
+#pragma warning disable CA1031 // the worker must outlive a database that cannot be written
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            LogEndNotStored(work.Job.JobId, ex);
+            events.Update(work.Job.JobId, p => p.Status.IsTerminal() ? p : p with { Status = JobStatus.Failed, Message = message, Node = null, StepValue = 0, StepMax = 0 });
         }
     }
 
@@ -123,15 +148,30 @@ public sealed partial class JobCompletion(
             case JobOutcome.Success when lostFrames is not null:
                 await FinishAsync(job, JobStatus.Failed, lostFrames, [], work.FinalEventTimestamp, ct);
                 break;
+            case JobOutcome.Success when results.Count > 0 && StoredRequest.Read(job.Job.RequestJson) is StoredRequestUnreadable unreadable:
+                await FinishAsync(job, JobStatus.Failed, $"The job finished on {job.Backend.Name}, but its images were not kept: {unreadable.Reason}", [], work.FinalEventTimestamp, ct);
+                break;
             case JobOutcome.Success when results.Count > 0:
                 var saved = new List<ImageEntity>(results.Count);
                 var request = job.Job.ReadRequest();
-                for (var i = 0; i < results.Count; i++)
+                try
                 {
-                    var bytes = results[i].File is { } file ? await client.GetImageAsync(file, ct) : WithGraph(results[i].Sent, job);
-                    saved.Add(await images.SaveAsync(job.Job, i, bytes, Infotext(job.Job, request, i, hashes), ct));
+                    for (var i = 0; i < results.Count; i++)
+                    {
+                        var bytes = results[i].File is { } file ? await client.GetImageAsync(file, ct) : WithGraph(results[i].Sent, job);
+                        saved.Add(await images.SaveAsync(job.Job, i, bytes, Infotext(job.Job, request, i, hashes), ct));
+                    }
+                    if (!await FinishAsync(job, JobStatus.Succeeded, null, saved, work.FinalEventTimestamp, ct))
+                    {
+                        DeleteFiles(saved); // it was cancelled or had ended meanwhile: it keeps no images
+                        break;
+                    }
                 }
-                await FinishAsync(job, JobStatus.Succeeded, null, saved, work.FinalEventTimestamp, ct);
+                catch
+                {
+                    DeleteFiles(saved); // no row points at them
+                    throw;
+                }
                 // Thumbnails are made after the image is published, once the pipeline is quiet (the thumbnail endpoint makes one asked for sooner).
                 foreach (var row in saved)
                 {
@@ -151,7 +191,23 @@ public sealed partial class JobCompletion(
         }
     }
 
-    private async Task FinishAsync(TrackedJob tracked, JobStatus status, string? message, List<ImageEntity> saved, long finalEventTimestamp, CancellationToken ct)
+    private void DeleteFiles(List<ImageEntity> saved)
+    {
+        foreach (var image in saved)
+        {
+            try
+            {
+                images.DeleteFiles(image);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                LogDeleteFailed(image.Id, ex.Message);
+            }
+        }
+    }
+
+    /// <summary>Stores the job's end; false (nothing stored or published) when the job may no longer move there (cancelled, or ended).</summary>
+    private async Task<bool> FinishAsync(TrackedJob tracked, JobStatus status, string? message, List<ImageEntity> saved, long finalEventTimestamp, CancellationToken ct)
     {
         var now = time.GetUtcNow().UtcDateTime;
         double? executionMs = null, queueWaitMs = null, stepsPerSecond;
@@ -167,7 +223,11 @@ public sealed partial class JobCompletion(
             nodeTimings = NodeTimingsJson(tracked.NodeMilliseconds);
         }
 
-        await store.FinishAsync(new JobResult(tracked.JobId, status, message, tracked.StartedAt, now, queueWaitMs, executionMs, stepsPerSecond, nodeTimings, tracked.SubmitOverheadMs), saved, ct);
+        if (!await store.FinishAsync(new JobResult(tracked.JobId, status, message, tracked.StartedAt, now, queueWaitMs, executionMs, stepsPerSecond, nodeTimings, tracked.SubmitOverheadMs), saved, ct))
+        {
+            LogAlreadyEnded(tracked.JobId, status);
+            return false;
+        }
 
         metrics.Finished(status, tracked.Job.ModelName(), tracked.Backend.Name, queueWaitMs, executionMs);
         var imageIds = ImageIds(saved);
@@ -181,6 +241,7 @@ public sealed partial class JobCompletion(
         // Measured after publishing, so this write is outside the figure it records.
         await store.SetCompletionOverheadAsync(tracked.JobId, overhead, ct);
         LogFinished(tracked.JobId, status, imageIds.Count);
+        return true;
     }
 
     /// <summary>
@@ -260,6 +321,15 @@ public sealed partial class JobCompletion(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} finished: {Status}, {ImageCount} image(s)")]
     private partial void LogFinished(Guid jobId, JobStatus status, int imageCount);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} had already ended; its late outcome ({Status}) was not recorded")]
+    private partial void LogAlreadyEnded(Guid jobId, JobStatus status);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Could not record the end of job {JobId}")]
+    private partial void LogEndNotStored(Guid jobId, Exception ex);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not delete an unkept image file of {ImageId}: {Reason}")]
+    private partial void LogDeleteFailed(Guid imageId, string reason);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Could not collect the images of job {JobId}")]
     private partial void LogCollectFailed(Guid jobId, Exception ex);

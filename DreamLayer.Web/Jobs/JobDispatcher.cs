@@ -41,7 +41,8 @@ public sealed partial class JobDispatcher(
 
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
-        tracker.Requeue = (job, reason, ct) => queue.RequeueAsync(job.Job, reason, lostRun: false, ct);
+        // A job its server lost goes back in line, unless Cancel was pressed for it meanwhile.
+        tracker.Requeue = (job, reason, ct) => job.CancelRequested ? queue.EndCancelledAsync(job.JobId, ct) : queue.RequeueAsync(job.Job, reason, lostRun: false, ct);
         await queue.RestoreAsync(Restore, cancellationToken);
         await base.StartAsync(cancellationToken);
     }
@@ -61,7 +62,9 @@ public sealed partial class JobDispatcher(
             {
                 return;
             }
-            catch (Microsoft.EntityFrameworkCore.DbUpdateException ex)
+#pragma warning disable CA1031 // whatever one round meets (a locked database, a bug), the next round runs: the loop must outlive it
+            catch (Exception ex)
+#pragma warning restore CA1031
             {
                 LogDispatchFailed(ex);
             }
@@ -115,7 +118,54 @@ public sealed partial class JobDispatcher(
     {
         foreach (var job in jobs)
         {
-            await SendAsync(job, backend, ct);
+            await SendSafelyAsync(job, backend, ct);
+        }
+    }
+
+    /// <summary>
+    /// One job's trouble is that job's alone (a locked database, an upload gone from disk, an image that will not
+    /// decode, a bug): it fails with the reason, and the rest are sent.
+    /// </summary>
+    private async Task SendSafelyAsync(QueuedJob queued, ComfyBackend backend, CancellationToken ct)
+    {
+        try
+        {
+            await SendAsync(queued, backend, ct);
+        }
+#pragma warning disable CA1031 // any failure of one job must not stop the others
+        catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
+#pragma warning restore CA1031
+        {
+            LogSendFailed(queued.Job.Id, backend.Name, ex);
+            if (tracker.FindByJob(queued.Job.Id) is { Posted: true })
+            {
+                return; // it is on the server: it is followed there and completes from there
+            }
+            if (tracker.FindByJob(queued.Job.Id) is { } tracked && tracked.TryBeginCompletion())
+            {
+                tracker.Untrack(tracked);
+            }
+            var cancelled = queue.EndSending(queued.Job.Id);
+            try
+            {
+                if (cancelled)
+                {
+                    await queue.EndCancelledAsync(queued.Job.Id, ct);
+                }
+                else
+                {
+                    await FailAsync(queued.Job, $"Could not be sent to {backend.Name}: {ex.Message}", ct);
+                }
+            }
+#pragma warning disable CA1031 // the database itself may be what failed: the page still hears how the job ended
+            catch (Exception stored) when (stored is not OperationCanceledException || !ct.IsCancellationRequested)
+#pragma warning restore CA1031
+            {
+                LogEndNotStored(queued.Job.Id, stored);
+                var status = cancelled ? JobStatus.Cancelled : JobStatus.Failed;
+                var message = cancelled ? "Cancelled." : $"Could not be sent to {backend.Name}: {ex.Message}";
+                events.Update(queued.Job.Id, p => p.Status.IsTerminal() ? p : p with { Status = status, Message = message });
+            }
         }
     }
 
@@ -162,7 +212,11 @@ public sealed partial class JobDispatcher(
             foreach (var tracked in tracker.TakeAllFrom(backend))
             {
                 var job = tracked.Job;
-                if (tracked.Status != JobStatus.Running)
+                if (tracked.CancelRequested)
+                {
+                    await queue.EndCancelledAsync(job.Id, ct); // Cancel was pressed: it is not started elsewhere
+                }
+                else if (tracked.Status != JobStatus.Running)
                 {
                     await queue.RequeueAsync(job, $"{why}; waiting for another server.", lostRun: false, ct);
                 }
@@ -192,7 +246,7 @@ public sealed partial class JobDispatcher(
         switch (images)
         {
             case JobUploadsFailed { Refused: true } refused:
-                await FailAsync(job, refused.Message, ct);
+                await FailUnlessCancelledAsync(job, refused.Message, ct);
                 return;
             case JobUploadsFailed down:
                 backend.SetState(BackendState.Offline, down.Message, time.GetUtcNow().UtcDateTime);
@@ -207,7 +261,7 @@ public sealed partial class JobDispatcher(
         var validation = PromptValidator.Validate(graph, backend.ObjectInfo);
         if (!validation.IsValid)
         {
-            await FailAsync(job, ValidationText.Describe(validation, backend.ObjectInfo, graph), ct);
+            await FailUnlessCancelledAsync(job, ValidationText.Describe(validation, backend.ObjectInfo, graph), ct);
             return;
         }
 
@@ -220,16 +274,25 @@ public sealed partial class JobDispatcher(
             SubmittedTimestamp = queued.SubmittedTimestamp,
             NodeTitles = graph.Nodes.ToDictionary(n => n.Key, n => n.Value.Title ?? Display(backend.ObjectInfo, n.Value.ClassType)),
         };
-        // Tracked before sending: the first events can arrive before the HTTP reply.
-        tracker.Track(tracked);
+        // Tracked before sending: the first events can arrive before the HTTP reply. From here on a cancel reaches the
+        // job through the tracker; one pressed while it was being prepared ends it now, before anything is sent.
+        if (!queue.HandOver(tracked))
+        {
+            await queue.EndCancelledAsync(job.Id, ct);
+            return;
+        }
         var now = time.GetUtcNow().UtcDateTime;
-        job.Status = JobStatus.Submitted;
         job.Backend = backend.Name;
         job.PromptId = promptId;
         job.GraphJson = graph.ToJsonString();
         job.SentAt = now;
         job.Attempts++;
-        await store.MarkSubmittedAsync(job, ct);
+        if (!await store.MarkSubmittedAsync(job, ct))
+        {
+            tracker.Untrack(tracked); // it ended meanwhile: nothing is sent
+            return;
+        }
+        job.Status = JobStatus.Submitted;
         events.Update(job.Id, p => p with { Status = JobStatus.Submitted, Backend = backend.Name, Message = null });
 
         tracked.SubmitOverheadMs = Stopwatch.GetElapsedTime(queued.SubmittedTimestamp).TotalMilliseconds;
@@ -241,7 +304,7 @@ public sealed partial class JobDispatcher(
                 {
                     tracker.Rekey(tracked, accepted.PromptId); // a server older than client-chosen prompt ids
                 }
-                tracked.Posted = true;
+                var cancelPressed = tracked.MarkPosted();
                 string? warning = null;
                 if (accepted.Warnings.Count > 0)
                 {
@@ -252,25 +315,39 @@ public sealed partial class JobDispatcher(
                 {
                     await store.SetPromptAsync(job.Id, accepted.PromptId, warning, ct);
                 }
-                if (tracked.CancelRequested)
+                if (cancelPressed)
                 {
                     await queue.CancelAsync(job.Id, ct); // Cancel was pressed while the prompt was being sent
                 }
                 break;
             case PromptRejected rejected:
                 tracker.Untrack(tracked);
+                if (tracked.MarkPosted())
+                {
+                    await queue.EndCancelledAsync(job.Id, ct); // Cancel said so while it was being sent
+                    return;
+                }
                 await FailAsync(job, ValidationText.Describe(rejected.Validation, backend.ObjectInfo, graph), ct);
                 return;
             case ServerUnavailable { MayHaveArrived: false } down:
                 tracker.Untrack(tracked);
                 backend.SetState(BackendState.Offline, down.Message, time.GetUtcNow().UtcDateTime);
+                if (tracked.MarkPosted())
+                {
+                    await queue.EndCancelledAsync(job.Id, ct); // not sent, and Cancel was pressed: it must not run later
+                    return;
+                }
                 await queue.RequeueAsync(job, $"Waiting: {down.Message}", lostRun: false, ct);
                 return;
             case ServerUnavailable unsure:
                 // It may be queued there; the next check of /history and /queue by prompt id will tell.
-                tracked.Posted = true;
+                var cancelWhileUnsure = tracked.MarkPosted();
                 events.Update(job.Id, p => p with { Message = unsure.Message });
                 await store.SetPromptAsync(job.Id, promptId, unsure.Message, ct);
+                if (cancelWhileUnsure)
+                {
+                    await queue.CancelAsync(job.Id, ct);
+                }
                 break;
         }
     }
@@ -307,9 +384,23 @@ public sealed partial class JobDispatcher(
         return tracked;
     }
 
+    /// <summary>A job that will not be sent: cancelled if Cancel was pressed while it was being prepared, else failed.</summary>
+    private async Task FailUnlessCancelledAsync(JobEntity job, string message, CancellationToken ct)
+    {
+        if (queue.EndSending(job.Id))
+        {
+            await queue.EndCancelledAsync(job.Id, ct);
+            return;
+        }
+        await FailAsync(job, message, ct);
+    }
+
     private async Task FailAsync(JobEntity job, string message, CancellationToken ct)
     {
-        await store.EndAsync(job.Id, JobStatus.Failed, message, time.GetUtcNow().UtcDateTime, ct);
+        if (!await store.EndAsync(job.Id, JobStatus.Failed, message, time.GetUtcNow().UtcDateTime, ct))
+        {
+            return; // it had ended meanwhile (cancelled): it stays as it ended
+        }
         metrics.Finished(JobStatus.Failed, job.ModelName(), job.Backend, null, null);
         events.Update(job.Id, p => p with { Status = JobStatus.Failed, Message = message });
         LogRejected(job.Id, message);
@@ -323,6 +414,12 @@ public sealed partial class JobDispatcher(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} taken off ComfyUI {Backend}: {Reason}")]
     private partial void LogMoved(Guid jobId, string backend, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Could not send job {JobId} to ComfyUI {Backend}")]
+    private partial void LogSendFailed(Guid jobId, string backend, Exception ex);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Could not record the end of job {JobId}")]
+    private partial void LogEndNotStored(Guid jobId, Exception ex);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Dispatching failed; will try again")]
     private partial void LogDispatchFailed(Exception ex);

@@ -65,8 +65,10 @@ public sealed record PreviewFrame(ReadOnlyMemory<byte> Image, string MediaType, 
 /// (they schedule a render, nothing more). Previews are latest-wins: only the newest frame per job is kept,
 /// so a slow browser skips frames instead of queueing them.
 /// </summary>
-public sealed class JobEvents
+public sealed partial class JobEvents(ILogger<JobEvents>? logger = null)
 {
+    private readonly ILogger _logger = logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger<JobEvents>.Instance;
+
     private readonly ConcurrentDictionary<Guid, JobProgress> _jobs = new();
     private readonly ConcurrentDictionary<Guid, PreviewFrame> _previews = new();
     private readonly ConcurrentDictionary<Guid, long> _finishedAt = new();
@@ -184,13 +186,29 @@ public sealed class JobEvents
         }
     }
 
+    /// <summary>
+    /// Tells every subscriber. One that throws is logged and the others are still told: a page's handler must never
+    /// stop the job pipeline that raised the event.
+    /// </summary>
     private void Raise(JobEvent evt)
     {
         foreach (var subscriber in Volatile.Read(ref _subscribers))
         {
-            subscriber(evt);
+            try
+            {
+                subscriber(evt);
+            }
+#pragma warning disable CA1031 // the raiser is the dispatcher or a server's connection: a subscriber's bug is the subscriber's
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                LogSubscriberFailed(evt.GetType().Name, evt.JobId, ex);
+            }
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "A subscriber to job events failed on {EventType} for job {JobId}")]
+    private partial void LogSubscriberFailed(string eventType, Guid jobId, Exception ex);
 
     private void Unsubscribe(Action<JobEvent> handler)
     {

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using DreamLayer.Domain.Generation;
 using DreamLayer.Web.Data;
 
@@ -22,7 +21,7 @@ internal static class JobProgressMapping
         ImageIds = imageIds ?? job.Images.OrderBy(i => i.Index).Select(i => i.Id).ToList(),
         Summary = job.Mode switch
         {
-            nameof(GenerationMode.Upscale) => UpscaleText.Summary(job.ReadRequest()),
+            nameof(GenerationMode.Upscale) => StoredRequest.Read(job.RequestJson) is StoredRequestRead read ? UpscaleText.Summary(read.Request) : "Upscale",
             nameof(GenerationMode.Workflow) => WorkflowSummary(job),
             _ => null,
         },
@@ -36,11 +35,18 @@ internal static class JobProgressMapping
     /// <summary>"Portrait workflow: a lighthouse at dusk" (the workflow's name, then its prompt when it has one).</summary>
     private static string WorkflowSummary(JobEntity job)
     {
-        var name = job.ReadRequest().Workflow?.Name ?? "Workflow";
+        var name = (StoredRequest.Read(job.RequestJson) as StoredRequestRead)?.Request.Workflow?.Name ?? "Workflow";
         return string.IsNullOrWhiteSpace(job.Prompt) ? name : $"{name}: {job.Prompt}";
     }
 
-    /// <summary>The request the job was made from (<see cref="JobEntity.RequestJson"/>).</summary>
-    public static GenerationRequest ReadRequest(this JobEntity job) =>
-        JsonSerializer.Deserialize<GenerationRequest>(job.RequestJson, JobQueue.RequestJson) ?? new GenerationRequest();
+    /// <summary>
+    /// The request the job was made from (<see cref="JobEntity.RequestJson"/>); throws <see cref="InvalidDataException"/>
+    /// with the reason when the row cannot be read (<see cref="StoredRequest.Read"/> tells without throwing).
+    /// </summary>
+    public static GenerationRequest ReadRequest(this JobEntity job) => StoredRequest.Read(job.RequestJson) switch
+    {
+        StoredRequestRead read => read.Request,
+        StoredRequestUnreadable unreadable => throw new InvalidDataException(unreadable.Reason),
+        _ => throw new InvalidOperationException(),
+    };
 }

@@ -57,6 +57,13 @@ public sealed partial class JobQueue(
     ILogger<JobQueue> logger)
 {
     private readonly LinkedList<QueuedJob> _waiting = new();
+
+    /// <summary>
+    /// Jobs taken out of line that are not on a server yet (images uploading, graph being built): the value is whether
+    /// Cancel was pressed meanwhile. Guarded by <see cref="_lock"/> with <see cref="_waiting"/>, and a job leaves it only
+    /// under that lock (to the tracker, back in line, or ended), so a cancel always finds the job in one of those places.
+    /// </summary>
+    private readonly Dictionary<Guid, (QueuedJob Job, bool CancelRequested)> _sending = [];
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> _lastServed = new(StringComparer.Ordinal);
     private long _serveTick;
     private readonly Lock _lock = new();
@@ -77,7 +84,7 @@ public sealed partial class JobQueue(
         var seeds = SeedPolicy.Resolve(request.SeedMode, request.Seed, lastSeed, request.BatchCount, Random.Shared);
         var now = time.GetUtcNow();
         var batchId = Guid.CreateVersion7(now);
-        var requestJson = JsonSerializer.Serialize(request, RequestJson);
+        var requestJson = StoredRequest.Write(request);
         var (jobs, ids) = NewBatch(request, requestJson, owner, seeds, batchId, now);
         await store.InsertAsync(jobs, ct);
 
@@ -154,24 +161,69 @@ public sealed partial class JobQueue(
         }
     }
 
-    /// <summary>Takes a waiting job out of the line to send it; false when it is gone (cancelled meanwhile).</summary>
+    /// <summary>
+    /// Takes a waiting job out of the line to send it; false when it is gone (cancelled meanwhile). The job then counts
+    /// as being sent until <see cref="HandOver"/>, <see cref="RequeueAsync(JobEntity, string, bool, CancellationToken)"/>
+    /// or <see cref="EndSending"/>: a cancel meanwhile is kept for the sender.
+    /// </summary>
     public bool TryTake(Guid jobId, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out QueuedJob? job)
     {
         lock (_lock)
         {
-            for (var node = _waiting.First; node is not null; node = node.Next)
+            if (TakeWaiting(jobId) is { } taken)
             {
-                if (node.Value.Job.Id == jobId)
-                {
-                    _waiting.Remove(node);
-                    job = node.Value;
-                    return true;
-                }
+                _sending[jobId] = (taken, false);
+                job = taken;
+                return true;
             }
         }
         job = null;
         return false;
     }
+
+    /// <summary>Removes a waiting job from the line (call under <see cref="_lock"/>).</summary>
+    private QueuedJob? TakeWaiting(Guid jobId)
+    {
+        for (var node = _waiting.First; node is not null; node = node.Next)
+        {
+            if (node.Value.Job.Id == jobId)
+            {
+                _waiting.Remove(node);
+                return node.Value;
+            }
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// The sender hands a job to the tracker just before it is stored as sent: false (and not tracked) when Cancel was
+    /// pressed while it was being prepared; the caller then ends it with <see cref="EndCancelledAsync"/>.
+    /// </summary>
+    internal bool HandOver(TrackedJob tracked)
+    {
+        ArgumentNullException.ThrowIfNull(tracked);
+        lock (_lock)
+        {
+            var cancelled = _sending.Remove(tracked.JobId, out var sending) && sending.CancelRequested;
+            if (!cancelled)
+            {
+                tracker.Track(tracked);
+            }
+            return !cancelled;
+        }
+    }
+
+    /// <summary>The sender gives up on a job it took (it is about to fail it); true when Cancel was pressed meanwhile.</summary>
+    internal bool EndSending(Guid jobId)
+    {
+        lock (_lock)
+        {
+            return _sending.Remove(jobId, out var sending) && sending.CancelRequested;
+        }
+    }
+
+    /// <summary>Ends a job as cancelled (Cancel was pressed while it was being sent, or while its server was away).</summary>
+    internal Task<bool> EndCancelledAsync(Guid jobId, CancellationToken ct) => MarkCancelledAsync(jobId, ct);
 
     /// <summary>When each person last had a job sent (an increasing counter): the scheduler serves whoever waited longest.</summary>
     public IReadOnlyDictionary<string, long> LastServed => _lastServed;
@@ -226,14 +278,33 @@ public sealed partial class JobQueue(
     public async Task RequeueAsync(JobEntity job, string reason, bool lostRun, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(job);
-        var request = job.ReadRequest();
-        await store.RequeueAsync(job.Id, reason, lostRun, ct);
+        if (StoredRequest.Read(job.RequestJson) is not StoredRequestRead { Request: var request })
+        {
+            EndSending(job.Id);
+            await EndUnreadableAsync(job, ct);
+            return;
+        }
+        if (!await store.RequeueAsync(job.Id, reason, lostRun, ct))
+        {
+            EndSending(job.Id); // it ended meanwhile (cancelled): it stays as it ended
+            return;
+        }
         job.Status = JobStatus.Queued;
         job.PromptId = null;
         job.Backend = null;
+        bool cancelled;
         lock (_lock)
         {
-            _waiting.AddFirst(new QueuedJob(job, request, Stopwatch.GetTimestamp(), workflows.Requirements(request, pool.KnownLoras())));
+            cancelled = _sending.Remove(job.Id, out var sending) && sending.CancelRequested;
+            if (!cancelled)
+            {
+                _waiting.AddFirst(new QueuedJob(job, request, Stopwatch.GetTimestamp(), workflows.Requirements(request, pool.KnownLoras())));
+            }
+        }
+        if (cancelled)
+        {
+            await MarkCancelledAsync(job.Id, ct); // Cancel was pressed while it was being sent
+            return;
         }
         events.Update(job.Id, p => p with { Status = JobStatus.Queued, Message = reason, Backend = null, Node = null, StepValue = 0, StepMax = 0 });
         signal.Notify();
@@ -265,7 +336,8 @@ public sealed partial class JobQueue(
         List<Guid> ids;
         lock (_lock)
         {
-            ids = _waiting.Where(q => q.Job.BatchId == batchId).Select(q => q.Job.Id).ToList();
+            ids = _waiting.Where(q => q.Job.BatchId == batchId).Select(q => q.Job.Id)
+                .Concat(_sending.Values.Where(s => s.Job.Job.BatchId == batchId).Select(s => s.Job.Job.Id)).ToList();
         }
         ids.AddRange(tracker.InFlight().Where(t => t.Job.BatchId == batchId).Select(t => t.JobId));
         var cancelled = 0;
@@ -287,6 +359,10 @@ public sealed partial class JobQueue(
             {
                 return waiting.Job.Owner;
             }
+            if (_sending.TryGetValue(jobId, out var sending))
+            {
+                return sending.Job.Job.Owner;
+            }
         }
         return tracker.FindByJob(jobId)?.Job.Owner;
     }
@@ -294,7 +370,18 @@ public sealed partial class JobQueue(
     /// <summary>Cancels without asking who: for the app itself (a prompt cancelled while it was being sent).</summary>
     internal async Task<CancelOutcome> CancelAsync(Guid jobId, CancellationToken ct)
     {
-        if (TryTake(jobId, out _))
+        bool wasWaiting;
+        lock (_lock)
+        {
+            wasWaiting = TakeWaiting(jobId) is not null;
+            if (!wasWaiting && _sending.TryGetValue(jobId, out var sending))
+            {
+                // Being prepared for a server: the sender sees this before it sends, and ends the job as cancelled.
+                _sending[jobId] = sending with { CancelRequested = true };
+                return CancelOutcome.Cancelled;
+            }
+        }
+        if (wasWaiting)
         {
             await MarkCancelledAsync(jobId, ct);
             return CancelOutcome.Cancelled;
@@ -303,8 +390,7 @@ public sealed partial class JobQueue(
         {
             return CancelOutcome.NotFound;
         }
-        tracked.CancelRequested = true;
-        if (!tracked.Posted)
+        if (!tracked.RequestCancel())
         {
             // POST /prompt is still in flight: the dispatcher cancels it on the server as soon as it is accepted.
             return CancelOutcome.Cancelled;
@@ -345,7 +431,11 @@ public sealed partial class JobQueue(
             events.Publish(job.ToProgress([]));
             if (job.Status == JobStatus.Queued || track(job, pool.Find(job.Backend)) is null)
             {
-                var request = job.ReadRequest();
+                if (StoredRequest.Read(job.RequestJson) is not StoredRequestRead { Request: var request })
+                {
+                    await EndUnreadableAsync(job, ct); // one unreadable row fails that job, never the start-up
+                    continue;
+                }
                 lock (_lock)
                 {
                     _waiting.AddLast(new QueuedJob(job, request, Stopwatch.GetTimestamp(), workflows.Requirements(request, pool.KnownLoras())));
@@ -358,14 +448,30 @@ public sealed partial class JobQueue(
         }
     }
 
-    private async Task MarkCancelledAsync(Guid jobId, CancellationToken ct)
+    /// <summary>Fails a job whose stored request cannot be read any more, saying why; the other jobs go on.</summary>
+    private async Task EndUnreadableAsync(JobEntity job, CancellationToken ct)
     {
-        await store.EndAsync(jobId, JobStatus.Cancelled, "Cancelled.", time.GetUtcNow().UtcDateTime, ct);
+        var reason = ((StoredRequestUnreadable)StoredRequest.Read(job.RequestJson)).Reason;
+        LogUnreadable(job.Id, reason);
+        if (await store.EndAsync(job.Id, JobStatus.Failed, reason, time.GetUtcNow().UtcDateTime, ct))
+        {
+            metrics.Finished(JobStatus.Failed, job.ModelName(), job.Backend, null, null);
+            events.Update(job.Id, p => p with { Status = JobStatus.Failed, Message = reason, Node = null, StepValue = 0, StepMax = 0 });
+        }
+    }
+
+    private async Task<bool> MarkCancelledAsync(Guid jobId, CancellationToken ct)
+    {
+        if (!await store.EndAsync(jobId, JobStatus.Cancelled, "Cancelled.", time.GetUtcNow().UtcDateTime, ct))
+        {
+            return false; // it had ended meanwhile: it stays as it ended
+        }
         if (events.TryGet(jobId, out var job))
         {
             metrics.Finished(JobStatus.Cancelled, job.Checkpoint.Length > 0 ? job.Checkpoint : job.Mode.ToString(), job.Backend, null, null);
         }
         events.Update(jobId, p => p with { Status = JobStatus.Cancelled, Message = "Cancelled.", Node = null, StepValue = 0, StepMax = 0 });
+        return true;
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Refused to cancel job {JobId} for {Requester}: not theirs")]
@@ -373,6 +479,9 @@ public sealed partial class JobQueue(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not cancel job {JobId}: {Error}")]
     private partial void LogCancelFailed(Guid jobId, string error);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Job {JobId} failed: {Reason}")]
+    private partial void LogUnreadable(Guid jobId, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Restored {Count} unfinished job(s) from the database")]
     private partial void LogRestored(int count);

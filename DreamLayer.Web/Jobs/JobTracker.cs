@@ -18,6 +18,7 @@ public sealed partial class JobTracker(
     JobSignal signal,
     BackendPool pool,
     IOptions<ComfyUiOptions> options,
+    TimeProvider time,
     ILogger<JobTracker> logger)
 {
     private readonly ConcurrentDictionary<string, TrackedJob> _byPrompt = new(StringComparer.Ordinal);
@@ -302,48 +303,67 @@ public sealed partial class JobTracker(
             var queue = await client.GetQueueAsync(ct);
             foreach (var job in jobs)
             {
-                job.LastEventTimestamp = Stopwatch.GetTimestamp();
-                var history = await client.GetHistoryAsync(job.PromptId, ct);
-                if (history is not null)
+                try
                 {
-                    BeginCompletion(job, Stopwatch.GetTimestamp(), history);
-                    continue;
+                    await ReconcileAsync(backend, client, queue, job, ct);
                 }
-                if (job.IsCompleting)
+                catch (Exception ex) when (ComfyUiClient.Unanswered(ex, ct))
                 {
-                    continue; // it ended while we read (its events came first): the reads above are already old
+                    throw;
                 }
-                if (queue.Running.Contains(job.PromptId))
+#pragma warning disable CA1031 // one job that cannot be checked (a locked database, a bug) must not keep the others from being checked
+                catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
+#pragma warning restore CA1031
                 {
-                    backend.RunningPromptId = job.PromptId;
-                    lock (job.Gate)
-                    {
-                        MarkRunning(job);
-                    }
-                    PublishProgress(job);
-                }
-                else if (queue.Pending.Contains(job.PromptId))
-                {
-                    lock (job.Gate)
-                    {
-                        job.MissedFrames = false; // it has not started: nothing was sent while we were away
-                    }
-                }
-                else
-                {
-                    // Neither finished nor waiting: the server lost it (it restarted). Send it again.
-                    Untrack(job);
-                    LogLost(job.JobId, backend.Name);
-                    if (Requeue is { } requeue)
-                    {
-                        await requeue(job, $"{backend.Name} lost this job (it restarted?); queued again.", ct);
-                    }
+                    LogCheckFailed(job.JobId, backend.Name, ex);
                 }
             }
         }
         catch (Exception ex) when (ComfyUiClient.Unanswered(ex, ct))
         {
             LogReconcileFailed(backend.Name, ex.Message);
+        }
+    }
+
+    /// <summary>Checks one job against what the server said: finished, running, waiting, or lost.</summary>
+    private async Task ReconcileAsync(ComfyBackend backend, ComfyUiClient client, ComfyQueueState queue, TrackedJob job, CancellationToken ct)
+    {
+        job.LastEventTimestamp = Stopwatch.GetTimestamp();
+        var history = await client.GetHistoryAsync(job.PromptId, ct);
+        if (history is not null)
+        {
+            BeginCompletion(job, Stopwatch.GetTimestamp(), history);
+            return;
+        }
+        if (job.IsCompleting)
+        {
+            return; // it ended while we read (its events came first): the reads above are already old
+        }
+        if (queue.Running.Contains(job.PromptId))
+        {
+            backend.RunningPromptId = job.PromptId;
+            lock (job.Gate)
+            {
+                MarkRunning(job);
+            }
+            PublishProgress(job);
+        }
+        else if (queue.Pending.Contains(job.PromptId))
+        {
+            lock (job.Gate)
+            {
+                job.MissedFrames = false; // it has not started: nothing was sent while we were away
+            }
+        }
+        else
+        {
+            // Neither finished nor waiting: the server lost it (it restarted). Send it again.
+            Untrack(job);
+            LogLost(job.JobId, backend.Name);
+            if (Requeue is { } requeue)
+            {
+                await requeue(job, $"{backend.Name} lost this job (it restarted?); queued again.", ct);
+            }
         }
     }
 
@@ -358,12 +378,12 @@ public sealed partial class JobTracker(
         signal.Notify();
     }
 
-    private static void MarkRunning(TrackedJob job)
+    private void MarkRunning(TrackedJob job)
     {
         if (job.Status != JobStatus.Running)
         {
             job.Status = JobStatus.Running;
-            job.StartedAt ??= DateTime.UtcNow;
+            job.StartedAt ??= time.GetUtcNow().UtcDateTime; // the clock every other time of the job is read from
         }
     }
 
@@ -388,6 +408,9 @@ public sealed partial class JobTracker(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} was lost by ComfyUI {Backend}; sending it again")]
     private partial void LogLost(Guid jobId, string backend);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Could not check job {JobId} on ComfyUI {Backend}")]
+    private partial void LogCheckFailed(Guid jobId, string backend, Exception ex);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not check jobs on ComfyUI {Backend}: {Error}")]
     private partial void LogReconcileFailed(string backend, string error);

@@ -57,8 +57,8 @@ public sealed partial class PipelineWarmUp(WorkflowLibrary workflows, BackendPoo
         };
         _ = GenerationRequestValidator.Validate(request, limits);
         var seeds = SeedPolicy.Resolve(SeedMode.Random, null, null, 1, Random.Shared);
-        var requestJson = JsonSerializer.Serialize(request, JobQueue.RequestJson);
-        var now = DateTimeOffset.UtcNow;
+        var requestJson = StoredRequest.Write(request);
+        var now = TimeProvider.System.GetUtcNow(); // a stand-in value: nothing of this walk is stored
         var (jobs, ids) = JobQueue.NewBatch(request, requestJson, "warm-up", seeds, Guid.CreateVersion7(now), now);
         var job = jobs[0];
         var accepted = new SubmitAccepted(job.BatchId, ids, seeds);

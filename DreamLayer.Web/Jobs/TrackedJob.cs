@@ -20,6 +20,8 @@ public enum JobOutcome
 public sealed class TrackedJob
 {
     private int _completing;
+    private bool _posted;
+    private bool _cancelRequested;
 
     public TrackedJob(JobEntity job, ComfyBackend backend, string promptId, IReadOnlyList<string> outputNodes, int nodeCount)
     {
@@ -46,8 +48,41 @@ public sealed class TrackedJob
     public IReadOnlyDictionary<string, string> NodeTitles { get; init; } = new Dictionary<string, string>();
 
     /// <summary>True once <c>POST /prompt</c> has answered; before that, absence from the server's queue means nothing.</summary>
-    public bool Posted { get; set; }
-    public bool CancelRequested { get; set; }
+    public bool Posted
+    {
+        get { lock (Gate) { return _posted; } }
+        init => _posted = value;
+    }
+
+    /// <summary>Cancel was pressed while the job was on this server (or on its way there).</summary>
+    public bool CancelRequested
+    {
+        get { lock (Gate) { return _cancelRequested; } }
+    }
+
+    /// <summary>
+    /// Records a cancel; true when the prompt is on the server (the caller stops it there), false while
+    /// <c>POST /prompt</c> is in flight (the sender stops it once answered: <see cref="MarkPosted"/> tells it). One
+    /// step under <see cref="Gate"/> with <see cref="MarkPosted"/>, so exactly one of the two sees the other.
+    /// </summary>
+    public bool RequestCancel()
+    {
+        lock (Gate)
+        {
+            _cancelRequested = true;
+            return _posted;
+        }
+    }
+
+    /// <summary><c>POST /prompt</c> answered; true when Cancel was pressed meanwhile (the sender stops it now).</summary>
+    public bool MarkPosted()
+    {
+        lock (Gate)
+        {
+            _posted = true;
+            return _cancelRequested;
+        }
+    }
     public long SubmittedTimestamp { get; init; }
 
     /// <summary>The app's own time from submit to <c>POST /prompt</c>; saved with the outcome.</summary>

@@ -63,7 +63,7 @@ public sealed partial class MemoryTrim(ILogger<MemoryTrim> logger, TimeSpan afte
                 // Postponed meanwhile: the release that postponed it wakes this loop again.
                 if (due != NothingDue && Interlocked.CompareExchange(ref _dueAt, NothingDue, due) == due)
                 {
-                    Trim();
+                    TrimSafely();
                 }
             }
         }
@@ -77,6 +77,24 @@ public sealed partial class MemoryTrim(ILogger<MemoryTrim> logger, TimeSpan afte
         _scheduled.Dispose();
         base.Dispose();
     }
+
+    /// <summary>A trim that fails is logged; the next quiet moment tries again.</summary>
+    private void TrimSafely()
+    {
+        try
+        {
+            Trim();
+        }
+#pragma warning disable CA1031 // giving memory back is a nicety: it must never end the loop
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            LogTrimFailed(ex);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not give memory back")]
+    private partial void LogTrimFailed(Exception ex);
 
     private void Trim()
     {

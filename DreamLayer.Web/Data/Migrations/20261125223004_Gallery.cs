@@ -229,14 +229,49 @@ namespace DreamLayer.Web.Data.Migrations
                 table: "ImageLoras",
                 column: "ImageId");
 
-            // Full-text index and the triggers that keep it in sync (see GallerySchema).
-            migrationBuilder.Sql(GallerySchema.Up);
+            // Full-text index over prompts (SQLite FTS5, external content on Images, row id = Seq) and the triggers
+            // that keep it and Seq in step. Frozen text: a migration that ran must mean the same thing forever.
+            migrationBuilder.Sql("""
+                UPDATE Images SET
+                    OwnerId = (SELECT Owner FROM Jobs WHERE Jobs.Id = Images.JobId),
+                    OwnerName = (SELECT Owner FROM Jobs WHERE Jobs.Id = Images.JobId),
+                    Mode = (SELECT Mode FROM Jobs WHERE Jobs.Id = Images.JobId),
+                    Model = (SELECT Checkpoint FROM Jobs WHERE Jobs.Id = Images.JobId),
+                    Sampler = (SELECT Sampler FROM Jobs WHERE Jobs.Id = Images.JobId),
+                    Prompt = (SELECT Prompt FROM Jobs WHERE Jobs.Id = Images.JobId),
+                    NegativePrompt = (SELECT NegativePrompt FROM Jobs WHERE Jobs.Id = Images.JobId),
+                    Seq = rowid;
+
+                CREATE VIRTUAL TABLE ImagesFts USING fts5(
+                    Prompt, NegativePrompt, content='Images', content_rowid='Seq', tokenize='unicode61 remove_diacritics 2');
+                INSERT INTO ImagesFts(ImagesFts) VALUES ('rebuild');
+
+                CREATE TRIGGER Images_AfterInsert AFTER INSERT ON Images BEGIN
+                    UPDATE Images SET Seq = (SELECT IFNULL(MAX(Seq), 0) + 1 FROM Images) WHERE rowid = new.rowid;
+                    INSERT INTO ImagesFts(rowid, Prompt, NegativePrompt)
+                        SELECT Seq, new.Prompt, new.NegativePrompt FROM Images WHERE rowid = new.rowid;
+                END;
+
+                CREATE TRIGGER Images_AfterDelete AFTER DELETE ON Images BEGIN
+                    INSERT INTO ImagesFts(ImagesFts, rowid, Prompt, NegativePrompt) VALUES ('delete', old.Seq, old.Prompt, old.NegativePrompt);
+                END;
+
+                CREATE TRIGGER Images_AfterUpdatePrompt AFTER UPDATE OF Prompt, NegativePrompt ON Images BEGIN
+                    INSERT INTO ImagesFts(ImagesFts, rowid, Prompt, NegativePrompt) VALUES ('delete', old.Seq, old.Prompt, old.NegativePrompt);
+                    INSERT INTO ImagesFts(rowid, Prompt, NegativePrompt) VALUES (new.Seq, new.Prompt, new.NegativePrompt);
+                END;
+                """);
         }
 
         /// <inheritdoc />
         protected override void Down(MigrationBuilder migrationBuilder)
         {
-            migrationBuilder.Sql(GallerySchema.Down);
+            migrationBuilder.Sql("""
+                DROP TRIGGER IF EXISTS Images_AfterUpdatePrompt;
+                DROP TRIGGER IF EXISTS Images_AfterDelete;
+                DROP TRIGGER IF EXISTS Images_AfterInsert;
+                DROP TABLE IF EXISTS ImagesFts;
+                """);
 
             migrationBuilder.DropTable(
                 name: "BoardImages");

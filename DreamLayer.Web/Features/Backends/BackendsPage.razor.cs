@@ -1,3 +1,4 @@
+using DreamLayer.Web.Components;
 using DreamLayer.Web.Comfy;
 using DreamLayer.Web.Jobs;
 using Microsoft.AspNetCore.Components;
@@ -31,11 +32,11 @@ public sealed partial class BackendsPage : IDisposable
     protected override async Task OnInitializedAsync()
     {
         _settings = await Settings.LoadAsync(CancellationToken.None);
-        _subscription = Pool.Subscribe(changed => _ = InvokeAsync(async () =>
+        _subscription = Pool.Subscribe(changed => InvokeAsync(async () =>
         {
             _settings = await Settings.LoadAsync(CancellationToken.None);
             StateHasChanged();
-        }));
+        }).Observe(DispatchExceptionAsync));
     }
 
     private void Edit(BackendSetting setting)

@@ -1,5 +1,6 @@
 using DreamLayer.Domain.Generation;
 using DreamLayer.Web.Accounts;
+using DreamLayer.Web.Components;
 using DreamLayer.Web.Comfy;
 using DreamLayer.Web.Components.Shared;
 using DreamLayer.Web.Data;
@@ -57,11 +58,11 @@ public sealed partial class ExtrasPage
     protected override void OnInitialized()
     {
         ApplyLimits();
-        _backendSubscription = Pool.Subscribe(changed => _ = InvokeAsync(() =>
+        _backendSubscription = Pool.Subscribe(changed => InvokeAsync(() =>
         {
             ApplyLimits();
             StateHasChanged();
-        }));
+        }).Observe(DispatchExceptionAsync));
     }
 
     private void ApplyLimits()

@@ -175,7 +175,7 @@ public sealed partial class GalleryView
     {
         if (evt is ImageCreated created && _pager is { } pager)
         {
-            _ = InvokeAsync(async () =>
+            InvokeAsync(async () =>
             {
                 try
                 {
@@ -189,11 +189,11 @@ public sealed partial class GalleryView
                 {
                     await DispatchExceptionAsync(ex);
                 }
-            });
+            }).Observe(DispatchExceptionAsync);
         }
     }
 
-    private void OnGalleryChange(GalleryChange change) => _ = InvokeAsync(() => RefreshAsync(keepSelection: true));
+    private void OnGalleryChange(GalleryChange change) => InvokeAsync(() => RefreshAsync(keepSelection: true)).Observe(DispatchExceptionAsync);
 
     private void Toggle(Guid id)
     {

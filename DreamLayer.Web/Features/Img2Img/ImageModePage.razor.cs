@@ -1,5 +1,6 @@
 using DreamLayer.Domain.Generation;
 using DreamLayer.Web.Accounts;
+using DreamLayer.Web.Components;
 using DreamLayer.Web.Comfy;
 using DreamLayer.Web.Components.Shared;
 using DreamLayer.Web.Data;
@@ -54,6 +55,9 @@ public sealed partial class ImageModePage : IDisposable
     private int _padding = new InpaintSettings().Padding;
     private string? _maskError;
     private string? _fromError;
+
+    /// <summary>Why the form starts from its defaults instead of the last job's settings (they could not be read).</summary>
+    private string? _lastSettingsNote;
     private bool _submitting;
     private IReadOnlyList<FieldError> _submitErrors = [];
     private IDisposable? _backendSubscription;
@@ -80,18 +84,20 @@ public sealed partial class ImageModePage : IDisposable
         {
             await using var db = await DbFactory.CreateDbContextAsync();
             // The form opens with the settings of this person's last job of this mode (batch count 1), or their defaults.
-            UseSettings(await Starting.ForAsync(Mode, CancellationToken.None));
+            var start = await Starting.ForAsync(Mode, CancellationToken.None);
+            UseSettings(start.Request);
+            _lastSettingsNote = start.Note;
             if (From is { } imageId)
             {
                 await StartFromAsync(db, imageId, user);
             }
         }
         ApplyLimits();
-        _backendSubscription = Pool.Subscribe(changed => _ = InvokeAsync(() =>
+        _backendSubscription = Pool.Subscribe(changed => InvokeAsync(() =>
         {
             ApplyLimits();
             StateHasChanged();
-        }));
+        }).Observe(DispatchExceptionAsync));
     }
 
     /// <summary>"Send to": the finished image becomes the source (checked and stored like an upload) with the settings it was made with.</summary>
@@ -108,7 +114,15 @@ public sealed partial class ImageModePage : IDisposable
         }
         if (image.Job is { } job && job.Mode != nameof(GenerationMode.Upscale))
         {
-            UseSettings(job.ReadRequest());
+            switch (StoredRequest.Read(job.RequestJson))
+            {
+                case StoredRequestRead read:
+                    UseSettings(read.Request);
+                    break;
+                case StoredRequestUnreadable unreadable:
+                    _lastSettingsNote = $"The image is the source, but the settings it was made with could not be read. {unreadable.Reason}";
+                    break;
+            }
         }
         await using var file = File.OpenRead(path);
         switch (await Uploads.SaveAsync(file, Path.GetFileName(path), CancellationToken.None))

@@ -1,5 +1,6 @@
 using DreamLayer.Domain.Generation;
 using DreamLayer.Web.Accounts;
+using DreamLayer.Web.Components;
 using DreamLayer.Web.Components.Shared;
 using DreamLayer.Web.Data;
 using DreamLayer.Web.Jobs;
@@ -58,7 +59,7 @@ public sealed partial class JobList : IDisposable
     {
         if (evt is JobChanged changed && changed.Job.Mode == Mode && changed.Job.Owner == _user?.Id)
         {
-            _ = InvokeAsync(() =>
+            InvokeAsync(() =>
             {
                 var index = _jobs.FindIndex(j => j.JobId == changed.Job.JobId);
                 if (index >= 0)
@@ -71,7 +72,7 @@ public sealed partial class JobList : IDisposable
                     _jobs = _jobs.OrderByDescending(j => j.CreatedAt).Take(RecentJobs * 2).ToList();
                 }
                 _throttle?.Request();
-            });
+            }).Observe(DispatchExceptionAsync);
         }
         else if (evt is PreviewAvailable)
         {

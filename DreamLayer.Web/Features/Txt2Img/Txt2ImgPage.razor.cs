@@ -1,4 +1,6 @@
 using DreamLayer.Domain.Generation;
+using DreamLayer.Web.Accounts;
+using DreamLayer.Web.Components;
 using DreamLayer.Web.Comfy;
 using DreamLayer.Web.Components.Shared;
 using DreamLayer.Web.Features.Generation;
@@ -26,6 +28,9 @@ public sealed partial class Txt2ImgPage
     private GenerationDraft? _draft;
     private IReadOnlyList<string> _draftNotes = [];
 
+    /// <summary>Why the form starts from its defaults instead of the last job's settings (they could not be read).</summary>
+    private string? _lastSettingsNote;
+
     protected override async Task OnInitializedAsync()
     {
         // A form sent from another page (PNG Info, ...) wins over the last job's settings.
@@ -42,16 +47,21 @@ public sealed partial class Txt2ImgPage
         ApplyLimits();
         _backendSubscription = Pool.Subscribe(changed =>
         {
-            _ = InvokeAsync(() =>
+            InvokeAsync(() =>
             {
                 ApplyLimits();
                 StateHasChanged();
-            });
+            }).Observe(DispatchExceptionAsync);
         });
     }
 
     // The form opens with the settings of this person's last txt2img job (batch count 1), or their defaults.
-    private async Task CopyLastJobAsync() => _model.CopyFrom(await Starting.ForAsync(GenerationMode.Txt2Img, CancellationToken.None));
+    private async Task CopyLastJobAsync()
+    {
+        var start = await Starting.ForAsync(GenerationMode.Txt2Img, CancellationToken.None);
+        _model.CopyFrom(start.Request);
+        _lastSettingsNote = start.Note;
+    }
 
     private IReadOnlyList<string> CheckpointServers(string checkpoint) => Pool.ServersWith(checkpoint, l => l.Checkpoints);
 

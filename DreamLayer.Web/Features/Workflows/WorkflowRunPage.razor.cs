@@ -3,6 +3,7 @@ using DreamLayer.Domain.Comfy;
 using DreamLayer.Domain.Generation;
 using DreamLayer.Domain.Workflows.Imported;
 using DreamLayer.Web.Accounts;
+using DreamLayer.Web.Components;
 using DreamLayer.Web.Comfy;
 using DreamLayer.Web.Data;
 using DreamLayer.Web.Images;
@@ -55,14 +56,14 @@ public sealed partial class WorkflowRunPage
             BuildForm(workflow, keepValues: false);
             _backendSubscription ??= Pool.Subscribe(changed =>
             {
-                _ = InvokeAsync(() =>
+                InvokeAsync(() =>
                 {
                     if (_workflow is { } current)
                     {
                         BuildForm(current, keepValues: _builtWithCatalogue);
                     }
                     StateHasChanged();
-                });
+                }).Observe(DispatchExceptionAsync);
             });
         }
     }
