@@ -113,7 +113,7 @@ public sealed partial class JobCompletion(
                 var request = job.Job.ReadRequest();
                 for (var i = 0; i < refs.Count; i++)
                 {
-                    var bytes = await client.GetImageAsync(refs[i], ct);
+                    var bytes = await client.GetImageAsync(refs[i], images.MaxImageBytes, ct);
                     saved.Add(await images.SaveAsync(job.Job, i, bytes, Infotext(job.Job, request, i, hashes), ct));
                 }
                 await FinishAsync(job, JobStatus.Succeeded, null, saved, work.FinalEventTimestamp, ct);
