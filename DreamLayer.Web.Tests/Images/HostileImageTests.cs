@@ -4,6 +4,7 @@ using DreamLayer.Domain.Metadata;
 using DreamLayer.Web.Comfy;
 using DreamLayer.Web.Data;
 using DreamLayer.Web.Images;
+using DreamLayer.Web.Tests.Domain;
 using Microsoft.Extensions.Options;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
@@ -96,6 +97,23 @@ public sealed class HostileImageTests : IDisposable
 
         Assert.Equal(("PNG", 64, 64), (inspected.Format, inspected.Width, inspected.Height));
         Assert.Equal(["The text chunk 'parameters' decompresses to more than 8 MiB. It was skipped."], read.Problems);
+    }
+
+    [Fact]
+    public void Many_text_chunks_each_under_the_limit_do_not_add_up_past_four_times_it()
+    {
+        var deflated = PngBytes.Zlib(new byte[1_000_000]);
+        using var chunks = new MemoryStream();
+        for (var i = 0; i < 40; i++)
+        {
+            chunks.Write(PngBytes.Chunk("zTXt", [.. System.Text.Encoding.ASCII.GetBytes($"k{i}"), 0, 0, .. deflated]));
+        }
+        var png = PngBytes.Insert(HostileImages.GreyPng(64, 64), chunks.ToArray());
+
+        var read = ImageMetadataReader.Read(png, maxTextBytes: 1024 * 1024);
+
+        Assert.Equal(5, read.Texts.Count);
+        Assert.Equal(["The text chunks add up to more than 4,194,304 bytes; the 35 after that were skipped."], read.Problems);
     }
 
     [Fact]
