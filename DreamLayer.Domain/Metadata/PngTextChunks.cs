@@ -33,6 +33,9 @@ public static class PngTextChunks
     /// <summary>The largest text a single chunk may decompress to.</summary>
     public const int MaxDecompressedBytes = 16 * 1024 * 1024;
 
+    /// <summary>All the text <see cref="Scan"/> reads from one file, as a multiple of its per-chunk limit.</summary>
+    public const int TotalTextFactor = 4;
+
     private static readonly byte[] Signature = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A];
     private static readonly Encoding Latin1 = Encoding.Latin1;
 
@@ -62,7 +65,9 @@ public static class PngTextChunks
     /// <summary>
     /// Reads every text chunk it can and never throws on bad input: a chunk whose text is over
     /// <paramref name="maxTextBytes"/> (stored or decompressed) or whose compressed data is corrupt is skipped, and a
-    /// truncated file keeps the chunks before the cut. Each skip is described in <see cref="PngTextScan.Problems"/>.
+    /// truncated file keeps the chunks before the cut. Once the text read adds up to <see cref="TotalTextFactor"/> times
+    /// <paramref name="maxTextBytes"/>, the remaining text chunks are skipped (many chunks each just under the limit
+    /// would otherwise add up to gigabytes). Each skip is described in <see cref="PngTextScan.Problems"/>.
     /// </summary>
     public static PngTextScan Scan(ReadOnlySpan<byte> png, int maxTextBytes)
     {
@@ -70,6 +75,8 @@ public static class PngTextChunks
         var chunks = new List<PngTextChunk>();
         var problems = new List<string>();
         int width = 0, height = 0;
+        long totalText = 0, maxTotal = (long)maxTextBytes * TotalTextFactor;
+        var skippedForTotal = 0;
         if (png.Length < Signature.Length || !png[..Signature.Length].SequenceEqual(Signature))
         {
             problems.Add(png.Length == 0 ? "The file is empty." : "The file is not a PNG image (the PNG signature is missing).");
@@ -96,6 +103,10 @@ public static class PngTextChunks
                 width = (int)Math.Min(BinaryPrimitives.ReadUInt32BigEndian(data), int.MaxValue);
                 height = (int)Math.Min(BinaryPrimitives.ReadUInt32BigEndian(data[4..]), int.MaxValue);
             }
+            else if (type is "tEXt" or "zTXt" or "iTXt" && totalText >= maxTotal)
+            {
+                skippedForTotal++;
+            }
             else if (type is "tEXt" or "zTXt" or "iTXt")
             {
                 var keyword = KeywordOf(data[..Math.Min(data.Length, 80)]);
@@ -116,6 +127,7 @@ public static class PngTextChunks
                         if (parsed is not null)
                         {
                             chunks.Add(parsed);
+                            totalText += parsed.Text.Length;
                         }
                     }
                     catch (InvalidDataException ex)
@@ -129,6 +141,11 @@ public static class PngTextChunks
             {
                 break;
             }
+        }
+        if (skippedForTotal > 0)
+        {
+            problems.Add(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"The text chunks add up to more than {maxTotal:N0} bytes; the {skippedForTotal:N0} after that were skipped."));
         }
         return new PngTextScan(chunks, width, height, problems);
     }

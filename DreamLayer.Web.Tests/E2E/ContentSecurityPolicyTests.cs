@@ -27,7 +27,7 @@ public sealed class ContentSecurityPolicyTests(BrowserFixture browser) : IClassF
     {
         await using var app = await DreamLayerApp.StartAsync(stepTime: TimeSpan.FromMilliseconds(60));
         var admin = new SignedInUser(app.Admin.Id, app.Admin.UserName, app.Admin.DisplayName, IsAdmin: true);
-        var seeded = await GalleryDatabase.AddImageAsync(app.Get<IDbContextFactory<DreamLayerDbContext>>(), app.Get<ImageStore>(), admin, "a seeded fox", DateTime.UtcNow);
+        var seeded = await GalleryDatabase.AddImageAsync(app.Get<IDbContextFactory<DreamLayerDbContext>>(), app.Get<ImageStore>(), admin, "a seeded fox", TimeProvider.System.GetUtcNow().UtcDateTime);
         await using var context = await browser.NewContextAsync();
         await context.AddInitScriptAsync(ViolationReporter);
         var page = await context.NewPageAsync();

@@ -15,7 +15,7 @@ public sealed class ImageStoreMetadataTests : IDisposable
     {
         var options = new StorageOptions { DataDirectory = _dataDirectory };
         var paths = StoragePaths.Resolve(options, Path.GetTempPath());
-        return (new ImageStore(paths, Options.Create(options), TimeProvider.System), new UploadStore(paths, Options.Create(options), TimeProvider.System));
+        return (new ImageStore(paths, Options.Create(options), new ImageGate(Options.Create(options)), TimeProvider.System), new UploadStore(paths, Options.Create(options), new ImageGate(Options.Create(options)), TimeProvider.System));
     }
 
     [Fact]
@@ -73,7 +73,7 @@ public sealed class ImageStoreMetadataTests : IDisposable
         var options = new StorageOptions { DataDirectory = _dataDirectory };
         var paths = StoragePaths.Resolve(options, Path.GetTempPath());
 
-        await new ImageStore(paths, Options.Create(options), TimeProvider.System).WarmUpAsync(CancellationToken.None);
+        await new ImageStore(paths, Options.Create(options), new ImageGate(Options.Create(options)), TimeProvider.System).WarmUpAsync(CancellationToken.None);
 
         Assert.True(Directory.Exists(paths.ImagesDirectory));
         Assert.Empty(Directory.EnumerateFileSystemEntries(paths.ImagesDirectory));

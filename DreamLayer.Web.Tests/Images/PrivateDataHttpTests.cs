@@ -45,9 +45,9 @@ public sealed class PrivateDataHttpTests
         {
             Id = Guid.NewGuid(), BatchId = Guid.NewGuid(), Owner = owner.Id, Mode = request.Mode.ToString(), Status = JobStatus.Succeeded,
             RequestJson = JsonSerializer.Serialize(request, JobQueue.RequestJson), Prompt = request.Prompt, Checkpoint = request.Checkpoint,
-            Sampler = "euler", Scheduler = "normal", Steps = 20, Cfg = 7, Width = 64, Height = 64, BatchSize = 1, Seed = 1, CreatedAt = DateTime.UtcNow,
+            Sampler = "euler", Scheduler = "normal", Steps = 20, Cfg = 7, Width = 64, Height = 64, BatchSize = 1, Seed = 1, CreatedAt = TimeProvider.System.GetUtcNow().UtcDateTime,
         };
-        var image = await app.Get<ImageStore>().ImportAsync(job, GalleryDatabase.TinyPng, ".png", 64, 64, request.Prompt, DateTime.UtcNow, default);
+        var image = await app.Get<ImageStore>().ImportAsync(job, GalleryDatabase.TinyPng, ".png", 64, 64, request.Prompt, TimeProvider.System.GetUtcNow().UtcDateTime, default);
         image.OwnerName = owner.DisplayName;
         image.IsPrivate = isPrivate;
         await using var db = app.CreateDbContext();
@@ -136,7 +136,7 @@ public sealed class PrivateDataHttpTests
         var gallery = app.Get<GalleryService>();
         var factory = app.Get<IDbContextFactory<DreamLayerDbContext>>();
         var store = app.Get<ImageStore>();
-        var now = DateTime.UtcNow;
+        var now = TimeProvider.System.GetUtcNow().UtcDateTime;
         await GalleryDatabase.AddImageAsync(factory, store, As(app.Alice), "a shared cat <lora:sharedstyle:0.8>", now, model: "shared.safetensors", sampler: "euler");
         await GalleryDatabase.AddImageAsync(factory, store, As(app.Bob), "a secret cat <lora:secretstyle:1>", now.AddSeconds(1),
             model: "secret.safetensors", sampler: "secret_sampler", isPrivate: true, width: 640, height: 1088, mode: "Img2Img");

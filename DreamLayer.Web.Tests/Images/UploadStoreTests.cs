@@ -29,7 +29,7 @@ public sealed class UploadStoreTests : IDisposable
         {
             options.MaxImagePixels = p;
         }
-        return new UploadStore(StoragePaths.Resolve(options, Path.GetTempPath()), Options.Create(options), TimeProvider.System);
+        return new UploadStore(StoragePaths.Resolve(options, Path.GetTempPath()), Options.Create(options), new ImageGate(Options.Create(options)), TimeProvider.System);
     }
 
     private static byte[] Encode(Image image, bool jpeg)
@@ -154,7 +154,7 @@ public sealed class UploadStoreTests : IDisposable
 
         var rejected = Assert.IsType<UploadRejected>(await Store().SaveAsync(new MemoryStream(bomb), "bomb.png", default));
 
-        Assert.Equal("The image is 30000×30000 (900,000,000 pixels); the limit is 268,435,456 pixels.", rejected.Message);
+        Assert.Equal("The image is 30000×30000 (900,000,000 pixels); the limit for a picture to generate from is 16,777,216 pixels (4096×4096).", rejected.Message);
         Assert.Empty(Directory.Exists(Path.Combine(_dataDirectory, "uploads")) ? Directory.GetFiles(Path.Combine(_dataDirectory, "uploads")) : []);
     }
 

@@ -50,7 +50,7 @@ public sealed class PipelineWarmUpTests
         var pool = new BackendPool(Options.Create(new ComfyUiOptions()), new NoHttpClients());
         var log = new ListLogger();
         var storage = new StorageOptions { DataDirectory = Path.Combine(Path.GetTempPath(), "dreamlayer-warmup-tests") };
-        var uploads = new JobUploads(new UploadStore(StoragePaths.Resolve(storage, Path.GetTempPath()), Options.Create(storage), TimeProvider.System));
+        var uploads = new JobUploads(new UploadStore(StoragePaths.Resolve(storage, Path.GetTempPath()), Options.Create(storage), new ImageGate(Options.Create(storage)), TimeProvider.System));
         return (new PipelineWarmUp(new WorkflowLibrary(TestPaths.Workflows), pool, uploads, new MemoryTrim(NullLogger<MemoryTrim>.Instance), log), log);
     }
 

@@ -25,7 +25,7 @@ public sealed class DeploymentSecurityTests
     public async Task Headers_PagesFilesImagesErrorsAndRefusals_AllCarryNosniffTheContentSecurityPolicyAndReferrerPolicy()
     {
         await using var app = await DreamLayerApp.StartAsync();
-        var image = await GalleryDatabase.AddImageAsync(app.Get<IDbContextFactory<DreamLayerDbContext>>(), app.Get<ImageStore>(), As(app.Alice), "a fox", DateTime.UtcNow);
+        var image = await GalleryDatabase.AddImageAsync(app.Get<IDbContextFactory<DreamLayerDbContext>>(), app.Get<ImageStore>(), As(app.Alice), "a fox", TimeProvider.System.GetUtcNow().UtcDateTime);
         using var alice = await app.CreateClientAsync(app.Alice);
         using var anonymous = app.CreateAnonymousClient();
 
@@ -125,7 +125,7 @@ public sealed class DeploymentSecurityTests
     public async Task Files_EverythingTheAppWrites_IsReadableByItsOwnerOnly()
     {
         await using var app = await DreamLayerApp.StartAsync();
-        var image = await GalleryDatabase.AddImageAsync(app.Get<IDbContextFactory<DreamLayerDbContext>>(), app.Get<ImageStore>(), As(app.Alice), "a fox", DateTime.UtcNow);
+        var image = await GalleryDatabase.AddImageAsync(app.Get<IDbContextFactory<DreamLayerDbContext>>(), app.Get<ImageStore>(), As(app.Alice), "a fox", TimeProvider.System.GetUtcNow().UtcDateTime);
         using var png = new MemoryStream(GalleryDatabase.TinyPng);
         var upload = Assert.IsType<UploadAccepted>(await app.Get<UploadStore>().SaveAsync(png, "x.png", default));
         app.Get<UploadAccess>().RecordOwner(upload.Id, As(app.Alice));

@@ -335,14 +335,40 @@ public sealed class ComfyUiClient(HttpClient http, Uri baseAddress)
         response.EnsureSuccessStatusCode();
     }
 
-    public async Task<byte[]> GetImageAsync(ComfyImageRef image, CancellationToken ct)
+    public Task<byte[]> GetImageAsync(ComfyImageRef image, CancellationToken ct) => GetImageAsync(image, Data.StorageOptions.DefaultMaxImageBytes, ct);
+
+    /// <summary>
+    /// A file from <c>/view</c>, read as it arrives and never past <paramref name="maxBytes"/>: a server that sends more
+    /// (or announces more) is refused with <see cref="InvalidDataException"/> before the rest is read.
+    /// </summary>
+    public async Task<byte[]> GetImageAsync(ComfyImageRef image, long maxBytes, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(image);
         var query = $"view?filename={Uri.EscapeDataString(image.Filename)}&subfolder={Uri.EscapeDataString(image.Subfolder ?? string.Empty)}&type={Uri.EscapeDataString(image.Type ?? "output")}";
-        using var response = await http.GetAsync(Url(query), ct);
+        using var response = await http.GetAsync(Url(query), HttpCompletionOption.ResponseHeadersRead, ct);
         response.EnsureSuccessStatusCode();
-        return await response.Content.ReadAsByteArrayAsync(ct);
+        if (response.Content.Headers.ContentLength is { } announced && announced > maxBytes)
+        {
+            throw TooLarge(announced, maxBytes);
+        }
+        await using var body = await response.Content.ReadAsStreamAsync(ct);
+        using var buffer = new MemoryStream();
+        var chunk = new byte[81920];
+        int read;
+        while ((read = await body.ReadAsync(chunk, ct)) > 0)
+        {
+            if (buffer.Length + read > maxBytes)
+            {
+                throw TooLarge(null, maxBytes);
+            }
+            buffer.Write(chunk, 0, read);
+        }
+        return buffer.ToArray();
     }
+
+    private static InvalidDataException TooLarge(long? size, long limit) => new(size is { } bytes
+        ? $"The server sent an image of {bytes:N0} bytes; the limit is {limit:N0}."
+        : $"The server sent an image of more than {limit:N0} bytes; the limit is {limit:N0}.");
 
     public Uri WebSocketUri(string clientId)
     {

@@ -1,5 +1,8 @@
 using System.IO.Compression;
 using DreamLayer.Web.Accounts;
+using DreamLayer.Web.Data;
+using DreamLayer.Web.Operations;
+using Microsoft.Extensions.Options;
 using DreamLayer.Web.Features.Gallery;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Net.Http.Headers;
@@ -13,6 +16,10 @@ public static class ImageEndpoints
 
     public static IHostApplicationBuilder AddImages(this IHostApplicationBuilder builder)
     {
+        var storage = builder.Configuration.GetSection(StorageOptions.SectionName).Get<StorageOptions>() ?? new StorageOptions();
+        ImageGate.ConfigureMemory(storage);
+        // Once the last decode gives its memory back, the app gives it back to the system when quiet (MemoryTrim).
+        builder.Services.AddSingleton(sp => new ImageGate(sp.GetRequiredService<IOptions<StorageOptions>>(), sp.GetRequiredService<MemoryTrim>().ImageWorkDone));
         builder.Services.AddSingleton<ImageStore>();
         builder.Services.AddSingleton<UploadStore>();
         builder.Services.AddSingleton<UploadAccess>();

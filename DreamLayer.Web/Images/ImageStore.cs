@@ -15,11 +15,14 @@ namespace DreamLayer.Web.Images;
 /// <c>parameters</c> chunk added beside ComfyUI's own <c>prompt</c>/<c>workflow</c> chunks, and a thumbnail.
 /// Files are only ever located through rows the app wrote, never through a path from a request.
 /// </summary>
-public sealed class ImageStore(StoragePaths paths, IOptions<StorageOptions> options, TimeProvider time)
+public sealed class ImageStore(StoragePaths paths, IOptions<StorageOptions> options, ImageGate gate, TimeProvider time)
 {
     private static readonly JpegEncoder ThumbnailEncoder = new() { Quality = 82 };
 
     private readonly ConcurrentDictionary<Guid, Task> _thumbnailsInProgress = new();
+
+    /// <summary>The largest image file accepted from a server, in bytes.</summary>
+    public long MaxImageBytes => options.Value.MaxImageBytes;
 
     /// <summary>Stores one image of a job and returns its (unsaved) row. The thumbnail is made separately.</summary>
     public async Task<ImageEntity> SaveAsync(JobEntity job, int index, byte[] file, string parameters, CancellationToken ct)
@@ -31,22 +34,18 @@ public sealed class ImageStore(StoragePaths paths, IOptions<StorageOptions> opti
         {
             throw new InvalidDataException($"The server sent an image of {file.LongLength:N0} bytes; the limit is {limits.MaxImageBytes:N0}.");
         }
-        var (width, height) = Measure(file);
-        if ((long)width * height > limits.MaxImagePixels)
+        // Checked by its structure, never by a decoder: ImageSharp's header reader inflates text chunks without a limit.
+        var check = gate.Check(file, ImagePurpose.Any);
+        if (check.Header is not { } header)
         {
-            throw new InvalidDataException($"The server sent a {width}×{height} image; the limit is {limits.MaxImagePixels:N0} pixels.");
+            throw new InvalidDataException(check.NotAnImage ? "The server sent a file that is not an image." : $"The server sent an image DreamLayer refuses: {check.Refusal}");
         }
+        var (width, height) = (header.Width, header.Height);
         var isPng = file.AsSpan().StartsWith(PngSignature);
         var bytes = isPng ? PngTextChunks.AddText(file, [("parameters", parameters)]) : file;
         return await WriteAsync(job, index, bytes, isPng ? ".png" : ".jpg", width, height, parameters, time.GetUtcNow().UtcDateTime, ct);
     }
 
-    /// <summary>An image's size, read from its header; throws when the file is not an image.</summary>
-    private static (int Width, int Height) Measure(byte[] file)
-    {
-        var info = Image.Identify(file) ?? throw new InvalidDataException("The server sent a file that is not an image.");
-        return (info.Width, info.Height);
-    }
 
     /// <summary>
     /// Copies an image that came from elsewhere (a folder import) into the images folder as it is, metadata and all,
@@ -183,7 +182,7 @@ public sealed class ImageStore(StoragePaths paths, IOptions<StorageOptions> opti
         await image.SaveAsPngAsync(png, ct);
         var fromServer = PngTextChunks.AddText(png.ToArray(), [("prompt", new string('p', 16 * 1024))]);
         var bytes = PngTextChunks.AddText(fromServer, [("parameters", "warm-up")]);
-        _ = Measure(bytes); // without the admin's limits, which the warm-up image may be over
+        _ = ImageHeaders.Read(bytes); // without the admin's limits, which the warm-up image may be over
         var written = Path.Combine(paths.ImagesDirectory, $".warm-up-{Guid.NewGuid():N}.png");
         try
         {
@@ -195,7 +194,9 @@ public sealed class ImageStore(StoragePaths paths, IOptions<StorageOptions> opti
         {
             // Best effort: a folder that cannot be written is reported by the first image saved, with its job.
         }
-        using var decoded = Image.Load(bytes);
+        var header = ImageHeaders.Read(bytes).Header!;
+        using var warm = await gate.DecodeAsync(bytes, header, rgba: false, ct);
+        var decoded = warm.Image;
         decoded.Mutate(x => x.Resize(new ResizeOptions { Size = new Size(32, 32), Mode = ResizeMode.Max, Sampler = KnownResamplers.Triangle }));
         using var jpeg = new MemoryStream();
         await decoded.SaveAsJpegAsync(jpeg, ThumbnailEncoder, ct);
@@ -204,7 +205,13 @@ public sealed class ImageStore(StoragePaths paths, IOptions<StorageOptions> opti
     private async Task RenderThumbnailAsync(Guid id, byte[] source, CancellationToken ct)
     {
         var size = options.Value.ThumbnailSize;
-        using var image = Image.Load(source);
+        var check = gate.Check(source, ImagePurpose.Any);
+        if (check.Header is not { } header)
+        {
+            throw new InvalidDataException(check.Refusal);
+        }
+        using var decoded = await gate.DecodeAsync(source, header, rgba: false, ct);
+        var image = decoded.Image;
         image.Mutate(x => x.Resize(new ResizeOptions { Size = new Size(size, size), Mode = ResizeMode.Max, Sampler = KnownResamplers.Triangle }));
         using var output = new MemoryStream();
         await image.SaveAsJpegAsync(output, ThumbnailEncoder, ct);

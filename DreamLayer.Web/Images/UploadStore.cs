@@ -1,5 +1,6 @@
 using System.Globalization;
 using DreamLayer.Domain.Generation;
+using DreamLayer.Domain.Metadata;
 using DreamLayer.Web.Data;
 using Microsoft.AspNetCore.Components.Forms;
 using Microsoft.Extensions.Options;
@@ -24,85 +25,78 @@ public sealed record UploadInspected(byte[] Bytes, int Width, int Height, string
 public sealed record UploadRejected(string Message) : UploadResult;
 
 /// <summary>
-/// Images users upload (img2img, ControlNet inputs). Each is checked before it is decoded — size in bytes,
-/// then format and dimensions from the header only, so a decompression bomb is never decoded — then decoded,
-/// turned upright by its EXIF orientation and stored as PNG atomically. Files are addressed by id only: the
-/// client's file name never becomes a path.
+/// Images users upload (img2img, ControlNet inputs, Extras). Each is checked before it is decoded — size in bytes,
+/// then structure, format and dimensions by <see cref="ImageGate"/> without decoding, against the pixel limit of its
+/// purpose — then decoded by the gate (within the decode budget, metadata ignored, in the file's own pixel format),
+/// turned upright by its EXIF orientation and stored as PNG atomically. Files are addressed by id only: the client's
+/// file name never becomes a path.
 /// </summary>
-public sealed class UploadStore(StoragePaths paths, IOptions<StorageOptions> options, TimeProvider time)
+public sealed class UploadStore(StoragePaths paths, IOptions<StorageOptions> options, ImageGate gate, TimeProvider time)
 {
-    public const string SupportedFormats = "PNG, JPEG, WebP, GIF, BMP, TIFF";
+    public const string SupportedFormats = ImageHeaders.SupportedFormats;
 
     private static readonly PngEncoder Encoder = new() { CompressionLevel = PngCompressionLevel.DefaultCompression };
 
     /// <summary>
-    /// Checks and stores an uploaded image. Reads at most <see cref="StorageOptions.MaxImageBytes"/> + 1 bytes.
-    /// <paramref name="fileName"/> is display text only and is not used.
+    /// Checks and stores an uploaded picture to generate from (<see cref="ImagePurpose.Source"/>). Reads at most
+    /// <see cref="StorageOptions.MaxImageBytes"/> + 1 bytes. <paramref name="fileName"/> is display text only and is not used.
     /// </summary>
-    public async Task<UploadResult> SaveAsync(Stream content, string? fileName, CancellationToken ct)
+    public Task<UploadResult> SaveAsync(Stream content, string? fileName, CancellationToken ct) =>
+        SaveAsync(content, fileName, ImagePurpose.Source, ct);
+
+    /// <summary>Checks and stores an uploaded image under the pixel limit of <paramref name="purpose"/>.</summary>
+    public async Task<UploadResult> SaveAsync(Stream content, string? fileName, ImagePurpose purpose, CancellationToken ct)
     {
-        var checkedUpload = await CheckAsync(content, ct);
-        if (checkedUpload is not UploadInspected inspected)
+        var (checkedUpload, header) = await CheckAsync(content, purpose, ct);
+        if (checkedUpload is not UploadInspected inspected || header is null)
         {
             return checkedUpload;
         }
-        Image<Rgba32> image;
         try
         {
-            image = Image.Load<Rgba32>(inspected.Bytes);
+            using var decoded = await gate.DecodeAsync(inspected.Bytes, header, rgba: false, ct);
+            return await StoreAsync(decoded.Image, ct);
         }
-        catch (ImageFormatException ex)
+        catch (InvalidDataException ex)
         {
-            return Damaged(ex);
-        }
-        using (image)
-        {
-            image.Mutate(x => x.AutoOrient());
-            return await StoreAsync(image, ct);
+            return new UploadRejected(ex.Message);
         }
     }
 
     /// <summary>
-    /// Checks an uploaded image the way <see cref="SaveAsync"/> does (bytes, format, dimensions from the header) and
-    /// returns its bytes without decoding the pixels or storing anything: for pages that only read its metadata.
+    /// Checks an image the way <see cref="SaveAsync(Stream, string?, CancellationToken)"/> does (bytes, then structure,
+    /// format and dimensions, under <see cref="StorageOptions.MaxImagePixels"/>) and returns its bytes without decoding
+    /// the pixels or storing anything: for pages that only read its metadata.
     /// </summary>
-    public async Task<UploadResult> CheckAsync(Stream content, CancellationToken ct)
+    public async Task<UploadResult> CheckAsync(Stream content, CancellationToken ct) => (await CheckAsync(content, ImagePurpose.Any, ct)).Result;
+
+    private async Task<(UploadResult Result, ImageHeader? Header)> CheckAsync(Stream content, ImagePurpose purpose, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(content);
         var limits = options.Value;
         if (content.CanSeek && content.Length - content.Position > limits.MaxImageBytes)
         {
-            return TooLarge(content.Length - content.Position, limits.MaxImageBytes, exact: true);
+            return (TooLarge(content.Length - content.Position, limits.MaxImageBytes, exact: true), null);
         }
         var bytes = await ReadAtMostAsync(content, limits.MaxImageBytes + 1, ct);
         if (bytes.Length > limits.MaxImageBytes)
         {
-            return TooLarge(bytes.Length, limits.MaxImageBytes, exact: false);
+            return (TooLarge(bytes.Length, limits.MaxImageBytes, exact: false), null);
         }
-        if (bytes.Length == 0)
+        var check = gate.Check(bytes, purpose);
+        if (check.Header is not { } header)
         {
-            return new UploadRejected("The file is empty.");
+            return (new UploadRejected(check.Refusal!), null);
         }
-
-        IImageInfo? info;
-        SixLabors.ImageSharp.Formats.IImageFormat? format;
-        try
-        {
-            info = Image.Identify(bytes, out format);
-        }
-        catch (ImageFormatException ex)
-        {
-            return Damaged(ex);
-        }
-        if (info is null)
-        {
-            return new UploadRejected($"This file is not an image DreamLayer can read ({SupportedFormats}).");
-        }
-        return TooManyPixels(info.Width, info.Height) ?? (UploadResult)new UploadInspected(bytes, info.Width, info.Height, format?.Name ?? "image");
+        var (width, height) = header.Upright;
+        return (new UploadInspected(bytes, width, height, header.FormatName), header);
     }
 
+    /// <summary>Checks and stores a file chosen in the browser as a picture to generate from.</summary>
+    public Task<UploadResult> SaveAsync(IBrowserFile file, CancellationToken ct) => SaveAsync(file, ImagePurpose.Source, ct);
+
     /// <summary>Checks and stores a file chosen in the browser; a file over the byte limit is refused before it is read.</summary>
-    public async Task<UploadResult> SaveAsync(IBrowserFile file, CancellationToken ct)
+    public async Task<UploadResult> SaveAsync(IBrowserFile file, ImagePurpose purpose, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(file);
         var limit = options.Value.MaxImageBytes;
@@ -113,7 +107,7 @@ public sealed class UploadStore(StoragePaths paths, IOptions<StorageOptions> opt
         try
         {
             await using var stream = file.OpenReadStream(maxAllowedSize: limit, ct);
-            return await SaveAsync(stream, file.Name, ct);
+            return await SaveAsync(stream, file.Name, purpose, ct);
         }
         catch (IOException ex)
         {
@@ -135,8 +129,24 @@ public sealed class UploadStore(StoragePaths paths, IOptions<StorageOptions> opt
         {
             return null;
         }
-        var info = await Image.IdentifyAsync(Configuration.Default, path, ct);
-        return info is null ? null : new UploadAccepted(id, info.Width, info.Height, new FileInfo(path).Length);
+        var bytes = await File.ReadAllBytesAsync(path, ct);
+        return ImageHeaders.Read(bytes).Header is { } header ? new UploadAccepted(id, header.Width, header.Height, bytes.LongLength) : null;
+    }
+
+    /// <summary>
+    /// Decodes a stored upload through the gate (a file stored before today's limits, or changed on disk, is checked
+    /// like any other); <paramref name="rgba"/> asks for <see cref="Rgba32"/> pixels.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The stored file is not an image within the limits any more.</exception>
+    public async Task<DecodedImage> DecodeStoredAsync(string path, bool rgba, CancellationToken ct)
+    {
+        var bytes = await File.ReadAllBytesAsync(path, ct);
+        var check = gate.Check(bytes, ImagePurpose.Any);
+        if (check.Header is not { } header)
+        {
+            throw new InvalidDataException($"The stored image {Path.GetFileName(path)} cannot be used: {check.Refusal}");
+        }
+        return await gate.DecodeAsync(bytes, header, rgba, ct);
     }
 
     /// <summary>
@@ -157,9 +167,9 @@ public sealed class UploadStore(StoragePaths paths, IOptions<StorageOptions> opt
         {
             return null;
         }
-        using var image = await Image.LoadAsync<Rgba32>(source, ct);
-        Fit(image, width, height, mode);
-        return await StoreAsync(image, ct);
+        using var decoded = await DecodeStoredAsync(source, rgba: false, ct);
+        Fit(decoded.Image, width, height, mode);
+        return await StoreAsync(decoded.Image, ct);
     }
 
     /// <summary>
@@ -172,7 +182,8 @@ public sealed class UploadStore(StoragePaths paths, IOptions<StorageOptions> opt
         {
             return null;
         }
-        using var mask = await Image.LoadAsync<Rgba32>(path, ct);
+        using var decoded = await DecodeStoredAsync(path, rgba: true, ct);
+        var mask = (Image<Rgba32>)decoded.Image;
         int left = mask.Width, top = mask.Height, right = -1, bottom = -1;
         mask.ProcessPixelRows(rows =>
         {
@@ -197,7 +208,7 @@ public sealed class UploadStore(StoragePaths paths, IOptions<StorageOptions> opt
     /// Fits an image to exactly <paramref name="width"/>×<paramref name="height"/> in place. <see cref="FitMode.ResizeAndFill"/>
     /// pads with <paramref name="fill"/>, or the image's average colour when it is null.
     /// </summary>
-    public static void Fit(Image<Rgba32> image, int width, int height, FitMode mode, Color? fill = null)
+    public static void Fit(Image image, int width, int height, FitMode mode, Color? fill = null)
     {
         ArgumentNullException.ThrowIfNull(image);
         var size = new Size(width, height);
@@ -218,7 +229,7 @@ public sealed class UploadStore(StoragePaths paths, IOptions<StorageOptions> opt
         }
     }
 
-    private async Task<UploadAccepted> StoreAsync(Image<Rgba32> image, CancellationToken ct)
+    private async Task<UploadAccepted> StoreAsync(Image image, CancellationToken ct)
     {
         using var output = new MemoryStream();
         await image.SaveAsPngAsync(output, Encoder, ct);
@@ -231,18 +242,11 @@ public sealed class UploadStore(StoragePaths paths, IOptions<StorageOptions> opt
 
     private string PathFor(Guid id) => Path.Combine(paths.UploadsDirectory, id.ToString("N", CultureInfo.InvariantCulture) + ".png");
 
-    private UploadRejected? TooManyPixels(int width, int height)
-    {
-        var max = options.Value.MaxImagePixels;
-        return (long)width * height > max
-            ? new UploadRejected($"The image is {width}×{height} ({(long)width * height:N0} pixels); the limit is {max:N0} pixels.")
-            : null;
-    }
-
-    private static Color AverageColour(Image<Rgba32> image)
+    private static Color AverageColour(Image image)
     {
         using var one = image.Clone(x => x.Resize(new ResizeOptions { Size = new Size(1, 1), Mode = SharpResizeMode.Stretch, Sampler = KnownResamplers.Box }));
-        var p = one[0, 0];
+        using var rgba = one.CloneAs<Rgba32>();
+        var p = rgba[0, 0];
         return Color.FromRgb(p.R, p.G, p.B);
     }
 
@@ -270,8 +274,6 @@ public sealed class UploadStore(StoragePaths paths, IOptions<StorageOptions> opt
         new(exact
             ? $"The file is {FormatSize(size)}; the limit is {FormatSize(limit)}."
             : $"The file is over {FormatSize(limit)}; the limit is {FormatSize(limit)}.");
-
-    private static UploadRejected Damaged(ImageFormatException ex) => new($"The image is damaged or truncated: {ex.Message}");
 
     internal static string FormatSize(long bytes) => bytes switch
     {

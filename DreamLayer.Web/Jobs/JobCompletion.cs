@@ -158,7 +158,7 @@ public sealed partial class JobCompletion(
                 {
                     for (var i = 0; i < results.Count; i++)
                     {
-                        var bytes = results[i].File is { } file ? await client.GetImageAsync(file, ct) : WithGraph(results[i].Sent, job);
+                        var bytes = results[i].File is { } file ? await client.GetImageAsync(file, images.MaxImageBytes, ct) : WithGraph(results[i].Sent, job);
                         saved.Add(await images.SaveAsync(job.Job, i, bytes, Infotext(job.Job, request, i, hashes), ct));
                     }
                     if (!await FinishAsync(job, JobStatus.Succeeded, null, saved, work.FinalEventTimestamp, ct))

@@ -45,7 +45,7 @@ public sealed class JobUploads(UploadStore uploads)
                 return new JobUploadsFailed(Gone, Refused: true);
             }
             ComfyUploadResult result;
-            await using (Stream png = input.Fit is null ? File.OpenRead(path) : await FittedAsync(path, input.Fit, fill: null, ct))
+            await using (Stream png = input.Fit is null ? File.OpenRead(path) : await FittedAsync(path, input.Fit, ct))
             {
                 result = await client.UploadImageAsync(png, $"{input.Upload:N}.png", subfolder, ct);
             }
@@ -73,12 +73,14 @@ public sealed class JobUploads(UploadStore uploads)
         return new JobUploadsReady(values, byUpload);
     }
 
-    private static async Task<MemoryStream> FittedAsync(string path, ImageFit fit, Color? fill, CancellationToken ct)
+    /// <summary>The stored upload fitted to the job's size, decoded through the gate in its own pixel format.</summary>
+    private async Task<MemoryStream> FittedAsync(string path, ImageFit fit, CancellationToken ct)
     {
-        using var image = await Image.LoadAsync<Rgba32>(path, ct);
+        using var decoded = await uploads.DecodeStoredAsync(path, rgba: false, ct);
+        var image = decoded.Image;
         if (image.Width != fit.Width || image.Height != fit.Height)
         {
-            UploadStore.Fit(image, fit.Width, fit.Height, fit.Mode, fill);
+            UploadStore.Fit(image, fit.Width, fit.Height, fit.Mode);
         }
         return await PngAsync(image, ct);
     }
@@ -87,9 +89,10 @@ public sealed class JobUploads(UploadStore uploads)
     /// The stored mask (painted pixels opaque) turned into ComfyUI's form: transparent where painted, opaque elsewhere,
     /// fitted like the image; borders added by "resize and fill" are not painted, so they are kept.
     /// </summary>
-    private static async Task<MemoryStream> ComfyMaskAsync(string path, ImageFit? fit, CancellationToken ct)
+    private async Task<MemoryStream> ComfyMaskAsync(string path, ImageFit? fit, CancellationToken ct)
     {
-        using var mask = await Image.LoadAsync<Rgba32>(path, ct);
+        using var decoded = await uploads.DecodeStoredAsync(path, rgba: true, ct);
+        var mask = (Image<Rgba32>)decoded.Image;
         if (fit is not null && (mask.Width != fit.Width || mask.Height != fit.Height))
         {
             UploadStore.Fit(mask, fit.Width, fit.Height, fit.Mode, Color.Transparent);
@@ -107,7 +110,7 @@ public sealed class JobUploads(UploadStore uploads)
         return await PngAsync(mask, ct);
     }
 
-    private static async Task<MemoryStream> PngAsync(Image<Rgba32> image, CancellationToken ct)
+    private static async Task<MemoryStream> PngAsync(Image image, CancellationToken ct)
     {
         var png = new MemoryStream();
         await image.SaveAsPngAsync(png, ct);

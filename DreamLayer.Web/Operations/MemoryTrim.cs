@@ -34,6 +34,9 @@ public sealed partial class MemoryTrim(ILogger<MemoryTrim> logger, TimeSpan afte
     /// <summary>A job ended: trim when none has ended for a while.</summary>
     public void JobDone() => TrimIn(afterJobs);
 
+    /// <summary>The last image decode gave its memory back (an upload, a thumbnail): trim soon, unless jobs keep going.</summary>
+    public void ImageWorkDone() => TrimIn(afterStartUp);
+
     /// <summary>The latest call sets the time; the worker wakes only when there is something to wait for.</summary>
     private void TrimIn(TimeSpan delay)
     {
@@ -99,6 +102,8 @@ public sealed partial class MemoryTrim(ILogger<MemoryTrim> logger, TimeSpan afte
     private void Trim()
     {
         var before = Environment.WorkingSet;
+        // ImageSharp's pool keeps buffers of the images decoded last; hand them to the collection below.
+        SixLabors.ImageSharp.Configuration.Default.MemoryAllocator.ReleaseRetainedResources();
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
         GC.WaitForPendingFinalizers();
         var native = OperatingSystem.IsLinux() && Native.TryTrim();

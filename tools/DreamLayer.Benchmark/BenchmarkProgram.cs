@@ -14,6 +14,10 @@ internal static class BenchmarkProgram
         {
             return await RunGalleryAsync(rest);
         }
+        if (args is ["images"])
+        {
+            return await RunImagesAsync();
+        }
         BenchmarkSettings settings;
         try
         {
@@ -114,6 +118,33 @@ internal static class BenchmarkProgram
         }
     }
 
+    /// <summary>The images mode: the memory hostile uploads cost the app (<see cref="ImageMemoryBenchmark"/>).</summary>
+    private static async Task<int> RunImagesAsync()
+    {
+        using var stop = new CancellationTokenSource();
+        Console.CancelKeyPress += (_, e) =>
+        {
+            e.Cancel = true;
+            stop.Cancel();
+        };
+        var work = Directory.CreateTempSubdirectory("dreamlayer-bench-images-");
+        try
+        {
+            return await ImageMemoryBenchmark.RunAsync(work.FullName, stop.Token);
+        }
+        finally
+        {
+            try
+            {
+                work.Delete(recursive: true);
+            }
+            catch (IOException)
+            {
+                // A file still held by a closing handle; the OS cleans its temp folder.
+            }
+        }
+    }
+
     /// <summary>Unmeasured jobs that bring the stand-in's own code to its steady speed.</summary>
     private const int StandInWarmup = 300;
 
@@ -127,6 +158,7 @@ internal sealed record BenchmarkSettings(int Jobs, int Warmup, int ImageSize, bo
 {
     public const string Usage = "usage: dotnet run -c Release --project tools/DreamLayer.Benchmark -- [--jobs 200] [--warmup 50] [--image 512]\n"
         + "       dotnet run -c Release --project tools/DreamLayer.Benchmark -- gallery [--images 100000] [--samples 200] [--warmup 20] [--thumbnails 30]\n"
+        + "       dotnet run -c Release --project tools/DreamLayer.Benchmark -- images\n"
         + "       dotnet run -c Release --project tools/DreamLayer.Benchmark -- --throughput [--jobs 200] [--steps 8] [--step-ms 50] [--servers K]";
 
     public static BenchmarkSettings Parse(IReadOnlyList<string> args)

@@ -41,7 +41,7 @@ public sealed class GalleryDatabase : IDisposable
         {
             db.Database.Migrate();
         }
-        Store = new ImageStore(Paths, Options.Create(_options), TimeProvider.System);
+        Store = new ImageStore(Paths, Options.Create(_options), new ImageGate(Options.Create(_options)), TimeProvider.System);
         Events = new GalleryEvents();
         Gallery = new GalleryService(Factory, Store, Events, TimeProvider.System);
         Boards = new BoardService(Factory, TimeProvider.System);

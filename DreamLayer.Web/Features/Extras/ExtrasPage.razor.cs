@@ -107,7 +107,7 @@ public sealed partial class ExtrasPage
         }
         await using var stream = File.OpenRead(path);
         var name = ImageEndpoints.DownloadName(image);
-        _files.Add(Picked(name, await Uploads.SaveAsync(stream, name, CancellationToken.None)));
+        _files.Add(Picked(name, await Uploads.SaveAsync(stream, name, ImagePurpose.Upscale, CancellationToken.None)));
     }
 
     private static PickedFile Picked(string name, UploadResult result) => result switch
@@ -121,7 +121,7 @@ public sealed partial class ExtrasPage
     {
         foreach (var file in e.GetMultipleFiles(MaxFiles))
         {
-            _files.Add(Picked(file.Name, await Uploads.SaveAsync(file, CancellationToken.None)));
+            _files.Add(Picked(file.Name, await Uploads.SaveAsync(file, ImagePurpose.Upscale, CancellationToken.None)));
             StateHasChanged();
         }
     }

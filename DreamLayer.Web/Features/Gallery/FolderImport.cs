@@ -9,10 +9,6 @@ using DreamLayer.Web.Images;
 using DreamLayer.Web.Jobs;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
-using SixLabors.ImageSharp;
-using SixLabors.ImageSharp.Formats.Jpeg;
-using SixLabors.ImageSharp.Formats.Png;
-using SixLabors.ImageSharp.Formats.Webp;
 
 namespace DreamLayer.Web.Features.Gallery;
 
@@ -133,33 +129,24 @@ public sealed class FolderImport(
         {
             return (null, "could not be read");
         }
-        IImageInfo? image;
-        string extension;
-        try
+        // Checked by its structure (ImageHeaders), never by ImageSharp's header reader, which inflates text chunks without a limit.
+        var read = ImageHeaders.Read(bytes);
+        if (read.Header is not { } image)
         {
-            image = Image.Identify(bytes, out var format);
-            extension = format switch
-            {
-                PngFormat => ".png",
-                JpegFormat => ".jpg",
-                WebpFormat => ".webp",
-                null => string.Empty,
-                _ => "other",
-            };
+            return (null, read.NotAnImage ? "not an image" : "damaged image");
         }
-        catch (Exception ex) when (ex is ImageFormatException or InvalidDataException)
+        var extension = image.Format switch
         {
-            return (null, "damaged image");
-        }
-        if (image is null || extension.Length == 0)
-        {
-            return (null, "not an image");
-        }
-        if (extension == "other")
+            ImageContainer.Png => ".png",
+            ImageContainer.Jpeg => ".jpg",
+            ImageContainer.WebP => ".webp",
+            _ => string.Empty,
+        };
+        if (extension.Length == 0)
         {
             return (null, "image format not kept in the gallery (PNG, JPEG and WebP are)");
         }
-        if ((long)image.Width * image.Height > limits.MaxImagePixels)
+        if (image.Pixels > limits.MaxImagePixels)
         {
             return (null, $"more than {limits.MaxImagePixels:N0} pixels");
         }
@@ -174,9 +161,9 @@ public sealed class FolderImport(
         }
 
         // Whatever tool wrote it: A1111/Forge, ComfyUI, SwarmUI, InvokeAI or DreamLayer (PNG text, EXIF UserComment).
-        var read = ImageMetadataReader.Read(bytes);
-        var job = JobFor(admin, read.Generation, image.Width, image.Height, info.LastWriteTimeUtc);
-        var row = await store.ImportAsync(job, bytes, extension, image.Width, image.Height, Infotext(read, job), job.CreatedAt, ct);
+        var metadata = ImageMetadataReader.Read(bytes);
+        var job = JobFor(admin, metadata.Generation, image.Width, image.Height, info.LastWriteTimeUtc);
+        var row = await store.ImportAsync(job, bytes, extension, image.Width, image.Height, Infotext(metadata, job), job.CreatedAt, ct);
         row.OwnerName = admin.DisplayName;
         row.ImportHash = hash;
         await using (var db = await dbFactory.CreateDbContextAsync(ct))

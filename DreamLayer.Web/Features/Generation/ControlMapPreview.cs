@@ -84,8 +84,12 @@ public sealed class ControlMapPreview(BackendPool pool, UploadStore uploads, Tim
                     {
                         return new ControlMapFailed(entry.ErrorMessage ?? "The server made no control map.");
                     }
-                    var bytes = await client.GetImageAsync(images[0], ct);
-                    if (bytes.LongLength > MaxPreviewBytes)
+                    byte[] bytes;
+                    try
+                    {
+                        bytes = await client.GetImageAsync(images[0], MaxPreviewBytes, ct);
+                    }
+                    catch (InvalidDataException)
                     {
                         return new ControlMapFailed("The control map is too large to show.");
                     }
