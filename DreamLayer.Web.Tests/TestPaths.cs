@@ -16,6 +16,9 @@ public static class TestPaths
 
     public static string Workflows => Path.Combine(RepoRoot, "workflows");
 
+    /// <summary>A file under the test project's own <c>TestData</c> (copied beside the test assembly; see TestData/SOURCES.md).</summary>
+    public static string TestData(string folder, string name) => Path.Combine(AppContext.BaseDirectory, "TestData", folder, name);
+
     private static string FindRepoRoot()
     {
         var dir = new DirectoryInfo(AppContext.BaseDirectory);

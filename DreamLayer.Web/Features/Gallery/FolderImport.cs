@@ -29,7 +29,7 @@ public sealed class ImportRefusedException(string message) : Exception(message);
 /// Indexes an existing folder on the server (an admin action): every PNG, JPEG and WebP in it and its subfolders
 /// is checked with the same limits as uploads, copied into the images folder as it is (its metadata kept), given
 /// a thumbnail and a row with whatever generation parameters it carries (read by <see cref="ImageMetadataReader"/>:
-/// A1111, Forge, ComfyUI, SwarmUI, InvokeAI or DreamLayer). A file already imported (same SHA-256) is skipped, so
+/// A1111, Forge, ComfyUI, SwarmUI, InvokeAI, Fooocus, NovelAI or DreamLayer). A file already imported (same SHA-256) is skipped, so
 /// importing a folder again adds only what is new. Anything else is skipped and counted by reason. The source folder
 /// is only read.
 /// </summary>
@@ -173,7 +173,7 @@ public sealed class FolderImport(
             }
         }
 
-        // Whatever tool wrote it: A1111/Forge, ComfyUI, SwarmUI, InvokeAI or DreamLayer (PNG text, EXIF UserComment).
+        // Whatever tool wrote it: A1111/Forge (stealth PNG info too), ComfyUI, SwarmUI, InvokeAI, Fooocus, NovelAI or DreamLayer.
         var read = ImageMetadataReader.Read(bytes);
         var job = JobFor(admin, read.Generation, image.Width, image.Height, info.LastWriteTimeUtc);
         var row = await store.ImportAsync(job, bytes, extension, image.Width, image.Height, Infotext(read, job), job.CreatedAt, ct);
