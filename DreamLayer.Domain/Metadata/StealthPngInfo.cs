@@ -27,6 +27,9 @@ internal static class StealthPngInfo
     private const int SignatureBits = 120;
     private const int LengthBits = 32;
     private const long MaxPixelsNeeded = SignatureBits + LengthBits + (long)MaxHiddenBytes * 8;
+
+    /// <summary>Bigger pictures (over the default upload limit, 16384²) are not searched: inflating them could take minutes.</summary>
+    private const long MaxPicturePixels = 16384L * 16384;
     private static readonly Encoding StrictUtf8 = new UTF8Encoding(false, throwOnInvalidBytes: true);
     private static readonly Encoding LenientUtf8 = Encoding.GetEncoding("utf-8", EncoderFallback.ExceptionFallback, new DecoderReplacementFallback(string.Empty));
 
@@ -148,7 +151,7 @@ internal static class StealthPngInfo
         }
         var bytesPerSample = bitDepth / 8;
         var bytesPerPixel = (colourType == 6 ? 4 : 3) * bytesPerSample;
-        if ((long)width * bytesPerPixel + 1 > int.MaxValue)
+        if ((long)width * bytesPerPixel + 1 > int.MaxValue || (long)width * height > MaxPicturePixels)
         {
             return false;
         }
@@ -216,13 +219,14 @@ internal static class StealthPngInfo
             _rowBytes = (long)header.Width * header.BytesPerPixel;
             _previous = new byte[_prefix];
             _current = new byte[_prefix];
-            _bits = new byte[(long)_columns * header.Height];
+            // A very tall picture needs only the top of its first column.
+            _bits = new byte[Math.Min((long)_columns * header.Height, MaxPixelsNeeded + 1)];
         }
 
         public int RowsDone { get; private set; }
 
         /// <summary>How many pixels, in the hidden data's order, have been read without a gap.</summary>
-        public long Available => RowsDone == _header.Height ? (long)_columns * _header.Height : RowsDone;
+        public long Available => Math.Min(RowsDone == _header.Height ? (long)_columns * _header.Height : RowsDone, _bits.Length);
 
         public long Height => _header.Height;
 
@@ -256,7 +260,11 @@ internal static class StealthPngInfo
                 {
                     bits |= _current[p + 3 * step] & 1;
                 }
-                _bits[(long)x * _header.Height + y] = (byte)bits;
+                var index = (long)x * _header.Height + y;
+                if (index < _bits.Length)
+                {
+                    _bits[index] = (byte)bits;
+                }
             }
             (_previous, _current) = (_current, _previous);
             RowsDone++;

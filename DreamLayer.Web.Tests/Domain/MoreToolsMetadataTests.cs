@@ -130,6 +130,21 @@ public sealed class MoreToolsMetadataTests
     }
 
     [Fact]
+    public void Read_VeryTallPicture_KeepsOnlyTheTopOfTheFirstColumn()
+    {
+        // One pixel wide and said to be 200 million rows tall (the data holds the first 2,000): a byte a row would be 200 MB.
+        var payload = StealthPng.Payload(rgbMode: false, compressed: false, Encoding.UTF8.GetBytes(Infotext));
+        var png = LargeStealthPng.Build(1, 2_000, StealthPng.Bits(payload), claimedHeight: 200_000_000);
+        var before = GC.GetAllocatedBytesForCurrentThread();
+
+        var result = ImageMetadataReader.Read(png);
+
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Equal("a lighthouse, storm", result.Generation?.Prompt);
+        Assert.InRange(allocated, 0, 12L * 1024 * 1024);
+    }
+
+    [Fact]
     public void Read_FooocusJsonScheme_ShowsItsParametersByName()
     {
         var g = ReadTestData("fooocus_scheme_fooocus.png").Generation;

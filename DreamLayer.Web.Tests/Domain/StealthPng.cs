@@ -125,7 +125,7 @@ internal static class StealthPng
 /// <summary>A large RGBA picture of zeros streamed row by row, with a bit string in the alpha LSBs of the first column.</summary>
 internal static class LargeStealthPng
 {
-    public static byte[] Build(int width, int height, bool[] firstColumnAlphaBits)
+    public static byte[] Build(int width, int height, bool[] firstColumnAlphaBits, int? claimedHeight = null)
     {
         using var raw = new MemoryStream();
         using (var z = new ZLibStream(raw, CompressionLevel.Fastest, leaveOpen: true))
@@ -139,7 +139,7 @@ internal static class LargeStealthPng
         }
         var ihdr = new byte[13];
         BinaryPrimitives.WriteUInt32BigEndian(ihdr, (uint)width);
-        BinaryPrimitives.WriteUInt32BigEndian(ihdr.AsSpan(4), (uint)height);
+        BinaryPrimitives.WriteUInt32BigEndian(ihdr.AsSpan(4), (uint)(claimedHeight ?? height));
         ihdr[8] = 8;
         ihdr[9] = 6;
         return [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, .. PngBytes.Chunk("IHDR", ihdr), .. PngBytes.Chunk("IDAT", raw.ToArray()), .. PngBytes.Chunk("IEND", [])];
