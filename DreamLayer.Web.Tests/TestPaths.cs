@@ -16,6 +16,9 @@ public static class TestPaths
 
     public static string Workflows => Path.Combine(RepoRoot, "workflows");
 
+    /// <summary>A file under <see cref="TestData"/>, in <paramref name="folder"/>.</summary>
+    public static string TestFile(string folder, string name) => Path.Combine(TestData, folder, name);
+
     private static string FindRepoRoot()
     {
         var dir = new DirectoryInfo(AppContext.BaseDirectory);

@@ -9,6 +9,8 @@ public enum MetadataTool
     SwarmUI,
     InvokeAI,
     DreamLayer,
+    Fooocus,
+    NovelAI,
 }
 
 /// <summary>The container format, recognised from the file's first bytes.</summary>
@@ -53,9 +55,19 @@ public sealed record GenerationMetadata
     public IReadOnlyList<LoraUse> Loras { get; init; } = [];
     public IReadOnlyList<KeyValuePair<string, string>> Parameters { get; init; } = [];
 
+    /// <summary>
+    /// For a graph with several outputs (a ComfyUI prompt saving the first pass and the hires pass), each output's
+    /// own parameters, traced back from it; <see cref="Parameters"/> are those of the output that has the most passes.
+    /// Empty when the file has one set of parameters.
+    /// </summary>
+    public IReadOnlyList<MetadataOutput> Outputs { get; init; } = [];
+
     /// <summary>The value of a parameter as written, or null.</summary>
     public string? this[string key] => Parameters.FirstOrDefault(p => string.Equals(p.Key, key, StringComparison.Ordinal)).Value;
 }
+
+/// <summary>One output of a graph (a save or preview node) and the parameters of the passes that made its image.</summary>
+public sealed record MetadataOutput(string Title, IReadOnlyList<KeyValuePair<string, string>> Parameters, bool IsMain);
 
 /// <summary>
 /// Everything read from one image file: its format, the generation data (null means "no generation data"), every
@@ -63,5 +75,5 @@ public sealed record GenerationMetadata
 /// </summary>
 public sealed record ImageMetadata(ImageFileFormat Format, GenerationMetadata? Generation, IReadOnlyList<MetadataText> Texts, IReadOnlyList<string> Problems)
 {
-    public const string NoGenerationData = "No generation data: this image carries no parameters from A1111, Forge, ComfyUI, SwarmUI, InvokeAI or DreamLayer.";
+    public const string NoGenerationData = "No generation data: this image carries no parameters from A1111, Forge, ComfyUI, SwarmUI, InvokeAI, Fooocus, NovelAI or DreamLayer.";
 }

@@ -8,9 +8,9 @@ namespace DreamLayer.Domain.Metadata;
 
 /// <summary>
 /// Reads the generation parameters from a PNG, JPEG or WebP file and says which tool wrote them: A1111 and Forge
-/// (<c>parameters</c> text, or EXIF UserComment), ComfyUI (<c>prompt</c>/<c>workflow</c>), SwarmUI
+/// (<c>parameters</c> text, EXIF UserComment, or "stealth" PNG info hidden in the pixels' low bits), ComfyUI (<c>prompt</c>/<c>workflow</c>), SwarmUI
 /// (<c>sui_image_params</c>), InvokeAI (<c>invokeai_metadata</c>, <c>invokeai_graph</c>, <c>sd-metadata</c>,
-/// <c>Dream</c>) and DreamLayer itself. Never throws on file content: a file without generation data, a damaged or
+/// <c>Dream</c>), Fooocus (both schemes), NovelAI and DreamLayer itself. Never throws on file content: a file without generation data, a damaged or
 /// truncated file, text over <c>maxTextBytes</c>, a decompression bomb or malformed JSON all give a result whose
 /// <see cref="ImageMetadata.Problems"/> say what happened.
 /// </summary>
@@ -49,7 +49,17 @@ public static partial class ImageMetadataReader
                 problems.Add(file.IsEmpty ? "The file is empty." : "The file is not a PNG, JPEG or WebP image.");
                 break;
         }
-        return new ImageMetadata(format, Interpret(texts, problems), texts, problems);
+        var generation = Interpret(texts, problems);
+        // A1111's stealth PNG info is read, as A1111 and Forge read it, only when the text chunks give no parameters.
+        if (generation is null && format == ImageFileFormat.Png && StealthPngInfo.Read(file, maxTextBytes, problems) is { } hidden)
+        {
+            texts.Add(new MetadataText("parameters", hidden.Text, hidden.Where));
+            if (ReadParametersText(hidden.Text, strict: false, scheme: null, problems) is { } found)
+            {
+                generation = found with { ToolLabel = found.ToolLabel + ", stealth PNG info" };
+            }
+        }
+        return new ImageMetadata(format, generation, texts, problems);
     }
 
     public static ImageFileFormat Detect(ReadOnlySpan<byte> file) =>
@@ -63,10 +73,16 @@ public static partial class ImageMetadataReader
     {
         string? Text(string key) => texts.FirstOrDefault(t => string.Equals(t.Key, key, StringComparison.Ordinal))?.Text;
 
+        if (NovelAiMetadata.IsNovelAi(Text("Software")) && (Text("Comment") is not null || Text("Description") is not null))
+        {
+            return NovelAiMetadata.From(Text("Description"), Text("Comment"), Text("Source"), problems);
+        }
         // PNG "parameters" is read whatever it holds; EXIF and JPEG comments only when they look like parameters.
+        // Fooocus names its scheme in "fooocus_scheme" (PNG) or the EXIF MakerNote.
+        var scheme = Text("fooocus_scheme") ?? Text("MakerNote");
         foreach (var (text, strict) in new[] { (Text("parameters"), false), (Text("UserComment"), true), (Text("Comment"), true) })
         {
-            if (text is not null && ReadParametersText(text, strict, problems) is { } found)
+            if (text is not null && ReadParametersText(text, strict, scheme, problems) is { } found)
             {
                 return found;
             }
@@ -112,16 +128,17 @@ public static partial class ImageMetadataReader
             ? t.Text[prefix.Length..]
             : null;
 
-    private static GenerationMetadata? ReadParametersText(string text, bool strict, List<string> problems)
+    private static GenerationMetadata? ReadParametersText(string text, bool strict, string? scheme, List<string> problems)
     {
         var trimmed = text.TrimStart();
         if (trimmed.StartsWith('{'))
         {
-            if (ParseObject(trimmed, "parameters", problems) is { } json && json["sui_image_params"] is JsonObject)
+            return ParseObject(trimmed, "parameters", problems) switch
             {
-                return SwarmUiMetadata.From(json);
-            }
-            return null;
+                { } json when json["sui_image_params"] is JsonObject => SwarmUiMetadata.From(json),
+                { } json when FooocusMetadata.IsFooocus(json, scheme) => FooocusMetadata.FromJson(json),
+                _ => null,
+            };
         }
         var info = A1111Infotext.Read(text);
         if (info.Parameters.Count == 0 && (strict || string.IsNullOrWhiteSpace(info.Prompt)))
@@ -139,10 +156,12 @@ public static partial class ImageMetadataReader
         {
             "DreamLayer" => (MetadataTool.DreamLayer, "DreamLayer"),
             not null when ForgeVersion().IsMatch(version) => (MetadataTool.Forge, "Forge " + version),
+            not null when version.StartsWith("Fooocus", StringComparison.Ordinal) => (MetadataTool.Fooocus, version + " (a1111 scheme)"),
             not null => (MetadataTool.A1111, "AUTOMATIC1111 web UI " + version),
             null => (MetadataTool.A1111, "AUTOMATIC1111 web UI (A1111-style parameters)"),
         };
-        (string Sampler, string Scheduler)? sampling = info["Sampler"] is { } s ? SamplerNames.FromA1111(s, info["Schedule type"]) : null;
+        // Fooocus's A1111 scheme writes the scheduler's ComfyUI name as "Scheduler".
+        (string Sampler, string Scheduler)? sampling = info["Sampler"] is { } s ? SamplerNames.FromA1111(s, info["Schedule type"] ?? info["Scheduler"]) : null;
         var sized = A1111Infotext.TryParseSize(info["Size"], out var width, out var height);
         return new GenerationMetadata
         {
@@ -160,23 +179,19 @@ public static partial class ImageMetadataReader
             Model = info["Model"],
             ModelHash = info["Model hash"],
             Denoise = Double(info["Denoising strength"]),
-            Loras = LorasOf(info.Prompt, info["Lora hashes"]),
+            Loras = LorasOf(info.Prompt, info["Lora hashes"], info["Lora weights"]),
             Parameters = [.. info.Parameters],
         };
     }
 
-    /// <summary>LoRAs named in the prompt as <c>&lt;lora:name:weight&gt;</c>, with hashes from "Lora hashes".</summary>
-    private static List<LoraUse> LorasOf(string prompt, string? hashes)
+    /// <summary>
+    /// LoRAs named in the prompt as <c>&lt;lora:name:weight&gt;</c>, with hashes from "Lora hashes"; a LoRA named only
+    /// there (Fooocus) takes its weight from "Lora weights".
+    /// </summary>
+    private static List<LoraUse> LorasOf(string prompt, string? hashes, string? weights)
     {
-        var hashByName = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var pair in (hashes ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-        {
-            var colon = pair.LastIndexOf(':');
-            if (colon > 0)
-            {
-                hashByName[pair[..colon].Trim()] = pair[(colon + 1)..].Trim();
-            }
-        }
+        var hashByName = Pairs(hashes);
+        var weightByName = Pairs(weights);
         var loras = new List<LoraUse>();
         foreach (var tag in PromptLoras.Parse(prompt).Loras)
         {
@@ -184,8 +199,24 @@ public static partial class ImageMetadataReader
             loras.Add(new LoraUse(tag.Name, tag.ModelStrength, tag.ClipStrength == tag.ModelStrength ? null : tag.ClipStrength, hashByName.GetValueOrDefault(tag.Name)));
             hashByName.Remove(tag.Name);
         }
-        loras.AddRange(hashByName.Select(h => new LoraUse(h.Key, null, null, h.Value)));
+        loras.AddRange(hashByName.Select(h => new LoraUse(h.Key, Double(weightByName.GetValueOrDefault(h.Key)), null, h.Value)));
+        loras.AddRange(weightByName.Where(w => !loras.Any(l => l.Name == w.Key)).Select(w => new LoraUse(w.Key, Double(w.Value))));
         return loras;
+    }
+
+    /// <summary><c>"name: value, name: value"</c> as written in "Lora hashes" and "Lora weights".</summary>
+    private static Dictionary<string, string> Pairs(string? text)
+    {
+        var pairs = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var pair in (text ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var colon = pair.LastIndexOf(':');
+            if (colon > 0)
+            {
+                pairs[pair[..colon].Trim()] = pair[(colon + 1)..].Trim();
+            }
+        }
+        return pairs;
     }
 
     internal static JsonObject? ParseObject(string json, string what, List<string> problems)

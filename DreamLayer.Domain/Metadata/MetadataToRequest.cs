@@ -10,6 +10,9 @@ namespace DreamLayer.Domain.Metadata;
 /// </summary>
 public static class MetadataToRequest
 {
+    /// <summary>A ComfyUI graph's pass on another checkpoint, named by <see cref="ComfyPromptReader"/>.</summary>
+    private const string SecondPass = "Second pass";
+
     public static (GenerationRequest Request, IReadOnlyList<string> Notes) ToTxt2Img(GenerationMetadata metadata, GenerationLimits? limits)
     {
         ArgumentNullException.ThrowIfNull(metadata);
@@ -142,7 +145,8 @@ public static class MetadataToRequest
             {
                 Scale = scale,
                 Steps = ImageMetadataReader.Int(metadata[RequestInfotext.HiresSteps]) ?? 0,
-                Denoise = metadata.Denoise ?? new HiresFixSetting().Denoise,
+                // A1111 writes the hires pass's denoise as "Denoising strength"; a ComfyUI graph's first pass has its own.
+                Denoise = ImageMetadataReader.Double(metadata[ComfyPromptReader.HiresDenoise]) ?? metadata.Denoise ?? new HiresFixSetting().Denoise,
                 Sampler = metadata[RequestInfotext.HiresSampler] is { } hiresSampler ? SamplerNames.FromA1111(hiresSampler).Sampler : null,
             };
             if (RequestInfotext.LatentMethod(label) is { } method)
@@ -164,6 +168,14 @@ public static class MetadataToRequest
             {
                 notes.Add($"Hires fix is not copied: the server has no upscaler '{label}'.");
             }
+        }
+        else if (metadata[RequestInfotext.HiresUpscaler] is { } upscaler)
+        {
+            notes.Add($"Hires fix is not copied: the graph does not say the size after its upscaler '{upscaler}'.");
+        }
+        if (metadata[SecondPass] is { Length: > 0 } secondPass)
+        {
+            notes.Add($"The graph's second pass (on {secondPass}) is not copied: Txt2Img has no second pass on another checkpoint.");
         }
         if (metadata[RequestInfotext.Refiner] is { Length: > 0 } refiner)
         {

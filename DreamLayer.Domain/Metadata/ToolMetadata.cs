@@ -175,24 +175,96 @@ internal static partial class InvokeAiMetadata
         };
     }
 
-    /// <summary>InvokeAI 1.x: <c>"a prompt [negative]" -s 50 -S 42 -W 512 -H 512 -C 7.5 -A k_lms</c>.</summary>
+    /// <summary>
+    /// The switches InvokeAI 1.x/2.x write into <c>Dream</c> (its <c>dream_prompt_str</c>), by their command-line
+    /// names: what each means and how many values it takes (-1: all values up to the next switch, 0: a flag).
+    /// </summary>
+    private static readonly Dictionary<string, (string Name, int Values)> DreamSwitches = new(StringComparer.Ordinal)
+    {
+        ["s"] = ("Steps", 1),
+        ["S"] = ("Seed", 1),
+        ["W"] = ("Width", 1),
+        ["H"] = ("Height", 1),
+        ["C"] = ("CFG scale", 1),
+        ["A"] = ("Sampler", 1),
+        ["m"] = ("Sampler", 1),
+        ["n"] = ("Iterations", 1),
+        ["I"] = ("Init image", 1),
+        ["M"] = ("Init mask", 1),
+        ["init_color"] = ("Colour correction image", 1),
+        ["f"] = ("Img2img strength", 1),
+        ["G"] = ("Face restoration strength", 1),
+        ["ft"] = ("Face restoration", 1),
+        ["cf"] = ("CodeFormer fidelity", 1),
+        ["U"] = ("Upscale", -1),
+        ["c"] = ("Outcrop", -1),
+        ["D"] = ("Outpaint direction", -1),
+        ["tm"] = ("Text mask", -1),
+        ["embiggen"] = ("Embiggen", -1),
+        ["embiggen_tiles"] = ("Embiggen tiles", -1),
+        ["embiggen_strength"] = ("Embiggen strength", 1),
+        ["v"] = ("Variation amount", 1),
+        ["V"] = ("With variations", 1),
+        ["karras_max"] = ("Karras max", 1),
+        ["perlin"] = ("Perlin noise", 1),
+        ["threshold"] = ("Threshold", 1),
+        ["grid"] = ("Grid", 0),
+        ["g"] = ("Grid", 0),
+        ["seamless"] = ("Seamless", 0),
+        ["hires_fix"] = ("Hires fix", 0),
+        ["fit"] = ("Fit to size", 0),
+        ["T"] = ("Fit to size", 0),
+        ["inpaint_replace"] = ("Inpaint replace", 0),
+        ["x"] = ("Skip normalize", 0),
+    };
+
+    /// <summary>
+    /// InvokeAI 1.x/2.x <c>Dream</c>: <c>"a prompt [negative]" -s 50 -S 42 -W 512 -H 512 -C 7.5 -A k_lms -U 4 0.95</c> (2.x
+    /// writes the prompt without quotes). Each switch is listed by its meaning with all its values.
+    /// </summary>
     public static GenerationMetadata? FromDream(string dream)
     {
-        var m = DreamLine().Match(dream.Trim());
-        if (!m.Success)
+        var line = dream.Trim();
+        string prompt, rest;
+        if (DreamQuoted().Match(line) is { Success: true } quoted)
+        {
+            (prompt, rest) = (quoted.Groups[1].Value.Replace("\\\"", "\"", StringComparison.Ordinal), quoted.Groups[2].Value);
+        }
+        else if (DreamUnquoted().Match(line) is { Success: true } unquoted)
+        {
+            (prompt, rest) = (unquoted.Groups[1].Value, unquoted.Groups[2].Value);
+        }
+        else
         {
             return null;
         }
         var options = new Dictionary<string, string>(StringComparer.Ordinal);
         var parameters = new List<KeyValuePair<string, string>>();
-        foreach (Match option in DreamOption().Matches(m.Groups[2].Value))
+        var tokens = DreamToken().Matches(rest).Select(t => t.Value).ToList();
+        for (var i = 0; i < tokens.Count; i++)
         {
-            var value = option.Groups[2].Value.Trim('"');
-            options[option.Groups[1].Value] = value;
-            parameters.Add(new("-" + option.Groups[1].Value, value));
+            if (!DreamSwitch().IsMatch(tokens[i]))
+            {
+                parameters.Add(new("Unrecognised", tokens[i].Trim('"')));
+                continue;
+            }
+            var flag = tokens[i].TrimStart('-');
+            var (name, count) = DreamSwitches.GetValueOrDefault(flag, (tokens[i], -1));
+            var values = new List<string>();
+            while (i + 1 < tokens.Count && !DreamSwitch().IsMatch(tokens[i + 1]) && (count < 0 || values.Count < count))
+            {
+                values.Add(tokens[++i].Trim('"'));
+            }
+            options[flag] = values.FirstOrDefault() ?? string.Empty;
+            parameters.Add(new(name, flag switch
+            {
+                "U" => UpscaleText(values),
+                _ when count == 0 => "yes",
+                _ => string.Join(' ', values),
+            }));
         }
-        var (positive, negative) = SplitBrackets(m.Groups[1].Value);
-        (string Sampler, string Scheduler)? sampling = options.GetValueOrDefault("A") is { } sampler ? ToComfy(sampler) : null;
+        var (positive, negative) = SplitBrackets(prompt);
+        (string Sampler, string Scheduler)? sampling = (options.GetValueOrDefault("A") ?? options.GetValueOrDefault("m")) is { Length: > 0 } sampler ? ToComfy(sampler) : null;
         return new GenerationMetadata
         {
             Tool = MetadataTool.InvokeAI,
@@ -206,10 +278,19 @@ internal static partial class InvokeAiMetadata
             Seed = ImageMetadataReader.ULong(options.GetValueOrDefault("S")),
             Width = ImageMetadataReader.Int(options.GetValueOrDefault("W")),
             Height = ImageMetadataReader.Int(options.GetValueOrDefault("H")),
-            Denoise = ImageMetadataReader.Double(options.GetValueOrDefault("f")),
+            // -f is written only for img2img (with -I).
+            Denoise = options.ContainsKey("I") ? ImageMetadataReader.Double(options.GetValueOrDefault("f")) : null,
             Parameters = parameters,
         };
     }
+
+    /// <summary><c>-U 4 0.95</c>: the ESRGAN scale, then its strength (0.75 when not given).</summary>
+    private static string UpscaleText(List<string> values) => values.Count switch
+    {
+        0 => string.Empty,
+        1 => $"{values[0]}× (strength 0.75, the default)",
+        _ => $"{values[0]}× (strength {values[1]})",
+    };
 
     private static string? ModelName(JsonNode? model) => model switch
     {
@@ -226,10 +307,16 @@ internal static partial class InvokeAiMetadata
     }
 
     [GeneratedRegex(@"^""((?:\\.|[^""\\])*)""\s*(.*)$", RegexOptions.Singleline)]
-    private static partial Regex DreamLine();
+    private static partial Regex DreamQuoted();
 
-    [GeneratedRegex(@"-(\w+)\s+(""[^""]*""|\S+)")]
-    private static partial Regex DreamOption();
+    [GeneratedRegex(@"^(.*?)\s+(-s\s+\d.*)$", RegexOptions.Singleline)]
+    private static partial Regex DreamUnquoted();
+
+    [GeneratedRegex(@"""[^""]*""|\S+")]
+    private static partial Regex DreamToken();
+
+    [GeneratedRegex(@"^--?[A-Za-z][\w]*$")]
+    private static partial Regex DreamSwitch();
 
     [GeneratedRegex(@"\[([^\[\]]*)\]")]
     private static partial Regex Brackets();

@@ -132,7 +132,7 @@ public sealed class ImageMetadataReaderTests
         Assert.Equal(
             [P("Steps", "25"), P("Sampler", "euler"), P("Scheduler", "normal"), P("CFG scale", "8.0"), P("Seed", "721897303308196"), P("Size", "1024x1024"),
              P("Batch size", "1"), P("Model", "sd_xl_base_1.0.safetensors"), P("Start at step", "0"), P("End at step", "20"),
-             P("Refiner", "sd_xl_refiner_1.0.safetensors"), P("Refiner start at step", "20")],
+             P("Refiner", "sd_xl_refiner_1.0.safetensors"), P("Refiner switch at", "0.8"), P("Refiner start at step", "20")],
             g.Parameters);
     }
 

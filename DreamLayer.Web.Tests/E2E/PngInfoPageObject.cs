@@ -15,6 +15,7 @@ public sealed class PngInfoPageObject(IPage page, Uri root)
     public ILocator Prompt => Page.GetByTestId("prompt");
     public ILocator NegativePrompt => Page.GetByTestId("negative-prompt");
     public ILocator Parameters => Page.GetByTestId("parameters");
+    public ILocator OutputTitles => Page.GetByTestId("output-title");
     public ILocator NoData => Page.GetByTestId("no-data");
     public ILocator RawTexts => Page.GetByTestId("raw-texts");
     public ILocator SendToTxt2Img => Page.GetByRole(AriaRole.Button, new() { Name = "Send to Txt2Img", Exact = true });

@@ -68,6 +68,31 @@ public sealed class PngInfoTests(BrowserFixture browser) : IClassFixture<Browser
     }
 
     [Fact]
+    public async Task SendToTxt2Img_ComfyUiHiresFixGraph_ShowsEachOutputAndFillsTheHiresFix()
+    {
+        await using var app = await DreamLayerApp.StartAsync();
+        await using var context = await browser.NewContextAsync();
+        var page = new PngInfoPageObject(await context.NewPageAsync(), app.RootUri);
+        await page.SignInAsync(app.Alice);
+        await page.OpenAsync();
+
+        await page.ChooseAsync(TestPaths.TestFile("metadata", "comfyui_hiresfix_latent_workflow.png"));
+
+        await Expect(page.OutputTitles).ToHaveTextAsync(["SaveImage (node 9): one pass", "SaveImage (node 12): first pass, hires fix · sent to Txt2Img"]);
+        await Expect(page.Parameters).ToContainTextAsync("Hires resize1152x1152");
+        await Expect(page.Parameters).Not.ToContainTextAsync("Refiner");
+
+        await page.SendToTxt2Img.ClickAsync();
+
+        var txt2img = new Txt2ImgPageObject(page.Page, app.RootUri);
+        await Expect(txt2img.Steps).ToHaveValueAsync("12");
+        await page.Page.GetByText("Advanced: hires fix, refiner, VAE, CLIP skip, tiled decode").ClickAsync();
+        await Expect(page.Page.Locator("#hires-scale")).ToHaveValueAsync("1.5");
+        await Expect(page.Page.Locator("#hires-steps")).ToHaveValueAsync("14");
+        await Expect(page.Page.Locator("#hires-denoise")).ToHaveValueAsync("0.5");
+    }
+
+    [Fact]
     public async Task Choose_FileOverTheLimit_IsRefusedBeforeReading()
     {
         await using var app = await DreamLayerApp.StartAsync(settings: new Dictionary<string, string?> { ["Storage:MaxImageBytes"] = "2048" });

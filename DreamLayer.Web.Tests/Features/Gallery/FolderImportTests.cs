@@ -46,6 +46,34 @@ public sealed class FolderImportTests : IDisposable
     }
 
     [Fact]
+    public async Task Import_StealthFooocusNovelAiAndMultiPassFiles_IndexesTheirParameters()
+    {
+        Directory.CreateDirectory(_source);
+        foreach (var name in (string[])["a1111_stealth_pngcomp.png", "fooocus_scheme_fooocus.png", "fooocus_scheme_a1111.png", "novelai.png", "comfyui_hiresfix_latent_workflow.png"])
+        {
+            File.Copy(TestPaths.TestFile("metadata", name), Path.Combine(_source, name));
+        }
+
+        var report = await _db.Importer().ImportAsync(Admin, _source);
+
+        Assert.Equal(5, report.Imported);
+        await using var db = _db.Factory.CreateDbContext();
+        var rows = await db.Images.Include(i => i.Job).Include(i => i.Loras).ToListAsync();
+        string Row(ImageEntity i) => $"{i.Prompt.Trim()[..Math.Min(20, i.Prompt.Trim().Length)]} | {i.Model} | {i.Sampler} | {i.Job!.Seed} | {string.Join(",", i.Loras.Select(l => l.Name))}";
+        Assert.Equal(
+            [
+                "a circle | realisticVisionV51_v51VAE | euler | 2015833630 | ",
+                "cinematic still A li | juggernautXL_v8Rundiffusion | dpmpp_2m_sde | 127589946317439009 | sd_xl_offset_example-lora_1.0",
+                "cinematic still a sm | juggernautXL_v8Rundiffusion | dpmpp_2m_sde_gpu | 6952411511246973023 | ",
+                "masterpiece HDR vict | v2-1_768-ema-pruned.ckpt | dpmpp_sde | 89848141647836 | ",
+                "masterpiece, best qu | Stable Diffusion | euler_ancestral | 2253955223 | ",
+            ],
+            rows.Select(Row).Order(StringComparer.Ordinal));
+        // The stealth file's hidden infotext is its own text, as for any A1111 file.
+        Assert.Contains(rows, r => r.Parameters.StartsWith("a circle\nNegative prompt: a square\nSteps: 20", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Import_FilesFromEveryTool_IndexesEachWithItsParametersAndASecondImportAddsNothing()
     {
         Directory.CreateDirectory(_source);

@@ -25,7 +25,7 @@ public sealed class ImportRefusedException(string message) : Exception(message);
 /// Indexes an existing folder on the server (an admin action): every PNG, JPEG and WebP in it and its subfolders
 /// is checked with the same limits as uploads, copied into the images folder as it is (its metadata kept), given
 /// a thumbnail and a row with whatever generation parameters it carries (read by <see cref="ImageMetadataReader"/>:
-/// A1111, Forge, ComfyUI, SwarmUI, InvokeAI or DreamLayer). A file already imported (same SHA-256) is skipped, so
+/// A1111, Forge, ComfyUI, SwarmUI, InvokeAI, Fooocus, NovelAI or DreamLayer). A file already imported (same SHA-256) is skipped, so
 /// importing a folder again adds only what is new. Anything else is skipped and counted by reason. The source folder
 /// is only read.
 /// </summary>
@@ -160,10 +160,10 @@ public sealed class FolderImport(
             }
         }
 
-        // Whatever tool wrote it: A1111/Forge, ComfyUI, SwarmUI, InvokeAI or DreamLayer (PNG text, EXIF UserComment).
-        var metadata = ImageMetadataReader.Read(bytes);
-        var job = JobFor(admin, metadata.Generation, image.Width, image.Height, info.LastWriteTimeUtc);
-        var row = await store.ImportAsync(job, bytes, extension, image.Width, image.Height, Infotext(metadata, job), job.CreatedAt, ct);
+        // Whatever tool wrote it: A1111/Forge (stealth PNG info too), ComfyUI, SwarmUI, InvokeAI, Fooocus, NovelAI or DreamLayer.
+        var read = ImageMetadataReader.Read(bytes);
+        var job = JobFor(admin, read.Generation, image.Width, image.Height, info.LastWriteTimeUtc);
+        var row = await store.ImportAsync(job, bytes, extension, image.Width, image.Height, Infotext(read, job), job.CreatedAt, ct);
         row.OwnerName = admin.DisplayName;
         row.ImportHash = hash;
         await using (var db = await dbFactory.CreateDbContextAsync(ct))
