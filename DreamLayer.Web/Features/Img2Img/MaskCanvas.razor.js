@@ -32,7 +32,11 @@ export async function init(canvas, size, maskUrl) {
     canvas.addEventListener('pointerdown', e => {
         if (e.button !== 0 || brush.pointer !== undefined) return;
         e.preventDefault();
-        canvas.setPointerCapture(e.pointerId);
+        try {
+            canvas.setPointerCapture(e.pointerId); // keeps the stroke when the finger leaves the canvas
+        } catch {
+            // A pointer the browser no longer tracks: paint without capture.
+        }
         brush.pointer = e.pointerId;
         brush.last = at(e);
         stroke(brush.last, brush.last);

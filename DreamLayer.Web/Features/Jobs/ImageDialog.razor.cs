@@ -58,7 +58,8 @@ public sealed partial class ImageDialog : IAsyncDisposable
 
     protected override async Task OnAfterRenderAsync(bool firstRender)
     {
-        if (firstRender && _sequence.Count > 1)
+        // The sequence is known once the parameters are read, which may finish after the first render.
+        if (_self is null && _sequence.Count > 1)
         {
             // Left and right arrows page through the images while the dialog is open.
             _module ??= await JS.InvokeAsync<IJSObjectReference>("import", "./Features/Jobs/ImageDialog.razor.js");

@@ -186,8 +186,7 @@ public sealed partial class JobList : IAsyncDisposable
         }
     }
 
-    /// <summary>Opens an image; the dialog's previous/next walk through every image listed here, newest job first.</summary>
-    private Task<IDialogReference> OpenImageAsync(Guid imageId) => ImageDialog.ShowAsync(Dialogs, imageId, [.. _jobs.SelectMany(j => j.ImageIds)]);
+    private Task<IDialogReference> OpenImageAsync(Guid imageId) => ImageDialog.ShowAsync(Dialogs, imageId);
 
     protected override async Task OnAfterRenderAsync(bool firstRender)
     {
