@@ -205,7 +205,7 @@ public sealed class ComfyMultiPassTests
     [InlineData("kleer001_upscale_esrgan_api.json")]
     public void Read_RealSinglePassWorkflows_HaveOnePassAndAPrompt(string file)
     {
-        var g = ReadGraph(File.ReadAllText(Path.Combine(TestPaths.Shared, "comfyui", "workflows", file)));
+        var g = ReadGraph(File.ReadAllText(TestPaths.TestFile("workflows", file)));
 
         Assert.False(string.IsNullOrWhiteSpace(g.Prompt));
         Assert.DoesNotContain(g.Parameters, p => p.Key is "Refiner" or "Second pass" or "Hires upscale" or "Continued pass");

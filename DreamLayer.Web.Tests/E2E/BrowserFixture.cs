@@ -44,6 +44,25 @@ public sealed class BrowserFixture : IAsyncLifetime
         return context;
     }
 
+    /// <summary>The sizes the layout tests look at: a laptop, and a phone (touch, mobile viewport).</summary>
+    public static readonly (int Width, int Height) Desktop = (1440, 900), Phone = (390, 844);
+
+    /// <summary>A fresh context of this viewport size; narrower than 600 px it is a phone (touch, mobile viewport rules).</summary>
+    public async Task<IBrowserContext> NewContextAsync((int Width, int Height) size)
+    {
+        var phone = size.Width < 600;
+        var context = await Browser.NewContextAsync(new BrowserNewContextOptions
+        {
+            ViewportSize = new ViewportSize { Width = size.Width, Height = size.Height },
+            ColorScheme = ColorScheme.Dark,
+            IsMobile = phone,
+            HasTouch = phone,
+            DeviceScaleFactor = 1,
+        });
+        context.SetDefaultTimeout(GuardMs);
+        return context;
+    }
+
     public async Task DisposeAsync()
     {
         if (_browser is not null)

@@ -30,6 +30,18 @@ public sealed class ImageModePageObject(IPage page, Uri root, string path)
         await Page.WaitForFunctionAsync("() => document.querySelector('[data-testid=source-input]')?._blazorInputFileNextFileId !== undefined");
     }
 
+    /// <summary>Opens the page and waits until the circuit is live, and on Img2Img/Inpaint until the file input listens.</summary>
+    public async Task OpenAsyncAnyMode()
+    {
+        if (path == "/")
+        {
+            await Page.GotoAsync(new Uri(root, path).ToString());
+            await Assertions.Expect(Page.Locator("[data-interactive]")).ToBeAttachedAsync();
+            return;
+        }
+        await OpenAsync();
+    }
+
     /// <summary>Types into the field with this label and leaves it, as a person would.</summary>
     public async Task FillAsync(string label, string value)
     {
@@ -46,6 +58,7 @@ public sealed class ImageModePageObject(IPage page, Uri root, string path)
     public async Task PaintAsync((float X, float Y) from, (float X, float Y) to)
     {
         await Assertions.Expect(MaskCanvas).ToHaveAttributeAsync("data-ready", "true");
+        await MaskCanvas.ScrollIntoViewIfNeededAsync(); // on a phone the painter is below the current job
         var box = await MaskCanvas.BoundingBoxAsync() ?? throw new InvalidOperationException("The mask canvas is not shown.");
         await Page.Mouse.MoveAsync(box.X + box.Width * from.X, box.Y + box.Height * from.Y);
         await Page.Mouse.DownAsync();

@@ -26,6 +26,10 @@ public sealed class PresetsTests(BrowserFixture browser) : IClassFixture<Browser
         await page.FillAsync("Batch size", "3");
         await page.FillAsync("Batch count", "2");
         await presets.ChooseInSelectAsync("Sampler", "sampler", "dpmpp_2m");
+        // Nothing is applied on opening, and the list says so rather than naming a preset.
+        await Expect(presets.SelectValue("preset")).ToHaveValueAsync("No preset");
+        await Expect(presets.Description).ToHaveCountAsync(0);
+        await Expect(presets.Apply).ToBeDisabledAsync();
 
         await presets.ChooseAsync("Fast draft");
         await Expect(presets.Description).ToContainTextAsync("Steps: at most 12");

@@ -63,6 +63,7 @@ public sealed class JobCardObject(ILocator root)
     public ILocator Preview => Root.GetByTestId("preview");
     public ILocator ResultImage => Root.GetByTestId("result-image");
     public ILocator Cancel => Root.GetByRole(AriaRole.Button, new() { Name = "Cancel", Exact = true });
+    public ILocator Skip => Root.GetByRole(AriaRole.Button, new() { Name = "Skip", Exact = true });
     public ILocator Message => Root.GetByTestId("job-message");
 }
 

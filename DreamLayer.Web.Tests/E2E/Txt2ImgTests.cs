@@ -105,7 +105,7 @@ public sealed partial class Txt2ImgTests(BrowserFixture browser) : IClassFixture
     }
 
     [Fact]
-    public async Task Cancel_FirstOfTwoQueuedJobs_SecondStillCompletes()
+    public async Task Skip_RunningJobOfABatch_TheNextStillCompletes()
     {
         await using var app = await DreamLayerApp.StartAsync();
         app.StandIn!.Faults.StepTime = TimeSpan.FromSeconds(1);
@@ -124,7 +124,7 @@ public sealed partial class Txt2ImgTests(BrowserFixture browser) : IClassFixture
         var cancelled = page.Card(cancelledId!);
         var other = page.CardOtherThan(cancelledId!);
 
-        await cancelled.Cancel.ClickAsync();
+        await cancelled.Skip.ClickAsync();
         await Expect(cancelled.Status).ToHaveTextAsync("Cancelled");
         app.StandIn.Faults.StepTime = TimeSpan.FromMilliseconds(20);
 

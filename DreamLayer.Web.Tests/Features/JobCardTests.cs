@@ -21,11 +21,15 @@ public sealed class JobCardTests : MudComponentTest
         CreatedAt = new DateTime(2025, 1, 1, 0, 0, 0, DateTimeKind.Utc),
     };
 
-    private IRenderedComponent<JobCard> RenderCard(JobProgress job, int? queuePosition = null, Action<Guid>? onCancel = null) =>
+    private IRenderedComponent<JobCard> RenderCard(JobProgress job, int? queuePosition = null, Action<JobProgress>? onCancel = null,
+        int restOfBatch = 0, Action<JobProgress>? onSkip = null, Action<JobProgress>? onRetry = null) =>
         Render<JobCard>(p => p
             .Add(c => c.Job, job)
             .Add(c => c.QueuePosition, queuePosition)
-            .Add(c => c.OnCancel, EventCallback.Factory.Create<Guid>(this, onCancel ?? (_ => { }))));
+            .Add(c => c.RestOfBatch, restOfBatch)
+            .Add(c => c.OnCancel, EventCallback.Factory.Create<JobProgress>(this, onCancel ?? (_ => { })))
+            .Add(c => c.OnSkip, EventCallback.Factory.Create<JobProgress>(this, onSkip ?? (_ => { })))
+            .Add(c => c.OnRetry, EventCallback.Factory.Create<JobProgress>(this, onRetry ?? (_ => { }))));
 
     [Fact]
     public void Render_Running_ShowsStepNodeAndProgress()
@@ -48,7 +52,7 @@ public sealed class JobCardTests : MudComponentTest
     {
         var job = Job(JobStatus.Running) with { StepValue = 1, StepMax = 20 };
         var cancelled = new List<Guid>();
-        var card = RenderCard(job, onCancel: cancelled.Add);
+        var card = RenderCard(job, onCancel: j => cancelled.Add(j.JobId));
 
         card.Find("button[aria-label=Cancel]").Click();
 
@@ -100,5 +104,49 @@ public sealed class JobCardTests : MudComponentTest
 
         Assert.Equal(images.Select(id => $"/img2img?from={id}"), toImg2Img);
         Assert.Equal(images.Select(id => $"/inpaint?from={id}"), toInpaint);
+    }
+
+    [Fact]
+    public void Render_RunningAloneOrLastOfBatch_OffersCancelButNoSkip()
+    {
+        var card = RenderCard(Job(JobStatus.Running));
+
+        Assert.Single(card.FindAll("button[aria-label=Cancel]"));
+        Assert.Empty(card.FindAll("button[aria-label=Skip]"));
+    }
+
+    [Fact]
+    public void Skip_RunningWithMoreOfItsBatchToCome_RaisesOnSkipNotOnCancel()
+    {
+        var job = Job(JobStatus.Running) with { StepValue = 3, StepMax = 20 };
+        var (skipped, cancelled) = (new List<Guid>(), new List<Guid>());
+        var card = RenderCard(job, restOfBatch: 2, onSkip: j => skipped.Add(j.JobId), onCancel: j => cancelled.Add(j.JobId));
+
+        card.Find("button[aria-label=Skip]").Click();
+
+        Assert.Equal([job.JobId], skipped);
+        Assert.Empty(cancelled);
+        Assert.Contains("the 2 after it", card.Find("button[aria-label=Cancel]").GetAttribute("title"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Retry_Failed_RaisesOnRetryWithTheJob()
+    {
+        var job = Job(JobStatus.Failed) with { Message = "VAE Decode: out of memory" };
+        var retried = new List<Guid>();
+        var card = RenderCard(job, onRetry: j => retried.Add(j.JobId));
+
+        card.Find("button[aria-label=Retry]").Click();
+
+        Assert.Equal([job.JobId], retried);
+    }
+
+    [Theory]
+    [InlineData(JobStatus.Succeeded)]
+    [InlineData(JobStatus.Cancelled)]
+    [InlineData(JobStatus.Running)]
+    public void Render_NotFailed_HasNoRetry(JobStatus status)
+    {
+        Assert.Empty(RenderCard(Job(status)).FindAll("button[aria-label=Retry]"));
     }
 }

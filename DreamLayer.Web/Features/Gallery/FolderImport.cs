@@ -161,9 +161,9 @@ public sealed class FolderImport(
         }
 
         // Whatever tool wrote it: A1111/Forge (stealth PNG info too), ComfyUI, SwarmUI, InvokeAI, Fooocus, NovelAI or DreamLayer.
-        var read = ImageMetadataReader.Read(bytes);
-        var job = JobFor(admin, read.Generation, image.Width, image.Height, info.LastWriteTimeUtc);
-        var row = await store.ImportAsync(job, bytes, extension, image.Width, image.Height, Infotext(read, job), job.CreatedAt, ct);
+        var metadata = ImageMetadataReader.Read(bytes);
+        var job = JobFor(admin, metadata.Generation, image.Width, image.Height, info.LastWriteTimeUtc);
+        var row = await store.ImportAsync(job, bytes, extension, image.Width, image.Height, Infotext(metadata, job), job.CreatedAt, ct);
         row.OwnerName = admin.DisplayName;
         row.ImportHash = hash;
         await using (var db = await dbFactory.CreateDbContextAsync(ct))

@@ -28,22 +28,38 @@ export async function init(canvas, size, maskUrl) {
         }
     };
 
+    // Mouse, pen and finger alike (pointer events); one pointer paints at a time, so a second finger does not draw.
     canvas.addEventListener('pointerdown', e => {
-        if (e.button !== 0) return;
+        if (e.button !== 0 || brush.pointer !== undefined) return;
         e.preventDefault();
-        canvas.setPointerCapture(e.pointerId);
+        try {
+            canvas.setPointerCapture(e.pointerId); // keeps the stroke when the finger leaves the canvas
+        } catch {
+            // A pointer the browser no longer tracks: paint without capture.
+        }
+        brush.pointer = e.pointerId;
         brush.last = at(e);
         stroke(brush.last, brush.last);
     });
     canvas.addEventListener('pointermove', e => {
-        if (!brush.last) return;
+        if (!brush.last || e.pointerId !== brush.pointer) return;
         const p = at(e);
         stroke(brush.last, p);
         brush.last = p;
     });
-    const end = () => { brush.last = null; };
+    const end = e => {
+        if (e.pointerId !== brush.pointer) return;
+        brush.last = null;
+        brush.pointer = undefined;
+    };
     canvas.addEventListener('pointerup', end);
     canvas.addEventListener('pointercancel', end);
+    // Ctrl+wheel (and a trackpad's pinch, which the browser reports as one) zooms the picture; a plain wheel scrolls.
+    canvas.addEventListener('wheel', e => {
+        if (!e.ctrlKey) return;
+        e.preventDefault();
+        zoom(canvas, e.deltaY < 0 ? 1.25 : 0.8);
+    }, { passive: false });
     if (maskUrl) {
         await drawMask(canvas, maskUrl);
     }
@@ -67,6 +83,15 @@ async function drawMask(canvas, url) {
         d[i] = 255; d[i + 1] = 0; d[i + 2] = 0;
     }
     ctx.putImageData(image, 0, 0);
+}
+
+// Multiplies the zoom by a factor (0: back to fit), between fit and 8x.
+export function zoom(canvas, factor) {
+    const stage = canvas.parentElement;
+    const now = parseFloat(stage.style.getPropertyValue('--dl-zoom')) || 1;
+    const next = factor === 0 ? 1 : Math.min(8, Math.max(1, now * factor));
+    stage.style.setProperty('--dl-zoom', String(next));
+    stage.dataset.zoom = String(next);
 }
 
 export function setBrush(canvas, size, erase) {

@@ -23,6 +23,21 @@ public sealed partial class ImageDialog : IAsyncDisposable
     [Parameter, EditorRequired]
     public required Guid ImageId { get; set; }
 
+    /// <summary>The images previous/next walk through (the job list's, newest first); null or one image shows no arrows.</summary>
+    [Parameter]
+    public IReadOnlyList<Guid>? Sequence { get; set; }
+
+    private IReadOnlyList<Guid> _sequence = [];
+    private int _index;
+    private Guid _current;
+    private bool _started;
+    private DotNetObjectReference<ImageDialog>? _self;
+    private readonly string _listenerKey = Guid.NewGuid().ToString("N");
+
+    /// <summary>Img2img, inpaint and upscale: the source upload, for the before/after slider (null when it is no longer stored).</summary>
+    private string? _beforeUrl;
+    private int _split = 50;
+
     private SignedInUser? _viewer;
     private ImageDetails? _details;
     private bool _missing;
@@ -31,37 +46,78 @@ public sealed partial class ImageDialog : IAsyncDisposable
     protected override async Task OnParametersSetAsync()
     {
         _viewer ??= await CurrentUser.GetAsync();
+        if (!_started)
+        {
+            _started = true;
+            _current = ImageId;
+            _sequence = Sequence is { } sequence && sequence.Contains(ImageId) ? sequence : [ImageId];
+            _index = _sequence.ToList().IndexOf(ImageId);
+        }
         await LoadAsync();
+    }
+
+    protected override async Task OnAfterRenderAsync(bool firstRender)
+    {
+        // The sequence is known once the parameters are read, which may finish after the first render.
+        if (_self is null && _sequence.Count > 1)
+        {
+            // Left and right arrows page through the images while the dialog is open.
+            _module ??= await JS.InvokeAsync<IJSObjectReference>("import", "./Features/Jobs/ImageDialog.razor.js");
+            _self = DotNetObjectReference.Create(this);
+            await _module.InvokeVoidAsync("listenArrows", _listenerKey, _self);
+        }
+    }
+
+    /// <summary>Called by the arrow keys: -1 previous, +1 next.</summary>
+    [JSInvokable]
+    public Task MoveAsync(int by)
+    {
+        var next = _index + by;
+        if (next < 0 || next >= _sequence.Count)
+        {
+            return Task.CompletedTask;
+        }
+        return InvokeAsync(async () =>
+        {
+            _index = next;
+            _current = _sequence[next];
+            await LoadAsync();
+            StateHasChanged();
+        });
     }
 
     private async Task LoadAsync()
     {
-        _details = await ImageDetails.LoadAsync(DbFactory, _viewer!, ImageId, CancellationToken.None);
+        _details = await ImageDetails.LoadAsync(DbFactory, _viewer!, _current, CancellationToken.None);
         _missing = _details is null;
+        _beforeUrl = _details is { Job: var job } && job.Mode is nameof(GenerationMode.Img2Img) or nameof(GenerationMode.Inpaint) or nameof(GenerationMode.Upscale)
+            && job.ReadRequest().SourceImage is { } source && Uploads.Locate(source) is not null
+            ? $"/uploads/{source}"
+            : null;
     }
 
     /// <summary>Opens the dialog for one image, the same way from every page.</summary>
-    public static Task<IDialogReference> ShowAsync(IDialogService dialogs, Guid imageId) =>
-        dialogs.ShowAsync<ImageDialog>("Image", new DialogParameters<ImageDialog> { { d => d.ImageId, imageId } },
+    public static Task<IDialogReference> ShowAsync(IDialogService dialogs, Guid imageId, IReadOnlyList<Guid>? sequence = null) =>
+        dialogs.ShowAsync<ImageDialog>("Image", new DialogParameters<ImageDialog> { { d => d.ImageId, imageId }, { d => d.Sequence, sequence } },
             new DialogOptions { MaxWidth = MaxWidth.ExtraLarge, FullWidth = true, CloseButton = true, CloseOnEscapeKey = true });
 
     private async Task ToggleFavouriteAsync()
     {
-        await Gallery.SetFavouriteAsync(_viewer!, ImageId, !_details!.IsFavourite);
+        await Gallery.SetFavouriteAsync(_viewer!, _current, !_details!.IsFavourite);
         await LoadAsync();
     }
 
     private async Task TogglePrivateAsync()
     {
         var makePrivate = !_details!.Image.IsPrivate;
-        var result = await Gallery.SetPrivateAsync(_viewer!, [ImageId], makePrivate);
+        var result = await Gallery.SetPrivateAsync(_viewer!, [_current], makePrivate);
         Report(result, makePrivate ? "made private" : "made public");
         await LoadAsync();
     }
 
     private async Task TrashAsync()
     {
-        var result = await Gallery.TrashAsync(_viewer!, [ImageId]);
+        var result = await Gallery.TrashAsync(_viewer!, [_current]);
         Report(result, "moved to the trash");
         if (result.Done > 0)
         {
@@ -71,7 +127,7 @@ public sealed partial class ImageDialog : IAsyncDisposable
 
     private async Task RestoreAsync()
     {
-        var result = await Gallery.RestoreAsync(_viewer!, [ImageId]);
+        var result = await Gallery.RestoreAsync(_viewer!, [_current]);
         Report(result, "restored");
         await LoadAsync();
     }
@@ -104,7 +160,7 @@ public sealed partial class ImageDialog : IAsyncDisposable
         {
             return;
         }
-        if (await Gallery.FindVisibleAsync(_viewer!, ImageId) is null)
+        if (await Gallery.FindVisibleAsync(_viewer!, _current) is null)
         {
             Snackbar.Add("That image no longer exists.", Severity.Warning);
             Dialog.Close();
@@ -120,14 +176,14 @@ public sealed partial class ImageDialog : IAsyncDisposable
     private void SendTo(string page)
     {
         Dialog.Close();
-        Navigation.NavigateTo($"{page}?from={ImageId}");
+        Navigation.NavigateTo($"{page}?from={_current}");
     }
 
     /// <summary>Opens Extras with this image chosen, ready to upscale.</summary>
     private void SendToExtras()
     {
         Dialog.Close();
-        Navigation.NavigateTo($"/extras?image={ImageId}");
+        Navigation.NavigateTo($"/extras?image={_current}");
     }
 
     private void Report(GalleryActionResult result, string verb) =>
@@ -146,6 +202,10 @@ public sealed partial class ImageDialog : IAsyncDisposable
         {
             try
             {
+                if (_self is not null)
+                {
+                    await _module.InvokeVoidAsync("stopArrows", _listenerKey);
+                }
                 await _module.DisposeAsync();
             }
             catch (JSDisconnectedException)
@@ -153,5 +213,6 @@ public sealed partial class ImageDialog : IAsyncDisposable
                 // The browser is gone.
             }
         }
+        _self?.Dispose();
     }
 }

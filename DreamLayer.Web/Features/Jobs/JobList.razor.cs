@@ -1,4 +1,5 @@
 using DreamLayer.Domain.Generation;
+using DreamLayer.Domain.Jobs;
 using DreamLayer.Web.Accounts;
 using DreamLayer.Web.Components;
 using DreamLayer.Web.Components.Shared;
@@ -6,6 +7,7 @@ using DreamLayer.Web.Data;
 using DreamLayer.Web.Jobs;
 using Microsoft.AspNetCore.Components;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.JSInterop;
 using MudBlazor;
 
 namespace DreamLayer.Web.Features.Jobs;
@@ -13,9 +15,11 @@ namespace DreamLayer.Web.Features.Jobs;
 /// <summary>
 /// The live list of one mode's recent jobs of the signed-in person: loads them from the database, follows <see cref="JobEvents"/>
 /// with throttled renders and latest-wins previews, and cancels or opens results. Jobs live in the background
-/// pipeline; this list only watches, so closing the page stops nothing.
+/// pipeline; this list only watches, so closing the page stops nothing. The newest job is the current one, shown
+/// large; the tab's title shows its progress, and a job that finishes while the tab is hidden can say so with a
+/// notification and a sound (a switch, remembered by the browser).
 /// </summary>
-public sealed partial class JobList : IDisposable
+public sealed partial class JobList : IAsyncDisposable
 {
     private const int RecentJobs = 20;
     private static readonly TimeSpan RenderInterval = TimeSpan.FromMilliseconds(100);
@@ -26,6 +30,8 @@ public sealed partial class JobList : IDisposable
     [Inject] private IDialogService Dialogs { get; set; } = default!;
     [Inject] private ISnackbar Snackbar { get; set; } = default!;
     [Inject] private CurrentUser CurrentUser { get; set; } = default!;
+    [Inject] private GenerationSubmitter Submitter { get; set; } = default!;
+    [Inject] private IJSRuntime JS { get; set; } = default!;
 
     /// <summary>The mode whose jobs are listed.</summary>
     [Parameter, EditorRequired]
@@ -40,6 +46,32 @@ public sealed partial class JobList : IDisposable
     private IDisposable? _subscription;
     private RenderThrottle? _throttle;
     private SignedInUser? _user;
+    private IJSObjectReference? _module;
+    private bool _notify;
+    private string? _notifyNote;
+
+    /// <summary>The page's name in the tab's title (<c>Txt2Img</c>); the list then owns the title and prefixes the current job's progress. Null leaves the title alone.</summary>
+    [Parameter]
+    public string? Title { get; set; }
+
+    /// <summary>
+    /// <c>[3/20] Txt2Img · DreamLayer</c> while the newest running job samples, <c>[running]</c> before its first step,
+    /// <c>[waiting]</c> while the newest unfinished job waits; otherwise just the page's name.
+    /// </summary>
+    private string TabTitle
+    {
+        get
+        {
+            var name = $"{Title} · DreamLayer";
+            return (_jobs.FirstOrDefault(j => j.Status == JobStatus.Running) ?? _jobs.FirstOrDefault(j => !j.Status.IsTerminal())) switch
+            {
+                { Status: JobStatus.Running, StepMax: > 0 } running => $"[{running.StepValue}/{running.StepMax}] {name}",
+                { Status: JobStatus.Running } => $"[running] {name}",
+                { } => $"[waiting] {name}",
+                null => name,
+            };
+        }
+    }
 
     protected override async Task OnInitializedAsync()
     {
@@ -64,7 +96,12 @@ public sealed partial class JobList : IDisposable
                 var index = _jobs.FindIndex(j => j.JobId == changed.Job.JobId);
                 if (index >= 0)
                 {
+                    var before = _jobs[index];
                     _jobs[index] = changed.Job;
+                    if (!before.Status.IsTerminal() && changed.Job.Status.IsTerminal())
+                    {
+                        _ = NotifyFinishedAsync(changed.Job);
+                    }
                 }
                 else
                 {
@@ -96,7 +133,46 @@ public sealed partial class JobList : IDisposable
         return url;
     }
 
-    private async Task CancelAsync(Guid jobId)
+    /// <summary>Unfinished jobs of the same batch listed after this one (made later in the batch).</summary>
+    private int RestOfBatch(JobProgress job) =>
+        _jobs.Count(j => j.BatchId == job.BatchId && j.JobId != job.JobId && !j.Status.IsTerminal() && j.CreatedAt >= job.CreatedAt);
+
+    /// <summary>Cancel: this job and, in a batch, every unfinished job of it.</summary>
+    private async Task CancelAsync(JobProgress job)
+    {
+        if (RestOfBatch(job) == 0)
+        {
+            await CancelOneAsync(job.JobId);
+            return;
+        }
+        var user = _user ?? await CurrentUser.GetAsync();
+        await CancelOneAsync(job.JobId);
+        await Queue.CancelBatchAsync(job.BatchId, user.Id, user.IsAdmin, CancellationToken.None);
+    }
+
+    /// <summary>Skip: stops this image only; the rest of its batch goes on (A1111's Skip).</summary>
+    private Task SkipAsync(JobProgress job) => CancelOneAsync(job.JobId);
+
+    /// <summary>Retry: the failed job's own request (its seed fixed) as a new job of one run; the queue checks it again.</summary>
+    private async Task RetryAsync(JobProgress job)
+    {
+        var user = _user ?? await CurrentUser.GetAsync();
+        await using var db = await DbFactory.CreateDbContextAsync();
+        var entity = await db.Jobs.AsNoTracking().SingleOrDefaultAsync(j => j.Id == job.JobId && j.Owner == user.Id);
+        if (entity is null)
+        {
+            Snackbar.Add("That job is no longer stored; it cannot be retried.", Severity.Warning);
+            return;
+        }
+        var request = entity.ReadRequest() with { SeedMode = SeedMode.Fixed, Seed = entity.Seed, BatchCount = 1 };
+        var errors = await Submitter.SubmitAsync([request]);
+        if (errors.Count > 0)
+        {
+            Snackbar.Add($"Not retried: {string.Join(" ", errors.Select(e => e.Message).Distinct())}", Severity.Error);
+        }
+    }
+
+    private async Task CancelOneAsync(Guid jobId)
     {
         // Only the owner (or an admin) stops a job; the queue checks it.
         var user = _user ?? await CurrentUser.GetAsync();
@@ -113,5 +189,71 @@ public sealed partial class JobList : IDisposable
 
     private Task<IDialogReference> OpenImageAsync(Guid imageId) => ImageDialog.ShowAsync(Dialogs, imageId);
 
-    public void Dispose() => _subscription?.Dispose();
+    protected override async Task OnAfterRenderAsync(bool firstRender)
+    {
+        if (firstRender)
+        {
+            _module = await JS.InvokeAsync<IJSObjectReference>("import", "./Features/Jobs/JobList.razor.js");
+            if (await _module.InvokeAsync<bool>("notifying"))
+            {
+                _notify = true;
+                StateHasChanged();
+            }
+        }
+    }
+
+    /// <summary>Switching on asks the browser for permission (it must come from this click); the choice is kept in the browser.</summary>
+    private async Task SetNotifyAsync(bool on)
+    {
+        if (_module is null)
+        {
+            return;
+        }
+        var permission = await _module.InvokeAsync<string>("setNotifying", on);
+        _notify = on && permission != "denied";
+        _notifyNote = on && permission == "denied"
+            ? "The browser blocks notifications for this site; allow them in its site settings to be told when a job finishes."
+            : on && permission != "granted" ? "Notifications are not allowed; you will hear a sound only." : null;
+    }
+
+    /// <summary>Tells the person a job of theirs finished, if they asked to be told and the tab is hidden (the browser decides both).</summary>
+    private async Task NotifyFinishedAsync(JobProgress job)
+    {
+        if (!_notify || _module is null)
+        {
+            return;
+        }
+        var outcome = job.Status switch
+        {
+            JobStatus.Succeeded => job.ImageIds.Count == 1 ? "Done: 1 image" : $"Done: {job.ImageIds.Count} images",
+            JobStatus.Failed => "Failed",
+            _ => "Cancelled",
+        };
+        var text = job.Summary ?? job.Prompt;
+        try
+        {
+            await _module.InvokeVoidAsync("jobFinished", $"{outcome} · DreamLayer", text.Length > 120 ? text[..120] + "…" : text,
+                job.ImageIds.Count > 0 ? $"/images/{job.ImageIds[0]}/thumb" : null);
+        }
+        catch (JSDisconnectedException)
+        {
+            // The tab is gone; nobody to tell.
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _subscription?.Dispose();
+        if (_module is not null)
+        {
+            try
+            {
+                await _module.DisposeAsync();
+            }
+            catch (JSDisconnectedException)
+            {
+                // The circuit is gone; so is the module.
+            }
+        }
+    }
 }

@@ -65,12 +65,13 @@ public sealed partial class PresetPicker
 
     private PresetView? Selected => _presets.FirstOrDefault(p => p.Key == _selectedKey);
 
-    protected override Task OnInitializedAsync() => ReloadAsync(BuiltInPresets.FastDraft.Key);
+    /// <summary>Nothing is chosen when the page opens: the list says "No preset" until the person picks one (a preset is never implied).</summary>
+    protected override Task OnInitializedAsync() => ReloadAsync(null);
 
     private async Task ReloadAsync(string? select)
     {
         _presets = await Presets.ListAsync(await CurrentUser.GetAsync());
-        _selectedKey = _presets.Any(p => p.Key == select) ? select : _presets.Count > 0 ? _presets[0].Key : null;
+        _selectedKey = select is not null && _presets.Any(p => p.Key == select) ? select : null;
     }
 
     private void Select(string key)
@@ -93,7 +94,9 @@ public sealed partial class PresetPicker
 
     private void Toggle(PresetGroups group, bool on) => _newGroups = on ? _newGroups | group : _newGroups & ~group;
 
-    private string NameOf(string? key) => _presets.FirstOrDefault(p => p.Key == key)?.Name ?? string.Empty;
+    private string NameOf(string? key) => _presets.FirstOrDefault(p => p.Key == key)?.Name ?? NoPreset;
+
+    private const string NoPreset = "No preset";
 
     private void StartSave() => (_saving, _editing, _confirmDelete, _newName, _message, _error) = (true, false, false, string.Empty, null, null);
 

@@ -30,7 +30,19 @@ public sealed partial class GenerationForm
     [Parameter]
     public EventCallback<IReadOnlyList<GenerationRequest>> OnSubmit { get; set; }
 
-    /// <summary>A mode page's own fields (source image, mask, denoise), shown above Generate; given the form's error lookup by field.</summary>
+    /// <summary>The page's heading and notices, above the prompt bar.</summary>
+    [Parameter]
+    public RenderFragment? Header { get; set; }
+
+    /// <summary>Shown at the top of the parameters panel, under the mode's own fields (the preset picker).</summary>
+    [Parameter]
+    public RenderFragment? Top { get; set; }
+
+    /// <summary>The results pane: the current job and the ones before it.</summary>
+    [Parameter, EditorRequired]
+    public required RenderFragment Results { get; set; }
+
+    /// <summary>A mode page's own fields (source image, mask, denoise), shown at the top of the parameters panel; given the form's error lookup by field.</summary>
     [Parameter]
     public RenderFragment<Func<string, string?>>? ModeFields { get; set; }
 
@@ -58,6 +70,12 @@ public sealed partial class GenerationForm
     };
 
     private IEnumerable<FieldError> AllErrors => _errors.Concat(ExternalErrors);
+
+    /// <summary>
+    /// Said beside Generate when the last attempt was refused: the fields at fault may be out of sight in the
+    /// parameters panel, which scrolls on its own.
+    /// </summary>
+    private string? FormProblem => AllErrors.Any() ? "Not generated: see the fields marked in red." : null;
 
     private bool HasError(string field) => AllErrors.Any(e => e.Field == field);
 
