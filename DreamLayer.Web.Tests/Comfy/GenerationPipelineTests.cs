@@ -229,7 +229,8 @@ public sealed class GenerationPipelineTests
         await DreamLayerApp.WaitUntilAsync(() => app.Backend.State == DreamLayer.Web.Comfy.BackendState.Offline, "the backend to be marked offline");
         Assert.Contains($"127.0.0.1:{port}", app.Backend.StateReason, StringComparison.Ordinal);
 
-        using var http = await app.CreateClientAsync(app.Alice);
+        // An admin is told which address was tried and how to start ComfyUI (a member is told to ask an admin).
+        using var http = await app.CreateClientAsync(app.Admin);
         var page = await http.GetStringAsync("/");
         Assert.Contains("No ComfyUI server is reachable", page, StringComparison.Ordinal);
         Assert.Contains($"127.0.0.1:{port}", page, StringComparison.Ordinal);

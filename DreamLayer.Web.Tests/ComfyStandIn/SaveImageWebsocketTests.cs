@@ -133,9 +133,10 @@ public sealed class SaveImageWebsocketTests : IAsyncLifetime
         await owner.Closed;
         var received = owner.Drain();
 
-        // Aborted after the first image was queued for it (a reset connection may lose what was still in flight), before the end.
+        // Aborted after the first image was queued for it, before the end. A reset connection may lose whatever was still
+        // in flight, the node's `executing` among it, so only what cannot have been sent yet is asserted: no second image,
+        // no end; the fault was taken at the image (it is cleared).
         Assert.InRange(received.Count(IsPngFrame), 0, 1);
-        Assert.Contains(received, e => e.Type == "executing" && e.Data!["node"]?.GetValue<string>() == NodeId);
         Assert.DoesNotContain(received, e => e.IsDone(id));
         Assert.Null(_standIn.Server.Faults.DropSocketsAtImage);
         var entry = await WaitForHistoryAsync(id);

@@ -22,6 +22,7 @@ public sealed class GenerationFormTests() : MudComponentTest(AddFormServices)
         services.AddSingleton(Options.Create(storage));
         services.AddSingleton(StoragePaths.Resolve(storage, Path.GetTempPath()));
         services.AddSingleton(TimeProvider.System);
+        services.AddSingleton(sp => new ImageGate(sp.GetRequiredService<IOptions<StorageOptions>>()));
         services.AddSingleton<UploadStore>();
         services.AddHttpClient();
         services.AddSingleton(Options.Create(new ComfyUiOptions { Servers = [new ComfyServerOptions { Name = "none", Url = "http://127.0.0.1:9" }] }));
