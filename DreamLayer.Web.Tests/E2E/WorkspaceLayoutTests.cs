@@ -247,6 +247,25 @@ public sealed partial class WorkspaceLayoutTests(BrowserFixture browser) : IClas
         Assert.True(boxes[0].X + boxes[0].Width <= boxes[1].X && boxes[1].X + boxes[1].Width <= boxes[2].X, "the batch's images should stand side by side without overlapping");
 
         await InViewportAsync(page.Page, card.ResultImage.Nth(2), "The last image of the batch");
+
+        // The image dialog walks through the batch with the arrow keys and its buttons.
+        await card.ResultImage.Nth(0).ClickAsync();
+        var dialog = new ImageDialogObject(page.Page);
+        var position = dialog.Root.GetByTestId("image-position");
+        await Expect(position).ToHaveTextAsync("1 of 3");
+        var first = await dialog.FullImage.GetAttributeAsync("src");
+
+        await page.Page.Keyboard.PressAsync("ArrowRight");
+        await Expect(position).ToHaveTextAsync("2 of 3");
+        await Expect(dialog.FullImage).Not.ToHaveAttributeAsync("src", first!);
+        await page.Page.Keyboard.PressAsync("ArrowRight");
+        await Expect(position).ToHaveTextAsync("3 of 3");
+        await Expect(dialog.Root.GetByRole(AriaRole.Button, new() { Name = "Next image" })).ToBeDisabledAsync();
+        await page.Page.Keyboard.PressAsync("ArrowLeft");
+        await Expect(position).ToHaveTextAsync("2 of 3");
+        await dialog.Root.GetByRole(AriaRole.Button, new() { Name = "Previous image" }).ClickAsync();
+        await Expect(position).ToHaveTextAsync("1 of 3");
+        await Expect(dialog.FullImage).ToHaveAttributeAsync("src", first!);
     }
 
     [Fact]

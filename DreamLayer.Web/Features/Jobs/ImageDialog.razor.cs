@@ -83,6 +83,7 @@ public sealed partial class ImageDialog : IAsyncDisposable
             _current = _sequence[next];
             await LoadAsync();
             StateHasChanged();
+            Dialog.StateHasChanged(); // the title (with the arrows and the position) is drawn by the dialog instance
         });
     }
 

@@ -187,7 +187,8 @@ public sealed partial class JobList : IAsyncDisposable
         }
     }
 
-    private Task<IDialogReference> OpenImageAsync(Guid imageId) => ImageDialog.ShowAsync(Dialogs, imageId);
+    /// <summary>Opens an image; the dialog's previous/next walk through every image listed here, newest job first.</summary>
+    private Task<IDialogReference> OpenImageAsync(Guid imageId) => ImageDialog.ShowAsync(Dialogs, imageId, [.. _jobs.SelectMany(j => j.ImageIds)]);
 
     protected override async Task OnAfterRenderAsync(bool firstRender)
     {
