@@ -30,7 +30,19 @@ public sealed class SignInPageObject(IPage page, Uri root)
         ArgumentNullException.ThrowIfNull(user);
         await OpenAsync(returnUrl);
         await SubmitAsync(user.UserName, user.Password);
-        await Page.WaitForURLAsync(url => !new Uri(url).AbsolutePath.StartsWith("/account/sign-in", StringComparison.Ordinal));
+        try
+        {
+            // Leaving the sign-in page is what is waited for (the navigation committed), not the next page's `load` event:
+            // that waits on every image of the page, and the callers wait for what they need of it (the live circuit).
+            await Page.WaitForURLAsync(url => !new Uri(url).AbsolutePath.StartsWith("/account/sign-in", StringComparison.Ordinal),
+                new() { WaitUntil = WaitUntilState.Commit });
+        }
+        catch (TimeoutException ex)
+        {
+            // Say what the page showed instead of timing out blind: a refusal, a 429, an empty form.
+            var shown = await Page.Locator("body").InnerTextAsync(new() { Timeout = 5_000 });
+            throw new InvalidOperationException($"Signing in as {user.UserName} stayed on {Page.Url}; the page showed: {shown}", ex);
+        }
     }
 }
 
