@@ -253,6 +253,7 @@ public sealed partial class WorkspaceLayoutTests(BrowserFixture browser) : IClas
         var dialog = new ImageDialogObject(page.Page);
         var position = dialog.Root.GetByTestId("image-position");
         await Expect(position).ToHaveTextAsync("1 of 3");
+        await Expect(position).ToHaveAttributeAsync("data-keys", "ready"); // the arrow keys are listened to from here on
         var first = await dialog.FullImage.GetAttributeAsync("src");
 
         await page.Page.Keyboard.PressAsync("ArrowRight");

@@ -65,6 +65,7 @@ public sealed partial class ImageDialog : IAsyncDisposable
             _module ??= await JS.InvokeAsync<IJSObjectReference>("import", "./Features/Jobs/ImageDialog.razor.js");
             _self = DotNetObjectReference.Create(this);
             await _module.InvokeVoidAsync("listenArrows", _listenerKey, _self);
+            Dialog.StateHasChanged(); // the title says the keys now work (data-keys="ready")
         }
     }
 
