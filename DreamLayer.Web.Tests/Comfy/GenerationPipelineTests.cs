@@ -4,6 +4,7 @@ using DreamLayer.Domain.Generation;
 using DreamLayer.Domain.Jobs;
 using DreamLayer.Domain.Metadata;
 using DreamLayer.Web.Images;
+using DreamLayer.Web.Comfy;
 using DreamLayer.Web.Jobs;
 using DreamLayer.Web.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;

@@ -1,19 +1,17 @@
 using System.Buffers;
 using System.Net.WebSockets;
-using DreamLayer.Web.Jobs;
 using Microsoft.Extensions.Options;
 
 namespace DreamLayer.Web.Comfy;
 
 /// <summary>
 /// Owns one WebSocket per ComfyUI server. Reconnects with backoff and jitter, reloads the node catalogue
-/// on every connect, and hands every event to the <see cref="JobTracker"/>, which routes by prompt id.
+/// on every connect, and hands every event to <see cref="IServerEvents"/> (the job pipeline routes them by prompt id).
 /// </summary>
 public sealed partial class ComfyConnectionService(
     BackendPool pool,
-    JobTracker tracker,
+    IServerEvents serverEvents,
     WorkflowLibrary workflows,
-    PipelineWarmUp warmUp,
     IOptions<ComfyUiOptions> options,
     IOptions<DreamLayer.Web.Data.StorageOptions> storage,
     TimeProvider time,
@@ -79,7 +77,7 @@ public sealed partial class ComfyConnectionService(
             await stop.CancelAsync();
             await loop;
             stop.Dispose();
-            tracker.OnDisconnected(backend);
+            serverEvents.Disconnected(backend);
         }
         foreach (var backend in wanted.Where(b => !_loops.ContainsKey(b)))
         {
@@ -147,12 +145,12 @@ public sealed partial class ComfyConnectionService(
                     backend.SetSystemStats(await client.GetSystemStatsAsync(connectCts.Token));
                     await RefreshCatalogueAsync(backend, connectCts.Token);
                 }
-                await warmUp.RunAsync(backend, stoppingToken);
+                await serverEvents.CatalogueReadAsync(backend, stoppingToken);
                 connected = true;
                 delay = options.Value.ReconnectMinDelay;
                 backend.SetState(BackendState.Online, null, time.GetUtcNow().UtcDateTime);
                 LogConnected(backend.Name, backend.BaseAddress);
-                await tracker.OnConnectedAsync(backend, stoppingToken);
+                await serverEvents.ConnectedAsync(backend, stoppingToken);
                 using var healthStop = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
                 health = WatchHealthAsync(backend, client, socket, healthStop.Token);
                 try
@@ -187,7 +185,7 @@ public sealed partial class ComfyConnectionService(
                 backend.SetState(BackendState.Offline, reason, time.GetUtcNow().UtcDateTime);
             }
             backend.RunningPromptId = null;
-            tracker.OnDisconnected(backend);
+            serverEvents.Disconnected(backend);
 
             // Exponential backoff with ±20% jitter so that many app instances don't reconnect in lockstep.
             var jitter = 0.8 + (Random.Shared.NextDouble() * 0.4);
@@ -272,7 +270,7 @@ public sealed partial class ComfyConnectionService(
                     LogFrameTooLarge(backend.Name, length);
                     if (result.MessageType == WebSocketMessageType.Binary)
                     {
-                        tracker.Handle(backend, new FrameTooLargeEvent(length, storage.Value.MaxImageBytes));
+                        serverEvents.Received(backend, new FrameTooLargeEvent(length, storage.Value.MaxImageBytes));
                     }
                     continue;
                 }
@@ -296,7 +294,7 @@ public sealed partial class ComfyConnectionService(
     {
         try
         {
-            tracker.Handle(backend, evt);
+            serverEvents.Received(backend, evt);
         }
 #pragma warning disable CA1031 // dropping the connection would not help: the next events are still wanted
         catch (Exception ex)

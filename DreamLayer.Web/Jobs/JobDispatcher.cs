@@ -41,8 +41,6 @@ public sealed partial class JobDispatcher(
 
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
-        // A job its server lost goes back in line, unless Cancel was pressed for it meanwhile.
-        tracker.Requeue = (job, reason, ct) => job.CancelRequested ? queue.EndCancelledAsync(job.JobId, ct) : queue.RequeueAsync(job.Job, reason, lostRun: false, ct);
         await queue.RestoreAsync(Restore, cancellationToken);
         await base.StartAsync(cancellationToken);
     }
@@ -55,7 +53,7 @@ public sealed partial class JobDispatcher(
             {
                 await signal.WaitAsync(Tick, stoppingToken);
                 await DispatchAsync(stoppingToken);
-                await tracker.PollQuietJobsAsync(stoppingToken);
+                await queue.ReturnLostAsync(await tracker.PollQuietJobsAsync(stoppingToken), stoppingToken);
                 events.PruneFinished(KeepFinished);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)

@@ -68,8 +68,6 @@ public sealed partial class JobQueue(
     private long _serveTick;
     private readonly Lock _lock = new();
 
-    public static JsonSerializerOptions RequestJson { get; } = new(JsonSerializerDefaults.Web);
-
     public async Task<SubmitResult> SubmitAsync(GenerationRequest request, string owner, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -273,6 +271,35 @@ public sealed partial class JobQueue(
         signal.Notify();
     }
 
+    /// <summary>
+    /// Puts jobs their server lost back in line, unless Cancel was pressed for one meanwhile: that one ends cancelled.
+    /// One that cannot be put back (a locked database, a bug) is logged, and the others still are.
+    /// </summary>
+    public async Task ReturnLostAsync(IReadOnlyList<LostJob> lost, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(lost);
+        foreach (var (job, reason) in lost)
+        {
+            try
+            {
+                if (job.CancelRequested)
+                {
+                    await EndCancelledAsync(job.JobId, ct);
+                }
+                else
+                {
+                    await RequeueAsync(job.Job, reason, lostRun: false, ct);
+                }
+            }
+#pragma warning disable CA1031 // one job that cannot be put back must not keep the others out of line
+            catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
+#pragma warning restore CA1031
+            {
+                LogReturnLostFailed(job.JobId, ex);
+            }
+        }
+    }
+
     /// <summary>Puts a job back at the head of the line (its server was unreachable or lost it).</summary>
     /// <param name="lostRun">True when the job was running on a server that went away (counts against its retries).</param>
     public async Task RequeueAsync(JobEntity job, string reason, bool lostRun, CancellationToken ct)
@@ -473,6 +500,9 @@ public sealed partial class JobQueue(
         events.Update(jobId, p => p with { Status = JobStatus.Cancelled, Message = "Cancelled.", Node = null, StepValue = 0, StepMax = 0 });
         return true;
     }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Could not put job {JobId}, which its server lost, back in line")]
+    private partial void LogReturnLostFailed(Guid jobId, Exception ex);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Refused to cancel job {JobId} for {Requester}: not theirs")]
     private partial void LogCancelRefused(Guid jobId, string requester);

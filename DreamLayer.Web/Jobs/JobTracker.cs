@@ -23,9 +23,6 @@ public sealed partial class JobTracker(
 {
     private readonly ConcurrentDictionary<string, TrackedJob> _byPrompt = new(StringComparer.Ordinal);
 
-    /// <summary>Set by the queue: puts a job the server lost back in line.</summary>
-    public Func<TrackedJob, string, CancellationToken, Task>? Requeue { get; set; }
-
     public int InFlightCount(ComfyBackend backend) => _byPrompt.Values.Count(t => t.Backend == backend);
 
     /// <summary>Jobs on servers now, per owner (for the per-person cap).</summary>
@@ -157,17 +154,22 @@ public sealed partial class JobTracker(
         }
     }
 
-    /// <summary>After a (re)connect: find out what happened to every job sent to this server while we were away.</summary>
-    public async Task OnConnectedAsync(ComfyBackend backend, CancellationToken ct)
+    /// <summary>
+    /// After a (re)connect: find out what happened to every job sent to this server while we were away. Returns the jobs
+    /// the server lost (no longer tracked), for the queue to put back in line.
+    /// </summary>
+    public async Task<IReadOnlyList<LostJob>> OnConnectedAsync(ComfyBackend backend, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(backend);
         await DropAbandonedAsync(backend, ct);
         var jobs = _byPrompt.Values.Where(t => t.Backend == backend && t.Posted).ToList();
+        var lost = new List<LostJob>();
         if (jobs.Count > 0)
         {
-            await ReconcileAsync(backend, jobs, ct);
+            await ReconcileAsync(backend, jobs, lost, ct);
         }
         signal.Notify();
+        return lost;
     }
 
     public void OnDisconnected(ComfyBackend backend)
@@ -280,19 +282,24 @@ public sealed partial class JobTracker(
         }
     }
 
-    /// <summary>Checks jobs that have had no event for a while (a missed event, a half-open socket).</summary>
-    public async Task PollQuietJobsAsync(CancellationToken ct)
+    /// <summary>
+    /// Checks jobs that have had no event for a while (a missed event, a half-open socket). Returns the jobs their server
+    /// lost (no longer tracked), for the queue to put back in line.
+    /// </summary>
+    public async Task<IReadOnlyList<LostJob>> PollQuietJobsAsync(CancellationToken ct)
     {
+        var lost = new List<LostJob>();
         var quiet = _byPrompt.Values
             .Where(t => t.Posted && t.Backend.IsOnline && Stopwatch.GetElapsedTime(t.LastEventTimestamp) > options.Value.QuietPollInterval)
             .GroupBy(t => t.Backend);
         foreach (var group in quiet)
         {
-            await ReconcileAsync(group.Key, group.ToList(), ct);
+            await ReconcileAsync(group.Key, group.ToList(), lost, ct);
         }
+        return lost;
     }
 
-    private async Task ReconcileAsync(ComfyBackend backend, List<TrackedJob> jobs, CancellationToken ct)
+    private async Task ReconcileAsync(ComfyBackend backend, List<TrackedJob> jobs, List<LostJob> lost, CancellationToken ct)
     {
         var client = pool.ClientFor(backend);
         try
@@ -305,7 +312,10 @@ public sealed partial class JobTracker(
             {
                 try
                 {
-                    await ReconcileAsync(backend, client, queue, job, ct);
+                    if (await ReconcileAsync(backend, client, queue, job, ct) is { } gone)
+                    {
+                        lost.Add(gone);
+                    }
                 }
                 catch (Exception ex) when (ComfyUiClient.Unanswered(ex, ct))
                 {
@@ -325,19 +335,19 @@ public sealed partial class JobTracker(
         }
     }
 
-    /// <summary>Checks one job against what the server said: finished, running, waiting, or lost.</summary>
-    private async Task ReconcileAsync(ComfyBackend backend, ComfyUiClient client, ComfyQueueState queue, TrackedJob job, CancellationToken ct)
+    /// <summary>Checks one job against what the server said: finished, running, waiting, or lost (returned).</summary>
+    private async Task<LostJob?> ReconcileAsync(ComfyBackend backend, ComfyUiClient client, ComfyQueueState queue, TrackedJob job, CancellationToken ct)
     {
         job.LastEventTimestamp = Stopwatch.GetTimestamp();
         var history = await client.GetHistoryAsync(job.PromptId, ct);
         if (history is not null)
         {
             BeginCompletion(job, Stopwatch.GetTimestamp(), history);
-            return;
+            return null;
         }
         if (job.IsCompleting)
         {
-            return; // it ended while we read (its events came first): the reads above are already old
+            return null; // it ended while we read (its events came first): the reads above are already old
         }
         if (queue.Running.Contains(job.PromptId))
         {
@@ -360,11 +370,9 @@ public sealed partial class JobTracker(
             // Neither finished nor waiting: the server lost it (it restarted). Send it again.
             Untrack(job);
             LogLost(job.JobId, backend.Name);
-            if (Requeue is { } requeue)
-            {
-                await requeue(job, $"{backend.Name} lost this job (it restarted?); queued again.", ct);
-            }
+            return new LostJob(job, $"{backend.Name} lost this job (it restarted?); queued again.");
         }
+        return null;
     }
 
     private void BeginCompletion(TrackedJob job, long finalEventTimestamp, ComfyHistoryEntry? history)

@@ -6,7 +6,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using DreamLayer.Domain.Generation;
 using DreamLayer.Domain.Workflows;
-using DreamLayer.Web.Jobs;
+using DreamLayer.Web.Comfy;
 
 namespace DreamLayer.Benchmark;
 

@@ -4,7 +4,7 @@ using DreamLayer.Domain.Scheduling;
 using DreamLayer.Domain.Workflows;
 using DreamLayer.Domain.Workflows.Imported;
 
-namespace DreamLayer.Web.Jobs;
+namespace DreamLayer.Web.Comfy;
 
 /// <summary>The base templates shipped in <c>workflows/&lt;mode&gt;/</c>, loaded once.</summary>
 public sealed class WorkflowLibrary

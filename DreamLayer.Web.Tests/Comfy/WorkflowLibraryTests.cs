@@ -1,9 +1,9 @@
 using System.Text.Json.Nodes;
 using DreamLayer.Domain.Comfy;
 using DreamLayer.Domain.Generation;
-using DreamLayer.Web.Jobs;
+using DreamLayer.Web.Comfy;
 
-namespace DreamLayer.Web.Tests.Jobs;
+namespace DreamLayer.Web.Tests.Comfy;
 
 public sealed class WorkflowLibraryTests
 {
