@@ -4,8 +4,12 @@ using DreamLayer.Web.Components;
 using DreamLayer.Web.Data;
 using DreamLayer.Web.Features.Gallery;
 using DreamLayer.Web.Features.Generation;
+using DreamLayer.Web.Features.Jobs;
+using DreamLayer.Web.Features.Presets;
+using DreamLayer.Web.Features.Users;
 using DreamLayer.Web.Features.Workflows;
 using DreamLayer.Web.Images;
+using DreamLayer.Web.Jobs;
 using DreamLayer.Web.Operations;
 using DreamLayer.Web.Security;
 
@@ -13,16 +17,23 @@ var builder = WebApplication.CreateBuilder(args);
 // Serve MudBlazor's and Blazor's files from the build output in every environment (a no-op when published).
 builder.WebHost.UseStaticWebAssets();
 
+// Each area registers its own services, in its own XxxExtensions.cs. Hosted services start in this order.
+builder.Services.AddSingleton(TimeProvider.System); // the one clock every area reads (tests replace it)
 builder.AddSecurity();
 builder.AddDreamLayerLogging();
 builder.AddDreamLayerData();
 builder.AddAccounts();
 builder.AddImages();
-builder.AddGallery();
 builder.AddComfyUi();
-builder.AddGenerationFeatures();
-builder.AddWorkflows();
+builder.AddJobs();
+builder.AddComfyConnections();
 builder.AddDreamLayerUi();
+builder.AddJobFeatures();
+builder.AddGenerationFeatures();
+builder.AddPresets();
+builder.AddGallery();
+builder.AddWorkflows();
+builder.AddUsers();
 builder.AddOperations();
 
 var app = builder.Build();

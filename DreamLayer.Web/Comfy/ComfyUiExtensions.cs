@@ -1,5 +1,3 @@
-using DreamLayer.Web.Jobs;
-
 namespace DreamLayer.Web.Comfy;
 
 public static class ComfyUiExtensions
@@ -7,7 +5,7 @@ public static class ComfyUiExtensions
     /// <summary>How long one call to a server may take, retries included, before it counts as unanswered.</summary>
     public static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(30);
 
-    /// <summary>ComfyUI servers, their connections and the job pipeline that uses them.</summary>
+    /// <summary>The ComfyUI servers: their options, the HTTP client, the pool with each server's state, the stored servers, model hashing.</summary>
     public static IHostApplicationBuilder AddComfyUi(this IHostApplicationBuilder builder)
     {
         builder.Services.AddOptions<ComfyUiOptions>().BindConfiguration(ComfyUiOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
@@ -17,26 +15,21 @@ public static class ComfyUiExtensions
         builder.Services.AddSingleton<BackendPool>();
         builder.Services.AddSingleton<BackendSettings>();
         builder.Services.AddSingleton(_ => new WorkflowLibrary(WorkflowLibrary.DefaultDirectory));
-        builder.Services.AddSingleton<JobEvents>();
-        builder.Services.AddSingleton<JobSignal>();
-        builder.Services.AddSingleton<JobCaps>();
         builder.Services.AddSingleton<ModelHashes>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ModelHashes>());
-        builder.Services.AddSingleton<JobTracker>();
-        builder.Services.AddSingleton<JobQueue>();
-        builder.Services.AddSingleton(sp => new JobMetrics(sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), sp.GetRequiredService<BackendPool>(),
-            sp.GetRequiredService<JobEvents>(), () => sp.GetRequiredService<JobQueue>().WaitingCount));
-        builder.Services.AddSingleton<JobCompletion>();
-        builder.Services.AddSingleton<JobUploads>();
-        builder.Services.AddSingleton<JobDispatcher>();
-        builder.Services.AddSingleton<ComfyConnectionService>();
-        builder.Services.AddHostedService<StartupWarmUp>();
-        builder.Services.AddSingleton<PipelineWarmUp>();
-        // Start order matters: the stored servers join the configured ones, restore unfinished jobs, then connect
-        // (which reconciles them), then collect results.
+        // The stored servers join the configured ones before anything (restoring jobs, connecting) looks them up.
         builder.Services.AddHostedService(sp => sp.GetRequiredService<BackendSettings>());
-        builder.Services.AddHostedService(sp => sp.GetRequiredService<JobDispatcher>());
-        builder.Services.AddHostedService(sp => sp.GetRequiredService<JobCompletion>());
+        return builder;
+    }
+
+    /// <summary>
+    /// One WebSocket per server, handing what it receives to <see cref="IServerEvents"/>. Registered apart from
+    /// <see cref="AddComfyUi"/> because hosted services start in registration order: the connections start after the
+    /// service that implements <see cref="IServerEvents"/> has restored the jobs that a connect reconciles.
+    /// </summary>
+    public static IHostApplicationBuilder AddComfyConnections(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton<ComfyConnectionService>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ComfyConnectionService>());
         return builder;
     }

@@ -107,14 +107,3 @@ public sealed class ControlMapPreview(BackendPool pool, UploadStore uploads, Tim
         }
     }
 }
-
-public static class GenerationExtensions
-{
-    /// <summary>Services of the generation pages' shared parts (LoRA, ControlNet, Advanced panel).</summary>
-    public static IHostApplicationBuilder AddGenerationFeatures(this IHostApplicationBuilder builder)
-    {
-        builder.Services.AddSingleton<ControlMapPreview>();
-        builder.Services.AddSingleton<DreamLayer.Web.Features.Presets.TeamPresets>();
-        return builder;
-    }
-}
