@@ -65,6 +65,21 @@ public sealed class GalleryService(IDbContextFactory<DreamLayerDbContext> dbFact
             ?? await GalleryQueries.Visible(db, viewer, GallerySection.Trash).SingleOrDefaultAsync(i => i.Id == imageId, ct);
     }
 
+    /// <summary>An image the viewer may see (in the gallery or the trash) with the job that made it, or null.</summary>
+    public async Task<ImageEntity?> FindVisibleWithJobAsync(SignedInUser viewer, Guid imageId, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await GalleryQueries.Visible(db, viewer).Include(i => i.Job).SingleOrDefaultAsync(i => i.Id == imageId, ct)
+            ?? await GalleryQueries.Visible(db, viewer, GallerySection.Trash).Include(i => i.Job).SingleOrDefaultAsync(i => i.Id == imageId, ct);
+    }
+
+    /// <summary>Everything the image dialog shows about an image the viewer may see, or null (no such image, or not theirs to see).</summary>
+    public async Task<ImageDetails?> DetailsAsync(SignedInUser viewer, Guid imageId, CancellationToken ct = default)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await ImageDetails.LoadAsync(db, viewer, imageId, ct);
+    }
+
     /// <summary>The rows of those of <paramref name="imageIds"/> the viewer may see, in the order given.</summary>
     public async Task<List<ImageEntity>> FindVisibleAsync(SignedInUser viewer, IReadOnlyCollection<Guid> imageIds, CancellationToken ct = default)
     {

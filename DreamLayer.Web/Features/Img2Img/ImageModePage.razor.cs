@@ -1,4 +1,5 @@
 using DreamLayer.Domain.Generation;
+using DreamLayer.Web.Features.Gallery;
 using DreamLayer.Web.Accounts;
 using DreamLayer.Web.Components;
 using DreamLayer.Web.Comfy;
@@ -8,7 +9,6 @@ using DreamLayer.Web.Features.Generation;
 using DreamLayer.Web.Features.Jobs;
 using DreamLayer.Web.Features.Txt2Img;
 using DreamLayer.Web.Images;
-using DreamLayer.Web.Jobs;
 using Microsoft.AspNetCore.Components;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -29,7 +29,6 @@ public sealed partial class ImageModePage : IDisposable
     [Inject] private UploadStore Uploads { get; set; } = default!;
     [Inject] private ImageStore Images { get; set; } = default!;
     [Inject] private IOptions<StorageOptions> Storage { get; set; } = default!;
-    [Inject] private IDbContextFactory<DreamLayerDbContext> DbFactory { get; set; } = default!;
     [Inject] private CurrentUser CurrentUser { get; set; } = default!;
     [Inject] private GenerationDrafts Drafts { get; set; } = default!;
     [Inject] private StartingSettings Starting { get; set; } = default!;
@@ -82,14 +81,13 @@ public sealed partial class ImageModePage : IDisposable
         }
         else
         {
-            await using var db = await DbFactory.CreateDbContextAsync();
             // The form opens with the settings of this person's last job of this mode (batch count 1), or their defaults.
             var start = await Starting.ForAsync(Mode, CancellationToken.None);
             UseSettings(start.Request);
             _lastSettingsNote = start.Note;
             if (From is { } imageId)
             {
-                await StartFromAsync(db, imageId, user);
+                await StartFromAsync(imageId, user);
             }
         }
         ApplyLimits();
@@ -101,12 +99,10 @@ public sealed partial class ImageModePage : IDisposable
     }
 
     /// <summary>"Send to": the finished image becomes the source (checked and stored like an upload) with the settings it was made with.</summary>
-    private async Task StartFromAsync(DreamLayerDbContext db, Guid imageId, SignedInUser user)
+    private async Task StartFromAsync(Guid imageId, SignedInUser user)
     {
         // Only an image this person may see in the gallery (someone else's private image is "no longer exists").
-        var image = await Gallery.FindVisibleAsync(user, imageId) is null
-            ? null
-            : await db.Images.AsNoTracking().Include(i => i.Job).SingleOrDefaultAsync(i => i.Id == imageId);
+        var image = await Gallery.FindVisibleWithJobAsync(user, imageId);
         if (image is null || Images.Locate(image) is not { } path || !File.Exists(path))
         {
             _fromError = "That image no longer exists; choose an image instead.";

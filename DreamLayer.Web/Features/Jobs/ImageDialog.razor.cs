@@ -1,4 +1,5 @@
 using DreamLayer.Web.Components.Shared;
+using DreamLayer.Web.Data;
 using DreamLayer.Web.Accounts;
 using DreamLayer.Domain.Generation;
 using DreamLayer.Web.Features.Gallery;
@@ -90,7 +91,7 @@ public sealed partial class ImageDialog : IAsyncDisposable
 
     private async Task LoadAsync()
     {
-        _details = await ImageDetails.LoadAsync(DbFactory, _viewer!, _current, CancellationToken.None);
+        _details = await Gallery.DetailsAsync(_viewer!, _current, CancellationToken.None);
         _missing = _details is null;
         _beforeUrl = _details is { Job: var job } && job.Mode is nameof(GenerationMode.Img2Img) or nameof(GenerationMode.Inpaint) or nameof(GenerationMode.Upscale)
             && job.ReadRequest().SourceImage is { } source && Uploads.Locate(source) is not null

@@ -2,20 +2,17 @@ using System.Text.Json;
 using DreamLayer.Web.Accounts;
 using DreamLayer.Domain.Comfy;
 using DreamLayer.Web.Data;
-using DreamLayer.Web.Features.Gallery;
 using Microsoft.EntityFrameworkCore;
 
-namespace DreamLayer.Web.Features.Jobs;
+namespace DreamLayer.Web.Features.Gallery;
 
 /// <summary>Everything the image dialog shows: the image row, the job that made it and its metrics.</summary>
 public sealed record ImageDetails(ImageEntity Image, JobEntity Job, IReadOnlyList<KeyValuePair<string, double>> NodeTimings, bool IsFavourite)
 {
     /// <summary>The image as <paramref name="viewer"/> may see it, or null (no such image, or not theirs to see).</summary>
-    public static async Task<ImageDetails?> LoadAsync(IDbContextFactory<DreamLayerDbContext> dbFactory, SignedInUser viewer, Guid imageId, CancellationToken ct)
+    internal static async Task<ImageDetails?> LoadAsync(DreamLayerDbContext db, SignedInUser viewer, Guid imageId, CancellationToken ct)
     {
-        ArgumentNullException.ThrowIfNull(dbFactory);
         ArgumentNullException.ThrowIfNull(viewer);
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
         var image = await GalleryQueries.Visible(db, viewer).Include(i => i.Job).SingleOrDefaultAsync(i => i.Id == imageId, ct)
             ?? await GalleryQueries.Visible(db, viewer, GallerySection.Trash).Include(i => i.Job).SingleOrDefaultAsync(i => i.Id == imageId, ct);
         if (image?.Job is not { } job)
