@@ -150,29 +150,6 @@ public sealed class UploadStore(StoragePaths paths, IOptions<StorageOptions> opt
     }
 
     /// <summary>
-    /// Makes a new upload of exactly <paramref name="width"/>×<paramref name="height"/> from a stored one, or
-    /// null if <paramref name="id"/> is not stored. <see cref="FitMode.ResizeAndFill"/> pads the borders with the
-    /// image's average colour (A1111 stretches the edge pixels instead; a flat fill is easier for the model to
-    /// repaint and never smears a border object across the canvas).
-    /// </summary>
-    public async Task<UploadAccepted?> ResizeAsync(Guid id, int width, int height, FitMode mode, CancellationToken ct = default)
-    {
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(width);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(height);
-        if ((long)width * height > options.Value.MaxImagePixels)
-        {
-            throw new ArgumentOutOfRangeException(nameof(width), $"{width}×{height} is over the pixel limit.");
-        }
-        if (Locate(id) is not { } source)
-        {
-            return null;
-        }
-        using var decoded = await DecodeStoredAsync(source, rgba: false, ct);
-        Fit(decoded.Image, width, height, mode);
-        return await StoreAsync(decoded.Image, ct);
-    }
-
-    /// <summary>
     /// The bounding box of a stored mask's painted (not fully transparent) pixels; empty when nothing is painted,
     /// null when <paramref name="id"/> is not stored.
     /// </summary>
@@ -206,7 +183,8 @@ public sealed class UploadStore(StoragePaths paths, IOptions<StorageOptions> opt
 
     /// <summary>
     /// Fits an image to exactly <paramref name="width"/>×<paramref name="height"/> in place. <see cref="FitMode.ResizeAndFill"/>
-    /// pads with <paramref name="fill"/>, or the image's average colour when it is null.
+    /// pads with <paramref name="fill"/>, or the image's average colour when it is null (A1111 stretches the edge pixels
+    /// instead; a flat fill is easier for the model to repaint and never smears a border object across the canvas).
     /// </summary>
     public static void Fit(Image image, int width, int height, FitMode mode, Color? fill = null)
     {
