@@ -1,4 +1,5 @@
 using System.Net;
+using DreamLayer.Web.Data;
 using DreamLayer.Web.Accounts;
 using DreamLayer.Web.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;

@@ -1,5 +1,5 @@
 using System.Text.RegularExpressions;
-using DreamLayer.Web.Components;
+using DreamLayer.Web.Components.Shared;
 
 namespace DreamLayer.Web.Tests.Features;
 

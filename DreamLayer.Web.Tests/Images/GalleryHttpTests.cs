@@ -1,4 +1,5 @@
 using System.IO.Compression;
+using DreamLayer.Web.Features.Gallery;
 using System.Net;
 using DreamLayer.Web.Accounts;
 using DreamLayer.Web.Data;

@@ -1,4 +1,5 @@
 using System.Net;
+using DreamLayer.Web.Data;
 using System.Text.RegularExpressions;
 using DreamLayer.Web.Accounts;
 using Microsoft.AspNetCore.Identity;

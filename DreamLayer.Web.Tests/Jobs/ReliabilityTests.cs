@@ -2,6 +2,7 @@ using System.Diagnostics;
 using ComfyStandIn;
 using DreamLayer.Domain.Generation;
 using DreamLayer.Domain.Jobs;
+using DreamLayer.Web.Data;
 using DreamLayer.Web.Comfy;
 using DreamLayer.Web.Images;
 using DreamLayer.Web.Jobs;

@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 using DreamLayer.Domain.Generation;
-using DreamLayer.Web.Jobs;
+using DreamLayer.Web.Data;
 
 namespace DreamLayer.Web.Tests.Jobs;
 

@@ -102,7 +102,7 @@ public sealed class PrometheusMetricsTests : IDisposable
     {
         var pool = new BackendPool(Options.Create(new ComfyUiOptions { Servers = [new ComfyServerOptions { Name = "gpu-1", Url = "http://127.0.0.1:9" }] }), new NoHttpClients());
         var metrics = new JobMetrics(meters, pool, new JobEvents(), waiting);
-        return (metrics, new PrometheusMetrics(meters, metrics));
+        return (metrics, new PrometheusMetrics(meters));
     }
 
     public void Dispose() => _services.Dispose();

@@ -1,4 +1,5 @@
 using System.Net;
+using DreamLayer.Web.Features.Gallery;
 using System.Security.Cryptography;
 using DreamLayer.Web.Accounts;
 using DreamLayer.Web.Data;

@@ -1,6 +1,4 @@
-using DreamLayer.Web.Components.Pages;
 using DreamLayer.Web.Data;
-using DreamLayer.Web.Features.Account;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Components.Endpoints;
@@ -31,7 +29,8 @@ public static class AccountsExtensions
         services.AddScoped<PasswordSignIn>();
         services.AddSingleton<DecoyPassword>();
         services.AddHostedService<DecoyPasswordWarmUp>();
-        services.AddSingleton<DreamLayer.Web.Features.Users.UserAdministration>();
+        services.AddSingleton<PersonalPreferences>();
+        services.AddSingleton<AppSettings>();
 
         services.AddAuthentication(o =>
         {
@@ -83,13 +82,14 @@ public static class AccountsExtensions
         app.Use(async (context, next) =>
         {
             var page = context.GetEndpoint()?.Metadata.GetMetadata<ComponentTypeMetadata>()?.Type;
-            if (page is null || page == typeof(Error))
+            var role = page is null ? null : (Attribute.GetCustomAttribute(page, typeof(AccountPageAttribute)) as AccountPageAttribute)?.Role;
+            if (page is null || role == AccountPageRole.AlwaysOpen)
             {
                 await next(context);
                 return;
             }
             var complete = await context.RequestServices.GetRequiredService<SetupState>().IsCompleteAsync(context.RequestAborted);
-            if (page == typeof(SetupPage) && complete)
+            if (role == AccountPageRole.Setup && complete)
             {
                 // Gone for good: a person is sent into the app, anything else finds nothing.
                 if (HttpMethods.IsGet(context.Request.Method))
@@ -102,12 +102,12 @@ public static class AccountsExtensions
                 }
                 return;
             }
-            if (page == typeof(RegisterPage) && !await context.RequestServices.GetRequiredService<AppSettings>().AllowSelfRegistrationAsync(context.RequestAborted))
+            if (role == AccountPageRole.Register && !await context.RequestServices.GetRequiredService<AppSettings>().AllowSelfRegistrationAsync(context.RequestAborted))
             {
                 context.Response.StatusCode = StatusCodes.Status404NotFound;
                 return;
             }
-            if (page != typeof(SetupPage) && !complete)
+            if (role != AccountPageRole.Setup && !complete)
             {
                 context.Response.Redirect(AccountPaths.Setup);
                 return;
@@ -154,7 +154,7 @@ public static class AccountsExtensions
             var wait = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter) ? retryAfter : accounts.SignInWindow;
             response.Headers.RetryAfter = Math.Ceiling(wait.TotalSeconds).ToString(CultureInfo.InvariantCulture);
             response.ContentType = "text/html; charset=utf-8";
-            var minutes = Components.Words.Count((long)Math.Max(1, Math.Ceiling(wait.TotalMinutes)), "minute");
+            var minutes = Words.Count((long)Math.Max(1, Math.Ceiling(wait.TotalMinutes)), "minute");
             await response.WriteAsync($$"""
                 <!DOCTYPE html>
                 <html lang="en"><head><meta charset="utf-8" /><title>Too many attempts · DreamLayer</title><link href="/app.css" rel="stylesheet" /></head>

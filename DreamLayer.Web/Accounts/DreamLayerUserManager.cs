@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Identity;
+using DreamLayer.Web.Data;
 using Microsoft.Extensions.Options;
 
 namespace DreamLayer.Web.Accounts;

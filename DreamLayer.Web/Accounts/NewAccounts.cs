@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Identity;
+using DreamLayer.Web.Data;
 
 namespace DreamLayer.Web.Accounts;
 

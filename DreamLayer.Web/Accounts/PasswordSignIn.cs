@@ -1,5 +1,5 @@
 using System.Globalization;
-using DreamLayer.Web.Components;
+using DreamLayer.Web.Data;
 using Microsoft.AspNetCore.Identity;
 
 namespace DreamLayer.Web.Accounts;

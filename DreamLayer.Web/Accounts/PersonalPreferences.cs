@@ -12,7 +12,7 @@ public sealed record Preferences(bool DarkTheme, string? DefaultCheckpoint, int?
 /// <summary>Reads and stores each person's <see cref="Preferences"/> in their account row; a person changes only their own.</summary>
 public sealed class PersonalPreferences(IDbContextFactory<DreamLayerDbContext> dbFactory)
 {
-    public const int MaxCheckpointLength = 512;
+    public const int MaxCheckpointLength = DreamLayerUser.MaxDefaultCheckpointLength;
     public const int MinSize = 64;
     public const int MaxSize = 16_384;
 

@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using DreamLayer.Web.Data;
 using Microsoft.AspNetCore.Components.Authorization;
 using Microsoft.AspNetCore.Identity;
 

@@ -19,7 +19,6 @@ public static class DataExtensions
             options.UseSqlite(connection).AddInterceptors(Interceptor);
         });
         builder.Services.AddSingleton<JobStore>();
-        builder.Services.AddSingleton<AppSettings>();
         builder.Services.AddHostedService<DatabaseMigrator>();
         return builder;
     }

@@ -1,5 +1,4 @@
 using DreamLayer.Domain.Jobs;
-using DreamLayer.Web.Accounts;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Design;
@@ -121,8 +120,8 @@ internal sealed class SettingEntityConfiguration : IEntityTypeConfiguration<Sett
 internal sealed class RoleConfiguration : IEntityTypeConfiguration<Microsoft.AspNetCore.Identity.IdentityRole>
 {
     public void Configure(EntityTypeBuilder<Microsoft.AspNetCore.Identity.IdentityRole> builder) => builder.HasData(
-        new Microsoft.AspNetCore.Identity.IdentityRole { Id = RoleIds.Admin, Name = Roles.Admin, NormalizedName = "ADMIN", ConcurrencyStamp = RoleIds.Admin },
-        new Microsoft.AspNetCore.Identity.IdentityRole { Id = RoleIds.Member, Name = Roles.Member, NormalizedName = "MEMBER", ConcurrencyStamp = RoleIds.Member });
+        new Microsoft.AspNetCore.Identity.IdentityRole { Id = RoleIds.Admin, Name = "Admin", NormalizedName = "ADMIN", ConcurrencyStamp = RoleIds.Admin },
+        new Microsoft.AspNetCore.Identity.IdentityRole { Id = RoleIds.Member, Name = "Member", NormalizedName = "MEMBER", ConcurrencyStamp = RoleIds.Member });
 }
 
 internal sealed class DreamLayerUserConfiguration : IEntityTypeConfiguration<DreamLayerUser>
@@ -131,7 +130,7 @@ internal sealed class DreamLayerUserConfiguration : IEntityTypeConfiguration<Dre
     {
         builder.Property(u => u.DisplayName).HasMaxLength(64);
         builder.Property(u => u.Theme).HasMaxLength(8);
-        builder.Property(u => u.DefaultCheckpoint).HasMaxLength(PersonalPreferences.MaxCheckpointLength);
+        builder.Property(u => u.DefaultCheckpoint).HasMaxLength(DreamLayerUser.MaxDefaultCheckpointLength);
     }
 }
 

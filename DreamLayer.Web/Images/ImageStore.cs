@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using PromptLoras = DreamLayer.Domain.Generation.PromptLoras;
 using DreamLayer.Domain.Metadata;
 using DreamLayer.Web.Data;
-using DreamLayer.Web.Jobs;
 using Microsoft.Extensions.Options;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.Formats.Jpeg;

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using DreamLayer.Domain.Jobs;
 using DreamLayer.Web.Comfy;
+using DreamLayer.Web.Operations;
 
 namespace DreamLayer.Web.Jobs;
 
@@ -11,8 +12,6 @@ namespace DreamLayer.Web.Jobs;
 /// </summary>
 public sealed class JobMetrics
 {
-    public const string MeterName = "DreamLayer";
-
     private readonly Counter<long> _finished;
     private readonly Histogram<double> _queueWait;
     private readonly Histogram<double> _execution;
@@ -20,7 +19,7 @@ public sealed class JobMetrics
     public JobMetrics(IMeterFactory meters, BackendPool pool, JobEvents events, Func<int> waiting)
     {
         ArgumentNullException.ThrowIfNull(meters);
-        var meter = meters.Create(MeterName);
+        var meter = meters.Create(PrometheusMetrics.MeterName);
         _finished = meter.CreateCounter<long>("dreamlayer.jobs.finished", "{job}", "Jobs that reached an end, by outcome (succeeded, failed, cancelled).");
         _queueWait = meter.CreateHistogram<double>("dreamlayer.job.queue_wait", "s", "From queued to running on a server, per model and server.");
         _execution = meter.CreateHistogram<double>("dreamlayer.job.execution", "s", "From running to finished on a server, per model and server.");

@@ -38,15 +38,4 @@ internal static class JobProgressMapping
         var name = (StoredRequest.Read(job.RequestJson) as StoredRequestRead)?.Request.Workflow?.Name ?? "Workflow";
         return string.IsNullOrWhiteSpace(job.Prompt) ? name : $"{name}: {job.Prompt}";
     }
-
-    /// <summary>
-    /// The request the job was made from (<see cref="JobEntity.RequestJson"/>); throws <see cref="InvalidDataException"/>
-    /// with the reason when the row cannot be read (<see cref="StoredRequest.Read"/> tells without throwing).
-    /// </summary>
-    public static GenerationRequest ReadRequest(this JobEntity job) => StoredRequest.Read(job.RequestJson) switch
-    {
-        StoredRequestRead read => read.Request,
-        StoredRequestUnreadable unreadable => throw new InvalidDataException(unreadable.Reason),
-        _ => throw new InvalidOperationException(),
-    };
 }

@@ -4,6 +4,7 @@ using DreamLayer.Domain.Comfy;
 using DreamLayer.Domain.Generation;
 using DreamLayer.Domain.Metadata;
 using DreamLayer.Domain.Workflows;
+using DreamLayer.Web.Data;
 using DreamLayer.Web.Comfy;
 using DreamLayer.Web.Images;
 using DreamLayer.Web.Operations;
@@ -30,7 +31,7 @@ internal sealed class StartupWarmUp(WorkflowLibrary workflows, ImageStore images
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         var request = new GenerationRequest { Prompt = "warm-up", Checkpoint = "warm-up.safetensors", Seed = 1 };
-        _ = JsonSerializer.Deserialize<GenerationRequest>(JsonSerializer.Serialize(request, JobQueue.RequestJson), JobQueue.RequestJson);
+        _ = JsonSerializer.Deserialize<GenerationRequest>(JsonSerializer.Serialize(request, StoredRequest.Json), StoredRequest.Json);
         var graph = WorkflowBuilder.Build(workflows.Get(GenerationMode.Txt2Img), request, 1);
         _ = PromptValidator.Validate(ComfyGraph.Parse(graph.ToJsonString()), ObjectInfo.Empty);
         _ = A1111Infotext.Read(A1111Infotext.Write(new InfotextParameters("warm-up", "none", 20, "euler", "normal", 7, 1, 512, 512, "warm-up")));

@@ -3,12 +3,12 @@ using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Globalization;
 using System.Text;
-using DreamLayer.Web.Jobs;
 
 namespace DreamLayer.Web.Operations;
 
 /// <summary>
-/// Keeps the app's own meter (<see cref="JobMetrics.MeterName"/>, from this app's <see cref="IMeterFactory"/>) and
+/// Keeps the app's own meter (<see cref="MeterName"/>, from this app's <see cref="IMeterFactory"/>; the job pipeline's
+/// figures, <c>Jobs/JobMetrics.cs</c>, are recorded on it, whenever its instruments are created) and
 /// writes it in the Prometheus text format: counters as <c>_total</c>, histograms as cumulative <c>_bucket</c>
 /// lines with <c>_sum</c> and <c>_count</c>, gauges as they are read at scrape time. A unit of seconds adds
 /// <c>_seconds</c> to the name, as the OpenTelemetry exporter does.
@@ -22,12 +22,15 @@ public sealed class PrometheusMetrics : IDisposable
     private readonly ConcurrentDictionary<Instrument, Series> _series = new();
     private readonly Lock _scrape = new();
 
-    public PrometheusMetrics(IMeterFactory meters, JobMetrics metrics)
+    /// <summary>The name of the app's meter: the only one <c>/metrics</c> shows.</summary>
+    public const string MeterName = "DreamLayer";
+
+    public PrometheusMetrics(IMeterFactory meters)
     {
-        ArgumentNullException.ThrowIfNull(metrics); // created first, so that its instruments exist
+        // Instruments created later (the job pipeline's, when it starts) are published to the listener then.
         _listener.InstrumentPublished = (instrument, listener) =>
         {
-            if (instrument.Meter.Name == JobMetrics.MeterName && ReferenceEquals(instrument.Meter.Scope, meters))
+            if (instrument.Meter.Name == MeterName && ReferenceEquals(instrument.Meter.Scope, meters))
             {
                 _series[instrument] = new Series(instrument);
                 listener.EnableMeasurementEvents(instrument);
@@ -45,7 +48,7 @@ public sealed class PrometheusMetrics : IDisposable
     /// </summary>
     public void WarmUp()
     {
-        using var meter = new Meter(JobMetrics.MeterName + ".WarmUp");
+        using var meter = new Meter(MeterName + ".WarmUp");
         var counter = meter.CreateCounter<long>("warm_up");
         var histogram = meter.CreateHistogram<double>("warm_up", "s");
         _listener.EnableMeasurementEvents(counter);

@@ -1,7 +1,6 @@
 using DreamLayer.Domain.Generation;
 using DreamLayer.Web.Accounts;
 using DreamLayer.Web.Data;
-using DreamLayer.Web.Jobs;
 using Microsoft.EntityFrameworkCore;
 
 namespace DreamLayer.Web.Components.Shared;

@@ -17,7 +17,7 @@ namespace DreamLayer.Web.Data.Migrations
 #pragma warning disable 612, 618
             modelBuilder.HasAnnotation("ProductVersion", "10.0.15");
 
-            modelBuilder.Entity("DreamLayer.Web.Accounts.DreamLayerUser", b =>
+            modelBuilder.Entity("DreamLayer.Web.Data.DreamLayerUser", b =>
                 {
                     b.Property<string>("Id")
                         .HasColumnType("TEXT");
@@ -763,7 +763,7 @@ namespace DreamLayer.Web.Data.Migrations
 
             modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityUserClaim<string>", b =>
                 {
-                    b.HasOne("DreamLayer.Web.Accounts.DreamLayerUser", null)
+                    b.HasOne("DreamLayer.Web.Data.DreamLayerUser", null)
                         .WithMany()
                         .HasForeignKey("UserId")
                         .OnDelete(DeleteBehavior.Cascade)
@@ -772,7 +772,7 @@ namespace DreamLayer.Web.Data.Migrations
 
             modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityUserLogin<string>", b =>
                 {
-                    b.HasOne("DreamLayer.Web.Accounts.DreamLayerUser", null)
+                    b.HasOne("DreamLayer.Web.Data.DreamLayerUser", null)
                         .WithMany()
                         .HasForeignKey("UserId")
                         .OnDelete(DeleteBehavior.Cascade)
@@ -787,7 +787,7 @@ namespace DreamLayer.Web.Data.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
 
-                    b.HasOne("DreamLayer.Web.Accounts.DreamLayerUser", null)
+                    b.HasOne("DreamLayer.Web.Data.DreamLayerUser", null)
                         .WithMany()
                         .HasForeignKey("UserId")
                         .OnDelete(DeleteBehavior.Cascade)
@@ -796,7 +796,7 @@ namespace DreamLayer.Web.Data.Migrations
 
             modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityUserToken<string>", b =>
                 {
-                    b.HasOne("DreamLayer.Web.Accounts.DreamLayerUser", null)
+                    b.HasOne("DreamLayer.Web.Data.DreamLayerUser", null)
                         .WithMany()
                         .HasForeignKey("UserId")
                         .OnDelete(DeleteBehavior.Cascade)

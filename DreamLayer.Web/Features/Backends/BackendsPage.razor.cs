@@ -1,4 +1,4 @@
-using DreamLayer.Web.Components;
+using DreamLayer.Web.Components.Shared;
 using DreamLayer.Web.Comfy;
 using DreamLayer.Web.Jobs;
 using Microsoft.AspNetCore.Components;

@@ -237,7 +237,7 @@ public sealed class FolderImport(
             Mode = ImportMode,
             Status = JobStatus.Succeeded,
             StatusMessage = metadata is null ? "Imported from a folder; it carries no generation data." : $"Imported from a folder; parameters written by {metadata.ToolLabel}.",
-            RequestJson = JsonSerializer.Serialize(request, JobQueue.RequestJson),
+            RequestJson = JsonSerializer.Serialize(request, StoredRequest.Json),
             Prompt = request.Prompt,
             NegativePrompt = request.NegativePrompt,
             Checkpoint = request.Checkpoint,

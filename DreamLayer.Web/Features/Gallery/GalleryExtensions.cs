@@ -8,6 +8,7 @@ public static class GalleryExtensions
         builder.Services.AddSingleton<GalleryService>();
         builder.Services.AddSingleton<BoardService>();
         builder.Services.AddSingleton<FolderImport>();
+        builder.Services.AddSingleton<UploadAccess>();
         return builder;
     }
 }

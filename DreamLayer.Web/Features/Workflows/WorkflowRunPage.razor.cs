@@ -3,7 +3,7 @@ using DreamLayer.Domain.Comfy;
 using DreamLayer.Domain.Generation;
 using DreamLayer.Domain.Workflows.Imported;
 using DreamLayer.Web.Accounts;
-using DreamLayer.Web.Components;
+using DreamLayer.Web.Components.Shared;
 using DreamLayer.Web.Comfy;
 using DreamLayer.Web.Data;
 using DreamLayer.Web.Images;

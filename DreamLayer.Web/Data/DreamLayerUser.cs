@@ -1,6 +1,6 @@
 using Microsoft.AspNetCore.Identity;
 
-namespace DreamLayer.Web.Accounts;
+namespace DreamLayer.Web.Data;
 
 /// <summary>A person who signs in. Jobs and images are owned by <see cref="IdentityUser.Id"/>.</summary>
 public sealed class DreamLayerUser : IdentityUser
@@ -19,6 +19,9 @@ public sealed class DreamLayerUser : IdentityUser
     /// <summary>"light" or "dark", as this person last chose; null until they choose (the app starts dark).</summary>
     public string? Theme { get; set; }
 
+    /// <summary>Longest <see cref="DefaultCheckpoint"/> the column holds.</summary>
+    public const int MaxDefaultCheckpointLength = 512;
+
     /// <summary>The checkpoint a generation page starts with when this person has no earlier job of that mode.</summary>
     public string? DefaultCheckpoint { get; set; }
 
@@ -28,16 +31,7 @@ public sealed class DreamLayerUser : IdentityUser
     public int? DefaultHeight { get; set; }
 }
 
-/// <summary>The two roles. Every account has exactly one of them.</summary>
-public static class Roles
-{
-    public const string Admin = "Admin";
-    public const string Member = "Member";
-
-    public static IReadOnlyList<string> All { get; } = [Admin, Member];
-}
-
-/// <summary>The fixed ids of the two roles (created by the migration).</summary>
+/// <summary>The fixed ids of the two roles (<c>Accounts/Roles.cs</c> names them; the migration creates their rows).</summary>
 public static class RoleIds
 {
     public const string Admin = "role-admin";

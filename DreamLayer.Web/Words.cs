@@ -1,8 +1,11 @@
 using System.Globalization;
 
-namespace DreamLayer.Web.Components;
+namespace DreamLayer.Web;
 
-/// <summary>Counts in words: "1 image", "9 images", "1,000 images"; never "image(s)".</summary>
+/// <summary>
+/// Counts in words: "1 image", "9 images", "1,000 images"; never "image(s)". At the project's root, outside the folders,
+/// because every folder writes such words (accounts, the gallery, the pages).
+/// </summary>
 public static class Words
 {
     /// <summary><paramref name="count"/> followed by <paramref name="singular"/>, or by <paramref name="plural"/> (default: singular + "s") unless it is 1.</summary>

@@ -3,11 +3,9 @@ using System.Text;
 using DreamLayer.Domain.Workflows;
 using DreamLayer.Web.Accounts;
 using DreamLayer.Web.Data;
-using DreamLayer.Web.Features.Gallery;
-using DreamLayer.Web.Jobs;
 using Microsoft.EntityFrameworkCore;
 
-namespace DreamLayer.Web.Images;
+namespace DreamLayer.Web.Features.Gallery;
 
 /// <summary>
 /// Who may fetch a stored upload (<c>/uploads/{id}</c>): an img2img source, a painted mask, a ControlNet picture or a

@@ -1,9 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using DreamLayer.Domain.Generation;
-using DreamLayer.Web.Data;
-
-namespace DreamLayer.Web.Jobs;
+namespace DreamLayer.Web.Data;
 
 /// <summary>What reading a stored request gave: the request, or why it cannot be read.</summary>
 public abstract record StoredRequestResult;
@@ -26,12 +24,15 @@ public static class StoredRequest
 
     public const string VersionProperty = "requestVersion";
 
+    /// <summary>How a request is written to and read from JSON (the web defaults: camelCase names).</summary>
+    public static JsonSerializerOptions Json { get; } = new(JsonSerializerDefaults.Web);
+
     public static string Write(GenerationRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var json = JsonSerializer.SerializeToNode(request, JobQueue.RequestJson)!.AsObject();
+        var json = JsonSerializer.SerializeToNode(request, Json)!.AsObject();
         json.Insert(0, VersionProperty, CurrentVersion);
-        return json.ToJsonString(JobQueue.RequestJson);
+        return json.ToJsonString(Json);
     }
 
     public static StoredRequestResult Read(string? json)
@@ -53,7 +54,7 @@ public static class StoredRequest
                 return new StoredRequestUnreadable(
                     $"The job's settings were stored by a newer version of DreamLayer (format {version.GetRawText()}; this one reads up to {CurrentVersion}).");
             }
-            return document.RootElement.Deserialize<GenerationRequest>(JobQueue.RequestJson) is { } request
+            return document.RootElement.Deserialize<GenerationRequest>(Json) is { } request
                 ? new StoredRequestRead(request)
                 : new StoredRequestUnreadable("The job's stored settings are empty.");
         }
@@ -61,5 +62,20 @@ public static class StoredRequest
         {
             return new StoredRequestUnreadable($"The job's stored settings can no longer be read: {ex.Message}");
         }
+    }
+
+    /// <summary>
+    /// The request the job was made from (<see cref="JobEntity.RequestJson"/>); throws <see cref="InvalidDataException"/>
+    /// with the reason when the row cannot be read (<see cref="Read"/> tells without throwing).
+    /// </summary>
+    public static GenerationRequest ReadRequest(this JobEntity job)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        return Read(job.RequestJson) switch
+        {
+            StoredRequestRead read => read.Request,
+            StoredRequestUnreadable unreadable => throw new InvalidDataException(unreadable.Reason),
+            _ => throw new InvalidOperationException(),
+        };
     }
 }

@@ -1,32 +1,17 @@
 using System.IO.Compression;
 using DreamLayer.Web.Accounts;
 using DreamLayer.Web.Data;
-using DreamLayer.Web.Operations;
+using DreamLayer.Web.Images;
 using Microsoft.Extensions.Options;
-using DreamLayer.Web.Features.Gallery;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Net.Http.Headers;
 
-namespace DreamLayer.Web.Images;
+namespace DreamLayer.Web.Features.Gallery;
 
 public static class ImageEndpoints
 {
     /// <summary>Most images one zip download carries.</summary>
     public const int MaxZipImages = 2000;
-
-    public static IHostApplicationBuilder AddImages(this IHostApplicationBuilder builder)
-    {
-        var storage = builder.Configuration.GetSection(StorageOptions.SectionName).Get<StorageOptions>() ?? new StorageOptions();
-        ImageGate.ConfigureMemory(storage);
-        // Once the last decode gives its memory back, the app gives it back to the system when quiet (MemoryTrim).
-        builder.Services.AddSingleton(sp => new ImageGate(sp.GetRequiredService<IOptions<StorageOptions>>(), sp.GetRequiredService<MemoryTrim>().ImageWorkDone));
-        builder.Services.AddSingleton<ImageStore>();
-        builder.Services.AddSingleton<UploadStore>();
-        builder.Services.AddSingleton<UploadAccess>();
-        builder.Services.AddSingleton<ThumbnailQueue>();
-        builder.Services.AddHostedService(sp => sp.GetRequiredService<ThumbnailQueue>());
-        return builder;
-    }
 
     /// <summary>
     /// Images are addressed by id only; the file path comes from the database row, so no request can name a

@@ -1,7 +1,7 @@
-using DreamLayer.Web.Accounts;
+using DreamLayer.Web.Data;
 using Microsoft.EntityFrameworkCore;
 
-namespace DreamLayer.Web.Data;
+namespace DreamLayer.Web.Accounts;
 
 /// <summary>App-wide settings admins change in the UI, stored in the database (read once, then kept in memory).</summary>
 public sealed class AppSettings(IDbContextFactory<DreamLayerDbContext> dbFactory)

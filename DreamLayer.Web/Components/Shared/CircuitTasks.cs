@@ -1,4 +1,4 @@
-namespace DreamLayer.Web.Components;
+namespace DreamLayer.Web.Components.Shared;
 
 /// <summary>
 /// Work that a component starts from a background event (a job's progress, a server's state, a teammate's image) runs
