@@ -3,6 +3,7 @@ using DreamLayer.Web.Comfy;
 using DreamLayer.Web.Components;
 using DreamLayer.Web.Data;
 using DreamLayer.Web.Features.Gallery;
+using DreamLayer.Web.Features.Jobs;
 using DreamLayer.Web.Features.Generation;
 using DreamLayer.Web.Features.Jobs;
 using DreamLayer.Web.Features.Presets;
@@ -46,6 +47,7 @@ app.UseAntiforgery();
 app.MapStaticAssets().AllowAnonymous();
 app.MapAccounts();
 app.MapImages();
+app.MapPreviews();
 app.MapOperations();
 // The framework's own frame-ancestors header would be a second policy beside the full one UseSecurity sends (which has it).
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode(o => o.ContentSecurityFrameAncestorsPolicy = null);

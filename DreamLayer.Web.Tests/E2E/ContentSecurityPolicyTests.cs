@@ -49,13 +49,13 @@ public sealed class ContentSecurityPolicyTests(BrowserFixture browser) : IClassF
         Assert.Null(await page.EvaluateAsync<bool?>("() => window.__inlineRan"));
         console.Clear();
 
-        // Generate: progress, live previews (data: URLs), the finished image, its dialog (a JS module).
+        // Generate: progress, live previews (fetched from /previews by the job list's module), the finished image, its dialog (a JS module).
         var txt2img = new Txt2ImgPageObject(page, app.RootUri);
         await txt2img.FillAsync("Prompt", "a lighthouse under a policy");
         await txt2img.FillAsync("Steps", "12");
         await txt2img.Generate.ClickAsync();
         var card = txt2img.NewestCard;
-        await Expect(card.Preview).ToHaveAttributeAsync("src", new Regex("^data:image/"));
+        await Expect(card.Preview).ToHaveAttributeAsync("src", new Regex(@"^/previews/[0-9a-f-]{36}\?v=[0-9]+$"));
         await Expect(card.Status).ToHaveTextAsync("Done");
         await card.ResultImage.ClickAsync();
         await Expect(new ImageDialogObject(page).FullImage).ToBeVisibleAsync();

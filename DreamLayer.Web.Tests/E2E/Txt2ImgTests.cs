@@ -24,6 +24,35 @@ public sealed partial class Txt2ImgTests(BrowserFixture browser) : IClassFixture
     [GeneratedRegex("^[0-9]$")]
     private static partial Regex EarlyStep();
 
+    [GeneratedRegex(@"^/previews/[0-9a-f-]{36}\?v=[0-9]+$")]
+    private static partial Regex PreviewAddress();
+
+    [Fact]
+    public async Task Generate_ManySteps_PreviewPictureFollowsTheFramesFetchedOverHttp()
+    {
+        await using var app = await DreamLayerApp.StartAsync(stepTime: TimeSpan.FromMilliseconds(200));
+        await using var context = await browser.NewContextAsync();
+        var page = new Txt2ImgPageObject(await context.NewPageAsync(), app.RootUri);
+        await page.SignInAsync(app.Alice);
+        await page.OpenAsync();
+
+        await page.FillAsync("Prompt", "a paper boat on a puddle");
+        await page.FillAsync("Steps", "30"); // six seconds of frames: time for a loaded machine to show several
+        await page.Generate.ClickAsync();
+
+        var card = page.NewestCard;
+        await Expect(card.Preview).ToBeVisibleAsync(new() { Timeout = BrowserFixture.GuardMs });
+        await Expect(card.Preview).ToHaveAttributeAsync("src", PreviewAddress());
+        Assert.True(await card.Preview.EvaluateAsync<int>("img => img.complete ? img.naturalWidth : 0") > 0, "the shown frame should be a loaded picture");
+        var shown = await card.Preview.GetAttributeAsync("data-preview-sequence");
+        Assert.NotNull(shown);
+        // A later frame replaces it in the same picture, once loaded: the sequence it shows moves on.
+        await Expect(card.Preview).Not.ToHaveAttributeAsync("data-preview-sequence", shown, Slow);
+        Assert.DoesNotContain("data:image", await card.Root.InnerHTMLAsync(), StringComparison.Ordinal);
+        await Expect(card.Status).ToHaveTextAsync("Done", new() { Timeout = BrowserFixture.GuardMs });
+        await Expect(card.Preview).ToHaveCountAsync(0);
+    }
+
     [Fact]
     public async Task Generate_Prompt_ShowsProgressPreviewAndImageWithItsParameters()
     {
@@ -46,7 +75,7 @@ public sealed partial class Txt2ImgTests(BrowserFixture browser) : IClassFixture
         await Expect(card.Progress).Not.ToHaveAttributeAsync("aria-valuenow", first!, Slow);
         await Expect(card.ProgressText).ToContainTextAsync("KSampler");
         await Expect(card.Preview).ToBeVisibleAsync();
-        await Expect(card.Preview).ToHaveAttributeAsync("src", new Regex("^data:image/"));
+        await Expect(card.Preview).ToHaveAttributeAsync("src", PreviewAddress());
         await ScreenshotAsync(page.Page, "running");
 
         await Expect(card.Status).ToHaveTextAsync("Done", new() { Timeout = BrowserFixture.GuardMs });

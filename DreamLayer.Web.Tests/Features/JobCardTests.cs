@@ -3,10 +3,11 @@ using DreamLayer.Domain.Jobs;
 using DreamLayer.Web.Features.Jobs;
 using DreamLayer.Web.Jobs;
 using Microsoft.AspNetCore.Components;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace DreamLayer.Web.Tests.Features;
 
-public sealed class JobCardTests : MudComponentTest
+public sealed class JobCardTests() : MudComponentTest(services => services.AddSingleton(new JobEvents()))
 {
     private static JobProgress Job(JobStatus status) => new()
     {
@@ -148,5 +149,30 @@ public sealed class JobCardTests : MudComponentTest
     public void Render_NotFailed_HasNoRetry(JobStatus status)
     {
         Assert.Empty(RenderCard(Job(status)).FindAll("button[aria-label=Retry]"));
+    }
+
+    [Fact]
+    public void Preview_OwnFrames_RenderTheCardOncePerFrameAsAnAddressOthersFramesNever()
+    {
+        var events = Services.GetRequiredService<JobEvents>();
+        var job = Job(JobStatus.Running) with { StepValue = 3, StepMax = 20 };
+        events.Publish(job);
+        var card = RenderCard(job);
+        events.PublishPreview(job.JobId, new byte[] { 0xFF, 0xD8, 1 }, "image/jpeg");
+        var first = events.LatestPreview(job.JobId);
+        card.WaitForAssertion(() => Assert.Equal($"/previews/{job.JobId}?v={first}", card.Find("[data-testid=preview]").GetAttribute("data-preview-src")));
+        var renders = card.Instance.Renders;
+
+        var other = Guid.NewGuid();
+        for (var i = 0; i < 10; i++)
+        {
+            events.PublishPreview(other, new byte[] { 0xFF, 0xD8, (byte)i }, "image/jpeg");
+        }
+        events.PublishPreview(job.JobId, new byte[] { 0xFF, 0xD8, 2 }, "image/jpeg");
+        var second = events.LatestPreview(job.JobId);
+        card.WaitForAssertion(() => Assert.Equal($"/previews/{job.JobId}?v={second}", card.Find("[data-testid=preview]").GetAttribute("data-preview-src")));
+
+        Assert.Equal(renders + 1, card.Instance.Renders);
+        Assert.DoesNotContain("data:image", card.Markup, StringComparison.Ordinal);
     }
 }

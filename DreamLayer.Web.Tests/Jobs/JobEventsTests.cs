@@ -68,15 +68,60 @@ public sealed class JobEventsTests
     }
 
     [Fact]
-    public void Subscribe_Disposed_StopsDelivery()
+    public void SubscribeJob_Disposed_StopsDelivery()
     {
         var events = new JobEvents();
+        var id = Guid.NewGuid();
         var seen = 0;
-        var subscription = events.Subscribe(_ => seen++);
-        events.PublishPreview(Guid.NewGuid(), new byte[] { 1 }, "image/jpeg");
+        var subscription = events.SubscribeJob(id, _ => seen++);
+        events.PublishPreview(id, new byte[] { 1 }, "image/jpeg");
         subscription.Dispose();
-        events.PublishPreview(Guid.NewGuid(), new byte[] { 1 }, "image/jpeg");
+        events.PublishPreview(id, new byte[] { 1 }, "image/jpeg");
         Assert.Equal(1, seen);
+    }
+
+    [Fact]
+    public void PublishPreview_ReachesOnlyThatJobsSubscribers_NeverTheWholeApp()
+    {
+        var events = new JobEvents();
+        var (a, b) = (Guid.NewGuid(), Guid.NewGuid());
+        var (everything, ofA, ofB) = (new List<JobEvent>(), new List<JobEvent>(), new List<JobEvent>());
+        using var all = events.Subscribe(everything.Add);
+        using var subA = events.SubscribeJob(a, ofA.Add);
+        using var subB = events.SubscribeJob(b, ofB.Add);
+
+        for (var i = 0; i < 10; i++)
+        {
+            events.PublishPreview(b, new byte[] { 1 }, "image/jpeg");
+        }
+
+        Assert.Empty(everything);
+        Assert.Empty(ofA);
+        Assert.Equal(10, ofB.Count);
+        Assert.Equal(events.LatestPreview(b), Assert.IsType<PreviewAvailable>(ofB[^1]).Sequence);
+    }
+
+    [Fact]
+    public void Steps_ReachTheOwnersListButNotTheQueueTopic_StatusChangesReachBoth()
+    {
+        var events = new JobEvents();
+        var id = Guid.NewGuid();
+        var job = Job(id, JobStatus.Queued, TimeProvider.System.GetUtcNow().UtcDateTime) with { Owner = "alice", Mode = DreamLayer.Domain.Generation.GenerationMode.Txt2Img };
+        var (alices, bobs, queue) = (new List<JobChanged>(), new List<JobChanged>(), new List<JobEvent>());
+        using var a = events.SubscribeOwner("alice", DreamLayer.Domain.Generation.GenerationMode.Txt2Img, alices.Add);
+        using var b = events.SubscribeOwner("bob", DreamLayer.Domain.Generation.GenerationMode.Txt2Img, bobs.Add);
+        using var q = events.SubscribeQueue(queue.Add);
+
+        events.Publish(job);
+        events.Update(id, p => p with { Status = JobStatus.Running });
+        for (var step = 1; step <= 20; step++)
+        {
+            events.Update(id, p => p with { StepValue = step, StepMax = 20 });
+        }
+
+        Assert.Equal(22, alices.Count);
+        Assert.Empty(bobs);
+        Assert.Equal(2, queue.Count); // it appeared, it started: never a step
     }
 
     [Fact]

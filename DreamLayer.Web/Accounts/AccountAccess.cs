@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Security.Claims;
 using DreamLayer.Web.Data;
+using DreamLayer.Web.Events;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -13,11 +14,10 @@ namespace DreamLayer.Web.Accounts;
 /// Checked on every request and in every open circuit, so it keeps each user's stamp in memory; every change
 /// to a user goes through <see cref="DreamLayerUserManager"/>, which calls <see cref="Changed"/>.
 /// </summary>
-public sealed class AccountAccess(IDbContextFactory<DreamLayerDbContext> dbFactory, IOptions<IdentityOptions> identity)
+public sealed class AccountAccess(IDbContextFactory<DreamLayerDbContext> dbFactory, IOptions<IdentityOptions> identity, ILogger<AccountAccess>? logger = null)
 {
     private readonly ConcurrentDictionary<string, string?> _stamps = new(StringComparer.Ordinal);
-    private readonly Lock _lock = new();
-    private readonly List<Action<string>> _subscribers = [];
+    private readonly Topic<string> _changes = new("account changes", logger);
     private long _generation;
 
     public async ValueTask<bool> IsValidAsync(ClaimsPrincipal principal, CancellationToken ct)
@@ -45,26 +45,11 @@ public sealed class AccountAccess(IDbContextFactory<DreamLayerDbContext> dbFacto
     {
         Interlocked.Increment(ref _generation);
         _stamps.TryRemove(userId, out _);
-        Action<string>[] subscribers;
-        lock (_lock)
-        {
-            subscribers = [.. _subscribers];
-        }
-        foreach (var subscriber in subscribers)
-        {
-            subscriber(userId);
-        }
+        _changes.Publish(userId);
     }
 
     /// <summary>Called with the user's id whenever a user changes; dispose to stop.</summary>
-    public IDisposable Subscribe(Action<string> onChanged)
-    {
-        lock (_lock)
-        {
-            _subscribers.Add(onChanged);
-        }
-        return new Subscription(this, onChanged);
-    }
+    public IDisposable Subscribe(Action<string> onChanged) => _changes.Subscribe(onChanged);
 
     private async Task<string?> LoadStampAsync(string id, CancellationToken ct)
     {
@@ -72,16 +57,5 @@ public sealed class AccountAccess(IDbContextFactory<DreamLayerDbContext> dbFacto
         var user = await db.Users.AsNoTracking().Where(u => u.Id == id)
             .Select(u => new { u.SecurityStamp, u.IsDisabled }).SingleOrDefaultAsync(ct);
         return user is null || user.IsDisabled ? null : user.SecurityStamp;
-    }
-
-    private sealed class Subscription(AccountAccess owner, Action<string> callback) : IDisposable
-    {
-        public void Dispose()
-        {
-            lock (owner._lock)
-            {
-                owner._subscribers.Remove(callback);
-            }
-        }
     }
 }

@@ -1,4 +1,5 @@
 using DreamLayer.Domain.Generation;
+using DreamLayer.Web.Events;
 using Microsoft.Extensions.Options;
 
 namespace DreamLayer.Web.Comfy;
@@ -15,10 +16,15 @@ public sealed class BackendPool
     private readonly Lock _lock = new();
     private IReadOnlyList<ComfyBackend> _backends;
 
-    public BackendPool(IOptions<ComfyUiOptions> options, IHttpClientFactory httpClientFactory)
+    private readonly Topic<ComfyBackend?> _changes;
+    private readonly Topic<IReadOnlyList<ComfyBackend>> _listChanges;
+
+    public BackendPool(IOptions<ComfyUiOptions> options, IHttpClientFactory httpClientFactory, ILogger<BackendPool>? logger = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         _httpClientFactory = httpClientFactory;
+        _changes = new Topic<ComfyBackend?>("server changes", logger);
+        _listChanges = new Topic<IReadOnlyList<ComfyBackend>>("server list changes", logger);
         _backends = options.Value.Servers
             .Select(s => Create(s.Name, s.Url, s.MaxJobsInFlight ?? options.Value.MaxJobsInFlight, s.Enabled))
             .ToList();
@@ -29,12 +35,6 @@ public sealed class BackendPool
     }
 
     public IReadOnlyList<ComfyBackend> Backends => Volatile.Read(ref _backends);
-
-    /// <summary>Raised when any backend changes state or catalogue, and (with the new or removed one) when the list changes.</summary>
-    public event Action<ComfyBackend>? Changed;
-
-    /// <summary>Raised after the list of servers changed (one added, edited, enabled, disabled or removed).</summary>
-    public event Action? ListChanged;
 
     /// <summary>The server that generation pages read their lists from: the first online one, else the first.</summary>
     /// <summary>Every LoRA file any connected server lists (to resolve prompt tags before a server is chosen).</summary>
@@ -111,35 +111,21 @@ public sealed class BackendPool
             }
             Volatile.Write(ref _backends, next);
         }
-        ListChanged?.Invoke();
+        _changes.Publish(null);
+        _listChanges.Publish(next);
     }
 
     public static ComfyBackend Create(string name, string url, int maxJobsInFlight, bool enabled) =>
         new(name, new Uri(url.EndsWith('/') ? url : url + "/"), maxJobsInFlight, enabled);
 
-    /// <summary>Raised when any backend changes state or catalogue, or the list changes.</summary>
-    public IDisposable Subscribe(Action<ComfyBackend?> onChanged)
-    {
-        Action<ComfyBackend> changed = b => onChanged(b);
-        Action listChanged = () => onChanged(null);
-        Changed += changed;
-        ListChanged += listChanged;
-        return new Unsubscriber(() =>
-        {
-            Changed -= changed;
-            ListChanged -= listChanged;
-        });
-    }
+    /// <summary>Called with the server when any server changes state or catalogue, and with null when the list changes.</summary>
+    public IDisposable Subscribe(Action<ComfyBackend?> onChanged) => _changes.Subscribe(onChanged);
 
-    private void OnBackendChanged(ComfyBackend backend) => Changed?.Invoke(backend);
+    /// <summary>Called with the new list after the list of servers changed (one added, edited, enabled, disabled or removed).</summary>
+    public IDisposable SubscribeList(Action<IReadOnlyList<ComfyBackend>> onListChanged) => _listChanges.Subscribe(onListChanged);
+
+    private void OnBackendChanged(ComfyBackend backend) => _changes.Publish(backend);
 
     private static List<string> Union(List<GenerationLimits> limits, Func<GenerationLimits, IReadOnlyList<string>> list) =>
         limits.SelectMany(list).Distinct(StringComparer.Ordinal).ToList();
-
-    private sealed class Unsubscriber(Action dispose) : IDisposable
-    {
-        private Action? _dispose = dispose;
-
-        public void Dispose() => Interlocked.Exchange(ref _dispose, null)?.Invoke();
-    }
 }

@@ -32,7 +32,7 @@ public sealed partial class ComfyConnectionService(
                 changed.Release();
             }
         }
-        pool.ListChanged += OnListChanged;
+        var listSubscription = pool.SubscribeList(_ => OnListChanged());
         try
         {
             while (!stoppingToken.IsCancellationRequested)
@@ -47,7 +47,7 @@ public sealed partial class ComfyConnectionService(
         }
         finally
         {
-            pool.ListChanged -= OnListChanged;
+            listSubscription.Dispose();
             foreach (var (stop, _) in _loops.Values)
             {
                 await stop.CancelAsync();

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics.CodeAnalysis;
 using DreamLayer.Domain.Generation;
 using DreamLayer.Domain.Jobs;
+using DreamLayer.Web.Events;
 
 namespace DreamLayer.Web.Jobs;
 
@@ -42,8 +43,8 @@ public abstract record JobEvent(Guid JobId);
 
 public sealed record JobChanged(JobProgress Job) : JobEvent(Job.JobId);
 
-/// <summary>A newer preview frame is available from <see cref="JobEvents.TryGetPreview"/>.</summary>
-public sealed record PreviewAvailable(Guid JobId) : JobEvent(JobId);
+/// <summary>A newer preview frame (<paramref name="Sequence"/>) is available from <see cref="JobEvents.TryGetPreview"/> and <c>/previews/{jobId}</c>.</summary>
+public sealed record PreviewAvailable(Guid JobId, long Sequence) : JobEvent(JobId);
 
 public sealed record ImageCreated(Guid JobId, Guid ImageId) : JobEvent(JobId);
 
@@ -61,23 +62,41 @@ public sealed record PreviewFrame(ReadOnlyMemory<byte> Image, string MediaType, 
 }
 
 /// <summary>
-/// Pushes job changes to open pages. Subscriptions are <see cref="IDisposable"/>; handlers must be quick
-/// (they schedule a render, nothing more). Previews are latest-wins: only the newest frame per job is kept,
-/// so a slow browser skips frames instead of queueing them.
+/// Pushes job changes to open pages, each to those who show it (topics of <see cref="Events.Topic{T}"/>):
+/// <list type="bullet">
+/// <item><see cref="Subscribe"/>: every change of every job, images and queue state; never a preview frame.</item>
+/// <item><see cref="SubscribeJob"/>: one job's changes and its preview frames (a job card).</item>
+/// <item><see cref="SubscribeOwner"/>: the changes of one person's jobs of one mode (a page's job list).</item>
+/// <item><see cref="SubscribeQueue"/>: a job appeared or changed status, or the queue was paused or resumed; not per step.</item>
+/// <item><see cref="SubscribeImages"/>: a finished job's image was stored.</item>
+/// </list>
+/// Handlers must be quick (they schedule a render, nothing more). Previews are latest-wins: only the newest frame per
+/// job is kept, and pages fetch it over HTTP (<c>/previews/{jobId}</c>), so a slow browser skips frames instead of
+/// queueing them.
 /// </summary>
-public sealed partial class JobEvents(ILogger<JobEvents>? logger = null)
+public sealed class JobEvents
 {
-    private readonly ILogger _logger = logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger<JobEvents>.Instance;
-
     private readonly ConcurrentDictionary<Guid, JobProgress> _jobs = new();
     private readonly ConcurrentDictionary<Guid, PreviewFrame> _previews = new();
     private readonly ConcurrentDictionary<Guid, long> _finishedAt = new();
-    private readonly Lock _subscribersLock = new();
-    private Action<JobEvent>[] _subscribers = [];
+    private readonly Topic<JobEvent> _all;
+    private readonly KeyedTopic<Guid, JobEvent> _byJob;
+    private readonly KeyedTopic<(string Owner, GenerationMode Mode), JobChanged> _byOwner;
+    private readonly Topic<JobEvent> _queue;
+    private readonly Topic<ImageCreated> _images;
     private long _previewSequence;
     private long _previewsReceived;
     private long _previewsShown;
     private long _previewsDropped;
+
+    public JobEvents(ILogger<JobEvents>? logger = null)
+    {
+        _all = new Topic<JobEvent>("job events", logger);
+        _byJob = new KeyedTopic<Guid, JobEvent>("one job's events", logger);
+        _byOwner = new KeyedTopic<(string, GenerationMode), JobChanged>("a person's job events", logger);
+        _queue = new Topic<JobEvent>("queue events", logger);
+        _images = new Topic<ImageCreated>("image events", logger);
+    }
 
     public long PreviewsReceived => Interlocked.Read(ref _previewsReceived);
 
@@ -87,14 +106,23 @@ public sealed partial class JobEvents(ILogger<JobEvents>? logger = null)
     /// <summary>Frames replaced by a newer one before any page took them (latest-wins).</summary>
     public long PreviewsDropped => Interlocked.Read(ref _previewsDropped);
 
-    public IDisposable Subscribe(Action<JobEvent> handler)
-    {
-        lock (_subscribersLock)
-        {
-            _subscribers = [.. _subscribers, handler];
-        }
-        return new Subscription(this, handler);
-    }
+    /// <summary>Every change of every job (progress included), every stored image and queue state change; no preview frames.</summary>
+    public IDisposable Subscribe(Action<JobEvent> handler) => _all.Subscribe(handler);
+
+    /// <summary>One job's changes (<see cref="JobChanged"/>) and its new preview frames (<see cref="PreviewAvailable"/>).</summary>
+    public IDisposable SubscribeJob(Guid jobId, Action<JobEvent> handler) => _byJob.Subscribe(jobId, handler);
+
+    /// <summary>The changes of the jobs of <paramref name="owner"/> in <paramref name="mode"/> (a new one included).</summary>
+    public IDisposable SubscribeOwner(string owner, GenerationMode mode, Action<JobChanged> handler) => _byOwner.Subscribe((owner, mode), handler);
+
+    /// <summary>
+    /// A job appeared or changed status (<see cref="JobChanged"/>), or dispatch was paused or resumed
+    /// (<see cref="QueueStateChanged"/>): what changes the queue's order and places. Never a step.
+    /// </summary>
+    public IDisposable SubscribeQueue(Action<JobEvent> handler) => _queue.Subscribe(handler);
+
+    /// <summary>A finished job's image was stored.</summary>
+    public IDisposable SubscribeImages(Action<ImageCreated> handler) => _images.Subscribe(handler);
 
     public bool TryGet(Guid jobId, [NotNullWhen(true)] out JobProgress? job) => _jobs.TryGetValue(jobId, out job);
 
@@ -105,18 +133,26 @@ public sealed partial class JobEvents(ILogger<JobEvents>? logger = null)
     public void Publish(JobProgress job)
     {
         ArgumentNullException.ThrowIfNull(job);
+        _jobs.TryGetValue(job.JobId, out var before);
         _jobs[job.JobId] = job;
-        Changed(job);
+        Changed(before, job);
     }
 
-    private void Changed(JobProgress job)
+    private void Changed(JobProgress? before, JobProgress job)
     {
         if (job.Status.IsTerminal())
         {
             _previews.TryRemove(job.JobId, out _);
             _finishedAt.TryAdd(job.JobId, Environment.TickCount64);
         }
-        Raise(new JobChanged(job));
+        var changed = new JobChanged(job);
+        _byJob.Publish(job.JobId, changed);
+        _byOwner.Publish((job.Owner, job.Mode), changed);
+        if (before is null || before.Status != job.Status)
+        {
+            _queue.Publish(changed);
+        }
+        _all.Publish(changed);
     }
 
     /// <summary>
@@ -136,24 +172,30 @@ public sealed partial class JobEvents(ILogger<JobEvents>? logger = null)
             }
             if (_jobs.TryUpdate(jobId, next, current))
             {
-                Changed(next);
+                Changed(current, next);
                 return next;
             }
         }
         return null;
     }
 
+    /// <summary>Keeps the newest frame of a job (the one before it is dropped) and tells only the pages that show that job.</summary>
     public void PublishPreview(Guid jobId, ReadOnlyMemory<byte> image, string mediaType)
     {
         Interlocked.Increment(ref _previewsReceived);
+        var frame = new PreviewFrame(image, mediaType, Interlocked.Increment(ref _previewSequence));
         if (_previews.TryGetValue(jobId, out var previous) && !previous.WasShown)
         {
             Interlocked.Increment(ref _previewsDropped);
         }
-        _previews[jobId] = new PreviewFrame(image, mediaType, Interlocked.Increment(ref _previewSequence));
-        Raise(new PreviewAvailable(jobId));
+        _previews[jobId] = frame;
+        _byJob.Publish(jobId, new PreviewAvailable(jobId, frame.Sequence));
     }
 
+    /// <summary>The sequence number of the job's newest frame (increasing across all jobs), or null while there is none.</summary>
+    public long? LatestPreview(Guid jobId) => _previews.TryGetValue(jobId, out var frame) ? frame.Sequence : null;
+
+    /// <summary>The job's newest frame, for a page that shows it now (counted as shown).</summary>
     public bool TryGetPreview(Guid jobId, [NotNullWhen(true)] out PreviewFrame? frame)
     {
         if (!_previews.TryGetValue(jobId, out frame))
@@ -167,9 +209,19 @@ public sealed partial class JobEvents(ILogger<JobEvents>? logger = null)
         return true;
     }
 
-    public void PublishImage(Guid jobId, Guid imageId) => Raise(new ImageCreated(jobId, imageId));
+    public void PublishImage(Guid jobId, Guid imageId)
+    {
+        var created = new ImageCreated(jobId, imageId);
+        _images.Publish(created);
+        _all.Publish(created);
+    }
 
-    public void Refresh() => Raise(new QueueStateChanged());
+    public void Refresh()
+    {
+        var changed = new QueueStateChanged();
+        _queue.Publish(changed);
+        _all.Publish(changed);
+    }
 
     /// <summary>Drops jobs that finished more than <paramref name="age"/> ago from memory; the database keeps them.</summary>
     public void PruneFinished(TimeSpan age)
@@ -184,44 +236,5 @@ public sealed partial class JobEvents(ILogger<JobEvents>? logger = null)
                 _finishedAt.TryRemove(jobId, out _);
             }
         }
-    }
-
-    /// <summary>
-    /// Tells every subscriber. One that throws is logged and the others are still told: a page's handler must never
-    /// stop the job pipeline that raised the event.
-    /// </summary>
-    private void Raise(JobEvent evt)
-    {
-        foreach (var subscriber in Volatile.Read(ref _subscribers))
-        {
-            try
-            {
-                subscriber(evt);
-            }
-#pragma warning disable CA1031 // the raiser is the dispatcher or a server's connection: a subscriber's bug is the subscriber's
-            catch (Exception ex)
-#pragma warning restore CA1031
-            {
-                LogSubscriberFailed(evt.GetType().Name, evt.JobId, ex);
-            }
-        }
-    }
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "A subscriber to job events failed on {EventType} for job {JobId}")]
-    private partial void LogSubscriberFailed(string eventType, Guid jobId, Exception ex);
-
-    private void Unsubscribe(Action<JobEvent> handler)
-    {
-        lock (_subscribersLock)
-        {
-            _subscribers = _subscribers.Where(s => s != handler).ToArray();
-        }
-    }
-
-    private sealed class Subscription(JobEvents owner, Action<JobEvent> handler) : IDisposable
-    {
-        private JobEvents? _owner = owner;
-
-        public void Dispose() => Interlocked.Exchange(ref _owner, null)?.Unsubscribe(handler);
     }
 }

@@ -67,6 +67,8 @@ public sealed partial class JobQueue(
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> _lastServed = new(StringComparer.Ordinal);
     private long _serveTick;
     private readonly Lock _lock = new();
+    private readonly QueueChanges _changes = new(events);
+    private PlacesSnapshot? _places;
 
     public async Task<SubmitResult> SubmitAsync(GenerationRequest request, string owner, CancellationToken ct)
     {
@@ -92,6 +94,7 @@ public sealed partial class JobQueue(
             {
                 _waiting.AddLast(new QueuedJob(job, request, submitted, workflows.Requirements(request, pool.KnownLoras())));
             }
+            _changes.Bump();
         }
         foreach (var job in jobs)
         {
@@ -187,6 +190,7 @@ public sealed partial class JobQueue(
             if (node.Value.Job.Id == jobId)
             {
                 _waiting.Remove(node);
+                _changes.Bump();
                 return node.Value;
             }
         }
@@ -226,21 +230,34 @@ public sealed partial class JobQueue(
     /// <summary>When each person last had a job sent (an increasing counter): the scheduler serves whoever waited longest.</summary>
     public IReadOnlyDictionary<string, long> LastServed => _lastServed;
 
-    public void MarkServed(string owner) => _lastServed[owner] = Interlocked.Increment(ref _serveTick);
+    public void MarkServed(string owner)
+    {
+        _lastServed[owner] = Interlocked.Increment(ref _serveTick);
+        _changes.Bump();
+    }
 
     /// <summary>Each waiting job's place among the waiting ones (0 = next), in the order the fair scheduler serves them.</summary>
-    public IReadOnlyDictionary<Guid, int> WaitingOrder()
-    {
-        var order = FairScheduler.Order(Waiting().Select(w => w.ToWaiting()).ToList(), _lastServed);
-        return order.Select((job, index) => (job.Id, index)).ToDictionary(x => x.Id, x => x.index);
-    }
+    public IReadOnlyDictionary<Guid, int> WaitingOrder() => Places().Waiting;
 
     /// <summary>
     /// How many jobs go before each job that has not started: for one waiting inside a server, the jobs ahead of it
     /// there; for one waiting for a server, every job on a server plus the waiting ones the scheduler serves first.
     /// </summary>
-    public IReadOnlyDictionary<Guid, int> Positions()
+    public IReadOnlyDictionary<Guid, int> Positions() => Places().Positions;
+
+    /// <summary>
+    /// The places, computed once per change of the line or of the jobs on servers (not once per page that asks): kept
+    /// with the versions they were computed from, recomputed when either moved on.
+    /// </summary>
+    private PlacesSnapshot Places()
     {
+        var (queueVersion, trackerVersion) = (_changes.Version, tracker.Version);
+        if (Volatile.Read(ref _places) is { } places && places.QueueVersion == queueVersion && places.TrackerVersion == trackerVersion)
+        {
+            return places;
+        }
+        var order = FairScheduler.Order(Waiting().Select(w => w.ToWaiting()).ToList(), _lastServed);
+        var waiting = order.Select((job, index) => (job.Id, index)).ToDictionary(x => x.Id, x => x.index);
         var inFlight = tracker.InFlight();
         var positions = new Dictionary<Guid, int>();
         foreach (var onServer in inFlight.GroupBy(t => t.Backend))
@@ -254,11 +271,33 @@ public sealed partial class JobQueue(
                 }
             }
         }
-        foreach (var (jobId, index) in WaitingOrder())
+        foreach (var (jobId, index) in waiting)
         {
             positions[jobId] = inFlight.Count + index;
         }
-        return positions;
+        places = new PlacesSnapshot(queueVersion, trackerVersion, waiting, positions);
+        Volatile.Write(ref _places, places);
+        return places;
+    }
+
+    private sealed record PlacesSnapshot(long QueueVersion, long TrackerVersion, IReadOnlyDictionary<Guid, int> Waiting, IReadOnlyDictionary<Guid, int> Positions);
+
+    /// <summary>
+    /// Counts what moves places in the line: a job added to or taken from it, a person served, and any job's change of
+    /// status (published through <see cref="JobEvents.SubscribeQueue"/>, which also follows a job's send time).
+    /// </summary>
+    private sealed class QueueChanges
+    {
+        private long _version;
+
+        public QueueChanges(JobEvents events) => Subscription = events.SubscribeQueue(_ => Bump());
+
+        /// <summary>Lives as long as the queue (a singleton, like the events).</summary>
+        public IDisposable Subscription { get; }
+
+        public long Version => Interlocked.Read(ref _version);
+
+        public void Bump() => Interlocked.Increment(ref _version);
     }
 
     /// <summary>When false, nothing new is sent to any server (admins pause dispatch); jobs keep waiting.</summary>
@@ -326,6 +365,7 @@ public sealed partial class JobQueue(
             if (!cancelled)
             {
                 _waiting.AddFirst(new QueuedJob(job, request, Stopwatch.GetTimestamp(), workflows.Requirements(request, pool.KnownLoras())));
+                _changes.Bump();
             }
         }
         if (cancelled)
@@ -466,6 +506,7 @@ public sealed partial class JobQueue(
                 lock (_lock)
                 {
                     _waiting.AddLast(new QueuedJob(job, request, Stopwatch.GetTimestamp(), workflows.Requirements(request, pool.KnownLoras())));
+                    _changes.Bump();
                 }
             }
         }

@@ -22,6 +22,10 @@ public sealed partial class JobTracker(
     ILogger<JobTracker> logger)
 {
     private readonly ConcurrentDictionary<string, TrackedJob> _byPrompt = new(StringComparer.Ordinal);
+    private long _version;
+
+    /// <summary>Moves on whenever a job is tracked, untracked or starts running: what changes the places of jobs on servers.</summary>
+    public long Version => Interlocked.Read(ref _version);
 
     public int InFlightCount(ComfyBackend backend) => _byPrompt.Values.Count(t => t.Backend == backend);
 
@@ -37,12 +41,16 @@ public sealed partial class JobTracker(
     {
         ArgumentNullException.ThrowIfNull(job);
         _byPrompt[job.PromptId] = job;
+        Interlocked.Increment(ref _version);
     }
 
     public void Untrack(TrackedJob job)
     {
         ArgumentNullException.ThrowIfNull(job);
-        _byPrompt.TryRemove(new KeyValuePair<string, TrackedJob>(job.PromptId, job));
+        if (_byPrompt.TryRemove(new KeyValuePair<string, TrackedJob>(job.PromptId, job)))
+        {
+            Interlocked.Increment(ref _version);
+        }
     }
 
     /// <summary>An old server ignored our prompt id and chose its own.</summary>
@@ -391,6 +399,7 @@ public sealed partial class JobTracker(
         if (job.Status != JobStatus.Running)
         {
             job.Status = JobStatus.Running;
+            Interlocked.Increment(ref _version);
             job.StartedAt ??= time.GetUtcNow().UtcDateTime; // the clock every other time of the job is read from
         }
     }

@@ -1,3 +1,5 @@
+using DreamLayer.Web.Events;
+
 namespace DreamLayer.Web.Features.Gallery;
 
 public enum GalleryChangeKind
@@ -11,43 +13,14 @@ public enum GalleryChangeKind
 public sealed record GalleryChange(GalleryChangeKind Kind, IReadOnlyList<Guid> ImageIds);
 
 /// <summary>
-/// Tells open galleries that images changed. Like <c>JobEvents</c>: subscriptions are <see cref="IDisposable"/> and
-/// handlers only schedule work; each gallery re-reads through its own viewer, so privacy is decided per viewer.
+/// Tells open galleries that images changed (a <see cref="Topic{T}"/>): subscriptions are <see cref="IDisposable"/>
+/// and handlers only schedule work; each gallery re-reads through its own viewer, so privacy is decided per viewer.
 /// </summary>
-public sealed class GalleryEvents
+public sealed class GalleryEvents(ILogger<GalleryEvents>? logger = null)
 {
-    private readonly Lock _lock = new();
-    private Action<GalleryChange>[] _subscribers = [];
+    private readonly Topic<GalleryChange> _changes = new("gallery changes", logger);
 
-    public IDisposable Subscribe(Action<GalleryChange> handler)
-    {
-        lock (_lock)
-        {
-            _subscribers = [.. _subscribers, handler];
-        }
-        return new Subscription(this, handler);
-    }
+    public IDisposable Subscribe(Action<GalleryChange> handler) => _changes.Subscribe(handler);
 
-    public void Publish(GalleryChange change)
-    {
-        foreach (var subscriber in Volatile.Read(ref _subscribers))
-        {
-            subscriber(change);
-        }
-    }
-
-    private void Unsubscribe(Action<GalleryChange> handler)
-    {
-        lock (_lock)
-        {
-            _subscribers = _subscribers.Where(s => s != handler).ToArray();
-        }
-    }
-
-    private sealed class Subscription(GalleryEvents owner, Action<GalleryChange> handler) : IDisposable
-    {
-        private GalleryEvents? _owner = owner;
-
-        public void Dispose() => Interlocked.Exchange(ref _owner, null)?.Unsubscribe(handler);
-    }
+    public void Publish(GalleryChange change) => _changes.Publish(change);
 }

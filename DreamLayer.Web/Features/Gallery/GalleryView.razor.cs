@@ -23,6 +23,9 @@ public sealed partial class GalleryView
     private const int CellWidth = 188;
     private const float RowHeight = 206;
 
+    /// <summary>News from teammates (new images, changes) is gathered and applied at most this often.</summary>
+    private static readonly TimeSpan NewsInterval = TimeSpan.FromMilliseconds(500);
+
     [Inject] private GalleryService Gallery { get; set; } = default!;
     [Inject] private BoardService BoardStore { get; set; } = default!;
     [Inject] private JobEvents Jobs { get; set; } = default!;
@@ -60,6 +63,10 @@ public sealed partial class GalleryView
     private IDisposable? _jobSubscription;
     private IDisposable? _changeSubscription;
     private readonly SemaphoreSlim _refreshing = new(1, 1);
+    private readonly Lock _newsLock = new();
+    private List<Guid> _newImages = [];
+    private bool _galleryChanged;
+    private RenderThrottle? _news;
 
     private string Title => _isTrash ? "Trash" : _board is not null ? _board.Name : "Gallery";
 
@@ -80,7 +87,8 @@ public sealed partial class GalleryView
         _selected.Clear();
         _loaded = true;
         await ApplyFilterAsync(BaseFilter());
-        _jobSubscription ??= Jobs.Subscribe(OnJobEvent);
+        _news ??= new RenderThrottle(InvokeAsync, () => ApplyNewsAsync().Observe(DispatchExceptionAsync), DispatchExceptionAsync, NewsInterval);
+        _jobSubscription ??= Jobs.SubscribeImages(OnImageCreated);
         _changeSubscription ??= Changes.Subscribe(OnGalleryChange);
     }
 
@@ -171,29 +179,58 @@ public sealed partial class GalleryView
         }
     }
 
-    private void OnJobEvent(JobEvent evt)
+    private void OnImageCreated(ImageCreated created)
     {
-        if (evt is ImageCreated created && _pager is { } pager)
+        lock (_newsLock)
         {
-            InvokeAsync(async () =>
-            {
-                try
-                {
-                    // Only what this viewer may see and what the filters let through: a teammate's private image never shows.
-                    if (await Gallery.MatchesAsync(pager.Viewer, pager.Filter, created.ImageId))
-                    {
-                        await RefreshAsync(keepSelection: true);
-                    }
-                }
-                catch (Exception ex) when (ex is InvalidOperationException or Microsoft.Data.Sqlite.SqliteException)
-                {
-                    await DispatchExceptionAsync(ex);
-                }
-            }).Observe(DispatchExceptionAsync);
+            _newImages.Add(created.ImageId);
         }
+        _news?.Request();
     }
 
-    private void OnGalleryChange(GalleryChange change) => InvokeAsync(() => RefreshAsync(keepSelection: true)).Observe(DispatchExceptionAsync);
+    private void OnGalleryChange(GalleryChange change)
+    {
+        lock (_newsLock)
+        {
+            _galleryChanged = true;
+        }
+        _news?.Request();
+    }
+
+    /// <summary>
+    /// Everything that came since the last look, in one go: a burst of images or changes costs one re-read of what is
+    /// on screen (the grid is virtualized, so that does not grow with the gallery), not one per image.
+    /// </summary>
+    private async Task ApplyNewsAsync()
+    {
+        List<Guid> images;
+        bool changed;
+        lock (_newsLock)
+        {
+            (images, _newImages, changed, _galleryChanged) = (_newImages, [], _galleryChanged, false);
+        }
+        if (_pager is not { } pager || (images.Count == 0 && !changed))
+        {
+            return;
+        }
+        try
+        {
+            // Only what this viewer may see and what the filters let through: a teammate's private image never shows.
+            var matched = changed;
+            foreach (var imageId in images)
+            {
+                matched = matched || await Gallery.MatchesAsync(pager.Viewer, pager.Filter, imageId);
+            }
+            if (matched)
+            {
+                await RefreshAsync(keepSelection: true);
+            }
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or Microsoft.Data.Sqlite.SqliteException)
+        {
+            await DispatchExceptionAsync(ex);
+        }
+    }
 
     private void Toggle(Guid id)
     {

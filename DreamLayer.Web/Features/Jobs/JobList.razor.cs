@@ -13,8 +13,10 @@ using MudBlazor;
 namespace DreamLayer.Web.Features.Jobs;
 
 /// <summary>
-/// The live list of one mode's recent jobs of the signed-in person: loads them from the database, follows <see cref="JobEvents"/>
-/// with throttled renders and latest-wins previews, and cancels or opens results. Jobs live in the background
+/// The live list of one mode's recent jobs of the signed-in person: loads them from the database, follows the person's
+/// jobs of this mode (<see cref="JobEvents.SubscribeOwner"/>) and the queue's changes of places, and cancels or opens
+/// results. The list renders only when its jobs, their order, statuses or places change; a step or a preview frame
+/// renders the job's own <see cref="JobCard"/> and the tab's title, nothing else. Jobs live in the background
 /// pipeline; this list only watches, so closing the page stops nothing. The newest job is the current one, shown
 /// large; the tab's title shows its progress, and a job that finishes while the tab is hidden can say so with a
 /// notification and a sound (a switch, remembered by the browser).
@@ -41,10 +43,17 @@ public sealed partial class JobList : IAsyncDisposable
     [Parameter]
     public string EmptyText { get; set; } = "Nothing yet.";
 
+    /// <summary>How many times the list itself has rendered (its cards render on their own): the measure of its cost per event.</summary>
+    internal int Renders { get; private set; }
+
     private List<JobProgress> _jobs = [];
-    private readonly Dictionary<Guid, (long Sequence, string Url)> _previewUrls = [];
     private IDisposable? _subscription;
+    private IDisposable? _queueSubscription;
     private RenderThrottle? _throttle;
+    private RenderThrottle? _titleThrottle;
+    private LiveTitle? _title;
+    private ElementReference _cards;
+    private volatile bool _hasWaiting;
     private SignedInUser? _user;
     private IJSObjectReference? _module;
     private bool _notify;
@@ -76,6 +85,7 @@ public sealed partial class JobList : IAsyncDisposable
     protected override async Task OnInitializedAsync()
     {
         _throttle = new RenderThrottle(InvokeAsync, StateHasChanged, DispatchExceptionAsync, RenderInterval);
+        _titleThrottle = new RenderThrottle(InvokeAsync, () => _title?.Show(TabTitle), DispatchExceptionAsync, RenderInterval);
         var user = _user = await CurrentUser.GetAsync();
         await using (var db = await DbFactory.CreateDbContextAsync())
         {
@@ -84,54 +94,49 @@ public sealed partial class JobList : IAsyncDisposable
                 .OrderByDescending(j => j.CreatedAt).Take(RecentJobs).ToListAsync();
             _jobs = recent.Select(j => Events.TryGet(j.Id, out var live) ? live : j.ToProgress()).ToList();
         }
-        _subscription = Events.Subscribe(OnJobEvent);
+        NoteWaiting();
+        _subscription = Events.SubscribeOwner(user.Id, Mode, OnJobChanged);
+        // Another person's job starting or ending moves this person's waiting jobs up the line.
+        _queueSubscription = Events.SubscribeQueue(_ =>
+        {
+            if (_hasWaiting)
+            {
+                _throttle?.Request();
+            }
+        });
     }
 
-    private void OnJobEvent(JobEvent evt)
-    {
-        if (evt is JobChanged changed && changed.Job.Mode == Mode && changed.Job.Owner == _user?.Id)
+    private void NoteWaiting() => _hasWaiting = _jobs.Exists(j => j.Status is JobStatus.Queued or JobStatus.Submitted);
+
+    private void OnJobChanged(JobChanged changed) =>
+        InvokeAsync(() =>
         {
-            InvokeAsync(() =>
+            var index = _jobs.FindIndex(j => j.JobId == changed.Job.JobId);
+            if (index < 0)
             {
-                var index = _jobs.FindIndex(j => j.JobId == changed.Job.JobId);
-                if (index >= 0)
+                _jobs.Insert(0, changed.Job);
+                _jobs = _jobs.OrderByDescending(j => j.CreatedAt).Take(RecentJobs * 2).ToList();
+                _throttle?.Request();
+            }
+            else
+            {
+                var before = _jobs[index];
+                _jobs[index] = changed.Job;
+                if (!before.Status.IsTerminal() && changed.Job.Status.IsTerminal())
                 {
-                    var before = _jobs[index];
-                    _jobs[index] = changed.Job;
-                    if (!before.Status.IsTerminal() && changed.Job.Status.IsTerminal())
-                    {
-                        _ = NotifyFinishedAsync(changed.Job);
-                    }
+                    _ = NotifyFinishedAsync(changed.Job);
+                }
+                if (before.Status != changed.Job.Status)
+                {
+                    _throttle?.Request(); // the current job, the rest of a batch, the places: the list's business
                 }
                 else
                 {
-                    _jobs.Insert(0, changed.Job);
-                    _jobs = _jobs.OrderByDescending(j => j.CreatedAt).Take(RecentJobs * 2).ToList();
+                    _titleThrottle?.Request(); // a step: the card renders itself; only the title follows
                 }
-                _throttle?.Request();
-            }).Observe(DispatchExceptionAsync);
-        }
-        else if (evt is PreviewAvailable)
-        {
-            _throttle?.Request();
-        }
-    }
-
-    private string? PreviewFor(JobProgress job)
-    {
-        if (!Events.TryGetPreview(job.JobId, out var frame))
-        {
-            _previewUrls.Remove(job.JobId);
-            return null;
-        }
-        if (_previewUrls.TryGetValue(job.JobId, out var cached) && cached.Sequence == frame.Sequence)
-        {
-            return cached.Url;
-        }
-        var url = $"data:{frame.MediaType};base64,{Convert.ToBase64String(frame.Image.Span)}";
-        _previewUrls[job.JobId] = (frame.Sequence, url);
-        return url;
-    }
+            }
+            NoteWaiting();
+        }).Observe(DispatchExceptionAsync);
 
     /// <summary>Unfinished jobs of the same batch listed after this one (made later in the batch).</summary>
     private int RestOfBatch(JobProgress job) =>
@@ -195,6 +200,7 @@ public sealed partial class JobList : IAsyncDisposable
         if (firstRender)
         {
             _module = await JS.InvokeAsync<IJSObjectReference>("import", "./Features/Jobs/JobList.razor.js");
+            await _module.InvokeVoidAsync("watchPreviews", _cards);
             if (await _module.InvokeAsync<bool>("notifying"))
             {
                 _notify = true;
@@ -245,10 +251,12 @@ public sealed partial class JobList : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         _subscription?.Dispose();
+        _queueSubscription?.Dispose();
         if (_module is not null)
         {
             try
             {
+                await _module.InvokeVoidAsync("stopPreviews", _cards);
                 await _module.DisposeAsync();
             }
             catch (JSDisconnectedException)

@@ -15,6 +15,8 @@ namespace DreamLayer.Web.Features.Queue;
 /// <summary>
 /// Every waiting and running job, live, in the order they will be served, with the servers' health. People cancel
 /// their own jobs (one or a whole batch); admins cancel any and pause or resume dispatch. The queue checks who asks.
+/// The page reads the table again only when a job comes, goes or changes status (<see cref="JobEvents.SubscribeQueue"/>)
+/// or a server changes; a step renders that job's <see cref="QueueRow"/> alone, so its cost does not grow with the rows.
 /// </summary>
 public sealed partial class QueuePage : IDisposable
 {
@@ -45,13 +47,7 @@ public sealed partial class QueuePage : IDisposable
         await LoadNamesAsync();
         _throttle = new RenderThrottle(InvokeAsync, Refresh, DispatchExceptionAsync, RenderInterval);
         Load();
-        _jobSubscription = Events.Subscribe(e =>
-        {
-            if (e is JobChanged or QueueStateChanged)
-            {
-                _throttle.Request();
-            }
-        });
+        _jobSubscription = Events.SubscribeQueue(_ => _throttle.Request());
         _poolSubscription = Pool.Subscribe(_ => _throttle.Request());
     }
 
