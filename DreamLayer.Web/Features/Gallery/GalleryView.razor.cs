@@ -68,7 +68,7 @@ public sealed partial class GalleryView
 
     private string EmptyText => _isTrash
         ? "The trash is empty."
-        : _filter == BaseFilter() ? "No images yet. Everything the team generates appears here, newest first." : "No image matches the search and filters.";
+        : _filter with { TimeZone = TimeZoneInfo.Utc } == BaseFilter() ? "No images yet. Everything the team generates appears here, newest first." : "No image matches the search and filters.";
 
     protected override async Task OnParametersSetAsync()
     {
@@ -122,7 +122,11 @@ public sealed partial class GalleryView
     {
         // The view and the board come from the address, never from the toolbar.
         var baseFilter = BaseFilter();
-        _filter = filter with { View = baseFilter.View, BoardId = baseFilter.BoardId };
+        if ((filter.From ?? filter.To) is not null && !Clock.Known)
+        {
+            await Clock.LoadAsync(JS); // a day is the viewer's day (the dates are picked in the browser, so it answers)
+        }
+        _filter = filter with { View = baseFilter.View, BoardId = baseFilter.BoardId, TimeZone = Clock.Zone };
         _pager = new GalleryPager(Gallery, _viewer!, _filter);
         _total = await Gallery.CountAsync(_viewer!, _filter);
         await RefreshGridAsync();
