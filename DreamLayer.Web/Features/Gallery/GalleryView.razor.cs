@@ -209,13 +209,12 @@ public sealed partial class GalleryView
 
     private void ClearSelection() => _selected.Clear();
 
+    /// <summary>Opens an image; the dialog's previous/next walk through the grid in its order, with its search and filters.</summary>
     private async Task OpenAsync(Guid id)
     {
-        var dialog = await ImageDialogShow(id);
+        var dialog = await DreamLayer.Web.Features.Jobs.ImageDialog.ShowAsync(Dialogs, id, _pager?.LoadedAround(id));
         await dialog.Result;
     }
-
-    private Task<IDialogReference> ImageDialogShow(Guid id) => DreamLayer.Web.Features.Jobs.ImageDialog.ShowAsync(Dialogs, id);
 
     private async Task SelectionActionAsync(string message)
     {
