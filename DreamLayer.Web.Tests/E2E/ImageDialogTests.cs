@@ -113,6 +113,7 @@ public sealed partial class ImageDialogTests(BrowserFixture browser, SharedAppFi
         await field.FillAsync(day);
         await field.PressAsync("Tab");
         await Expect(field).ToHaveValueAsync(day);
+        Assert.True(await field.EvaluateAsync<bool>("input => input.scrollWidth <= input.clientWidth"), $"the {label} field should show the whole date");
     }
 
     /// <summary>The before image's clip when <paramref name="percent"/>% of the picture is the source.</summary>
@@ -161,6 +162,31 @@ public sealed partial class ImageDialogTests(BrowserFixture browser, SharedAppFi
         await Expect(position).ToHaveTextAsync("1 of 4");
         await Expect(dialog.FullImage).ToHaveAttributeAsync("src", $"/images/{order[0]}");
         await Expect(dialog.Root.GetByRole(AriaRole.Button, new() { Name = "Previous image" })).ToBeDisabledAsync();
+    }
+
+    [Fact]
+    public async Task OnAPhone_TheDialogsButtonsAndParameters_FitTheScreenUncut()
+    {
+        await SeedAsync(App.Bob, "a phone-sized look at sd3.5_medium_incl_clips_t5xxlfp8scaled.safetensors", new DateTime(2023, 6, 1, 8, 0, 0, DateTimeKind.Utc));
+        await using var context = await browser.NewContextAsync(BrowserFixture.Phone);
+        var gallery = new GalleryPageObject(await context.NewPageAsync(), App.RootUri);
+        await gallery.SignInAsync(App.Bob);
+        await gallery.OpenAsync();
+        await gallery.Search.FillAsync("phone-sized");
+        await gallery.Thumb("a phone-sized look at sd3.5_medium_incl_clips_t5xxlfp8scaled.safetensors").ClickAsync();
+        var dialog = new ImageDialogObject(gallery.Page);
+        await Expect(dialog.Root.GetByRole(AriaRole.Button, new() { Name = "Delete" })).ToBeVisibleAsync();
+        await LayoutAssertions.ScreenshotAsync(gallery.Page, "image-dialog-390x844");
+
+        var cut = await dialog.Root.EvaluateAsync<string[]>(
+            """
+            (root, width) => [...root.querySelectorAll('button, a, td')].filter(e => {
+                const r = e.getBoundingClientRect();
+                const edge = Math.min(width, root.querySelector('.mud-dialog-content')?.getBoundingClientRect().right ?? width);
+                return r.width > 0 && (r.left < 0 || r.right > edge + 1 || e.scrollWidth > e.clientWidth + 1);
+            }).map(e => e.textContent.trim() || e.getAttribute('aria-label'))
+            """, BrowserFixture.Phone.Width);
+        Assert.True(cut.Length == 0, "On a phone these are cut off or stick out of the screen: " + string.Join(", ", cut));
     }
 
     [Fact]
