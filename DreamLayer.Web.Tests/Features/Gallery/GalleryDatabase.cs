@@ -71,6 +71,33 @@ public sealed class GalleryDatabase : IDisposable
         string mode = "Txt2Img", int steps = 20, ulong seed = 1)
     {
         ArgumentNullException.ThrowIfNull(factory);
+        var (job, image) = await NewImageAsync(store, owner, prompt, created, negative, model, sampler, isPrivate, width, height, mode, steps, seed);
+        await using var db = await factory.CreateDbContextAsync();
+        db.Jobs.Add(job);
+        db.Images.Add(image);
+        await db.SaveChangesAsync();
+        return image;
+    }
+
+    /// <summary>Adds many images of <paramref name="owner"/> at once (one transaction), as <see cref="AddImageAsync"/> adds one.</summary>
+    public static async Task AddImagesAsync(IDbContextFactory<DreamLayerDbContext> factory, ImageStore store, SignedInUser owner, IEnumerable<(string Prompt, DateTime Created)> images)
+    {
+        ArgumentNullException.ThrowIfNull(factory);
+        ArgumentNullException.ThrowIfNull(images);
+        await using var db = await factory.CreateDbContextAsync();
+        foreach (var (prompt, created) in images)
+        {
+            var (job, image) = await NewImageAsync(store, owner, prompt, created);
+            db.Jobs.Add(job);
+            db.Images.Add(image);
+        }
+        await db.SaveChangesAsync();
+    }
+
+    private static async Task<(JobEntity Job, ImageEntity Image)> NewImageAsync(ImageStore store, SignedInUser owner, string prompt, DateTime created,
+        string negative = "", string model = "model-a.safetensors", string sampler = "euler", bool isPrivate = false, int width = 512, int height = 512,
+        string mode = "Txt2Img", int steps = 20, ulong seed = 1)
+    {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(owner);
         var request = new GenerationRequest
@@ -88,11 +115,7 @@ public sealed class GalleryDatabase : IDisposable
         var image = await store.ImportAsync(job, TinyPng, ".png", width, height, $"{prompt}\nSteps: {steps}, Sampler: Euler, Seed: {seed}", created, CancellationToken.None);
         image.OwnerName = owner.DisplayName;
         image.IsPrivate = isPrivate;
-        await using var db = await factory.CreateDbContextAsync();
-        db.Jobs.Add(job);
-        db.Images.Add(image);
-        await db.SaveChangesAsync();
-        return image;
+        return (job, image);
     }
 
     public static byte[] TinyPng { get; } = MakeTinyPng();

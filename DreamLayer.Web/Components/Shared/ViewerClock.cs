@@ -33,6 +33,21 @@ public sealed class ViewerClock
     /// <summary>True once the browser has said where and how its viewer reads time.</summary>
     public bool Known => _zone is not null;
 
+    /// <summary>The viewer's time zone; UTC until the browser has answered.</summary>
+    public TimeZoneInfo Zone => _zone ?? TimeZoneInfo.Utc;
+
+    /// <summary>
+    /// The instant <paramref name="day"/> begins in <paramref name="zone"/>, in UTC. Where a clock change skips
+    /// midnight the day begins when the clock resumes; where midnight happens twice, at the first.
+    /// </summary>
+    public static DateTime StartOfDayUtc(DateOnly day, TimeZoneInfo zone)
+    {
+        ArgumentNullException.ThrowIfNull(zone);
+        var midnight = day.ToDateTime(TimeOnly.MinValue, DateTimeKind.Unspecified);
+        var offset = zone.IsAmbiguousTime(midnight) ? zone.GetAmbiguousTimeOffsets(midnight).Max() : zone.GetUtcOffset(midnight);
+        return DateTime.SpecifyKind(midnight - offset, DateTimeKind.Utc);
+    }
+
     /// <summary>Asks the browser the first time; later calls return the same task.</summary>
     public Task LoadAsync(IJSRuntime js)
     {

@@ -29,11 +29,14 @@ public sealed record GalleryFilter
     public int? Width { get; init; }
     public int? Height { get; init; }
 
-    /// <summary>First day included (UTC).</summary>
+    /// <summary>First day included, a day of <see cref="TimeZone"/>.</summary>
     public DateOnly? From { get; init; }
 
-    /// <summary>Last day included (UTC).</summary>
+    /// <summary>Last day included, a day of <see cref="TimeZone"/>.</summary>
     public DateOnly? To { get; init; }
+
+    /// <summary>The viewer's time zone: where <see cref="From"/> and <see cref="To"/> begin and end.</summary>
+    public TimeZoneInfo TimeZone { get; init; } = TimeZoneInfo.Utc;
     public bool FavouritesOnly { get; init; }
     public bool MineOnly { get; init; }
     public Guid? BoardId { get; init; }

@@ -61,6 +61,39 @@ public sealed class GalleryPager(GalleryService gallery, SignedInUser viewer, Ga
         return result;
     }
 
+    /// <summary>
+    /// The images of the pages held in memory around <paramref name="id"/>, in the gallery's order: the run of
+    /// consecutive loaded pages that holds it (what the image dialog's previous and next walk through). Just the
+    /// image when it is not loaded.
+    /// </summary>
+    public IReadOnlyList<Guid> LoadedAround(Guid id)
+    {
+        int? holder = null;
+        foreach (var (number, items) in _pages)
+        {
+            if (items.Exists(i => i.Id == id))
+            {
+                holder = number;
+                break;
+            }
+        }
+        if (holder is not { } page)
+        {
+            return [id];
+        }
+        var first = page;
+        while (_pages.ContainsKey(first - 1))
+        {
+            first--;
+        }
+        var ids = new List<Guid>();
+        for (var p = first; _pages.TryGetValue(p, out var items); p++)
+        {
+            ids.AddRange(items.Select(i => i.Id));
+        }
+        return ids;
+    }
+
     /// <summary>Forgets everything loaded (the gallery changed); the next read starts from the top again.</summary>
     public void Reset()
     {

@@ -1,4 +1,5 @@
 using DreamLayer.Web.Accounts;
+using DreamLayer.Web.Components.Shared;
 using DreamLayer.Web.Data;
 using Microsoft.EntityFrameworkCore;
 
@@ -53,12 +54,12 @@ public static class GalleryQueries
         }
         if (filter.From is { } from)
         {
-            var start = from.ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc);
+            var start = ViewerClock.StartOfDayUtc(from, filter.TimeZone);
             q = q.Where(i => i.CreatedAt >= start);
         }
         if (filter.To is { } to)
         {
-            var end = to.AddDays(1).ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc);
+            var end = ViewerClock.StartOfDayUtc(to.AddDays(1), filter.TimeZone);
             q = q.Where(i => i.CreatedAt < end);
         }
         if (!string.IsNullOrEmpty(filter.Lora))

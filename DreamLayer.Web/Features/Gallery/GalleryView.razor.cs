@@ -75,7 +75,7 @@ public sealed partial class GalleryView
 
     private string EmptyText => _isTrash
         ? "The trash is empty."
-        : _filter == BaseFilter() ? "No images yet. Everything the team generates appears here, newest first." : "No image matches the search and filters.";
+        : _filter with { TimeZone = TimeZoneInfo.Utc } == BaseFilter() ? "No images yet. Everything the team generates appears here, newest first." : "No image matches the search and filters.";
 
     protected override async Task OnParametersSetAsync()
     {
@@ -130,7 +130,11 @@ public sealed partial class GalleryView
     {
         // The view and the board come from the address, never from the toolbar.
         var baseFilter = BaseFilter();
-        _filter = filter with { View = baseFilter.View, BoardId = baseFilter.BoardId };
+        if ((filter.From ?? filter.To) is not null && !Clock.Known)
+        {
+            await Clock.LoadAsync(JS); // a day is the viewer's day (the dates are picked in the browser, so it answers)
+        }
+        _filter = filter with { View = baseFilter.View, BoardId = baseFilter.BoardId, TimeZone = Clock.Zone };
         _pager = new GalleryPager(Gallery, _viewer!, _filter);
         _total = await Gallery.CountAsync(_viewer!, _filter);
         await RefreshGridAsync();
@@ -242,13 +246,12 @@ public sealed partial class GalleryView
 
     private void ClearSelection() => _selected.Clear();
 
+    /// <summary>Opens an image; the dialog's previous/next walk through the grid in its order, with its search and filters.</summary>
     private async Task OpenAsync(Guid id)
     {
-        var dialog = await ImageDialogShow(id);
+        var dialog = await DreamLayer.Web.Features.Jobs.ImageDialog.ShowAsync(Dialogs, id, _pager?.LoadedAround(id));
         await dialog.Result;
     }
-
-    private Task<IDialogReference> ImageDialogShow(Guid id) => DreamLayer.Web.Features.Jobs.ImageDialog.ShowAsync(Dialogs, id);
 
     private async Task SelectionActionAsync(string message)
     {

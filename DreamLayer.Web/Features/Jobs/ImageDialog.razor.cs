@@ -24,7 +24,7 @@ public sealed partial class ImageDialog : IAsyncDisposable
     [Parameter, EditorRequired]
     public required Guid ImageId { get; set; }
 
-    /// <summary>The images previous/next walk through (the job list's, newest first); null or one image shows no arrows.</summary>
+    /// <summary>The images previous/next walk through (the job list's, newest first; the gallery's, in its order); null or one image shows no arrows.</summary>
     [Parameter]
     public IReadOnlyList<Guid>? Sequence { get; set; }
 
