@@ -38,8 +38,8 @@ public sealed class GalleryService(IDbContextFactory<DreamLayerDbContext> dbFact
     public async Task<List<GalleryItem>> PageAsync(SignedInUser viewer, GalleryFilter filter, GalleryCursor? after, int take, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var dense = await GalleryQueries.IsDenseSearchAsync(db, filter, ct);
-        var q = GalleryQueries.Ordered(GalleryQueries.Matching(db, viewer, filter, dense), filter.Sort, after);
+        var plan = await GalleryQueries.PlanAsync(db, viewer, filter, ct);
+        var q = GalleryQueries.Ordered(GalleryQueries.Matching(db, viewer, filter, plan), filter.Sort, after);
         return await q.Take(Math.Clamp(take, 1, MaxPage)).AsItems().ToListAsync(ct);
     }
 
