@@ -108,6 +108,47 @@ public sealed class GalleryPlanTests : IDisposable
         }
     }
 
+    [Fact]
+    public async Task Search_PagesFoundInAWindowFirst_AreTheSameAsFromAllMatches()
+    {
+        var first = await _db.AddAsync(Alice, "seed");
+        await using (var db = await _db.Factory.CreateDbContextAsync())
+        {
+            // 12,000 images, newest first by date, except every 500th: saved late with an old date (as a folder import
+            // does), so a window of the newest images spans a wide range of Seq. Every 7th is Alice's and private.
+            await db.Database.ExecuteSqlAsync($"""
+                WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 12000)
+                INSERT INTO Images (Id, JobId, "Index", RelativePath, Width, Height, SizeBytes, CreatedAt, Parameters, OwnerId, OwnerName, Mode,
+                                    Model, Sampler, Prompt, NegativePrompt, IsPrivate)
+                SELECT printf('%08X-0000-4000-8000-000000000000', x), i.JobId, x, i.RelativePath, i.Width, i.Height, i.SizeBytes,
+                       CASE WHEN x % 500 = 0 THEN datetime(i.CreatedAt, '-' || (x * 7) || ' minutes') ELSE datetime(i.CreatedAt, '+' || x || ' seconds') END,
+                       '', i.OwnerId, i.OwnerName, i.Mode, i.Model, i.Sampler,
+                       CASE WHEN x % 997 = 0 THEN 'the lighthouse keeper' WHEN x % 3 = 0 THEN 'a lighthouse' ELSE 'a forest' END, '', x % 7 = 0
+                FROM n, Images AS i WHERE i.Id = {first.Id};
+                """);
+        }
+        await _db.Gallery.TrashAsync(Alice, [Guid.Parse("00000003-0000-4000-8000-000000000000"), Guid.Parse("00000FC0-0000-4000-8000-000000000000")]);
+
+        foreach (var (viewer, text) in new[] { (Bob, "lighthouse"), (Admin, "lighthouse"), (Bob, "keeper"), (Alice, "lig kee"), (Bob, "lighthouse forest") })
+        {
+            var filter = new GalleryFilter { Text = text };
+            GalleryCursor? cursor = null;
+            for (var page = 0; page < 6; page++)
+            {
+                var found = await _db.Gallery.PageAsync(viewer, filter, cursor, 100);
+                await using var db = await _db.Factory.CreateDbContextAsync();
+                var expected = await GalleryQueries.Ordered(GalleryQueries.Matching(db, viewer, filter, GalleryPlan.Sparse), filter.Sort, cursor).Take(100).AsItems().ToListAsync();
+                Assert.Equal(expected.Select(i => i.Id), found.Select(i => i.Id));
+                if (found.Count < 100)
+                {
+                    break;
+                }
+                cursor = found[^1].Cursor;
+            }
+        }
+        Assert.Equal(12, await _db.Gallery.CountAsync(Admin, new GalleryFilter { Text = "keeper" }));
+    }
+
     /// <summary>SQLite's plan for the query, one step a line.</summary>
     private static async Task<string> ExplainAsync(DbContext db, IQueryable query)
     {

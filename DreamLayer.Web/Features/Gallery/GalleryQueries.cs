@@ -19,6 +19,12 @@ public static class GalleryQueries
     /// </summary>
     public const int DenseHits = 3000;
 
+    /// <summary>
+    /// A search of the newest-first gallery looks for its page among this many images first (<see cref="SearchWindowAsync"/>):
+    /// enough for a page of any word in one image of 50, and the full-text matches outside them are never kept.
+    /// </summary>
+    public const int SearchWindowRows = 5000;
+
     /// <summary>The images <paramref name="viewer"/> may see that match <paramref name="filter"/>, unordered.</summary>
     /// <param name="plan">From <see cref="PlanAsync"/>: how each set filter is joined in (null: every set as a starting point).</param>
     public static IQueryable<ImageEntity> Matching(DreamLayerDbContext db, SignedInUser viewer, GalleryFilter filter, GalleryPlan? plan = null)
@@ -29,6 +35,11 @@ public static class GalleryQueries
         plan ??= GalleryPlan.Sparse;
         var me = viewer.Id;
         var q = Visible(Source(db, viewer, filter, plan), viewer, filter.View);
+        if (plan.Window is { End: var windowEnd })
+        {
+            // Nothing beyond the window: its last image and those before it in the gallery's order.
+            q = q.Where(i => i.CreatedAt >= windowEnd.CreatedAt && (i.CreatedAt > windowEnd.CreatedAt || i.Seq >= windowEnd.Seq));
+        }
         if (filter.MineOnly)
         {
             q = q.Where(i => i.OwnerId == me);
@@ -93,14 +104,27 @@ public static class GalleryQueries
     {
         var clauses = new List<string>();
         var values = new List<object>();
-        void Add(string clause, object value)
+        void Add(string clause, params object[] arguments)
         {
-            clauses.Add(clause.Replace("{}", $"{{{values.Count}}}", StringComparison.Ordinal));
-            values.Add(value);
+            foreach (var argument in arguments)
+            {
+                var at = clause.IndexOf("{}", StringComparison.Ordinal);
+                clause = string.Concat(clause.AsSpan(0, at), $"{{{values.Count}}}", clause.AsSpan(at + 2));
+                values.Add(argument);
+            }
+            clauses.Add(clause);
         }
         if (FtsQuery.Build(filter.Text) is { } match)
         {
-            Add(plan.DenseSearch ? "(Seq + 0) IN (SELECT rowid FROM ImagesFts WHERE ImagesFts MATCH {})" : "Seq IN (SELECT rowid FROM ImagesFts WHERE ImagesFts MATCH {})", match);
+            if (plan.Window is { } window)
+            {
+                // Only the window's own range of row ids: SQLite keeps no more of the matches than the window can hold.
+                Add("(Seq + 0) IN (SELECT rowid FROM ImagesFts WHERE ImagesFts MATCH {} AND rowid BETWEEN {} AND {})", match, window.FirstSeq, window.LastSeq);
+            }
+            else
+            {
+                Add(plan.DenseSearch ? "(Seq + 0) IN (SELECT rowid FROM ImagesFts WHERE ImagesFts MATCH {})" : "Seq IN (SELECT rowid FROM ImagesFts WHERE ImagesFts MATCH {})", match);
+            }
         }
         if (plan.DenseLora && !string.IsNullOrEmpty(filter.Lora))
         {
@@ -122,6 +146,26 @@ public static class GalleryQueries
     /// <summary>The row ids of a set's images, read through the primary key's index on <c>Images.Id</c> only.</summary>
     private static string DenseSet(string table, string key) =>
         $"(rowid + 0) IN (SELECT member.rowid FROM {table} AS s JOIN Images AS member ON member.Id = s.ImageId WHERE s.{key} = {{}})";
+
+    /// <summary>
+    /// The next <see cref="SearchWindowRows"/> images of the gallery (newest first, the trash included) after
+    /// <paramref name="after"/>: the range of their <c>Seq</c> and the last one's sort keys; null when fewer are left.
+    /// </summary>
+    public static async Task<GallerySearchWindow?> SearchWindowAsync(DreamLayerDbContext db, GalleryCursor? after, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(db);
+        var window = Ordered(db.Images.AsNoTracking(), GallerySort.Newest, after).Take(SearchWindowRows);
+        // Both read the (CreatedAt, Seq) index only.
+        var last = await window.Skip(SearchWindowRows - 1).Select(i => new { i.CreatedAt, i.Seq }).FirstOrDefaultAsync(ct);
+        if (last is null)
+        {
+            return null;
+        }
+        var first = await window.MinAsync(i => i.Seq, ct) ?? 0;
+        var lastSeq = await window.MaxAsync(i => i.Seq, ct) ?? 0;
+        // The owner's name orders only the by-person sort, which has no window.
+        return new GallerySearchWindow(first, lastSeq, new GalleryCursor(last.CreatedAt, last.Seq ?? 0, string.Empty));
+    }
 
     /// <summary>
     /// How each set filter of <paramref name="filter"/> is joined in: dense when it holds at least <see cref="DenseHits"/>
@@ -203,8 +247,16 @@ public static class GalleryQueries
 /// How <see cref="GalleryQueries.Matching"/> joins in each set filter: dense (walk the gallery's order, test each image
 /// against the set) or sparse (start from the set's images, sort them). Either gives the same images in the same order.
 /// </summary>
-public sealed record GalleryPlan(bool DenseSearch = false, bool DenseLora = false, bool DenseFavourites = false, bool DenseBoard = false)
+/// <param name="Window">With a search: look only among the images of this window (see <see cref="GalleryQueries.SearchWindowAsync"/>).</param>
+public sealed record GalleryPlan(bool DenseSearch = false, bool DenseLora = false, bool DenseFavourites = false, bool DenseBoard = false, GallerySearchWindow? Window = null)
 {
     /// <summary>Every set as the starting point: right for counting and for testing one image.</summary>
     public static GalleryPlan Sparse { get; } = new();
 }
+
+/// <summary>
+/// A stretch of the newest-first gallery: every image from a cursor down to <paramref name="End"/> included, whose
+/// <c>Seq</c> values all lie in [<paramref name="FirstSeq"/>, <paramref name="LastSeq"/>] (the range is exact, not
+/// assumed: images imported late with old dates only widen it).
+/// </summary>
+public sealed record GallerySearchWindow(long FirstSeq, long LastSeq, GalleryCursor End);
