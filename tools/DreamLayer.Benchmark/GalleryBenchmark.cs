@@ -295,7 +295,11 @@ internal sealed class GalleryBenchmark(GallerySettings settings, string workDire
                 }
             }
         }
-        return [.. words.OrderBy(w => w.GetHashCode(StringComparison.Ordinal) & 0x7fffffff).ThenBy(w => w, StringComparer.Ordinal)];
+        // A fixed shuffle (string hash codes differ from process to process): a run that reuses a seeded data folder
+        // must find the same words common as the run that seeded it.
+        var shuffled = words.ToArray();
+        new Random(7).Shuffle(shuffled);
+        return shuffled;
     }
 
     private static byte[] TinyPng()
