@@ -157,7 +157,7 @@ internal static class BenchmarkProgram
 internal sealed record BenchmarkSettings(int Jobs, int Warmup, int ImageSize, bool Throughput = false, int Steps = 8, int StepMs = 50, int? Servers = null)
 {
     public const string Usage = "usage: dotnet run -c Release --project tools/DreamLayer.Benchmark -- [--jobs 200] [--warmup 50] [--image 512]\n"
-        + "       dotnet run -c Release --project tools/DreamLayer.Benchmark -- gallery [--images 100000] [--samples 200] [--warmup 20] [--thumbnails 30]\n"
+        + "       dotnet run -c Release --project tools/DreamLayer.Benchmark -- gallery [--images 100000] [--samples 200] [--warmup 20] [--thumbnails 30] [--data FOLDER]\n"
         + "       dotnet run -c Release --project tools/DreamLayer.Benchmark -- images\n"
         + "       dotnet run -c Release --project tools/DreamLayer.Benchmark -- --throughput [--jobs 200] [--steps 8] [--step-ms 50] [--servers K]";
 

@@ -90,8 +90,8 @@ public sealed class FtsQueryTests : IDisposable
         }
         var filter = new GalleryFilter { Text = "lighthouse" };
         await using var db = await _db.Factory.CreateDbContextAsync();
-        var dense = GalleryQueries.Ordered(GalleryQueries.Matching(db, Alice, filter, denseSearch: true), filter.Sort, null);
-        var sparse = GalleryQueries.Ordered(GalleryQueries.Matching(db, Alice, filter, denseSearch: false), filter.Sort, null);
+        var dense = GalleryQueries.Ordered(GalleryQueries.Matching(db, Alice, filter, new GalleryPlan(DenseSearch: true)), filter.Sort, null);
+        var sparse = GalleryQueries.Ordered(GalleryQueries.Matching(db, Alice, filter, GalleryPlan.Sparse), filter.Sort, null);
 
         // Both are uncorrelated IN lists: a correlated EXISTS would run the full-text match once per image.
         Assert.Contains("(Seq + 0) IN (SELECT rowid FROM ImagesFts", dense.ToQueryString(), StringComparison.Ordinal);
@@ -100,6 +100,33 @@ public sealed class FtsQueryTests : IDisposable
         Assert.DoesNotContain("EXISTS", sparse.ToQueryString(), StringComparison.Ordinal);
         Assert.Equal(sparse.Select(i => i.Id).ToList(), dense.Select(i => i.Id).ToList());
         Assert.NotEmpty(sparse.ToList());
+    }
+
+    [Fact]
+    public async Task Upgrade_ImagesSavedBeforeThePrefixIndexes_AreFoundByWordsAndShortPrefixes()
+    {
+        using var old = new GalleryDatabase(migration: "20261207012258_PersonalPreferences");
+        var lighthouse = await old.AddAsync(Alice, "a lighthouse on a cliff", negative: "blurry");
+        var forest = await old.AddAsync(Bob, "a misty forest at dawn");
+
+        old.MigrateToLatest();
+        var added = await old.AddAsync(Alice, "another lighthouse in fog");
+
+        async Task<Guid[]> Search(string text) =>
+            [.. (await old.Gallery.PageAsync(Admin, new GalleryFilter { Text = text }, null, 10)).Select(i => i.Id)];
+        Assert.Equal([added.Id, lighthouse.Id], await Search("li"));
+        Assert.Equal([added.Id, lighthouse.Id], await Search("lig"));
+        Assert.Equal([added.Id, lighthouse.Id], await Search("ligh"));
+        Assert.Equal([added.Id, lighthouse.Id], await Search("lighthouse"));
+        Assert.Equal([forest.Id], await Search("mi da"));
+        Assert.Equal([lighthouse.Id], await Search("bl cli"));
+        Assert.Empty(await Search("lighthouses"));
+
+        await using var db = await old.Factory.CreateDbContextAsync();
+        // The rebuilt index holds every row of Images and nothing else (FTS5 compares it with the content table).
+        await db.Database.ExecuteSqlRawAsync("INSERT INTO ImagesFts(ImagesFts, rank) VALUES ('integrity-check', 1)");
+        var definition = await db.Database.SqlQuery<string>($"SELECT sql AS Value FROM sqlite_master WHERE name = 'ImagesFts'").SingleAsync();
+        Assert.Contains("prefix='2 3'", definition, StringComparison.Ordinal);
     }
 
     public void Dispose() => _db.Dispose();

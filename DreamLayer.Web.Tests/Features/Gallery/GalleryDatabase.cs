@@ -9,6 +9,8 @@ using DreamLayer.Web.Jobs;
 using DreamLayer.Web.Tests.Infrastructure;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Migrations;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
@@ -27,7 +29,8 @@ public sealed class GalleryDatabase : IDisposable
     private readonly StorageOptions _options;
     private DateTime _clock = new(2026, 1, 1, 12, 0, 0, DateTimeKind.Utc);
 
-    public GalleryDatabase()
+    /// <param name="migration">The migration to stop at (to test an upgrade, see <see cref="MigrateToLatest"/>); null: the latest.</param>
+    public GalleryDatabase(string? migration = null)
     {
         DataDirectory = Path.Combine(Path.GetTempPath(), "dreamlayer-gallery-" + Guid.NewGuid().ToString("N"));
         _options = new StorageOptions { DataDirectory = DataDirectory };
@@ -39,7 +42,7 @@ public sealed class GalleryDatabase : IDisposable
         Factory = new TestContextFactory(dbOptions);
         using (var db = Factory.CreateDbContext())
         {
-            db.Database.Migrate();
+            db.GetService<IMigrator>().Migrate(migration);
         }
         Store = new ImageStore(Paths, Options.Create(_options), new ImageGate(Options.Create(_options)), TimeProvider.System);
         Events = new GalleryEvents();
@@ -54,6 +57,13 @@ public sealed class GalleryDatabase : IDisposable
     public GalleryEvents Events { get; }
     public GalleryService Gallery { get; }
     public BoardService Boards { get; }
+
+    /// <summary>Applies the migrations not applied yet, as the app does at start on an existing database.</summary>
+    public void MigrateToLatest()
+    {
+        using var db = Factory.CreateDbContext();
+        db.Database.Migrate();
+    }
 
     public FolderImport Importer() => new(Factory, Store, Paths, Options.Create(_options), Events, NullLogger<FolderImport>.Instance);
 

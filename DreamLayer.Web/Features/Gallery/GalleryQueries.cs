@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using DreamLayer.Web.Accounts;
 using DreamLayer.Web.Components.Shared;
 using DreamLayer.Web.Data;
@@ -13,21 +14,33 @@ namespace DreamLayer.Web.Features.Gallery;
 public static class GalleryQueries
 {
     /// <summary>
-    /// A search that matches at least this many images is "dense": the query then walks the gallery's own order and
-    /// checks each image against the matches (it finds a page within a few thousand rows). A sparser search starts
-    /// from the matches and sorts them (at most this many).
+    /// A set filter (the search, a LoRA, favourites, a board) that holds at least this many images is "dense": the query
+    /// then walks the gallery's own order and checks each image against the set (it finds a page within a few thousand
+    /// rows). A sparser set is the starting point: its images are looked up and sorted (at most this many).
     /// </summary>
-    public const int DenseSearchHits = 3000;
+    public const int DenseHits = 3000;
+
+    /// <summary>
+    /// A search of the newest-first gallery looks for its page among this many images first (<see cref="SearchWindowAsync"/>):
+    /// enough for a page of any word in one image of 50, and the full-text matches outside them are never kept.
+    /// </summary>
+    public const int SearchWindowRows = 5000;
 
     /// <summary>The images <paramref name="viewer"/> may see that match <paramref name="filter"/>, unordered.</summary>
-    /// <param name="denseSearch">From <see cref="IsDenseSearchAsync"/>: how the search is joined in.</param>
-    public static IQueryable<ImageEntity> Matching(DreamLayerDbContext db, SignedInUser viewer, GalleryFilter filter, bool denseSearch = false)
+    /// <param name="plan">From <see cref="PlanAsync"/>: how each set filter is joined in (null: every set as a starting point).</param>
+    public static IQueryable<ImageEntity> Matching(DreamLayerDbContext db, SignedInUser viewer, GalleryFilter filter, GalleryPlan? plan = null)
     {
         ArgumentNullException.ThrowIfNull(db);
         ArgumentNullException.ThrowIfNull(viewer);
         ArgumentNullException.ThrowIfNull(filter);
+        plan ??= GalleryPlan.Sparse;
         var me = viewer.Id;
-        var q = Visible(Source(db, filter, denseSearch), viewer, filter.View);
+        var q = Visible(Source(db, viewer, filter, plan), viewer, filter.View);
+        if (plan.Window is { End: var windowEnd })
+        {
+            // Nothing beyond the window: its last image and those before it in the gallery's order.
+            q = q.Where(i => i.CreatedAt >= windowEnd.CreatedAt && (i.CreatedAt > windowEnd.CreatedAt || i.Seq >= windowEnd.Seq));
+        }
         if (filter.MineOnly)
         {
             q = q.Where(i => i.OwnerId == me);
@@ -62,17 +75,17 @@ public static class GalleryQueries
             var end = ViewerClock.StartOfDayUtc(to.AddDays(1), filter.TimeZone);
             q = q.Where(i => i.CreatedAt < end);
         }
-        if (!string.IsNullOrEmpty(filter.Lora))
+        if (!string.IsNullOrEmpty(filter.Lora) && !plan.DenseLora)
         {
             var withLora = db.ImageLoras.Where(l => l.Name == filter.Lora).Select(l => l.ImageId);
             q = q.Where(i => withLora.Contains(i.Id));
         }
-        if (filter.FavouritesOnly)
+        if (filter.FavouritesOnly && !plan.DenseFavourites)
         {
             var favourites = db.Favourites.Where(f => f.UserId == me).Select(f => f.ImageId);
             q = q.Where(i => favourites.Contains(i.Id));
         }
-        if (filter.BoardId is { } boardId)
+        if (filter.BoardId is { } boardId && !plan.DenseBoard)
         {
             var inBoard = db.BoardImages.Where(b => b.BoardId == boardId).Select(b => b.ImageId);
             q = q.Where(i => inBoard.Contains(i.Id));
@@ -81,29 +94,111 @@ public static class GalleryQueries
     }
 
     /// <summary>
-    /// The images table, or with search text only the matching rows. The search is an uncorrelated <c>IN</c> written in
-    /// SQL (composed as a LINQ <c>Contains</c>, EF Core may turn it into a correlated <c>EXISTS</c> that runs the full-text
-    /// match once per row). Dense: <c>Seq + 0</c> is the same value, but SQLite cannot look it up in the Seq index, so it
-    /// walks the ordered index instead and stops after a page.
+    /// The images table, narrowed in SQL by the search and by every dense set. Each is an uncorrelated <c>IN</c> (composed as
+    /// a LINQ <c>Contains</c>, EF Core may turn it into a correlated <c>EXISTS</c>, which would run the full-text match once
+    /// per row). A sparse search is <c>Seq IN (…)</c>: SQLite starts from the matches. A dense set is tested on
+    /// <c>Seq + 0</c> or <c>rowid + 0</c>: the same values, but SQLite cannot look them up in an index, so it walks the
+    /// ordered index instead and stops after a page; both are in that index, so the test reads no table row. Sparse LoRA,
+    /// favourites and board sets are added in LINQ by <see cref="Matching"/>.
     /// </summary>
-    private static IQueryable<ImageEntity> Source(DreamLayerDbContext db, GalleryFilter filter, bool denseSearch) =>
-        FtsQuery.Build(filter.Text) is not { } match ? db.Images
-        : denseSearch ? db.Images.FromSql($"SELECT * FROM Images WHERE (Seq + 0) IN (SELECT rowid FROM ImagesFts WHERE ImagesFts MATCH {match})")
-        : db.Images.FromSql($"SELECT * FROM Images WHERE Seq IN (SELECT rowid FROM ImagesFts WHERE ImagesFts MATCH {match})");
+    private static IQueryable<ImageEntity> Source(DreamLayerDbContext db, SignedInUser viewer, GalleryFilter filter, GalleryPlan plan)
+    {
+        var clauses = new List<string>();
+        var values = new List<object>();
+        void Add(string clause, params object[] arguments)
+        {
+            foreach (var argument in arguments)
+            {
+                var at = clause.IndexOf("{}", StringComparison.Ordinal);
+                clause = string.Concat(clause.AsSpan(0, at), $"{{{values.Count}}}", clause.AsSpan(at + 2));
+                values.Add(argument);
+            }
+            clauses.Add(clause);
+        }
+        if (FtsQuery.Build(filter.Text) is { } match)
+        {
+            if (plan.Window is { } window)
+            {
+                // Only the window's own range of row ids: SQLite keeps no more of the matches than the window can hold.
+                Add("(Seq + 0) IN (SELECT rowid FROM ImagesFts WHERE ImagesFts MATCH {} AND rowid BETWEEN {} AND {})", match, window.FirstSeq, window.LastSeq);
+            }
+            else
+            {
+                Add(plan.DenseSearch ? "(Seq + 0) IN (SELECT rowid FROM ImagesFts WHERE ImagesFts MATCH {})" : "Seq IN (SELECT rowid FROM ImagesFts WHERE ImagesFts MATCH {})", match);
+            }
+        }
+        if (plan.DenseLora && !string.IsNullOrEmpty(filter.Lora))
+        {
+            Add(DenseSet("ImageLoras", "Name"), filter.Lora);
+        }
+        if (plan.DenseFavourites && filter.FavouritesOnly)
+        {
+            Add(DenseSet("Favourites", "UserId"), viewer.Id);
+        }
+        if (plan.DenseBoard && filter.BoardId is { } boardId)
+        {
+            Add(DenseSet("BoardImages", "BoardId"), boardId);
+        }
+        return clauses.Count == 0
+            ? db.Images
+            : db.Images.FromSql(FormattableStringFactory.Create("SELECT * FROM Images WHERE " + string.Join(" AND ", clauses), [.. values]));
+    }
 
-    /// <summary>Whether the filter's search text matches at least <see cref="DenseSearchHits"/> images (counted no further).</summary>
-    public static async Task<bool> IsDenseSearchAsync(DreamLayerDbContext db, GalleryFilter filter, CancellationToken ct)
+    /// <summary>The row ids of a set's images, read through the primary key's index on <c>Images.Id</c> only.</summary>
+    private static string DenseSet(string table, string key) =>
+        $"(rowid + 0) IN (SELECT member.rowid FROM {table} AS s JOIN Images AS member ON member.Id = s.ImageId WHERE s.{key} = {{}})";
+
+    /// <summary>
+    /// The next <see cref="SearchWindowRows"/> images of the gallery (newest first, the trash included) after
+    /// <paramref name="after"/>: the range of their <c>Seq</c> and the last one's sort keys; null when fewer are left.
+    /// </summary>
+    public static async Task<GallerySearchWindow?> SearchWindowAsync(DreamLayerDbContext db, GalleryCursor? after, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(db);
-        ArgumentNullException.ThrowIfNull(filter);
-        if (FtsQuery.Build(filter.Text) is not { } match)
+        var window = Ordered(db.Images.AsNoTracking(), GallerySort.Newest, after).Take(SearchWindowRows);
+        // Both read the (CreatedAt, Seq) index only.
+        var last = await window.Skip(SearchWindowRows - 1).Select(i => new { i.CreatedAt, i.Seq }).FirstOrDefaultAsync(ct);
+        if (last is null)
         {
-            return false;
+            return null;
         }
-        var hits = await db.Database
-            .SqlQuery<int>($"SELECT COUNT(*) AS Value FROM (SELECT rowid FROM ImagesFts WHERE ImagesFts MATCH {match} LIMIT {DenseSearchHits})")
-            .SingleAsync(ct);
-        return hits >= DenseSearchHits;
+        var first = await window.MinAsync(i => i.Seq, ct) ?? 0;
+        var lastSeq = await window.MaxAsync(i => i.Seq, ct) ?? 0;
+        // The owner's name orders only the by-person sort, which has no window.
+        return new GallerySearchWindow(first, lastSeq, new GalleryCursor(last.CreatedAt, last.Seq ?? 0, string.Empty));
+    }
+
+    /// <summary>
+    /// How each set filter of <paramref name="filter"/> is joined in: dense when it holds at least <see cref="DenseHits"/>
+    /// images (each set counted no further, through its own index).
+    /// </summary>
+    public static async Task<GalleryPlan> PlanAsync(DreamLayerDbContext db, SignedInUser viewer, GalleryFilter filter, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(db);
+        ArgumentNullException.ThrowIfNull(viewer);
+        ArgumentNullException.ThrowIfNull(filter);
+        var plan = GalleryPlan.Sparse;
+        if (FtsQuery.Build(filter.Text) is { } match)
+        {
+            var hits = await db.Database
+                .SqlQuery<int>($"SELECT COUNT(*) AS Value FROM (SELECT rowid FROM ImagesFts WHERE ImagesFts MATCH {match} LIMIT {DenseHits})")
+                .SingleAsync(ct);
+            plan = plan with { DenseSearch = hits >= DenseHits };
+        }
+        if (!string.IsNullOrEmpty(filter.Lora))
+        {
+            plan = plan with { DenseLora = await db.ImageLoras.Where(l => l.Name == filter.Lora).Take(DenseHits).CountAsync(ct) >= DenseHits };
+        }
+        if (filter.FavouritesOnly)
+        {
+            var me = viewer.Id;
+            plan = plan with { DenseFavourites = await db.Favourites.Where(f => f.UserId == me).Take(DenseHits).CountAsync(ct) >= DenseHits };
+        }
+        if (filter.BoardId is { } boardId)
+        {
+            plan = plan with { DenseBoard = await db.BoardImages.Where(b => b.BoardId == boardId).Take(DenseHits).CountAsync(ct) >= DenseHits };
+        }
+        return plan;
     }
 
     /// <summary>Images in <paramref name="view"/> that <paramref name="viewer"/> may see at all.</summary>
@@ -148,3 +243,21 @@ public static class GalleryQueries
         q.Select(i => new GalleryItem(i.Id, i.Seq ?? 0, i.CreatedAt, i.OwnerId, i.OwnerName,
             i.Prompt.Length > 200 ? i.Prompt.Substring(0, 200) : i.Prompt, i.Width, i.Height, i.IsPrivate));
 }
+
+/// <summary>
+/// How <see cref="GalleryQueries.Matching"/> joins in each set filter: dense (walk the gallery's order, test each image
+/// against the set) or sparse (start from the set's images, sort them). Either gives the same images in the same order.
+/// </summary>
+/// <param name="Window">With a search: look only among the images of this window (see <see cref="GalleryQueries.SearchWindowAsync"/>).</param>
+public sealed record GalleryPlan(bool DenseSearch = false, bool DenseLora = false, bool DenseFavourites = false, bool DenseBoard = false, GallerySearchWindow? Window = null)
+{
+    /// <summary>Every set as the starting point: right for counting and for testing one image.</summary>
+    public static GalleryPlan Sparse { get; } = new();
+}
+
+/// <summary>
+/// A stretch of the newest-first gallery: every image from a cursor down to <paramref name="End"/> included, whose
+/// <c>Seq</c> values all lie in [<paramref name="FirstSeq"/>, <paramref name="LastSeq"/>] (the range is exact, not
+/// assumed: images imported late with old dates only widen it).
+/// </summary>
+public sealed record GallerySearchWindow(long FirstSeq, long LastSeq, GalleryCursor End);

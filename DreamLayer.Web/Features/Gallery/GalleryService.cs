@@ -35,12 +35,30 @@ public sealed class GalleryService(IDbContextFactory<DreamLayerDbContext> dbFact
     public const int CountLimit = 1_000;
 
     /// <summary>Up to <paramref name="take"/> images after <paramref name="after"/> (null: from the top).</summary>
+    /// <remarks>
+    /// A search of the newest-first gallery first looks among the next few thousand images only (a common word fills a
+    /// page there without SQLite keeping every match); what it does not find there, it looks for after them.
+    /// </remarks>
     public async Task<List<GalleryItem>> PageAsync(SignedInUser viewer, GalleryFilter filter, GalleryCursor? after, int take, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var dense = await GalleryQueries.IsDenseSearchAsync(db, filter, ct);
-        var q = GalleryQueries.Ordered(GalleryQueries.Matching(db, viewer, filter, dense), filter.Sort, after);
-        return await q.Take(Math.Clamp(take, 1, MaxPage)).AsItems().ToListAsync(ct);
+        take = Math.Clamp(take, 1, MaxPage);
+        var page = new List<GalleryItem>();
+        if (filter is { View: GallerySection.Images, Sort: GallerySort.Newest } && FtsQuery.Build(filter.Text) is not null
+            && await GalleryQueries.SearchWindowAsync(db, after, ct) is { } window)
+        {
+            var windowed = GalleryQueries.Matching(db, viewer, filter, GalleryPlan.Sparse with { Window = window });
+            page = await GalleryQueries.Ordered(windowed, filter.Sort, after).Take(take).AsItems().ToListAsync(ct);
+            if (page.Count == take)
+            {
+                return page;
+            }
+            after = window.End;
+        }
+        var plan = await GalleryQueries.PlanAsync(db, viewer, filter, ct);
+        var q = GalleryQueries.Ordered(GalleryQueries.Matching(db, viewer, filter, plan), filter.Sort, after);
+        page.AddRange(await q.Take(take - page.Count).AsItems().ToListAsync(ct));
+        return page;
     }
 
     /// <summary>How many images match, counted up to <see cref="CountLimit"/> + 1 (so the cost stays bounded).</summary>
