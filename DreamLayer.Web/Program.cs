@@ -3,7 +3,6 @@ using DreamLayer.Web.Comfy;
 using DreamLayer.Web.Components;
 using DreamLayer.Web.Data;
 using DreamLayer.Web.Features.Gallery;
-using DreamLayer.Web.Features.Jobs;
 using DreamLayer.Web.Features.Generation;
 using DreamLayer.Web.Features.Jobs;
 using DreamLayer.Web.Features.Presets;

@@ -6,6 +6,8 @@ namespace DreamLayer.Web.Tests.E2E;
 /// <summary>The sign-in page (a static form), found by its labels.</summary>
 public sealed class SignInPageObject(IPage page, Uri root)
 {
+    private static readonly System.Text.RegularExpressions.Regex SignInAddress = new("/account/sign-in", System.Text.RegularExpressions.RegexOptions.CultureInvariant);
+
     public IPage Page { get; } = page;
 
     public ILocator UserName => Page.GetByLabel("User name", new() { Exact = true });
@@ -32,12 +34,13 @@ public sealed class SignInPageObject(IPage page, Uri root)
         await SubmitAsync(user.UserName, user.Password);
         try
         {
-            // Leaving the sign-in page is what is waited for (the navigation committed), not the next page's `load` event:
-            // that waits on every image of the page, and the callers wait for what they need of it (the live circuit).
-            await Page.WaitForURLAsync(url => !new Uri(url).AbsolutePath.StartsWith("/account/sign-in", StringComparison.Ordinal),
-                new() { WaitUntil = WaitUntilState.Commit });
+            // Leaving the sign-in page is what is waited for, not the next page's `load` event: that waits on every image
+            // of the page, and the callers wait for what they need of it (the live circuit). The address is polled rather
+            // than waited for as a navigation event: WaitForURL listens for the next navigation, and when the redirect had
+            // already landed (the page showed the person signed in at "/") it waited for one that never came.
+            await Assertions.Expect(Page).Not.ToHaveURLAsync(SignInAddress);
         }
-        catch (TimeoutException ex)
+        catch (PlaywrightException ex)
         {
             // Say what the page showed instead of timing out blind: a refusal, a 429, an empty form.
             var shown = await Page.Locator("body").InnerTextAsync(new() { Timeout = 5_000 });
