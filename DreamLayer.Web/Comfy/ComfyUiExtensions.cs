@@ -30,8 +30,16 @@ public static class ComfyUiExtensions
         builder.Services.AddSingleton<JobUploads>();
         builder.Services.AddSingleton<JobDispatcher>();
         builder.Services.AddSingleton<ComfyConnectionService>();
-        builder.Services.AddHostedService<StartupWarmUp>();
-        builder.Services.AddSingleton<PipelineWarmUp>();
+        // `WarmUp: false` starts without the warm-ups, only to measure what they save (the benchmark's `--no-warmup`).
+        if (builder.Configuration.GetValue("WarmUp", defaultValue: true))
+        {
+            builder.Services.AddHostedService<StartupWarmUp>();
+            builder.Services.AddSingleton<PipelineWarmUp>();
+        }
+        else
+        {
+            builder.Services.AddSingleton(sp => ActivatorUtilities.CreateInstance<PipelineWarmUp>(sp).SwitchedOff());
+        }
         // Start order matters: the stored servers join the configured ones, restore unfinished jobs, then connect
         // (which reconciles them), then collect results.
         builder.Services.AddHostedService(sp => sp.GetRequiredService<BackendSettings>());

@@ -23,6 +23,14 @@ public sealed partial class PipelineWarmUp(WorkflowLibrary workflows, BackendPoo
 {
     private int _done;
 
+    /// <summary>Makes <see cref="RunAsync"/> do nothing but say the start-up work is done (setting <c>WarmUp: false</c>).</summary>
+    internal PipelineWarmUp SwitchedOff()
+    {
+        Interlocked.Exchange(ref _done, 1);
+        memory.StartUpWorkDone();
+        return this;
+    }
+
     /// <summary>Best effort: a catalogue this walk cannot use (a server without the txt2img nodes, say) only loses the head start.</summary>
     public async Task RunAsync(ComfyBackend backend, CancellationToken ct)
     {

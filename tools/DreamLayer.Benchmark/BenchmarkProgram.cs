@@ -152,11 +152,11 @@ internal static class BenchmarkProgram
 }
 
 /// <summary>
-/// The command line: <c>[--jobs 200] [--warmup 50] [--image 512]</c>, or <c>--throughput [--jobs 200] [--steps 8] [--step-ms 50] [--servers K]</c>.
+/// The command line: <c>[--jobs 200] [--warmup 50] [--image 512] [--no-warmup]</c> (the app starts without its warm-ups), or <c>--throughput [--jobs 200] [--steps 8] [--step-ms 50] [--servers K]</c>.
 /// </summary>
-internal sealed record BenchmarkSettings(int Jobs, int Warmup, int ImageSize, bool Throughput = false, int Steps = 8, int StepMs = 50, int? Servers = null)
+internal sealed record BenchmarkSettings(int Jobs, int Warmup, int ImageSize, bool Throughput = false, int Steps = 8, int StepMs = 50, int? Servers = null, bool AppWarmUp = true)
 {
-    public const string Usage = "usage: dotnet run -c Release --project tools/DreamLayer.Benchmark -- [--jobs 200] [--warmup 50] [--image 512]\n"
+    public const string Usage = "usage: dotnet run -c Release --project tools/DreamLayer.Benchmark -- [--jobs 200] [--warmup 50] [--image 512] [--no-warmup]\n"
         + "       dotnet run -c Release --project tools/DreamLayer.Benchmark -- gallery [--images 100000] [--samples 200] [--warmup 20] [--thumbnails 30]\n"
         + "       dotnet run -c Release --project tools/DreamLayer.Benchmark -- images\n"
         + "       dotnet run -c Release --project tools/DreamLayer.Benchmark -- --throughput [--jobs 200] [--steps 8] [--step-ms 50] [--servers K]";
@@ -171,6 +171,12 @@ internal sealed record BenchmarkSettings(int Jobs, int Warmup, int ImageSize, bo
         }
         for (var i = 0; i < args.Count; i += 2)
         {
+            if (args[i] == "--no-warmup")
+            {
+                settings = settings with { AppWarmUp = false };
+                i--;
+                continue;
+            }
             var value = i + 1 < args.Count && int.TryParse(args[i + 1], NumberStyles.None, CultureInfo.InvariantCulture, out var v)
                 ? v
                 : throw new ArgumentException($"{args[i]} needs a whole number");
