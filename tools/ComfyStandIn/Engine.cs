@@ -33,7 +33,8 @@ internal sealed class NodeFailureException(string pyType, string message) : Exce
 internal sealed class InterruptedException : Exception;
 
 /// <summary>The single worker that runs prompts one at a time, like ComfyUI's <c>prompt_worker</c>.</summary>
-internal sealed partial class Engine(NodeCatalog catalog, FileStore files, SocketHub hub, PromptQueue queue, StandInOptions options, StandInFaults faults)
+internal sealed partial class Engine(NodeCatalog catalog, FileStore files, SocketHub hub, PromptQueue queue, StandInOptions options, StandInFaults faults,
+    PreviewFrames? realisticPreviews = null, FrameLog? frameLog = null)
 {
     private readonly Lock _lock = new();
     private readonly TimeProvider _time = TimeProvider.System;
@@ -547,8 +548,12 @@ internal sealed partial class Engine(NodeCatalog catalog, FileStore files, Socke
                 cancellationToken.ThrowIfCancellationRequested();
             }
             Checkpoint();
-            byte[]? jpeg = options.Previews ? Painter.Preview(result.Seed, result.Text, result.Width, result.Height, step, steps) : null;
-            Progress(run, id, step, steps, jpeg, png: false);
+            (byte[]? jpeg, int frame) = !options.Previews ? (null, -1)
+                : realisticPreviews is not null ? realisticPreviews.Next()
+                : (Painter.Preview(result.Seed, result.Text, result.Width, result.Height, step, steps), -1);
+            var logged = step;
+            Action? sending = jpeg is null || frameLog is null ? null : () => frameLog.Sent(run.Item.PromptId, logged, frame, jpeg.Length);
+            Progress(run, id, step, steps, jpeg, png: false, sending);
             if (faults.TakeDropAt(step)) { hub.DropAll(); }
         }
     }
@@ -558,7 +563,7 @@ internal sealed partial class Engine(NodeCatalog catalog, FileStore files, Socke
     /// <c>supports_preview_metadata</c>; <c>progress</c>; else the image as type 1 (format 1 JPEG, 2 PNG). Everything goes
     /// to the prompt's client only, or to every socket when the prompt has none.
     /// </summary>
-    private void Progress(Run run, string id, int value, int max, byte[]? image, bool png)
+    private void Progress(Run run, string id, int value, int max, byte[]? image, bool png, Action? sending = null)
     {
         SetState(run, id, "running", value, max);
         var negotiated = run.ClientId is not null && hub.SupportsPreviewMetadata(run.ClientId);
@@ -578,7 +583,7 @@ internal sealed partial class Engine(NodeCatalog catalog, FileStore files, Socke
             BinaryPrimitives.WriteUInt32BigEndian(frame.AsSpan(4), (uint)meta.Length);
             meta.CopyTo(frame, 8);
             image.CopyTo(frame, 8 + meta.Length);
-            hub.SendBinary(run.ClientId, frame);
+            hub.SendBinary(run.ClientId, frame, sending);
         }
         hub.Send(run.ClientId, "progress", new JsonObject { ["value"] = value, ["max"] = max, ["prompt_id"] = run.Item.PromptId, ["node"] = id });
         if (image is not null && !negotiated)
@@ -587,7 +592,7 @@ internal sealed partial class Engine(NodeCatalog catalog, FileStore files, Socke
             BinaryPrimitives.WriteUInt32BigEndian(frame, 1);
             BinaryPrimitives.WriteUInt32BigEndian(frame.AsSpan(4), png ? 2u : 1u);
             image.CopyTo(frame, 8);
-            hub.SendBinary(run.ClientId, frame);
+            hub.SendBinary(run.ClientId, frame, sending);
         }
     }
 

@@ -19,6 +19,8 @@ for (var i = 0; i < args.Length; i++)
         case "--data-dir": options.DataDirectory = Next(); break;
         case "--lenient-multipart": options.StrictMultipart = false; break;
         case "--no-feature-flags": options.PreviewMetadata = false; break;
+        case "--realistic-previews": options.RealisticPreviews = true; break;
+        case "--frame-log": options.FrameLogPath = Next(); break;
         default: throw new ArgumentException($"Unknown option {args[i]}");
     }
 }

@@ -9,18 +9,19 @@ namespace ComfyStandIn;
 /// <summary>One open WebSocket with its own ordered send queue.</summary>
 internal sealed class SocketConnection(string sid, WebSocket socket)
 {
-    private readonly Channel<(bool Binary, byte[]? Data)> _outbox = Channel.CreateUnbounded<(bool, byte[]?)>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Channel<(bool Binary, byte[]? Data, Action? Sending)> _outbox = Channel.CreateUnbounded<(bool, byte[]?, Action?)>(new UnboundedChannelOptions { SingleReader = true });
 
     public string Sid { get; } = sid;
 
     public WebSocket Socket { get; } = socket;
 
-    public void Enqueue(bool binary, byte[] data) => _outbox.Writer.TryWrite((binary, data));
+    /// <summary>Queues a message; <paramref name="sending"/> runs as it is handed to the socket.</summary>
+    public void Enqueue(bool binary, byte[] data, Action? sending = null) => _outbox.Writer.TryWrite((binary, data, sending));
 
     public void Complete() => _outbox.Writer.TryComplete();
 
     /// <summary>Aborts the socket once everything queued before it has been sent.</summary>
-    public void EnqueueAbort() => _outbox.Writer.TryWrite((false, null));
+    public void EnqueueAbort() => _outbox.Writer.TryWrite((false, null, null));
 
     /// <summary>Set once the connection's cleanup ran, so it runs only once.</summary>
     public bool Unregistered { get; set; }
@@ -29,13 +30,14 @@ internal sealed class SocketConnection(string sid, WebSocket socket)
     {
         try
         {
-            await foreach (var (binary, data) in _outbox.Reader.ReadAllAsync(cancellationToken))
+            await foreach (var (binary, data, sending) in _outbox.Reader.ReadAllAsync(cancellationToken))
             {
                 if (data is null)
                 {
                     Socket.Abort();
                     return;
                 }
+                sending?.Invoke();
                 await Socket.SendAsync(data, binary ? WebSocketMessageType.Binary : WebSocketMessageType.Text, true, cancellationToken);
             }
         }
@@ -96,7 +98,8 @@ internal sealed class SocketHub
         Deliver(sid, false, Encoding.UTF8.GetBytes(json.ToJsonString(Py.Wire)));
     }
 
-    public void SendBinary(string? sid, byte[] frame) => Deliver(sid, true, frame);
+    /// <summary>Sends a binary frame; <paramref name="sending"/> runs as it is handed to each socket.</summary>
+    public void SendBinary(string? sid, byte[] frame, Action? sending = null) => Deliver(sid, true, frame, sending);
 
     /// <summary>Aborts every socket after what is already queued for it has gone out.</summary>
     public void DropAll()
@@ -117,17 +120,17 @@ internal sealed class SocketHub
         }
     }
 
-    private void Deliver(string? sid, bool binary, byte[] data)
+    private void Deliver(string? sid, bool binary, byte[] data, Action? sending = null)
     {
         lock (_lock)
         {
             if (sid is null)
             {
-                foreach (var c in _sockets.Values) { c.Enqueue(binary, data); }
+                foreach (var c in _sockets.Values) { c.Enqueue(binary, data, sending); }
             }
             else if (_sockets.TryGetValue(sid, out var c))
             {
-                c.Enqueue(binary, data);
+                c.Enqueue(binary, data, sending);
             }
         }
     }

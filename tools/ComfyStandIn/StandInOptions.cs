@@ -30,6 +30,16 @@ public sealed class StandInOptions
     public bool Previews { get; set; } = true;
 
     /// <summary>
+    /// Sampler previews of a real server's size (<c>--realistic-previews</c>): 512×512 JPEGs at quality 95 with detail,
+    /// made once at start and sent in turn, each carrying its number in its top-left corner (see <see cref="PreviewFrames"/>).
+    /// False keeps the cheap synthetic preview drawn at each step.
+    /// </summary>
+    public bool RealisticPreviews { get; set; }
+
+    /// <summary>When set, a line per preview frame is appended to this file as the frame is sent (see <see cref="FrameLog"/>).</summary>
+    public string? FrameLogPath { get; set; }
+
+    /// <summary>
     /// Refuses an upload (400, with the reason) whose multipart parts are not written as RFC 7578 and browsers write
     /// them (quoted <c>name</c>/<c>filename</c>, no <c>filename*</c>), as strict servers and proxies in front of ComfyUI
     /// do. ComfyUI's aiohttp alone accepts them; false behaves like it.

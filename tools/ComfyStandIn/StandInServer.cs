@@ -102,6 +102,7 @@ public sealed class StandInServer : IAsyncDisposable
         _stopping.Dispose();
         _state.Stopping.Dispose();
         _state.Queue.Dispose();
+        _state.FrameLog?.Dispose();
     }
 
     private static async Task OriginCheck(HttpContext context, Func<Task> next)
@@ -162,7 +163,8 @@ public sealed class StandInServer : IAsyncDisposable
             Catalog = catalog;
             Files = files;
             Queue = new PromptQueue(Hub);
-            Engine = new Engine(catalog, files, Hub, Queue, options, Faults);
+            FrameLog = options.FrameLogPath is { } log ? new FrameLog(log) : null;
+            Engine = new Engine(catalog, files, Hub, Queue, options, Faults, options.RealisticPreviews ? PreviewFrames.Create() : null, FrameLog);
         }
 
         public StandInOptions Options { get; }
@@ -172,6 +174,7 @@ public sealed class StandInServer : IAsyncDisposable
         public SocketHub Hub { get; } = new();
         public PromptQueue Queue { get; }
         public Engine Engine { get; }
+        public FrameLog? FrameLog { get; }
         public CancellationTokenSource Stopping { get; } = new();
 
         public int PromptsAccepted

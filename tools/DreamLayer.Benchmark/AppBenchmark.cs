@@ -30,7 +30,7 @@ internal sealed class AppBenchmark(BenchmarkSettings settings, Uri standIn, stri
 {
     public async Task<AppResults> RunAsync(DirectLoop direct, CancellationToken ct)
     {
-        await using var app = new InProcessApp(standIn, Path.Combine(workDirectory, "data"));
+        await using var app = new InProcessApp(standIn, Path.Combine(workDirectory, "data"), settings.AppWarmUp);
         await app.StartAsync(ct);
         var queue = app.Services.GetRequiredService<JobQueue>();
         using var watcher = new ImageWatcher(app.Services.GetRequiredService<JobEvents>());
@@ -156,7 +156,7 @@ internal sealed class ImageWatcher : IDisposable
 }
 
 /// <summary>The real app on Kestrel (a loopback port) with its own data folder, pointed at a stand-in; production settings otherwise.</summary>
-internal sealed class InProcessApp(Uri standIn, string dataDirectory) : WebApplicationFactory<Program>
+internal sealed class InProcessApp(Uri standIn, string dataDirectory, bool warmUp = true) : WebApplicationFactory<Program>
 {
     public async Task StartAsync(CancellationToken ct)
     {
@@ -180,6 +180,7 @@ internal sealed class InProcessApp(Uri standIn, string dataDirectory) : WebAppli
         builder.UseSetting("ComfyUi:Servers:0:Name", "standin");
         builder.UseSetting("ComfyUi:Servers:0:Url", standIn.ToString());
         builder.UseSetting("Storage:DataDirectory", dataDirectory);
+        builder.UseSetting("ComfyUi:WarmUp", warmUp ? "true" : "false");
         // Logging as shipped (Information, to the file), but the console keeps to warnings so the table stays readable.
         builder.UseSetting("Serilog:WriteTo:0:Args:restrictedToMinimumLevel", "Warning");
         builder.UseSetting("Serilog:WriteTo:1:Args:path", Path.Combine(dataDirectory, "logs", "dreamlayer-.log"));

@@ -18,6 +18,10 @@ internal static class BenchmarkProgram
         {
             return await RunImagesAsync();
         }
+        if (args is ["live", .. var live])
+        {
+            return await RunLiveAsync(live);
+        }
         BenchmarkSettings settings;
         try
         {
@@ -92,34 +96,48 @@ internal static class BenchmarkProgram
             await Console.Error.WriteLineAsync(BenchmarkSettings.Usage);
             return 2;
         }
-        using var stop = new CancellationTokenSource();
-        Console.CancelKeyPress += (_, e) =>
+        return await InWorkDirectoryAsync("dreamlayer-bench-gallery-", async (work, ct) =>
         {
-            e.Cancel = true;
-            stop.Cancel();
-        };
-        var work = Directory.CreateTempSubdirectory("dreamlayer-bench-gallery-");
-        try
-        {
-            var results = await new GalleryBenchmark(settings, work.FullName).RunAsync(stop.Token);
+            var results = await new GalleryBenchmark(settings, work).RunAsync(ct);
             GalleryReport.Write(Console.Out, results);
             return 0;
-        }
-        finally
-        {
-            try
-            {
-                work.Delete(recursive: true);
-            }
-            catch (IOException)
-            {
-                // A file still held by a closing handle; the OS cleans its temp folder.
-            }
-        }
+        });
     }
 
     /// <summary>The images mode: the memory hostile uploads cost the app (<see cref="ImageMemoryBenchmark"/>).</summary>
-    private static async Task<int> RunImagesAsync()
+    private static Task<int> RunImagesAsync() =>
+        InWorkDirectoryAsync("dreamlayer-bench-images-", ImageMemoryBenchmark.RunAsync);
+
+    /// <summary>The live mode: CPU per job, preview latency and memory with real browsers (<see cref="LiveBenchmark"/>).</summary>
+    private static async Task<int> RunLiveAsync(string[] args)
+    {
+        LiveSettings settings;
+        try
+        {
+            settings = LiveSettings.Parse(args);
+        }
+        catch (ArgumentException ex)
+        {
+            await Console.Error.WriteLineAsync(ex.Message);
+            await Console.Error.WriteLineAsync(BenchmarkSettings.Usage);
+            return 2;
+        }
+        return await InWorkDirectoryAsync("dreamlayer-bench-live-", async (work, ct) =>
+        {
+            var bench = new LiveBenchmark(settings, work);
+            var runs = new List<LiveRun>();
+            foreach (var servers in settings.Servers)
+            {
+                Progress($"Live path with {servers} stand-in(s), tabs {string.Join(",", settings.Tabs)}…");
+                runs.Add(await bench.RunAsync(servers, ct));
+            }
+            LiveReport.Write(Console.Out, settings, runs);
+            return 0;
+        });
+    }
+
+    /// <summary>Runs a mode in a fresh temporary folder, deleted afterwards; Ctrl+C cancels it.</summary>
+    private static async Task<int> InWorkDirectoryAsync(string prefix, Func<string, CancellationToken, Task<int>> run)
     {
         using var stop = new CancellationTokenSource();
         Console.CancelKeyPress += (_, e) =>
@@ -127,10 +145,10 @@ internal static class BenchmarkProgram
             e.Cancel = true;
             stop.Cancel();
         };
-        var work = Directory.CreateTempSubdirectory("dreamlayer-bench-images-");
+        var work = Directory.CreateTempSubdirectory(prefix);
         try
         {
-            return await ImageMemoryBenchmark.RunAsync(work.FullName, stop.Token);
+            return await run(work.FullName, stop.Token);
         }
         finally
         {
@@ -152,13 +170,14 @@ internal static class BenchmarkProgram
 }
 
 /// <summary>
-/// The command line: <c>[--jobs 200] [--warmup 50] [--image 512]</c>, or <c>--throughput [--jobs 200] [--steps 8] [--step-ms 50] [--servers K]</c>.
+/// The command line: <c>[--jobs 200] [--warmup 50] [--image 512] [--no-warmup]</c> (the app starts without its warm-ups), or <c>--throughput [--jobs 200] [--steps 8] [--step-ms 50] [--servers K]</c>.
 /// </summary>
-internal sealed record BenchmarkSettings(int Jobs, int Warmup, int ImageSize, bool Throughput = false, int Steps = 8, int StepMs = 50, int? Servers = null)
+internal sealed record BenchmarkSettings(int Jobs, int Warmup, int ImageSize, bool Throughput = false, int Steps = 8, int StepMs = 50, int? Servers = null, bool AppWarmUp = true)
 {
-    public const string Usage = "usage: dotnet run -c Release --project tools/DreamLayer.Benchmark -- [--jobs 200] [--warmup 50] [--image 512]\n"
+    public const string Usage = "usage: dotnet run -c Release --project tools/DreamLayer.Benchmark -- [--jobs 200] [--warmup 50] [--image 512] [--no-warmup]\n"
         + "       dotnet run -c Release --project tools/DreamLayer.Benchmark -- gallery [--images 100000] [--samples 200] [--warmup 20] [--thumbnails 30] [--data FOLDER]\n"
         + "       dotnet run -c Release --project tools/DreamLayer.Benchmark -- images\n"
+        + LiveSettings.Usage + "\n"
         + "       dotnet run -c Release --project tools/DreamLayer.Benchmark -- --throughput [--jobs 200] [--steps 8] [--step-ms 50] [--servers K]";
 
     public static BenchmarkSettings Parse(IReadOnlyList<string> args)
@@ -171,6 +190,12 @@ internal sealed record BenchmarkSettings(int Jobs, int Warmup, int ImageSize, bo
         }
         for (var i = 0; i < args.Count; i += 2)
         {
+            if (args[i] == "--no-warmup")
+            {
+                settings = settings with { AppWarmUp = false };
+                i--;
+                continue;
+            }
             var value = i + 1 < args.Count && int.TryParse(args[i + 1], NumberStyles.None, CultureInfo.InvariantCulture, out var v)
                 ? v
                 : throw new ArgumentException($"{args[i]} needs a whole number");

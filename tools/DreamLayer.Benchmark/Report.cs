@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Reflection.PortableExecutable;
 using System.Runtime.InteropServices;
 using DreamLayer.Web.Images;
 
@@ -34,7 +35,7 @@ internal sealed class Report(TextWriter output, BenchmarkSettings settings)
         var (addedP50, addedP95) = (endToEnd.P50 - bare.P50, endToEnd.P95 - bare.P95);
 
         Line($"DreamLayer benchmark: {settings.Jobs} jobs after {settings.Warmup} warm-up, txt2img template, 1 step, {settings.ImageSize}×{settings.ImageSize},");
-        Line($"stand-in (its own process) with zero step time and previews on; one job at a time, the app's and the direct loop's in turn. {RuntimeInformation.FrameworkDescription}, {Environment.ProcessorCount} CPUs.");
+        Line($"app code {(ReadyToRun ? "ReadyToRun (precompiled)" : "JIT-compiled")}; stand-in (its own process) with zero step time and previews on; one job at a time, the app's and the direct loop's in turn. {RuntimeInformation.FrameworkDescription}, {Environment.ProcessorCount} CPUs.");
         Line();
         Line($"{"1. App overhead per job (ms)",-56}{"p50",8}{"p95",9}{"max",9}");
         Row("   (a) submit → POST /prompt", submit);
@@ -53,7 +54,7 @@ internal sealed class Report(TextWriter output, BenchmarkSettings settings)
         Line();
         var first = app.First;
         var median = new AppJob(submit.P50, completion.P50, endToEnd.P50);
-        Line($"{"3. First job after start (ms)",-48}{"submit",8}{"complete",10}{"end to end",12}");
+        Line($"{(settings.AppWarmUp ? "3. First job after start (ms)" : "3. First job after start, warm-ups off (ms)"),-48}{"submit",8}{"complete",10}{"end to end",12}");
         Line($"{"   first job",-48}{F(first.SubmitMs),8}{F(first.CompletionMs),10}{F(first.EndToEndMs),12}");
         Line($"{"   median of later jobs",-48}{F(median.SubmitMs),8}{F(median.CompletionMs),10}{F(median.EndToEndMs),12}");
         Line($"   extra delay of the first job: {F(first.EndToEndMs - median.EndToEndMs)} ms "
@@ -64,6 +65,17 @@ internal sealed class Report(TextWriter output, BenchmarkSettings settings)
              + Verdict(memory.FirstStart.ResidentMb < MemoryTargetMb));
         Line($"   restart on that folder (nothing to migrate):             resident (VmRSS) {memory.Restart.ResidentMb:0.0} MB, peak {memory.Restart.PeakResidentMb:0.0} MB: "
              + Verdict(memory.Restart.ResidentMb < MemoryTargetMb));
+    }
+
+    /// <summary>Whether the app's own assembly was published ReadyToRun (its code precompiled), as <c>--r2r</c> publishing does.</summary>
+    public static bool ReadyToRun
+    {
+        get
+        {
+            using var file = File.OpenRead(typeof(Program).Assembly.Location);
+            using var pe = new PEReader(file);
+            return pe.PEHeaders.CorHeader is { ManagedNativeHeaderDirectory.Size: > 0 };
+        }
     }
 
     private void Row(string label, Percentiles p) => Line($"{label,-56}{F(p.P50),8}{F(p.P95),9}{F(p.Max),9}");

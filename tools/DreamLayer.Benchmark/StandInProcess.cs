@@ -21,17 +21,22 @@ internal sealed class StandInProcess : IAsyncDisposable
 
     public Uri BaseAddress { get; }
 
-    public static async Task<StandInProcess> StartAsync(string dataDirectory, CancellationToken ct)
+    /// <summary>Starts a stand-in with zero step time, or <paramref name="stepMs"/> and any further command-line <paramref name="options"/>.</summary>
+    public static async Task<StandInProcess> StartAsync(string dataDirectory, CancellationToken ct, int stepMs = 0, params string[] options)
     {
         var port = FreePort();
         var start = new ProcessStartInfo("dotnet")
         {
             ArgumentList = { typeof(StandInServer).Assembly.Location, "--listen", "127.0.0.1", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                "--step-ms", "0", "--preview-method", "auto", "--data-dir", dataDirectory },
+                "--step-ms", stepMs.ToString(System.Globalization.CultureInfo.InvariantCulture), "--preview-method", "auto", "--data-dir", dataDirectory },
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        foreach (var option in options)
+        {
+            start.ArgumentList.Add(option);
+        }
         var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start the stand-in.");
         process.OutputDataReceived += (_, _) => { };
         process.ErrorDataReceived += (_, _) => { };
