@@ -180,6 +180,8 @@ public sealed class GenerationFormTests() : MudComponentTest(AddFormServices)
         Assert.Equal(limits.Checkpoints, OpenSelectItems(form, "checkpoint"));
         Generate(form);
 
+        // The open list closes asynchronously (MudSelect), and the submit runs after it: wait for it, as a person would.
+        form.WaitForAssertion(() => Assert.Single(_submitted));
         var request = Assert.Single(_submitted);
         Assert.Equal(odd, request.Checkpoint);
         Assert.Equal("lcm", request.Sampler);
