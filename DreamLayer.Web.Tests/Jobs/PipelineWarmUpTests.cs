@@ -38,6 +38,31 @@ public sealed class PipelineWarmUpTests
         Assert.Null(walk);
     }
 
+    [Fact]
+    public async Task Switched_off_it_does_not_walk()
+    {
+        var (on, onLog) = Create();
+        var (off, offLog) = Create(warmUp: false);
+        var catalogue = """{"KSampler": {"input": {"required": {"sampler_name": [["euler"]]}}, "output": ["LATENT"], "output_node": false, "name": "KSampler"}}""";
+
+        await on.RunAsync(Backend(ObjectInfo.Parse(JsonDocument.Parse(catalogue).RootElement)), CancellationToken.None);
+        await off.RunAsync(Backend(ObjectInfo.Parse(JsonDocument.Parse(catalogue).RootElement)), CancellationToken.None);
+
+        Assert.Contains("skipped", Assert.Single(onLog.Messages), StringComparison.Ordinal); // the walk ran, and said why it stopped
+        Assert.Empty(offLog.Messages);
+    }
+
+    [Fact]
+    public async Task Switched_off_the_start_up_warm_up_touches_nothing()
+    {
+        // Every service it would use is missing: any step that ran would throw.
+        var warmUp = new StartupWarmUp(null!, null!, null!, null!, null!, Options.Create(new ComfyUiOptions { WarmUp = false }));
+
+        var started = await Record.ExceptionAsync(() => warmUp.StartAsync(CancellationToken.None));
+
+        Assert.Null(started);
+    }
+
     private static ComfyBackend Backend(ObjectInfo info)
     {
         var backend = new ComfyBackend("gpu-1", new Uri("http://127.0.0.1:9/"));
@@ -45,13 +70,14 @@ public sealed class PipelineWarmUpTests
         return backend;
     }
 
-    private static (PipelineWarmUp WarmUp, ListLogger Log) Create()
+    private static (PipelineWarmUp WarmUp, ListLogger Log) Create(bool warmUp = true)
     {
         var pool = new BackendPool(Options.Create(new ComfyUiOptions()), new NoHttpClients());
         var log = new ListLogger();
         var storage = new StorageOptions { DataDirectory = Path.Combine(Path.GetTempPath(), "dreamlayer-warmup-tests") };
         var uploads = new JobUploads(new UploadStore(StoragePaths.Resolve(storage, Path.GetTempPath()), Options.Create(storage), new ImageGate(Options.Create(storage)), TimeProvider.System));
-        return (new PipelineWarmUp(new WorkflowLibrary(TestPaths.Workflows), pool, uploads, new MemoryTrim(NullLogger<MemoryTrim>.Instance), log), log);
+        return (new PipelineWarmUp(new WorkflowLibrary(TestPaths.Workflows), pool, uploads, new MemoryTrim(NullLogger<MemoryTrim>.Instance),
+            Options.Create(new ComfyUiOptions { WarmUp = warmUp }), log), log);
     }
 
     private sealed class NoHttpClients : IHttpClientFactory
