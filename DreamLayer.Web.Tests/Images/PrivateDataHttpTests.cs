@@ -32,8 +32,13 @@ public sealed class PrivateDataHttpTests
     {
         var request = new GenerationRequest
         {
-            Mode = GenerationMode.Inpaint, Prompt = prompt, Checkpoint = "model-a.safetensors", Width = 64, Height = 64,
-            SourceImage = source, Mask = new InpaintMask(mask, 64, 64, new PixelRect(0, 0, 8, 8)),
+            Mode = GenerationMode.Inpaint,
+            Prompt = prompt,
+            Checkpoint = "model-a.safetensors",
+            Width = 64,
+            Height = 64,
+            SourceImage = source,
+            Mask = new InpaintMask(mask, 64, 64, new PixelRect(0, 0, 8, 8)),
             ControlNets = [new ControlNetSetting { Model = "control.safetensors", Image = control }],
         };
         return await AddJobImageAsync(app, owner, request, isPrivate);
@@ -43,9 +48,23 @@ public sealed class PrivateDataHttpTests
     {
         var job = new JobEntity
         {
-            Id = Guid.NewGuid(), BatchId = Guid.NewGuid(), Owner = owner.Id, Mode = request.Mode.ToString(), Status = JobStatus.Succeeded,
-            RequestJson = JsonSerializer.Serialize(request, JobQueue.RequestJson), Prompt = request.Prompt, Checkpoint = request.Checkpoint,
-            Sampler = "euler", Scheduler = "normal", Steps = 20, Cfg = 7, Width = 64, Height = 64, BatchSize = 1, Seed = 1, CreatedAt = TimeProvider.System.GetUtcNow().UtcDateTime,
+            Id = Guid.NewGuid(),
+            BatchId = Guid.NewGuid(),
+            Owner = owner.Id,
+            Mode = request.Mode.ToString(),
+            Status = JobStatus.Succeeded,
+            RequestJson = JsonSerializer.Serialize(request, JobQueue.RequestJson),
+            Prompt = request.Prompt,
+            Checkpoint = request.Checkpoint,
+            Sampler = "euler",
+            Scheduler = "normal",
+            Steps = 20,
+            Cfg = 7,
+            Width = 64,
+            Height = 64,
+            BatchSize = 1,
+            Seed = 1,
+            CreatedAt = TimeProvider.System.GetUtcNow().UtcDateTime,
         };
         var image = await app.Get<ImageStore>().ImportAsync(job, GalleryDatabase.TinyPng, ".png", 64, 64, request.Prompt, TimeProvider.System.GetUtcNow().UtcDateTime, default);
         image.OwnerName = owner.DisplayName;
