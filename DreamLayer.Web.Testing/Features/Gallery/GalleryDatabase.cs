@@ -75,15 +75,36 @@ public sealed class GalleryDatabase : IDisposable
         ArgumentNullException.ThrowIfNull(owner);
         var request = new GenerationRequest
         {
-            Prompt = prompt, NegativePrompt = negative, Checkpoint = model, Sampler = sampler, Steps = steps, Width = width, Height = height,
-            SeedMode = SeedMode.Fixed, Seed = seed,
+            Prompt = prompt,
+            NegativePrompt = negative,
+            Checkpoint = model,
+            Sampler = sampler,
+            Steps = steps,
+            Width = width,
+            Height = height,
+            SeedMode = SeedMode.Fixed,
+            Seed = seed,
         };
         var job = new JobEntity
         {
-            Id = Guid.NewGuid(), BatchId = Guid.NewGuid(), Owner = owner.Id, Mode = mode, Status = JobStatus.Succeeded,
+            Id = Guid.NewGuid(),
+            BatchId = Guid.NewGuid(),
+            Owner = owner.Id,
+            Mode = mode,
+            Status = JobStatus.Succeeded,
             RequestJson = JsonSerializer.Serialize(request, JobQueue.RequestJson),
-            Prompt = prompt, NegativePrompt = negative, Checkpoint = model, Sampler = sampler, Scheduler = "normal",
-            Steps = steps, Cfg = 7, Width = width, Height = height, BatchSize = 1, Seed = seed, CreatedAt = created,
+            Prompt = prompt,
+            NegativePrompt = negative,
+            Checkpoint = model,
+            Sampler = sampler,
+            Scheduler = "normal",
+            Steps = steps,
+            Cfg = 7,
+            Width = width,
+            Height = height,
+            BatchSize = 1,
+            Seed = seed,
+            CreatedAt = created,
         };
         var image = await store.ImportAsync(job, TinyPng, ".png", width, height, $"{prompt}\nSteps: {steps}, Sampler: Euler, Seed: {seed}", created, CancellationToken.None);
         image.OwnerName = owner.DisplayName;
