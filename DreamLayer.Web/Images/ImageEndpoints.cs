@@ -1,10 +1,10 @@
 using System.IO.Compression;
 using DreamLayer.Web.Accounts;
 using DreamLayer.Web.Data;
-using DreamLayer.Web.Operations;
-using Microsoft.Extensions.Options;
 using DreamLayer.Web.Features.Gallery;
+using DreamLayer.Web.Operations;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
 using Microsoft.Net.Http.Headers;
 
 namespace DreamLayer.Web.Images;

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using PromptLoras = DreamLayer.Domain.Generation.PromptLoras;
 using DreamLayer.Domain.Metadata;
 using DreamLayer.Web.Data;
 using DreamLayer.Web.Jobs;
@@ -7,6 +6,7 @@ using Microsoft.Extensions.Options;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.Formats.Jpeg;
 using SixLabors.ImageSharp.Processing;
+using PromptLoras = DreamLayer.Domain.Generation.PromptLoras;
 
 namespace DreamLayer.Web.Images;
 

@@ -1,7 +1,7 @@
 using System.Text.Json;
-using DreamLayer.Web.Accounts;
 using DreamLayer.Domain.Generation;
 using DreamLayer.Domain.Jobs;
+using DreamLayer.Web.Accounts;
 using DreamLayer.Web.Data;
 using DreamLayer.Web.Features.Gallery;
 using DreamLayer.Web.Images;

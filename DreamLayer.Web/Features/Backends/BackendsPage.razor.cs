@@ -1,5 +1,5 @@
-using DreamLayer.Web.Components;
 using DreamLayer.Web.Comfy;
+using DreamLayer.Web.Components;
 using DreamLayer.Web.Jobs;
 using Microsoft.AspNetCore.Components;
 using MudBlazor;

@@ -1,6 +1,6 @@
-using DreamLayer.Web.Components.Shared;
-using DreamLayer.Web.Accounts;
 using DreamLayer.Domain.Generation;
+using DreamLayer.Web.Accounts;
+using DreamLayer.Web.Components.Shared;
 using DreamLayer.Web.Features.Gallery;
 using DreamLayer.Web.Jobs;
 using Microsoft.AspNetCore.Components;
