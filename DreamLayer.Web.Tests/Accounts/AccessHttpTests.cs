@@ -6,16 +6,18 @@ using Microsoft.EntityFrameworkCore;
 
 namespace DreamLayer.Web.Tests.Accounts;
 
-/// <summary>Sign-in is required everywhere, and the first start offers setup exactly once (over HTTP, as a browser or a script would).</summary>
-public sealed class AccessHttpTests
+/// <summary>
+/// Sign-in is required everywhere, and the first start offers setup exactly once (over HTTP, as a browser or a script
+/// would). The tests that only ask without signing in share one app; the others start their own.
+/// </summary>
+public sealed class AccessHttpTests(SharedApp shared) : IClassFixture<SharedApp>
 {
     [Theory]
     [InlineData("/extras")]
     [InlineData("/pnginfo")]
     public async Task Get_PageWithoutSignIn_RedirectsToSignInWithReturnUrl(string page)
     {
-        await using var app = await DreamLayerApp.StartAsync();
-        using var http = app.CreateAnonymousClient();
+        using var http = shared.App.CreateAnonymousClient();
 
         using var response = await http.GetAsync(new Uri(page, UriKind.Relative));
 
@@ -27,8 +29,7 @@ public sealed class AccessHttpTests
     [Fact]
     public async Task Get_ImageWithoutSignIn_IsRefused()
     {
-        await using var app = await DreamLayerApp.StartAsync();
-        using var http = app.CreateAnonymousClient();
+        using var http = shared.App.CreateAnonymousClient();
 
         using var image = await http.GetAsync(new Uri($"/images/{Guid.NewGuid()}", UriKind.Relative));
         using var thumb = await http.GetAsync(new Uri($"/images/{Guid.NewGuid()}/thumb", UriKind.Relative));

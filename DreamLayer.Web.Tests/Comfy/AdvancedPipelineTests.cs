@@ -19,25 +19,9 @@ public sealed class AdvancedPipelineTests
 {
     private const string ControlNetModel = "controlnet-depth-sdxl-1.0.safetensors";
 
-    /// <summary>A 128×96 picture with hard edges: a white square on black.</summary>
-    public static byte[] SquarePng()
-    {
-        using var image = new Image<Rgba32>(128, 96, new Rgba32(0, 0, 0));
-        for (var y = 24; y < 72; y++)
-        {
-            for (var x = 32; x < 96; x++)
-            {
-                image[x, y] = new Rgba32(255, 255, 255);
-            }
-        }
-        using var png = new MemoryStream();
-        image.SaveAsPng(png);
-        return png.ToArray();
-    }
-
     private static async Task<UploadAccepted> UploadSquareAsync(DreamLayerApp app)
     {
-        using var png = new MemoryStream(SquarePng());
+        using var png = new MemoryStream(ControlImages.SquarePng());
         return Assert.IsType<UploadAccepted>(await app.Get<UploadStore>().SaveAsync(png, "square.png", default));
     }
 

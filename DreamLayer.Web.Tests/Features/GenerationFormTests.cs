@@ -207,7 +207,7 @@ public sealed class GenerationFormTests() : MudComponentTest(AddFormServices)
     private IRenderedComponent<GenerationForm> RenderModeForm(GenerationMode mode, InpaintArea area) =>
         Render<GenerationForm>(p => p
             .Add(f => f.Model, ValidModel())
-            .Add(f => f.Limits, Domain.AdvancedWorkflowTests.Limits)
+            .Add(f => f.Limits, Domain.AdvancedCatalogue.Limits)
             .Add(f => f.Mode, mode)
             .Add(f => f.InpaintArea, area)
             .Add(f => f.OnSubmit, EventCallback.Factory.Create<IReadOnlyList<GenerationRequest>>(this, _submitted.AddRange)));

@@ -32,8 +32,13 @@ public sealed class PrivateDataHttpTests
     {
         var request = new GenerationRequest
         {
-            Mode = GenerationMode.Inpaint, Prompt = prompt, Checkpoint = "model-a.safetensors", Width = 64, Height = 64,
-            SourceImage = source, Mask = new InpaintMask(mask, 64, 64, new PixelRect(0, 0, 8, 8)),
+            Mode = GenerationMode.Inpaint,
+            Prompt = prompt,
+            Checkpoint = "model-a.safetensors",
+            Width = 64,
+            Height = 64,
+            SourceImage = source,
+            Mask = new InpaintMask(mask, 64, 64, new PixelRect(0, 0, 8, 8)),
             ControlNets = [new ControlNetSetting { Model = "control.safetensors", Image = control }],
         };
         return await AddJobImageAsync(app, owner, request, isPrivate);

@@ -38,6 +38,33 @@ public sealed class PipelineWarmUpTests
         Assert.Null(walk);
     }
 
+    [Fact]
+    public async Task Switched_off_it_does_not_walk()
+    {
+        var (on, _) = Create();
+        var (off, offLog) = Create(warmUp: false);
+        var catalogue = ObjectInfo.Parse(JsonDocument.Parse(File.ReadAllText(TestPaths.ObjectInfoJson)).RootElement);
+        using var cancelled = new CancellationTokenSource();
+        await cancelled.CancelAsync();
+
+        // A walk that starts stops with the cancellation at its first call that listens (the POST /prompt at the latest).
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => on.RunAsync(Backend(catalogue), cancelled.Token));
+        await off.RunAsync(Backend(catalogue), cancelled.Token);
+
+        Assert.Empty(offLog.Messages);
+    }
+
+    [Fact]
+    public async Task Switched_off_the_start_up_warm_up_touches_nothing()
+    {
+        // Every service it would use is missing: any step that ran would throw.
+        var warmUp = new StartupWarmUp(null!, null!, null!, null!, null!, Options.Create(new ComfyUiOptions { WarmUp = false }));
+
+        var started = await Record.ExceptionAsync(() => warmUp.StartAsync(CancellationToken.None));
+
+        Assert.Null(started);
+    }
+
     private static ComfyBackend Backend(ObjectInfo info)
     {
         var backend = new ComfyBackend("gpu-1", new Uri("http://127.0.0.1:9/"));
@@ -45,13 +72,14 @@ public sealed class PipelineWarmUpTests
         return backend;
     }
 
-    private static (PipelineWarmUp WarmUp, ListLogger Log) Create()
+    private static (PipelineWarmUp WarmUp, ListLogger Log) Create(bool warmUp = true)
     {
         var pool = new BackendPool(Options.Create(new ComfyUiOptions()), new NoHttpClients());
         var log = new ListLogger();
         var storage = new StorageOptions { DataDirectory = Path.Combine(Path.GetTempPath(), "dreamlayer-warmup-tests") };
         var uploads = new JobUploads(new UploadStore(StoragePaths.Resolve(storage, Path.GetTempPath()), Options.Create(storage), new ImageGate(Options.Create(storage)), TimeProvider.System));
-        return (new PipelineWarmUp(new WorkflowLibrary(TestPaths.Workflows), pool, uploads, new MemoryTrim(NullLogger<MemoryTrim>.Instance), log), log);
+        return (new PipelineWarmUp(new WorkflowLibrary(TestPaths.Workflows), pool, uploads, new MemoryTrim(NullLogger<MemoryTrim>.Instance),
+            Options.Create(new ComfyUiOptions { WarmUp = warmUp }), log), log);
     }
 
     private sealed class NoHttpClients : IHttpClientFactory

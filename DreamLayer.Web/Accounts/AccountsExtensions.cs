@@ -1,14 +1,14 @@
+using System.Globalization;
+using System.Threading.RateLimiting;
 using DreamLayer.Web.Data;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
-using Microsoft.AspNetCore.Components.Endpoints;
 using Microsoft.AspNetCore.Components.Authorization;
+using Microsoft.AspNetCore.Components.Endpoints;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
-using System.Globalization;
-using System.Threading.RateLimiting;
 
 namespace DreamLayer.Web.Accounts;
 

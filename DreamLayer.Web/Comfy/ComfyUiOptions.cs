@@ -46,6 +46,13 @@ public sealed class ComfyUiOptions
     /// are then hashed once in the background for the <c>Model hash</c> and <c>Lora hashes</c> of saved images.
     /// </summary>
     public string? ModelsDirectory { get; set; }
+
+    /// <summary>
+    /// Pays the job pipeline's one-time costs at start-up and before the first server is shown online
+    /// (<c>StartupWarmUp</c>, <c>PipelineWarmUp</c>), so that the first job of the day is as fast as the others. Only
+    /// the first job's speed depends on it; the tests, which start hundreds of apps, switch it off.
+    /// </summary>
+    public bool WarmUp { get; set; } = true;
 }
 
 public sealed class ComfyServerOptions

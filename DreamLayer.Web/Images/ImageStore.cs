@@ -1,11 +1,11 @@
 using System.Collections.Concurrent;
-using PromptLoras = DreamLayer.Domain.Generation.PromptLoras;
 using DreamLayer.Domain.Metadata;
 using DreamLayer.Web.Data;
 using Microsoft.Extensions.Options;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.Formats.Jpeg;
 using SixLabors.ImageSharp.Processing;
+using PromptLoras = DreamLayer.Domain.Generation.PromptLoras;
 
 namespace DreamLayer.Web.Images;
 

@@ -9,6 +9,7 @@ using DreamLayer.Domain.Workflows;
 using DreamLayer.Web.Comfy;
 using DreamLayer.Web.Data;
 using DreamLayer.Web.Operations;
+using Microsoft.Extensions.Options;
 
 namespace DreamLayer.Web.Jobs;
 
@@ -17,9 +18,11 @@ namespace DreamLayer.Web.Jobs;
 /// checking a request against its limits, the batch's rows, choosing a server, the images to send first, building
 /// and checking the graph, <c>POST /prompt</c> and <c>GET /view</c> through the real client, the stored timings and
 /// the infotext. The client talks to <see cref="CannedAnswers"/> in-process: nothing is stored and nothing reaches the
-/// server. Without it the first job of the day pays for loading and compiling all of that.
+/// server. Without it the first job of the day pays for loading and compiling all of that. Nothing runs when
+/// <see cref="ComfyUiOptions.WarmUp"/> is off.
 /// </summary>
-public sealed partial class PipelineWarmUp(WorkflowLibrary workflows, BackendPool pool, JobUploads uploads, MemoryTrim memory, ILogger<PipelineWarmUp> logger)
+public sealed partial class PipelineWarmUp(WorkflowLibrary workflows, BackendPool pool, JobUploads uploads, MemoryTrim memory, IOptions<ComfyUiOptions> options,
+    ILogger<PipelineWarmUp> logger)
 {
     private int _done;
 
@@ -27,7 +30,7 @@ public sealed partial class PipelineWarmUp(WorkflowLibrary workflows, BackendPoo
     public async Task RunAsync(ComfyBackend backend, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(backend);
-        if (backend.Limits is not { } limits || Interlocked.Exchange(ref _done, 1) == 1)
+        if (!options.Value.WarmUp || backend.Limits is not { } limits || Interlocked.Exchange(ref _done, 1) == 1)
         {
             return;
         }

@@ -8,14 +8,17 @@ using DreamLayer.Web.Data;
 using DreamLayer.Web.Comfy;
 using DreamLayer.Web.Images;
 using DreamLayer.Web.Operations;
+using Microsoft.Extensions.Options;
 
 namespace DreamLayer.Web.Jobs;
 
 /// <summary>
 /// Runs the job pipeline's one-time costs (JSON serializers, graph building and checking, the image
 /// decoder and encoder, the job caps the dispatcher reads) at start-up, so that the first job of the day is as fast as the others.
+/// Nothing runs when <see cref="ComfyUiOptions.WarmUp"/> is off.
 /// </summary>
-internal sealed class StartupWarmUp(WorkflowLibrary workflows, ImageStore images, JobCaps caps, PrometheusMetrics metrics, MemoryTrim memory) : IHostedService
+internal sealed class StartupWarmUp(WorkflowLibrary workflows, ImageStore images, JobCaps caps, PrometheusMetrics metrics, MemoryTrim memory, IOptions<ComfyUiOptions> options)
+    : IHostedService
 {
     private static readonly string[] SampleMessages =
     [
@@ -30,6 +33,10 @@ internal sealed class StartupWarmUp(WorkflowLibrary workflows, ImageStore images
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
+        if (!options.Value.WarmUp)
+        {
+            return;
+        }
         var request = new GenerationRequest { Prompt = "warm-up", Checkpoint = "warm-up.safetensors", Seed = 1 };
         _ = JsonSerializer.Deserialize<GenerationRequest>(JsonSerializer.Serialize(request, StoredRequest.Json), StoredRequest.Json);
         var graph = WorkflowBuilder.Build(workflows.Get(GenerationMode.Txt2Img), request, 1);

@@ -1,5 +1,6 @@
-using DreamLayer.Web.Components.Shared;
 using DreamLayer.Web.Comfy;
+using DreamLayer.Web.Components;
+using DreamLayer.Web.Components.Shared;
 using DreamLayer.Web.Jobs;
 using Microsoft.AspNetCore.Components;
 using MudBlazor;

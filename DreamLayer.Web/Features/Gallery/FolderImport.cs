@@ -1,9 +1,9 @@
 using System.Security.Cryptography;
 using System.Text.Json;
-using DreamLayer.Web.Accounts;
 using DreamLayer.Domain.Generation;
 using DreamLayer.Domain.Jobs;
 using DreamLayer.Domain.Metadata;
+using DreamLayer.Web.Accounts;
 using DreamLayer.Web.Data;
 using DreamLayer.Web.Images;
 using DreamLayer.Web.Jobs;

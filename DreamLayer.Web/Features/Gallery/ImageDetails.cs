@@ -1,6 +1,6 @@
 using System.Text.Json;
-using DreamLayer.Web.Accounts;
 using DreamLayer.Domain.Comfy;
+using DreamLayer.Web.Accounts;
 using DreamLayer.Web.Data;
 using Microsoft.EntityFrameworkCore;
 

@@ -1,8 +1,8 @@
 using DreamLayer.Domain.Generation;
 using DreamLayer.Web.Features.Gallery;
 using DreamLayer.Web.Accounts;
-using DreamLayer.Web.Components;
 using DreamLayer.Web.Comfy;
+using DreamLayer.Web.Components;
 using DreamLayer.Web.Components.Shared;
 using DreamLayer.Web.Data;
 using DreamLayer.Web.Features.Generation;

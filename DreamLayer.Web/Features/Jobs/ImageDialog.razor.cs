@@ -1,7 +1,7 @@
+using DreamLayer.Domain.Generation;
+using DreamLayer.Web.Accounts;
 using DreamLayer.Web.Components.Shared;
 using DreamLayer.Web.Data;
-using DreamLayer.Web.Accounts;
-using DreamLayer.Domain.Generation;
 using DreamLayer.Web.Features.Gallery;
 using DreamLayer.Web.Jobs;
 using Microsoft.AspNetCore.Components;

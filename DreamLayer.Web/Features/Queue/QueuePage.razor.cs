@@ -1,9 +1,9 @@
 using DreamLayer.Domain.Jobs;
 using DreamLayer.Web.Accounts;
 using DreamLayer.Web.Comfy;
-using DreamLayer.Web.Data;
 using DreamLayer.Web.Components;
 using DreamLayer.Web.Components.Shared;
+using DreamLayer.Web.Data;
 using DreamLayer.Web.Features.Jobs;
 using DreamLayer.Web.Jobs;
 using Microsoft.AspNetCore.Components;

@@ -100,7 +100,7 @@ public sealed partial class WorkflowsPage
         try
         {
             var actor = await CurrentUser.GetAsync();
-        var result = draft.Id is { } id
+            var result = draft.Id is { } id
                 ? await Library.UpdateAsync(actor, id, draft.Name, draft.Description, bindings, CancellationToken.None)
                 : await Library.CreateAsync(actor, draft.Name, draft.Description, draft.Graph, bindings, CancellationToken.None);
             switch (result)

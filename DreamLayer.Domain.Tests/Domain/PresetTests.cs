@@ -8,7 +8,7 @@ namespace DreamLayer.Web.Tests.Domain;
 /// <summary>Presets checked against a server before they touch the form: what is set, what is left alone, what is skipped and why.</summary>
 public sealed class PresetTests
 {
-    private static readonly GenerationLimits Server = AdvancedWorkflowTests.Limits;
+    private static readonly GenerationLimits Server = AdvancedCatalogue.Limits;
 
     private static PresetOutcome Resolve(PresetValues preset, int steps = 30, GenerationMode mode = GenerationMode.Txt2Img, GenerationLimits? limits = null) =>
         PresetResolver.Resolve(preset, mode, steps, limits ?? Server);
@@ -75,7 +75,7 @@ public sealed class PresetTests
             Steps = 25,
             Size = new PresetSize(1004, 1000),
             BatchSize = 500,
-            Loras = [new(AdvancedWorkflowTests.Lora1, 0.8, 0.8), new("gone.safetensors")],
+            Loras = [new(AdvancedCatalogue.Lora1, 0.8, 0.8), new("gone.safetensors")],
             Vae = new PresetSwitch<string>("nope.pt"),
         };
 
@@ -93,7 +93,7 @@ public sealed class PresetTests
             ],
             outcome.Skipped.Select(s => (s.Field, s.Reason)));
         Assert.Equal(new PresetValues { Scheduler = "karras", Steps = 25, Loras = outcome.Values.Loras }, outcome.Values);
-        Assert.Equal([AdvancedWorkflowTests.Lora1], outcome.Values.Loras!.Select(l => l.Name));
+        Assert.Equal([AdvancedCatalogue.Lora1], outcome.Values.Loras!.Select(l => l.Name));
     }
 
     [Fact]

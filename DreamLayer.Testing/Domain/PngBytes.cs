@@ -6,7 +6,7 @@ using DreamLayer.Domain.Metadata;
 namespace DreamLayer.Web.Tests.Domain;
 
 /// <summary>Builds PNG chunks by hand for tests of damaged, compressed and oversized metadata.</summary>
-internal static class PngBytes
+public static class PngBytes
 {
     public static string Fixture(string folder, string name) => Path.Combine(TestPaths.TestData, folder, name);
 

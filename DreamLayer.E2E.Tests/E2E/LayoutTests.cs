@@ -163,7 +163,11 @@ public sealed class LayoutTests(BrowserFixture browser) : IClassFixture<BrowserF
         Assert.IsType<SubmitAccepted>(await queue.SubmitAsync(new GenerationRequest
         {
             Prompt = "a very long prompt that a phone has to wrap: a lighthouse on a cliff above a stormy sea at dusk, oil painting",
-            Checkpoint = "v1-5-pruned-emaonly.safetensors", Steps = 12, Width = 256, Height = 256, BatchCount = 2,
+            Checkpoint = "v1-5-pruned-emaonly.safetensors",
+            Steps = 12,
+            Width = 256,
+            Height = 256,
+            BatchCount = 2,
         }, app.Alice.Id, default));
         string[] pages = ["/gallery", $"/boards/{board.Id}", "/trash", "/queue", "/backends", "/users", "/extras", "/workflows", "/pnginfo", "/preferences"];
 
@@ -410,7 +414,12 @@ public sealed class LayoutTests(BrowserFixture browser) : IClassFixture<BrowserF
         app.Get<JobQueue>().SetDispatchPaused(true);
         Assert.IsType<SubmitAccepted>(await app.Get<JobQueue>().SubmitAsync(new GenerationRequest
         {
-            Prompt = "twelve lighthouses", Checkpoint = checkpoint, Steps = 17, Width = 512, Height = 640, BatchCount = 12,
+            Prompt = "twelve lighthouses",
+            Checkpoint = checkpoint,
+            Steps = 17,
+            Width = 512,
+            Height = 640,
+            BatchCount = 12,
         }, app.Alice.Id, default));
         await txt2img.OpenAsync();
         await Expect(txt2img.Prompt).ToHaveValueAsync("twelve lighthouses");

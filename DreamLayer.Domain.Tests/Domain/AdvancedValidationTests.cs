@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using DreamLayer.Domain.Comfy;
 using DreamLayer.Domain.Generation;
+using static DreamLayer.Web.Tests.Domain.AdvancedCatalogue;
 using static DreamLayer.Web.Tests.Domain.AdvancedWorkflowTests;
 
 namespace DreamLayer.Web.Tests.Domain;
@@ -58,7 +59,7 @@ public sealed class AdvancedValidationTests
         "hires:denoise" => Base with { HiresFix = new HiresFixSetting { Denoise = 1.5 } },
         "hires:model" => Base with { HiresFix = new HiresFixSetting { Upscaler = HiresUpscaler.Model, UpscaleModel = "missing.pth" } },
         "hires:method" => Base with { HiresFix = new HiresFixSetting { LatentMethod = "lanczos9" } },
-        "refiner:switch" => Base with { Steps = 4, Refiner = new RefinerSetting(Refiner, 0.95) },
+        "refiner:switch" => Base with { Steps = 4, Refiner = new RefinerSetting(AdvancedCatalogue.Refiner, 0.95) },
         "refiner:checkpoint" => Base with { Refiner = new RefinerSetting("nope.safetensors") },
         "vae" => Base with { Vae = "nope.pt" },
         "clipskip" => Base with { ClipSkip = 30 },
@@ -85,7 +86,7 @@ public sealed class AdvancedValidationTests
     [MemberData(nameof(Invalid))]
     public void Validate_BadSetting_SaysWhatIsWrongOnItsField(string name, string field, string message)
     {
-        var errors = GenerationRequestValidator.Validate(Make(name), AdvancedWorkflowTests.Limits);
+        var errors = GenerationRequestValidator.Validate(Make(name), AdvancedCatalogue.Limits);
         Assert.Contains(errors, e => e.Field == field && e.Message.Contains(message, StringComparison.Ordinal));
     }
 
@@ -111,10 +112,10 @@ public sealed class AdvancedValidationTests
     [Fact]
     public void Limits_WithAuxPack_ListsItsPreprocessorsWithTheirSettings()
     {
-        var lineart = Assert.Single(AdvancedWorkflowTests.Limits.Advanced.Preprocessors, p => !p.IsCore);
+        var lineart = Assert.Single(AdvancedCatalogue.Limits.Advanced.Preprocessors, p => !p.IsCore);
         Assert.Equal(("LineArtPreprocessor", "Realistic Lineart"), (lineart.ClassType, lineart.DisplayName));
         Assert.Equal(["coarse", "resolution"], lineart.Settings.Select(s => s.Name));
-        Assert.Null(AdvancedWorkflowTests.Limits.Advanced.AuxPreprocessorsUnavailable);
+        Assert.Null(AdvancedCatalogue.Limits.Advanced.AuxPreprocessorsUnavailable);
     }
 
     [Fact]

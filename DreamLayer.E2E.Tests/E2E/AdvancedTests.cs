@@ -26,7 +26,7 @@ public sealed class AdvancedTests(BrowserFixture browser) : IClassFixture<Browse
         await advanced.AddControlNetUnit.ClickAsync();
         await Expect(advanced.ControlNetUnits).ToHaveCountAsync(1);
         await Expect(advanced.AuxUnavailable).ToContainTextAsync("this server has no ControlNet preprocessor nodes", new() { IgnoreCase = true });
-        await advanced.ChooseFileAsync("controlnet-image-1", new FilePayload { Name = "square.png", MimeType = "image/png", Buffer = AdvancedPipelineTests.SquarePng() });
+        await advanced.ChooseFileAsync("controlnet-image-1", new FilePayload { Name = "square.png", MimeType = "image/png", Buffer = ControlImages.SquarePng() });
         await Expect(advanced.ControlImageName(1)).ToContainTextAsync("128×96");
 
         await advanced.Preview(1).ClickAsync();

@@ -3,54 +3,18 @@ using DreamLayer.Domain.Comfy;
 using DreamLayer.Domain.Generation;
 using DreamLayer.Domain.Workflows;
 using DreamLayer.Domain.Workflows.Transforms;
+using static DreamLayer.Web.Tests.Domain.AdvancedCatalogue;
 
 namespace DreamLayer.Web.Tests.Domain;
 
 /// <summary>LoRA, ControlNet and Advanced-panel settings of a request, built into the txt2img graph and checked with ComfyUI's rules.</summary>
 public sealed class AdvancedWorkflowTests
 {
-    public const string Lora1 = "detail/add_detail.safetensors";
-    public const string Lora2 = "Style_Ink.safetensors";
-    public const string ControlNet = "control_v11p_sd15_canny.safetensors";
-    public const string Refiner = "sd_xl_refiner_1.0.safetensors";
-    public const string UpscaleModel = "4x-UltraSharp.pth";
-    public const string Checkpoint = "v1-5-pruned-emaonly.safetensors";
-
     private static readonly Guid Picture = Guid.Parse("0193a2b4-0000-7000-8000-000000000001");
-
-    /// <summary>The real object_info with the model files these tests use added to its lists, and one comfyui_controlnet_aux node.</summary>
-    public static ObjectInfo Catalogue { get; } = BuildCatalogue();
-
-    public static GenerationLimits Limits { get; } = GenerationLimits.From(Catalogue);
 
     private static readonly WorkflowTemplate Template = WorkflowTemplate.Parse(
         File.ReadAllText(Path.Combine(TestPaths.Workflows, "txt2img", "workflow.json")),
         File.ReadAllText(Path.Combine(TestPaths.Workflows, "txt2img", "manifest.json")));
-
-    private static ObjectInfo BuildCatalogue()
-    {
-        var root = JsonNode.Parse(File.ReadAllText(TestPaths.ObjectInfoJson))!;
-        void Inject(string node, string input, params string[] names)
-        {
-            var spec = root[node]!["input"]!["required"]![input]!.AsArray();
-            var list = spec[0] is JsonArray array ? array : spec[1]!["options"]!.AsArray();
-            foreach (var name in names)
-            {
-                list.Add(name);
-            }
-        }
-        Inject("LoraLoader", "lora_name", Lora1, Lora2, "other/add_detail.ckpt");
-        Inject("ControlNetLoader", "control_net_name", ControlNet);
-        Inject("CheckpointLoaderSimple", "ckpt_name", Refiner);
-        Inject("UpscaleModelLoader", "model_name", UpscaleModel);
-        root["LineArtPreprocessor"] = JsonNode.Parse("""
-            {"input": {"required": {"image": ["IMAGE"]}, "optional": {"coarse": [["disable", "enable"], {"default": "disable"}],
-             "resolution": ["INT", {"default": 512, "min": 64, "max": 16384, "step": 64}]}},
-             "output": ["IMAGE"], "output_is_list": [false], "output_name": ["IMAGE"], "name": "LineArtPreprocessor",
-             "display_name": "Realistic Lineart", "category": "ControlNet Preprocessors/Line Extractors", "output_node": false}
-            """);
-        return ObjectInfo.Parse(root.ToJsonString());
-    }
 
     public static GenerationRequest Base => new()
     {
@@ -109,7 +73,7 @@ public sealed class AdvancedWorkflowTests
         ("ControlNet lineart", r => r with { ControlNets = [.. r.ControlNets, Unit("LineArtPreprocessor")] }),
         ("hires latent", r => r with { HiresFix = new HiresFixSetting { Scale = 1.5, Steps = 12, Denoise = 0.45, Sampler = "euler" } }),
         ("hires model", r => r with { HiresFix = new HiresFixSetting { Upscaler = HiresUpscaler.Model, UpscaleModel = UpscaleModel, Scale = 2, Denoise = 0.3 } }),
-        ("refiner", r => r with { Refiner = new RefinerSetting(Refiner, 0.8) }),
+        ("refiner", r => r with { Refiner = new RefinerSetting(AdvancedCatalogue.Refiner, 0.8) }),
         ("VAE", r => r with { Vae = "taesd" }),
         ("CLIP skip", r => r with { ClipSkip = 2 }),
     ];
@@ -248,7 +212,7 @@ public sealed class AdvancedWorkflowTests
     [Fact]
     public void Build_HiresFixAndRefiner_TheRefinerSplitsTheHiresPassKeepingItsDenoise()
     {
-        var graph = Build(Base with { HiresFix = new HiresFixSetting { Scale = 1.5, Steps = 12, Denoise = 0.4 }, Refiner = new RefinerSetting(Refiner, 0.8) });
+        var graph = Build(Base with { HiresFix = new HiresFixSetting { Scale = 1.5, Steps = 12, Denoise = 0.4 }, Refiner = new RefinerSetting(AdvancedCatalogue.Refiner, 0.8) });
         Assert.Equal(1.0, Literal<double>(graph, "3", "denoise"));
         var refiner = GraphLinks.LinkOf(graph, "8", "samples")!.Value.SourceId;
         var hiresBase = GraphLinks.LinkOf(graph, refiner, "latent_image")!.Value.SourceId;
@@ -261,14 +225,14 @@ public sealed class AdvancedWorkflowTests
     [Fact]
     public void Build_Refiner_SplitsTheStepsAtTheSwitchPoint()
     {
-        var graph = Build(Base with { Refiner = new RefinerSetting(Refiner, 0.8) });
+        var graph = Build(Base with { Refiner = new RefinerSetting(AdvancedCatalogue.Refiner, 0.8) });
         var samplers = Ids(graph, "KSamplerAdvanced");
         Assert.Equal(2, samplers.Count);
         Assert.Equal(24, Literal<int>(graph, "3", "end_at_step"));
         var refiner = samplers.Single(id => id != "3");
         Assert.Equal(24, Literal<int>(graph, refiner, "start_at_step"));
         var refinerCheckpoint = Ids(graph, "CheckpointLoaderSimple").Single(id => id != "4");
-        Assert.Equal(Refiner, Literal<string>(graph, refinerCheckpoint, "ckpt_name"));
+        Assert.Equal(AdvancedCatalogue.Refiner, Literal<string>(graph, refinerCheckpoint, "ckpt_name"));
         Assert.Equal(new ComfyLink(refinerCheckpoint, 2), GraphLinks.LinkOf(graph, "8", "vae"));
     }
 
@@ -280,7 +244,7 @@ public sealed class AdvancedWorkflowTests
         Assert.Equal("taesd", Literal<string>(plain, loader, "vae_name"));
         Assert.Equal(new ComfyLink(loader, 0), GraphLinks.LinkOf(plain, "8", "vae"));
 
-        var refined = Build(Base with { Vae = "taesd", Refiner = new RefinerSetting(Refiner, 0.75) });
+        var refined = Build(Base with { Vae = "taesd", Refiner = new RefinerSetting(AdvancedCatalogue.Refiner, 0.75) });
         Assert.Equal(new ComfyLink(Assert.Single(Ids(refined, "VAELoader")), 0), GraphLinks.LinkOf(refined, "8", "vae"));
     }
 

@@ -2,10 +2,15 @@ using Microsoft.Playwright;
 
 namespace DreamLayer.Web.Tests.E2E;
 
-/// <summary>One headless Chromium per test class; each test opens its own context.</summary>
+/// <summary>
+/// The headless Chromium of the whole test run: the first test class to start launches it, every class shares it
+/// (classes still run in parallel), and it closes when the test process ends. Each test opens its own context, so
+/// nothing but the browser process is shared.
+/// </summary>
 public sealed class BrowserFixture : IAsyncLifetime
 {
-    private IPlaywright? _playwright;
+    private static readonly Lazy<Task<IBrowser>> Shared = new(LaunchAsync);
+
     private IBrowser? _browser;
 
     public IBrowser Browser => _browser ?? throw new InvalidOperationException("The browser is not started.");
@@ -13,11 +18,13 @@ public sealed class BrowserFixture : IAsyncLifetime
     /// <summary>Failure guards only (every wait is on a condition); generous because the test machine is shared.</summary>
     public const float GuardMs = 60_000;
 
-    public async Task InitializeAsync()
+    public async Task InitializeAsync() => _browser = await Shared.Value;
+
+    private static async Task<IBrowser> LaunchAsync()
     {
         Assertions.SetDefaultExpectTimeout(GuardMs);
-        _playwright = await Playwright.CreateAsync();
-        _browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        var playwright = await Playwright.CreateAsync();
+        var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {
             ExecutablePath = "/usr/bin/chromium",
             Headless = true,
@@ -27,6 +34,19 @@ public sealed class BrowserFixture : IAsyncLifetime
                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
             ],
         });
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            try
+            {
+                browser.CloseAsync().GetAwaiter().GetResult();
+            }
+            catch (PlaywrightException)
+            {
+                // The driver already went with the test host; it closes the browsers it launched.
+            }
+            playwright.Dispose();
+        };
+        return browser;
     }
 
     /// <summary>
@@ -63,12 +83,6 @@ public sealed class BrowserFixture : IAsyncLifetime
         return context;
     }
 
-    public async Task DisposeAsync()
-    {
-        if (_browser is not null)
-        {
-            await _browser.DisposeAsync();
-        }
-        _playwright?.Dispose();
-    }
+    /// <summary>The shared browser outlives each class; it closes when the test process ends.</summary>
+    public Task DisposeAsync() => Task.CompletedTask;
 }

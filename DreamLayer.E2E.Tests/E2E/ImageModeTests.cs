@@ -5,8 +5,8 @@ using DreamLayer.Web.Tests.Infrastructure;
 using Microsoft.Playwright;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
-using static Microsoft.Playwright.Assertions;
 using static DreamLayer.Web.Tests.E2E.ReceivedGraph;
+using static Microsoft.Playwright.Assertions;
 
 namespace DreamLayer.Web.Tests.E2E;
 

@@ -13,7 +13,7 @@ namespace DreamLayer.Web.Tests.Domain;
 /// </summary>
 public sealed class UiWorkflowTests
 {
-    private static ObjectInfo Catalogue => AdvancedWorkflowTests.Catalogue;
+    private static ObjectInfo Catalogue => AdvancedCatalogue.Catalogue;
 
     public static TheoryData<int> Txt2ImgCombinations() => AdvancedWorkflowTests.Combinations();
 
@@ -49,7 +49,7 @@ public sealed class UiWorkflowTests
             Mode = GenerationMode.Upscale,
             SourceImage = Guid.NewGuid(),
             UpscaleMethod = method,
-            UpscaleModel = method == UpscaleMethod.Model ? AdvancedWorkflowTests.UpscaleModel : string.Empty,
+            UpscaleModel = method == UpscaleMethod.Model ? AdvancedCatalogue.UpscaleModel : string.Empty,
             Scale = scale,
             Width = 3000,
             Height = 2000,
@@ -115,7 +115,7 @@ public sealed class UiWorkflowTests
         var checkpoint = graph.Nodes.Single(n => n.Value.ClassType == "CheckpointLoaderSimple").Key;
         graph.Add("lora_a", new ComfyNode("LoraLoader")
             .Link("model", checkpoint, 0).Link("clip", checkpoint, 1)
-            .Set("lora_name", AdvancedWorkflowTests.Lora2).Set("strength_model", 0.5).Set("strength_clip", 1.0));
+            .Set("lora_name", AdvancedCatalogue.Lora2).Set("strength_model", 0.5).Set("strength_clip", 1.0));
         graph.Add("007", new ComfyNode("VAEDecode").Link("samples", "3", 0).Link("vae", checkpoint, 2));
         var largest = graph.Nodes.Keys.Where(k => int.TryParse(k, out _)).Max(int.Parse);
 

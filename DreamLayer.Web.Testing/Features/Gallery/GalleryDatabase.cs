@@ -1,7 +1,7 @@
 using System.Text.Json;
-using DreamLayer.Web.Accounts;
 using DreamLayer.Domain.Generation;
 using DreamLayer.Domain.Jobs;
+using DreamLayer.Web.Accounts;
 using DreamLayer.Web.Data;
 using DreamLayer.Web.Features.Gallery;
 using DreamLayer.Web.Images;
@@ -112,8 +112,15 @@ public sealed class GalleryDatabase : IDisposable
         ArgumentNullException.ThrowIfNull(owner);
         var request = new GenerationRequest
         {
-            Prompt = prompt, NegativePrompt = negative, Checkpoint = model, Sampler = sampler, Steps = steps, Width = width, Height = height,
-            SeedMode = SeedMode.Fixed, Seed = seed,
+            Prompt = prompt,
+            NegativePrompt = negative,
+            Checkpoint = model,
+            Sampler = sampler,
+            Steps = steps,
+            Width = width,
+            Height = height,
+            SeedMode = SeedMode.Fixed,
+            Seed = seed,
         };
         var job = new JobEntity
         {

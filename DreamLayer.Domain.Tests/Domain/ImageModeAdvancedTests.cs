@@ -15,7 +15,7 @@ public sealed class ImageModeAdvancedTests
     private static readonly ServerInputs Server = new()
     {
         UploadedImages = new Dictionary<Guid, string> { [ControlPicture] = ControlUploaded },
-        Loras = AdvancedWorkflowTests.Limits.Advanced.Loras,
+        Loras = AdvancedCatalogue.Limits.Advanced.Loras,
     };
 
     private static WorkflowTemplate Load(string mode) => WorkflowTemplate.Parse(
@@ -58,7 +58,7 @@ public sealed class ImageModeAdvancedTests
 
     private static ControlNetSetting Unit => new()
     {
-        Model = AdvancedWorkflowTests.ControlNet,
+        Model = AdvancedCatalogue.ControlNet,
         Image = ControlPicture,
         Strength = 0.7,
         StartPercent = 0,
@@ -68,20 +68,20 @@ public sealed class ImageModeAdvancedTests
     /// <summary>Each supported option: how it changes the request, and what it must change in the graph.</summary>
     private static readonly Dictionary<string, (Func<GenerationRequest, GenerationRequest> Apply, Action<ComfyGraph> Check)> Supported = new()
     {
-        ["picker LoRA"] = (r => r with { Loras = [new(AdvancedWorkflowTests.Lora1, 0.8, 0.6)] }, g => AssertLora(g, AdvancedWorkflowTests.Lora1, 0.8)),
-        ["prompt LoRA"] = (r => r with { Prompt = r.Prompt + ", <lora:Style_Ink:0.7>" }, g => AssertLora(g, AdvancedWorkflowTests.Lora2, 0.7)),
+        ["picker LoRA"] = (r => r with { Loras = [new(AdvancedCatalogue.Lora1, 0.8, 0.6)] }, g => AssertLora(g, AdvancedCatalogue.Lora1, 0.8)),
+        ["prompt LoRA"] = (r => r with { Prompt = r.Prompt + ", <lora:Style_Ink:0.7>" }, g => AssertLora(g, AdvancedCatalogue.Lora2, 0.7)),
         ["VAE"] = (r => r with { Vae = "taesd" }, AssertVae),
         ["CLIP skip"] = (r => r with { ClipSkip = 2 }, AssertClipSkip),
         ["ControlNet"] = (r => r with { ControlNets = [Unit] }, AssertControlNet),
         ["hires fix"] = (r => r with { HiresFix = Hires }, g => AssertHires(g, "LatentUpscaleBy")),
         ["hires fix model"] = (r => r with { HiresFix = HiresModel }, g => AssertHires(g, "ImageUpscaleWithModel")),
-        ["refiner"] = (r => r with { Refiner = new RefinerSetting(AdvancedWorkflowTests.Refiner, 0.8) }, AssertRefiner),
+        ["refiner"] = (r => r with { Refiner = new RefinerSetting(AdvancedCatalogue.Refiner, 0.8) }, AssertRefiner),
         ["tiled VAE"] = (r => r with { TiledVae = new TiledVaeSetting(256) }, AssertTiledDecode),
     };
 
     private static HiresFixSetting Hires => new() { Scale = 1.5, Steps = 12, Denoise = 0.4 };
 
-    private static HiresFixSetting HiresModel => new() { Upscaler = HiresUpscaler.Model, UpscaleModel = AdvancedWorkflowTests.UpscaleModel, Scale = 2, Denoise = 0.3 };
+    private static HiresFixSetting HiresModel => new() { Upscaler = HiresUpscaler.Model, UpscaleModel = AdvancedCatalogue.UpscaleModel, Scale = 2, Denoise = 0.3 };
 
     /// <summary>Each refused option: how it changes the request, the field and the message.</summary>
     private static readonly Dictionary<string, (Func<GenerationRequest, GenerationRequest> Apply, string Field, Func<GenerationRequest, string?> Message)> Refused = new()
@@ -139,12 +139,12 @@ public sealed class ImageModeAdvancedTests
         var (template, baseRequest) = Variants[variant];
         var (apply, check) = Supported[option];
         var request = apply(baseRequest);
-        Assert.Empty(GenerationRequestValidator.Validate(request, AdvancedWorkflowTests.Limits));
+        Assert.Empty(GenerationRequestValidator.Validate(request, AdvancedCatalogue.Limits));
 
         var before = WorkflowBuilder.Build(Templates[template], baseRequest, 42, sourceImage: Source, server: Server);
         var graph = WorkflowBuilder.Build(Templates[template], request, 42, sourceImage: Source, server: Server);
-        var result = PromptValidator.Validate(graph, AdvancedWorkflowTests.Catalogue);
-        Assert.True(result.IsValid && result.NodeErrors.Count == 0, string.Join("; ", ValidationMessages.DescribeAll(result, AdvancedWorkflowTests.Catalogue, graph)));
+        var result = PromptValidator.Validate(graph, AdvancedCatalogue.Catalogue);
+        Assert.True(result.IsValid && result.NodeErrors.Count == 0, string.Join("; ", ValidationMessages.DescribeAll(result, AdvancedCatalogue.Catalogue, graph)));
         Assert.True(graph.Nodes.Count > before.Nodes.Count || option is "CLIP skip" or "tiled VAE" && graph.Nodes.Count >= before.Nodes.Count);
         if (variant.StartsWith("inpaint", StringComparison.Ordinal))
         {
@@ -164,7 +164,7 @@ public sealed class ImageModeAdvancedTests
         var request = apply(baseRequest);
         var expected = message(request);
         Assert.NotNull(expected);
-        var errors = GenerationRequestValidator.Validate(request, AdvancedWorkflowTests.Limits);
+        var errors = GenerationRequestValidator.Validate(request, AdvancedCatalogue.Limits);
         Assert.Contains(errors, e => e.Field == field && e.Message == expected);
         // Also refused before any server has been read.
         Assert.Contains(GenerationRequestValidator.Validate(request, null), e => e.Field == field && e.Message == expected);
@@ -192,10 +192,10 @@ public sealed class ImageModeAdvancedTests
         var (variant, options) = Combinations[name];
         var (template, request) = Variants[variant];
         request = options.Aggregate(request, (r, o) => Supported[o].Apply(r));
-        Assert.Empty(GenerationRequestValidator.Validate(request, AdvancedWorkflowTests.Limits));
+        Assert.Empty(GenerationRequestValidator.Validate(request, AdvancedCatalogue.Limits));
         var graph = WorkflowBuilder.Build(Templates[template], request, 42, sourceImage: Source, server: Server);
-        var result = PromptValidator.Validate(graph, AdvancedWorkflowTests.Catalogue);
-        Assert.True(result.IsValid && result.NodeErrors.Count == 0, string.Join("; ", ValidationMessages.DescribeAll(result, AdvancedWorkflowTests.Catalogue, graph)));
+        var result = PromptValidator.Validate(graph, AdvancedCatalogue.Catalogue);
+        Assert.True(result.IsValid && result.NodeErrors.Count == 0, string.Join("; ", ValidationMessages.DescribeAll(result, AdvancedCatalogue.Catalogue, graph)));
         if (template == "inpaint")
         {
             AssertStillComposited(graph);
@@ -253,8 +253,8 @@ public sealed class ImageModeAdvancedTests
     [InlineData(1.0, 30, 0.8, 30, 0, 24)]
     public void Build_Img2ImgRefiner_SplitsTheStepsThatImg2ImgRunsAtTheSwitchPoint(double denoise, int steps, double switchAt, int schedule, int start, int switchStep)
     {
-        var request = Img2Img with { Denoise = denoise, Steps = steps, Refiner = new RefinerSetting(AdvancedWorkflowTests.Refiner, switchAt) };
-        Assert.Empty(GenerationRequestValidator.Validate(request, AdvancedWorkflowTests.Limits));
+        var request = Img2Img with { Denoise = denoise, Steps = steps, Refiner = new RefinerSetting(AdvancedCatalogue.Refiner, switchAt) };
+        Assert.Empty(GenerationRequestValidator.Validate(request, AdvancedCatalogue.Limits));
         var graph = WorkflowBuilder.Build(Templates["img2img"], request, 42, sourceImage: Source, server: Server);
         Assert.Equal("KSamplerAdvanced", graph["3"].ClassType);
         Assert.Equal((schedule, start, switchStep, "enable", "enable"), (graph["3"].Inputs["steps"]!.GetValue<int>(), graph["3"].Inputs["start_at_step"]!.GetValue<int>(),
@@ -274,8 +274,8 @@ public sealed class ImageModeAdvancedTests
     [InlineData(0.001, "schedule of over")]
     public void Validate_Img2ImgRefinerWithoutASchedule_IsRefusedWithTheReason(double denoise, string expected)
     {
-        var request = Img2Img with { Denoise = denoise, Steps = 20, Refiner = new RefinerSetting(AdvancedWorkflowTests.Refiner, 0.8) };
-        Assert.Contains(GenerationRequestValidator.Validate(request, AdvancedWorkflowTests.Limits),
+        var request = Img2Img with { Denoise = denoise, Steps = 20, Refiner = new RefinerSetting(AdvancedCatalogue.Refiner, 0.8) };
+        Assert.Contains(GenerationRequestValidator.Validate(request, AdvancedCatalogue.Limits),
             e => e.Field == nameof(GenerationRequest.Refiner) && e.Message.Contains(expected, StringComparison.Ordinal));
     }
 
@@ -283,7 +283,7 @@ public sealed class ImageModeAdvancedTests
     public void Build_InpaintFillWithRefiner_TheBaseTakesTheInpaintEncodingAndTheRefinerTheBasesLatent()
     {
         var (_, request) = Variants["inpaint whole fill"];
-        var graph = WorkflowBuilder.Build(Templates["inpaint"], request with { Refiner = new RefinerSetting(AdvancedWorkflowTests.Refiner, 0.8) }, 42, sourceImage: Source, server: Server);
+        var graph = WorkflowBuilder.Build(Templates["inpaint"], request with { Refiner = new RefinerSetting(AdvancedCatalogue.Refiner, 0.8) }, 42, sourceImage: Source, server: Server);
         Assert.DoesNotContain(graph.Nodes, n => n.Value.ClassType == "SetLatentNoiseMask");
         var repeat = GraphLinks.LinkOf(graph, "3", "latent_image")!.Value.SourceId;
         Assert.Equal("RepeatLatentBatch", graph[repeat].ClassType);
@@ -308,7 +308,7 @@ public sealed class ImageModeAdvancedTests
     [Fact]
     public void ForMode_MarksRefusedOptionsUnavailableWithTheReason()
     {
-        var a = AdvancedWorkflowTests.Limits.Advanced;
+        var a = AdvancedCatalogue.Limits.Advanced;
         Assert.Null(a.ForMode(GenerationMode.Txt2Img, InpaintArea.WholePicture).HiresLatentUnavailable);
         var img = a.ForMode(GenerationMode.Img2Img, InpaintArea.WholePicture);
         Assert.Null(img.HiresLatentUnavailable);

@@ -105,7 +105,7 @@ public sealed class ReuseParametersTests(BrowserFixture browser) : IClassFixture
     {
         await using var app = await DreamLayerApp.StartAsync(standInOptions: new StandInOptions { Loras = [Lora] });
         var source = await StoreAsync(app, Png(96, 64, new Rgba32(10, 200, 30)));
-        var control = await StoreAsync(app, AdvancedPipelineTests.SquarePng());
+        var control = await StoreAsync(app, ControlImages.SquarePng());
         var original = await RunAsync(app, Request(GenerationMode.Img2Img, "a boat on a green lake", 777, source, 0.55) with
         {
             ResizeMode = ResizeMode.CropAndResize,

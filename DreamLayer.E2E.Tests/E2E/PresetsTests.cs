@@ -3,8 +3,8 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using ComfyStandIn;
 using DreamLayer.Web.Tests.Infrastructure;
-using static Microsoft.Playwright.Assertions;
 using static DreamLayer.Web.Tests.E2E.ReceivedGraph;
+using static Microsoft.Playwright.Assertions;
 
 namespace DreamLayer.Web.Tests.E2E;
 

@@ -10,12 +10,12 @@ namespace DreamLayer.Web.Tests.Domain;
 /// </summary>
 public sealed class RequestInfotextTests
 {
-    private const string Lora = AdvancedWorkflowTests.Lora2; // Style_Ink.safetensors
+    private const string Lora = AdvancedCatalogue.Lora2; // Style_Ink.safetensors
     private const string FolderLora = "styles/Paper Cut.safetensors";
 
-    private static readonly GenerationLimits Limits = AdvancedWorkflowTests.Limits with
+    private static readonly GenerationLimits Limits = AdvancedCatalogue.Limits with
     {
-        Advanced = AdvancedWorkflowTests.Limits.Advanced with { Loras = [.. AdvancedWorkflowTests.Limits.Advanced.Loras, FolderLora] },
+        Advanced = AdvancedCatalogue.Limits.Advanced with { Loras = [.. AdvancedCatalogue.Limits.Advanced.Loras, FolderLora] },
     };
 
     private static readonly Guid Picture = Guid.Parse("0193a2b4-0000-7000-8000-0000000000c1");
@@ -87,8 +87,8 @@ public sealed class RequestInfotextTests
         ["typed and picked"] = AdvancedWorkflowTests.Base with { Prompt = "a castle <lora:Style_Ink:0.4>", Loras = [new(Lora, 0.9, 0.9)] },
         ["hires latent"] = AdvancedWorkflowTests.Base with { HiresFix = new HiresFixSetting { Scale = 1.5, Steps = 12, Denoise = 0.45, LatentMethod = "bicubic" } },
         ["hires bilinear, own sampler"] = AdvancedWorkflowTests.Base with { HiresFix = new HiresFixSetting { Scale = 2, Denoise = 0.6, LatentMethod = "bilinear", Sampler = "euler" } },
-        ["hires model"] = AdvancedWorkflowTests.Base with { HiresFix = new HiresFixSetting { Upscaler = HiresUpscaler.Model, UpscaleModel = AdvancedWorkflowTests.UpscaleModel, Scale = 2, Denoise = 0.3 } },
-        ["refiner"] = AdvancedWorkflowTests.Base with { Refiner = new RefinerSetting(AdvancedWorkflowTests.Refiner, 0.7) },
+        ["hires model"] = AdvancedWorkflowTests.Base with { HiresFix = new HiresFixSetting { Upscaler = HiresUpscaler.Model, UpscaleModel = AdvancedCatalogue.UpscaleModel, Scale = 2, Denoise = 0.3 } },
+        ["refiner"] = AdvancedWorkflowTests.Base with { Refiner = new RefinerSetting(AdvancedCatalogue.Refiner, 0.7) },
         ["VAE and CLIP skip"] = AdvancedWorkflowTests.Base with { Vae = "taesd", ClipSkip = 3 },
     };
 
@@ -114,7 +114,7 @@ public sealed class RequestInfotextTests
     [Fact]
     public void WriteThenRead_ControlNet_IsNotedNotDropped()
     {
-        var request = AdvancedWorkflowTests.Base with { ControlNets = [new ControlNetSetting { Model = AdvancedWorkflowTests.ControlNet, Image = Picture }] };
+        var request = AdvancedWorkflowTests.Base with { ControlNets = [new ControlNetSetting { Model = AdvancedCatalogue.ControlNet, Image = Picture }] };
         var png = PngTextChunks.AddText(File.ReadAllBytes(PngBytes.Metadata("bad_no_metadata.png")), [("parameters", Write(request))]);
 
         var metadata = ImageMetadataReader.Read(png).Generation!;
@@ -135,7 +135,7 @@ public sealed class RequestInfotextTests
         var (read, notes) = MetadataToRequest.ToTxt2Img(ImageMetadataReader.Read(png).Generation!, Limits);
 
         Assert.Empty(notes);
-        Assert.Equal(new HiresFixSetting { Upscaler = HiresUpscaler.Model, UpscaleModel = AdvancedWorkflowTests.UpscaleModel, Scale = 2, Steps = 15, Denoise = 0.4 }, read.HiresFix);
+        Assert.Equal(new HiresFixSetting { Upscaler = HiresUpscaler.Model, UpscaleModel = AdvancedCatalogue.UpscaleModel, Scale = 2, Steps = 15, Denoise = 0.4 }, read.HiresFix);
         Assert.Equal((2, "taesd"), (read.ClipSkip, read.Vae));
     }
 

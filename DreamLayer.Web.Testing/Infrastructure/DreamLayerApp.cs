@@ -216,6 +216,9 @@ public sealed class DreamLayerApp : WebApplicationFactory<Program>
         }
         builder.UseSetting("ComfyUi:ReconnectMinDelay", "00:00:00.100");
         builder.UseSetting("ComfyUi:ReconnectMaxDelay", "00:00:01");
+        // The warm-up only makes an app's first job faster, and costs each of the many apps a run starts; a test of
+        // the warm-up itself passes ComfyUi:WarmUp=true in its settings.
+        builder.UseSetting("ComfyUi:WarmUp", "false");
         builder.UseSetting("Storage:DataDirectory", DataDirectory);
         builder.UseSetting("Serilog:WriteTo:1:Args:path", Path.Combine(DataDirectory, "logs", "dreamlayer-.log"));
         builder.UseSetting("Serilog:MinimumLevel:Default", Environment.GetEnvironmentVariable("DREAMLAYER_TEST_LOGLEVEL") ?? "Warning");
