@@ -1,7 +1,7 @@
 using System.Net;
-using DreamLayer.Web.Data;
 using System.Text.RegularExpressions;
 using DreamLayer.Web.Accounts;
+using DreamLayer.Web.Data;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;

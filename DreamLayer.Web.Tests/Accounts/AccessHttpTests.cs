@@ -1,6 +1,6 @@
 using System.Net;
-using DreamLayer.Web.Data;
 using DreamLayer.Web.Accounts;
+using DreamLayer.Web.Data;
 using DreamLayer.Web.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 

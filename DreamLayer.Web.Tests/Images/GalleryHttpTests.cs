@@ -1,8 +1,8 @@
 using System.IO.Compression;
-using DreamLayer.Web.Features.Gallery;
 using System.Net;
 using DreamLayer.Web.Accounts;
 using DreamLayer.Web.Data;
+using DreamLayer.Web.Features.Gallery;
 using DreamLayer.Web.Images;
 using DreamLayer.Web.Tests.Features.Gallery;
 using DreamLayer.Web.Tests.Infrastructure;

@@ -48,9 +48,23 @@ public sealed class PrivateDataHttpTests
     {
         var job = new JobEntity
         {
-            Id = Guid.NewGuid(), BatchId = Guid.NewGuid(), Owner = owner.Id, Mode = request.Mode.ToString(), Status = JobStatus.Succeeded,
-            RequestJson = JsonSerializer.Serialize(request, StoredRequest.Json), Prompt = request.Prompt, Checkpoint = request.Checkpoint,
-            Sampler = "euler", Scheduler = "normal", Steps = 20, Cfg = 7, Width = 64, Height = 64, BatchSize = 1, Seed = 1, CreatedAt = TimeProvider.System.GetUtcNow().UtcDateTime,
+            Id = Guid.NewGuid(),
+            BatchId = Guid.NewGuid(),
+            Owner = owner.Id,
+            Mode = request.Mode.ToString(),
+            Status = JobStatus.Succeeded,
+            RequestJson = JsonSerializer.Serialize(request, StoredRequest.Json),
+            Prompt = request.Prompt,
+            Checkpoint = request.Checkpoint,
+            Sampler = "euler",
+            Scheduler = "normal",
+            Steps = 20,
+            Cfg = 7,
+            Width = 64,
+            Height = 64,
+            BatchSize = 1,
+            Seed = 1,
+            CreatedAt = TimeProvider.System.GetUtcNow().UtcDateTime,
         };
         var image = await app.Get<ImageStore>().ImportAsync(job, GalleryDatabase.TinyPng, ".png", 64, 64, request.Prompt, TimeProvider.System.GetUtcNow().UtcDateTime, default);
         image.OwnerName = owner.DisplayName;

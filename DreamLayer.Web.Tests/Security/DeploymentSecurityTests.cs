@@ -1,8 +1,8 @@
 using System.Net;
-using DreamLayer.Web.Features.Gallery;
 using System.Security.Cryptography;
 using DreamLayer.Web.Accounts;
 using DreamLayer.Web.Data;
+using DreamLayer.Web.Features.Gallery;
 using DreamLayer.Web.Images;
 using DreamLayer.Web.Security;
 using DreamLayer.Web.Tests.Features.Gallery;

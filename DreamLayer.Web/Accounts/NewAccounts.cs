@@ -1,5 +1,5 @@
-using Microsoft.AspNetCore.Identity;
 using DreamLayer.Web.Data;
+using Microsoft.AspNetCore.Identity;
 
 namespace DreamLayer.Web.Accounts;
 

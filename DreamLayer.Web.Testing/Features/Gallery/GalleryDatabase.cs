@@ -124,10 +124,24 @@ public sealed class GalleryDatabase : IDisposable
         };
         var job = new JobEntity
         {
-            Id = Guid.NewGuid(), BatchId = Guid.NewGuid(), Owner = owner.Id, Mode = mode, Status = JobStatus.Succeeded,
+            Id = Guid.NewGuid(),
+            BatchId = Guid.NewGuid(),
+            Owner = owner.Id,
+            Mode = mode,
+            Status = JobStatus.Succeeded,
             RequestJson = JsonSerializer.Serialize(request, StoredRequest.Json),
-            Prompt = prompt, NegativePrompt = negative, Checkpoint = model, Sampler = sampler, Scheduler = "normal",
-            Steps = steps, Cfg = 7, Width = width, Height = height, BatchSize = 1, Seed = seed, CreatedAt = created,
+            Prompt = prompt,
+            NegativePrompt = negative,
+            Checkpoint = model,
+            Sampler = sampler,
+            Scheduler = "normal",
+            Steps = steps,
+            Cfg = 7,
+            Width = width,
+            Height = height,
+            BatchSize = 1,
+            Seed = seed,
+            CreatedAt = created,
         };
         var image = await store.ImportAsync(job, TinyPng, ".png", width, height, $"{prompt}\nSteps: {steps}, Sampler: Euler, Seed: {seed}", created, CancellationToken.None);
         image.OwnerName = owner.DisplayName;

@@ -1,10 +1,10 @@
 using DreamLayer.Domain.Generation;
-using DreamLayer.Web.Features.Gallery;
 using DreamLayer.Web.Accounts;
 using DreamLayer.Web.Comfy;
 using DreamLayer.Web.Components;
 using DreamLayer.Web.Components.Shared;
 using DreamLayer.Web.Data;
+using DreamLayer.Web.Features.Gallery;
 using DreamLayer.Web.Features.Generation;
 using DreamLayer.Web.Features.Jobs;
 using DreamLayer.Web.Features.Txt2Img;
