@@ -1,7 +1,6 @@
 using DreamLayer.Domain.Generation;
 using DreamLayer.Web.Features.Gallery;
 using DreamLayer.Web.Accounts;
-using DreamLayer.Web.Components;
 using DreamLayer.Web.Comfy;
 using DreamLayer.Web.Components.Shared;
 using DreamLayer.Web.Data;

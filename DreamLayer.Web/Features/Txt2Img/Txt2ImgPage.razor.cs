@@ -1,6 +1,5 @@
 using DreamLayer.Domain.Generation;
 using DreamLayer.Web.Accounts;
-using DreamLayer.Web.Components;
 using DreamLayer.Web.Comfy;
 using DreamLayer.Web.Components.Shared;
 using DreamLayer.Web.Features.Generation;
