@@ -11,18 +11,12 @@ namespace DreamLayer.Web.Tests.Architecture;
 /// </summary>
 public class PagesAskServicesTests
 {
-    /// <summary>
-    /// The job list and the queue page still read the database themselves: their live path is being rewritten (one
-    /// publish/subscribe type for every event), and their queries move with it.
-    /// </summary>
-    private static readonly string[] NotYetMoved = ["DreamLayer.Web.Features.Jobs.JobList", "DreamLayer.Web.Features.Queue.QueuePage"];
-
     [Fact]
     public void Components_DoNotInjectTheDatabase()
     {
         var database = new[] { typeof(DreamLayerDbContext), typeof(IDbContextFactory<DreamLayerDbContext>) };
         var offending = typeof(Program).Assembly.GetTypes()
-            .Where(t => typeof(IComponent).IsAssignableFrom(t) && !NotYetMoved.Contains(t.FullName))
+            .Where(t => typeof(IComponent).IsAssignableFrom(t))
             .SelectMany(t => t.GetProperties(BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic)
                 .Where(p => p.IsDefined(typeof(InjectAttribute)) && database.Contains(p.PropertyType))
                 .Select(p => $"{t.FullName}.{p.Name}"))

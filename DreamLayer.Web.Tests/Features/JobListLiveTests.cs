@@ -3,13 +3,11 @@ using Bunit;
 using DreamLayer.Domain.Generation;
 using DreamLayer.Domain.Jobs;
 using DreamLayer.Web.Accounts;
-using DreamLayer.Web.Data;
 using DreamLayer.Web.Features.Jobs;
 using DreamLayer.Web.Jobs;
 using DreamLayer.Web.Tests.Infrastructure;
 using DreamLayer.Web.Tests.Jobs;
 using Microsoft.AspNetCore.Components.Authorization;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace DreamLayer.Web.Tests.Features;
@@ -32,7 +30,7 @@ public sealed class JobListLiveTests : MudComponentTest, IClassFixture<LiveAppFi
             ArgumentNullException.ThrowIfNull(fixture);
             services.AddSingleton(fixture.App.Get<JobQueue>());
             services.AddSingleton(fixture.App.Get<JobEvents>());
-            services.AddSingleton(fixture.App.Get<IDbContextFactory<DreamLayerDbContext>>());
+            services.AddSingleton(fixture.App.Get<JobHistory>());
             services.AddSingleton<AuthenticationStateProvider, SignedIn>();
             services.AddScoped<CurrentUser>();
             services.AddScoped<GenerationSubmitter>();

@@ -30,6 +30,7 @@ public static class AccountsExtensions
         services.AddSingleton<DecoyPassword>();
         services.AddHostedService<DecoyPasswordWarmUp>();
         services.AddSingleton<PersonalPreferences>();
+        services.AddSingleton<DisplayNames>();
         services.AddSingleton<AppSettings>();
 
         services.AddAuthentication(o =>

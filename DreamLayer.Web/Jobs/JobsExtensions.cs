@@ -19,6 +19,7 @@ public static class JobsExtensions
             sp.GetRequiredService<JobEvents>(), () => sp.GetRequiredService<JobQueue>().WaitingCount));
         builder.Services.AddSingleton<JobCompletion>();
         builder.Services.AddSingleton<JobUploads>();
+        builder.Services.AddSingleton<JobHistory>();
         builder.Services.AddSingleton<JobDispatcher>();
         builder.Services.AddSingleton<PipelineWarmUp>();
         builder.Services.AddSingleton<IServerEvents, JobServerEvents>();

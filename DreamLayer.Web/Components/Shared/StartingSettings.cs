@@ -1,7 +1,7 @@
 using DreamLayer.Domain.Generation;
 using DreamLayer.Web.Accounts;
 using DreamLayer.Web.Data;
-using Microsoft.EntityFrameworkCore;
+using DreamLayer.Web.Jobs;
 
 namespace DreamLayer.Web.Components.Shared;
 
@@ -14,7 +14,7 @@ public sealed record StartingPoint(GenerationRequest Request, string? Note = nul
 /// silently repeats a large batch); or, before their first job of that mode (or when its stored settings no longer
 /// read), an empty form with their default checkpoint and size (<see cref="PersonalPreferences"/>).
 /// </summary>
-public sealed class StartingSettings(IDbContextFactory<DreamLayerDbContext> dbFactory, PersonalPreferences preferences, CurrentUser currentUser)
+public sealed class StartingSettings(JobHistory history, PersonalPreferences preferences, CurrentUser currentUser)
 {
     /// <summary>For the person of this circuit.</summary>
     public async Task<StartingPoint> ForAsync(GenerationMode mode, CancellationToken ct) =>
@@ -22,20 +22,14 @@ public sealed class StartingSettings(IDbContextFactory<DreamLayerDbContext> dbFa
 
     public async Task<StartingPoint> ForAsync(string userId, GenerationMode mode, CancellationToken ct)
     {
-        var name = mode.ToString();
         string? note = null;
-        await using (var db = await dbFactory.CreateDbContextAsync(ct))
+        switch (await history.LastRequestAsync(userId, mode, ct))
         {
-            var lastJson = await db.Jobs.AsNoTracking().Where(j => j.Mode == name && j.Owner == userId)
-                .OrderByDescending(j => j.CreatedAt).Select(j => j.RequestJson).FirstOrDefaultAsync(ct);
-            switch (lastJson is null ? null : StoredRequest.Read(lastJson))
-            {
-                case StoredRequestRead last:
-                    return new StartingPoint(last.Request with { BatchCount = 1 });
-                case StoredRequestUnreadable unreadable:
-                    note = $"The form starts from the defaults: the settings of your last job could not be read. {unreadable.Reason}";
-                    break;
-            }
+            case StoredRequestRead last:
+                return new StartingPoint(last.Request with { BatchCount = 1 });
+            case StoredRequestUnreadable unreadable:
+                note = $"The form starts from the defaults: the settings of your last job could not be read. {unreadable.Reason}";
+                break;
         }
         var mine = await preferences.GetAsync(userId, ct);
         var fresh = new GenerationRequest { Mode = mode, Checkpoint = mine.DefaultCheckpoint ?? string.Empty };

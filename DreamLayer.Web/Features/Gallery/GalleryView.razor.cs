@@ -1,5 +1,4 @@
 using DreamLayer.Web.Accounts;
-using DreamLayer.Web.Components;
 using DreamLayer.Web.Components.Shared;
 using DreamLayer.Web.Data;
 using DreamLayer.Web.Jobs;

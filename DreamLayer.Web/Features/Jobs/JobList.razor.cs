@@ -1,19 +1,16 @@
 using DreamLayer.Domain.Generation;
 using DreamLayer.Domain.Jobs;
 using DreamLayer.Web.Accounts;
-using DreamLayer.Web.Components;
 using DreamLayer.Web.Components.Shared;
-using DreamLayer.Web.Data;
 using DreamLayer.Web.Jobs;
 using Microsoft.AspNetCore.Components;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.JSInterop;
 using MudBlazor;
 
 namespace DreamLayer.Web.Features.Jobs;
 
 /// <summary>
-/// The live list of one mode's recent jobs of the signed-in person: loads them from the database, follows the person's
+/// The live list of one mode's recent jobs of the signed-in person: loads them through <see cref="JobHistory"/>, follows the person's
 /// jobs of this mode (<see cref="JobEvents.SubscribeOwner"/>) and the queue's changes of places, and cancels or opens
 /// results. The list renders only when its jobs, their order, statuses or places change; a step or a preview frame
 /// renders the job's own <see cref="JobCard"/> and the tab's title, nothing else. Jobs live in the background
@@ -28,7 +25,7 @@ public sealed partial class JobList : IAsyncDisposable
 
     [Inject] private JobQueue Queue { get; set; } = default!;
     [Inject] private JobEvents Events { get; set; } = default!;
-    [Inject] private IDbContextFactory<DreamLayerDbContext> DbFactory { get; set; } = default!;
+    [Inject] private JobHistory History { get; set; } = default!;
     [Inject] private IDialogService Dialogs { get; set; } = default!;
     [Inject] private ISnackbar Snackbar { get; set; } = default!;
     [Inject] private CurrentUser CurrentUser { get; set; } = default!;
@@ -87,13 +84,7 @@ public sealed partial class JobList : IAsyncDisposable
         _throttle = new RenderThrottle(InvokeAsync, StateHasChanged, DispatchExceptionAsync, RenderInterval);
         _titleThrottle = new RenderThrottle(InvokeAsync, () => _title?.Show(TabTitle), DispatchExceptionAsync, RenderInterval);
         var user = _user = await CurrentUser.GetAsync();
-        await using (var db = await DbFactory.CreateDbContextAsync())
-        {
-            var mode = Mode.ToString();
-            var recent = await db.Jobs.AsNoTracking().Include(j => j.Images).Where(j => j.Mode == mode && j.Owner == user.Id)
-                .OrderByDescending(j => j.CreatedAt).Take(RecentJobs).ToListAsync();
-            _jobs = recent.Select(j => Events.TryGet(j.Id, out var live) ? live : j.ToProgress()).ToList();
-        }
+        _jobs = await History.RecentAsync(user.Id, Mode, RecentJobs, CancellationToken.None);
         NoteWaiting();
         _subscription = Events.SubscribeOwner(user.Id, Mode, OnJobChanged);
         // Another person's job starting or ending moves this person's waiting jobs up the line.
@@ -162,14 +153,11 @@ public sealed partial class JobList : IAsyncDisposable
     private async Task RetryAsync(JobProgress job)
     {
         var user = _user ?? await CurrentUser.GetAsync();
-        await using var db = await DbFactory.CreateDbContextAsync();
-        var entity = await db.Jobs.AsNoTracking().SingleOrDefaultAsync(j => j.Id == job.JobId && j.Owner == user.Id);
-        if (entity is null)
+        if (await History.RetryRequestAsync(job.JobId, user.Id, CancellationToken.None) is not { } request)
         {
             Snackbar.Add("That job is no longer stored; it cannot be retried.", Severity.Warning);
             return;
         }
-        var request = entity.ReadRequest() with { SeedMode = SeedMode.Fixed, Seed = entity.Seed, BatchCount = 1 };
         var errors = await Submitter.SubmitAsync([request]);
         if (errors.Count > 0)
         {

@@ -1,13 +1,11 @@
 using DreamLayer.Domain.Jobs;
 using DreamLayer.Web.Accounts;
 using DreamLayer.Web.Comfy;
-using DreamLayer.Web.Components;
 using DreamLayer.Web.Components.Shared;
 using DreamLayer.Web.Data;
 using DreamLayer.Web.Features.Jobs;
 using DreamLayer.Web.Jobs;
 using Microsoft.AspNetCore.Components;
-using Microsoft.EntityFrameworkCore;
 using MudBlazor;
 
 namespace DreamLayer.Web.Features.Queue;
@@ -28,7 +26,7 @@ public sealed partial class QueuePage : IDisposable
     [Inject] private BackendPool Pool { get; set; } = default!;
     [Inject] private ISnackbar Snackbar { get; set; } = default!;
     [Inject] private CurrentUser CurrentUser { get; set; } = default!;
-    [Inject] private IDbContextFactory<DreamLayerDbContext> DbFactory { get; set; } = default!;
+    [Inject] private DisplayNames DisplayNames { get; set; } = default!;
 
     private sealed record Row(JobProgress Job, int? Position, int BatchSize);
 
@@ -44,7 +42,7 @@ public sealed partial class QueuePage : IDisposable
     {
         var user = await CurrentUser.GetAsync();
         (_user, _isAdmin) = (user.Id, user.IsAdmin);
-        await LoadNamesAsync();
+        _names = await DisplayNames.AllAsync(CancellationToken.None);
         _throttle = new RenderThrottle(InvokeAsync, Refresh, DispatchExceptionAsync, RenderInterval);
         Load();
         _jobSubscription = Events.SubscribeQueue(_ => _throttle.Request());
@@ -72,13 +70,7 @@ public sealed partial class QueuePage : IDisposable
 
     private bool CanManage(JobProgress job) => _isAdmin || job.Owner == _user;
 
-    /// <summary>People's display names by id (a team has few accounts); an unknown owner shows as its id.</summary>
-    private async Task LoadNamesAsync()
-    {
-        await using var db = await DbFactory.CreateDbContextAsync();
-        _names = await db.Users.AsNoTracking().ToDictionaryAsync(u => u.Id, u => u.DisplayName.Length > 0 ? u.DisplayName : u.UserName ?? u.Id, StringComparer.Ordinal);
-    }
-
+    /// <summary>An owner's shown name; an unknown owner shows as its id.</summary>
     private string NameOf(string owner) => _names.GetValueOrDefault(owner, owner);
 
     private static Color HealthColor(ComfyBackend server, int inFlight) => BackendHealth.Label(server, inFlight) switch

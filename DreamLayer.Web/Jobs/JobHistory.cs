@@ -1,0 +1,46 @@
+using DreamLayer.Domain.Generation;
+using DreamLayer.Domain.Jobs;
+using DreamLayer.Web.Data;
+using Microsoft.EntityFrameworkCore;
+
+namespace DreamLayer.Web.Jobs;
+
+/// <summary>
+/// What pages read of a person's past jobs: the recent jobs of a mode (as they are now: a job the pipeline still follows
+/// shows its live state), the request to retry one of their jobs, and the request of their last job of a mode. Each
+/// read is the person's own: another person's job is never found.
+/// </summary>
+public sealed class JobHistory(IDbContextFactory<DreamLayerDbContext> dbFactory, JobEvents events)
+{
+    /// <summary>The <paramref name="count"/> newest jobs of <paramref name="owner"/> in <paramref name="mode"/>, newest first, with their images.</summary>
+    public async Task<List<JobProgress>> RecentAsync(string owner, GenerationMode mode, int count, CancellationToken ct)
+    {
+        var name = mode.ToString();
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var recent = await db.Jobs.AsNoTracking().Include(j => j.Images).Where(j => j.Mode == name && j.Owner == owner)
+            .OrderByDescending(j => j.CreatedAt).Take(count).ToListAsync(ct);
+        return [.. recent.Select(j => events.TryGet(j.Id, out var live) ? live : j.ToProgress())];
+    }
+
+    /// <summary>
+    /// The request of <paramref name="owner"/>'s job <paramref name="jobId"/> made again: its seed fixed to the one it
+    /// used, one run. Null when no such job of theirs is stored; throws <see cref="InvalidDataException"/> with the reason
+    /// when its stored request no longer reads.
+    /// </summary>
+    public async Task<GenerationRequest?> RetryRequestAsync(Guid jobId, string owner, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var job = await db.Jobs.AsNoTracking().SingleOrDefaultAsync(j => j.Id == jobId && j.Owner == owner, ct);
+        return job is null ? null : job.ReadRequest() with { SeedMode = SeedMode.Fixed, Seed = job.Seed, BatchCount = 1 };
+    }
+
+    /// <summary>The request of <paramref name="owner"/>'s newest job of <paramref name="mode"/> as read from its row; null before their first.</summary>
+    public async Task<StoredRequestResult?> LastRequestAsync(string owner, GenerationMode mode, CancellationToken ct)
+    {
+        var name = mode.ToString();
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var json = await db.Jobs.AsNoTracking().Where(j => j.Mode == name && j.Owner == owner)
+            .OrderByDescending(j => j.CreatedAt).Select(j => j.RequestJson).FirstOrDefaultAsync(ct);
+        return json is null ? null : StoredRequest.Read(json);
+    }
+}
