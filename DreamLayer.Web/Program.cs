@@ -4,6 +4,7 @@ using DreamLayer.Web.Components;
 using DreamLayer.Web.Data;
 using DreamLayer.Web.Features.Gallery;
 using DreamLayer.Web.Features.Generation;
+using DreamLayer.Web.Features.Jobs;
 using DreamLayer.Web.Features.Presets;
 using DreamLayer.Web.Features.Users;
 using DreamLayer.Web.Features.Workflows;
