@@ -53,9 +53,13 @@ public sealed class ContentSecurityPolicyTests(BrowserFixture browser) : IClassF
         var txt2img = new Txt2ImgPageObject(page, app.RootUri);
         await txt2img.FillAsync("Prompt", "a lighthouse under a policy");
         await txt2img.FillAsync("Steps", "12");
+        app.StandIn!.Faults.HoldAfterStep = 2; // the job waits with a preview shown until the test has seen it
         await txt2img.Generate.ClickAsync();
         var card = txt2img.NewestCard;
         await Expect(card.Preview).ToHaveAttributeAsync("src", new Regex(@"^/previews/[0-9a-f-]{36}\?v=[0-9]+$"));
+        await Expect(card.Preview).ToHaveAttributeAsync("data-preview-sequence", new Regex("^[0-9]+$"));
+        app.StandIn.Faults.HoldAfterStep = null;
+        app.StandIn.Faults.ReleaseHold();
         await Expect(card.Status).ToHaveTextAsync("Done");
         await card.ResultImage.ClickAsync();
         await Expect(new ImageDialogObject(page).FullImage).ToBeVisibleAsync();

@@ -30,25 +30,31 @@ public sealed partial class Txt2ImgTests(BrowserFixture browser) : IClassFixture
     [Fact]
     public async Task Generate_ManySteps_PreviewPictureFollowsTheFramesFetchedOverHttp()
     {
-        await using var app = await DreamLayerApp.StartAsync(stepTime: TimeSpan.FromMilliseconds(200));
+        await using var app = await DreamLayerApp.StartAsync(stepTime: TimeSpan.FromMilliseconds(20));
+        // The sampler stops after step 3 and then after step 6, so the test sees frames without racing the clock.
+        app.StandIn!.Faults.HoldAfterStep = 3;
         await using var context = await browser.NewContextAsync();
         var page = new Txt2ImgPageObject(await context.NewPageAsync(), app.RootUri);
         await page.SignInAsync(app.Alice);
         await page.OpenAsync();
 
         await page.FillAsync("Prompt", "a paper boat on a puddle");
-        await page.FillAsync("Steps", "30"); // six seconds of frames: time for a loaded machine to show several
+        await page.FillAsync("Steps", "10");
         await page.Generate.ClickAsync();
 
         var card = page.NewestCard;
         await Expect(card.Preview).ToBeVisibleAsync(new() { Timeout = BrowserFixture.GuardMs });
         await Expect(card.Preview).ToHaveAttributeAsync("src", PreviewAddress());
+        await Expect(card.Preview).ToHaveAttributeAsync("data-preview-sequence", new Regex("^[0-9]+$"));
         Assert.True(await card.Preview.EvaluateAsync<int>("img => img.complete ? img.naturalWidth : 0") > 0, "the shown frame should be a loaded picture");
         var shown = await card.Preview.GetAttributeAsync("data-preview-sequence");
-        Assert.NotNull(shown);
         // A later frame replaces it in the same picture, once loaded: the sequence it shows moves on.
-        await Expect(card.Preview).Not.ToHaveAttributeAsync("data-preview-sequence", shown, Slow);
+        app.StandIn.Faults.HoldAfterStep = 6;
+        app.StandIn.Faults.ReleaseHold();
+        await Expect(card.Preview).Not.ToHaveAttributeAsync("data-preview-sequence", shown!, Slow);
         Assert.DoesNotContain("data:image", await card.Root.InnerHTMLAsync(), StringComparison.Ordinal);
+        app.StandIn.Faults.HoldAfterStep = null;
+        app.StandIn.Faults.ReleaseHold();
         await Expect(card.Status).ToHaveTextAsync("Done", new() { Timeout = BrowserFixture.GuardMs });
         await Expect(card.Preview).ToHaveCountAsync(0);
     }

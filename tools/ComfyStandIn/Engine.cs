@@ -555,6 +555,11 @@ internal sealed partial class Engine(NodeCatalog catalog, FileStore files, Socke
             Action? sending = jpeg is null || frameLog is null ? null : () => frameLog.Sent(run.Item.PromptId, logged, frame, jpeg.Length);
             Progress(run, id, step, steps, jpeg, png: false, sending);
             if (faults.TakeDropAt(step)) { hub.DropAll(); }
+            if (faults.HoldAfter(step) is { } hold)
+            {
+                await Task.WhenAny(hold, InterruptTask()).WaitAsync(cancellationToken);
+                Checkpoint();
+            }
         }
     }
 

@@ -10,6 +10,8 @@ public sealed class StandInFaults
     private int? _dropSocketsAtStep;
     private int? _dropSocketsAtImage;
     private bool _finishOnHistoryRead;
+    private int? _holdAfterStep;
+    private TaskCompletionSource _holdReleased = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private TaskCompletionSource _hangReleased = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>Overrides <see cref="StandInOptions.StepTime"/> when set.</summary>
@@ -61,10 +63,44 @@ public sealed class StandInFaults
         set { lock (_lock) { _finishOnHistoryRead = value; } }
     }
 
+    /// <summary>
+    /// A sampler stops after sending this step's progress and preview, as a slow GPU would between two steps, until
+    /// <see cref="ReleaseHold"/>: a test then sees the job running with its frames without racing the clock.
+    /// </summary>
+    public int? HoldAfterStep
+    {
+        get { lock (_lock) { return _holdAfterStep; } }
+        set { lock (_lock) { _holdAfterStep = value; } }
+    }
+
+    /// <summary>Lets a sampler held at <see cref="HoldAfterStep"/> go on; set the next hold (or null) first.</summary>
+    public void ReleaseHold()
+    {
+        TaskCompletionSource released;
+        lock (_lock)
+        {
+            released = _holdReleased;
+            _holdReleased = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+        released.TrySetResult();
+    }
+
+    /// <summary>The task a sampler waits for after <paramref name="step"/>; null when it is not held there.</summary>
+    internal Task? HoldAfter(int step)
+    {
+        lock (_lock)
+        {
+            return _holdAfterStep == step ? _holdReleased.Task : null;
+        }
+    }
+
     public void Reset()
     {
         lock (_lock)
         {
+            _holdAfterStep = null;
+            _holdReleased.TrySetResult();
+            _holdReleased = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             _stepTime = null;
             _failAtNode = null;
             _hangAtNode = null;
