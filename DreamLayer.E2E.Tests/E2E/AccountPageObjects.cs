@@ -6,7 +6,7 @@ namespace DreamLayer.Web.Tests.E2E;
 /// <summary>The sign-in page (a static form), found by its labels.</summary>
 public sealed class SignInPageObject(IPage page, Uri root)
 {
-    private static readonly System.Text.RegularExpressions.Regex SignInAddress = new("/account/sign-in", System.Text.RegularExpressions.RegexOptions.CultureInvariant);
+    private static readonly System.Text.RegularExpressions.Regex SignInAddress = new("/account/sign-in");
 
     public IPage Page { get; } = page;
 

@@ -71,7 +71,7 @@ public sealed partial class ImageDialogTests(BrowserFixture browser, SharedAppFi
         Assert.Equal((afterBox.X, afterBox.Y, afterBox.Width, afterBox.Height), (beforeBox.X, beforeBox.Y, beforeBox.Width, beforeBox.Height));
         await Expect(before).ToHaveAttributeAsync("style", Clip(50));
 
-        var slider = dialog.Root.GetByRole(AriaRole.Slider, new() { Name = "Before and after" });
+        var slider = dialog.Root.GetByRole(AriaRole.Slider, new() { Name = "Before | after" });
         await slider.FocusAsync();
         await page.Keyboard.PressAsync("ArrowRight");
         await Expect(before).ToHaveAttributeAsync("style", Clip(51));
