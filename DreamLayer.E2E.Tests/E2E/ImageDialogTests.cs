@@ -120,6 +120,35 @@ public sealed partial class ImageDialogTests(BrowserFixture browser, SharedAppFi
     private static Regex Clip(int percent) => new($@"clip-path: inset\(0 {100 - percent}% 0 0\)");
 
     [Fact]
+    public async Task AnImageWhoseStoredSettingsNoLongerRead_StillOpens_AndReuseSaysWhy()
+    {
+        // An img2img result whose stored request was written by a newer DreamLayer (or damaged): opening it must not
+        // end the person's session, and Reuse must say why it cannot, in words.
+        var image = await GalleryDatabase.AddImageAsync(App.Get<IDbContextFactory<DreamLayerDbContext>>(), App.Get<ImageStore>(), As(App.Alice),
+            "settings from the future", new DateTime(2025, 2, 1, 8, 0, 0, DateTimeKind.Utc), mode: "Img2Img");
+        await using (var db = await App.Get<IDbContextFactory<DreamLayerDbContext>>().CreateDbContextAsync())
+        {
+            var job = await db.Jobs.SingleAsync(j => j.Id == image.JobId);
+            job.RequestJson = """{"requestVersion": 99, "prompt": "settings from the future"}""";
+            await db.SaveChangesAsync();
+        }
+        await using var context = await browser.NewContextAsync(BrowserFixture.Desktop);
+        var gallery = new GalleryPageObject(await context.NewPageAsync(), App.RootUri);
+        await gallery.SignInAsync(App.Alice);
+        await gallery.OpenAsync();
+        await gallery.Search.FillAsync("settings from the future");
+        await gallery.Thumb("settings from the future").ClickAsync();
+        var dialog = new ImageDialogObject(gallery.Page);
+        await Expect(dialog.FullImage).ToBeVisibleAsync();
+
+        await dialog.Root.GetByRole(AriaRole.Button, new() { Name = "Reuse parameters" }).ClickAsync();
+
+        await Expect(gallery.Page.GetByText("These settings cannot be reused: The job's settings were stored by a newer version of DreamLayer")).ToBeVisibleAsync();
+        await Expect(dialog.FullImage).ToBeVisibleAsync();
+        Assert.EndsWith("/gallery", new Uri(gallery.Page.Url).AbsolutePath, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Gallery_PreviousAndNext_WalkTheGridInItsOrderWithinItsSearch()
     {
         var at = new DateTime(2024, 3, 1, 8, 0, 0, DateTimeKind.Utc);

@@ -2,6 +2,7 @@ using DreamLayer.Domain.Generation;
 using DreamLayer.Web.Data;
 using DreamLayer.Web.Jobs;
 using DreamLayer.Web.Tests.Features.Gallery;
+using Microsoft.EntityFrameworkCore;
 
 namespace DreamLayer.Web.Tests.Jobs;
 
@@ -36,13 +37,28 @@ public sealed class JobHistoryTests : IDisposable
         var alices = await _db.AddAsync(GalleryDatabase.Alice, "a lantern in fog");
         var bobs = await _db.AddAsync(GalleryDatabase.Bob, "bob's owl");
 
-        var retry = await _history.RetryRequestAsync(alices.JobId, GalleryDatabase.Alice.Id, default);
+        var retry = Assert.IsType<StoredRequestRead>(await _history.RetryRequestAsync(alices.JobId, GalleryDatabase.Alice.Id, default)).Request;
 
-        Assert.NotNull(retry);
         Assert.Equal("a lantern in fog", retry.Prompt);
         Assert.Equal((SeedMode.Fixed, 1UL, 1), (retry.SeedMode, retry.Seed, retry.BatchCount));
         Assert.Null(await _history.RetryRequestAsync(bobs.JobId, GalleryDatabase.Alice.Id, default));
         Assert.Null(await _history.RetryRequestAsync(Guid.NewGuid(), GalleryDatabase.Alice.Id, default));
+    }
+
+    [Fact]
+    public async Task RetryRequest_OfAJobWhoseSettingsNoLongerRead_SaysWhy_InsteadOfThrowing()
+    {
+        var job = await _db.AddAsync(GalleryDatabase.Alice, "a lantern in fog");
+        await using (var db = await _db.Factory.CreateDbContextAsync())
+        {
+            var row = await db.Jobs.SingleAsync(j => j.Id == job.JobId);
+            row.RequestJson = """{"requestVersion": 99, "prompt": "from the future"}""";
+            await db.SaveChangesAsync();
+        }
+
+        var retry = await _history.RetryRequestAsync(job.JobId, GalleryDatabase.Alice.Id, default);
+
+        Assert.Contains("newer version of DreamLayer", Assert.IsType<StoredRequestUnreadable>(retry).Reason, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -24,14 +24,20 @@ public sealed class JobHistory(IDbContextFactory<DreamLayerDbContext> dbFactory,
 
     /// <summary>
     /// The request of <paramref name="owner"/>'s job <paramref name="jobId"/> made again: its seed fixed to the one it
-    /// used, one run. Null when no such job of theirs is stored; throws <see cref="InvalidDataException"/> with the reason
-    /// when its stored request no longer reads.
+    /// used, one run. Null when no such job of theirs is stored; <see cref="StoredRequestUnreadable"/> with the reason
+    /// when its stored request no longer reads (damaged, or written by a newer version).
     /// </summary>
-    public async Task<GenerationRequest?> RetryRequestAsync(Guid jobId, string owner, CancellationToken ct)
+    public async Task<StoredRequestResult?> RetryRequestAsync(Guid jobId, string owner, CancellationToken ct)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var job = await db.Jobs.AsNoTracking().SingleOrDefaultAsync(j => j.Id == jobId && j.Owner == owner, ct);
-        return job is null ? null : job.ReadRequest() with { SeedMode = SeedMode.Fixed, Seed = job.Seed, BatchCount = 1 };
+        return job is null
+            ? null
+            : StoredRequest.Read(job.RequestJson) switch
+            {
+                StoredRequestRead read => new StoredRequestRead(read.Request with { SeedMode = SeedMode.Fixed, Seed = job.Seed, BatchCount = 1 }),
+                var unreadable => unreadable,
+            };
     }
 
     /// <summary>The request of <paramref name="owner"/>'s newest job of <paramref name="mode"/> as read from its row; null before their first.</summary>

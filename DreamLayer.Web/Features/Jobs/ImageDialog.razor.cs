@@ -94,7 +94,7 @@ public sealed partial class ImageDialog : IAsyncDisposable
         _details = await Gallery.DetailsAsync(_viewer!, _current, CancellationToken.None);
         _missing = _details is null;
         _beforeUrl = _details is { Job: var job } && job.Mode is nameof(GenerationMode.Img2Img) or nameof(GenerationMode.Inpaint) or nameof(GenerationMode.Upscale)
-            && job.ReadRequest().SourceImage is { } source && Uploads.Locate(source) is not null
+            && StoredRequest.Read(job.RequestJson) is StoredRequestRead { Request.SourceImage: { } source } && Uploads.Locate(source) is not null
             ? $"/uploads/{source}"
             : null;
     }
@@ -169,7 +169,13 @@ public sealed partial class ImageDialog : IAsyncDisposable
             Dialog.Close();
             return;
         }
-        var request = job.ReadRequest() with { Mode = mode, SeedMode = SeedMode.Fixed, Seed = job.Seed, BatchCount = 1 };
+        var stored = StoredRequest.Read(job.RequestJson);
+        if (stored is StoredRequestUnreadable unreadable)
+        {
+            Snackbar.Add($"These settings cannot be reused: {unreadable.Reason}", Severity.Error);
+            return;
+        }
+        var request = ((StoredRequestRead)stored).Request with { Mode = mode, SeedMode = SeedMode.Fixed, Seed = job.Seed, BatchCount = 1 };
         Drafts.Offer(mode, new GenerationDraft(request, "an image from the gallery", []));
         Dialog.Close();
         Navigation.NavigateTo(page);

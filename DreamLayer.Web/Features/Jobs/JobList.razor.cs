@@ -2,6 +2,7 @@ using DreamLayer.Domain.Generation;
 using DreamLayer.Domain.Jobs;
 using DreamLayer.Web.Accounts;
 using DreamLayer.Web.Components.Shared;
+using DreamLayer.Web.Data;
 using DreamLayer.Web.Jobs;
 using Microsoft.AspNetCore.Components;
 using Microsoft.JSInterop;
@@ -153,10 +154,18 @@ public sealed partial class JobList : IAsyncDisposable
     private async Task RetryAsync(JobProgress job)
     {
         var user = _user ?? await CurrentUser.GetAsync();
-        if (await History.RetryRequestAsync(job.JobId, user.Id, CancellationToken.None) is not { } request)
+        GenerationRequest request;
+        switch (await History.RetryRequestAsync(job.JobId, user.Id, CancellationToken.None))
         {
-            Snackbar.Add("That job is no longer stored; it cannot be retried.", Severity.Warning);
-            return;
+            case StoredRequestRead read:
+                request = read.Request;
+                break;
+            case StoredRequestUnreadable unreadable:
+                Snackbar.Add($"Not retried: {unreadable.Reason}", Severity.Error);
+                return;
+            default:
+                Snackbar.Add("That job is no longer stored; it cannot be retried.", Severity.Warning);
+                return;
         }
         var errors = await Submitter.SubmitAsync([request]);
         if (errors.Count > 0)
