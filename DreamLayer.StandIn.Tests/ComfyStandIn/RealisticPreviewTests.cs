@@ -8,6 +8,9 @@ namespace DreamLayer.Web.Tests.ComfyStandIn;
 /// <summary>The stand-in's <c>--realistic-previews</c> and <c>--frame-log</c>, which the live-path benchmark relies on.</summary>
 public sealed class RealisticPreviewTests
 {
+    /// <summary>Now in Unix milliseconds with the fraction the frame log writes (whole milliseconds would put a frame sent late in the last one outside).</summary>
+    private static double UnixMilliseconds() => (TimeProvider.System.GetUtcNow() - DateTimeOffset.UnixEpoch).TotalMilliseconds;
+
     [Fact]
     public async Task RealisticPreviews_EachStepSendsADetailed512JpegThatSaysWhichFrameItIs_AndTheLogSaysWhenItWent()
     {
@@ -21,10 +24,10 @@ public sealed class RealisticPreviewTests
             }))
             {
                 await using var ws = await standIn.ConnectAsync("realistic");
-                var before = TimeProvider.System.GetUtcNow().ToUnixTimeMilliseconds();
+                var before = UnixMilliseconds();
                 var id = await standIn.QueueAsync(StandInHarness.Txt2Img(steps: 4), "realistic");
                 var events = await ws.UntilDoneAsync(id);
-                var after = TimeProvider.System.GetUtcNow().ToUnixTimeMilliseconds();
+                var after = UnixMilliseconds();
 
                 var frames = events.Where(e => e.Binary is not null).Select(e => e.Binary![8..]).ToList();
                 Assert.Equal(4, frames.Count);
