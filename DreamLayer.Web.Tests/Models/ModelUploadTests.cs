@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text.RegularExpressions;
 using ComfyStandIn;
 using DreamLayer.Web.Features.Models.Install;
+using DreamLayer.Web.Models.Install;
 using DreamLayer.Web.Tests.Infrastructure;
 
 namespace DreamLayer.Web.Tests.Models;
@@ -76,6 +77,23 @@ public sealed partial class ModelUploadTests : IAsyncLifetime
         Assert.False(Directory.Exists(Path.Combine(_models, "checkpoints")) && Directory.EnumerateFiles(Path.Combine(_models, "checkpoints"), "*", SearchOption.AllDirectories).Any());
     }
 
+    [Fact]
+    public async Task Upload_BrowserStopsMidway_RemovesThePartialFileAndSaysSo()
+    {
+        using var admin = await _app.CreateClientAsync(_app.Admin);
+        var token = await PageTokenAsync(admin);
+
+        // The page's Cancel aborts the request: the body stops after 4 MB of the 64 MB it announced.
+        await Assert.ThrowsAnyAsync<Exception>(() => PostAsync(admin, token, "name=stopped.safetensors&kind=checkpoints&server=standin", new StoppingStream(new SafetensorsStream(64L * 1024 * 1024, null), 4L * 1024 * 1024)));
+
+        InstallProgress? ended = null;
+        await DreamLayerApp.WaitUntilAsync(() => (ended = _app.Get<ModelInstalls>().List().FirstOrDefault(p => p.FileName == "stopped.safetensors" && p.IsOver)) is not null, "the upload to end");
+        Assert.Equal(InstallState.Cancelled, ended!.State);
+        Assert.StartsWith("The upload of stopped.safetensors stopped after", ended.Message, StringComparison.Ordinal);
+        Assert.EndsWith("the partial file was removed.", ended.Message, StringComparison.Ordinal);
+        Assert.Empty(Directory.GetFiles(Path.Combine(_models, "checkpoints")));
+    }
+
     /// <summary>The antiforgery token the Install page hands its upload script (the cookie half lands in the client).</summary>
     public static async Task<string> PageTokenAsync(HttpClient admin)
     {
@@ -95,6 +113,24 @@ public sealed partial class ModelUploadTests : IAsyncLifetime
 
     [GeneratedRegex("data-antiforgery=\"([^\"]+)\"")]
     private static partial Regex TokenPattern();
+
+    /// <summary>Reads through to another stream, then fails as a connection the browser dropped.</summary>
+    private sealed class StoppingStream(Stream inner, long stopAt) : Stream
+    {
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => inner.Length;
+        public override long Position { get => inner.Position; set => throw new NotSupportedException(); }
+
+        public override int Read(byte[] buffer, int offset, int count) =>
+            inner.Position >= stopAt ? throw new IOException("The browser stopped sending.") : inner.Read(buffer, offset, (int)Math.Min(count, stopAt - inner.Position));
+
+        public override void Flush() { }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
 
     /// <summary>A safetensors file of <c>size</c> bytes made as it is read (nothing held in memory), hashed as it goes.</summary>
     private sealed class SafetensorsStream : Stream

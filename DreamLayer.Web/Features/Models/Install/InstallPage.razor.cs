@@ -199,15 +199,7 @@ public sealed partial class InstallPage : IAsyncDisposable
         Refresh();
     });
 
-    private void Cancel(InstallProgress install)
-    {
-        _ = CancelAsync(install);
-    }
-
-    private async Task CancelAsync(InstallProgress install)
-    {
-        Installs.Cancel(await CurrentUser.GetAsync(), install.Id);
-    }
+    private async Task CancelAsync(InstallProgress install) => Installs.Cancel(await CurrentUser.GetAsync(), install.Id);
 
     private static string Progress(InstallProgress install)
     {
