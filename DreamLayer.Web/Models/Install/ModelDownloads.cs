@@ -206,7 +206,8 @@ public sealed partial class ModelDownloads(
 
     /// <summary>
     /// GET with redirects followed by hand: each hop must be http(s), every connection goes only to an allowed address
-    /// (the client's connect callback), the same address twice is a loop, and a provider's key goes only to its hosts.
+    /// (the client's connect callback), the same address twice is a loop, and a provider's key goes only to the
+    /// provider's host the admin named.
     /// </summary>
     private async Task<HttpResponseMessage> GetAsync(Uri url, long from, string? validator, CancellationToken ct)
     {
@@ -217,7 +218,10 @@ public sealed partial class ModelDownloads(
         {
             using var request = new HttpRequestMessage(HttpMethod.Get, current);
             request.Headers.UserAgent.ParseAdd("DreamLayer");
-            if (KeyProviders.ForHost(current.Host) is { } provider && await keys.GetAsync(provider, ct) is { } key)
+            // The key goes to the provider's host the admin named, never to a host a redirect leads to (a CDN's signed
+            // address needs none), as browsers and Python's requests drop credentials across hosts.
+            if (string.Equals(current.Host, url.Host, StringComparison.OrdinalIgnoreCase)
+                && KeyProviders.ForHost(current.Host) is { } provider && await keys.GetAsync(provider, ct) is { } key)
             {
                 request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
             }
