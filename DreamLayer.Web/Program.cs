@@ -5,11 +5,13 @@ using DreamLayer.Web.Data;
 using DreamLayer.Web.Features.Gallery;
 using DreamLayer.Web.Features.Generation;
 using DreamLayer.Web.Features.Jobs;
+using DreamLayer.Web.Features.Models.Install;
 using DreamLayer.Web.Features.Presets;
 using DreamLayer.Web.Features.Users;
 using DreamLayer.Web.Features.Workflows;
 using DreamLayer.Web.Images;
 using DreamLayer.Web.Jobs;
+using DreamLayer.Web.Models;
 using DreamLayer.Web.Operations;
 using DreamLayer.Web.Security;
 
@@ -34,6 +36,7 @@ builder.AddPresets();
 builder.AddGallery();
 builder.AddWorkflows();
 builder.AddUsers();
+builder.AddModelInstall();
 builder.AddOperations();
 
 var app = builder.Build();
@@ -47,6 +50,7 @@ app.MapStaticAssets().AllowAnonymous();
 app.MapAccounts();
 app.MapImages();
 app.MapPreviews();
+app.MapModelUploads();
 app.MapOperations();
 // The framework's own frame-ancestors header would be a second policy beside the full one UseSecurity sends (which has it).
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode(o => o.ContentSecurityFrameAncestorsPolicy = null);

@@ -249,6 +249,38 @@ public sealed class ValidationTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ModelsDirectory_FilesOnDisk_AreTheListsAtEveryRead()
+    {
+        var models = Directory.CreateTempSubdirectory("standin-models-").FullName;
+        try
+        {
+            await using var standIn = await StandInHarness.StartAsync(o => o.ModelsDirectory = models);
+            Assert.Empty((await standIn.GetJsonAsync("/models/checkpoints")).AsArray());
+            Directory.CreateDirectory(Path.Combine(models, "checkpoints", "sub"));
+            await File.WriteAllTextAsync(Path.Combine(models, "checkpoints", "b.safetensors"), "x");
+            await File.WriteAllTextAsync(Path.Combine(models, "checkpoints", "sub", "a.ckpt"), "x");
+            await File.WriteAllTextAsync(Path.Combine(models, "checkpoints", ".b.safetensors.1.part"), "x");
+            await File.WriteAllTextAsync(Path.Combine(models, "checkpoints", "notes.txt"), "x");
+            Directory.CreateDirectory(Path.Combine(models, "vae"));
+            await File.WriteAllTextAsync(Path.Combine(models, "vae", "sdxl_vae.safetensors"), "x");
+
+            var info = await standIn.GetJsonAsync("/object_info/CheckpointLoaderSimple");
+            var graph = StandInHarness.Txt2Img();
+            graph["4"]!["inputs"]!["ckpt_name"] = "sub/a.ckpt";
+            var (status, _) = await standIn.PostPromptAsync(graph);
+
+            Assert.Equal(["b.safetensors", "sub/a.ckpt"], info["CheckpointLoaderSimple"]!["input"]!["required"]!["ckpt_name"]![0]!.AsArray().Select(x => x!.GetValue<string>()));
+            Assert.Equal(["b.safetensors", "sub/a.ckpt"], (await standIn.GetJsonAsync("/models/checkpoints")).AsArray().Select(x => x!.GetValue<string>()));
+            Assert.Equal(["sdxl_vae.safetensors"], (await standIn.GetJsonAsync("/models/vae")).AsArray().Select(x => x!.GetValue<string>()));
+            Assert.Equal(HttpStatusCode.OK, status);
+        }
+        finally
+        {
+            Directory.Delete(models, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task PostPrompt_ComboFormValue_IsNotCheckedAtValidation()
     {
         var graph = StandInHarness.Txt2Img();

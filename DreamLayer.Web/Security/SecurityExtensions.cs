@@ -53,6 +53,7 @@ public static class SecurityExtensions
             }
         });
         AddKeyRing(builder);
+        builder.Services.AddSingleton<ProviderKeys>();
         return builder;
     }
 

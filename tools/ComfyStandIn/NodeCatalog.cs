@@ -20,15 +20,30 @@ internal sealed record NodeDef(string ClassType, IReadOnlyList<InputDef> Inputs,
 internal sealed class NodeCatalog
 {
     private static readonly string[] ImageExtensions = [".png", ".jpg", ".jpeg", ".webp", ".gif", ".bmp"];
+    /// <summary>ComfyUI's <c>folder_paths.supported_pt_extensions</c>: the files a models folder lists.</summary>
+    private static readonly string[] ModelExtensions = [".ckpt", ".pt", ".pt2", ".bin", ".pth", ".safetensors", ".pkl", ".sft"];
+
+    /// <summary>The core loaders' inputs whose lists are a models subfolder's files (<c>folder_paths.get_filename_list</c>).</summary>
+    private static readonly (string Input, string Folder)[] ModelInputs =
+    [
+        ("ckpt_name", "checkpoints"), ("lora_name", "loras"), ("vae_name", "vae"), ("control_net_name", "controlnet"),
+        ("unet_name", "diffusion_models"), ("clip_name", "text_encoders"), ("model_name", "upscale_models"),
+    ];
+
+    /// <summary>What VAELoader lists beside the vae folder's files (the TAESD decoders, <c>pixel_space</c>).</summary>
+    private static readonly HashSet<string> BuiltInVaes = new(StringComparer.Ordinal) { "taesd", "taesdxl", "taesd3", "taef1", "pixel_space" };
+
     private readonly JsonObject _info;
-    private readonly Dictionary<string, NodeDef> _defs = new(StringComparer.Ordinal);
+    private Dictionary<string, NodeDef> _defs = new(StringComparer.Ordinal);
     private readonly string _inputDir;
+    private readonly string? _modelsDir;
     private readonly Lock _lock = new();
 
     public NodeCatalog(JsonObject info, StandInOptions options, string inputDir)
     {
         _info = info;
         _inputDir = inputDir;
+        _modelsDir = options.ModelsDirectory;
         foreach (var (_, node) in _info)
         {
             if (node is not JsonObject n) { continue; }
@@ -61,11 +76,57 @@ internal sealed class NodeCatalog
         throw new FileNotFoundException("object_info.json not found; pass ObjectInfoPath / --object-info.");
     }
 
-    public bool TryGet(string classType, out NodeDef def) => _defs.TryGetValue(classType, out def!);
+    public bool TryGet(string classType, out NodeDef def) => Volatile.Read(ref _defs).TryGetValue(classType, out def!);
+
+    /// <summary>
+    /// With a models folder (<see cref="StandInOptions.ModelsDirectory"/>), the core loaders list the files in it now,
+    /// as ComfyUI does on every <c>/object_info</c>: a file copied in or removed shows at the next read.
+    /// </summary>
+    public void RefreshModels()
+    {
+        if (_modelsDir is null) { return; }
+        lock (_lock)
+        {
+            var defs = new Dictionary<string, NodeDef>(Volatile.Read(ref _defs), StringComparer.Ordinal);
+            foreach (var (name, node) in _info)
+            {
+                if (node is not JsonObject n || (n["python_module"]?.GetValue<string>() ?? string.Empty).StartsWith("custom_nodes", StringComparison.Ordinal)) { continue; }
+                var changed = false;
+                foreach (var (input, folder) in ModelInputs)
+                {
+                    if (input == "model_name" && name != "UpscaleModelLoader") { continue; }
+                    var spec = n["input"]?["required"]?[input] as JsonArray ?? n["input"]?["optional"]?[input] as JsonArray;
+                    if (spec is not { Count: > 0 } || spec[0] is not JsonArray current) { continue; }
+                    var files = ListModels(folder);
+                    if (input == "vae_name")
+                    {
+                        files.AddRange(current.Select(v => v?.GetValue<string>() ?? string.Empty).Where(BuiltInVaes.Contains));
+                    }
+                    ReplaceLists(n, input, files);
+                    changed = true;
+                }
+                if (changed) { defs[name] = Parse(name, n); }
+            }
+            Volatile.Write(ref _defs, defs);
+        }
+    }
+
+    /// <summary>The files of a models subfolder, recursively, as <c>sub/name.ext</c>, sorted (<c>get_filename_list</c>).</summary>
+    private List<string> ListModels(string folder)
+    {
+        var root = Path.Combine(_modelsDir!, folder);
+        if (!Directory.Exists(root)) { return []; }
+        return Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories)
+            .Where(f => ModelExtensions.Contains(Path.GetExtension(f).ToLowerInvariant()))
+            .Select(f => Path.GetRelativePath(root, f).Replace('\\', '/'))
+            .Order(StringComparer.Ordinal)
+            .ToList();
+    }
 
     /// <summary>The catalogue as served, with the LoadImage lists reflecting input/ right now.</summary>
     public JsonObject Snapshot(string? onlyClass = null)
     {
+        RefreshModels();
         var images = new JsonArray(ListInputImages().Select(f => (JsonNode?)JsonValue.Create(f)).ToArray());
         lock (_lock)
         {
@@ -86,7 +147,7 @@ internal sealed class NodeCatalog
 
     public IReadOnlyList<string> ListFor(string classType, string input)
     {
-        if (!_defs.TryGetValue(classType, out var def)) { return []; }
+        if (!TryGet(classType, out var def)) { return []; }
         var inp = def.Inputs.FirstOrDefault(i => i.Name == input);
         if (inp is null) { return []; }
         var list = inp.ComboList ?? (inp.Options["options"] as JsonArray) ?? [];

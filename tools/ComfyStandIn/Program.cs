@@ -11,6 +11,7 @@ for (var i = 0; i < args.Length; i++)
         case "--port": options.Port = int.Parse(Next(), CultureInfo.InvariantCulture); break;
         case "--host" or "--listen": options.Host = Next(); break;
         case "--object-info": options.ObjectInfoPath = Next(); break;
+        case "--models-dir": options.ModelsDirectory = Next(); break;
         case "--checkpoints": options.Checkpoints = Next().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries); break;
         case "--loras": options.Loras = Next().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries); break;
         case "--controlnet-aux": options.ControlNetAux = true; break;

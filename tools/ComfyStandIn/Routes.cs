@@ -84,6 +84,7 @@ internal static class Routes
         Both("GET", "/models", ctx => Json(ctx, new JsonArray(ModelFolders.Select(f => (JsonNode?)f).ToArray())));
         Both("GET", "/models/{folder}", ctx =>
         {
+            state.Catalog.RefreshModels();
             var list = ModelList(state.Catalog, (string)ctx.Request.RouteValues["folder"]!);
             if (list is null)
             {
@@ -201,6 +202,7 @@ internal static class Routes
             return;
         }
         var promptId = body.ContainsKey("prompt_id") ? Py.Str(body["prompt_id"]) : Guid.NewGuid().ToString();
+        state.Catalog.RefreshModels();
         var validation = new PromptValidator(state.Catalog, state.Files).Validate(prompt, body["partial_execution_targets"] as JsonArray);
         var extra = body["extra_data"] as JsonObject ?? [];
         if (body.ContainsKey("client_id")) { extra["client_id"] = body["client_id"]?.DeepClone(); }

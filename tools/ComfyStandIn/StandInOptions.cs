@@ -52,6 +52,13 @@ public sealed class StandInOptions
     /// </summary>
     public bool PreviewMetadata { get; set; } = true;
 
+    /// <summary>
+    /// A ComfyUI <c>models</c> folder: when set, the core loaders' lists (checkpoints, loras, vae, controlnet,
+    /// diffusion_models, text_encoders, upscale_models) are the files in its subfolders, read again at every
+    /// <c>/object_info</c>, <c>/models/{folder}</c> and <c>POST /prompt</c>, as ComfyUI lists the files on disk.
+    /// </summary>
+    public string? ModelsDirectory { get; set; }
+
     /// <summary>input/, output/ and temp/ live here; null means a fresh temporary directory.</summary>
     public string? DataDirectory { get; set; }
 }

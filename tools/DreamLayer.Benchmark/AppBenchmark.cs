@@ -156,7 +156,7 @@ internal sealed class ImageWatcher : IDisposable
 }
 
 /// <summary>The real app on Kestrel (a loopback port) with its own data folder, pointed at a stand-in; production settings otherwise.</summary>
-internal sealed class InProcessApp(Uri standIn, string dataDirectory, bool warmUp = true) : WebApplicationFactory<Program>
+internal sealed class InProcessApp(Uri standIn, string dataDirectory, bool warmUp = true, IReadOnlyDictionary<string, string>? settings = null) : WebApplicationFactory<Program>
 {
     public async Task StartAsync(CancellationToken ct)
     {
@@ -184,5 +184,9 @@ internal sealed class InProcessApp(Uri standIn, string dataDirectory, bool warmU
         // Logging as shipped (Information, to the file), but the console keeps to warnings so the table stays readable.
         builder.UseSetting("Serilog:WriteTo:0:Args:restrictedToMinimumLevel", "Warning");
         builder.UseSetting("Serilog:WriteTo:1:Args:path", Path.Combine(dataDirectory, "logs", "dreamlayer-.log"));
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>())
+        {
+            builder.UseSetting(key, value);
+        }
     }
 }

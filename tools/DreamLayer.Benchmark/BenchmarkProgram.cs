@@ -18,6 +18,10 @@ internal static class BenchmarkProgram
         {
             return await RunImagesAsync();
         }
+        if (args is ["install"])
+        {
+            return await InWorkDirectoryAsync("dreamlayer-bench-install-", InstallBenchmark.RunAsync);
+        }
         if (args is ["live", .. var live])
         {
             return await RunLiveAsync(live);
@@ -177,6 +181,7 @@ internal sealed record BenchmarkSettings(int Jobs, int Warmup, int ImageSize, bo
     public const string Usage = "usage: dotnet run -c Release --project tools/DreamLayer.Benchmark -- [--jobs 200] [--warmup 50] [--image 512] [--no-warmup]\n"
         + "       dotnet run -c Release --project tools/DreamLayer.Benchmark -- gallery [--images 100000] [--samples 200] [--warmup 20] [--thumbnails 30] [--data FOLDER]\n"
         + "       dotnet run -c Release --project tools/DreamLayer.Benchmark -- images\n"
+        + "       dotnet run -c Release --project tools/DreamLayer.Benchmark -- install\n"
         + LiveSettings.Usage + "\n"
         + "       dotnet run -c Release --project tools/DreamLayer.Benchmark -- --throughput [--jobs 200] [--steps 8] [--step-ms 50] [--servers K]";
 

@@ -164,7 +164,7 @@ internal static class ImageMemoryBenchmark
     }
 
     /// <summary>Reads this process's <c>VmRSS</c> every 5 ms on a thread of its own and keeps the highest.</summary>
-    private sealed class ResidentSampler : IDisposable
+    internal sealed class ResidentSampler : IDisposable
     {
         private readonly Thread _thread;
         private volatile bool _stop;
