@@ -19,10 +19,18 @@ public static class LoggingExtensions
 
     public static WebApplication UseDreamLayerLogging(this WebApplication app)
     {
-        app.UseSerilogRequestLogging(o => o.GetLevel = (http, _, ex) =>
-            ex is not null || http.Response.StatusCode >= 500 ? Serilog.Events.LogEventLevel.Error
-            : http.Request.Path.StartsWithSegments("/_blazor") || http.Request.Path.StartsWithSegments("/images") ? Serilog.Events.LogEventLevel.Debug
-            : Serilog.Events.LogEventLevel.Information);
+        app.UseSerilogRequestLogging(o => o.GetLevel = (http, _, ex) => RequestLevel(http, ex));
         return app;
     }
+
+    /// <summary>
+    /// The level of a request's log line: errors as errors; the circuit, pictures and preview frames (many per page and
+    /// per job: each open tab fetches every frame it shows) at Debug, so they neither fill the log nor cost a line each;
+    /// everything else at Information.
+    /// </summary>
+    internal static Serilog.Events.LogEventLevel RequestLevel(HttpContext http, Exception? ex) =>
+        ex is not null || http.Response.StatusCode >= 500 ? Serilog.Events.LogEventLevel.Error
+        : http.Request.Path.StartsWithSegments("/_blazor") || http.Request.Path.StartsWithSegments("/images") || http.Request.Path.StartsWithSegments("/previews")
+            ? Serilog.Events.LogEventLevel.Debug
+        : Serilog.Events.LogEventLevel.Information;
 }

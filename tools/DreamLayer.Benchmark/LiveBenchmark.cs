@@ -13,10 +13,12 @@ namespace DreamLayer.Benchmark;
 
 /// <summary>The figures with one number of tabs open.</summary>
 /// <param name="CpuMsPerJob">App CPU time (user + system) over the jobs, divided by their number.</param>
+/// <param name="JitMsPerJob">The part of <paramref name="CpuMsPerJob"/> the runtime's background JIT spent (<see cref="LiveCpu"/>).</param>
 /// <param name="IdleCpuMsPerSecond">App CPU time per second with the tabs open and no job running.</param>
+/// <param name="IdleJitMsPerSecond">The part of <paramref name="IdleCpuMsPerSecond"/> the background JIT spent.</param>
 /// <param name="Latency">Stand-in sent a frame → a tab painted it (ms), over every Txt2Img tab; null if none was painted.</param>
 /// <param name="ClockSkewMs">The most a tab's clock was off the wall clock (see <see cref="LiveBrowser.ClockSkewMs"/>).</param>
-internal sealed record TabFigures(int Tabs, int Jobs, double CpuMsPerJob, double IdleCpuMsPerSecond, Percentiles? Latency, int FramesSent, int FramesPainted, int Unmatched, double ClockSkewMs);
+internal sealed record TabFigures(int Tabs, int Jobs, double CpuMsPerJob, double JitMsPerJob, double IdleCpuMsPerSecond, double IdleJitMsPerSecond, Percentiles? Latency, int FramesSent, int FramesPainted, int Unmatched, double ClockSkewMs);
 
 /// <summary>One configuration (K stand-ins) of the live mode.</summary>
 internal sealed record LiveRun(
@@ -102,22 +104,31 @@ internal sealed class LiveBenchmark(LiveSettings settings, string workDirectory)
                 await browser.SetTabsAsync(tabs);
                 await Task.Delay(TimeSpan.FromSeconds(2), ct);
                 _ = await browser.TakePaintsAsync();
-                var idleFrom = app.CpuTime();
                 var idleClock = Stopwatch.GetTimestamp();
-                await Task.Delay(TimeSpan.FromSeconds(3), ct);
-                var idleCpu = (app.CpuTime() - idleFrom).TotalMilliseconds / Stopwatch.GetElapsedTime(idleClock).TotalSeconds;
+                CpuSpent idleCpu;
+                await using (var meter = LiveCpu.Start(app))
+                {
+                    await Task.Delay(TimeSpan.FromSeconds(3), ct);
+                    idleCpu = await meter.StopAsync();
+                }
+                var idleSeconds = Stopwatch.GetElapsedTime(idleClock).TotalSeconds;
 
                 var sentFrom = logs.Sum(l => File.ReadLines(l).Count());
-                var before = app.CpuTime();
-                var ran = await RunJobsAsync(browser, jobs, servers, settings.Jobs, ct);
-                await Task.Delay(TimeSpan.FromSeconds(1), ct); // the thumbnails, made once the app is quiet
-                var cpu = (app.CpuTime() - before).TotalMilliseconds / ran;
+                int ran;
+                CpuSpent cpu;
+                await using (var meter = LiveCpu.Start(app))
+                {
+                    ran = await RunJobsAsync(browser, jobs, servers, settings.Jobs, ct);
+                    await Task.Delay(TimeSpan.FromSeconds(1), ct); // the thumbnails, made once the app is quiet
+                    cpu = await meter.StopAsync();
+                }
 
                 var sent = logs.SelectMany(l => File.ReadLines(l)).Select(SentFrame.Parse).ToList();
                 previewBytes.AddRange(sent.Skip(sentFrom).Select(f => f.Bytes));
                 var painted = await browser.TakePaintsAsync();
                 var (latencies, unmatched) = Match(painted, sent, jobs.PromptIds());
-                perTabs.Add(new TabFigures(tabs, ran, cpu, idleCpu, latencies.Count > 0 ? Percentiles.Of(latencies) : null, sent.Count - sentFrom, painted.Count, unmatched, browser.ClockSkewMs));
+                perTabs.Add(new TabFigures(tabs, ran, cpu.Total.TotalMilliseconds / ran, cpu.Jit.TotalMilliseconds / ran,
+                    idleCpu.Total.TotalMilliseconds / idleSeconds, idleCpu.Jit.TotalMilliseconds / idleSeconds, latencies.Count > 0 ? Percentiles.Of(latencies) : null, sent.Count - sentFrom, painted.Count, unmatched, browser.ClockSkewMs));
             }
 
             Progress($"  {servers} server(s): long run of {settings.LongRun} jobs ({LiveSettings.LongRunSteps} steps × {LiveSettings.LongRunStepMs} ms), 1 tab…");

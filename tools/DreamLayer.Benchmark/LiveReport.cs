@@ -16,7 +16,7 @@ internal static class LiveReport
         Line(string.Create(c, $"the gallery and the Queue page; jobs submitted with the Generate button of the first tab (a batch of K, one per server)."));
         Line(string.Create(c, $"{Environment.ProcessorCount} CPUs, shared with other work: latency is sensitive to that load, CPU time per job much less."));
         Line();
-        Line(string.Create(c, $"{"K",2}{"tabs",6}{"jobs",6}{"CPU/job ms",12}{"per step",10}{"+tab/step",11}{"idle ms/s",11}{"lat p50",9}{"p95",8}{"max",8}{"sent",7}{"painted",9}{"unmatched",11}"));
+        Line(string.Create(c, $"{"K",2}{"tabs",6}{"jobs",6}{"CPU/job ms",12}{"of it JIT",11}{"per step",10}{"+tab/step",11}{"idle ms/s",11}{"of it JIT",11}{"lat p50",9}{"p95",8}{"max",8}{"sent",7}{"painted",9}{"unmatched",11}"));
         foreach (var run in runs)
         {
             var one = run.PerTabs.FirstOrDefault(t => t.Tabs == 1);
@@ -26,7 +26,7 @@ internal static class LiveReport
                 var txt2imgTabs = Enumerable.Range(0, t.Tabs).Count(i => LiveBrowser.KindOf(i) == TabKind.Txt2Img);
                 var painted = t.FramesSent == 0 ? "-" : string.Create(c, $"{(double)t.FramesPainted / (t.FramesSent * txt2imgTabs):P0}");
                 var (p50, p95, max) = t.Latency is { } l ? (F(l.P50), F(l.P95), F(l.Max)) : ("-", "-", "-");
-                Line(string.Create(c, $"{run.Servers,2}{t.Tabs,6}{t.Jobs,6}{t.CpuMsPerJob,12:0.0}{t.CpuMsPerJob / LiveSettings.Steps,10:0.00}{perTab,11}{t.IdleCpuMsPerSecond,11:0.0}{p50,9}{p95,8}{max,8}{t.FramesSent,7}{painted,9}{t.Unmatched,11}"));
+                Line(string.Create(c, $"{run.Servers,2}{t.Tabs,6}{t.Jobs,6}{t.CpuMsPerJob,12:0.0}{t.JitMsPerJob,11:0.0}{t.CpuMsPerJob / LiveSettings.Steps,10:0.00}{perTab,11}{t.IdleCpuMsPerSecond,11:0.0}{t.IdleJitMsPerSecond,11:0.0}{p50,9}{p95,8}{max,8}{t.FramesSent,7}{painted,9}{t.Unmatched,11}"));
             }
         }
         Line();
@@ -44,6 +44,9 @@ internal static class LiveReport
         Line(string.Create(c, $"  last job ended (its thumbnail made), divided by the jobs, after one warm-up job; the submit through the page, {LiveSettings.Steps} progress"));
         Line("  events and preview frames, the image's download, storage and thumbnail, and every open tab's updates. per step = CPU/job / steps;");
         Line("  +tab/step = (CPU/job with n tabs - with 1 tab) / (n - 1) / steps. idle ms/s: the app's CPU per second with the tabs open, no job.");
+        Line("  of it JIT: the part spent by the runtime's background JIT thread (.NET Tiered Compilation, /proc/<pid>/task/*/stat read every");
+        Line("  100 ms), which recompiles methods once they have run often enough: a cost of warming up (a method run once per job is");
+        Line("  recompiled after about 30 jobs), which a long-running app has paid; CPU/job minus it is the cost of the jobs themselves.");
         Line("- lat: from the stand-in handing a preview frame to its socket (its --frame-log, wall clock) to the first animation frame after a");
         Line("  Txt2Img tab's <img data-testid=preview> fired `load` for that frame (performance.timeOrigin + now(): the frame that paints it).");
         Line("  The frame is identified exactly, not by time: the stand-in draws its number in the picture's corner, the tab reads it from the");
