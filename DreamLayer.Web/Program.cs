@@ -10,6 +10,7 @@ using DreamLayer.Web.Features.Users;
 using DreamLayer.Web.Features.Workflows;
 using DreamLayer.Web.Images;
 using DreamLayer.Web.Jobs;
+using DreamLayer.Web.Models;
 using DreamLayer.Web.Operations;
 using DreamLayer.Web.Security;
 
@@ -25,6 +26,7 @@ builder.AddDreamLayerData();
 builder.AddAccounts();
 builder.AddImages();
 builder.AddComfyUi();
+builder.AddModels();
 builder.AddJobs();
 builder.AddComfyConnections();
 builder.AddDreamLayerUi();

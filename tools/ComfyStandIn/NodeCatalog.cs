@@ -20,15 +20,30 @@ internal sealed record NodeDef(string ClassType, IReadOnlyList<InputDef> Inputs,
 internal sealed class NodeCatalog
 {
     private static readonly string[] ImageExtensions = [".png", ".jpg", ".jpeg", ".webp", ".gif", ".bmp"];
+    /// <summary>ComfyUI's <c>supported_pt_extensions</c>: what <c>folder_paths.get_filename_list</c> lists.</summary>
+    public static readonly string[] ModelExtensions = [".ckpt", ".pt", ".pt2", ".bin", ".pth", ".safetensors", ".pkl", ".sft"];
+
+    /// <summary>Loader inputs listed from a models folder, as ComfyUI's loaders declare them.</summary>
+    private static readonly (string Node, string Input, string Folder)[] ModelInputs =
+    [
+        ("*", "ckpt_name", "checkpoints"), ("*", "lora_name", "loras"), ("VAELoader", "vae_name", "vae"),
+        ("*", "control_net_name", "controlnet"), ("UpscaleModelLoader", "model_name", "upscale_models"),
+        ("*", "unet_name", "diffusion_models"), ("CLIPLoader", "clip_name", "text_encoders"),
+        ("DualCLIPLoader", "clip_name1", "text_encoders"), ("DualCLIPLoader", "clip_name2", "text_encoders"),
+        ("CLIPVisionLoader", "clip_name", "clip_vision"),
+    ];
+
     private readonly JsonObject _info;
-    private readonly Dictionary<string, NodeDef> _defs = new(StringComparer.Ordinal);
+    private Dictionary<string, NodeDef> _defs = new(StringComparer.Ordinal);
     private readonly string _inputDir;
+    private readonly string? _modelsDir;
     private readonly Lock _lock = new();
 
     public NodeCatalog(JsonObject info, StandInOptions options, string inputDir)
     {
         _info = info;
         _inputDir = inputDir;
+        _modelsDir = options.ModelsDirectory;
         foreach (var (_, node) in _info)
         {
             if (node is not JsonObject n) { continue; }
@@ -39,10 +54,65 @@ internal sealed class NodeCatalog
         {
             foreach (var (name, node) in AuxPreprocessors()) { _info[name] = node; }
         }
-        foreach (var (name, node) in _info)
+        if (_modelsDir is not null)
         {
-            if (node is JsonObject n) { _defs[name] = Parse(name, n); }
+            RescanModels();
         }
+        else
+        {
+            _defs = ParseAll(_info);
+        }
+    }
+
+    /// <summary>The models folder this server lists its models from (<see cref="StandInOptions.ModelsDirectory"/>), if any.</summary>
+    public string? ModelsDirectory => _modelsDir;
+
+    /// <summary>
+    /// With a models folder, reads the loaders' lists from it again, as ComfyUI's <c>get_filename_list</c> does when
+    /// a folder changed; a file added or removed shows in the next <c>/object_info</c> and is accepted by the next prompt.
+    /// </summary>
+    public void RescanModels()
+    {
+        if (_modelsDir is null) { return; }
+        lock (_lock)
+        {
+            foreach (var (name, node) in _info)
+            {
+                if (node is not JsonObject n) { continue; }
+                foreach (var (nodeType, input, folder) in ModelInputs)
+                {
+                    if (nodeType == "*" || nodeType == name)
+                    {
+                        var kept = folder == "vae" ? new[] { "pixel_space" } : [];
+                        ReplaceLists(n, input, [.. ListModels(folder) ?? [], .. kept]);
+                    }
+                }
+            }
+            Volatile.Write(ref _defs, ParseAll(_info));
+        }
+    }
+
+    /// <summary>The files of a models subfolder (relative paths with <c>/</c>, sorted), or null without a models folder.</summary>
+    public IReadOnlyList<string>? ListModels(string folder)
+    {
+        if (_modelsDir is null) { return null; }
+        var root = Path.Combine(_modelsDir, folder);
+        if (!Directory.Exists(root)) { return []; }
+        return Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories)
+            .Where(f => ModelExtensions.Contains(Path.GetExtension(f).ToLowerInvariant()))
+            .Select(f => Path.GetRelativePath(root, f).Replace('\\', '/'))
+            .Order(StringComparer.Ordinal)
+            .ToList();
+    }
+
+    private static Dictionary<string, NodeDef> ParseAll(JsonObject info)
+    {
+        var defs = new Dictionary<string, NodeDef>(StringComparer.Ordinal);
+        foreach (var (name, node) in info)
+        {
+            if (node is JsonObject n) { defs[name] = Parse(name, n); }
+        }
+        return defs;
     }
 
     /// <summary>
@@ -61,7 +131,7 @@ internal sealed class NodeCatalog
         throw new FileNotFoundException("object_info.json not found; pass ObjectInfoPath / --object-info.");
     }
 
-    public bool TryGet(string classType, out NodeDef def) => _defs.TryGetValue(classType, out def!);
+    public bool TryGet(string classType, out NodeDef def) => Volatile.Read(ref _defs).TryGetValue(classType, out def!);
 
     /// <summary>The catalogue as served, with the LoadImage lists reflecting input/ right now.</summary>
     public JsonObject Snapshot(string? onlyClass = null)
@@ -86,7 +156,7 @@ internal sealed class NodeCatalog
 
     public IReadOnlyList<string> ListFor(string classType, string input)
     {
-        if (!_defs.TryGetValue(classType, out var def)) { return []; }
+        if (!Volatile.Read(ref _defs).TryGetValue(classType, out var def)) { return []; }
         var inp = def.Inputs.FirstOrDefault(i => i.Name == input);
         if (inp is null) { return []; }
         var list = inp.ComboList ?? (inp.Options["options"] as JsonArray) ?? [];
@@ -138,9 +208,18 @@ internal sealed class NodeCatalog
     {
         foreach (var section in new[] { "required", "optional" })
         {
-            if (node["input"]?[section]?[inputName] is JsonArray spec && spec.Count > 0 && spec[0] is JsonArray)
+            if (node["input"]?[section]?[inputName] is not JsonArray spec || spec.Count == 0)
             {
-                spec[0] = new JsonArray(values.Select(v => (JsonNode?)JsonValue.Create(v)).ToArray());
+                continue;
+            }
+            var list = new JsonArray(values.Select(v => (JsonNode?)JsonValue.Create(v)).ToArray());
+            if (spec[0] is JsonArray)
+            {
+                spec[0] = list; // the classic combo: the list is the type
+            }
+            else if (spec[0] is JsonValue type && type.GetValueKind() == JsonValueKind.String && type.GetValue<string>() == "COMBO" && spec.Count > 1 && spec[1] is JsonObject options)
+            {
+                options["options"] = list; // the "COMBO" form: the list is an option
             }
         }
     }
