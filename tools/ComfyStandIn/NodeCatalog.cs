@@ -76,15 +76,19 @@ internal sealed class NodeCatalog
         if (_modelsDir is null) { return; }
         lock (_lock)
         {
+            var lists = new Dictionary<string, string[]>(StringComparer.Ordinal); // each folder read once per rescan
             foreach (var (name, node) in _info)
             {
                 if (node is not JsonObject n) { continue; }
                 foreach (var (nodeType, input, folder) in ModelInputs)
                 {
-                    if (nodeType == "*" || nodeType == name)
+                    if ((nodeType == "*" || nodeType == name) && (n["input"]?["required"]?[input] ?? n["input"]?["optional"]?[input]) is not null)
                     {
-                        var kept = folder == "vae" ? new[] { "pixel_space" } : [];
-                        ReplaceLists(n, input, [.. ListModels(folder) ?? [], .. kept]);
+                        if (!lists.TryGetValue(folder, out var files))
+                        {
+                            lists[folder] = files = [.. ListModels(folder) ?? [], .. folder == "vae" ? new[] { "pixel_space" } : []];
+                        }
+                        ReplaceLists(n, input, files);
                     }
                 }
             }
