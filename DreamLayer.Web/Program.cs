@@ -27,6 +27,7 @@ builder.AddDreamLayerData();
 builder.AddAccounts();
 builder.AddImages();
 builder.AddComfyUi();
+builder.AddModels();
 builder.AddJobs();
 builder.AddComfyConnections();
 builder.AddDreamLayerUi();

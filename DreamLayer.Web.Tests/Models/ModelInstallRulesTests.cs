@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Net;
 using System.Text;
+using DreamLayer.Web.Models;
 using DreamLayer.Web.Models.Install;
 using DreamLayer.Web.Security;
 
@@ -110,7 +111,7 @@ public sealed class ModelInstallRulesTests
     public void Header_WholeFile_IsAccepted()
     {
         using var file = new MemoryStream(SafetensorsBytes.Build(64));
-        Assert.Null(SafetensorsHeader.Read(file, out var header));
+        Assert.Null(SafetensorsHeader.WholeFileProblem(file, out var header));
         Assert.True(header!.RootElement.TryGetProperty("__metadata__", out _));
         header.Dispose();
     }
@@ -119,9 +120,9 @@ public sealed class ModelInstallRulesTests
     public void Header_ClaimingMoreThanTheLimit_IsRefusedBeforeReading()
     {
         var bytes = new byte[16];
-        BinaryPrimitives.WriteUInt64LittleEndian(bytes, SafetensorsHeader.MaxHeaderBytes + 1);
-        var problem = SafetensorsHeader.Read(new MemoryStream(bytes), out _);
-        Assert.Contains("at most 100,000,000", problem, StringComparison.Ordinal);
+        BinaryPrimitives.WriteUInt64LittleEndian(bytes, (ulong)SafetensorsHeader.MaxHeaderBytes + 1);
+        var problem = SafetensorsHeader.WholeFileProblem(new MemoryStream(bytes), out _);
+        Assert.Contains("over the limit of 100,000,000", problem, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -129,7 +130,7 @@ public sealed class ModelInstallRulesTests
     {
         var bytes = new byte[100];
         BinaryPrimitives.WriteUInt64LittleEndian(bytes, 1000);
-        Assert.Contains("cut short", SafetensorsHeader.Read(new MemoryStream(bytes), out _), StringComparison.Ordinal);
+        Assert.Contains("cut short", SafetensorsHeader.WholeFileProblem(new MemoryStream(bytes), out _), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -139,7 +140,7 @@ public sealed class ModelInstallRulesTests
         var bytes = new byte[8 + text.Length];
         BinaryPrimitives.WriteUInt64LittleEndian(bytes, (ulong)text.Length);
         text.CopyTo(bytes, 8);
-        Assert.Contains("not a JSON object", SafetensorsHeader.Read(new MemoryStream(bytes), out _), StringComparison.Ordinal);
+        Assert.Contains("not a JSON object", SafetensorsHeader.WholeFileProblem(new MemoryStream(bytes), out _), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -147,12 +148,12 @@ public sealed class ModelInstallRulesTests
     {
         var whole = SafetensorsBytes.Build(64);
         var cut = whole[..^10];
-        Assert.Contains("cut short", SafetensorsHeader.Read(new MemoryStream(cut), out _), StringComparison.Ordinal);
+        Assert.Contains("cut short", SafetensorsHeader.WholeFileProblem(new MemoryStream(cut), out _), StringComparison.Ordinal);
     }
 
     [Fact]
     public void Header_ShorterThanItsLength_IsRefused() =>
-        Assert.Contains("too short", SafetensorsHeader.Read(new MemoryStream([1, 2, 3]), out _), StringComparison.Ordinal);
+        Assert.Contains("shorter than a safetensors header", SafetensorsHeader.WholeFileProblem(new MemoryStream([1, 2, 3]), out _), StringComparison.Ordinal);
 
     [Fact]
     public void Keys_Mask_ShowsOnlyTheLastFour()

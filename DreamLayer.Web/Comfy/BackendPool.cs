@@ -26,7 +26,12 @@ public sealed class BackendPool
         _changes = new Topic<ComfyBackend?>("server changes", logger);
         _listChanges = new Topic<IReadOnlyList<ComfyBackend>>("server list changes", logger);
         _backends = options.Value.Servers
-            .Select(s => Create(s.Name, s.Url, s.MaxJobsInFlight ?? options.Value.MaxJobsInFlight, s.Enabled))
+            .Select(s =>
+            {
+                var backend = Create(s.Name, s.Url, s.MaxJobsInFlight ?? options.Value.MaxJobsInFlight, s.Enabled);
+                backend.ModelsDirectory = s.ModelsDirectory;
+                return backend;
+            })
             .ToList();
         foreach (var b in _backends)
         {

@@ -5,7 +5,8 @@ using Microsoft.Extensions.Options;
 namespace DreamLayer.Web.Comfy;
 
 /// <summary>One server as the Backends page lists it: its settings and where they come from.</summary>
-public sealed record BackendSetting(string Name, string Url, int MaxJobsInFlight, bool Enabled, bool InAppSettings, bool ChangedHere);
+/// <param name="ModelsDirectory">This server's ComfyUI <c>models</c> folder as the app reaches it, if set for this server.</param>
+public sealed record BackendSetting(string Name, string Url, int MaxJobsInFlight, bool Enabled, bool InAppSettings, bool ChangedHere, string? ModelsDirectory = null);
 
 public abstract record BackendChangeResult;
 
@@ -43,20 +44,24 @@ public sealed class BackendSettings(
         {
             var row = stored.FirstOrDefault(r => r.Name == server.Name);
             merged.Add(row is null
-                ? new BackendSetting(server.Name, server.Url, server.MaxJobsInFlight ?? options.Value.MaxJobsInFlight, server.Enabled, true, false)
-                : new BackendSetting(row.Name, row.Url, row.MaxJobsInFlight, row.Enabled, true, true));
+                ? new BackendSetting(server.Name, server.Url, server.MaxJobsInFlight ?? options.Value.MaxJobsInFlight, server.Enabled, true, false, server.ModelsDirectory)
+                : new BackendSetting(row.Name, row.Url, row.MaxJobsInFlight, row.Enabled, true, true, row.ModelsDirectory));
         }
         merged.AddRange(stored.Where(r => configured.All(c => c.Name != r.Name))
-            .Select(r => new BackendSetting(r.Name, r.Url, r.MaxJobsInFlight, r.Enabled, false, true)));
+            .Select(r => new BackendSetting(r.Name, r.Url, r.MaxJobsInFlight, r.Enabled, false, true, r.ModelsDirectory)));
         return merged;
     }
 
-    /// <summary>Adds a server, or changes the one named <paramref name="originalName"/>.</summary>
-    public async Task<BackendChangeResult> SaveAsync(string? originalName, string name, string url, int maxJobsInFlight, bool enabled, CancellationToken ct)
+    /// <summary>
+    /// Adds a server, or changes the one named <paramref name="originalName"/>. <paramref name="modelsDirectory"/> is
+    /// where the app reaches its models folder (empty: <c>ComfyUi:ModelsDirectory</c>, if set).
+    /// </summary>
+    public async Task<BackendChangeResult> SaveAsync(string? originalName, string name, string url, int maxJobsInFlight, bool enabled, CancellationToken ct, string? modelsDirectory = null)
     {
         name = name.Trim();
         url = url.Trim();
-        if (Check(name, url, maxJobsInFlight) is { } problem)
+        modelsDirectory = string.IsNullOrWhiteSpace(modelsDirectory) ? null : modelsDirectory.Trim();
+        if ((Check(name, url, maxJobsInFlight) ?? CheckModelsDirectory(modelsDirectory)) is { } problem)
         {
             return new BackendRefused(problem);
         }
@@ -88,6 +93,7 @@ public sealed class BackendSettings(
             row.Url = url;
             row.MaxJobsInFlight = maxJobsInFlight;
             row.Enabled = enabled;
+            row.ModelsDirectory = modelsDirectory;
             row.UpdatedAt = time.GetUtcNow().UtcDateTime;
             await db.SaveChangesAsync(ct);
             Apply(await LoadAsync(ct));
@@ -104,7 +110,7 @@ public sealed class BackendSettings(
         var current = (await LoadAsync(ct)).FirstOrDefault(b => b.Name == name);
         return current is null
             ? new BackendRefused($"There is no server named {name}.")
-            : await SaveAsync(name, name, current.Url, current.MaxJobsInFlight, enabled, ct);
+            : await SaveAsync(name, name, current.Url, current.MaxJobsInFlight, enabled, ct, current.ModelsDirectory);
     }
 
     /// <summary>Removes a server added here; a server from appsettings.json can only be disabled (or its changes undone).</summary>
@@ -146,6 +152,19 @@ public sealed class BackendSettings(
         return maxJobsInFlight is < 1 or > 64 ? "Jobs in flight must be between 1 and 64." : null;
     }
 
+    private static string? CheckModelsDirectory(string? folder)
+    {
+        if (folder is null)
+        {
+            return null;
+        }
+        if (folder.Length > 1024 || !Path.IsPathFullyQualified(folder))
+        {
+            return "The models folder must be a full path, such as /mnt/gpu-2/ComfyUI/models.";
+        }
+        return Directory.Exists(folder) ? null : $"The app cannot find the folder {folder}: check the path, or that the share is mounted.";
+    }
+
     /// <summary>Keeps a server's object (and its connection and jobs) when only its limit changed; replaces it otherwise.</summary>
     private void Apply(IReadOnlyList<BackendSetting> settings)
     {
@@ -155,15 +174,10 @@ public sealed class BackendSettings(
         {
             var fresh = BackendPool.Create(s.Name, s.Url, s.MaxJobsInFlight, s.Enabled);
             var same = existing.FirstOrDefault(b => b.Name == s.Name && b.BaseAddress == fresh.BaseAddress && b.IsEnabled == s.Enabled);
-            if (same is not null)
-            {
-                same.MaxJobsInFlight = s.MaxJobsInFlight;
-                next.Add(same);
-            }
-            else
-            {
-                next.Add(fresh);
-            }
+            var kept = same ?? fresh;
+            kept.MaxJobsInFlight = s.MaxJobsInFlight;
+            kept.ModelsDirectory = s.ModelsDirectory;
+            next.Add(kept);
         }
         pool.Apply(next);
     }

@@ -36,6 +36,9 @@ public sealed class ComfyBackend
 
     public Uri BaseAddress { get; }
 
+    /// <summary>This server's own models folder as the app reaches it (Backends page or appsettings.json), if set.</summary>
+    public string? ModelsDirectory { get; set; }
+
     /// <summary>Jobs handed to this server at once (running plus waiting inside ComfyUI).</summary>
     public int MaxJobsInFlight { get; set; }
 

@@ -52,8 +52,8 @@ public sealed record ComfyUploaded(string Name, string Subfolder, string Type) :
 /// <param name="Refused">True when the server answered and refused the file; false when it could not be reached.</param>
 public sealed record ComfyUploadFailed(string Message, bool Refused = false) : ComfyUploadResult;
 
-/// <summary>What <c>/system_stats</c> says about the server: its version and first device.</summary>
-public sealed record ComfySystemStats(string? ComfyUiVersion, string? Device, long VramTotal, long VramFree);
+/// <summary>What <c>/system_stats</c> says about the server: its version, first device and the machine's RAM (bytes).</summary>
+public sealed record ComfySystemStats(string? ComfyUiVersion, string? Device, long VramTotal, long VramFree, long RamTotal = 0, long RamFree = 0);
 
 public sealed record ComfyQueueState(IReadOnlyList<string> Running, IReadOnlyList<string> Pending)
 {
@@ -301,17 +301,98 @@ public sealed class ComfyUiClient(HttpClient http, Uri baseAddress)
         using var response = await http.GetAsync(Url("system_stats"), ct);
         response.EnsureSuccessStatusCode();
         var root = await response.Content.ReadFromJsonAsync<JsonElement>(ct);
-        string? version = root.TryGetProperty("system", out var system) && system.ValueKind == JsonValueKind.Object
-            && system.TryGetProperty("comfyui_version", out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+        var hasSystem = root.TryGetProperty("system", out var system) && system.ValueKind == JsonValueKind.Object;
+        string? version = hasSystem && system.TryGetProperty("comfyui_version", out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+        var (ramTotal, ramFree) = hasSystem ? (Long(system, "ram_total"), Long(system, "ram_free")) : (0, 0);
         if (root.TryGetProperty("devices", out var devices) && devices.ValueKind == JsonValueKind.Array && devices.GetArrayLength() > 0
             && devices[0] is { ValueKind: JsonValueKind.Object } device)
         {
             var name = device.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String ? n.GetString() : null;
-            return new ComfySystemStats(version, name, Long(device, "vram_total"), Long(device, "vram_free"));
+            return new ComfySystemStats(version, name, Long(device, "vram_total"), Long(device, "vram_free"), ramTotal, ramFree);
         }
-        return new ComfySystemStats(version, null, 0, 0);
+        return new ComfySystemStats(version, null, 0, 0, ramTotal, ramFree);
 
         static long Long(JsonElement e, string name) => e.TryGetProperty(name, out var p) && p.TryGetInt64(out var l) ? l : 0;
+    }
+
+    /// <summary>The server's model folder keys (<c>GET /models</c>), or null for a server older than that route (404).</summary>
+    public async Task<IReadOnlyList<string>?> GetModelFoldersAsync(CancellationToken ct) => await GetStringListAsync("models", ct);
+
+    /// <summary>The files of one model folder (<c>GET /models/{folder}</c>), or null when the server has no such folder or route (404).</summary>
+    public async Task<IReadOnlyList<string>?> GetModelFilesAsync(string folder, CancellationToken ct) =>
+        await GetStringListAsync("models/" + Uri.EscapeDataString(folder), ct);
+
+    /// <summary>
+    /// The safetensors <c>__metadata__</c> of a model file (<c>GET /view_metadata/{folder}?filename=</c>); null when the
+    /// server has none to give (404: not a .safetensors file, no such file, or a header without metadata).
+    /// </summary>
+    public async Task<IReadOnlyDictionary<string, string>?> GetModelMetadataAsync(string folder, string fileName, CancellationToken ct)
+    {
+        using var response = await http.GetAsync(Url($"view_metadata/{Uri.EscapeDataString(folder)}?filename={Uri.EscapeDataString(fileName)}"), HttpCompletionOption.ResponseHeadersRead, ct);
+        if (response.StatusCode == HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+        response.EnsureSuccessStatusCode();
+        var root = await ReadBoundedJsonAsync(response, ct);
+        if (root.ValueKind != JsonValueKind.Object)
+        {
+            return null;
+        }
+        var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var entry in root.EnumerateObject())
+        {
+            metadata[entry.Name] = entry.Value.ValueKind == JsonValueKind.String ? entry.Value.GetString()! : entry.Value.GetRawText();
+        }
+        return metadata;
+    }
+
+    /// <summary>
+    /// <c>POST /free</c>: the server unloads its models from the GPU (<paramref name="unloadModels"/>) and, with
+    /// <paramref name="freeMemory"/>, also empties its node caches; done once the running prompt ends, or at once when idle.
+    /// </summary>
+    public async Task FreeAsync(bool unloadModels, bool freeMemory, CancellationToken ct)
+    {
+        using var response = await http.PostAsJsonAsync(Url("free"), new JsonObject { ["unload_models"] = unloadModels, ["free_memory"] = freeMemory }, ct);
+        response.EnsureSuccessStatusCode();
+    }
+
+    private async Task<IReadOnlyList<string>?> GetStringListAsync(string path, CancellationToken ct)
+    {
+        using var response = await http.GetAsync(Url(path), HttpCompletionOption.ResponseHeadersRead, ct);
+        if (response.StatusCode == HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+        response.EnsureSuccessStatusCode();
+        var root = await ReadBoundedJsonAsync(response, ct);
+        return root.ValueKind == JsonValueKind.Array
+            ? [.. root.EnumerateArray().Where(e => e.ValueKind == JsonValueKind.String).Select(e => e.GetString()!)]
+            : [];
+    }
+
+    /// <summary>A JSON answer read no further than 16 MiB (a list of 100,000 model paths fits many times over).</summary>
+    private static async Task<JsonElement> ReadBoundedJsonAsync(HttpResponseMessage response, CancellationToken ct)
+    {
+        const long Max = 16 * 1024 * 1024;
+        if (response.Content.Headers.ContentLength > Max)
+        {
+            throw new InvalidDataException($"The server's answer is {response.Content.Headers.ContentLength:N0} bytes, over the {Max:N0} this list may take.");
+        }
+        await using var stream = await response.Content.ReadAsStreamAsync(ct);
+        using var buffer = new MemoryStream();
+        var chunk = new byte[81920];
+        int read;
+        while ((read = await stream.ReadAsync(chunk, ct)) > 0)
+        {
+            if (buffer.Length + read > Max)
+            {
+                throw new InvalidDataException($"The server's answer is over the {Max:N0} bytes this list may take.");
+            }
+            buffer.Write(chunk, 0, read);
+        }
+        using var doc = JsonDocument.Parse(buffer.ToArray());
+        return doc.RootElement.Clone();
     }
 
     public async Task<ComfyQueueState> GetQueueAsync(CancellationToken ct)

@@ -68,4 +68,7 @@ public sealed class ComfyServerOptions
     public int? MaxJobsInFlight { get; set; }
 
     public bool Enabled { get; set; } = true;
+
+    /// <summary>This server's ComfyUI <c>models</c> folder as the app reaches it; null takes <see cref="ComfyUiOptions.ModelsDirectory"/>.</summary>
+    public string? ModelsDirectory { get; set; }
 }

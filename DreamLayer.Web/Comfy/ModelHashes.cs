@@ -55,12 +55,16 @@ public sealed partial class ModelHashes(IOptions<ComfyUiOptions> options, Storag
     public string? LoraHash(string lora) => Sha256(Loras, lora)?[..12];
 
     /// <summary>The file's full SHA-256 (lower-case hex) if already computed; otherwise queues it and returns null.</summary>
-    public string? Sha256(string folder, string name)
+    public string? Sha256(string folder, string name) =>
+        string.IsNullOrEmpty(name) || Locate(folder, name) is not { } file ? null : Sha256(file);
+
+    /// <summary>
+    /// The SHA-256 of a file the app reached (under any server's models folder) if already computed; otherwise queues
+    /// it and returns null.
+    /// </summary>
+    public string? Sha256(FileInfo file)
     {
-        if (string.IsNullOrEmpty(name) || Locate(folder, name) is not { } file)
-        {
-            return null;
-        }
+        ArgumentNullException.ThrowIfNull(file);
         LoadCache();
         var key = Key(file);
         if (_known.TryGetValue(key, out var hash))
@@ -78,19 +82,23 @@ public sealed partial class ModelHashes(IOptions<ComfyUiOptions> options, Storag
     /// The file under <c>ModelsDirectory/folder</c> that ComfyUI means by <paramref name="name"/> (a subfolder written
     /// with <c>/</c> or <c>\</c>; a prompt tag may leave out the extension). Never a path outside that folder.
     /// </summary>
-    public FileInfo? Locate(string folder, string name)
+    public FileInfo? Locate(string folder, string name) =>
+        options.Value.ModelsDirectory is { Length: > 0 } models ? Locate(models, folder, name) : null;
+
+    /// <summary>
+    /// The file under <c>root/folder</c> that ComfyUI means by <paramref name="name"/> (a subfolder written with
+    /// <c>/</c> or <c>\</c>; a prompt tag may leave out the extension). Never a path outside that folder.
+    /// </summary>
+    public static FileInfo? Locate(string root, string folder, string name)
     {
+        ArgumentNullException.ThrowIfNull(root);
         ArgumentNullException.ThrowIfNull(name);
-        if (options.Value.ModelsDirectory is not { Length: > 0 } models)
-        {
-            return null;
-        }
-        var root = Path.GetFullPath(Path.Combine(models, folder)) + Path.DirectorySeparatorChar;
+        var top = Path.GetFullPath(Path.Combine(root, folder)) + Path.DirectorySeparatorChar;
         var relative = name.Replace('\\', '/');
         foreach (var candidate in Extensions.Any(e => relative.EndsWith(e, StringComparison.OrdinalIgnoreCase)) ? [relative] : Extensions.Select(e => relative + e).Prepend(relative))
         {
-            var full = Path.GetFullPath(Path.Combine(root, candidate));
-            if (full.StartsWith(root, StringComparison.Ordinal) && File.Exists(full))
+            var full = Path.GetFullPath(Path.Combine(top, candidate));
+            if (full.StartsWith(top, StringComparison.Ordinal) && File.Exists(full))
             {
                 return new FileInfo(full);
             }

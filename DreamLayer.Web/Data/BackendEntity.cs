@@ -14,6 +14,13 @@ public sealed class BackendEntity
     public string Url { get; set; } = string.Empty;
     public int MaxJobsInFlight { get; set; }
     public bool Enabled { get; set; } = true;
+
+    /// <summary>
+    /// Where the app reaches this server's ComfyUI <c>models</c> folder (the same machine, or a share the GPU box
+    /// reads); null falls back to <c>ComfyUi:ModelsDirectory</c>.
+    /// </summary>
+    public string? ModelsDirectory { get; set; }
+
     public DateTime UpdatedAt { get; set; }
 }
 
@@ -24,6 +31,7 @@ internal sealed class BackendEntityConfiguration : IEntityTypeConfiguration<Back
         builder.HasKey(b => b.Id);
         builder.Property(b => b.Name).HasMaxLength(64);
         builder.Property(b => b.Url).HasMaxLength(512);
+        builder.Property(b => b.ModelsDirectory).HasMaxLength(1024);
         builder.HasIndex(b => b.Name).IsUnique();
     }
 }

@@ -19,6 +19,7 @@ public sealed class DreamLayerDbContext(DbContextOptions<DreamLayerDbContext> op
     public DbSet<BackendEntity> Backends => Set<BackendEntity>();
     public DbSet<SavedWorkflowEntity> Workflows => Set<SavedWorkflowEntity>();
     public DbSet<PresetEntity> Presets => Set<PresetEntity>();
+    public DbSet<ModelEntity> Models => Set<ModelEntity>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

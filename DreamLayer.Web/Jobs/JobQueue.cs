@@ -5,6 +5,7 @@ using DreamLayer.Domain.Jobs;
 using DreamLayer.Domain.Scheduling;
 using DreamLayer.Web.Comfy;
 using DreamLayer.Web.Data;
+using DreamLayer.Web.Models;
 
 namespace DreamLayer.Web.Jobs;
 
@@ -53,6 +54,7 @@ public sealed partial class JobQueue(
     JobSignal signal,
     JobMetrics metrics,
     ModelHashes hashes,
+    ModelAccess modelAccess,
     TimeProvider time,
     ILogger<JobQueue> logger)
 {
@@ -79,6 +81,12 @@ public sealed partial class JobQueue(
         {
             return new SubmitInvalid(errors);
         }
+        var requirements = workflows.Requirements(request, pool.KnownLoras());
+        var refused = await modelAccess.RefusalsAsync(request, requirements.Models, owner, ct);
+        if (refused.Count > 0)
+        {
+            return new SubmitInvalid(refused); // a hidden model, whichever page or reused request named it
+        }
         hashes.Prepare(request); // hashed in the background, ready for the images' infotext
         var lastSeed = request.SeedMode == SeedMode.ReuseLast ? await store.LastSucceededSeedAsync(ct) : null;
         var seeds = SeedPolicy.Resolve(request.SeedMode, request.Seed, lastSeed, request.BatchCount, Random.Shared);
@@ -92,7 +100,7 @@ public sealed partial class JobQueue(
         {
             foreach (var job in jobs)
             {
-                _waiting.AddLast(new QueuedJob(job, request, submitted, workflows.Requirements(request, pool.KnownLoras())));
+                _waiting.AddLast(new QueuedJob(job, request, submitted, requirements));
             }
             _changes.Bump();
         }

@@ -6,14 +6,13 @@ namespace DreamLayer.Web.Models;
 public static class ModelInstallExtensions
 {
     /// <summary>
-    /// Installing model files: where each server's models folder is, the installs under way, the downloads (a bounded
+    /// Installing model files (each server's models folder is <see cref="IModelFolders"/>, registered by <c>AddModels</c>): the installs under way, the downloads (a bounded
     /// line, a client that reaches only allowed addresses and follows redirects by hand), and the file actions.
     /// </summary>
     public static IHostApplicationBuilder AddModelInstall(this IHostApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.Services.AddOptions<InstallOptions>().BindConfiguration(InstallOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
-        builder.Services.AddSingleton<IModelFolders, GlobalModelFolders>();
         builder.Services.AddSingleton(sp => new DownloadAddresses(sp.GetRequiredService<IOptions<InstallOptions>>().Value.AllowedPrivateNetworks));
         builder.Services.AddHttpClient(ModelDownloads.HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan)
             .ConfigurePrimaryHttpMessageHandler(sp =>

@@ -20,18 +20,18 @@ internal sealed record NodeDef(string ClassType, IReadOnlyList<InputDef> Inputs,
 internal sealed class NodeCatalog
 {
     private static readonly string[] ImageExtensions = [".png", ".jpg", ".jpeg", ".webp", ".gif", ".bmp"];
-    /// <summary>ComfyUI's <c>folder_paths.supported_pt_extensions</c>: the files a models folder lists.</summary>
-    private static readonly string[] ModelExtensions = [".ckpt", ".pt", ".pt2", ".bin", ".pth", ".safetensors", ".pkl", ".sft"];
+    /// <summary>ComfyUI's <c>supported_pt_extensions</c>: what <c>folder_paths.get_filename_list</c> lists.</summary>
+    public static readonly string[] ModelExtensions = [".ckpt", ".pt", ".pt2", ".bin", ".pth", ".safetensors", ".pkl", ".sft"];
 
-    /// <summary>The core loaders' inputs whose lists are a models subfolder's files (<c>folder_paths.get_filename_list</c>).</summary>
-    private static readonly (string Input, string Folder)[] ModelInputs =
+    /// <summary>Loader inputs listed from a models folder, as ComfyUI's loaders declare them.</summary>
+    private static readonly (string Node, string Input, string Folder)[] ModelInputs =
     [
-        ("ckpt_name", "checkpoints"), ("lora_name", "loras"), ("vae_name", "vae"), ("control_net_name", "controlnet"),
-        ("unet_name", "diffusion_models"), ("clip_name", "text_encoders"), ("model_name", "upscale_models"),
+        ("*", "ckpt_name", "checkpoints"), ("*", "lora_name", "loras"), ("VAELoader", "vae_name", "vae"),
+        ("*", "control_net_name", "controlnet"), ("UpscaleModelLoader", "model_name", "upscale_models"),
+        ("*", "unet_name", "diffusion_models"), ("CLIPLoader", "clip_name", "text_encoders"),
+        ("DualCLIPLoader", "clip_name1", "text_encoders"), ("DualCLIPLoader", "clip_name2", "text_encoders"),
+        ("CLIPVisionLoader", "clip_name", "clip_vision"),
     ];
-
-    /// <summary>What VAELoader lists beside the vae folder's files (the TAESD decoders, <c>pixel_space</c>).</summary>
-    private static readonly HashSet<string> BuiltInVaes = new(StringComparer.Ordinal) { "taesd", "taesdxl", "taesd3", "taef1", "pixel_space" };
 
     private readonly JsonObject _info;
     private Dictionary<string, NodeDef> _defs = new(StringComparer.Ordinal);
@@ -54,10 +54,69 @@ internal sealed class NodeCatalog
         {
             foreach (var (name, node) in AuxPreprocessors()) { _info[name] = node; }
         }
-        foreach (var (name, node) in _info)
+        if (_modelsDir is not null)
         {
-            if (node is JsonObject n) { _defs[name] = Parse(name, n); }
+            RescanModels();
         }
+        else
+        {
+            _defs = ParseAll(_info);
+        }
+    }
+
+    /// <summary>The models folder this server lists its models from (<see cref="StandInOptions.ModelsDirectory"/>), if any.</summary>
+    public string? ModelsDirectory => _modelsDir;
+
+    /// <summary>
+    /// With a models folder, reads the loaders' lists from it again, as ComfyUI's <c>get_filename_list</c> does when
+    /// a folder changed; a file added or removed shows in the next <c>/object_info</c> and is accepted by the next prompt.
+    /// </summary>
+    public void RescanModels()
+    {
+        if (_modelsDir is null) { return; }
+        lock (_lock)
+        {
+            var lists = new Dictionary<string, string[]>(StringComparer.Ordinal); // each folder read once per rescan
+            foreach (var (name, node) in _info)
+            {
+                if (node is not JsonObject n) { continue; }
+                foreach (var (nodeType, input, folder) in ModelInputs)
+                {
+                    if ((nodeType == "*" || nodeType == name) && (n["input"]?["required"]?[input] ?? n["input"]?["optional"]?[input]) is not null)
+                    {
+                        if (!lists.TryGetValue(folder, out var files))
+                        {
+                            lists[folder] = files = [.. ListModels(folder) ?? [], .. folder == "vae" ? new[] { "pixel_space" } : []];
+                        }
+                        ReplaceLists(n, input, files);
+                    }
+                }
+            }
+            Volatile.Write(ref _defs, ParseAll(_info));
+        }
+    }
+
+    /// <summary>The files of a models subfolder (relative paths with <c>/</c>, sorted), or null without a models folder.</summary>
+    public IReadOnlyList<string>? ListModels(string folder)
+    {
+        if (_modelsDir is null) { return null; }
+        var root = Path.Combine(_modelsDir, folder);
+        if (!Directory.Exists(root)) { return []; }
+        return Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories)
+            .Where(f => ModelExtensions.Contains(Path.GetExtension(f).ToLowerInvariant()))
+            .Select(f => Path.GetRelativePath(root, f).Replace('\\', '/'))
+            .Order(StringComparer.Ordinal)
+            .ToList();
+    }
+
+    private static Dictionary<string, NodeDef> ParseAll(JsonObject info)
+    {
+        var defs = new Dictionary<string, NodeDef>(StringComparer.Ordinal);
+        foreach (var (name, node) in info)
+        {
+            if (node is JsonObject n) { defs[name] = Parse(name, n); }
+        }
+        return defs;
     }
 
     /// <summary>
@@ -78,55 +137,9 @@ internal sealed class NodeCatalog
 
     public bool TryGet(string classType, out NodeDef def) => Volatile.Read(ref _defs).TryGetValue(classType, out def!);
 
-    /// <summary>
-    /// With a models folder (<see cref="StandInOptions.ModelsDirectory"/>), the core loaders list the files in it now,
-    /// as ComfyUI does on every <c>/object_info</c>: a file copied in or removed shows at the next read.
-    /// </summary>
-    public void RefreshModels()
-    {
-        if (_modelsDir is null) { return; }
-        lock (_lock)
-        {
-            var defs = new Dictionary<string, NodeDef>(Volatile.Read(ref _defs), StringComparer.Ordinal);
-            foreach (var (name, node) in _info)
-            {
-                if (node is not JsonObject n || (n["python_module"]?.GetValue<string>() ?? string.Empty).StartsWith("custom_nodes", StringComparison.Ordinal)) { continue; }
-                var changed = false;
-                foreach (var (input, folder) in ModelInputs)
-                {
-                    if (input == "model_name" && name != "UpscaleModelLoader") { continue; }
-                    var spec = n["input"]?["required"]?[input] as JsonArray ?? n["input"]?["optional"]?[input] as JsonArray;
-                    if (spec is not { Count: > 0 } || spec[0] is not JsonArray current) { continue; }
-                    var files = ListModels(folder);
-                    if (input == "vae_name")
-                    {
-                        files.AddRange(current.Select(v => v?.GetValue<string>() ?? string.Empty).Where(BuiltInVaes.Contains));
-                    }
-                    ReplaceLists(n, input, files);
-                    changed = true;
-                }
-                if (changed) { defs[name] = Parse(name, n); }
-            }
-            Volatile.Write(ref _defs, defs);
-        }
-    }
-
-    /// <summary>The files of a models subfolder, recursively, as <c>sub/name.ext</c>, sorted (<c>get_filename_list</c>).</summary>
-    private List<string> ListModels(string folder)
-    {
-        var root = Path.Combine(_modelsDir!, folder);
-        if (!Directory.Exists(root)) { return []; }
-        return Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories)
-            .Where(f => ModelExtensions.Contains(Path.GetExtension(f).ToLowerInvariant()))
-            .Select(f => Path.GetRelativePath(root, f).Replace('\\', '/'))
-            .Order(StringComparer.Ordinal)
-            .ToList();
-    }
-
     /// <summary>The catalogue as served, with the LoadImage lists reflecting input/ right now.</summary>
     public JsonObject Snapshot(string? onlyClass = null)
     {
-        RefreshModels();
         var images = new JsonArray(ListInputImages().Select(f => (JsonNode?)JsonValue.Create(f)).ToArray());
         lock (_lock)
         {
@@ -147,7 +160,7 @@ internal sealed class NodeCatalog
 
     public IReadOnlyList<string> ListFor(string classType, string input)
     {
-        if (!TryGet(classType, out var def)) { return []; }
+        if (!Volatile.Read(ref _defs).TryGetValue(classType, out var def)) { return []; }
         var inp = def.Inputs.FirstOrDefault(i => i.Name == input);
         if (inp is null) { return []; }
         var list = inp.ComboList ?? (inp.Options["options"] as JsonArray) ?? [];
@@ -199,9 +212,18 @@ internal sealed class NodeCatalog
     {
         foreach (var section in new[] { "required", "optional" })
         {
-            if (node["input"]?[section]?[inputName] is JsonArray spec && spec.Count > 0 && spec[0] is JsonArray)
+            if (node["input"]?[section]?[inputName] is not JsonArray spec || spec.Count == 0)
             {
-                spec[0] = new JsonArray(values.Select(v => (JsonNode?)JsonValue.Create(v)).ToArray());
+                continue;
+            }
+            var list = new JsonArray(values.Select(v => (JsonNode?)JsonValue.Create(v)).ToArray());
+            if (spec[0] is JsonArray)
+            {
+                spec[0] = list; // the classic combo: the list is the type
+            }
+            else if (spec[0] is JsonValue type && type.GetValueKind() == JsonValueKind.String && type.GetValue<string>() == "COMBO" && spec.Count > 1 && spec[1] is JsonObject options)
+            {
+                options["options"] = list; // the "COMBO" form: the list is an option
             }
         }
     }

@@ -11,9 +11,11 @@ for (var i = 0; i < args.Length; i++)
         case "--port": options.Port = int.Parse(Next(), CultureInfo.InvariantCulture); break;
         case "--host" or "--listen": options.Host = Next(); break;
         case "--object-info": options.ObjectInfoPath = Next(); break;
-        case "--models-dir": options.ModelsDirectory = Next(); break;
         case "--checkpoints": options.Checkpoints = Next().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries); break;
         case "--loras": options.Loras = Next().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries); break;
+        case "--models-dir": options.ModelsDirectory = Next(); break;
+        case "--no-models-routes": options.NoModelsRoutes = true; break;
+        case "--vram": options.VramTotal = long.Parse(Next(), CultureInfo.InvariantCulture); options.VramFree = options.VramTotal; break;
         case "--controlnet-aux": options.ControlNetAux = true; break;
         case "--step-ms": options.StepTime = TimeSpan.FromMilliseconds(double.Parse(Next(), CultureInfo.InvariantCulture)); break;
         case "--preview-method": options.Previews = Next() != "none"; break;

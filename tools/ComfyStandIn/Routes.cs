@@ -49,8 +49,12 @@ internal static class Routes
         });
         Both("POST", "/free", async ctx =>
         {
+            // server.py: each flag is read only when present; free_memory implies unloading the models too.
             var body = await ReadJsonOrNullAsync(ctx);
-            if (body?["free_memory"] is JsonValue free && Py.ToBool(free)) { state.Engine.ClearCache(); }
+            var unload = body?["unload_models"] is JsonValue u && Py.ToBool(u);
+            var free = body?["free_memory"] is JsonValue f && Py.ToBool(f);
+            if (free) { state.Engine.ClearCache(); }
+            state.Freed(unload || free, free);
         });
         Both("GET", "/history", ctx =>
         {
@@ -77,23 +81,26 @@ internal static class Routes
         Both("GET", "/view", ctx => ViewAsync(ctx, state.Files));
         Both("POST", "/upload/image", ctx => UploadAsync(ctx, state, mask: false));
         Both("POST", "/upload/mask", ctx => UploadAsync(ctx, state, mask: true));
-        Both("GET", "/object_info", ctx => Json(ctx, state.Catalog.Snapshot()));
-        Both("GET", "/object_info/{node_class}", ctx => Json(ctx, state.Catalog.Snapshot((string)ctx.Request.RouteValues["node_class"]!)));
+        Both("GET", "/object_info", ctx =>
+        {
+            state.Catalog.RescanModels();
+            return Json(ctx, state.Catalog.Snapshot());
+        });
+        Both("GET", "/object_info/{node_class}", ctx =>
+        {
+            state.Catalog.RescanModels(); // one node's info reads its loaders' folders again, as the whole list does
+            return Json(ctx, state.Catalog.Snapshot((string)ctx.Request.RouteValues["node_class"]!));
+        });
         Both("GET", "/system_stats", ctx => Json(ctx, SystemStats(state.Options)));
         Both("GET", "/features", ctx => Json(ctx, Features()));
-        Both("GET", "/models", ctx => Json(ctx, new JsonArray(ModelFolders.Select(f => (JsonNode?)f).ToArray())));
-        Both("GET", "/models/{folder}", ctx =>
+        if (!state.Options.NoModelsRoutes)
         {
-            state.Catalog.RefreshModels();
-            var list = ModelList(state.Catalog, (string)ctx.Request.RouteValues["folder"]!);
-            if (list is null)
-            {
-                ctx.Response.StatusCode = StatusCodes.Status404NotFound;
-                return Task.CompletedTask;
-            }
-            return Json(ctx, new JsonArray(list.Order(StringComparer.Ordinal).Select(f => (JsonNode?)f).ToArray()));
-        });
+            MapModelRoutes(Both, state);
+        }
+        Both("GET", "/view_metadata/{folder}", ctx => ViewMetadataAsync(ctx, state.Catalog));
         Both("GET", "/embeddings", ctx => Json(ctx, new JsonArray()));
+
+
 
         app.MapGet("/__standin/faults", ctx => Json(ctx, JsonSerializer.SerializeToNode(state.Faults.ToDto(), FaultsJson)!));
         app.MapPost("/__standin/faults", async ctx =>
@@ -114,6 +121,79 @@ internal static class Routes
                 ctx.Response.StatusCode = StatusCodes.Status400BadRequest;
             }
         });
+    }
+
+    private static void MapModelRoutes(Action<string, string, Func<HttpContext, Task>> both, StandInServer.State state)
+    {
+        both("GET", "/models", ctx => Json(ctx, new JsonArray(ModelFolders.Select(f => (JsonNode?)f).ToArray())));
+        both("GET", "/models/{folder}", ctx =>
+        {
+            var folder = (string)ctx.Request.RouteValues["folder"]!;
+            var list = ModelFolders.Contains(folder) ? state.Catalog.ListModels(folder) ?? ModelList(state.Catalog, folder) : null;
+            if (list is null)
+            {
+                ctx.Response.StatusCode = StatusCodes.Status404NotFound;
+                return Task.CompletedTask;
+            }
+            return Json(ctx, new JsonArray(list.Order(StringComparer.Ordinal).Select(f => (JsonNode?)f).ToArray()));
+        });
+    }
+
+    /// <summary>
+    /// server.py's <c>view_metadata</c>: the safetensors header's <c>__metadata__</c> object; 404 for a name that does
+    /// not end in <c>.safetensors</c>, a file the folder lacks, a header over 1 MiB or damaged, or a header without
+    /// <c>__metadata__</c> (ComfyUI has no <c>{}</c> answer).
+    /// </summary>
+    private static async Task ViewMetadataAsync(HttpContext ctx, NodeCatalog catalog)
+    {
+        var folder = (string)ctx.Request.RouteValues["folder"]!;
+        var filename = ctx.Request.Query["filename"].ToString();
+        if (!ctx.Request.Query.ContainsKey("filename") || !filename.EndsWith(".safetensors", StringComparison.Ordinal)
+            || catalog.ModelsDirectory is not { } models || !ModelFolders.Contains(folder))
+        {
+            ctx.Response.StatusCode = StatusCodes.Status404NotFound;
+            return;
+        }
+        var root = Path.GetFullPath(Path.Combine(models, folder)) + Path.DirectorySeparatorChar;
+        var path = Path.GetFullPath(Path.Combine(root, filename));
+        if (!path.StartsWith(root, StringComparison.Ordinal) || !File.Exists(path))
+        {
+            ctx.Response.StatusCode = StatusCodes.Status404NotFound;
+            return;
+        }
+        // comfy.utils.safetensors_header(path, max_size=1024*1024): the 8-byte little-endian length, then the JSON.
+        await using var file = File.OpenRead(path);
+        var lengthBytes = new byte[8];
+        if (await file.ReadAtLeastAsync(lengthBytes, 8, throwOnEndOfStream: false, ctx.RequestAborted) < 8)
+        {
+            ctx.Response.StatusCode = StatusCodes.Status500InternalServerError; // struct.unpack of a short read raises
+            return;
+        }
+        var length = BitConverter.ToUInt64(lengthBytes);
+        if (length > 1024 * 1024)
+        {
+            ctx.Response.StatusCode = StatusCodes.Status404NotFound;
+            return;
+        }
+        var header = new byte[(int)length];
+        var read = await file.ReadAtLeastAsync(header, header.Length, throwOnEndOfStream: false, ctx.RequestAborted);
+        JsonNode? parsed;
+        try
+        {
+            parsed = JsonNode.Parse(header.AsSpan(0, read));
+        }
+        catch (JsonException)
+        {
+            // json.loads raises: aiohttp answers 500
+            ctx.Response.StatusCode = StatusCodes.Status500InternalServerError;
+            return;
+        }
+        if (parsed?["__metadata__"] is not JsonObject metadata)
+        {
+            ctx.Response.StatusCode = StatusCodes.Status404NotFound;
+            return;
+        }
+        await Json(ctx, metadata.DeepClone());
     }
 
     /// <summary>Waits until the prompt is in the history (it has finished), for at most 30 s.</summary>
@@ -149,6 +229,8 @@ internal static class Routes
 
     private static async Task PostPromptAsync(HttpContext ctx, StandInServer.State state)
     {
+        state.Catalog.RescanModels(); // validate_prompt lists each loader's folder again
+
         JsonObject? body;
         try
         {
@@ -202,7 +284,6 @@ internal static class Routes
             return;
         }
         var promptId = body.ContainsKey("prompt_id") ? Py.Str(body["prompt_id"]) : Guid.NewGuid().ToString();
-        state.Catalog.RefreshModels();
         var validation = new PromptValidator(state.Catalog, state.Files).Validate(prompt, body["partial_execution_targets"] as JsonArray);
         var extra = body["extra_data"] as JsonObject ?? [];
         if (body.ContainsKey("client_id")) { extra["client_id"] = body["client_id"]?.DeepClone(); }
@@ -304,8 +385,8 @@ internal static class Routes
             ["system"] = new JsonObject
             {
                 ["os"] = OperatingSystem.IsWindows() ? "nt" : "posix",
-                ["ram_total"] = 0,
-                ["ram_free"] = 0,
+                ["ram_total"] = options.RamTotal,
+                ["ram_free"] = options.RamFree,
                 ["comfyui_version"] = "0.3.64",
                 ["required_frontend_version"] = "1.27.10",
                 ["installed_templates_version"] = null,
@@ -320,8 +401,8 @@ internal static class Routes
                 ["name"] = "cpu",
                 ["type"] = "cpu",
                 ["index"] = null,
-                ["vram_total"] = 0,
-                ["vram_free"] = 0,
+                ["vram_total"] = options.VramTotal,
+                ["vram_free"] = options.VramFree,
                 ["torch_vram_total"] = 0,
                 ["torch_vram_free"] = 0,
             }),
@@ -336,6 +417,9 @@ internal static class Routes
         "controlnet" => catalog.ListFor("ControlNetLoader", "control_net_name"),
         "upscale_models" => catalog.ListFor("UpscaleModelLoader", "model_name"),
         "configs" => catalog.ListFor("CheckpointLoader", "config_name"),
+        "diffusion_models" => catalog.ListFor("UNETLoader", "unet_name"),
+        "text_encoders" => catalog.ListFor("CLIPLoader", "clip_name"),
+        "clip_vision" => catalog.ListFor("CLIPVisionLoader", "clip_name"),
         _ when ModelFolders.Contains(folder) => [],
         _ => null,
     };

@@ -53,11 +53,24 @@ public sealed class StandInOptions
     public bool PreviewMetadata { get; set; } = true;
 
     /// <summary>
-    /// A ComfyUI <c>models</c> folder: when set, the core loaders' lists (checkpoints, loras, vae, controlnet,
-    /// diffusion_models, text_encoders, upscale_models) are the files in its subfolders, read again at every
-    /// <c>/object_info</c>, <c>/models/{folder}</c> and <c>POST /prompt</c>, as ComfyUI lists the files on disk.
+    /// ComfyUI's <c>models</c> folder (<c>checkpoints/</c>, <c>loras/</c>, ...). When set, <c>/models/{folder}</c> and
+    /// the loaders' lists in <c>/object_info</c> are read from it (again whenever asked, so a file copied in shows
+    /// without a restart), and <c>/view_metadata</c> reads the safetensors headers of its files. It takes precedence
+    /// over <see cref="Checkpoints"/> and <see cref="Loras"/>.
     /// </summary>
     public string? ModelsDirectory { get; set; }
+
+    /// <summary>Behaves like a ComfyUI older than the <c>/models</c> routes: they answer 404.</summary>
+    public bool NoModelsRoutes { get; set; }
+
+    /// <summary>What <c>/system_stats</c> reports as the device's total and free memory and the machine's RAM, in bytes.</summary>
+    public long VramTotal { get; set; }
+
+    public long VramFree { get; set; }
+
+    public long RamTotal { get; set; }
+
+    public long RamFree { get; set; }
 
     /// <summary>input/, output/ and temp/ live here; null means a fresh temporary directory.</summary>
     public string? DataDirectory { get; set; }

@@ -32,6 +32,9 @@ public sealed class StandInServer : IAsyncDisposable
     /// <summary>How many <c>POST /prompt</c> calls queued a prompt.</summary>
     public int PromptsAccepted => _state.PromptsAccepted;
 
+    /// <summary>The <c>POST /free</c> calls received, in order: (unload_models, free_memory) as the server read them.</summary>
+    public IReadOnlyList<(bool UnloadModels, bool FreeMemory)> FreeRequests => _state.FreeRequests;
+
     /// <summary>Total time the server spent running prompts.</summary>
     public TimeSpan BusyTime => _state.Engine.BusyTime;
 
@@ -176,6 +179,18 @@ public sealed class StandInServer : IAsyncDisposable
         public Engine Engine { get; }
         public FrameLog? FrameLog { get; }
         public CancellationTokenSource Stopping { get; } = new();
+
+        private readonly List<(bool, bool)> _freeRequests = [];
+
+        public IReadOnlyList<(bool UnloadModels, bool FreeMemory)> FreeRequests
+        {
+            get { lock (_lock) { return [.. _freeRequests]; } }
+        }
+
+        public void Freed(bool unloadModels, bool freeMemory)
+        {
+            lock (_lock) { _freeRequests.Add((unloadModels, freeMemory)); }
+        }
 
         public int PromptsAccepted
         {

@@ -14,6 +14,7 @@ internal static class BenchmarkProgram
         {
             return await RunGalleryAsync(rest);
         }
+        if (args is ["models"]) { return await InWorkDirectoryAsync("dreamlayer-bench-models-", ModelsBenchmark.RunAsync); }
         if (args is ["images"])
         {
             return await RunImagesAsync();

@@ -18,7 +18,7 @@ namespace DreamLayer.Web.Data.CompiledModel
                 "DreamLayer.Web.Data.BackendEntity",
                 typeof(BackendEntity),
                 baseEntityType,
-                propertyCount: 6,
+                propertyCount: 7,
                 unnamedIndexCount: 1,
                 keyCount: 1);
 
@@ -44,6 +44,14 @@ namespace DreamLayer.Web.Data.CompiledModel
                 propertyInfo: typeof(BackendEntity).GetProperty("MaxJobsInFlight", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 fieldInfo: typeof(BackendEntity).GetField("<MaxJobsInFlight>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 sentinel: 0);
+
+            var modelsDirectory = runtimeEntityType.AddProperty(
+                "ModelsDirectory",
+                typeof(string),
+                propertyInfo: typeof(BackendEntity).GetProperty("ModelsDirectory", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                fieldInfo: typeof(BackendEntity).GetField("<ModelsDirectory>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                nullable: true,
+                maxLength: 1024);
 
             var name = runtimeEntityType.AddProperty(
                 "Name",

@@ -11,20 +11,21 @@ namespace DreamLayer.Web.Data.CompiledModel
     public partial class DreamLayerDbContextModel
     {
         private DreamLayerDbContextModel()
-            : base(skipDetectChanges: false, modelId: new Guid("9261fe9e-4caa-4568-93f4-a54bf23cdcb6"), entityTypeCount: 17)
+            : base(skipDetectChanges: false, modelId: new Guid("e0839c34-2b3f-4c33-8498-c966c09d842e"), entityTypeCount: 18)
         {
         }
 
         partial void Initialize()
         {
-            var dreamLayerUser = DreamLayerUserEntityType.Create(this);
             var backendEntity = BackendEntityEntityType.Create(this);
             var boardEntity = BoardEntityEntityType.Create(this);
             var boardImage = BoardImageEntityType.Create(this);
+            var dreamLayerUser = DreamLayerUserEntityType.Create(this);
             var imageEntity = ImageEntityEntityType.Create(this);
             var imageFavourite = ImageFavouriteEntityType.Create(this);
             var imageLora = ImageLoraEntityType.Create(this);
             var jobEntity = JobEntityEntityType.Create(this);
+            var modelEntity = ModelEntityEntityType.Create(this);
             var presetEntity = PresetEntityEntityType.Create(this);
             var savedWorkflowEntity = SavedWorkflowEntityEntityType.Create(this);
             var settingEntity = SettingEntityEntityType.Create(this);
@@ -47,14 +48,15 @@ namespace DreamLayer.Web.Data.CompiledModel
             IdentityUserRoleEntityType.CreateForeignKey2(identityUserRole, dreamLayerUser);
             IdentityUserTokenEntityType.CreateForeignKey1(identityUserToken, dreamLayerUser);
 
-            DreamLayerUserEntityType.CreateAnnotations(dreamLayerUser);
             BackendEntityEntityType.CreateAnnotations(backendEntity);
             BoardEntityEntityType.CreateAnnotations(boardEntity);
             BoardImageEntityType.CreateAnnotations(boardImage);
+            DreamLayerUserEntityType.CreateAnnotations(dreamLayerUser);
             ImageEntityEntityType.CreateAnnotations(imageEntity);
             ImageFavouriteEntityType.CreateAnnotations(imageFavourite);
             ImageLoraEntityType.CreateAnnotations(imageLora);
             JobEntityEntityType.CreateAnnotations(jobEntity);
+            ModelEntityEntityType.CreateAnnotations(modelEntity);
             PresetEntityEntityType.CreateAnnotations(presetEntity);
             SavedWorkflowEntityEntityType.CreateAnnotations(savedWorkflowEntity);
             SettingEntityEntityType.CreateAnnotations(settingEntity);

@@ -28,6 +28,7 @@ public sealed partial class BackendsPage : IDisposable
     private string _url = "http://";
     private int _max = 2;
     private bool _enabled = true;
+    private string? _modelsDirectory;
     private string? _error;
 
     protected override async Task OnInitializedAsync()
@@ -47,6 +48,7 @@ public sealed partial class BackendsPage : IDisposable
         _url = setting.Url;
         _max = setting.MaxJobsInFlight;
         _enabled = setting.Enabled;
+        _modelsDirectory = setting.ModelsDirectory;
         _error = null;
     }
 
@@ -57,6 +59,7 @@ public sealed partial class BackendsPage : IDisposable
         _url = "http://";
         _max = 2;
         _enabled = true;
+        _modelsDirectory = null;
         _error = null;
     }
 
@@ -76,7 +79,7 @@ public sealed partial class BackendsPage : IDisposable
         {
             return;
         }
-        var result = await Settings.SaveAsync(_editing, _name, _url, _max, _enabled, CancellationToken.None);
+        var result = await Settings.SaveAsync(_editing, _name, _url, _max, _enabled, CancellationToken.None, _modelsDirectory);
         if (Report(result, _editing is null ? $"Added {_name.Trim()}." : $"Saved {_name.Trim()}."))
         {
             ClearForm();

@@ -25,6 +25,7 @@ public sealed partial class ImageModePage : IDisposable
 {
     [Inject] private DreamLayer.Web.Features.Gallery.GalleryService Gallery { get; set; } = default!;
     [Inject] private BackendPool Pool { get; set; } = default!;
+    [Inject] private DreamLayer.Web.Models.ModelSettings ModelSettings { get; set; } = default!;
     [Inject] private GenerationSubmitter Submitter { get; set; } = default!;
     [Inject] private UploadStore Uploads { get; set; } = default!;
     [Inject] private ImageStore Images { get; set; } = default!;
@@ -60,6 +61,8 @@ public sealed partial class ImageModePage : IDisposable
     private bool _submitting;
     private IReadOnlyList<FieldError> _submitErrors = [];
     private IDisposable? _backendSubscription;
+    private IDisposable? _modelsSubscription;
+    private bool _isAdmin;
     private GenerationDraft? _draft;
     private IReadOnlyList<string> _draftNotes = [];
 
@@ -73,6 +76,7 @@ public sealed partial class ImageModePage : IDisposable
     protected override async Task OnInitializedAsync()
     {
         var user = await CurrentUser.GetAsync();
+        _isAdmin = user.IsAdmin;
         // A form sent from another page ("reuse parameters" in the gallery) wins over the last job's settings.
         _draft = Drafts.Take(Mode);
         if (_draft is not null)
@@ -91,6 +95,11 @@ public sealed partial class ImageModePage : IDisposable
             }
         }
         ApplyLimits();
+        _modelsSubscription = ModelSettings.Subscribe(_ => InvokeAsync(() =>
+        {
+            ApplyLimits();
+            StateHasChanged();
+        }).Observe(DispatchExceptionAsync));
         _backendSubscription = Pool.Subscribe(changed => InvokeAsync(() =>
         {
             ApplyLimits();
@@ -189,7 +198,7 @@ public sealed partial class ImageModePage : IDisposable
 
     private void ApplyLimits()
     {
-        _limits = Pool.Limits;
+        _limits = ModelChoices.For(Pool.Limits, ModelSettings, _isAdmin); // members never see a hidden model
         if (_limits is not null)
         {
             _model.FitTo(_limits);
@@ -255,5 +264,9 @@ public sealed partial class ImageModePage : IDisposable
         }
     }
 
-    public void Dispose() => _backendSubscription?.Dispose();
+    public void Dispose()
+    {
+        _backendSubscription?.Dispose();
+        _modelsSubscription?.Dispose();
+    }
 }

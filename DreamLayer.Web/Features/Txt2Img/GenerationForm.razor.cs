@@ -1,6 +1,10 @@
 using System.Globalization;
 using DreamLayer.Domain.Generation;
+using DreamLayer.Domain.Models;
+using DreamLayer.Web.Features.Generation;
+using DreamLayer.Web.Models;
 using Microsoft.AspNetCore.Components;
+using MudBlazor;
 
 namespace DreamLayer.Web.Features.Txt2Img;
 
@@ -14,6 +18,18 @@ public sealed partial class GenerationForm
     /// <summary>Lists and ranges from the live server; null while no server has been reached.</summary>
     [Parameter]
     public GenerationLimits? Limits { get; set; }
+
+    /// <summary>
+    /// The admins' word on models: display names and families in the lists, the defaults picking a checkpoint applies,
+    /// a LoRA's trigger words and strength; null shows plain file names and applies nothing.
+    /// </summary>
+    [Parameter]
+    public ModelSettings? Models { get; set; }
+
+    [Inject] private ISnackbar Snackbar { get; set; } = default!;
+
+    /// <summary>What picking the checkpoint last changed, said under it until the next pick.</summary>
+    private string? _defaultsNote;
 
     /// <summary>With several servers: which online servers have a checkpoint (shown beside it); null shows nothing.</summary>
     [Parameter]
@@ -80,6 +96,34 @@ public sealed partial class GenerationForm
     private bool HasError(string field) => AllErrors.Any(e => e.Field == field);
 
     private string? ErrorFor(string field) => AllErrors.FirstOrDefault(e => e.Field == field)?.Message;
+
+    private string CheckpointTitle(string? name) =>
+        string.IsNullOrEmpty(name) ? string.Empty : Models?.Get(ModelKind.Checkpoints.Folder, name).Title ?? name;
+
+    /// <summary>A checkpoint was picked: its defaults are applied and the form says what they changed.</summary>
+    private void CheckpointPicked(string name)
+    {
+        Model.Checkpoint = name;
+        _defaultsNote = Models is null ? null : ModelChoices.ApplyDefaults(Models.Get(ModelKind.Checkpoints.Folder, name), Model, Limits);
+        if (_defaultsNote is not null)
+        {
+            Snackbar.Add(_defaultsNote, Severity.Info);
+        }
+    }
+
+    /// <summary>A LoRA was added in the picker: its trigger words join the prompt.</summary>
+    private void LoraAdded(string name)
+    {
+        if (Models?.Get(ModelKind.Loras.Folder, name) is { TriggerWords.Count: > 0 } info)
+        {
+            var prompt = ModelChoices.WithTriggerWords(Model.Prompt, info.TriggerWords);
+            if (prompt != Model.Prompt)
+            {
+                Model.Prompt = prompt;
+                Snackbar.Add($"Added the trigger words of {info.Title} to the prompt: {string.Join(", ", info.TriggerWords)}.", Severity.Info);
+            }
+        }
+    }
 
     private void NewRandomSeed()
     {

@@ -15,6 +15,8 @@ namespace DreamLayer.Web.Features.Txt2Img;
 public sealed partial class Txt2ImgPage
 {
     [Inject] private BackendPool Pool { get; set; } = default!;
+    [Inject] private DreamLayer.Web.Models.ModelSettings ModelSettings { get; set; } = default!;
+    [Inject] private CurrentUser CurrentUser { get; set; } = default!;
     [Inject] private GenerationSubmitter Submitter { get; set; } = default!;
     [Inject] private GenerationDrafts Drafts { get; set; } = default!;
     [Inject] private StartingSettings Starting { get; set; } = default!;
@@ -25,6 +27,8 @@ public sealed partial class Txt2ImgPage
     private bool _submitting;
     private IReadOnlyList<FieldError> _submitErrors = [];
     private IDisposable? _backendSubscription;
+    private IDisposable? _modelsSubscription;
+    private bool _isAdmin;
     private GenerationDraft? _draft;
     private IReadOnlyList<string> _draftNotes = [];
 
@@ -33,6 +37,7 @@ public sealed partial class Txt2ImgPage
 
     protected override async Task OnInitializedAsync()
     {
+        _isAdmin = (await CurrentUser.GetAsync()).IsAdmin;
         // A form sent from another page (PNG Info, ...) wins over the last job's settings.
         _draft = Drafts.Take(GenerationMode.Txt2Img);
         if (_draft is not null)
@@ -45,6 +50,11 @@ public sealed partial class Txt2ImgPage
             await CopyLastJobAsync();
         }
         ApplyLimits();
+        _modelsSubscription = ModelSettings.Subscribe(_ => InvokeAsync(() =>
+        {
+            ApplyLimits();
+            StateHasChanged();
+        }).Observe(DispatchExceptionAsync));
         _backendSubscription = Pool.Subscribe(changed =>
         {
             InvokeAsync(() =>
@@ -67,7 +77,7 @@ public sealed partial class Txt2ImgPage
 
     private void ApplyLimits()
     {
-        _limits = Pool.Limits;
+        _limits = ModelChoices.For(Pool.Limits, ModelSettings, _isAdmin); // members never see a hidden model
         if (_limits is not null)
         {
             _model.FitTo(_limits);
@@ -88,5 +98,9 @@ public sealed partial class Txt2ImgPage
         }
     }
 
-    public void Dispose() => _backendSubscription?.Dispose();
+    public void Dispose()
+    {
+        _backendSubscription?.Dispose();
+        _modelsSubscription?.Dispose();
+    }
 }

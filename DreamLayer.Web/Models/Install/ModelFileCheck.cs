@@ -9,7 +9,7 @@ public static class ModelFileCheck
         var extension = Path.GetExtension(fileName).ToLowerInvariant();
         if (extension is ".safetensors" or ".sft")
         {
-            return SafetensorsHeader.Problem(path);
+            return SafetensorsHeader.WholeFileProblem(path);
         }
         Span<byte> start = stackalloc byte[4];
         int read;

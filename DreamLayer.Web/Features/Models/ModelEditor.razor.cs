@@ -1,0 +1,83 @@
+using DreamLayer.Domain.Models;
+using DreamLayer.Web.Accounts;
+using DreamLayer.Web.Comfy;
+using DreamLayer.Web.Models;
+using Microsoft.AspNetCore.Components;
+using MudBlazor;
+
+namespace DreamLayer.Web.Features.Models;
+
+/// <summary>One model's settings: how members see it (or not) and what picking it applies. Saved by <see cref="ModelSettings"/>, which checks the admin.</summary>
+public sealed partial class ModelEditor
+{
+    [Inject] private ModelSettings Settings { get; set; } = default!;
+    [Inject] private ModelCatalogue Catalogue { get; set; } = default!;
+    [Inject] private BackendPool Pool { get; set; } = default!;
+    [Inject] private CurrentUser CurrentUser { get; set; } = default!;
+    [Inject] private ISnackbar Snackbar { get; set; } = default!;
+
+    [Parameter, EditorRequired]
+    public ModelRow Row { get; set; } = default!;
+
+    [Parameter]
+    public EventCallback OnClosed { get; set; }
+
+    private bool _visible;
+    private string? _displayName, _description, _version, _sourceUrl, _tags, _triggerWords;
+    private string _family = string.Empty, _sampler = string.Empty, _scheduler = string.Empty, _vae = string.Empty;
+    private int? _width, _height, _steps, _clipSkip;
+    private double? _cfg, _strength;
+    private IReadOnlyList<string> _proposed = [];
+    private string? _error;
+
+    private bool IsLora => Row.Model.Kind == ModelKind.Loras;
+
+    private bool IsCheckpoint => Row.Model.Kind == ModelKind.Checkpoints || Row.Model.Kind == ModelKind.DiffusionModels;
+
+    private string InferredText => Row.Info.Inferred is { } inferred ? $"Read from the file: {inferred.Label()}" : "Read from the file (not read yet)";
+
+    private string NativeSizeText => Row.Info.Family.NativeSize() is { } size ? $"{size}×{size}" : "none for an unknown family";
+
+    protected override async Task OnInitializedAsync()
+    {
+        var info = Row.Info;
+        _visible = !info.Hidden;
+        (_displayName, _description, _version, _sourceUrl) = (info.DisplayName, info.Description, info.Version, info.SourceUrl);
+        _tags = string.Join(", ", info.Tags);
+        _triggerWords = string.Join(", ", info.TriggerWords);
+        _family = info.FamilySet?.ToString() ?? string.Empty;
+        var d = info.Defaults;
+        (_width, _height, _steps, _cfg, _clipSkip, _strength) = (d.Width, d.Height, d.Steps, d.Cfg, d.ClipSkip, d.Strength);
+        (_sampler, _scheduler, _vae) = (d.Sampler ?? string.Empty, d.Scheduler ?? string.Empty, d.Vae ?? string.Empty);
+        if (IsLora && info.TriggerWords.Count == 0)
+        {
+            _proposed = await Catalogue.ProposedTriggerWordsAsync(Row.Model, CancellationToken.None);
+        }
+    }
+
+    private void UseProposed() => _triggerWords = string.Join(", ", _proposed);
+
+    private async Task SaveAsync()
+    {
+        var edit = new ModelEdit(
+            Row.Key,
+            _displayName,
+            _description,
+            _family.Length == 0 ? null : ModelFamilies.Parse(_family),
+            _version,
+            _sourceUrl,
+            _tags,
+            IsLora ? _triggerWords : null,
+            Row.Info.PreviewImageId,
+            Hidden: !_visible,
+            new ModelDefaults(_width, _height, _steps, _cfg, Empty(_sampler), Empty(_scheduler), _clipSkip, Empty(_vae), IsLora ? _strength : null));
+        _error = await Settings.SaveAsync(await CurrentUser.GetAsync(), edit, CancellationToken.None);
+        if (_error is null)
+        {
+            Snackbar.Add($"Saved {(string.IsNullOrWhiteSpace(_displayName) ? Row.Model.Name : _displayName.Trim())}.", Severity.Success);
+            await OnClosed.InvokeAsync();
+        }
+    }
+
+    private static string? Empty(string value) => value.Length == 0 ? null : value;
+}
