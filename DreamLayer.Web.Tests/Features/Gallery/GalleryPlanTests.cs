@@ -1,6 +1,12 @@
+using System.Collections.Concurrent;
+using System.Data.Common;
 using DreamLayer.Web.Accounts;
+using DreamLayer.Web.Data;
 using DreamLayer.Web.Features.Gallery;
+using DreamLayer.Web.Tests.Infrastructure;
+using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Diagnostics;
 using static DreamLayer.Web.Tests.Features.Gallery.GalleryDatabase;
 
 namespace DreamLayer.Web.Tests.Features.Gallery;
@@ -188,6 +194,51 @@ public sealed class GalleryPlanTests : IDisposable
     [InlineData(1_000_000, 10_000)]
     public void LookUpHits_GrowsWithTheSquareRootOfTheGallery(long images, int expected) =>
         Assert.Equal(expected, GalleryQueries.LookUpHits(images));
+
+    [Fact]
+    public async Task Search_AWordThatFillsItsPageInTheNewestImages_AsksTheSearchIndexOnce()
+    {
+        var first = await _db.AddAsync(Alice, "seed");
+        await using (var db = await _db.Factory.CreateDbContextAsync())
+        {
+            // 6,000 images, one in three a lighthouse: enough for a window of the newest, which holds a page of them.
+            await db.Database.ExecuteSqlAsync($"""
+                WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 6000)
+                INSERT INTO Images (Id, JobId, "Index", RelativePath, Width, Height, SizeBytes, CreatedAt, Parameters, OwnerId, OwnerName, Mode,
+                                    Model, Sampler, Prompt, NegativePrompt, IsPrivate)
+                SELECT printf('%08X-0000-4000-8000-000000000000', x), i.JobId, x, i.RelativePath, i.Width, i.Height, i.SizeBytes,
+                       datetime(i.CreatedAt, '+' || x || ' seconds'), '', i.OwnerId, i.OwnerName, i.Mode, i.Model, i.Sampler,
+                       CASE WHEN x % 3 = 0 THEN 'a lighthouse' ELSE 'a forest' END, '', 0
+                FROM n, Images AS i WHERE i.Id = {first.Id};
+                """);
+        }
+        var recorder = new CommandRecorder();
+        var options = new DbContextOptionsBuilder<DreamLayerDbContext>()
+            .UseSqlite(new SqliteConnectionStringBuilder { DataSource = _db.Paths.DatabasePath, Pooling = false }.ToString())
+            .AddInterceptors(recorder).Options;
+        var gallery = new GalleryService(new TestContextFactory(options), _db.Store, _db.Events, TimeProvider.System);
+
+        var page = await gallery.PageAsync(Bob, new GalleryFilter { Text = "lighthouse" }, null, 100);
+
+        // The newest 100 lighthouses, found without first counting every image the word is in (a full-text match
+        // costs the word's whole list of images, most of a common word's search).
+        Assert.Equal(100, page.Count);
+        Assert.Equal(6001, page[0].Seq);
+        Assert.All(page, i => Assert.Equal("a lighthouse", i.Prompt));
+        Assert.Single(recorder.Commands, c => c.Contains("MATCH", StringComparison.Ordinal));
+    }
+
+    private sealed class CommandRecorder : DbCommandInterceptor
+    {
+        public ConcurrentQueue<string> Commands { get; } = new();
+
+        public override ValueTask<InterceptionResult<DbDataReader>> ReaderExecutingAsync(DbCommand command, CommandEventData eventData,
+            InterceptionResult<DbDataReader> result, CancellationToken cancellationToken = default)
+        {
+            Commands.Enqueue(command.CommandText);
+            return base.ReaderExecutingAsync(command, eventData, result, cancellationToken);
+        }
+    }
 
     /// <summary>SQLite's plan for the query, one step a line.</summary>
     private static async Task<string> ExplainAsync(DbContext db, IQueryable query)
