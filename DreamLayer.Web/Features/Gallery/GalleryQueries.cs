@@ -211,19 +211,22 @@ public static class GalleryQueries
             count >= lookUpHits ? SetJoin.LookUp : count >= DenseHits ? SetJoin.Walk : SetJoin.Sparse;
     }
 
-    /// <summary>Whether <paramref name="filter"/>'s search matches at least <see cref="DenseHits"/> images (false: no search).</summary>
+    /// <summary>
+    /// Whether <paramref name="filter"/>'s search matches at least <see cref="DenseHits"/> images (false: no search). The
+    /// words matched whole are counted first: a prefix match builds the full list of images of every word it begins
+    /// (about 30 ms for a word in one image of three at a million images, whatever the limit), a whole word's match
+    /// reads only as far as it is asked to, and what matches the whole words matches their prefixes too.
+    /// </summary>
     public static async Task<bool> IsDenseSearchAsync(DreamLayerDbContext db, GalleryFilter filter, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(db);
         ArgumentNullException.ThrowIfNull(filter);
-        if (FtsQuery.Build(filter.Text) is not { } match)
-        {
-            return false;
-        }
-        var hits = await db.Database
+        return FtsQuery.Build(filter.Text, prefix: false) is { } whole
+            && (await HitsAsync(whole) >= DenseHits || await HitsAsync(FtsQuery.Build(filter.Text)!) >= DenseHits);
+
+        Task<int> HitsAsync(string match) => db.Database
             .SqlQuery<int>($"SELECT COUNT(*) AS Value FROM (SELECT rowid FROM ImagesFts WHERE ImagesFts MATCH {match} LIMIT {DenseHits})")
             .SingleAsync(ct);
-        return hits >= DenseHits;
     }
 
     /// <summary>

@@ -36,19 +36,19 @@ public sealed class GalleryService(IDbContextFactory<DreamLayerDbContext> dbFact
 
     /// <summary>Up to <paramref name="take"/> images after <paramref name="after"/> (null: from the top).</summary>
     /// <remarks>
-    /// A search of the newest-first gallery first looks among the next few thousand images only, before anything else is
-    /// asked of the search index: a word in many images fills its page there, and every full-text match costs as much
-    /// as the whole list of the images the word (or a word it begins) is in, which for a common word is most of the
-    /// search's time. What it does not find there, it looks for after them, with a plan made for the filter.
+    /// A search of the newest-first gallery that matches many images first looks among the next few thousand images only
+    /// (a common word fills a page there without SQLite keeping every match); what it does not find there, it looks for
+    /// after them. A search matching few images goes straight to its matches.
     /// </remarks>
     public async Task<List<GalleryItem>> PageAsync(SignedInUser viewer, GalleryFilter filter, GalleryCursor? after, int take, CancellationToken ct = default)
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         take = Math.Clamp(take, 1, MaxPage);
         var page = new List<GalleryItem>();
-        // The sets (LoRA, favourites, a board) are planned first: counting them costs little.
-        var plan = await GalleryQueries.PlanAsync(db, viewer, filter with { Text = null }, ct);
-        if (FtsQuery.Build(filter.Text) is not null && filter is { View: GallerySection.Images, Sort: GallerySort.Newest }
+        var plan = await GalleryQueries.PlanAsync(db, viewer, filter, ct);
+        // Only a search matching many images pays for the window: a rare word would mostly not fill its page there, and
+        // would then be looked for twice.
+        if (plan.DenseSearch && filter is { View: GallerySection.Images, Sort: GallerySort.Newest }
             && await GalleryQueries.SearchWindowAsync(db, after, ct) is { } window)
         {
             var windowed = GalleryQueries.Matching(db, viewer, filter, plan with { Window = window });
@@ -59,7 +59,6 @@ public sealed class GalleryService(IDbContextFactory<DreamLayerDbContext> dbFact
             }
             after = window.End;
         }
-        plan = plan with { DenseSearch = await GalleryQueries.IsDenseSearchAsync(db, filter, ct) };
         var q = GalleryQueries.Ordered(GalleryQueries.Matching(db, viewer, filter, plan), filter.Sort, after);
         page.AddRange(await q.Take(take - page.Count).AsItems().ToListAsync(ct));
         return page;
