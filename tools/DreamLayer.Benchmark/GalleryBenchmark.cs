@@ -9,6 +9,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
+using static DreamLayer.Benchmark.GallerySeeder;
 
 namespace DreamLayer.Benchmark;
 
@@ -19,35 +20,31 @@ internal sealed record GalleryFigure(string Name, Percentiles Times, double CpuM
 internal sealed record GalleryResults(int Images, TimeSpan? SeedTime, IReadOnlyList<GalleryFigure> Queries, Percentiles Thumbnails, long DatabaseBytes);
 
 /// <summary>
-/// Seeds the real app's database with synthetic images (rows through the same triggers, plus a small file each), then
-/// times the gallery's own queries (<see cref="GalleryService"/>) as a Member sees them, and thumbnail creation.
+/// Seeds the real app's database with synthetic images (<see cref="GallerySeeder"/>: rows only, into the schema the app's
+/// own migrations made), then times the gallery's own queries (<see cref="GalleryService"/>) as a Member sees them, and thumbnail creation.
 /// </summary>
 internal sealed class GalleryBenchmark(GallerySettings settings, string workDirectory)
 {
     private const int PageSize = 100;
-    private static readonly string[] Vocabulary = BuildVocabulary();
-    private static readonly string[] Models = ["sd_xl_base_1.0.safetensors", "v1-5-pruned-emaonly.safetensors", "juggernautXL_v9.safetensors", "dreamshaper_8.safetensors", "realisticVision_v51.safetensors", "flux1-dev-fp8.safetensors"];
-    private static readonly string[] Samplers = ["euler", "euler_ancestral", "dpmpp_2m", "dpmpp_2m_sde", "dpmpp_3m_sde", "ddim", "uni_pc", "lcm"];
-    private static readonly string[] Modes = ["Txt2Img", "Txt2Img", "Txt2Img", "Img2Img", "Inpaint", "Upscale"];
-    private static readonly (int W, int H)[] Sizes = [(512, 512), (768, 768), (1024, 1024), (832, 1216), (1216, 832), (512, 768)];
-    private static readonly string[] Loras = [.. Enumerable.Range(0, 24).Select(i => $"style_lora_{i:00}")];
-    private const int People = 20;
-
-    /// <summary>Images per transaction while seeding: the write-ahead log stays small and a commit's cost is shared.</summary>
-    private const int SeedBatch = 10_000;
 
     public async Task<GalleryResults> RunAsync(CancellationToken ct)
     {
         await using var standIn = await Workload.StartStandInAsync(Path.Combine(workDirectory, "standin"), ct);
-        await using var app = new InProcessApp(standIn.BaseAddress, settings.DataDirectory ?? Path.Combine(workDirectory, "data"));
-        await app.StartAsync(ct);
-        var paths = app.Services.GetRequiredService<StoragePaths>();
+        var dataDirectory = settings.DataDirectory ?? Path.Combine(workDirectory, "data");
         TimeSpan? seedTime = null;
+        StoragePaths paths;
+        // The first start applies the app's own migrations; the seed then writes into that schema with the app stopped.
+        await using (var migrated = new InProcessApp(standIn.BaseAddress, dataDirectory, warmUp: false))
+        {
+            await migrated.StartAsync(ct);
+            paths = migrated.Services.GetRequiredService<StoragePaths>();
+        }
+        SqliteConnection.ClearAllPools();
         var existing = await CountImagesAsync(paths, ct);
         if (existing == 0)
         {
             var seeding = Stopwatch.StartNew();
-            Seed(paths, ct);
+            new GallerySeeder(settings.Images).Seed(paths.DatabasePath, ct);
             seedTime = seeding.Elapsed;
         }
         else if (existing != settings.Images)
@@ -60,8 +57,10 @@ internal sealed class GalleryBenchmark(GallerySettings settings, string workDire
             Console.Error.WriteLine($"Reusing the {existing:N0} images seeded in {settings.DataDirectory}.");
         }
 
+        await using var app = new InProcessApp(standIn.BaseAddress, dataDirectory);
+        await app.StartAsync(ct);
         var gallery = app.Services.GetRequiredService<GalleryService>();
-        var member = new SignedInUser("user-03", "user-03", "person 03", IsAdmin: false);
+        var member = new SignedInUser(Member, Member, "person 03", IsAdmin: false);
         var queries = new List<GalleryFigure>();
         async Task Measure(string name, Func<int, Task<int>> query)
         {
@@ -121,6 +120,8 @@ internal sealed class GalleryBenchmark(GallerySettings settings, string workDire
         await Measure("filter: size + mode", async i => (await gallery.PageAsync(member, all with { Width = Sizes[i % Sizes.Length].W, Height = Sizes[i % Sizes.Length].H, Mode = Modes[i % Modes.Length] }, null, PageSize, ct)).Count);
         await Measure("filter: mine only", async _ => (await gallery.PageAsync(member, all with { MineOnly = true }, null, PageSize, ct)).Count);
         await Measure("filter: favourites", async _ => (await gallery.PageAsync(member, all with { FavouritesOnly = true }, null, PageSize, ct)).Count);
+        await Measure("board: 1 image in 100", async _ => (await gallery.PageAsync(member, all with { BoardId = LargeBoard }, null, PageSize, ct)).Count);
+        await Measure("board: 1 image in 5,000", async _ => (await gallery.PageAsync(member, all with { BoardId = SmallBoard }, null, PageSize, ct)).Count);
         await Measure("trash view", async _ => (await gallery.PageAsync(member, all with { View = GallerySection.Trash }, null, PageSize, ct)).Count);
         await Measure("live update: does a new image match?", async i => await gallery.MatchesAsync(member, all with { Text = Vocabulary[i % 200] }, Guid.CreateVersion7(), ct) ? 1 : 0);
 
@@ -139,100 +140,12 @@ internal sealed class GalleryBenchmark(GallerySettings settings, string workDire
 
     private static async Task<long> CountImagesAsync(StoragePaths paths, CancellationToken ct)
     {
-        await using var connection = new SqliteConnection($"Data Source={paths.DatabasePath}");
+        // Not pooled: the seed that may follow needs the database to itself.
+        await using var connection = new SqliteConnection($"Data Source={paths.DatabasePath};Pooling=False");
         await connection.OpenAsync(ct);
         await using var count = connection.CreateCommand();
         count.CommandText = "SELECT COUNT(*) FROM Images";
         return (long)(await count.ExecuteScalarAsync(ct))!;
-    }
-
-    /// <summary>
-    /// Rows through plain SQL, prepared once and committed every <see cref="SeedBatch"/> images (the triggers fill the search
-    /// index and Seq as in the app); a tiny file per image. A run stopped half-way leaves a folder the next run refuses.
-    /// </summary>
-    private void Seed(StoragePaths paths, CancellationToken ct)
-    {
-        Console.Error.WriteLine($"Seeding {settings.Images:N0} images…");
-        var random = new Random(42);
-        var tinyPng = TinyPng();
-        var start = new DateTime(2025, 1, 1, 0, 0, 0, DateTimeKind.Utc);
-        var span = TimeSpan.FromDays(365);
-        using var connection = new SqliteConnection($"Data Source={paths.DatabasePath}");
-        connection.Open();
-        using (var pragma = connection.CreateCommand())
-        {
-            // A large page cache keeps the indexes' pages in memory between commits.
-            pragma.CommandText = "PRAGMA cache_size = -262144; PRAGMA synchronous = OFF;";
-            pragma.ExecuteNonQuery();
-        }
-        var transaction = connection.BeginTransaction();
-        using var job = Command(connection, """
-            INSERT INTO Jobs (Id, BatchId, BatchIndex, Owner, Mode, Status, RequestJson, Prompt, NegativePrompt, Checkpoint, Sampler, Scheduler,
-                              Steps, Cfg, Width, Height, BatchSize, Seed, Attempts, CreatedAt, FinishedAt, Backend, ExecutionMs, QueueWaitMs, StepsPerSecond)
-            VALUES ($id, $id, 0, $owner, $mode, 'Succeeded', '{}', $prompt, $negative, $model, $sampler, 'normal', 20, 7, $w, $h, 1, $seed, 1, $created, $created, 'gpu-1', 4200, 120, 4.8)
-            """, "$id", "$owner", "$mode", "$prompt", "$negative", "$model", "$sampler", "$w", "$h", "$seed", "$created");
-        using var image = Command(connection, """
-            INSERT INTO Images (Id, JobId, "Index", RelativePath, Width, Height, SizeBytes, CreatedAt, Parameters, OwnerId, OwnerName, Mode, Model, Sampler,
-                                Prompt, NegativePrompt, IsPrivate, DeletedAt)
-            VALUES ($id, $job, 0, $path, $w, $h, $size, $created, '', $owner, $ownerName, $mode, $model, $sampler, $prompt, $negative, $private, $deleted)
-            """, "$id", "$job", "$path", "$w", "$h", "$size", "$created", "$owner", "$ownerName", "$mode", "$model", "$sampler", "$prompt", "$negative", "$private", "$deleted");
-        using var lora = Command(connection, "INSERT INTO ImageLoras (ImageId, Name) VALUES ($id, $name)", "$id", "$name");
-        using var favourite = Command(connection, "INSERT INTO Favourites (UserId, ImageId, CreatedAt) VALUES ($user, $id, $created)", "$user", "$id", "$created");
-        SqliteCommand[] commands = [job, image, lora, favourite];
-        foreach (var command in commands)
-        {
-            command.Transaction = transaction;
-            command.Prepare();
-        }
-        string? directory = null;
-        for (var n = 0; n < settings.Images; n++)
-        {
-            ct.ThrowIfCancellationRequested();
-            var created = start + span * (n / (double)settings.Images) + TimeSpan.FromMilliseconds(random.Next(1000));
-            var id = Guid.CreateVersion7(created);
-            var owner = random.Next(People);
-            var size = Sizes[random.Next(Sizes.Length)];
-            var prompt = Prompt(random);
-            var (model, sampler, mode) = (Models[random.Next(Models.Length)], Samplers[random.Next(Samplers.Length)], Modes[random.Next(Modes.Length)]);
-            var relative = $"{created:yyyy}/{created:MM}/{created:dd}/{id:N}.png";
-            var createdText = created.ToString("yyyy-MM-dd HH:mm:ss.FFFFFFF", CultureInfo.InvariantCulture);
-            var idText = id.ToString().ToUpperInvariant();
-            Run(job, idText, $"user-{owner:00}", mode, prompt, "blurry, lowres", model, sampler, size.W, size.H, random.NextInt64().ToString(CultureInfo.InvariantCulture), createdText);
-            Run(image, idText, idText, relative, size.W, size.H, tinyPng.Length, createdText,
-                $"user-{owner:00}", $"person {owner:00}", mode, model, sampler, prompt, "blurry, lowres", random.Next(20) == 0 ? 1 : 0,
-                random.Next(100) == 0 ? createdText : DBNull.Value);
-            if (random.Next(10) == 0)
-            {
-                Run(lora, idText, Loras[random.Next(Loras.Length)]);
-            }
-            if (random.Next(50) == 0)
-            {
-                Run(favourite, "user-03", idText, createdText);
-            }
-            var file = Path.Combine(paths.ImagesDirectory, relative);
-            if (Path.GetDirectoryName(file) is var folder && folder != directory)
-            {
-                Directory.CreateDirectory(folder!);
-                directory = folder;
-            }
-            File.WriteAllBytes(file, tinyPng);
-            if ((n + 1) % SeedBatch == 0)
-            {
-                transaction.Commit();
-                transaction.Dispose();
-                transaction = connection.BeginTransaction();
-                foreach (var command in commands)
-                {
-                    command.Transaction = transaction;
-                }
-                if ((n + 1) % (SeedBatch * 10) == 0)
-                {
-                    Console.Error.WriteLine($"  {n + 1:N0} images");
-                }
-            }
-        }
-        transaction.Commit();
-        transaction.Dispose();
     }
 
     private async Task<Percentiles> MeasureThumbnailsAsync(ImageStore store, CancellationToken ct)
@@ -263,71 +176,6 @@ internal sealed class GalleryBenchmark(GallerySettings settings, string workDire
             }
         }
         return Percentiles.Of(times);
-    }
-
-    private static string Prompt(Random random)
-    {
-        var words = new List<string>(18);
-        if (random.Next(3) == 0)
-        {
-            words.Add("masterpiece");
-        }
-        var count = 8 + random.Next(10);
-        for (var i = 0; i < count; i++)
-        {
-            // Zipf-like: a few words are common, most are rare, as in real prompts.
-            words.Add(Vocabulary[(int)(Vocabulary.Length * Math.Pow(random.NextDouble(), 2.5))]);
-        }
-        return string.Join(", ", words);
-    }
-
-    private static string[] BuildVocabulary()
-    {
-        string[] syllables = ["ka", "lo", "mi", "ren", "sol", "ta", "vex", "dor", "ni", "que", "bra", "zel", "pho", "gri", "lum", "yar", "ost", "ven", "cil", "mar"];
-        var words = new List<string>();
-        foreach (var a in syllables)
-        {
-            foreach (var b in syllables)
-            {
-                foreach (var c in syllables.Take(5))
-                {
-                    words.Add(a + b + c);
-                }
-            }
-        }
-        // A fixed shuffle (string hash codes differ from process to process): a run that reuses a seeded data folder
-        // must find the same words common as the run that seeded it.
-        var shuffled = words.ToArray();
-        new Random(7).Shuffle(shuffled);
-        return shuffled;
-    }
-
-    private static byte[] TinyPng()
-    {
-        using var image = new Image<Rgb24>(8, 8);
-        using var output = new MemoryStream();
-        image.SaveAsPng(output);
-        return output.ToArray();
-    }
-
-    private static SqliteCommand Command(SqliteConnection connection, string sql, params string[] names)
-    {
-        var command = connection.CreateCommand();
-        command.CommandText = sql;
-        foreach (var name in names)
-        {
-            command.Parameters.Add(new SqliteParameter { ParameterName = name });
-        }
-        return command;
-    }
-
-    private static void Run(SqliteCommand command, params object[] values)
-    {
-        for (var i = 0; i < values.Length; i++)
-        {
-            command.Parameters[i].Value = values[i];
-        }
-        command.ExecuteNonQuery();
     }
 }
 

@@ -1,6 +1,12 @@
+using System.Collections.Concurrent;
+using System.Data.Common;
 using DreamLayer.Web.Accounts;
+using DreamLayer.Web.Data;
 using DreamLayer.Web.Features.Gallery;
+using DreamLayer.Web.Tests.Infrastructure;
+using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Diagnostics;
 using static DreamLayer.Web.Tests.Features.Gallery.GalleryDatabase;
 
 namespace DreamLayer.Web.Tests.Features.Gallery;
@@ -43,18 +49,22 @@ public sealed class GalleryPlanTests : IDisposable
             new() { Lora = "inkstyle", Sort = GallerySort.Person },
             new() { FavouritesOnly = true, View = GallerySection.Trash },
         ];
-        var dense = new GalleryPlan(DenseSearch: true, DenseLora: true, DenseFavourites: true, DenseBoard: true);
+        var walk = new GalleryPlan(DenseSearch: true, Lora: SetJoin.Walk, Favourites: SetJoin.Walk, Board: SetJoin.Walk);
+        var lookUp = new GalleryPlan(DenseSearch: true, Lora: SetJoin.LookUp, Favourites: SetJoin.LookUp, Board: SetJoin.LookUp);
         await using var db = await _db.Factory.CreateDbContextAsync();
         foreach (var viewer in new[] { Alice, Bob, Admin })
         {
             foreach (var filter in filters)
             {
                 var sparseFirst = await Page(GalleryPlan.Sparse, null);
-                var denseFirst = await Page(dense, null);
-                Assert.Equal(sparseFirst.Select(i => i.Id), denseFirst.Select(i => i.Id));
-                if (sparseFirst.Count > 2)
+                var denseFirst = await Page(walk, null);
+                foreach (var dense in new[] { walk, lookUp })
                 {
-                    Assert.Equal((await Page(GalleryPlan.Sparse, sparseFirst[2].Cursor)).Select(i => i.Id), (await Page(dense, sparseFirst[2].Cursor)).Select(i => i.Id));
+                    Assert.Equal(sparseFirst.Select(i => i.Id), (await Page(dense, null)).Select(i => i.Id));
+                    if (sparseFirst.Count > 2)
+                    {
+                        Assert.Equal((await Page(GalleryPlan.Sparse, sparseFirst[2].Cursor)).Select(i => i.Id), (await Page(dense, sparseFirst[2].Cursor)).Select(i => i.Id));
+                    }
                 }
                 var visible = (await _db.Gallery.PageAsync(viewer, filter with { Text = null, Lora = null, FavouritesOnly = false, BoardId = null }, null, 100)).Select(i => i.Id);
                 Assert.All(denseFirst, i => Assert.Contains(i.Id, visible));
@@ -95,9 +105,13 @@ public sealed class GalleryPlanTests : IDisposable
         {
             await using var db = await _db.Factory.CreateDbContextAsync();
             var plan = await GalleryQueries.PlanAsync(db, Bob, filter, CancellationToken.None);
-            Assert.Equal(new GalleryPlan(DenseSearch: filter.Text is not null, DenseLora: filter.Lora is not null, DenseFavourites: filter.FavouritesOnly, DenseBoard: filter.BoardId is not null), plan);
+            // A set of 3,001 in 3,001 images: above both thresholds, so looked up image by image.
+            SetJoin Expected(bool set) => set ? SetJoin.LookUp : SetJoin.Sparse;
+            Assert.Equal(new GalleryPlan(DenseSearch: filter.Text is not null, Lora: Expected(filter.Lora is not null), Favourites: Expected(filter.FavouritesOnly), Board: Expected(filter.BoardId is not null)), plan);
             var query = GalleryQueries.Ordered(GalleryQueries.Matching(db, Bob, filter, plan), filter.Sort, null).Take(100).AsItems();
             Assert.DoesNotContain("TEMP B-TREE", await ExplainAsync(db, query), StringComparison.Ordinal);
+            var walked = plan with { Lora = plan.Lora == SetJoin.Sparse ? SetJoin.Sparse : SetJoin.Walk, Favourites = plan.Favourites == SetJoin.Sparse ? SetJoin.Sparse : SetJoin.Walk, Board = plan.Board == SetJoin.Sparse ? SetJoin.Sparse : SetJoin.Walk };
+            Assert.DoesNotContain("TEMP B-TREE", await ExplainAsync(db, GalleryQueries.Ordered(GalleryQueries.Matching(db, Bob, filter, walked), filter.Sort, null).Take(100).AsItems()), StringComparison.Ordinal);
 
             // The newest first, Bob's view: the images marked private (every 7th copy) are not his to see.
             var page = await query.ToListAsync();
@@ -147,6 +161,84 @@ public sealed class GalleryPlanTests : IDisposable
             }
         }
         Assert.Equal(12, await _db.Gallery.CountAsync(Admin, new GalleryFilter { Text = "keeper" }));
+    }
+
+    [Fact]
+    public async Task AVeryLargeSet_IsLookedUpForEachImageWalked_NotGatheredFirst()
+    {
+        var board = await _db.Boards.CreateAsync(Alice, "Picks", shared: true);
+        var image = await _db.AddAsync(Alice, "a lighthouse <lora:inkstyle:0.8>");
+        await _db.Gallery.SetFavouriteAsync(Alice, image.Id, true);
+        await _db.Boards.AddAsync(Alice, board.Id, [image.Id]);
+        await using var db = await _db.Factory.CreateDbContextAsync();
+        var plan = new GalleryPlan(Lora: SetJoin.LookUp, Favourites: SetJoin.LookUp, Board: SetJoin.LookUp);
+        foreach (var (filter, seek) in new (GalleryFilter, string)[]
+        {
+            (new() { FavouritesOnly = true }, "(UserId=? AND ImageId=?)"),
+            (new() { Lora = "inkstyle" }, "(Name=? AND ImageId=?)"),
+            (new() { BoardId = board.Id }, "(BoardId=? AND ImageId=?)"),
+        })
+        {
+            var query = GalleryQueries.Ordered(GalleryQueries.Matching(db, Alice, filter, plan), filter.Sort, null).Take(100).AsItems();
+            var steps = await ExplainAsync(db, query);
+            // One seek in the set's primary key per image, and the set's images never mapped to rows up front.
+            Assert.Contains(seek, steps, StringComparison.Ordinal);
+            Assert.DoesNotContain("sqlite_autoindex_Images_1", steps, StringComparison.Ordinal);
+            Assert.Equal([image.Id], (await query.ToListAsync()).Select(i => i.Id));
+        }
+    }
+
+    [Theory]
+    [InlineData(1_000, GalleryQueries.DenseHits)]
+    [InlineData(100_000, 3_162)]
+    [InlineData(1_000_000, 10_000)]
+    public void LookUpHits_GrowsWithTheSquareRootOfTheGallery(long images, int expected) =>
+        Assert.Equal(expected, GalleryQueries.LookUpHits(images));
+
+    [Fact]
+    public async Task Search_AWordThatFillsItsPageInTheNewestImages_IsMatchedAsAPrefixOnce()
+    {
+        var first = await _db.AddAsync(Alice, "seed");
+        await using (var db = await _db.Factory.CreateDbContextAsync())
+        {
+            // 6,000 images, two in three a lighthouse: a dense search, and the window of the newest 5,000 holds a page of them.
+            await db.Database.ExecuteSqlAsync($"""
+                WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 6000)
+                INSERT INTO Images (Id, JobId, "Index", RelativePath, Width, Height, SizeBytes, CreatedAt, Parameters, OwnerId, OwnerName, Mode,
+                                    Model, Sampler, Prompt, NegativePrompt, IsPrivate)
+                SELECT printf('%08X-0000-4000-8000-000000000000', x), i.JobId, x, i.RelativePath, i.Width, i.Height, i.SizeBytes,
+                       datetime(i.CreatedAt, '+' || x || ' seconds'), '', i.OwnerId, i.OwnerName, i.Mode, i.Model, i.Sampler,
+                       CASE WHEN x % 3 = 0 THEN 'a forest' ELSE 'a lighthouse' END, '', 0
+                FROM n, Images AS i WHERE i.Id = {first.Id};
+                """);
+        }
+        var recorder = new CommandRecorder();
+        var options = new DbContextOptionsBuilder<DreamLayerDbContext>()
+            .UseSqlite(new SqliteConnectionStringBuilder { DataSource = _db.Paths.DatabasePath, Pooling = false }.ToString())
+            .AddInterceptors(recorder).Options;
+        var gallery = new GalleryService(new TestContextFactory(options), _db.Store, _db.Events, TimeProvider.System);
+
+        var page = await gallery.PageAsync(Bob, new GalleryFilter { Text = "lighthouse" }, null, 100);
+
+        // The newest 100 lighthouses, found with one prefix match only (a prefix match costs the word's whole list of
+        // images, most of a common word's search): the plan counts the whole word.
+        Assert.Equal(100, page.Count);
+        Assert.Equal(6000, page[0].Seq);
+        Assert.All(page, i => Assert.Equal("a lighthouse", i.Prompt));
+        Assert.Single(recorder.Commands, c => c.Contains("\"lighthouse\"*", StringComparison.Ordinal));
+        Assert.Contains(recorder.Commands, c => c.Contains("\"lighthouse\" ", StringComparison.Ordinal));
+    }
+
+    private sealed class CommandRecorder : DbCommandInterceptor
+    {
+        public ConcurrentQueue<string> Commands { get; } = new();
+
+        public override ValueTask<InterceptionResult<DbDataReader>> ReaderExecutingAsync(DbCommand command, CommandEventData eventData,
+            InterceptionResult<DbDataReader> result, CancellationToken cancellationToken = default)
+        {
+            Commands.Enqueue(string.Join(' ', [command.CommandText, .. command.Parameters.Cast<DbParameter>().Select(p => $"{p.Value} ")]));
+            return base.ReaderExecutingAsync(command, eventData, result, cancellationToken);
+        }
     }
 
     /// <summary>SQLite's plan for the query, one step a line.</summary>

@@ -13,7 +13,8 @@ public static class FtsQuery
     public const int MaxTerms = 16;
 
     /// <summary>The MATCH expression, or null when the text holds no letter or digit to search for.</summary>
-    public static string? Build(string? text)
+    /// <param name="prefix">False: every word matched whole, not as a prefix (a subset of the prefix search's matches).</param>
+    public static string? Build(string? text, bool prefix = true)
     {
         if (string.IsNullOrWhiteSpace(text))
         {
@@ -36,7 +37,7 @@ public static class FtsQuery
                 }
                 quoted.Append(c == '"' ? "\"\"" : c.ToString());
             }
-            terms.Add(quoted.Append("\"*").ToString());
+            terms.Add(quoted.Append(prefix ? "\"*" : "\"").ToString());
             if (terms.Count == MaxTerms)
             {
                 break;

@@ -75,17 +75,17 @@ public static class GalleryQueries
             var end = ViewerClock.StartOfDayUtc(to.AddDays(1), filter.TimeZone);
             q = q.Where(i => i.CreatedAt < end);
         }
-        if (!string.IsNullOrEmpty(filter.Lora) && !plan.DenseLora)
+        if (!string.IsNullOrEmpty(filter.Lora) && plan.Lora == SetJoin.Sparse)
         {
             var withLora = db.ImageLoras.Where(l => l.Name == filter.Lora).Select(l => l.ImageId);
             q = q.Where(i => withLora.Contains(i.Id));
         }
-        if (filter.FavouritesOnly && !plan.DenseFavourites)
+        if (filter.FavouritesOnly && plan.Favourites == SetJoin.Sparse)
         {
             var favourites = db.Favourites.Where(f => f.UserId == me).Select(f => f.ImageId);
             q = q.Where(i => favourites.Contains(i.Id));
         }
-        if (filter.BoardId is { } boardId && !plan.DenseBoard)
+        if (filter.BoardId is { } boardId && plan.Board == SetJoin.Sparse)
         {
             var inBoard = db.BoardImages.Where(b => b.BoardId == boardId).Select(b => b.ImageId);
             q = q.Where(i => inBoard.Contains(i.Id));
@@ -94,12 +94,13 @@ public static class GalleryQueries
     }
 
     /// <summary>
-    /// The images table, narrowed in SQL by the search and by every dense set. Each is an uncorrelated <c>IN</c> (composed as
-    /// a LINQ <c>Contains</c>, EF Core may turn it into a correlated <c>EXISTS</c>, which would run the full-text match once
-    /// per row). A sparse search is <c>Seq IN (…)</c>: SQLite starts from the matches. A dense set is tested on
-    /// <c>Seq + 0</c> or <c>rowid + 0</c>: the same values, but SQLite cannot look them up in an index, so it walks the
-    /// ordered index instead and stops after a page; both are in that index, so the test reads no table row. Sparse LoRA,
-    /// favourites and board sets are added in LINQ by <see cref="Matching"/>.
+    /// The images table, narrowed in SQL by the search and by every dense set. The search is an uncorrelated <c>IN</c>
+    /// (composed as a LINQ <c>Contains</c>, EF Core may turn it into a correlated <c>EXISTS</c>, which would run the
+    /// full-text match once per row). A sparse search is <c>Seq IN (…)</c>: SQLite starts from the matches. A dense search
+    /// is tested on <c>Seq + 0</c>: the same values, but SQLite cannot look them up in an index, so it walks the ordered
+    /// index instead and stops after a page; that index holds <c>Seq</c>, so the test reads no table row. A dense LoRA,
+    /// favourites or board set is a correlated <c>EXISTS</c> (<see cref="DenseSet"/>). Sparse sets are added in LINQ by
+    /// <see cref="Matching"/>.
     /// </summary>
     private static IQueryable<ImageEntity> Source(DreamLayerDbContext db, SignedInUser viewer, GalleryFilter filter, GalleryPlan plan)
     {
@@ -127,26 +128,33 @@ public static class GalleryQueries
                 Add(plan.DenseSearch ? "(Seq + 0) IN (SELECT rowid FROM ImagesFts WHERE ImagesFts MATCH {})" : "Seq IN (SELECT rowid FROM ImagesFts WHERE ImagesFts MATCH {})", match);
             }
         }
-        if (plan.DenseLora && !string.IsNullOrEmpty(filter.Lora))
+        if (plan.Lora != SetJoin.Sparse && !string.IsNullOrEmpty(filter.Lora))
         {
-            Add(DenseSet("ImageLoras", "Name"), filter.Lora);
+            Add(DenseSet("ImageLoras", "Name", plan.Lora), filter.Lora);
         }
-        if (plan.DenseFavourites && filter.FavouritesOnly)
+        if (plan.Favourites != SetJoin.Sparse && filter.FavouritesOnly)
         {
-            Add(DenseSet("Favourites", "UserId"), viewer.Id);
+            Add(DenseSet("Favourites", "UserId", plan.Favourites), viewer.Id);
         }
-        if (plan.DenseBoard && filter.BoardId is { } boardId)
+        if (plan.Board != SetJoin.Sparse && filter.BoardId is { } boardId)
         {
-            Add(DenseSet("BoardImages", "BoardId"), boardId);
+            Add(DenseSet("BoardImages", "BoardId", plan.Board), boardId);
         }
         return clauses.Count == 0
             ? db.Images
             : db.Images.FromSql(FormattableStringFactory.Create("SELECT * FROM Images WHERE " + string.Join(" AND ", clauses), [.. values]));
     }
 
-    /// <summary>The row ids of a set's images, read through the primary key's index on <c>Images.Id</c> only.</summary>
-    private static string DenseSet(string table, string key) =>
-        $"(rowid + 0) IN (SELECT member.rowid FROM {table} AS s JOIN Images AS member ON member.Id = s.ImageId WHERE s.{key} = {{}})";
+    /// <summary>
+    /// A dense set's test. <see cref="SetJoin.Walk"/>: the row ids of the set's images, gathered once through the primary
+    /// key's index on <c>Images.Id</c> (one seek per image of the set), then tested on <c>rowid + 0</c>, which the ordered
+    /// index holds, so the walk reads no table row. <see cref="SetJoin.LookUp"/>: a correlated <c>EXISTS</c>, one seek in
+    /// the set's own primary key <c>(key, ImageId)</c> per image walked; right when the set is so large that gathering it
+    /// costs more than the images a page walks through (20,000 favourites in a million: a page walks about 5,000).
+    /// </summary>
+    private static string DenseSet(string table, string key, SetJoin join) => join == SetJoin.LookUp
+        ? $"EXISTS (SELECT 1 FROM {table} AS s WHERE s.{key} = {{}} AND s.ImageId = Images.Id)"
+        : $"(rowid + 0) IN (SELECT member.rowid FROM {table} AS s JOIN Images AS member ON member.Id = s.ImageId WHERE s.{key} = {{}})";
 
     /// <summary>
     /// The next <see cref="SearchWindowRows"/> images of the gallery (newest first, the trash included) after
@@ -170,36 +178,67 @@ public static class GalleryQueries
 
     /// <summary>
     /// How each set filter of <paramref name="filter"/> is joined in: dense when it holds at least <see cref="DenseHits"/>
-    /// images (each set counted no further, through its own index).
+    /// images, and looked up image by image (<see cref="SetJoin.LookUp"/>) when it holds at least <see cref="LookUpHits"/>
+    /// (each set counted no further, through its own index).
     /// </summary>
     public static async Task<GalleryPlan> PlanAsync(DreamLayerDbContext db, SignedInUser viewer, GalleryFilter filter, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(db);
         ArgumentNullException.ThrowIfNull(viewer);
         ArgumentNullException.ThrowIfNull(filter);
-        var plan = GalleryPlan.Sparse;
-        if (FtsQuery.Build(filter.Text) is { } match)
+        var plan = GalleryPlan.Sparse with { DenseSearch = await IsDenseSearchAsync(db, filter, ct) };
+        if (filter.Lora is null or "" && !filter.FavouritesOnly && filter.BoardId is null)
         {
-            var hits = await db.Database
-                .SqlQuery<int>($"SELECT COUNT(*) AS Value FROM (SELECT rowid FROM ImagesFts WHERE ImagesFts MATCH {match} LIMIT {DenseHits})")
-                .SingleAsync(ct);
-            plan = plan with { DenseSearch = hits >= DenseHits };
+            return plan;
         }
+        var lookUpHits = LookUpHits(await db.Images.MaxAsync(i => i.Seq, ct) ?? 0);
         if (!string.IsNullOrEmpty(filter.Lora))
         {
-            plan = plan with { DenseLora = await db.ImageLoras.Where(l => l.Name == filter.Lora).Take(DenseHits).CountAsync(ct) >= DenseHits };
+            plan = plan with { Lora = Join(await db.ImageLoras.Where(l => l.Name == filter.Lora).Take(lookUpHits).CountAsync(ct), lookUpHits) };
         }
         if (filter.FavouritesOnly)
         {
             var me = viewer.Id;
-            plan = plan with { DenseFavourites = await db.Favourites.Where(f => f.UserId == me).Take(DenseHits).CountAsync(ct) >= DenseHits };
+            plan = plan with { Favourites = Join(await db.Favourites.Where(f => f.UserId == me).Take(lookUpHits).CountAsync(ct), lookUpHits) };
         }
         if (filter.BoardId is { } boardId)
         {
-            plan = plan with { DenseBoard = await db.BoardImages.Where(b => b.BoardId == boardId).Take(DenseHits).CountAsync(ct) >= DenseHits };
+            plan = plan with { Board = Join(await db.BoardImages.Where(b => b.BoardId == boardId).Take(lookUpHits).CountAsync(ct), lookUpHits) };
         }
         return plan;
+
+        static SetJoin Join(int count, int lookUpHits) =>
+            count >= lookUpHits ? SetJoin.LookUp : count >= DenseHits ? SetJoin.Walk : SetJoin.Sparse;
     }
+
+    /// <summary>
+    /// Whether <paramref name="filter"/>'s search matches at least <see cref="DenseHits"/> images (false: no search). The
+    /// words matched whole are counted first: a prefix match builds the full list of images of every word it begins
+    /// (about 30 ms for a word in one image of three at a million images, whatever the limit), a whole word's match
+    /// reads only as far as it is asked to, and what matches the whole words matches their prefixes too.
+    /// </summary>
+    public static async Task<bool> IsDenseSearchAsync(DreamLayerDbContext db, GalleryFilter filter, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(db);
+        ArgumentNullException.ThrowIfNull(filter);
+        return FtsQuery.Build(filter.Text, prefix: false) is { } whole
+            && (await HitsAsync(whole) >= DenseHits || await HitsAsync(FtsQuery.Build(filter.Text)!) >= DenseHits);
+
+        Task<int> HitsAsync(string match) => db.Database
+            .SqlQuery<int>($"SELECT COUNT(*) AS Value FROM (SELECT rowid FROM ImagesFts WHERE ImagesFts MATCH {match} LIMIT {DenseHits})")
+            .SingleAsync(ct);
+    }
+
+    /// <summary>
+    /// From how many images a dense set is looked up image by image: where gathering the set (one seek per image of it)
+    /// costs as much as walking a page's worth of the gallery (<see cref="PageRows"/> × images ÷ set size rows), i.e. the
+    /// square root of <see cref="PageRows"/> × the number of images; never below <see cref="DenseHits"/>.
+    /// </summary>
+    /// <param name="images">How many images the gallery holds, about (the highest <c>Seq</c>).</param>
+    public static int LookUpHits(long images) => (int)Math.Clamp(Math.Sqrt(PageRows * (double)images), DenseHits, int.MaxValue);
+
+    /// <summary>The page size the plans are costed for (the gallery's own).</summary>
+    private const int PageRows = 100;
 
     /// <summary>Images in <paramref name="view"/> that <paramref name="viewer"/> may see at all.</summary>
     public static IQueryable<ImageEntity> Visible(DreamLayerDbContext db, SignedInUser viewer, GallerySection view = GallerySection.Images)
@@ -249,10 +288,23 @@ public static class GalleryQueries
 /// against the set) or sparse (start from the set's images, sort them). Either gives the same images in the same order.
 /// </summary>
 /// <param name="Window">With a search: look only among the images of this window (see <see cref="GalleryQueries.SearchWindowAsync"/>).</param>
-public sealed record GalleryPlan(bool DenseSearch = false, bool DenseLora = false, bool DenseFavourites = false, bool DenseBoard = false, GallerySearchWindow? Window = null)
+public sealed record GalleryPlan(bool DenseSearch = false, SetJoin Lora = SetJoin.Sparse, SetJoin Favourites = SetJoin.Sparse, SetJoin Board = SetJoin.Sparse, GallerySearchWindow? Window = null)
 {
     /// <summary>Every set as the starting point: right for counting and for testing one image.</summary>
     public static GalleryPlan Sparse { get; } = new();
+}
+
+/// <summary>How a LoRA, favourites or board filter is joined in (see <see cref="GalleryPlan"/>).</summary>
+public enum SetJoin
+{
+    /// <summary>Start from the set's images and sort them.</summary>
+    Sparse,
+
+    /// <summary>Walk the gallery's order; gather the set's row ids once and test each image against them.</summary>
+    Walk,
+
+    /// <summary>Walk the gallery's order; look each image up in the set.</summary>
+    LookUp,
 }
 
 /// <summary>

@@ -51,7 +51,7 @@ public sealed class GalleryService(IDbContextFactory<DreamLayerDbContext> dbFact
         if (plan.DenseSearch && filter is { View: GallerySection.Images, Sort: GallerySort.Newest }
             && await GalleryQueries.SearchWindowAsync(db, after, ct) is { } window)
         {
-            var windowed = GalleryQueries.Matching(db, viewer, filter, GalleryPlan.Sparse with { Window = window });
+            var windowed = GalleryQueries.Matching(db, viewer, filter, plan with { Window = window });
             page = await GalleryQueries.Ordered(windowed, filter.Sort, after).Take(take).AsItems().ToListAsync(ct);
             if (page.Count == take)
             {
