@@ -65,6 +65,11 @@ public sealed class ModelsTests(BrowserFixture browser) : IClassFixture<BrowserF
             await admin.Save.ClickAsync();
             await Expect(admin.Visibility(Secret)).ToHaveTextAsync("hidden");
             await Expect(admin.Visibility(Sdxl)).ToHaveTextAsync("visible");
+            // Every row's last action is on the screen, not cut off at the table's right edge.
+            foreach (var delete in await admin.Page.GetByTestId("model-file-delete").AllAsync())
+            {
+                await LayoutAssertions.InViewportAsync(admin.Page, delete, "a row's Delete");
+            }
             await LayoutAssertions.ScreenshotAsync(admin.Page, "models-page-1440x900");
         }
 
