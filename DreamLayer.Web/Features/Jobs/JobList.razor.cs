@@ -2,6 +2,7 @@ using DreamLayer.Domain.Generation;
 using DreamLayer.Domain.Jobs;
 using DreamLayer.Web.Accounts;
 using DreamLayer.Web.Components.Shared;
+using DreamLayer.Web.Features.Gallery;
 using DreamLayer.Web.Jobs;
 using Microsoft.AspNetCore.Components;
 using Microsoft.JSInterop;

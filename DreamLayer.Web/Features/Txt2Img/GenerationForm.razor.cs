@@ -1,5 +1,6 @@
 using System.Globalization;
 using DreamLayer.Domain.Generation;
+using DreamLayer.Web.Features.Generation;
 using Microsoft.AspNetCore.Components;
 
 namespace DreamLayer.Web.Features.Txt2Img;
