@@ -89,13 +89,12 @@ internal static class ExifText
     /// <summary>Reads IFD0's text tags and the Exif IFD's UserComment from a TIFF block.</summary>
     private static void ReadTiff(ReadOnlySpan<byte> tiff, int maxTextBytes, List<MetadataText> texts, List<string> problems)
     {
-        if (tiff.Length < 8 || !(tiff.StartsWith("II"u8) || tiff.StartsWith("MM"u8)))
+        if (!TiffDirectory.TryHeader(tiff, withMagic: false, out var little, out var first))
         {
             problems.Add("The EXIF block is damaged (no TIFF header).");
             return;
         }
-        var little = tiff[0] == (byte)'I';
-        var ifd0 = ReadEntries(tiff, U32(tiff, 4, little), little);
+        var ifd0 = TiffDirectory.Entries(tiff, first, little);
         if (ifd0 is null)
         {
             problems.Add("The EXIF block is damaged (its first directory lies outside it).");
@@ -104,7 +103,7 @@ internal static class ExifText
         foreach (var (tag, name) in AsciiTags)
         {
             var at = ifd0.FindIndex(e => e.Tag == tag);
-            if (at >= 0 && Value(tiff, ifd0[at], little) is { } ascii)
+            if (at >= 0 && Value(tiff, ifd0[at]) is { } ascii)
             {
                 AddText(texts, problems, name, "EXIF " + name, Encoding.UTF8.GetString(ascii).TrimEnd('\0'), maxTextBytes);
             }
@@ -114,11 +113,11 @@ internal static class ExifText
         {
             return;
         }
-        var exif = ReadEntries(tiff, ifd0[pointer].ValueOrOffset, little);
+        var exif = TiffDirectory.Entries(tiff, ifd0[pointer].ValueOrOffset, little);
         if (exif?.FindIndex(e => e.Tag == UserComment) is >= 0 and var index)
         {
             var comment = exif[index];
-            if (Value(tiff, comment, little) is { } bytes)
+            if (Value(tiff, comment) is { } bytes)
             {
                 AddText(texts, problems, "UserComment", "EXIF UserComment", DecodeUserComment(bytes, little), maxTextBytes);
             }
@@ -158,30 +157,8 @@ internal static class ExifText
         return Encoding.UTF8.GetString(text).TrimEnd('\0', ' ');
     }
 
-    private readonly record struct Entry(ushort Tag, ushort Type, uint Count, uint ValueOrOffset, int EntryOffset);
-
-    private static List<Entry>? ReadEntries(ReadOnlySpan<byte> tiff, uint offset, bool little)
-    {
-        if (offset > (uint)(tiff.Length - 2))
-        {
-            return null;
-        }
-        var count = U16(tiff, (int)offset, little);
-        var entries = new List<Entry>(count);
-        for (var i = 0; i < count; i++)
-        {
-            var at = (int)offset + 2 + (i * 12);
-            if (at + 12 > tiff.Length)
-            {
-                break;
-            }
-            entries.Add(new Entry(U16(tiff, at, little), U16(tiff, at + 2, little), U32(tiff, at + 4, little), U32(tiff, at + 8, little), at + 8));
-        }
-        return entries;
-    }
-
     /// <summary>The bytes of an ASCII (2), BYTE (1) or UNDEFINED (7) entry, or null when they lie outside the block.</summary>
-    private static byte[]? Value(ReadOnlySpan<byte> tiff, Entry entry, bool little)
+    private static byte[]? Value(ReadOnlySpan<byte> tiff, TiffEntry entry)
     {
         if (entry.Type is not (1 or 2 or 7))
         {
@@ -189,7 +166,7 @@ internal static class ExifText
         }
         if (entry.Count <= 4)
         {
-            return tiff.Slice(entry.EntryOffset, (int)entry.Count).ToArray();
+            return tiff.Slice(entry.ValueAt, (int)entry.Count).ToArray();
         }
         return entry.ValueOrOffset <= (uint)tiff.Length && entry.Count <= (uint)tiff.Length - entry.ValueOrOffset
             ? tiff.Slice((int)entry.ValueOrOffset, (int)entry.Count).ToArray()
@@ -208,10 +185,4 @@ internal static class ExifText
             texts.Add(new MetadataText(key, text, where));
         }
     }
-
-    private static ushort U16(ReadOnlySpan<byte> b, int at, bool little) =>
-        little ? BinaryPrimitives.ReadUInt16LittleEndian(b.Slice(at, 2)) : BinaryPrimitives.ReadUInt16BigEndian(b.Slice(at, 2));
-
-    private static uint U32(ReadOnlySpan<byte> b, int at, bool little) =>
-        little ? BinaryPrimitives.ReadUInt32LittleEndian(b.Slice(at, 4)) : BinaryPrimitives.ReadUInt32BigEndian(b.Slice(at, 4));
 }

@@ -480,7 +480,7 @@ public static class ImageHeaders
             return Fail("the TIFF is cut off inside its header.");
         }
 
-        var next = U32(tiff, little, 4);
+        var next = TiffDirectory.U32(tiff, 4, little);
         long width = 0, height = 0;
         int samples = 1, orientation = 1, entries = 0;
         var visited = new HashSet<uint>();
@@ -491,7 +491,7 @@ public static class ImageHeaders
                 return Fail("the TIFF has a directory that points outside the file or back to itself.");
             }
             var at = (int)next;
-            var count = U16(tiff, little, at);
+            var count = TiffDirectory.U16(tiff, at, little);
             entries += count;
             if (directory >= MaxMetadataChunks || entries > MaxMetadataChunks * 4)
             {
@@ -504,9 +504,9 @@ public static class ImageHeaders
             for (var i = 0; i < count; i++)
             {
                 var entry = at + 2 + (i * 12);
-                var tag = U16(tiff, little, entry);
-                var type = U16(tiff, little, entry + 2);
-                var values = U32(tiff, little, entry + 4);
+                var tag = TiffDirectory.U16(tiff, entry, little);
+                var type = TiffDirectory.U16(tiff, entry + 2, little);
+                var values = TiffDirectory.U32(tiff, entry + 4, little);
                 long unit = type switch
                 {
                     1 or 2 or 6 or 7 => 1,
@@ -517,7 +517,7 @@ public static class ImageHeaders
                     _ => 1,
                 };
                 var bytes = unit * values;
-                if (bytes > 4 && (U32(tiff, little, entry + 8) > (uint)tiff.Length || bytes > tiff.Length - U32(tiff, little, entry + 8)))
+                if (bytes > 4 && (TiffDirectory.U32(tiff, entry + 8, little) > (uint)tiff.Length || bytes > tiff.Length - TiffDirectory.U32(tiff, entry + 8, little)))
                 {
                     return Fail(string.Create(CultureInfo.InvariantCulture, $"the TIFF's tag {tag} points past the end of the file."));
                 }
@@ -525,7 +525,7 @@ public static class ImageHeaders
                 {
                     continue;
                 }
-                long value = type == 3 ? U16(tiff, little, entry + 8) : type == 4 ? U32(tiff, little, entry + 8) : -1;
+                long value = type == 3 ? TiffDirectory.U16(tiff, entry + 8, little) : type == 4 ? TiffDirectory.U32(tiff, entry + 8, little) : -1;
                 switch (tag)
                 {
                     case 256 when value >= 0:
@@ -542,7 +542,7 @@ public static class ImageHeaders
                         break;
                 }
             }
-            next = U32(tiff, little, at + 2 + (count * 12));
+            next = TiffDirectory.U32(tiff, at + 2 + (count * 12), little);
         }
         if (visited.Count == 0)
         {
@@ -558,39 +558,16 @@ public static class ImageHeaders
         return Sized(ImageContainer.Tiff, width, height, channels, orientation, 4);
     }
 
-    private static uint U32(ReadOnlySpan<byte> tiff, bool little, int at) =>
-        little ? BinaryPrimitives.ReadUInt32LittleEndian(tiff[at..]) : BinaryPrimitives.ReadUInt32BigEndian(tiff[at..]);
-
-    private static ushort U16(ReadOnlySpan<byte> tiff, bool little, int at) =>
-        little ? BinaryPrimitives.ReadUInt16LittleEndian(tiff[at..]) : BinaryPrimitives.ReadUInt16BigEndian(tiff[at..]);
-
     /// <summary>The Orientation tag (0x0112) of IFD0 of EXIF data in TIFF layout; 1 when absent or unreadable.</summary>
     internal static int ExifOrientation(ReadOnlySpan<byte> tiff)
     {
-        if (tiff.Length < 8 || !(tiff.StartsWith("II*\0"u8) || tiff.StartsWith("MM\0*"u8)))
+        if (!TiffDirectory.TryHeader(tiff, withMagic: true, out var little, out var first)
+            || TiffDirectory.Entries(tiff, first, little) is not { } ifd0
+            || ifd0.FindIndex(e => e.Tag == 0x0112 && e.Type == 3) is not (>= 0 and var at))
         {
             return 1;
         }
-        var little = tiff[0] == (byte)'I';
-        var ifd = U32(tiff, little, 4);
-        if (ifd > (uint)(tiff.Length - 2))
-        {
-            return 1;
-        }
-        var count = U16(tiff, little, (int)ifd);
-        for (var i = 0; i < count; i++)
-        {
-            var entry = (int)ifd + 2 + (i * 12);
-            if (entry + 12 > tiff.Length)
-            {
-                return 1;
-            }
-            if (U16(tiff, little, entry) == 0x0112 && U16(tiff, little, entry + 2) == 3)
-            {
-                var value = U16(tiff, little, entry + 8);
-                return value is >= 1 and <= 8 ? value : 1;
-            }
-        }
-        return 1;
+        var value = TiffDirectory.U16(tiff, ifd0[at].ValueAt, little);
+        return value is >= 1 and <= 8 ? value : 1;
     }
 }

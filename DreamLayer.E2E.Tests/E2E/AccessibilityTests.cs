@@ -10,7 +10,7 @@ namespace DreamLayer.Web.Tests.E2E;
 /// keyboard meets the generation page's prompt bar in the order it is laid out, and the Ctrl+Enter hint shows only
 /// where there is a keyboard.
 /// </summary>
-public sealed class AccessibilityTests(BrowserFixture browser, SharedAppFixture shared) : IClassFixture<BrowserFixture>, IClassFixture<SharedAppFixture>
+public sealed class AccessibilityTests(BrowserFixture browser, SharedApp shared) : IClassFixture<BrowserFixture>, IClassFixture<SharedApp>
 {
     private DreamLayerApp App => shared.App;
 

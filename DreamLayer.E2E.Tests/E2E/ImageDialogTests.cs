@@ -14,7 +14,7 @@ namespace DreamLayer.Web.Tests.E2E;
 /// The image dialog as people meet it: the before/after slider on results made from a picture, previous and next
 /// through the gallery's grid, and times in the viewer's own time zone (the gallery's date filter too).
 /// </summary>
-public sealed partial class ImageDialogTests(BrowserFixture browser, SharedAppFixture shared) : IClassFixture<BrowserFixture>, IClassFixture<SharedAppFixture>
+public sealed partial class ImageDialogTests(BrowserFixture browser, SharedApp shared) : IClassFixture<BrowserFixture>, IClassFixture<SharedApp>
 {
     private DreamLayerApp App => shared.App;
 

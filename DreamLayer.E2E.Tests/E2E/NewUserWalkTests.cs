@@ -15,7 +15,7 @@ namespace DreamLayer.Web.Tests.E2E;
 /// gallery of a thousand images is a grid that scrolls to its last image. (Generating, watching, opening the result
 /// and painting a mask at both sizes are <see cref="WorkspaceLayoutTests"/>.)
 /// </summary>
-public sealed class NewUserWalkTests(BrowserFixture browser, SharedAppFixture shared) : IClassFixture<BrowserFixture>, IClassFixture<SharedAppFixture>
+public sealed class NewUserWalkTests(BrowserFixture browser, SharedApp shared) : IClassFixture<BrowserFixture>, IClassFixture<SharedApp>
 {
     private const int Images = 1000;
     private static readonly SemaphoreSlim Seeding = new(1, 1);

@@ -1,3 +1,4 @@
+using DreamLayer.Web.Tests.Infrastructure;
 using Microsoft.Playwright;
 using static Microsoft.Playwright.Assertions;
 
@@ -9,7 +10,7 @@ namespace DreamLayer.Web.Tests.E2E;
 /// permission is granted; the tab is made hidden by overriding document.hidden/visibilityState, and Notification and
 /// the sound's oscillators are wrapped so the test sees what was made.
 /// </summary>
-public sealed class NotificationTests(BrowserFixture browser, SharedAppFixture shared) : IClassFixture<BrowserFixture>, IClassFixture<SharedAppFixture>
+public sealed class NotificationTests(BrowserFixture browser, SharedApp shared) : IClassFixture<BrowserFixture>, IClassFixture<SharedApp>
 {
     private const string Spies = """
         (() => {

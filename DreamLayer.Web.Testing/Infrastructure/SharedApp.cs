@@ -1,9 +1,10 @@
 namespace DreamLayer.Web.Tests.Infrastructure;
 
 /// <summary>
-/// One app and its stand-in for a whole test class (<c>IClassFixture&lt;SharedApp&gt;</c>), for tests that only look
-/// at it: no job, no setting, no account, no sign-in attempt. A test that changes the app's state starts its own
-/// <see cref="DreamLayerApp"/>, so that no test sees another's leftovers.
+/// One app and its stand-in for a whole test class (<c>IClassFixture&lt;SharedApp&gt;</c>), in the integration and the
+/// browser tests alike: starting an app is most of such a test's time. The tests sharing it must not count on what the
+/// class's other tests leave behind (their own images and jobs, not totals); a test that changes what the others see
+/// (a setting, an account, a sign-in lock-out) starts its own <see cref="DreamLayerApp"/>.
 /// </summary>
 public sealed class SharedApp : IAsyncLifetime
 {

@@ -23,8 +23,8 @@ public class FolderDependencyTests
     /// <summary>
     /// The folder a type lives in: the namespace's first part after DreamLayer.Web, and for <c>Components</c> the first
     /// two (the shared components sit below the pages, the shell above them); null for the project's root
-    /// (<c>Program</c>, <c>Words</c>) and anything outside the app. <c>Features</c> counts as one folder: its feature
-    /// folders use each other (the generation pages show the job list, the gallery opens the image dialog).
+    /// (<c>Program</c>, <c>Words</c>) and anything outside the app. Each feature folder is a folder of its own too
+    /// (<c>Features.Txt2Img</c>, <c>Features.Jobs</c>): the features use each other one way, like the rest.
     /// </summary>
     private static string? FolderOf(Type type)
     {
@@ -34,7 +34,7 @@ public class FolderDependencyTests
             return null;
         }
         var parts = ns[Root.Length..].Split('.');
-        return parts is ["Components", var sub, ..] ? $"Components.{sub}" : parts[0];
+        return parts is ["Components" or "Features", var sub, ..] ? $"{parts[0]}.{sub}" : parts[0];
     }
 
     /// <summary>Each pair of folders (from, to) with the type pairs that make the reference.</summary>

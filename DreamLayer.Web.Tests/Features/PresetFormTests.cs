@@ -1,6 +1,6 @@
 using DreamLayer.Domain.Generation;
 using DreamLayer.Domain.Generation.Presets;
-using DreamLayer.Web.Features.Txt2Img;
+using DreamLayer.Web.Features.Generation;
 
 namespace DreamLayer.Web.Tests.Features;
 

@@ -27,15 +27,8 @@ internal static class BenchmarkProgram
         {
             return await RunLiveAsync(live);
         }
-        BenchmarkSettings settings;
-        try
+        if (ParseOrExplain(args, BenchmarkSettings.Parse) is not { } settings)
         {
-            settings = BenchmarkSettings.Parse(args);
-        }
-        catch (ArgumentException ex)
-        {
-            await Console.Error.WriteLineAsync(ex.Message);
-            await Console.Error.WriteLineAsync(BenchmarkSettings.Usage);
             return 2;
         }
 
@@ -90,15 +83,8 @@ internal static class BenchmarkProgram
     /// <summary>The gallery mode: a seeded database, its queries' times, thumbnail time and database size.</summary>
     private static async Task<int> RunGalleryAsync(string[] args)
     {
-        GallerySettings settings;
-        try
+        if (ParseOrExplain(args, GallerySettings.Parse) is not { } settings)
         {
-            settings = GallerySettings.Parse(args);
-        }
-        catch (ArgumentException ex)
-        {
-            await Console.Error.WriteLineAsync(ex.Message);
-            await Console.Error.WriteLineAsync(BenchmarkSettings.Usage);
             return 2;
         }
         return await InWorkDirectoryAsync("dreamlayer-bench-gallery-", async (work, ct) =>
@@ -116,15 +102,8 @@ internal static class BenchmarkProgram
     /// <summary>The live mode: CPU per job, preview latency and memory with real browsers (<see cref="LiveBenchmark"/>).</summary>
     private static async Task<int> RunLiveAsync(string[] args)
     {
-        LiveSettings settings;
-        try
+        if (ParseOrExplain(args, LiveSettings.Parse) is not { } settings)
         {
-            settings = LiveSettings.Parse(args);
-        }
-        catch (ArgumentException ex)
-        {
-            await Console.Error.WriteLineAsync(ex.Message);
-            await Console.Error.WriteLineAsync(BenchmarkSettings.Usage);
             return 2;
         }
         return await InWorkDirectoryAsync("dreamlayer-bench-live-", async (work, ct) =>
@@ -139,6 +118,25 @@ internal static class BenchmarkProgram
             LiveReport.Write(Console.Out, settings, runs);
             return 0;
         });
+    }
+
+    /// <summary>
+    /// A mode's settings read from its arguments, or null once it has printed why they are wrong and the usage (the mode
+    /// then exits with 2).
+    /// </summary>
+    private static T? ParseOrExplain<T>(IReadOnlyList<string> args, Func<IReadOnlyList<string>, T> parse)
+        where T : class
+    {
+        try
+        {
+            return parse(args);
+        }
+        catch (ArgumentException ex)
+        {
+            Console.Error.WriteLine(ex.Message);
+            Console.Error.WriteLine(BenchmarkSettings.Usage);
+            return null;
+        }
     }
 
     /// <summary>Runs a mode in a fresh temporary folder, deleted afterwards; Ctrl+C cancels it.</summary>

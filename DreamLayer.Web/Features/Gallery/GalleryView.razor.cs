@@ -248,7 +248,7 @@ public sealed partial class GalleryView
     /// <summary>Opens an image; the dialog's previous/next walk through the grid in its order, with its search and filters.</summary>
     private async Task OpenAsync(Guid id)
     {
-        var dialog = await DreamLayer.Web.Features.Jobs.ImageDialog.ShowAsync(Dialogs, id, _pager?.LoadedAround(id));
+        var dialog = await ImageDialog.ShowAsync(Dialogs, id, _pager?.LoadedAround(id));
         await dialog.Result;
     }
 

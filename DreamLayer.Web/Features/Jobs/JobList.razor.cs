@@ -3,6 +3,7 @@ using DreamLayer.Domain.Jobs;
 using DreamLayer.Web.Accounts;
 using DreamLayer.Web.Components.Shared;
 using DreamLayer.Web.Data;
+using DreamLayer.Web.Features.Gallery;
 using DreamLayer.Web.Jobs;
 using Microsoft.AspNetCore.Components;
 using Microsoft.JSInterop;

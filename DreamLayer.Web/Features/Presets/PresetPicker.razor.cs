@@ -2,7 +2,7 @@ using DreamLayer.Domain.Generation;
 using DreamLayer.Domain.Generation.Presets;
 using DreamLayer.Web.Accounts;
 using DreamLayer.Web.Data;
-using DreamLayer.Web.Features.Txt2Img;
+using DreamLayer.Web.Features.Generation;
 using Microsoft.AspNetCore.Components;
 
 namespace DreamLayer.Web.Features.Presets;

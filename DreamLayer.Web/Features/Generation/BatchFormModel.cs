@@ -1,7 +1,7 @@
 using System.Globalization;
 using DreamLayer.Domain.Generation;
 
-namespace DreamLayer.Web.Features.Txt2Img;
+namespace DreamLayer.Web.Features.Generation;
 
 /// <summary>Batch prompts as edited: the list (pasted or read from a .txt file) and how seeds are chosen.</summary>
 public sealed class BatchFormModel

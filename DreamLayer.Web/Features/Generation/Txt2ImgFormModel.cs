@@ -3,7 +3,7 @@ using DreamLayer.Domain.Generation;
 using DreamLayer.Domain.Generation.Presets;
 using DreamLayer.Web.Features.Generation;
 
-namespace DreamLayer.Web.Features.Txt2Img;
+namespace DreamLayer.Web.Features.Generation;
 
 /// <summary>A common size shown in the size picker.</summary>
 public sealed record SizePreset(string Label, int Width, int Height);

@@ -2,13 +2,12 @@ using DreamLayer.Domain.Generation;
 using DreamLayer.Web.Accounts;
 using DreamLayer.Web.Components.Shared;
 using DreamLayer.Web.Data;
-using DreamLayer.Web.Features.Gallery;
 using DreamLayer.Web.Jobs;
 using Microsoft.AspNetCore.Components;
 using Microsoft.JSInterop;
 using MudBlazor;
 
-namespace DreamLayer.Web.Features.Jobs;
+namespace DreamLayer.Web.Features.Gallery;
 
 /// <summary>
 /// One image: the picture, every parameter, the graph that was sent, its metrics, and what the viewer may do
@@ -63,7 +62,7 @@ public sealed partial class ImageDialog : IAsyncDisposable
         if (_self is null && _sequence.Count > 1)
         {
             // Left and right arrows page through the images while the dialog is open.
-            _module ??= await JS.InvokeAsync<IJSObjectReference>("import", "./Features/Jobs/ImageDialog.razor.js");
+            _module ??= await JS.InvokeAsync<IJSObjectReference>("import", "./Features/Gallery/ImageDialog.razor.js");
             _self = DotNetObjectReference.Create(this);
             await _module.InvokeVoidAsync("listenArrows", _listenerKey, _self);
             Dialog.StateHasChanged(); // the title says the keys now work (data-keys="ready")
@@ -137,7 +136,7 @@ public sealed partial class ImageDialog : IAsyncDisposable
 
     private async Task CopyAsync()
     {
-        _module ??= await JS.InvokeAsync<IJSObjectReference>("import", "./Features/Jobs/ImageDialog.razor.js");
+        _module ??= await JS.InvokeAsync<IJSObjectReference>("import", "./Features/Gallery/ImageDialog.razor.js");
         var copied = await _module.InvokeAsync<bool>("copyText", _details!.Image.Parameters);
         Snackbar.Add(copied ? "Parameters copied." : "The browser did not allow copying; select the parameters text instead.", copied ? Severity.Success : Severity.Warning);
     }
