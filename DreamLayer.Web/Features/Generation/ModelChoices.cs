@@ -42,7 +42,7 @@ public static class ModelChoices
     /// Applies a checkpoint's defaults to the form (each value the server can take) and says what changed, e.g.
     /// "SDXL defaults: 1024×1024, 30 steps"; null when nothing changed.
     /// </summary>
-    public static string? ApplyDefaults(ModelInfo info, Txt2Img.Txt2ImgFormModel form, GenerationLimits? limits)
+    public static string? ApplyDefaults(ModelInfo info, Txt2ImgFormModel form, GenerationLimits? limits)
     {
         ArgumentNullException.ThrowIfNull(info);
         ArgumentNullException.ThrowIfNull(form);
