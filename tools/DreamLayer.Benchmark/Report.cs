@@ -23,7 +23,9 @@ internal sealed record Percentiles(double P50, double P95, double Max)
 /// <summary>Prints the figures as a plain text table, with the targets beside them.</summary>
 internal sealed class Report(TextWriter output, BenchmarkSettings settings)
 {
-    private const double AddedP50Target = 8, AddedP95Target = 15, MemoryTargetMb = 130;
+    // Idle memory: issue 16 withdrew the earlier 130 MB target as out of reach for this stack and set 150 MB (what
+    // SwarmUI measured idle on the same kind of machine).
+    private const double AddedP50Target = 8, AddedP95Target = 15, MemoryTargetMb = 150;
 
     public void Write(AppResults app, MemoryFigures memory)
     {
@@ -60,11 +62,11 @@ internal sealed class Report(TextWriter output, BenchmarkSettings settings)
         Line($"   extra delay of the first job: {F(first.EndToEndMs - median.EndToEndMs)} ms "
              + $"({F(first.SubmitMs - median.SubmitMs)} in submit, {F(first.CompletionMs - median.CompletionMs)} in completion; target: none)");
         Line();
-        Line($"4. Idle memory (app process, {IdleMemory.IdleTime.TotalSeconds:0} s idle after connecting; no forced GC; target < {MemoryTargetMb} MB)");
+        Line($"4. Idle memory (app process, {IdleMemory.IdleTime.TotalSeconds:0} s idle after connecting; no forced GC; target ≤ {MemoryTargetMb} MB)");
         Line($"   first start, empty data folder (creates the database): resident (VmRSS) {memory.FirstStart.ResidentMb:0.0} MB, peak {memory.FirstStart.PeakResidentMb:0.0} MB: "
-             + Verdict(memory.FirstStart.ResidentMb < MemoryTargetMb));
+             + Verdict(memory.FirstStart.ResidentMb <= MemoryTargetMb));
         Line($"   restart on that folder (nothing to migrate):             resident (VmRSS) {memory.Restart.ResidentMb:0.0} MB, peak {memory.Restart.PeakResidentMb:0.0} MB: "
-             + Verdict(memory.Restart.ResidentMb < MemoryTargetMb));
+             + Verdict(memory.Restart.ResidentMb <= MemoryTargetMb));
     }
 
     /// <summary>Whether the app's own assembly was published ReadyToRun (its code precompiled), as <c>--r2r</c> publishing does.</summary>
