@@ -4,7 +4,7 @@ namespace DreamLayer.Domain.Models;
 public sealed record ModelKind(string Folder, string Label, string Singular)
 {
     public static ModelKind Checkpoints { get; } = new("checkpoints", "Checkpoints", "checkpoint");
-    public static ModelKind DiffusionModels { get; } = new("diffusion_models", "Diffusion models", "diffusion model");
+    public static ModelKind DiffusionModels { get; } = new("diffusion_models", "Diffusion models (UNet, FLUX)", "diffusion model");
     public static ModelKind Loras { get; } = new("loras", "LoRAs", "LoRA");
     public static ModelKind Vaes { get; } = new("vae", "VAEs", "VAE");
     public static ModelKind ControlNets { get; } = new("controlnet", "ControlNets", "ControlNet");
@@ -12,7 +12,7 @@ public sealed record ModelKind(string Folder, string Label, string Singular)
     public static ModelKind Embeddings { get; } = new("embeddings", "Embeddings", "embedding");
     public static ModelKind TextEncoders { get; } = new("text_encoders", "Text encoders", "text encoder");
 
-    /// <summary>The kinds the Models page lists, in its order.</summary>
+    /// <summary>The kinds the Models page lists and a model can be installed into, in their order.</summary>
     public static IReadOnlyList<ModelKind> All { get; } = [Checkpoints, DiffusionModels, Loras, Vaes, ControlNets, UpscaleModels, Embeddings, TextEncoders];
 
     public static ModelKind? Find(string? folder) => All.FirstOrDefault(k => k.Folder == folder);

@@ -1,20 +1,13 @@
+using DreamLayer.Domain.Models;
+
 namespace DreamLayer.Web.Models.Install;
 
-/// <summary>The subfolders of ComfyUI's <c>models</c> folder a model can be installed into, with what people call them.</summary>
+/// <summary>
+/// What installing needs of the kinds of model (<see cref="ModelKind"/>, the one list of ComfyUI's model folders): the
+/// loader whose list shows a folder's files, and a kind's name checked.
+/// </summary>
 public static class ModelKinds
 {
-    public static IReadOnlyList<(string Folder, string Label)> All { get; } =
-    [
-        ("checkpoints", "Checkpoints"),
-        ("diffusion_models", "Diffusion models (UNet, FLUX)"),
-        ("loras", "LoRAs"),
-        ("vae", "VAEs"),
-        ("controlnet", "ControlNets"),
-        ("upscale_models", "Upscale models"),
-        ("embeddings", "Embeddings"),
-        ("text_encoders", "Text encoders"),
-    ];
-
     /// <summary>The core loader node and input whose list in <c>/object_info</c> is this folder's files (none for embeddings).</summary>
     public static (string ClassType, string Input)? Loader(string folder) => folder switch
     {
@@ -28,12 +21,10 @@ public static class ModelKinds
         _ => null,
     };
 
-    public static bool IsKnown(string? folder) => All.Any(k => string.Equals(k.Folder, folder, StringComparison.Ordinal));
+    public static string Label(string folder) => ModelKind.Find(folder)?.Label ?? folder;
 
-    public static string Label(string folder) => All.FirstOrDefault(k => k.Folder == folder).Label ?? folder;
-
-    /// <summary>Null when <paramref name="folder"/> is one of <see cref="All"/>; otherwise why not, in words.</summary>
-    public static string? Problem(string? folder) => IsKnown(folder)
+    /// <summary>Null when <paramref name="folder"/> is one of <see cref="ModelKind.All"/>; otherwise why not, in words.</summary>
+    public static string? Problem(string? folder) => ModelKind.Find(folder) is not null
         ? null
-        : $"\"{folder}\" is not a kind of model; pick one of: {string.Join(", ", All.Select(k => k.Folder))}.";
+        : $"\"{folder}\" is not a kind of model; pick one of: {string.Join(", ", ModelKind.All.Select(k => k.Folder))}.";
 }
