@@ -93,7 +93,7 @@ public sealed class AdvancedValidationTests
     [Fact]
     public void Limits_RealCatalogue_OffersCannyAndSaysWhatIsMissing()
     {
-        var info = ObjectInfo.Parse(File.ReadAllText(TestPaths.ObjectInfoJson));
+        var info = CatalogueJson.Parse(File.ReadAllText(TestPaths.ObjectInfoJson));
         var a = GenerationLimits.From(info).Advanced;
         Assert.Equal(["Canny"], a.Preprocessors.Select(p => p.ClassType));
         Assert.Equal(["low_threshold", "high_threshold"], a.Preprocessors[0].Settings.Select(s => s.Name));
@@ -125,7 +125,7 @@ public sealed class AdvancedValidationTests
         root.Remove("ControlNetApplyAdvanced");
         root.Remove("CLIPSetLastLayer");
         root.Remove("VAEDecodeTiled");
-        var limits = GenerationLimits.From(ObjectInfo.Parse(root.ToJsonString()));
+        var limits = GenerationLimits.From(CatalogueJson.Parse(root.ToJsonString()));
         var request = Base with
         {
             ControlNets = [new ControlNetSetting { Model = "controlnet-depth-sdxl-1.0.safetensors", Image = Picture }],

@@ -271,7 +271,7 @@ public sealed class AdvancedWorkflowTests
     {
         var graph = PreprocessorGraph.Build("dreamlayer/preview/x.png", "Canny", new Dictionary<string, JsonNode?> { ["low_threshold"] = 0.4, ["high_threshold"] = 0.8 });
         Assert.Equal(["LoadImage", "Canny", "PreviewImage"], graph.Nodes.OrderBy(n => n.Key, StringComparer.Ordinal).Select(n => n.Value.ClassType));
-        var catalogue = ObjectInfo.Parse(JsonNode.Parse(File.ReadAllText(TestPaths.ObjectInfoJson))!.ToJsonString());
+        var catalogue = CatalogueJson.Parse(JsonNode.Parse(File.ReadAllText(TestPaths.ObjectInfoJson))!.ToJsonString());
         var result = PromptValidator.Validate(graph, catalogue);
         // The file itself is checked by the server when it loads it; the rest must pass.
         Assert.DoesNotContain(result.NodeErrors.Values.SelectMany(n => n.Errors), e => e.Type != "value_not_in_list");

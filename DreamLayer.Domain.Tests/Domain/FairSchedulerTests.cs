@@ -7,7 +7,7 @@ namespace DreamLayer.Web.Tests.Domain;
 
 public sealed class FairSchedulerTests
 {
-    private static readonly ObjectInfo Real = ObjectInfo.Parse(File.ReadAllText(TestPaths.ObjectInfoJson));
+    private static readonly ObjectInfo Real = CatalogueJson.Parse(File.ReadAllText(TestPaths.ObjectInfoJson));
     private static readonly DateTime T0 = new(2026, 11, 25, 12, 0, 0, DateTimeKind.Utc);
     private static readonly WorkflowTemplate Txt2Img = WorkflowTemplate.Parse(
         File.ReadAllText(Path.Combine(TestPaths.Workflows, "txt2img", "workflow.json")),
@@ -87,7 +87,7 @@ public sealed class FairSchedulerTests
     [Fact]
     public void Plan_ServerLacksANode_IsNotChosen()
     {
-        var noSampler = ObjectInfo.Parse("""{"CheckpointLoaderSimple":{"input":{"required":{"ckpt_name":[["v1-5-pruned-emaonly.safetensors"]]}},"output":["MODEL"],"output_node":false}}""");
+        var noSampler = CatalogueJson.Parse("""{"CheckpointLoaderSimple":{"input":{"required":{"ckpt_name":[["v1-5-pruned-emaonly.safetensors"]]}},"output":["MODEL"],"output_node":false}}""");
         var plan = FairScheduler.Plan([Job("alice")], [Server("a", catalogue: noSampler)], NoneInFlight, NeverServed, _ => 10);
 
         Assert.StartsWith("no online server has the node ", Assert.Single(plan.Unrunnable).Reason, StringComparison.Ordinal);
@@ -197,6 +197,6 @@ public sealed class FairSchedulerTests
         var root = System.Text.Json.Nodes.JsonNode.Parse(json)!.AsObject();
         root["CheckpointLoaderSimple"]!["input"]!["required"]!["ckpt_name"] = new System.Text.Json.Nodes.JsonArray(
             new System.Text.Json.Nodes.JsonArray(names.Select(n => (System.Text.Json.Nodes.JsonNode?)n).ToArray()));
-        return ObjectInfo.Parse(root.ToJsonString());
+        return CatalogueJson.Parse(root.ToJsonString());
     }
 }

@@ -7,7 +7,7 @@ namespace DreamLayer.Web.Tests.Domain;
 
 public sealed class GenerationTests
 {
-    private static readonly ObjectInfo Real = ObjectInfo.Parse(File.ReadAllText(TestPaths.ObjectInfoJson));
+    private static readonly ObjectInfo Real = CatalogueJson.Parse(File.ReadAllText(TestPaths.ObjectInfoJson));
     private static readonly GenerationLimits Limits = GenerationLimits.From(Real);
 
     private static WorkflowTemplate Txt2Img() => WorkflowTemplate.Parse(
@@ -68,7 +68,7 @@ public sealed class GenerationTests
             {"CheckpointLoaderSimple":{"input":{"required":{"ckpt_name":[["SDXL\\base.safetensors"]]}},"output":["MODEL","CLIP","VAE"],"output_node":false},
              "KSampler":{"input":{"required":{"sampler_name":[["euler","lms"]],"scheduler":[["normal","karras"]],"steps":["INT",{"default":20,"min":1,"max":150}]}},"output":["LATENT"],"output_node":false}}
             """;
-        var limits = GenerationLimits.From(ObjectInfo.Parse(json));
+        var limits = GenerationLimits.From(CatalogueJson.Parse(json));
         var request = Valid() with { Checkpoint = "SDXL\\base.safetensors", Sampler = "lms", Scheduler = "normal" };
         Assert.Empty(GenerationRequestValidator.Validate(request, limits));
         Assert.Single(GenerationRequestValidator.Validate(request with { Steps = 151 }, limits));

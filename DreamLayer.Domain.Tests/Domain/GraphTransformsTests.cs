@@ -33,7 +33,7 @@ public sealed class GraphTransformsTests
         Inject("VAELoader", "vae_name", Vae);
         Inject("ControlNetLoader", "control_net_name", ControlNet);
         Inject("CheckpointLoaderSimple", "ckpt_name", RefinerCheckpoint);
-        return ObjectInfo.Parse(root.ToJsonString());
+        return CatalogueJson.Parse(root.ToJsonString());
     }
 
     private static ComfyGraph Txt2Img()
@@ -222,80 +222,7 @@ public sealed class GraphTransformsTests
         Assert.Equal(new ComfyLink(second, 0), LinkOf(graph, "8", "samples"));
     }
 
-    [Theory]
-    [InlineData(UpscaleModel, 2.0, 0.5)]
-    [InlineData(UpscaleModel, 4.0, null)]
-    [InlineData(null, 2.0, 2.0)]
-    public void ApplyUpscale_BetweenDecoderAndSave_ScalesToRequestedFactor(string? model, double scale, double? scaleBy)
-    {
-        var graph = GraphTransforms.ApplyUpscale(Txt2Img(), new Upscale(model, scale));
-
-        var last = LinkOf(graph, "9", "images");
-        if (scaleBy is null)
-        {
-            Assert.Empty(IdsOf(graph, "ImageScaleBy"));
-            Assert.Equal("ImageUpscaleWithModel", graph[last.SourceId].ClassType);
-        }
-        else
-        {
-            Assert.Equal("ImageScaleBy", graph[last.SourceId].ClassType);
-            Assert.Equal(scaleBy.Value, Literal<double>(graph, last.SourceId, "scale_by"));
-            Assert.Equal("lanczos", Literal<string>(graph, last.SourceId, "upscale_method"));
-        }
-        Assert.Equal(model is null ? 0 : 1, IdsOf(graph, "ImageUpscaleWithModel").Count);
-        Assert.Equal("8", GraphLinks.FindUpstream(graph, last.SourceId, "VAEDecode"));
-        Assert.Single(GraphLinks.Consumers(graph, "8", 0));
-    }
-
-    [Fact]
-    public void ApplyRefiner_SplitsIntoBaseAndRefinerAdvancedSamplers()
-    {
-        var graph = GraphTransforms.ApplyRefiner(Txt2Img(), new Refiner(RefinerCheckpoint, 0.8));
-
-        Assert.Empty(IdsOf(graph, "KSampler"));
-        Assert.Equal("KSamplerAdvanced", graph["3"].ClassType);
-        var refiner = Assert.Single(IdsOf(graph, "KSamplerAdvanced"), id => id != "3");
-        var checkpoint = Assert.Single(IdsOf(graph, "CheckpointLoaderSimple"), id => id != "4");
-        Assert.Equal(RefinerCheckpoint, Literal<string>(graph, checkpoint, "ckpt_name"));
-        Assert.Equal(("enable", 0, 24, "enable"), (Literal<string>(graph, "3", "add_noise"), Literal<int>(graph, "3", "start_at_step"),
-            Literal<int>(graph, "3", "end_at_step"), Literal<string>(graph, "3", "return_with_leftover_noise")));
-        Assert.Equal(("disable", 24, 10000, "disable"), (Literal<string>(graph, refiner, "add_noise"), Literal<int>(graph, refiner, "start_at_step"),
-            Literal<int>(graph, refiner, "end_at_step"), Literal<string>(graph, refiner, "return_with_leftover_noise")));
-        Assert.Equal(new ComfyLink("4", 0), LinkOf(graph, "3", "model"));
-        Assert.Equal(new ComfyLink(checkpoint, 0), LinkOf(graph, refiner, "model"));
-        Assert.Equal(new ComfyLink("3", 0), LinkOf(graph, refiner, "latent_image"));
-        Assert.Equal(42UL, Literal<ulong>(graph, refiner, "noise_seed"));
-        var positive = LinkOf(graph, refiner, "positive").SourceId;
-        Assert.Equal("a castle", Literal<string>(graph, positive, "text"));
-        Assert.Equal(new ComfyLink(checkpoint, 1), LinkOf(graph, positive, "clip"));
-        Assert.Equal("lowres", Literal<string>(graph, LinkOf(graph, refiner, "negative").SourceId, "text"));
-        Assert.Equal(new ComfyLink(refiner, 0), LinkOf(graph, "8", "samples"));
-        Assert.Equal(new ComfyLink(checkpoint, 2), LinkOf(graph, "8", "vae"));
-    }
-
-    [Fact]
-    public void ApplyTiledDecode_ReplacesEveryDecoderInPlace_KeepingItsLinks()
-    {
-        var graph = ApplyStep("hires-model", Txt2Img());
-        var decoders = graph.Nodes.Where(n => n.Value.ClassType == "VAEDecode")
-            .ToDictionary(n => n.Key, n => (Samples: LinkOf(graph, n.Key, "samples"), Vae: LinkOf(graph, n.Key, "vae")));
-        Assert.Equal(2, decoders.Count); // the output decoder and the hires pass's decode before the upscale model
-        var before = graph.Nodes.Count;
-
-        GraphTransforms.ApplyTiledDecode(graph, new TiledDecode(384, 64));
-
-        Assert.Equal(before, graph.Nodes.Count);
-        Assert.DoesNotContain(graph.Nodes.Values, n => n.ClassType == "VAEDecode");
-        foreach (var (id, links) in decoders)
-        {
-            Assert.Equal("VAEDecodeTiled", graph[id].ClassType);
-            Assert.Equal(links, (LinkOf(graph, id, "samples"), LinkOf(graph, id, "vae")));
-            Assert.Equal((384, 64), (Literal<int>(graph, id, "tile_size"), Literal<int>(graph, id, "overlap")));
-        }
-        Assert.Equal(new ComfyLink("8", 0), LinkOf(graph, "9", "images"));
-    }
-
-    public static TheoryData<string> Transforms => new() { "loras", "clipskip", "vae", "controlnet", "hires", "upscale", "refiner", "tiled" };
+    public static TheoryData<string> Transforms => new() { "loras", "clipskip", "vae", "controlnet", "hires", "refiner", "tiled" };
 
     private static ComfyGraph ApplyOne(string transform, ComfyGraph graph) => transform switch
     {
@@ -304,7 +231,6 @@ public sealed class GraphTransformsTests
         "vae" => GraphTransforms.ApplyVae(graph, Vae),
         "controlnet" => GraphTransforms.ApplyControlNets(graph, TwoUnits),
         "hires" => GraphTransforms.ApplyHiresFix(graph, new HiresFix(2, 10, 0.5, null)),
-        "upscale" => GraphTransforms.ApplyUpscale(graph, new Upscale(null, 2)),
         "refiner" => GraphTransforms.ApplyRefiner(graph, new Refiner(RefinerCheckpoint, 0.8)),
         "tiled" => GraphTransforms.ApplyTiledDecode(graph, new TiledDecode(256, 32)),
         _ => throw new ArgumentOutOfRangeException(nameof(transform), transform, null),
@@ -345,28 +271,23 @@ public sealed class GraphTransformsTests
         "controlnet",
         "hires",
         "hires-model",
-        "upscale",
-        "upscale-model",
         "refiner",
         "loras+clipskip",
         "clipskip+loras",
         "loras+controlnet+hires",
         "hires+controlnet+loras",
-        "vae+upscale-model",
-        "hires-model+upscale-model",
-        "loras+clipskip+vae+controlnet+hires+upscale",
-        "loras+clipskip+controlnet+refiner+upscale-model",
+        "loras+clipskip+vae+controlnet+hires",
+        "loras+clipskip+controlnet+refiner",
         "tiled",
         "vae+tiled",
         "hires-model+tiled",
-        "loras+clipskip+vae+controlnet+hires+upscale+tiled",
-        "loras+clipskip+controlnet+refiner+upscale-model+tiled",
+        "loras+clipskip+vae+controlnet+hires+tiled",
+        "loras+clipskip+controlnet+refiner+tiled",
     };
 
     private static ComfyGraph ApplyStep(string step, ComfyGraph graph) => step switch
     {
         "hires-model" => GraphTransforms.ApplyHiresFix(graph, new HiresFix(1.5, 10, 0.4, UpscaleModel, Scheduler: "normal")),
-        "upscale-model" => GraphTransforms.ApplyUpscale(graph, new Upscale(UpscaleModel, 2)),
         _ => ApplyOne(step, graph),
     };
 

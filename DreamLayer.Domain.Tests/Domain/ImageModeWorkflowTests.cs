@@ -11,7 +11,7 @@ public sealed class ImageModeWorkflowTests
     private const string Checkpoint = "v1-5-pruned-emaonly.safetensors";
     private const string Uploaded = "dreamlayer/0123/source.png";
 
-    private static readonly ObjectInfo Catalogue = ObjectInfo.Parse(File.ReadAllText(TestPaths.ObjectInfoJson));
+    private static readonly ObjectInfo Catalogue = CatalogueJson.Parse(File.ReadAllText(TestPaths.ObjectInfoJson));
 
     private static WorkflowTemplate Load(string mode) => WorkflowTemplate.Parse(
         File.ReadAllText(Path.Combine(TestPaths.Workflows, mode, "workflow.json")),

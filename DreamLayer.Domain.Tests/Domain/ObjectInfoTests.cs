@@ -4,7 +4,7 @@ namespace DreamLayer.Web.Tests.Domain;
 
 public sealed class ObjectInfoTests
 {
-    private static readonly ObjectInfo Real = ObjectInfo.Parse(File.ReadAllText(TestPaths.ObjectInfoJson));
+    private static readonly ObjectInfo Real = CatalogueJson.Parse(File.ReadAllText(TestPaths.ObjectInfoJson));
 
     [Fact]
     public void Parse_RealDump_ReadsArrayFormCombos()
@@ -19,7 +19,7 @@ public sealed class ObjectInfoTests
     public void Parse_ComboTypeForm_ReadsOptions()
     {
         const string json = """{"UpscaleModelLoader":{"input":{"required":{"model_name":["COMBO",{"multiselect":false,"options":["4x-UltraSharp.pth","sub\\x.pth"]}]}},"output":["UPSCALE_MODEL"],"output_node":false}}""";
-        var info = ObjectInfo.Parse(json);
+        var info = CatalogueJson.Parse(json);
         var spec = info.Nodes["UpscaleModelLoader"].Required["model_name"];
         Assert.Equal(InputKind.ComboType, spec.Kind);
         Assert.Equal(["4x-UltraSharp.pth", "sub\\x.pth"], spec.ComboValues);
@@ -37,7 +37,7 @@ public sealed class ObjectInfoTests
     public void Parse_UnknownKeysAndMissingSections_AreIgnored()
     {
         const string json = """{"X":{"input":{"required":{"a":["INT",{"min":1,"max":5,"search_aliases":["q"]}]}},"is_input_list":true,"output":[],"output_node":true,"essentials_category":"z"},"Broken":42}""";
-        var info = ObjectInfo.Parse(json);
+        var info = CatalogueJson.Parse(json);
         Assert.True(info.Nodes["X"].IsOutputNode);
         Assert.False(info.HasNode("Broken"));
         Assert.Equal(5m, info.Nodes["X"].Required["a"].Max);

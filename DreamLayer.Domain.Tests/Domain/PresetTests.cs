@@ -54,7 +54,7 @@ public sealed class PresetTests
     {
         var root = JsonNode.Parse(File.ReadAllText(TestPaths.ObjectInfoJson))!.AsObject();
         root.Remove("VAEDecodeTiled");
-        var limits = GenerationLimits.From(ObjectInfo.Parse(root.ToJsonString()));
+        var limits = GenerationLimits.From(CatalogueJson.Parse(root.ToJsonString()));
 
         var outcome = Resolve(BuiltInPresets.LowMemory.Values with { TileSize = 256 }, limits: limits);
 

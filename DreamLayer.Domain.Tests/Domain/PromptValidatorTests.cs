@@ -6,7 +6,7 @@ namespace DreamLayer.Web.Tests.Domain;
 
 public sealed class PromptValidatorTests
 {
-    private static readonly ObjectInfo Real = ObjectInfo.Parse(File.ReadAllText(TestPaths.ObjectInfoJson));
+    private static readonly ObjectInfo Real = CatalogueJson.Parse(File.ReadAllText(TestPaths.ObjectInfoJson));
 
     private static string WorkflowDir => Path.Combine(TestPaths.TestData, "workflows");
 
@@ -266,7 +266,7 @@ public sealed class PromptValidatorTests
     [InlineData("FLOAT", "INT,STRING", false)]
     public void TypesMatch_Pairs_FollowServerRules(string received, string input, bool expected)
     {
-        var info = ObjectInfo.Parse($$$"""
+        var info = CatalogueJson.Parse($$$"""
             {"Src":{"input":{"required":{}},"output":["{{{received}}}"],"output_node":false},
              "Dst":{"input":{"required":{"x":["{{{input}}}"]}},"output":[],"output_node":true}}
             """);
@@ -284,7 +284,7 @@ public sealed class PromptValidatorTests
         var node = result.NodeErrors["4"];
 
         Assert.Equal("Load Checkpoint › ckpt_name: 'x.safetensors' is not available on this server (it has 7 checkpoints).",
-            PromptValidator.Describe(node, node.Errors[0], Real));
+            ValidationMessages.Describe(node, node.Errors[0], Real));
     }
 
     [Fact]

@@ -230,7 +230,7 @@ public sealed class UiWorkflowTests
             var def = info.Nodes[node.ClassType];
             var widgets = def.Required.Values.Concat(def.Optional.Values).Where(UiWorkflow.IsWidget).ToList();
             var values = uiNode["widgets_values"]?.AsArray() ?? [];
-            Assert.Equal(widgets.Sum(UiWorkflow.WidgetValueCount), values.Count);
+            Assert.Equal(widgets.Sum(ValueCount), values.Count);
             var index = 0;
             foreach (var widget in widgets)
             {
@@ -238,11 +238,15 @@ public sealed class UiWorkflowTests
                 {
                     Assert.True(JsonNode.DeepEquals(literal, values[index]), $"{node.ClassType} {apiId}: {widget.Name} is {values[index]?.ToJsonString()}, not {literal?.ToJsonString()}");
                 }
-                index += UiWorkflow.WidgetValueCount(widget);
+                index += ValueCount(widget);
             }
         }
         Assert.Equal(apiLinks, links.Count);
     }
+
+    /// <summary>How many values the frontend saves for a widget input: the widget, then its control or upload widget.</summary>
+    private static int ValueCount(InputSpec widget) =>
+        1 + (UiWorkflow.HasControlAfterGenerate(widget) ? 1 : 0) + (UiWorkflow.HasImageUpload(widget) ? 1 : 0);
 
     private static List<string> Sockets(JsonNode? slots) =>
         slots is JsonArray array ? [.. array.Where(s => s!["widget"] is null).Select(s => s!["name"]!.GetValue<string>())] : [];
@@ -263,7 +267,7 @@ public sealed class UiWorkflowTests
             {
                 control.Add(index + 1);
             }
-            index += UiWorkflow.WidgetValueCount(widget);
+            index += ValueCount(widget);
         }
         return [.. values.Select((v, i) => control.Contains(i) ? "<control>" : Normalised(v))];
     }

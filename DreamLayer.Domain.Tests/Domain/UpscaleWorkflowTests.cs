@@ -20,7 +20,7 @@ public sealed class UpscaleWorkflowTests
     {
         var root = JsonNode.Parse(File.ReadAllText(TestPaths.ObjectInfoJson))!;
         root["UpscaleModelLoader"]!["input"]!["required"]!["model_name"]![1]!["options"]!.AsArray().Add(Model);
-        return ObjectInfo.Parse(root.ToJsonString());
+        return CatalogueJson.Parse(root.ToJsonString());
     }
 
     private static GenerationRequest Request(UpscaleMethod method, double? scale, int width = 1000, int height = 700) => new()
@@ -139,7 +139,7 @@ public sealed class UpscaleWorkflowTests
     [Fact]
     public void Validate_ModelMethodOnServerWithoutModels_SaysWhereModelsGo()
     {
-        var limits = GenerationLimits.From(ObjectInfo.Parse(File.ReadAllText(TestPaths.ObjectInfoJson)));
+        var limits = GenerationLimits.From(CatalogueJson.Parse(File.ReadAllText(TestPaths.ObjectInfoJson)));
         Assert.Empty(limits.UpscaleModels);
         var error = Assert.Single(GenerationRequestValidator.Validate(Request(UpscaleMethod.Model, 2), limits));
         Assert.Contains("models/upscale_models", error.Message, StringComparison.Ordinal);

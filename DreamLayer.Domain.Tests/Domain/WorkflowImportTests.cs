@@ -8,7 +8,7 @@ namespace DreamLayer.Web.Tests.Domain;
 /// <summary>Imported ComfyUI workflows: real API files and images ComfyUI saved, what is detected in each, and refusals.</summary>
 public sealed class WorkflowImportTests
 {
-    private static readonly ObjectInfo Catalogue = ObjectInfo.Parse(File.ReadAllText(TestPaths.ObjectInfoJson));
+    private static readonly ObjectInfo Catalogue = CatalogueJson.Parse(File.ReadAllText(TestPaths.ObjectInfoJson));
 
     private static string WorkflowFile(string name) => Path.Combine(TestPaths.TestData, "workflows", name);
 
@@ -235,7 +235,7 @@ public sealed class WorkflowImportTests
     {
         var root = JsonNode.Parse(File.ReadAllText(TestPaths.ObjectInfoJson))!;
         root["KSampler"]!["input"]!["required"]!["noise_mode"] = new JsonArray(new JsonArray("gpu", "cpu"), new JsonObject());
-        var newer = ObjectInfo.Parse(root.ToJsonString());
+        var newer = CatalogueJson.Parse(root.ToJsonString());
 
         var report = WorkflowCompatibility.Check(WithInstalledModel(Default()), newer);
 

@@ -29,12 +29,6 @@ public sealed class ObjectInfo
             ? values
             : [];
 
-    public static ObjectInfo Parse(string json)
-    {
-        using var doc = JsonDocument.Parse(json, new JsonDocumentOptions { MaxDepth = 256 });
-        return Parse(doc.RootElement);
-    }
-
     public static ObjectInfo Parse(JsonElement root)
     {
         if (root.ValueKind != JsonValueKind.Object)

@@ -135,10 +135,6 @@ public static class PromptValidator
         return nodeErrors;
     }
 
-    /// <summary>A sentence a user understands, naming the node (display name and title) and the input.</summary>
-    public static string Describe(ComfyNodeErrors node, ComfyInputError error, ObjectInfo? objectInfo = null) =>
-        ValidationMessages.Describe(node, error, objectInfo);
-
     internal sealed record NodeResult(bool Valid, IReadOnlyList<ComfyInputError> Errors);
 
     /// <summary>What the server would raise as a Python exception while validating (KeyError, IndexError, …).</summary>

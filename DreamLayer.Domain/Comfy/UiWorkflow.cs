@@ -340,13 +340,6 @@ public static class UiWorkflow
         return spec.IsCombo && IsTrue(spec, "image_upload");
     }
 
-    /// <summary>How many values the frontend saves for this input's widgets: the widget, then its control or upload widget.</summary>
-    public static int WidgetValueCount(InputSpec spec)
-    {
-        ArgumentNullException.ThrowIfNull(spec);
-        return !IsWidget(spec) ? 0 : 1 + (HasControlAfterGenerate(spec) ? 1 : 0) + (HasImageUpload(spec) ? 1 : 0);
-    }
-
     private static bool IsTrue(InputSpec spec, string option) => Option(spec, option) is JsonValue v && v.GetValueKind() == JsonValueKind.True;
 
     private static JsonNode? Option(InputSpec spec, string key) =>

@@ -41,6 +41,6 @@ public static class AdvancedCatalogue
              "output": ["IMAGE"], "output_is_list": [false], "output_name": ["IMAGE"], "name": "LineArtPreprocessor",
              "display_name": "Realistic Lineart", "category": "ControlNet Preprocessors/Line Extractors", "output_node": false}
             """);
-        return ObjectInfo.Parse(root.ToJsonString());
+        return CatalogueJson.Parse(root.ToJsonString());
     }
 }

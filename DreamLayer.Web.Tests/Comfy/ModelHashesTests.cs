@@ -29,6 +29,14 @@ public sealed class ModelHashesTests : IDisposable
         File.WriteAllText(Path.Combine(_root, "models", "secret.safetensors"), "abc");
     }
 
+    /// <summary>Runs the hasher as the app does until <paramref name="hashed"/> holds, then stops it (which waits for the cache file).</summary>
+    private static async Task HashInBackgroundAsync(ModelHashes hashes, Func<bool> hashed)
+    {
+        await hashes.StartAsync(CancellationToken.None);
+        await DreamLayerApp.WaitUntilAsync(hashed, "the queued model files to be hashed in the background");
+        await hashes.StopAsync(CancellationToken.None);
+    }
+
     private ModelHashes Create() => new(
         Options.Create(new ComfyUiOptions { ModelsDirectory = Path.Combine(_root, "models") }),
         new StoragePaths(Path.Combine(_root, "data"), _root, _root, Path.Combine(_root, "data", "db"), _root),
@@ -40,7 +48,7 @@ public sealed class ModelHashesTests : IDisposable
         var hashes = Create();
         Assert.Null(hashes.ModelHash("sd15/base.safetensors")); // never hashed on a job's path
 
-        await hashes.DrainAsync(default);
+        await HashInBackgroundAsync(hashes, () => hashes.ModelHash("sd15/base.safetensors") is not null);
 
         Assert.Equal(AbcSha256[..10], hashes.ModelHash("sd15/base.safetensors"));
         Assert.Equal(AbcSha256[..10], hashes.ModelHash(@"sd15\base.safetensors")); // a Windows server's subfolder
@@ -52,7 +60,7 @@ public sealed class ModelHashesTests : IDisposable
     {
         var hashes = Create();
         hashes.Prepare(new GenerationRequest { Prompt = "a cat <lora:detail/add_detail:0.7>", Checkpoint = "sd15/base.safetensors" });
-        await hashes.DrainAsync(default);
+        await HashInBackgroundAsync(hashes, () => hashes.LoraHash("detail/add_detail") is not null && hashes.ModelHash("sd15/base.safetensors") is not null);
 
         var expected = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData("lora bytes"u8));
         Assert.Equal(expected[..12], hashes.LoraHash("detail/add_detail"));

@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using DreamLayer.Domain.Comfy;
 using DreamLayer.Domain.Generation;
 using DreamLayer.Web.Comfy;
+using DreamLayer.Web.Tests.Domain;
 
 namespace DreamLayer.Web.Tests.Comfy;
 
@@ -13,12 +14,12 @@ public sealed class WorkflowLibraryTests
     {
         var json = JsonNode.Parse(File.ReadAllText(TestPaths.ObjectInfoJson))!.AsObject();
         change(json);
-        return ObjectInfo.Parse(json.ToJsonString());
+        return CatalogueJson.Parse(json.ToJsonString());
     }
 
     [Fact]
     public void FindUnsupportedModes_RealServer_RunsEveryMode() =>
-        Assert.Empty(Library.FindUnsupportedModes(ObjectInfo.Parse(File.ReadAllText(TestPaths.ObjectInfoJson))));
+        Assert.Empty(Library.FindUnsupportedModes(CatalogueJson.Parse(File.ReadAllText(TestPaths.ObjectInfoJson))));
 
     [Fact]
     public void FindUnsupportedModes_ServerWithoutANode_NamesTheNode()

@@ -28,7 +28,7 @@ public sealed class TeamPresetsTests : IDisposable
         var list = await _presets.ListAsync(GalleryDatabase.Admin);
 
         Assert.Equal(BuiltInPresets.All.Select(b => b.Name), list.Select(p => p.Name));
-        Assert.All(list, p => Assert.True(p.IsBuiltIn && !p.CanManage));
+        Assert.All(list, p => Assert.True(p.Id is null && !p.CanManage));
     }
 
     [Fact]

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using DreamLayer.Domain.Comfy;
 using DreamLayer.Domain.Generation;
 using DreamLayer.Web.Comfy;
@@ -6,6 +5,7 @@ using DreamLayer.Web.Data;
 using DreamLayer.Web.Images;
 using DreamLayer.Web.Jobs;
 using DreamLayer.Web.Operations;
+using DreamLayer.Web.Tests.Domain;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -19,7 +19,7 @@ public sealed class PipelineWarmUpTests
     public async Task Against_a_real_servers_catalogue_every_step_runs_and_nothing_is_sent()
     {
         var (warmUp, log) = Create();
-        var backend = Backend(ObjectInfo.Parse(JsonDocument.Parse(File.ReadAllText(TestPaths.ObjectInfoJson)).RootElement));
+        var backend = Backend(CatalogueJson.Parse(File.ReadAllText(TestPaths.ObjectInfoJson)));
 
         await warmUp.RunAsync(backend, CancellationToken.None);
 
@@ -31,7 +31,7 @@ public sealed class PipelineWarmUpTests
     {
         var (warmUp, log) = Create();
         var catalogue = """{"KSampler": {"input": {"required": {"sampler_name": [["euler"]]}}, "output": ["LATENT"], "output_node": false, "name": "KSampler"}}""";
-        var backend = Backend(ObjectInfo.Parse(JsonDocument.Parse(catalogue).RootElement));
+        var backend = Backend(CatalogueJson.Parse(catalogue));
 
         var walk = await Record.ExceptionAsync(() => warmUp.RunAsync(backend, CancellationToken.None));
 
@@ -43,7 +43,7 @@ public sealed class PipelineWarmUpTests
     {
         var (on, _) = Create();
         var (off, offLog) = Create(warmUp: false);
-        var catalogue = ObjectInfo.Parse(JsonDocument.Parse(File.ReadAllText(TestPaths.ObjectInfoJson)).RootElement);
+        var catalogue = CatalogueJson.Parse(File.ReadAllText(TestPaths.ObjectInfoJson));
         using var cancelled = new CancellationTokenSource();
         await cancelled.CancelAsync();
 

@@ -106,15 +106,6 @@ public sealed partial class ModelHashes(IOptions<ComfyUiOptions> options, Storag
         return null;
     }
 
-    /// <summary>Computes every queued hash now (for tests and the benchmark); returns when none is left.</summary>
-    public async Task DrainAsync(CancellationToken ct)
-    {
-        while (_work.Reader.TryRead(out var file))
-        {
-            await HashAsync(file, ct);
-        }
-    }
-
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         try

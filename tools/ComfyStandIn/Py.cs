@@ -273,6 +273,4 @@ internal static class Py
 
     public static string[] FakeTraceback(string where) =>
         [$"  File \"standin/{where}.py\", line 1, in {where}\n"];
-
-    public static string Utf8(ReadOnlySpan<byte> bytes) => Encoding.UTF8.GetString(bytes);
 }

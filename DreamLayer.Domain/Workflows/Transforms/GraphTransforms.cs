@@ -237,36 +237,6 @@ public static class GraphTransforms
     }
 
     /// <summary>
-    /// Upscales the finished image between the output decoder and everything that consumed it: with an upscale model
-    /// (assumed <see cref="AssumedModelScale"/>×, followed by ImageScaleBy to reach <see cref="Upscale.Scale"/> when it differs),
-    /// or with ImageScaleBy (lanczos) alone.
-    /// </summary>
-    public static ComfyGraph ApplyUpscale(ComfyGraph graph, Upscale spec)
-    {
-        ArgumentNullException.ThrowIfNull(graph);
-        ArgumentNullException.ThrowIfNull(spec);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(spec.Scale);
-        var decoder = OutputDecoder(graph);
-        var consumers = GraphLinks.Consumers(graph, decoder, 0);
-        var image = decoder;
-        var factor = spec.Scale;
-        if (spec.Model is not null)
-        {
-            image = UpscaleWithModel(graph, spec.Model, decoder);
-            factor = spec.Scale / AssumedModelScale;
-        }
-        if (spec.Model is null || factor != 1.0)
-        {
-            image = GraphLinks.AddNode(graph, new ComfyNode("ImageScaleBy")
-                .Link("image", image, 0)
-                .Set("upscale_method", Lanczos)
-                .Set("scale_by", factor));
-        }
-        GraphLinks.Rewire(graph, consumers, image, 0);
-        return graph;
-    }
-
-    /// <summary>
     /// Splits the KSampler into an SDXL base and refiner pair of KSamplerAdvanced: the base (same id) runs up to the
     /// switch step and returns leftover noise; the refiner, with its own checkpoint and its own encoding of the same
     /// prompts, finishes from there. The output decoder decodes the refiner's latent with the refiner's VAE.

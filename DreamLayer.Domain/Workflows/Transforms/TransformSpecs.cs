@@ -37,9 +37,6 @@ public sealed record HiresFix(
     int? BaseWidth = null,
     int? BaseHeight = null);
 
-/// <summary>Upscaling of the finished image: with an upscale model file, or (null) plain lanczos resampling.</summary>
-public sealed record Upscale(string? Model, double Scale);
-
 /// <summary>An SDXL refiner: its checkpoint and the fraction of the steps after which it takes over.</summary>
 public sealed record Refiner(string Checkpoint, double SwitchAt);
 

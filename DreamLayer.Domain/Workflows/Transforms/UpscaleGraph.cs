@@ -5,8 +5,8 @@ namespace DreamLayer.Domain.Workflows.Transforms;
 
 /// <summary>
 /// Turns the upscale template (LoadImage → ImageScaleBy → SaveImage) into the variant a request asks for:
-/// an upscale model in front (assumed <see cref="GraphTransforms.AssumedModelScale"/>×, like
-/// <see cref="GraphTransforms.ApplyUpscale"/>), and ImageScaleBy for a factor or ImageScale for an exact size.
+/// an upscale model in front (assumed <see cref="GraphTransforms.AssumedModelScale"/>×, as the hires fix assumes too),
+/// and ImageScaleBy for a factor or ImageScale for an exact size.
 /// </summary>
 public static class UpscaleGraph
 {

@@ -24,9 +24,6 @@ public sealed class GalleryPager(GalleryService gallery, SignedInUser viewer, Ga
     /// <summary>How many positions the grid should have now: exact once the end was reached, else one page beyond.</summary>
     public int ScrollLength => _total ?? _starts.Count * PageSize;
 
-    /// <summary>Whether the last image has been reached.</summary>
-    public bool ReachedEnd => _total is not null;
-
     /// <summary>Pages currently held in memory.</summary>
     public int LoadedPages => _pages.Count;
 

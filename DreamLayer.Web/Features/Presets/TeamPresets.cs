@@ -7,10 +7,7 @@ using Microsoft.EntityFrameworkCore;
 namespace DreamLayer.Web.Features.Presets;
 
 /// <summary>A preset as the picker shows it: built in, or saved by someone (<see cref="Id"/>), with what it changes.</summary>
-public sealed record PresetView(string Key, Guid? Id, string Name, string Summary, PresetValues Values, string? OwnerName, bool IsShared, bool CanManage)
-{
-    public bool IsBuiltIn => Id is null;
-}
+public sealed record PresetView(string Key, Guid? Id, string Name, string Summary, PresetValues Values, string? OwnerName, bool IsShared, bool CanManage);
 
 public abstract record PresetChange;
 
