@@ -1,13 +1,10 @@
-using System.Security.Claims;
 using Bunit;
 using DreamLayer.Domain.Generation;
 using DreamLayer.Domain.Jobs;
-using DreamLayer.Web.Accounts;
 using DreamLayer.Web.Features.Jobs;
 using DreamLayer.Web.Jobs;
 using DreamLayer.Web.Tests.Infrastructure;
 using DreamLayer.Web.Tests.Jobs;
-using Microsoft.AspNetCore.Components.Authorization;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace DreamLayer.Web.Tests.Features;
@@ -17,23 +14,11 @@ public sealed class JobListLiveTests : MudComponentTest, IClassFixture<LiveAppFi
 {
     private readonly DreamLayerApp _app;
 
-    /// <summary>Alice, signed in.</summary>
-    private sealed class SignedIn : AuthenticationStateProvider
-    {
-        public override Task<AuthenticationState> GetAuthenticationStateAsync() => Task.FromResult(new AuthenticationState(new ClaimsPrincipal(
-            new ClaimsIdentity([new Claim(ClaimTypes.NameIdentifier, TestUsers.Alice.Id), new Claim(ClaimTypes.Name, TestUsers.Alice.UserName)], "test"))));
-    }
-
     public JobListLiveTests(LiveAppFixture fixture)
         : base(services =>
         {
             ArgumentNullException.ThrowIfNull(fixture);
-            services.AddSingleton(fixture.App.Get<JobQueue>());
-            services.AddSingleton(fixture.App.Get<JobEvents>());
-            services.AddSingleton(fixture.App.Get<JobHistory>());
-            services.AddSingleton<AuthenticationStateProvider, SignedIn>();
-            services.AddScoped<CurrentUser>();
-            services.AddScoped<GenerationSubmitter>();
+            fixture.AddJobListServices(services);
         })
     {
         _app = fixture.App;

@@ -1,10 +1,14 @@
 using System.Collections.Concurrent;
 using System.Net;
+using System.Security.Claims;
 using DreamLayer.Domain.Generation;
 using DreamLayer.Domain.Jobs;
+using DreamLayer.Web.Accounts;
 using DreamLayer.Web.Data;
+using DreamLayer.Web.Features.Jobs;
 using DreamLayer.Web.Jobs;
 using DreamLayer.Web.Tests.Infrastructure;
+using Microsoft.AspNetCore.Components.Authorization;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
@@ -44,6 +48,23 @@ public sealed class LiveAppFixture : IAsyncLifetime
                 new CountingDbFactory(new PooledDbContextFactory<DreamLayerDbContext>(sp.GetRequiredService<DbContextOptions<DreamLayerDbContext>>()))));
 
     public async Task DisposeAsync() => await App.DisposeAsync();
+
+    /// <summary>What a page's job list injects, from this app's pipeline, with Alice signed in (for bUnit).</summary>
+    public void AddJobListServices(IServiceCollection services)
+    {
+        services.AddSingleton(App.Get<JobQueue>());
+        services.AddSingleton(App.Get<JobEvents>());
+        services.AddSingleton(App.Get<JobHistory>());
+        services.AddSingleton<AuthenticationStateProvider, AliceSignedIn>();
+        services.AddScoped<CurrentUser>();
+        services.AddScoped<GenerationSubmitter>();
+    }
+
+    private sealed class AliceSignedIn : AuthenticationStateProvider
+    {
+        public override Task<AuthenticationState> GetAuthenticationStateAsync() => Task.FromResult(new AuthenticationState(new ClaimsPrincipal(
+            new ClaimsIdentity([new Claim(ClaimTypes.NameIdentifier, TestUsers.Alice.Id), new Claim(ClaimTypes.Name, TestUsers.Alice.UserName)], "test"))));
+    }
 
     public static GenerationRequest Txt2Img(string prompt, int steps) => new()
     {

@@ -55,6 +55,7 @@ public sealed partial class JobList : IAsyncDisposable
     private volatile bool _hasWaiting;
     private SignedInUser? _user;
     private IJSObjectReference? _module;
+    private Task<IJSObjectReference>? _moduleLoading;
     private bool _notify;
     private string? _notifyNote;
 
@@ -197,7 +198,10 @@ public sealed partial class JobList : IAsyncDisposable
     {
         if (firstRender)
         {
-            _module = await JS.InvokeAsync<IJSObjectReference>("import", "./Features/Jobs/JobList.razor.js");
+            // Started before the first await, so that a click on the switch made while the script is still loading
+            // (a cold browser cache, a busy server) waits for it instead of being dropped.
+            _moduleLoading = JS.InvokeAsync<IJSObjectReference>("import", "./Features/Jobs/JobList.razor.js").AsTask();
+            _module = await _moduleLoading;
             await _module.InvokeVoidAsync("watchPreviews", _cards);
             if (await _module.InvokeAsync<bool>("notifying"))
             {
@@ -210,11 +214,12 @@ public sealed partial class JobList : IAsyncDisposable
     /// <summary>Switching on asks the browser for permission (it must come from this click); the choice is kept in the browser.</summary>
     private async Task SetNotifyAsync(bool on)
     {
-        if (_module is null)
+        var module = _module ?? (_moduleLoading is { } loading ? await loading : null);
+        if (module is null)
         {
             return;
         }
-        var permission = await _module.InvokeAsync<string>("setNotifying", on);
+        var permission = await module.InvokeAsync<string>("setNotifying", on);
         _notify = on && permission != "denied";
         _notifyNote = on && permission == "denied"
             ? "The browser blocks notifications for this site; allow them in its site settings to be told when a job finishes."
