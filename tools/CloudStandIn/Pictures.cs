@@ -4,6 +4,7 @@ using SixLabors.ImageSharp.Formats.Jpeg;
 using SixLabors.ImageSharp.Formats.Png;
 using SixLabors.ImageSharp.Formats.Webp;
 using SixLabors.ImageSharp.PixelFormats;
+using SixLabors.ImageSharp.Processing;
 
 namespace CloudStandIn;
 
@@ -25,7 +26,10 @@ internal static class Pictures
     /// </summary>
     public static byte[] Draw(string seed, string prompt, int width, int height, int index, string format, bool transparent = false, int quality = 90)
     {
-        using var picture = Painter.Render(seed, prompt, width, height, index);
+        // Drawn at most 256 px on its long side and scaled up: a provider's megapixel pictures cost the stand-in little.
+        var scale = Math.Min(1.0, 256.0 / Math.Max(width, height));
+        using var picture = Painter.Render(seed, prompt, Math.Max(1, (int)(width * scale)), Math.Max(1, (int)(height * scale)), index);
+        picture.Mutate(m => m.Resize(width, height, KnownResamplers.NearestNeighbor));
         using var ms = new MemoryStream();
         if (transparent && format != "jpeg")
         {
