@@ -60,6 +60,25 @@ public sealed class CloudFaultTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Delay_AClientThatGivesUpFirstLeavesTheRequestAcceptedAndBilled()
+    {
+        _cloud.Server.Faults(CloudProvider.Bfl).DelayMs = 60_000;
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri("/v1/flux-pro-1.1", UriKind.Relative))
+        {
+            Content = new StringContent("""{"prompt":"slow","width":256,"height":256}""", Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Add("x-key", _cloud.BflKey);
+        using var giveUp = new CancellationTokenSource();
+
+        var sent = _cloud.Http.SendAsync(request, giveUp.Token);
+        await _cloud.Server.WhenAcceptedAsync(1).WaitAsync(CloudHarness.Guard);
+        await giveUp.CancelAsync(); // the client's own timeout, while the answer is still on its way
+
+        await Assert.ThrowsAsync<TaskCanceledException>(() => sent);
+        Assert.Equal("slow", Assert.Single(_cloud.Server.Accepted).Prompt); // given up on, yet the provider took it on
+    }
+
+    [Fact]
     public async Task RejectCount_RateLimitedOnceWithRetryAfter_ThenAccepted_SoOneRetryBillsOnce()
     {
         var faults = _cloud.Server.Faults(CloudProvider.OpenAi);

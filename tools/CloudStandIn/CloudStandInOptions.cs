@@ -43,7 +43,7 @@ public sealed class CloudStandInOptions
         [CloudProvider.Bfl] = TimeSpan.FromMinutes(10),
     };
 
-    /// <summary>BFL's documented limit of tasks a key may have active (not yet finished) at once; one more is a 429.</summary>
+    /// <summary>How many tasks a BFL key may have active (not yet ended) at once, 24 as BFL's limit is quoted; one more is a 429.</summary>
     public int BflActiveTaskLimit { get; set; } = 24;
 
     /// <summary>Polls a new BFL task answers <c>Pending</c> before it is <c>Ready</c> (a fault can change it per task).</summary>
