@@ -12,7 +12,10 @@ namespace CloudStandIn.Bfl;
 internal sealed class BflApi(CloudState state) : ProviderApi(state, CloudProvider.Bfl)
 {
     private readonly Lock _lock = new();
-    private readonly Dictionary<string, BflTask> _tasks = new(StringComparer.Ordinal);
+    /// <summary>Tasks kept at most; beyond it the oldest ended ones are forgotten (then "Task not found", as BFL forgets old tasks).</summary>
+    private const int MaxTasks = 10_000;
+
+    private readonly OrderedDictionary<string, BflTask> _tasks = new(StringComparer.Ordinal);
     private double _credits = state.Options.BflCredits;
 
     /// <summary>One submitted task and where it stands.</summary>
@@ -129,6 +132,10 @@ internal sealed class BflApi(CloudState state) : ProviderApi(state, CloudProvide
             {
                 _tasks[id] = task;
                 _credits -= model.Credits;
+                for (var i = 0; _tasks.Count > MaxTasks && i < _tasks.Count;)
+                {
+                    if (_tasks.GetAt(i).Value.Active) { i++; } else { _tasks.RemoveAt(i); }
+                }
             }
             return new JsonObject
             {
