@@ -159,6 +159,7 @@ public sealed class BflTests : IAsyncLifetime
     [InlineData(Rejection.Unauthorized, 403)]
     [InlineData(Rejection.NoCredits, 402)]
     [InlineData(Rejection.RateLimited, 429)]
+    [InlineData(Rejection.Moderated, 400)]
     [InlineData(Rejection.ServerError, 500)]
     [InlineData(Rejection.Unavailable, 503)]
     public async Task Faults_Reject_AnswersBflsStatusWithDetailAndCreatesNoTask(Rejection kind, int status)
