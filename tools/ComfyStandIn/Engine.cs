@@ -420,6 +420,10 @@ internal sealed partial class Engine(NodeCatalog catalog, FileStore files, Socke
             if (value is JsonArray { Count: 2 } link && run.Results.TryGetValue(Py.Str(link[0]), out var p)) { linked[name] = p; }
         }
         var basis = Merge(linked);
+        if (catalog.TryGet(classType, out var nodeDef) && nodeDef.ApiNode)
+        {
+            return (ApiNodes.Run(run.Item.ExtraData, classType, inputs, linked, basis), null);
+        }
 
         switch (classType)
         {

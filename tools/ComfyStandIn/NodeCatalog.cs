@@ -14,7 +14,8 @@ internal sealed record InputDef(string Name, bool Required, JsonNode? Type, Json
     public JsonArray Config() => new(Type?.DeepClone(), Options.DeepClone());
 }
 
-internal sealed record NodeDef(string ClassType, IReadOnlyList<InputDef> Inputs, IReadOnlyList<string> Outputs, bool OutputNode);
+/// <summary>A node class; <paramref name="ApiNode"/> marks ComfyUI's paid API nodes (<c>"api_node": true</c>), which call Comfy.org.</summary>
+internal sealed record NodeDef(string ClassType, IReadOnlyList<InputDef> Inputs, IReadOnlyList<string> Outputs, bool OutputNode, bool ApiNode = false);
 
 /// <summary>The node catalogue, loaded from a real <c>/object_info</c> dump, with model lists swapped as configured.</summary>
 internal sealed class NodeCatalog
@@ -245,6 +246,7 @@ internal sealed class NodeCatalog
         }
         var outputs = (node["output"] as JsonArray)?.Select(x => x is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : "*").ToList() ?? [];
         var outputNode = node["output_node"] is JsonValue ov && ov.GetValueKind() == JsonValueKind.True;
-        return new NodeDef(name, inputs, outputs, outputNode);
+        var apiNode = node["api_node"] is JsonValue av && av.GetValueKind() == JsonValueKind.True;
+        return new NodeDef(name, inputs, outputs, outputNode, apiNode);
     }
 }

@@ -295,7 +295,7 @@ internal static class Routes
         extra = extra.DeepClone().AsObject();
         prompt = prompt.DeepClone().AsObject();
         state.Queue.Put(new QueueItem(number, numberNode, promptId, prompt, extra, validation.GoodOutputs));
-        state.Accepted();
+        state.Accepted(promptId, extra["api_key_comfy_org"] is JsonValue key && key.GetValueKind() == JsonValueKind.String ? key.GetValue<string>() : null);
         await Json(ctx, new JsonObject { ["prompt_id"] = promptId, ["number"] = numberNode.DeepClone(), ["node_errors"] = validation.NodeErrors });
     }
 

@@ -32,6 +32,12 @@ public sealed class StandInServer : IAsyncDisposable
     /// <summary>How many <c>POST /prompt</c> calls queued a prompt.</summary>
     public int PromptsAccepted => _state.PromptsAccepted;
 
+    /// <summary>
+    /// Each queued prompt in the order it was accepted, with the <c>extra_data.api_key_comfy_org</c> it carried (null
+    /// without one): tests assert the Comfy.org key went only to the prompts that need it.
+    /// </summary>
+    public IReadOnlyList<(string PromptId, string? ComfyOrgKey)> PromptKeys => _state.PromptKeys;
+
     /// <summary>The <c>POST /free</c> calls received, in order: (unload_models, free_memory) as the server read them.</summary>
     public IReadOnlyList<(bool UnloadModels, bool FreeMemory)> FreeRequests => _state.FreeRequests;
 
@@ -202,9 +208,20 @@ public sealed class StandInServer : IAsyncDisposable
             lock (_lock) { return _number++; }
         }
 
-        public void Accepted()
+        private readonly List<(string, string?)> _promptKeys = [];
+
+        public IReadOnlyList<(string PromptId, string? ComfyOrgKey)> PromptKeys
         {
-            lock (_lock) { _promptsAccepted++; }
+            get { lock (_lock) { return [.. _promptKeys]; } }
+        }
+
+        public void Accepted(string promptId, string? comfyOrgKey)
+        {
+            lock (_lock)
+            {
+                _promptsAccepted++;
+                _promptKeys.Add((promptId, comfyOrgKey));
+            }
         }
     }
 }
