@@ -18,7 +18,7 @@ public sealed class InstallModelsTests(BrowserFixture browser) : IClassFixture<B
         try
         {
             await using var files = await ModelFileServer.StartAsync();
-            files.Add("dreamshaper_8.safetensors", SafetensorsBytes.Build(2 * 1024 * 1024));
+            files.Add("dreamshaper_8.safetensors", SafetensorsFiles.WithData(2 * 1024 * 1024));
             files.Hold = true;
             await using var app = await DreamLayerApp.StartAsync(settings: new Dictionary<string, string?>
             {
