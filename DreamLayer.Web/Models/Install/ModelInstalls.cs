@@ -15,6 +15,7 @@ namespace DreamLayer.Web.Models.Install;
 /// </summary>
 public sealed partial class ModelInstalls(
     IModelFolders folders,
+    IPartFiles partFiles,
     BackendPool pool,
     ComfyConnectionService connections,
     IOptions<InstallOptions> options,
@@ -109,7 +110,7 @@ public sealed partial class ModelInstalls(
                 return (null, $"{string.Join(", ", target.Servers)} already {(target.Servers.Count == 1 ? "has" : "have")} {request.FileName} in {request.Kind}; rename or delete that one first.");
             }
         }
-        var install = new Install(Guid.NewGuid().ToString("N")[..12], request with { ExpectedSha256 = request.ExpectedSha256?.Trim().ToLowerInvariant() }, actor.DisplayName, targets, time);
+        var install = new Install(Guid.NewGuid().ToString("N")[..12], request with { ExpectedSha256 = request.ExpectedSha256?.Trim().ToLowerInvariant() }, actor.DisplayName, targets, partFiles, time);
         lock (_claimLock)
         {
             foreach (var target in targets)
@@ -260,6 +261,20 @@ public sealed partial class ModelInstalls(
         End(install, state, message);
         LogFailed(install.Request.FileName, state, message);
         return message;
+    }
+
+    /// <summary>
+    /// Ends an install whose write failed (a full disk, a folder gone, no permission): removes the partial file and says
+    /// why in words; a full disk is named as such, with the folder that filled up.
+    /// </summary>
+    public string WriteFailed(Install install, Exception ex)
+    {
+        ArgumentNullException.ThrowIfNull(install);
+        ArgumentNullException.ThrowIfNull(ex);
+        var file = install.Request.FileName;
+        return Fail(install, ex is IOException io && PartFiles.IsDiskFull(io)
+            ? $"The disk holding {install.Targets[0].Root} is full: {file} was not installed after {Size(install.Received)}, and the partial file was removed. Free some space and install it again."
+            : $"Writing {file} failed ({ex.Message}); the partial file was removed.");
     }
 
     /// <summary>
