@@ -4,6 +4,7 @@ using DreamLayer.Web.Accounts;
 using DreamLayer.Web.Comfy;
 using DreamLayer.Web.Components.Shared;
 using DreamLayer.Web.Models;
+using DreamLayer.Web.Models.Install;
 using Microsoft.AspNetCore.Components;
 using MudBlazor;
 
@@ -28,6 +29,8 @@ public sealed partial class ModelsPage : IDisposable
     [Inject] private BackendPool Pool { get; set; } = default!;
     [Inject] private CurrentUser CurrentUser { get; set; } = default!;
     [Inject] private ISnackbar Snackbar { get; set; } = default!;
+    [Inject] private ModelFiles Files { get; set; } = default!;
+    [Inject] private IDialogService Dialogs { get; set; } = default!;
 
     private ModelQuery _query = new();
     private IReadOnlyList<ModelRow> _rows = [];
@@ -37,6 +40,7 @@ public sealed partial class ModelsPage : IDisposable
     private string _bulkFamily = string.Empty;
     private string? _bulkTags;
     private string? _error;
+    private bool _deleting;
     private RenderThrottle? _throttle;
     private readonly List<IDisposable> _subscriptions = [];
 
@@ -142,6 +146,36 @@ public sealed partial class ModelsPage : IDisposable
             };
             Snackbar.Add($"{Words.Count(count, "model")} {done}.", Severity.Success);
             await LoadAsync(render: false);
+        }
+    }
+
+    /// <summary>
+    /// Deletes the selected models' files after a confirmation naming, per file, the servers it is deleted from and those
+    /// that keep it; the files go through <see cref="ModelFiles.DeleteManyAsync"/> (the single file's delete, for each).
+    /// </summary>
+    private async Task BulkDeleteAsync()
+    {
+        var selected = Catalogue.Models().Where(m => _selected.Contains(m.Key)).ToList();
+        var plans = selected.Select(m => Files.PlanDelete(m.Kind.Folder, m.Name, m.Servers)).ToList();
+        var dialog = await Dialogs.ShowAsync<BulkDeleteDialog>("Delete model files",
+            new DialogParameters<BulkDeleteDialog> { { d => d.Plans, plans } },
+            new DialogOptions { MaxWidth = MaxWidth.Small, FullWidth = true });
+        if (await dialog.Result is not { Canceled: false })
+        {
+            return;
+        }
+        _deleting = true;
+        try
+        {
+            var deletable = plans.Where(p => p.DeletedFrom.Count > 0).Select(p => (p.Kind, p.Name)).ToList();
+            var (deleted, message) = await Files.DeleteManyAsync(await CurrentUser.GetAsync(), deletable, CancellationToken.None);
+            Snackbar.Add(message, deleted == deletable.Count ? Severity.Success : Severity.Warning);
+            _selected.Clear();
+            await ReloadAsync();
+        }
+        finally
+        {
+            _deleting = false;
         }
     }
 

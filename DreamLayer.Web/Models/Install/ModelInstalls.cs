@@ -279,9 +279,10 @@ public sealed partial class ModelInstalls(
 
     /// <summary>
     /// Has each online server among <paramref name="servers"/> read its lists again (ComfyUI lists the folders' files
-    /// in <c>/object_info</c>); an offline one reads them when it reconnects. Returns what happened, in words.
+    /// in <c>/object_info</c>); an offline one reads them when it reconnects. Returns what happened, in words, naming
+    /// the changed files as <paramref name="what"/> ("it", or "them" for several).
     /// </summary>
-    public async Task<string> RefreshAsync(IReadOnlyList<string> servers, CancellationToken ct)
+    public async Task<string> RefreshAsync(IReadOnlyList<string> servers, CancellationToken ct, string what = "it")
     {
         ArgumentNullException.ThrowIfNull(servers);
         var done = new List<string>();
@@ -290,7 +291,7 @@ public sealed partial class ModelInstalls(
         {
             if (pool.Find(name) is not { IsOnline: true } backend)
             {
-                notes.Add($"{name} is offline: it lists the model when it is back");
+                notes.Add($"{name} is offline: it lists {(what == "it" ? "the model" : what)} when it is back");
                 continue;
             }
             try
@@ -300,10 +301,10 @@ public sealed partial class ModelInstalls(
             }
             catch (Exception ex) when (ex is HttpRequestException or IOException or TaskCanceledException or System.Text.Json.JsonException)
             {
-                notes.Add($"{name} did not answer ({ex.Message}): it lists the model when it reconnects");
+                notes.Add($"{name} did not answer ({ex.Message}): it lists {(what == "it" ? "the model" : what)} when it reconnects");
             }
         }
-        var text = done.Count > 0 ? $"{string.Join(", ", done)} listed it again." : string.Empty;
+        var text = done.Count > 0 ? $"{string.Join(", ", done)} listed {what} again." : string.Empty;
         return notes.Count == 0 ? text : $"{text} {string.Join("; ", notes)}.".Trim();
     }
 
