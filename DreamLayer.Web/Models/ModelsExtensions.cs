@@ -16,6 +16,7 @@ public static class ModelsExtensions
         builder.Services.AddSingleton<ModelAccess>();
         builder.Services.AddSingleton<ModelOverview>();
         builder.Services.AddSingleton<ServerMemory>();
+        builder.Services.AddSingleton<JobModelHashes>();
         return builder;
     }
 }
