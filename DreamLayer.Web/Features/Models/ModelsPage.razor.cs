@@ -92,9 +92,13 @@ public sealed partial class ModelsPage : IDisposable
 
     private Task ServerChanged(string server) => QueryChanged(_query with { Server = server.Length == 0 ? null : server });
 
-    private Task VisibilityChanged(ModelVisibility visibility) => QueryChanged(_query with { Visibility = visibility });
+    private Task VisibilityChanged(string visibility) => QueryChanged(_query with { Visibility = Enum.Parse<ModelVisibility>(visibility) });
 
-    private Task SortChanged(ModelSort sort) => QueryChanged(_query with { Sort = sort, Descending = sort is ModelSort.Size or ModelSort.LastUsed or ModelSort.TimesUsed });
+    private Task SortChanged(string value)
+    {
+        var sort = Enum.Parse<ModelSort>(value);
+        return QueryChanged(_query with { Sort = sort, Descending = sort is ModelSort.Size or ModelSort.LastUsed or ModelSort.TimesUsed });
+    }
 
     private Task DescendingChanged(bool descending) => QueryChanged(_query with { Descending = descending });
 
@@ -211,14 +215,8 @@ public sealed partial class ModelsPage : IDisposable
         : info.Inferred is { } inferred ? $"{inferred.Label()} (read from the file)"
         : "not read yet";
 
-    private string HashText(ModelRow row)
-    {
-        if (!Overview.IsReachable(row))
-        {
-            return "";
-        }
-        return Overview.Sha256(row) is { } sha ? $"{ModelFamilies.ShortHash(sha)}…" : "hashing…";
-    }
+    private string HashText(ModelRow row, string? sha) =>
+        !Overview.IsReachable(row) ? "" : sha is not null ? $"{ModelFamilies.ShortHash(sha)}…" : "hashing…";
 
     private static string Memory(long used, long total) => total <= 0 ? "not reported" : $"{Bytes(used)} of {Bytes(total)} in use";
 

@@ -71,11 +71,11 @@ public sealed class ModelFiles(ModelInstalls installs, BackendPool pool)
         {
             return problem;
         }
-        if (installs.Unavailable() is { } off)
+        if (Find(kind, name).Count > 0)
         {
-            return off;
+            return null; // found in a reachable folder (asked first: each row of the Models page asks)
         }
-        return Find(kind, name).Count > 0 ? null : $"No models folder the app can reach holds {name} in {kind}: the file is on a server whose folder is not reachable from here.";
+        return installs.Unavailable() ?? $"No models folder the app can reach holds {name} in {kind}: the file is on a server whose folder is not reachable from here.";
     }
 
     /// <summary>Gives the file a new name (in the same folder) wherever it is. Returns whether it worked and what to say.</summary>
