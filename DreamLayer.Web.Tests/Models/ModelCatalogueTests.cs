@@ -63,13 +63,14 @@ public sealed class ModelCatalogueTests : IAsyncLifetime
         return rows;
     }
 
-    /// <summary>Times used and last used come from the job history: a checkpoint by its jobs, a LoRA by its images.</summary>
+    /// <summary>Times used and last used come from the job history: a checkpoint by its jobs, a LoRA by its images' LoRA tags.</summary>
     [Fact]
     public async Task Overview_SortedByTimesUsed_CountsTheJobsThatUsedACheckpointAndALora()
     {
         await using var app = await StartAsync();
         await RowsWhenInspectedAsync(app, 4);
-        var request = new GenerationRequest { Prompt = "a lighthouse", Checkpoint = Sd15, Steps = 2, Width = 256, Height = 256, Loras = [new LoraSetting(StyleLora, 0.8, 0.8)] };
+        // The images' LoRAs are the prompt's <lora:…> tags, as the gallery's LoRA filter reads them.
+        var request = new GenerationRequest { Prompt = "a lighthouse <lora:style:0.8>", Checkpoint = Sd15, Steps = 2, Width = 256, Height = 256 };
         var accepted = Assert.IsType<SubmitAccepted>(await app.Get<JobQueue>().SubmitAsync(request, app.Admin.Id, default));
         var events = app.Get<JobEvents>();
         await DreamLayerApp.WaitUntilAsync(() => events.TryGet(accepted.JobIds[0], out var p) && p.Status.IsTerminal(), "the job to finish");
