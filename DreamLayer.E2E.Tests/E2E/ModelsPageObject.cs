@@ -25,6 +25,9 @@ public sealed class ModelsPageObject(IPage page, Uri root)
         await Assertions.Expect(Page.Locator("[data-interactive]")).ToBeAttachedAsync();
     }
 
+    /// <summary>Ticks a model's row for the bulk actions.</summary>
+    public async Task SelectAsync(string file) => await Row(file).GetByRole(AriaRole.Checkbox).CheckAsync();
+
     public async Task EditAsync(string file)
     {
         await Row(file).GetByTestId("model-edit").ClickAsync();

@@ -7,7 +7,8 @@ namespace DreamLayer.Web.Tests.Models;
 /// <summary>
 /// Minimal safetensors files: the real header format (8-byte little-endian length, then JSON naming each tensor with its
 /// dtype, shape and offsets, and an optional <c>__metadata__</c>) with the real tensor names of each architecture (a
-/// sample of each, as the original files name them), every tensor one zero-filled F16 value.
+/// sample of each, as the original files name them), every tensor one zero-filled F16 value; and files of a given size
+/// (one tensor filling them) for installs and uploads. The one builder of safetensors files for every test project.
 /// </summary>
 public static class SafetensorsFiles
 {
@@ -90,8 +91,40 @@ public static class SafetensorsFiles
             header[name] = new JsonObject { ["dtype"] = "F16", ["shape"] = new JsonArray(1), ["data_offsets"] = new JsonArray(offset, offset + 2) };
             offset += 2;
         }
+        var prefix = Prefix(header);
+        var bytes = new byte[prefix.Length + offset];
+        prefix.CopyTo(bytes, 0);
+        return bytes;
+    }
+
+    /// <summary>
+    /// A file whose one U8 tensor is <paramref name="dataBytes"/> long, filled with a repeating pattern (so two such files
+    /// differ by size only, and a checksum sees every byte).
+    /// </summary>
+    public static byte[] WithData(int dataBytes, string tensor = "model.diffusion_model.input_blocks.0.0.weight")
+    {
+        var prefix = Prefix(dataBytes, tensor);
+        var bytes = new byte[prefix.Length + dataBytes];
+        prefix.CopyTo(bytes, 0);
+        for (var i = 0; i < dataBytes; i++)
+        {
+            bytes[prefix.Length + i] = (byte)(i * 31);
+        }
+        return bytes;
+    }
+
+    /// <summary>The 8-byte length and the header of a one-tensor file whose data is <paramref name="dataBytes"/> bytes (to stream a large file).</summary>
+    public static byte[] Prefix(long dataBytes, string tensor = "model.diffusion_model.input_blocks.0.0.weight") => Prefix(new JsonObject
+    {
+        ["__metadata__"] = new JsonObject { ["format"] = "pt" },
+        [tensor] = new JsonObject { ["dtype"] = "U8", ["shape"] = new JsonArray(dataBytes), ["data_offsets"] = new JsonArray(0, dataBytes) },
+    });
+
+    /// <summary>The 8-byte little-endian length, then the header's JSON.</summary>
+    private static byte[] Prefix(JsonObject header)
+    {
         var json = Encoding.UTF8.GetBytes(header.ToJsonString());
-        var bytes = new byte[8 + json.Length + offset];
+        var bytes = new byte[8 + json.Length];
         BinaryPrimitives.WriteUInt64LittleEndian(bytes, (ulong)json.Length);
         json.CopyTo(bytes, 8);
         return bytes;

@@ -4,10 +4,10 @@ using DreamLayer.Domain.Jobs;
 using DreamLayer.Web.Comfy;
 using DreamLayer.Web.Data;
 using DreamLayer.Web.Jobs;
+using DreamLayer.Web.Models;
 using DreamLayer.Web.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
 
 namespace DreamLayer.Web.Tests.Comfy;
 
@@ -29,6 +29,8 @@ public sealed class ModelHashesTests : IDisposable
         File.WriteAllText(Path.Combine(_root, "models", "secret.safetensors"), "abc");
     }
 
+    private string Models => Path.Combine(_root, "models");
+
     /// <summary>Runs the hasher as the app does until <paramref name="hashed"/> holds, then stops it (which waits for the cache file).</summary>
     private static async Task HashInBackgroundAsync(ModelHashes hashes, Func<bool> hashed)
     {
@@ -38,34 +40,27 @@ public sealed class ModelHashesTests : IDisposable
     }
 
     private ModelHashes Create() => new(
-        Options.Create(new ComfyUiOptions { ModelsDirectory = Path.Combine(_root, "models") }),
         new StoragePaths(Path.Combine(_root, "data"), _root, _root, Path.Combine(_root, "data", "db"), _root),
         NullLogger<ModelHashes>.Instance);
 
     [Fact]
-    public async Task ModelHash_IsUnknownUntilHashedInTheBackground_ThenA1111sTenDigits_AndSurvivesARestart()
+    public async Task Sha256_IsUnknownUntilHashedInTheBackground_AndSurvivesARestart()
     {
         var hashes = Create();
-        Assert.Null(hashes.ModelHash("sd15/base.safetensors")); // never hashed on a job's path
+        var file = ModelHashes.Locate(Models, ModelHashes.Checkpoints, "sd15/base.safetensors")!;
+        Assert.Null(hashes.Sha256(file)); // never hashed on a job's path
 
-        await HashInBackgroundAsync(hashes, () => hashes.ModelHash("sd15/base.safetensors") is not null);
+        await HashInBackgroundAsync(hashes, () => hashes.Sha256(file) is not null);
 
-        Assert.Equal(AbcSha256[..10], hashes.ModelHash("sd15/base.safetensors"));
-        Assert.Equal(AbcSha256[..10], hashes.ModelHash(@"sd15\base.safetensors")); // a Windows server's subfolder
-        Assert.Equal(AbcSha256[..10], Create().ModelHash("sd15/base.safetensors")); // read back from data/model-hashes.json
+        Assert.Equal(AbcSha256, hashes.Sha256(file));
+        Assert.Equal(AbcSha256, hashes.Sha256(ModelHashes.Locate(Models, ModelHashes.Checkpoints, @"sd15\base.safetensors")!)); // a Windows server's subfolder
+        Assert.Equal(AbcSha256, Create().Sha256(file)); // read back from data/model-hashes.json
     }
 
     [Fact]
-    public async Task LoraHash_FindsAPromptTagWithoutItsExtension_AndIsTwelveDigits()
+    public void Locate_FindsAPromptTagWithoutItsExtension()
     {
-        var hashes = Create();
-        hashes.Prepare(new GenerationRequest { Prompt = "a cat <lora:detail/add_detail:0.7>", Checkpoint = "sd15/base.safetensors" });
-        await HashInBackgroundAsync(hashes, () => hashes.LoraHash("detail/add_detail") is not null && hashes.ModelHash("sd15/base.safetensors") is not null);
-
-        var expected = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData("lora bytes"u8));
-        Assert.Equal(expected[..12], hashes.LoraHash("detail/add_detail"));
-        Assert.Equal(expected[..12], hashes.LoraHash("detail/add_detail.safetensors"));
-        Assert.Equal(AbcSha256[..10], hashes.ModelHash("sd15/base.safetensors"));
+        Assert.Equal(Path.Combine(Models, "loras", "detail", "add_detail.safetensors"), ModelHashes.Locate(Models, ModelHashes.Loras, "detail/add_detail")?.FullName);
     }
 
     [Theory]
@@ -75,17 +70,35 @@ public sealed class ModelHashesTests : IDisposable
     [InlineData("missing.safetensors")]
     public void Locate_NameOutsideTheFolderOrMissing_FindsNothing(string name)
     {
-        Assert.Null(Create().Locate(ModelHashes.Checkpoints, name));
+        Assert.Null(ModelHashes.Locate(Models, ModelHashes.Checkpoints, name));
     }
 
+    /// <summary>
+    /// Two servers, each with its own models folder (no global one) holding a different file under the same name: the
+    /// image carries A1111's hashes (10 and 12 digits) of the files of the server that ran its job.
+    /// </summary>
     [Fact]
-    public async Task SavedImage_CarriesModelHashAndLoraHashes_OnceTheFilesAreHashed()
+    public async Task SavedImage_CarriesTheHashesOfTheFilesOfTheServerThatRanIt()
     {
         const string checkpoint = "v1-5-pruned-emaonly.safetensors";
-        File.WriteAllText(Path.Combine(_root, "models", "checkpoints", checkpoint), "abc");
-        await using var app = await DreamLayerApp.StartAsync(
-            settings: new Dictionary<string, string?> { ["ComfyUi:ModelsDirectory"] = Path.Combine(_root, "models") },
-            standInOptions: new StandInOptions { Loras = ["detail/add_detail.safetensors"] });
+        string[] contents = ["abc", "other checkpoint bytes"];
+        var folders = new List<string>();
+        for (var i = 0; i < 2; i++)
+        {
+            var folder = Path.Combine(_root, $"server-{i}");
+            Directory.CreateDirectory(Path.Combine(folder, "checkpoints"));
+            Directory.CreateDirectory(Path.Combine(folder, "loras", "detail"));
+            File.WriteAllText(Path.Combine(folder, "checkpoints", checkpoint), contents[i]);
+            File.WriteAllText(Path.Combine(folder, "loras", "detail", "add_detail.safetensors"), $"lora bytes {i}");
+            folders.Add(folder);
+        }
+        await using var app = await DreamLayerApp.StartManyAsync(
+            [new StandInOptions { ModelsDirectory = folders[0] }, new StandInOptions { ModelsDirectory = folders[1] }],
+            settings: new Dictionary<string, string?>
+            {
+                ["ComfyUi:Servers:0:ModelsDirectory"] = folders[0],
+                ["ComfyUi:Servers:1:ModelsDirectory"] = folders[1],
+            });
         var request = new GenerationRequest
         {
             Prompt = "a lighthouse",
@@ -95,9 +108,10 @@ public sealed class ModelHashesTests : IDisposable
             Height = 256,
             Loras = [new LoraSetting("detail/add_detail.safetensors", 0.8, 0.8)],
         };
-        var hashes = app.Get<ModelHashes>();
+        var hashes = app.Get<JobModelHashes>();
         hashes.Prepare(request);
-        await DreamLayerApp.WaitUntilAsync(() => hashes.ModelHash(checkpoint) is not null && hashes.LoraHash("detail/add_detail.safetensors") is not null, "the files to be hashed");
+        await DreamLayerApp.WaitUntilAsync(() => Enumerable.Range(0, 2).All(i => hashes.For(DreamLayerApp.ServerName(i)) is var server
+            && server.ModelHash(checkpoint) is not null && server.LoraHash("detail/add_detail.safetensors") is not null), "the files to be hashed");
 
         var accepted = Assert.IsType<SubmitAccepted>(await app.Get<JobQueue>().SubmitAsync(request, "tester", default));
         var jobId = Assert.Single(accepted.JobIds);
@@ -105,9 +119,12 @@ public sealed class ModelHashesTests : IDisposable
         await DreamLayerApp.WaitUntilAsync(() => events.TryGet(jobId, out var p) && p.Status.IsTerminal(), "the job to finish");
 
         await using var db = app.CreateDbContext();
+        var ranOn = (await db.Jobs.SingleAsync(j => j.Id == jobId)).Backend;
+        var index = ranOn == DreamLayerApp.ServerName(1) ? 1 : 0;
         var parameters = (await db.Images.SingleAsync(i => i.JobId == jobId)).Parameters;
-        var lora = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData("lora bytes"u8))[..12];
-        Assert.Contains($"Model hash: {AbcSha256[..10]}, Model: v1-5-pruned-emaonly,", parameters, StringComparison.Ordinal);
+        var model = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(contents[index])))[..10];
+        var lora = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes($"lora bytes {index}")))[..12];
+        Assert.Contains($"Model hash: {model}, Model: v1-5-pruned-emaonly,", parameters, StringComparison.Ordinal);
         Assert.Contains($"Lora hashes: \"add_detail: {lora}\"", parameters, StringComparison.Ordinal);
     }
 

@@ -1,6 +1,7 @@
 using System.Net;
 using ComfyStandIn;
 using DreamLayer.Domain.Generation;
+using DreamLayer.Domain.Jobs;
 using DreamLayer.Domain.Models;
 using DreamLayer.Web.Accounts;
 using DreamLayer.Web.Comfy;
@@ -60,6 +61,27 @@ public sealed class ModelCatalogueTests : IAsyncLifetime
             return rows.Count == expected && rows.All(r => r.Info.Inferred is { } family && (family != ModelFamily.Unknown || !readable));
         }, "the catalogue to read and inspect every server");
         return rows;
+    }
+
+    /// <summary>Times used and last used come from the job history: a checkpoint by its jobs, a LoRA by its images' LoRA tags.</summary>
+    [Fact]
+    public async Task Overview_SortedByTimesUsed_CountsTheJobsThatUsedACheckpointAndALora()
+    {
+        await using var app = await StartAsync();
+        await RowsWhenInspectedAsync(app, 4);
+        // The images' LoRAs are the prompt's <lora:…> tags, as the gallery's LoRA filter reads them.
+        var request = new GenerationRequest { Prompt = "a lighthouse <lora:style:0.8>", Checkpoint = Sd15, Steps = 2, Width = 256, Height = 256 };
+        var accepted = Assert.IsType<SubmitAccepted>(await app.Get<JobQueue>().SubmitAsync(request, app.Admin.Id, default));
+        var events = app.Get<JobEvents>();
+        await DreamLayerApp.WaitUntilAsync(() => events.TryGet(accepted.JobIds[0], out var p) && p.Status.IsTerminal(), "the job to finish");
+        var overview = app.Get<ModelOverview>();
+
+        overview.InvalidateUsage();
+        var rows = await overview.QueryAsync(new ModelQuery(Sort: ModelSort.TimesUsed, Descending: true), default);
+
+        Assert.Equal([(StyleLora, 1), (Sd15, 1)], rows.Take(2).Select(r => (r.Model.Name, r.Use.Times)).Order());
+        Assert.All(rows.Take(2), r => Assert.NotNull(r.Use.Last));
+        Assert.All(rows.Skip(2), r => Assert.Equal(0, r.Use.Times));
     }
 
     [Fact]

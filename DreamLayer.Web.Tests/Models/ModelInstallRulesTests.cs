@@ -110,7 +110,7 @@ public sealed class ModelInstallRulesTests
     [Fact]
     public void Header_WholeFile_IsAccepted()
     {
-        using var file = new MemoryStream(SafetensorsBytes.Build(64));
+        using var file = new MemoryStream(SafetensorsFiles.WithData(64));
         Assert.Null(SafetensorsHeader.WholeFileProblem(file, out var header));
         Assert.True(header!.RootElement.TryGetProperty("__metadata__", out _));
         header.Dispose();
@@ -146,7 +146,7 @@ public sealed class ModelInstallRulesTests
     [Fact]
     public void Header_TensorsPastTheEnd_IsRefused()
     {
-        var whole = SafetensorsBytes.Build(64);
+        var whole = SafetensorsFiles.WithData(64);
         var cut = whole[..^10];
         Assert.Contains("cut short", SafetensorsHeader.WholeFileProblem(new MemoryStream(cut), out _), StringComparison.Ordinal);
     }

@@ -36,7 +36,7 @@ public sealed class ModelInstallTests : IAsyncLifetime
     [Fact]
     public async Task ByUrl_CutConnection_ResumesWithRangeAndTheServerListsTheModel()
     {
-        var content = SafetensorsBytes.Build(3 * 1024 * 1024);
+        var content = SafetensorsFiles.WithData(3 * 1024 * 1024);
         _files.Add("juggernaut.safetensors", content);
         _files.CutOnceAfter = 1024 * 1024;
         var events = new ConcurrentQueue<InstallProgress>();
@@ -62,7 +62,7 @@ public sealed class ModelInstallTests : IAsyncLifetime
     [Fact]
     public async Task ByUrl_ChecksumMismatch_IsRefusedAndTheFileDeleted()
     {
-        _files.Add("lora.safetensors", SafetensorsBytes.Build(4096));
+        _files.Add("lora.safetensors", SafetensorsFiles.WithData(4096));
 
         var done = await InstallAsync(new InstallRequest("loras", "lora.safetensors", ["standin"], _files.Url("files/lora.safetensors"), new string('a', 64)));
 
@@ -89,7 +89,7 @@ public sealed class ModelInstallTests : IAsyncLifetime
     [Fact]
     public async Task ByUrl_DamagedSafetensors_IsRefusedAfterDownload()
     {
-        var damaged = SafetensorsBytes.Build(4096)[..^100];
+        var damaged = SafetensorsFiles.WithData(4096)[..^100];
         _files.Add("damaged.safetensors", damaged);
 
         var done = await InstallAsync(new InstallRequest("checkpoints", "damaged.safetensors", ["standin"], _files.Url("files/damaged.safetensors")));
@@ -167,8 +167,8 @@ public sealed class ModelInstallTests : IAsyncLifetime
     public async Task FileActions_RenameMoveDelete_ChangeTheFolderAndTheServersList()
     {
         Directory.CreateDirectory(Path.Combine(_models, "loras"));
-        await File.WriteAllBytesAsync(Path.Combine(_models, "loras", "style.safetensors"), SafetensorsBytes.Build(128));
-        await File.WriteAllBytesAsync(Path.Combine(_models, "loras", "taken.safetensors"), SafetensorsBytes.Build(128));
+        await File.WriteAllBytesAsync(Path.Combine(_models, "loras", "style.safetensors"), SafetensorsFiles.WithData(128));
+        await File.WriteAllBytesAsync(Path.Combine(_models, "loras", "taken.safetensors"), SafetensorsFiles.WithData(128));
         var files = _app.Get<ModelFiles>();
 
         Assert.Equal(["standin"], files.Find("loras", "style.safetensors").Single().Servers);
@@ -199,7 +199,7 @@ public sealed class ModelInstallTests : IAsyncLifetime
     /// <summary>Starts a checkpoint download that the file server holds halfway (until <see cref="ModelFileServer.Release"/>).</summary>
     private async Task<string> StartHeldAsync(string name)
     {
-        _files.Add(name, SafetensorsBytes.Build(1024 * 1024));
+        _files.Add(name, SafetensorsFiles.WithData(1024 * 1024));
         _files.Hold = true;
         var (id, error) = _app.Get<ModelDownloads>().Enqueue(Admin, new InstallRequest("checkpoints", name, ["standin"], _files.Url($"files/{name}")));
         Assert.True(id is not null, error);

@@ -142,9 +142,9 @@ public sealed partial class ModelUploadTests : IAsyncLifetime
         public SafetensorsStream(long size, IncrementalHash? hash)
         {
             // The header's own length depends on the data's; one tensor filling the rest.
-            var prefix = SafetensorsBytes.Prefix(size);
-            _prefix = SafetensorsBytes.Prefix(size - prefix.Length);
-            _prefix = SafetensorsBytes.Prefix(size - _prefix.Length);
+            var prefix = SafetensorsFiles.Prefix(size);
+            _prefix = SafetensorsFiles.Prefix(size - prefix.Length);
+            _prefix = SafetensorsFiles.Prefix(size - _prefix.Length);
             Length = size;
             _hash = hash;
         }

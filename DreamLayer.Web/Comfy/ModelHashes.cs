@@ -3,21 +3,19 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text.Json;
 using System.Threading.Channels;
-using DreamLayer.Domain.Generation;
 using DreamLayer.Web.Data;
-using Microsoft.Extensions.Options;
 
 namespace DreamLayer.Web.Comfy;
 
 /// <summary>
-/// The SHA-256 of checkpoint and LoRA files, for the <c>Model hash</c> and <c>Lora hashes</c> that A1111 and Civitai
-/// read. ComfyUI's API cannot give a file's hash, so this works only where the app can read the server's models
-/// folder (<c>ComfyUi:ModelsDirectory</c>: the same machine, or a shared models folder). Hashing a multi-gigabyte
-/// file takes seconds, so it never happens on a job's path: a submitted job asks for its files' hashes, they are
-/// computed once in the background and kept in <c>data/model-hashes.json</c> by path, size and modification time;
-/// an image saved before its model's hash is known simply carries none, as A1111 does for an unhashed model.
+/// The SHA-256 of model files, for the <c>Model hash</c> and <c>Lora hashes</c> that A1111 and Civitai read and for the
+/// Models page. ComfyUI's API cannot give a file's hash, so this works only on files the app reaches in a server's
+/// models folder (the same machine, or a share; which folder is each server's is the Models area's to say). Hashing a
+/// multi-gigabyte file takes seconds, so it never happens on a job's path or a page's render: a file is asked for, it
+/// is hashed once in the background and kept in <c>data/model-hashes.json</c> by path, size and modification time; an
+/// image saved before its model's hash is known simply carries none, as A1111 does for an unhashed model.
 /// </summary>
-public sealed partial class ModelHashes(IOptions<ComfyUiOptions> options, StoragePaths paths, ILogger<ModelHashes> logger) : BackgroundService
+public sealed partial class ModelHashes(StoragePaths paths, ILogger<ModelHashes> logger) : BackgroundService
 {
     public const string Checkpoints = "checkpoints";
     public const string Loras = "loras";
@@ -32,31 +30,6 @@ public sealed partial class ModelHashes(IOptions<ComfyUiOptions> options, Storag
     private int _loaded;
 
     private string CachePath => Path.Combine(paths.DataDirectory, "model-hashes.json");
-
-    /// <summary>Asks for the hashes of a request's checkpoint and LoRAs (picker and prompt tags), so they are ready for its images.</summary>
-    public void Prepare(GenerationRequest request)
-    {
-        ArgumentNullException.ThrowIfNull(request);
-        if (options.Value.ModelsDirectory is not { Length: > 0 })
-        {
-            return; // no models folder: nothing to hash, and no work on the submit path
-        }
-        _ = Sha256(Checkpoints, request.Checkpoint);
-        foreach (var lora in AdvancedValidator.EffectiveLoras(request, available: null))
-        {
-            _ = Sha256(Loras, lora.Name);
-        }
-    }
-
-    /// <summary>A1111's model hash: the first 10 hex digits of the checkpoint file's SHA-256, if known.</summary>
-    public string? ModelHash(string checkpoint) => Sha256(Checkpoints, checkpoint)?[..10];
-
-    /// <summary>A1111's LoRA hash: the first 12 hex digits of the file's SHA-256, if known.</summary>
-    public string? LoraHash(string lora) => Sha256(Loras, lora)?[..12];
-
-    /// <summary>The file's full SHA-256 (lower-case hex) if already computed; otherwise queues it and returns null.</summary>
-    public string? Sha256(string folder, string name) =>
-        string.IsNullOrEmpty(name) || Locate(folder, name) is not { } file ? null : Sha256(file);
 
     /// <summary>
     /// The SHA-256 of a file the app reached (under any server's models folder) if already computed; otherwise queues
@@ -77,13 +50,6 @@ public sealed partial class ModelHashes(IOptions<ComfyUiOptions> options, Storag
         }
         return null;
     }
-
-    /// <summary>
-    /// The file under <c>ModelsDirectory/folder</c> that ComfyUI means by <paramref name="name"/> (a subfolder written
-    /// with <c>/</c> or <c>\</c>; a prompt tag may leave out the extension). Never a path outside that folder.
-    /// </summary>
-    public FileInfo? Locate(string folder, string name) =>
-        options.Value.ModelsDirectory is { Length: > 0 } models ? Locate(models, folder, name) : null;
 
     /// <summary>
     /// The file under <c>root/folder</c> that ComfyUI means by <paramref name="name"/> (a subfolder written with

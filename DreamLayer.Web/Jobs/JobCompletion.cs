@@ -8,6 +8,7 @@ using DreamLayer.Domain.Metadata;
 using DreamLayer.Web.Comfy;
 using DreamLayer.Web.Data;
 using DreamLayer.Web.Images;
+using DreamLayer.Web.Models;
 using DreamLayer.Web.Operations;
 
 namespace DreamLayer.Web.Jobs;
@@ -28,7 +29,7 @@ public sealed partial class JobCompletion(
     JobEvents events,
     JobSignal signal,
     JobMetrics metrics,
-    ModelHashes hashes,
+    JobModelHashes hashes,
     MemoryTrim memory,
     TimeProvider time,
     ILogger<JobCompletion> logger) : BackgroundService
@@ -159,7 +160,7 @@ public sealed partial class JobCompletion(
                     for (var i = 0; i < results.Count; i++)
                     {
                         var bytes = results[i].File is { } file ? await client.GetImageAsync(file, images.MaxImageBytes, ct) : WithGraph(results[i].Sent, job);
-                        saved.Add(await images.SaveAsync(job.Job, i, bytes, Infotext(job.Job, request, i, hashes), ct));
+                        saved.Add(await images.SaveAsync(job.Job, i, bytes, Infotext(job.Job, request, i, hashes.For(job.Backend.Name)), ct));
                     }
                     if (!await FinishAsync(job, JobStatus.Succeeded, null, saved, work.FinalEventTimestamp, ct))
                     {
@@ -271,9 +272,10 @@ public sealed partial class JobCompletion(
     /// <summary>
     /// The A1111 <c>parameters</c> text of one image (<paramref name="request"/> is the job's, read once for all its images), as A1111 writes it: the model by its A1111 name, sampler and
     /// scheduler by their A1111 labels, batch fields only for batches. ComfyUI offers no way to learn a file's hash, so
-    /// "Model hash" and "Lora hashes" are written only when <see cref="ModelHashes"/> has read the files themselves.
+    /// "Model hash" and "Lora hashes" are written only when the files in the models folder of the server that ran the
+    /// job (<paramref name="hashes"/>) have been read and hashed.
     /// </summary>
-    internal static string Infotext(JobEntity job, GenerationRequest request, int index, ModelHashes? hashes = null)
+    internal static string Infotext(JobEntity job, GenerationRequest request, int index, ServerModelHashes? hashes = null)
     {
         if (job.Mode == nameof(GenerationMode.Upscale))
         {
@@ -290,7 +292,7 @@ public sealed partial class JobCompletion(
     }
 
     /// <summary>A1111's <c>Lora hashes</c>: each LoRA the job used whose hash is known, by its A1111 name.</summary>
-    private static Dictionary<string, string>? LoraHashes(GenerationRequest request, ModelHashes hashes)
+    private static Dictionary<string, string>? LoraHashes(GenerationRequest request, ServerModelHashes hashes)
     {
         var known = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var lora in AdvancedValidator.EffectiveLoras(request, available: null))

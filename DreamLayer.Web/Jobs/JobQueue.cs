@@ -53,7 +53,7 @@ public sealed partial class JobQueue(
     JobEvents events,
     JobSignal signal,
     JobMetrics metrics,
-    ModelHashes hashes,
+    JobModelHashes hashes,
     ModelAccess modelAccess,
     TimeProvider time,
     ILogger<JobQueue> logger)

@@ -12,7 +12,8 @@ namespace DreamLayer.Web.Models;
 public sealed record ServerModels(string Server, IReadOnlyDictionary<string, IReadOnlyList<string>> Files, bool FromObjectInfo, IReadOnlyDictionary<ModelKey, long> Sizes);
 
 /// <summary>One model of the catalogue and the online servers that list it.</summary>
-public sealed record CatalogueModel(ModelKind Kind, string Name, IReadOnlyList<string> Servers)
+/// <param name="Size">The size of its file, from the first server whose folder the app reaches; null when none.</param>
+public sealed record CatalogueModel(ModelKind Kind, string Name, IReadOnlyList<string> Servers, long? Size = null)
 {
     public ModelKey Key => new(Kind.Folder, Name);
 }
@@ -37,6 +38,8 @@ public sealed partial class ModelCatalogue(
     private readonly Channel<ComfyBackend> _refresh = Channel.CreateUnbounded<ComfyBackend>();
     private readonly ConcurrentDictionary<string, byte> _pending = new(StringComparer.Ordinal);
     private readonly Events.Topic<string> _changes = new("model catalogue", logger);
+    private long _version;
+    private Snapshot? _snapshot;
 
     /// <summary>Called with the server's name after its lists were read again.</summary>
     public IDisposable Subscribe(Action<string> onChanged) => _changes.Subscribe(onChanged);
@@ -44,14 +47,34 @@ public sealed partial class ModelCatalogue(
     /// <summary>The lists read from each server (online or not), by server name.</summary>
     public IReadOnlyDictionary<string, ServerModels> Servers => _servers.ToDictionary(s => s.Key, s => s.Value.Models, StringComparer.Ordinal);
 
-    /// <summary>Every model the online servers list, by kind then name, each with the servers that have it.</summary>
-    public IReadOnlyList<CatalogueModel> Models()
+    /// <summary>
+    /// Every model the online servers list, by kind then name, each with the servers that have it. Built once per change
+    /// (a server's lists read again, a server online or gone) and shared by every caller until the next.
+    /// </summary>
+    public IReadOnlyList<CatalogueModel> Models() => Current().Models;
+
+    /// <summary>The size of a model's file, from the first server whose folder the app reaches; null when none.</summary>
+    public long? SizeOf(ModelKey key) => Current().Sizes.TryGetValue(key, out var size) ? size : null;
+
+    /// <summary>The union of the online servers' lists as of <see cref="_version"/> and that set of online servers.</summary>
+    private Snapshot Current()
     {
-        var online = pool.Backends.Where(b => b.IsOnline).Select(b => b.Name).ToHashSet(StringComparer.Ordinal);
+        var online = pool.Backends.Where(b => b.IsOnline).Select(b => b.Name).ToList();
+        var version = Interlocked.Read(ref _version);
+        if (Volatile.Read(ref _snapshot) is { } known && known.Version == version && known.Online.SequenceEqual(online, StringComparer.Ordinal))
+        {
+            return known;
+        }
+        var onlineSet = online.ToHashSet(StringComparer.Ordinal);
         var byKey = new Dictionary<ModelKey, List<string>>();
+        var sizes = new Dictionary<ModelKey, long>();
         foreach (var (server, (_, models)) in _servers)
         {
-            if (!online.Contains(server))
+            foreach (var (key, size) in models.Sizes)
+            {
+                sizes.TryAdd(key, size);
+            }
+            if (!onlineSet.Contains(server))
             {
                 continue;
             }
@@ -68,23 +91,16 @@ public sealed partial class ModelCatalogue(
                 }
             }
         }
-        return [.. byKey
-            .Select(e => new CatalogueModel(ModelKind.Find(e.Key.Folder)!, e.Key.Name, [.. e.Value.Order(StringComparer.Ordinal)]))
-            .OrderBy(m => m.Kind.Folder, StringComparer.Ordinal).ThenBy(m => m.Name, StringComparer.OrdinalIgnoreCase)];
+        var list = byKey
+            .Select(e => new CatalogueModel(ModelKind.Find(e.Key.Folder)!, e.Key.Name, [.. e.Value.Order(StringComparer.Ordinal)], sizes.TryGetValue(e.Key, out var size) ? size : null))
+            .OrderBy(m => m.Kind.Folder, StringComparer.Ordinal).ThenBy(m => m.Name, StringComparer.OrdinalIgnoreCase)
+            .ToList();
+        var snapshot = new Snapshot(version, online, list, sizes);
+        Volatile.Write(ref _snapshot, snapshot);
+        return snapshot;
     }
 
-    /// <summary>The size of a model's file, from the first server whose folder the app reaches; null when none.</summary>
-    public long? SizeOf(ModelKey key)
-    {
-        foreach (var (_, (_, models)) in _servers)
-        {
-            if (models.Sizes.TryGetValue(key, out var size))
-            {
-                return size;
-            }
-        }
-        return null;
-    }
+    private sealed record Snapshot(long Version, IReadOnlyList<string> Online, IReadOnlyList<CatalogueModel> Models, IReadOnlyDictionary<ModelKey, long> Sizes);
 
     /// <summary>The file of a model on disk, from the first server that lists it and whose folder the app reaches.</summary>
     public FileInfo? FileOf(ModelKey key, IEnumerable<string> servers)
@@ -161,6 +177,7 @@ public sealed partial class ModelCatalogue(
             }
         }
         _servers[backend.Name] = (source, new ServerModels(backend.Name, files, fromObjectInfo, sizes));
+        Interlocked.Increment(ref _version);
         _changes.Publish(backend.Name);
         await InspectAsync(backend, files, ct);
     }

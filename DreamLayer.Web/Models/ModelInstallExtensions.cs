@@ -28,6 +28,7 @@ public static class ModelInstallExtensions
                 };
             })
             .RemoveAllLoggers(); // the framework's request log would write the address, whose query can hold a key
+        builder.Services.AddSingleton<IPartFiles, PartFiles>();
         builder.Services.AddSingleton<ModelInstalls>();
         builder.Services.AddSingleton<ModelFiles>();
         builder.Services.AddSingleton<ModelDownloads>();

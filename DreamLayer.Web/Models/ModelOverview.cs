@@ -1,8 +1,10 @@
+using System.Threading.Channels;
 using DreamLayer.Domain.Metadata;
 using DreamLayer.Domain.Models;
 using DreamLayer.Web.Comfy;
 using DreamLayer.Web.Data;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace DreamLayer.Web.Models;
 
@@ -29,7 +31,11 @@ public sealed record ModelQuery(
     string? Server = null,
     ModelVisibility Visibility = ModelVisibility.All,
     ModelSort Sort = ModelSort.Name,
-    bool Descending = false);
+    bool Descending = false)
+{
+    /// <summary>What the page shows first: every model, by name.</summary>
+    public static ModelQuery Default { get; } = new();
+}
 
 /// <summary>How often jobs used a model, and when last.</summary>
 public sealed record ModelUse(int Times, DateTime? Last)
@@ -38,53 +44,161 @@ public sealed record ModelUse(int Times, DateTime? Last)
 }
 
 /// <summary>One row of the Models page.</summary>
-/// <param name="Lacking">The online servers that do not have it.</param>
-/// <param name="Sha256">The file's SHA-256 when the app reaches it and has hashed it (hashing starts when asked).</param>
-public sealed record ModelRow(CatalogueModel Model, ModelInfo Info, IReadOnlyList<string> Lacking, long? Size, ModelUse Use)
+/// <param name="Online">The online servers when the rows were read.</param>
+public sealed record ModelRow(CatalogueModel Model, ModelInfo Info, IReadOnlyList<string> Online, long? Size, ModelUse Use)
 {
     public ModelKey Key => Model.Key;
+
+    /// <summary>The online servers that do not have it (worked out when asked: only the shown page's rows are).</summary>
+    public IReadOnlyList<string> Lacking => Model.Servers.Count == Online.Count ? [] : [.. Online.Where(s => !Model.Servers.Contains(s, StringComparer.Ordinal))];
 }
 
 /// <summary>
 /// The Models page's reading of the catalogue: every model of every online server joined with the admins' settings,
 /// its file's size where reachable and its use in the job history, searched, filtered and sorted in memory (a library
-/// of thousands is a few hundred kilobytes).
+/// of thousands is a few hundred kilobytes). Nothing here touches the disk or the database on a page's render: the
+/// catalogue keeps its union and sizes, and the use figures are read in the background (at start, then at most every
+/// 30 s when asked), the page showing the last ones meanwhile.
 /// </summary>
-public sealed class ModelOverview(
+public sealed partial class ModelOverview(
     ModelCatalogue catalogue,
     ModelSettings settings,
     BackendPool pool,
     ModelHashes hashes,
     IDbContextFactory<DreamLayerDbContext> dbFactory,
-    TimeProvider time) : IDisposable
+    IOptions<ComfyUiOptions> options,
+    TimeProvider time,
+    ILogger<ModelOverview> logger) : IHostedService, IDisposable
 {
     private static readonly TimeSpan UsageFreshFor = TimeSpan.FromSeconds(30);
     private readonly SemaphoreSlim _usageGate = new(1, 1);
-    private (DateTimeOffset At, IReadOnlyDictionary<ModelKey, ModelUse> Use)? _usage;
+    private Usage? _usage;
+    private Task _reading = Task.CompletedTask;
+    private static readonly TimeSpan QuietBeforePreparing = TimeSpan.FromMilliseconds(500);
+    private readonly Channel<bool> _changed = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+    private readonly List<IDisposable> _subscriptions = [];
+    private readonly CancellationTokenSource _stopping = new();
+    private Task _preparing = Task.CompletedTask;
+    private Answer? _default;
+    private Answer? _last;
 
+    /// <summary>The last answer and the snapshots it was made from.</summary>
+    private sealed record Answer(ModelQuery Query, IReadOnlyList<CatalogueModel> Models, IReadOnlyDictionary<ModelKey, ModelInfo> Infos, Usage? Use, List<string> Online, IReadOnlyList<ModelRow> Rows);
+
+    /// <summary>How often jobs used each checkpoint (by the name jobs give it) and each LoRA (by its A1111 name), read at <see cref="At"/>.</summary>
+    private sealed record Usage(DateTimeOffset At, IReadOnlyDictionary<string, ModelUse> Checkpoints, IReadOnlyDictionary<string, ModelUse> Loras)
+    {
+        public ModelUse For(CatalogueModel model) =>
+            model.Kind == ModelKind.Checkpoints ? Checkpoints.GetValueOrDefault(model.Name, ModelUse.Never)
+            : model.Kind == ModelKind.Loras ? Loras.GetValueOrDefault(A1111Infotext.ModelName(model.Name), ModelUse.Never) // images name LoRAs as A1111 does
+            : ModelUse.Never;
+    }
+
+    /// <summary>
+    /// Reads the use figures in the background at start, so that the first render of the page does not wait for them
+    /// (with the start-up warm-up, <c>ComfyUi:WarmUp</c>; without it the first query reads them).
+    /// </summary>
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (options.Value.WarmUp)
+        {
+            _reading = ReadUsageAsync(CancellationToken.None);
+        }
+        _subscriptions.Add(catalogue.Subscribe(_ => _changed.Writer.TryWrite(true)));
+        _subscriptions.Add(settings.Subscribe(_ => _changed.Writer.TryWrite(true)));
+        _subscriptions.Add(pool.Subscribe(_ => _changed.Writer.TryWrite(true)));
+        _preparing = PrepareAsync(_stopping.Token);
+        return Task.CompletedTask;
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        foreach (var subscription in _subscriptions)
+        {
+            subscription.Dispose();
+        }
+        await _stopping.CancelAsync();
+        await _preparing.WaitAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Makes the page's first answer (every model, by name) in the background once the catalogue, the settings or the
+    /// servers have been quiet for a moment after a change, so that opening the page finds it made.
+    /// </summary>
+    private async Task PrepareAsync(CancellationToken ct)
+    {
+        try
+        {
+            await foreach (var _ in _changed.Reader.ReadAllAsync(ct))
+            {
+                await Task.Delay(QuietBeforePreparing, time, ct);
+                _changed.Reader.TryRead(out var _); // changes during the pause are in this answer
+                _default = AnswerFor(ModelQuery.Default, _usage);
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            // the app stops
+        }
+    }
+
+    /// <summary>
+    /// The rows for a search, filters and order. The last answer is kept with what it was made of (the catalogue's
+    /// union, the settings, the use figures, the online servers, all immutable snapshots) and given again while none of
+    /// them changed, so admins opening or re-rendering the page do not sort thousands of rows each time.
+    /// </summary>
     public async Task<IReadOnlyList<ModelRow>> QueryAsync(ModelQuery query, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(query);
-        var use = await UsageAsync(ct);
+        var answer = AnswerFor(query, await UsageAsync(query.Sort is ModelSort.LastUsed or ModelSort.TimesUsed, ct));
+        if (query == ModelQuery.Default)
+        {
+            _default = answer;
+        }
+        else
+        {
+            _last = answer;
+        }
+        return answer.Rows;
+    }
+
+    /// <summary>The answer kept for this query if it was made from the snapshots current now; otherwise a new one.</summary>
+    private Answer AnswerFor(ModelQuery query, Usage? use)
+    {
         var online = pool.Backends.Where(b => b.IsOnline).Select(b => b.Name).Order(StringComparer.Ordinal).ToList();
+        var models = catalogue.Models();
+        var infos = settings.All;
+        foreach (var kept in new[] { _default, _last })
+        {
+            if (kept is not null && kept.Query == query && ReferenceEquals(kept.Models, models) && ReferenceEquals(kept.Infos, infos)
+                && ReferenceEquals(kept.Use, use) && kept.Online.SequenceEqual(online, StringComparer.Ordinal))
+            {
+                return kept;
+            }
+        }
+        return new Answer(query, models, infos, use, online, Rows(query, models, infos, online, use));
+    }
+
+    private static List<ModelRow> Rows(ModelQuery query, IReadOnlyList<CatalogueModel> models, IReadOnlyDictionary<ModelKey, ModelInfo> infos, List<string> online, Usage? use)
+    {
+        var search = query.Search?.Trim();
         var rows = new List<ModelRow>();
-        foreach (var model in catalogue.Models())
+        foreach (var model in models)
         {
             if (query.Kind is { Length: > 0 } kind && model.Kind.Folder != kind
                 || query.Server is { Length: > 0 } server && !model.Servers.Contains(server))
             {
                 continue;
             }
-            var info = settings.Get(model.Key);
+            var info = infos.TryGetValue(model.Key, out var set) ? set : ModelInfo.For(model.Key);
             if (query.Family is { } family && info.Family != family
                 || query.Visibility == ModelVisibility.Hidden && !info.Hidden
                 || query.Visibility == ModelVisibility.Visible && info.Hidden
-                || query.Search is { Length: > 0 } search && !Matches(model, info, search.Trim()))
+                || search is { Length: > 0 } && !Matches(model, info, search))
             {
                 continue;
             }
-            var lacking = model.Servers.Count == online.Count ? [] : online.Except(model.Servers).ToList();
-            rows.Add(new ModelRow(model, info, lacking, catalogue.SizeOf(model.Key), use.GetValueOrDefault(model.Key, ModelUse.Never)));
+            rows.Add(new ModelRow(model, info, online, model.Size, use?.For(model) ?? ModelUse.Never));
         }
         IEnumerable<ModelRow> sorted = query.Sort switch
         {
@@ -110,10 +224,14 @@ public sealed class ModelOverview(
     /// <summary>Whether the app reaches the file of this model on any server that has it.</summary>
     public bool IsReachable(ModelRow row) => row?.Size is not null;
 
-    public void Dispose() => _usageGate.Dispose();
+    public void Dispose()
+    {
+        _usageGate.Dispose();
+        _stopping.Dispose();
+    }
 
     /// <summary>Forgets the cached use figures (after jobs finish the page may ask again).</summary>
-    public void InvalidateUsage() => _usage = null;
+    public void InvalidateUsage() => _usage = _usage is { } known ? known with { At = DateTimeOffset.MinValue } : null;
 
     private static bool Matches(CatalogueModel model, ModelInfo info, string search) =>
         model.Name.Contains(search, StringComparison.OrdinalIgnoreCase)
@@ -122,21 +240,36 @@ public sealed class ModelOverview(
         || info.Tags.Any(t => t.Contains(search, StringComparison.OrdinalIgnoreCase))
         || info.TriggerWords.Any(t => t.Contains(search, StringComparison.OrdinalIgnoreCase));
 
-    /// <summary>Checkpoints by the jobs that named them; LoRAs by the jobs whose images carry them. Read at most every 30 s.</summary>
-    private async Task<IReadOnlyDictionary<ModelKey, ModelUse>> UsageAsync(CancellationToken ct)
+    /// <summary>
+    /// The last use figures; older than 30 s, they are read again in the background and these are shown meanwhile. Waits
+    /// only when none were read yet, or when the rows are sorted by them and they are stale (<paramref name="exact"/>).
+    /// </summary>
+    private async Task<Usage?> UsageAsync(bool exact, CancellationToken ct)
     {
-        var now = time.GetUtcNow();
-        if (_usage is { } cached && now - cached.At < UsageFreshFor)
+        var known = _usage;
+        if (known is not null && time.GetUtcNow() - known.At < UsageFreshFor)
         {
-            return cached.Use;
+            return known;
         }
+        if (_reading.IsCompleted)
+        {
+            _reading = ReadUsageAsync(CancellationToken.None);
+        }
+        if (known is null || exact)
+        {
+            await _reading.WaitAsync(ct);
+            return _usage ?? known;
+        }
+        return known;
+    }
+
+    /// <summary>Checkpoints by the jobs that named them; LoRAs by the jobs whose images carry them.</summary>
+    private async Task ReadUsageAsync(CancellationToken ct)
+    {
         await _usageGate.WaitAsync(ct);
         try
         {
-            if (_usage is { } again && now - again.At < UsageFreshFor)
-            {
-                return again.Use;
-            }
+            var now = time.GetUtcNow();
             await using var db = await dbFactory.CreateDbContextAsync(ct);
             var checkpoints = await db.Jobs.AsNoTracking()
                 .Where(j => j.Checkpoint != "")
@@ -148,26 +281,22 @@ public sealed class ModelOverview(
                 .GroupBy(x => x.Name)
                 .Select(g => new { Name = g.Key, Times = g.Select(x => x.JobId).Distinct().Count(), Last = g.Max(x => x.CreatedAt) })
                 .ToListAsync(ct);
-            var use = new Dictionary<ModelKey, ModelUse>();
-            foreach (var c in checkpoints)
-            {
-                use[new ModelKey(ModelKind.Checkpoints.Folder, c.Name)] = new ModelUse(c.Times, DateTime.SpecifyKind(c.Last, DateTimeKind.Utc));
-            }
-            // Images name their LoRAs as A1111 does (file name without folder or extension): match every LoRA file so named.
-            var loraUse = loras.ToDictionary(l => l.Name, l => new ModelUse(l.Times, DateTime.SpecifyKind(l.Last, DateTimeKind.Utc)), StringComparer.Ordinal);
-            foreach (var model in catalogue.Models().Where(m => m.Kind == ModelKind.Loras))
-            {
-                if (loraUse.TryGetValue(A1111Infotext.ModelName(model.Name), out var u))
-                {
-                    use[model.Key] = u;
-                }
-            }
-            _usage = (now, use);
-            return use;
+            _usage = new Usage(now,
+                checkpoints.ToDictionary(c => c.Name, c => new ModelUse(c.Times, DateTime.SpecifyKind(c.Last, DateTimeKind.Utc)), StringComparer.Ordinal),
+                loras.ToDictionary(l => l.Name, l => new ModelUse(l.Times, DateTime.SpecifyKind(l.Last, DateTimeKind.Utc)), StringComparer.Ordinal));
+        }
+#pragma warning disable CA1031 // figures that cannot be read now (a locked database) leave the last ones shown, and are asked for again
+        catch (Exception ex) when (ex is not OperationCanceledException)
+#pragma warning restore CA1031
+        {
+            LogUsageUnreadable(ex.Message);
         }
         finally
         {
             _usageGate.Release();
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not read how often models were used: {Reason}")]
+    private partial void LogUsageUnreadable(string reason);
 }

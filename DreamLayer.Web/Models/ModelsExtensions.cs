@@ -15,7 +15,9 @@ public static class ModelsExtensions
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ModelCatalogue>());
         builder.Services.AddSingleton<ModelAccess>();
         builder.Services.AddSingleton<ModelOverview>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<ModelOverview>());
         builder.Services.AddSingleton<ServerMemory>();
+        builder.Services.AddSingleton<JobModelHashes>();
         return builder;
     }
 }

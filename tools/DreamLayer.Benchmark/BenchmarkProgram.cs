@@ -14,7 +14,8 @@ internal static class BenchmarkProgram
         {
             return await RunGalleryAsync(rest);
         }
-        if (args is ["models"]) { return await InWorkDirectoryAsync("dreamlayer-bench-models-", ModelsBenchmark.RunAsync); }
+        if (args is ["models"]) { return await InWorkDirectoryAsync("dreamlayer-bench-models-", (work, ct) => ModelsBenchmark.RunAsync(work, afterAnotherPage: false, ct)); }
+        if (args is ["models", "--after-another-page"]) { return await InWorkDirectoryAsync("dreamlayer-bench-models-", (work, ct) => ModelsBenchmark.RunAsync(work, afterAnotherPage: true, ct)); }
         if (args is ["images"])
         {
             return await RunImagesAsync();

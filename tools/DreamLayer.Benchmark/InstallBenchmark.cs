@@ -118,7 +118,7 @@ internal static partial class InstallBenchmark
             output.WriteLine(string.Join("  ", row.Select((c, i) => c.PadRight(widths[i]))));
         }
         output.WriteLine();
-        output.WriteLine($"A {FileBytes >> 20} MiB file; targets: within 1.5× of cp's time, RSS growth under 64 MB. Resident memory of this process (app, client and file server), peak sampled every 5 ms; {Environment.ProcessorCount} CPUs.");
+        output.WriteLine($"A {FileBytes >> 20} MiB file; targets: within 1.5× of cp's time, RSS growth under 64 MB. Resident memory of this process (app, client and file server), peak sampled every 5 ms; {Environment.ProcessorCount} CPUs; load average {ModelsBenchmark.LoadAverage()}.");
     }
 
     /// <summary>A whole safetensors file: one U8 tensor filling it, with non-zero bytes (no sparse file for cp to skip).</summary>

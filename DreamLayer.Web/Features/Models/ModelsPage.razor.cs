@@ -4,6 +4,7 @@ using DreamLayer.Web.Accounts;
 using DreamLayer.Web.Comfy;
 using DreamLayer.Web.Components.Shared;
 using DreamLayer.Web.Models;
+using DreamLayer.Web.Models.Install;
 using Microsoft.AspNetCore.Components;
 using MudBlazor;
 
@@ -28,6 +29,8 @@ public sealed partial class ModelsPage : IDisposable
     [Inject] private BackendPool Pool { get; set; } = default!;
     [Inject] private CurrentUser CurrentUser { get; set; } = default!;
     [Inject] private ISnackbar Snackbar { get; set; } = default!;
+    [Inject] private ModelFiles Files { get; set; } = default!;
+    [Inject] private IDialogService Dialogs { get; set; } = default!;
 
     private ModelQuery _query = new();
     private IReadOnlyList<ModelRow> _rows = [];
@@ -37,6 +40,7 @@ public sealed partial class ModelsPage : IDisposable
     private string _bulkFamily = string.Empty;
     private string? _bulkTags;
     private string? _error;
+    private bool _deleting;
     private RenderThrottle? _throttle;
     private readonly List<IDisposable> _subscriptions = [];
 
@@ -88,9 +92,13 @@ public sealed partial class ModelsPage : IDisposable
 
     private Task ServerChanged(string server) => QueryChanged(_query with { Server = server.Length == 0 ? null : server });
 
-    private Task VisibilityChanged(ModelVisibility visibility) => QueryChanged(_query with { Visibility = visibility });
+    private Task VisibilityChanged(string visibility) => QueryChanged(_query with { Visibility = Enum.Parse<ModelVisibility>(visibility) });
 
-    private Task SortChanged(ModelSort sort) => QueryChanged(_query with { Sort = sort, Descending = sort is ModelSort.Size or ModelSort.LastUsed or ModelSort.TimesUsed });
+    private Task SortChanged(string value)
+    {
+        var sort = Enum.Parse<ModelSort>(value);
+        return QueryChanged(_query with { Sort = sort, Descending = sort is ModelSort.Size or ModelSort.LastUsed or ModelSort.TimesUsed });
+    }
 
     private Task DescendingChanged(bool descending) => QueryChanged(_query with { Descending = descending });
 
@@ -145,6 +153,36 @@ public sealed partial class ModelsPage : IDisposable
         }
     }
 
+    /// <summary>
+    /// Deletes the selected models' files after a confirmation naming, per file, the servers it is deleted from and those
+    /// that keep it; the files go through <see cref="ModelFiles.DeleteManyAsync"/> (the single file's delete, for each).
+    /// </summary>
+    private async Task BulkDeleteAsync()
+    {
+        var selected = Catalogue.Models().Where(m => _selected.Contains(m.Key)).ToList();
+        var plans = selected.Select(m => Files.PlanDelete(m.Kind.Folder, m.Name, m.Servers)).ToList();
+        var dialog = await Dialogs.ShowAsync<BulkDeleteDialog>("Delete model files",
+            new DialogParameters<BulkDeleteDialog> { { d => d.Plans, plans } },
+            new DialogOptions { MaxWidth = MaxWidth.Small, FullWidth = true });
+        if (await dialog.Result is not { Canceled: false })
+        {
+            return;
+        }
+        _deleting = true;
+        try
+        {
+            var deletable = plans.Where(p => p.DeletedFrom.Count > 0).Select(p => (p.Kind, p.Name)).ToList();
+            var (deleted, message) = await Files.DeleteManyAsync(await CurrentUser.GetAsync(), deletable, CancellationToken.None);
+            Snackbar.Add(message, deleted == deletable.Count ? Severity.Success : Severity.Warning);
+            _selected.Clear();
+            await ReloadAsync();
+        }
+        finally
+        {
+            _deleting = false;
+        }
+    }
+
     private async Task ReloadAsync()
     {
         var online = Pool.Backends.Where(b => b.IsOnline).ToList();
@@ -177,14 +215,8 @@ public sealed partial class ModelsPage : IDisposable
         : info.Inferred is { } inferred ? $"{inferred.Label()} (read from the file)"
         : "not read yet";
 
-    private string HashText(ModelRow row)
-    {
-        if (!Overview.IsReachable(row))
-        {
-            return "";
-        }
-        return Overview.Sha256(row) is { } sha ? $"{ModelFamilies.ShortHash(sha)}…" : "hashing…";
-    }
+    private string HashText(ModelRow row, string? sha) =>
+        !Overview.IsReachable(row) ? "" : sha is not null ? $"{ModelFamilies.ShortHash(sha)}…" : "hashing…";
 
     private static string Memory(long used, long total) => total <= 0 ? "not reported" : $"{Bytes(used)} of {Bytes(total)} in use";
 

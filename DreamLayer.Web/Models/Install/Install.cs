@@ -59,13 +59,15 @@ public sealed class Install : IDisposable
 {
     private readonly CancellationTokenSource _cancel = new();
     private readonly TimeProvider _time;
+    private readonly IPartFiles _files;
     private IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-    private FileStream? _file;
+    private Stream? _file;
     private long _startedAt;
     private long _receivedAtStart;
 
-    internal Install(string id, InstallRequest request, string startedBy, IReadOnlyList<InstallTarget> targets, TimeProvider time)
+    internal Install(string id, InstallRequest request, string startedBy, IReadOnlyList<InstallTarget> targets, IPartFiles files, TimeProvider time)
     {
+        _files = files;
         Id = id;
         Request = request;
         StartedBy = startedBy;
@@ -106,7 +108,7 @@ public sealed class Install : IDisposable
     {
         _file?.Dispose();
         Directory.CreateDirectory(Path.GetDirectoryName(TempPath)!);
-        _file = new FileStream(TempPath, FileMode.Create, FileAccess.Write, FileShare.Read, bufferSize: 0, FileOptions.Asynchronous);
+        _file = _files.Create(TempPath);
         _hash.Dispose();
         _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         Received = 0;

@@ -93,13 +93,9 @@ public sealed partial class ModelDownloads(
         {
             installs.Fail(install, ex.Message);
         }
-        catch (IOException ex)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            installs.Fail(install, $"Writing {install.Request.FileName} failed ({ex.Message}); the partial file was removed.");
-        }
-        catch (UnauthorizedAccessException ex)
-        {
-            installs.Fail(install, $"Writing {install.Request.FileName} failed ({ex.Message}); the partial file was removed.");
+            installs.WriteFailed(install, ex);
         }
     }
 

@@ -71,11 +71,11 @@ public sealed class ModelFiles(ModelInstalls installs, BackendPool pool)
         {
             return problem;
         }
-        if (installs.Unavailable() is { } off)
+        if (Find(kind, name).Count > 0)
         {
-            return off;
+            return null; // found in a reachable folder (asked first: each row of the Models page asks)
         }
-        return Find(kind, name).Count > 0 ? null : $"No models folder the app can reach holds {name} in {kind}: the file is on a server whose folder is not reachable from here.";
+        return installs.Unavailable() ?? $"No models folder the app can reach holds {name} in {kind}: the file is on a server whose folder is not reachable from here.";
     }
 
     /// <summary>Gives the file a new name (in the same folder) wherever it is. Returns whether it worked and what to say.</summary>
@@ -98,19 +98,85 @@ public sealed class ModelFiles(ModelInstalls installs, BackendPool pool)
             : ChangeAsync(actor, kind, name, newKind, Path.GetFileName(name.Replace('\\', '/')), $"Moved {name} from {kind} to {newKind}", ct);
     }
 
+    /// <summary>
+    /// What deleting a file does: the servers whose reachable folders lose it, and each server that lists it and keeps it
+    /// (with why: its folder is not reachable from the app, or the file is not in the folder the app reaches).
+    /// </summary>
+    public sealed record DeletePlan(string Kind, string Name, IReadOnlyList<string> DeletedFrom, IReadOnlyList<(string Server, string Why)> KeptOn);
+
+    /// <summary>The confirmation's content for <paramref name="kind"/>/<paramref name="name"/>, listed now by <paramref name="listedBy"/>.</summary>
+    public DeletePlan PlanDelete(string kind, string name, IReadOnlyList<string> listedBy)
+    {
+        ArgumentNullException.ThrowIfNull(listedBy);
+        var from = Find(kind, name).SelectMany(l => l.Servers).ToList();
+        var folders = installs.Folders().ToDictionary(f => f.Server, f => f.WhyNot, StringComparer.Ordinal);
+        var kept = listedBy.Where(s => !from.Contains(s, StringComparer.Ordinal))
+            .Select(s => (s, folders.GetValueOrDefault(s) is { } whyNot ? $"{whyNot[..1].ToUpperInvariant()}{whyNot[1..]}" : "The file is not in its models folder as the app reaches it"))
+            .ToList();
+        return new DeletePlan(kind, name, from, kept);
+    }
+
     /// <summary>Deletes the file from every reachable folder that holds it.</summary>
     public async Task<(bool Done, string Message)> DeleteAsync(SignedInUser actor, string kind, string name, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(actor);
         Demand(actor);
+        var (problem, servers) = DeleteFile(kind, name);
+        if (problem is not null)
+        {
+            return (false, problem);
+        }
+        return (true, $"Deleted {name} from {kind} on {string.Join(", ", servers)}. {await installs.RefreshAsync(servers, ct)}".Trim());
+    }
+
+    /// <summary>
+    /// Deletes several files, each as <see cref="DeleteAsync"/> does, then has the servers read their lists once. A file
+    /// that cannot be deleted is named with why; the others are deleted all the same.
+    /// </summary>
+    public async Task<(int Deleted, string Message)> DeleteManyAsync(SignedInUser actor, IReadOnlyList<(string Kind, string Name)> files, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(actor);
+        ArgumentNullException.ThrowIfNull(files);
+        Demand(actor);
+        var deleted = new List<string>();
+        var problems = new List<string>();
+        var servers = new List<string>();
+        foreach (var (kind, name) in files)
+        {
+            var (problem, from) = DeleteFile(kind, name);
+            if (problem is null)
+            {
+                deleted.Add(name);
+                servers.AddRange(from);
+            }
+            else
+            {
+                problems.Add(problem);
+            }
+        }
+        var text = deleted.Count == 0 ? "Nothing was deleted." : $"Deleted {Words.Count(deleted.Count, "file")}: {string.Join(", ", deleted)}.";
+        if (problems.Count > 0)
+        {
+            text += $" Not deleted: {string.Join(" ", problems)}";
+        }
+        if (servers.Count > 0)
+        {
+            text += $" {await installs.RefreshAsync(servers, ct, "them")}";
+        }
+        return (deleted.Count, text.Trim());
+    }
+
+    /// <summary>Deletes one file from every reachable folder that holds it: null and the servers it left, or why not.</summary>
+    private (string? Problem, IReadOnlyList<string> Servers) DeleteFile(string kind, string name)
+    {
         if (Unavailable(kind, name) is { } why)
         {
-            return (false, why);
+            return (why, []);
         }
         var locations = Find(kind, name);
-        if (locations.FirstOrDefault(l => installs.IsInstalling(l.FullPath)) is { } busy)
+        if (locations.Any(l => installs.IsInstalling(l.FullPath)))
         {
-            return (false, $"{name} is being installed; wait for that install to end.");
+            return ($"{name} is being installed; wait for that install to end.", []);
         }
         try
         {
@@ -121,10 +187,9 @@ public sealed class ModelFiles(ModelInstalls installs, BackendPool pool)
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            return (false, $"{name} could not be deleted ({ex.Message}).");
+            return ($"{name} could not be deleted ({ex.Message}).", []);
         }
-        var servers = locations.SelectMany(l => l.Servers).ToList();
-        return (true, $"Deleted {name} from {kind} on {string.Join(", ", servers)}. {await installs.RefreshAsync(servers, ct)}".Trim());
+        return (null, [.. locations.SelectMany(l => l.Servers)]);
     }
 
     private async Task<(bool Done, string Message)> ChangeAsync(SignedInUser actor, string kind, string name, string newKind, string newName, string what, CancellationToken ct)

@@ -15,6 +15,7 @@ namespace DreamLayer.Web.Models.Install;
 /// </summary>
 public sealed partial class ModelInstalls(
     IModelFolders folders,
+    IPartFiles partFiles,
     BackendPool pool,
     ComfyConnectionService connections,
     IOptions<InstallOptions> options,
@@ -109,7 +110,7 @@ public sealed partial class ModelInstalls(
                 return (null, $"{string.Join(", ", target.Servers)} already {(target.Servers.Count == 1 ? "has" : "have")} {request.FileName} in {request.Kind}; rename or delete that one first.");
             }
         }
-        var install = new Install(Guid.NewGuid().ToString("N")[..12], request with { ExpectedSha256 = request.ExpectedSha256?.Trim().ToLowerInvariant() }, actor.DisplayName, targets, time);
+        var install = new Install(Guid.NewGuid().ToString("N")[..12], request with { ExpectedSha256 = request.ExpectedSha256?.Trim().ToLowerInvariant() }, actor.DisplayName, targets, partFiles, time);
         lock (_claimLock)
         {
             foreach (var target in targets)
@@ -263,10 +264,25 @@ public sealed partial class ModelInstalls(
     }
 
     /// <summary>
-    /// Has each online server among <paramref name="servers"/> read its lists again (ComfyUI lists the folders' files
-    /// in <c>/object_info</c>); an offline one reads them when it reconnects. Returns what happened, in words.
+    /// Ends an install whose write failed (a full disk, a folder gone, no permission): removes the partial file and says
+    /// why in words; a full disk is named as such, with the folder that filled up.
     /// </summary>
-    public async Task<string> RefreshAsync(IReadOnlyList<string> servers, CancellationToken ct)
+    public string WriteFailed(Install install, Exception ex)
+    {
+        ArgumentNullException.ThrowIfNull(install);
+        ArgumentNullException.ThrowIfNull(ex);
+        var file = install.Request.FileName;
+        return Fail(install, ex is IOException io && PartFiles.IsDiskFull(io)
+            ? $"The disk holding {install.Targets[0].Root} is full: {file} was not installed after {Size(install.Received)}, and the partial file was removed. Free some space and install it again."
+            : $"Writing {file} failed ({ex.Message}); the partial file was removed.");
+    }
+
+    /// <summary>
+    /// Has each online server among <paramref name="servers"/> read its lists again (ComfyUI lists the folders' files
+    /// in <c>/object_info</c>); an offline one reads them when it reconnects. Returns what happened, in words, naming
+    /// the changed files as <paramref name="what"/> ("it", or "them" for several).
+    /// </summary>
+    public async Task<string> RefreshAsync(IReadOnlyList<string> servers, CancellationToken ct, string what = "it")
     {
         ArgumentNullException.ThrowIfNull(servers);
         var done = new List<string>();
@@ -275,7 +291,7 @@ public sealed partial class ModelInstalls(
         {
             if (pool.Find(name) is not { IsOnline: true } backend)
             {
-                notes.Add($"{name} is offline: it lists the model when it is back");
+                notes.Add($"{name} is offline: it lists {(what == "it" ? "the model" : what)} when it is back");
                 continue;
             }
             try
@@ -285,10 +301,10 @@ public sealed partial class ModelInstalls(
             }
             catch (Exception ex) when (ex is HttpRequestException or IOException or TaskCanceledException or System.Text.Json.JsonException)
             {
-                notes.Add($"{name} did not answer ({ex.Message}): it lists the model when it reconnects");
+                notes.Add($"{name} did not answer ({ex.Message}): it lists {(what == "it" ? "the model" : what)} when it reconnects");
             }
         }
-        var text = done.Count > 0 ? $"{string.Join(", ", done)} listed it again." : string.Empty;
+        var text = done.Count > 0 ? $"{string.Join(", ", done)} listed {what} again." : string.Empty;
         return notes.Count == 0 ? text : $"{text} {string.Join("; ", notes)}.".Trim();
     }
 

@@ -87,9 +87,9 @@ public static class ModelUploadEndpoints
             installs.Fail(install, $"The upload of {request.FileName} stopped after {ModelInstalls.Size(install.Received)}; the partial file was removed.", InstallState.Cancelled);
             return Results.Empty;
         }
-        catch (IOException ex)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            return Results.Text(installs.Fail(install, $"Writing {request.FileName} failed ({ex.Message}); the partial file was removed."), statusCode: StatusCodes.Status507InsufficientStorage);
+            return Results.Text(installs.WriteFailed(install, ex), statusCode: StatusCodes.Status507InsufficientStorage);
         }
         finally
         {
