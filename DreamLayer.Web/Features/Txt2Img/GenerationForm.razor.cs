@@ -97,8 +97,7 @@ public sealed partial class GenerationForm
 
     private string? ErrorFor(string field) => AllErrors.FirstOrDefault(e => e.Field == field)?.Message;
 
-    private string CheckpointTitle(string? name) =>
-        string.IsNullOrEmpty(name) ? string.Empty : Models?.Get(ModelKind.Checkpoints.Folder, name).Title ?? name;
+    private string CheckpointTitle(string? name) => ModelChoices.Title(Models, ModelKind.Checkpoints, name);
 
     /// <summary>A checkpoint was picked: its defaults are applied and the form says what they changed.</summary>
     private void CheckpointPicked(string name)
