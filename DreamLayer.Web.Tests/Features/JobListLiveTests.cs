@@ -31,6 +31,9 @@ public sealed class JobListLiveTests : MudComponentTest, IClassFixture<LiveAppFi
             services.AddSingleton(fixture.App.Get<JobQueue>());
             services.AddSingleton(fixture.App.Get<JobEvents>());
             services.AddSingleton(fixture.App.Get<JobHistory>());
+            services.AddSingleton(fixture.App.Get<DreamLayer.Web.Comfy.BackendPool>());
+            services.AddSingleton(fixture.App.Get<DreamLayer.Web.Models.ModelSettings>());
+            services.AddSingleton(fixture.App.Get<DreamLayer.Web.Models.ModelFallback>());
             services.AddSingleton<AuthenticationStateProvider, SignedIn>();
             services.AddScoped<CurrentUser>();
             services.AddScoped<GenerationSubmitter>();

@@ -123,7 +123,7 @@ public sealed class ModelOverview(
         || info.TriggerWords.Any(t => t.Contains(search, StringComparison.OrdinalIgnoreCase));
 
     /// <summary>Checkpoints by the jobs that named them; LoRAs by the jobs whose images carry them. Read at most every 30 s.</summary>
-    private async Task<IReadOnlyDictionary<ModelKey, ModelUse>> UsageAsync(CancellationToken ct)
+    public async Task<IReadOnlyDictionary<ModelKey, ModelUse>> UsageAsync(CancellationToken ct)
     {
         var now = time.GetUtcNow();
         if (_usage is { } cached && now - cached.At < UsageFreshFor)

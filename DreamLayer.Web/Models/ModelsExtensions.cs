@@ -4,7 +4,7 @@ public static class ModelsExtensions
 {
     /// <summary>
     /// Model management: where each server's models folder is reachable, the admins' settings per model (in memory
-    /// and in the database), the catalogue over every server, who may use which model, and freeing GPU memory.
+    /// and in the database), the catalogue over every server, who may use which model, what replaces a checkpoint no server has, and freeing GPU memory.
     /// </summary>
     public static IHostApplicationBuilder AddModels(this IHostApplicationBuilder builder)
     {
@@ -15,6 +15,7 @@ public static class ModelsExtensions
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ModelCatalogue>());
         builder.Services.AddSingleton<ModelAccess>();
         builder.Services.AddSingleton<ModelOverview>();
+        builder.Services.AddSingleton<ModelFallback>();
         builder.Services.AddSingleton<ServerMemory>();
         return builder;
     }
