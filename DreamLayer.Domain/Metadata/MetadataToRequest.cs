@@ -65,7 +65,9 @@ public static class MetadataToRequest
             }
             else
             {
-                notes.Add($"The server has no checkpoint '{model}'; pick one in the form.");
+                // Kept as the image names it: the form says no server has it and offers a replacement of its family.
+                request = request with { Checkpoint = model };
+                notes.Add($"The server has no checkpoint '{model}'; the form offers a replacement.");
             }
         }
         if (metadata.Width is null || metadata.Height is null)

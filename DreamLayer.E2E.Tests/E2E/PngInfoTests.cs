@@ -38,7 +38,19 @@ public sealed class PngInfoTests(BrowserFixture browser) : IClassFixture<Browser
         await Expect(page.Page.GetByLabel("Width", new() { Exact = true })).ToHaveValueAsync("512");
         await Expect(page.Page.GetByLabel("Height", new() { Exact = true })).ToHaveValueAsync("400");
         await Expect(page.Page.GetByTestId("draft-notice")).ToContainTextAsync("Filled from a1111.png");
-        await Expect(page.Page.GetByTestId("draft-note")).ToHaveTextAsync("The server has no checkpoint 'realistic_realisticVisionV20_v20'; pick one in the form.");
+        await Expect(page.Page.GetByTestId("draft-note")).ToHaveTextAsync("The server has no checkpoint 'realistic_realisticVisionV20_v20'; the form offers a replacement.");
+
+        // The image's checkpoint stays named in its field, with the replacement one click away.
+        var missing = page.Page.GetByTestId("checkpoint-missing");
+        await Expect(missing).ToContainTextAsync("No server has the checkpoint realistic_realisticVisionV20_v20, and its family is not known; the default checkpoint is ");
+        await Expect(page.Page.Locator("#checkpoint")).ToHaveValueAsync("realistic_realisticVisionV20_v20");
+        await missing.ScrollIntoViewIfNeededAsync();
+        await LayoutAssertions.ScreenshotAsync(page.Page, "checkpoint-offer");
+        var use = page.Page.GetByTestId("checkpoint-use-instead");
+        var title = (await use.TextContentAsync())!.Trim()["Use ".Length..^" instead".Length];
+        await use.ClickAsync();
+        await Expect(missing).ToHaveCountAsync(0);
+        await Expect(page.Page.Locator("#checkpoint")).ToHaveValueAsync(title);
     }
 
     [Fact]

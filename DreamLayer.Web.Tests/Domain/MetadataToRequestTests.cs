@@ -41,16 +41,16 @@ public sealed class MetadataToRequestTests
     }
 
     [Fact]
-    public void ToTxt2Img_MissingCheckpointSamplerAndLora_AreNotedAndLeftToTheForm()
+    public void ToTxt2Img_MissingCheckpointSamplerAndLora_AreNoted_TheCheckpointKeptForTheFormsOffer()
     {
         var metadata = Read("comfyui-png", "lora.png") with { Model = "animefull.safetensors" };
 
         var (request, notes) = MetadataToRequest.ToTxt2Img(metadata, Server with { Samplers = ["uni_pc"] });
 
-        Assert.Equal(string.Empty, request.Checkpoint);
+        Assert.Equal("animefull.safetensors", request.Checkpoint); // the form offers a replacement
         Assert.Equal(
             ["The sampler 'euler' is not on this server; pick one in the form.",
-             "The server has no checkpoint 'animefull.safetensors'; pick one in the form.",
+             "The server has no checkpoint 'animefull.safetensors'; the form offers a replacement.",
              "The server has no LoRA 'epiNoiseoffset_v2.safetensors'; it is left out."],
             notes);
     }

@@ -16,7 +16,7 @@ namespace DreamLayer.Web.Tests.Features;
 public sealed class GenerationFormTests() : MudComponentTest(AddFormServices)
 {
     /// <summary>The ControlNet units store uploads and run previews; nothing here reaches a server.</summary>
-    private static void AddFormServices(IServiceCollection services)
+    internal static void AddFormServices(IServiceCollection services)
     {
         var storage = new StorageOptions { DataDirectory = Path.Combine(Path.GetTempPath(), "dreamlayer-bunit-" + Guid.NewGuid().ToString("N")) };
         services.AddSingleton(Options.Create(storage));

@@ -263,6 +263,12 @@ public sealed partial class ModelOverview(
         return known;
     }
 
+    /// <summary>How many jobs used each checkpoint (the figures of at most 30 s ago; read now when none were read yet).</summary>
+    public async Task<IReadOnlyDictionary<ModelKey, ModelUse>> CheckpointUsageAsync(CancellationToken ct) =>
+        await UsageAsync(exact: false, ct) is { } use
+            ? use.Checkpoints.ToDictionary(c => new ModelKey(ModelKind.Checkpoints.Folder, c.Key), c => c.Value)
+            : new Dictionary<ModelKey, ModelUse>();
+
     /// <summary>Checkpoints by the jobs that named them; LoRAs by the jobs whose images carry them.</summary>
     private async Task ReadUsageAsync(CancellationToken ct)
     {

@@ -83,6 +83,10 @@ public sealed class ModelSettings(IDbContextFactory<DreamLayerDbContext> dbFacto
     private readonly Topic<ModelSettings> _changes = new("model settings", logger);
     private readonly SemaphoreSlim _gate = new(1, 1);
     private FrozenDictionary<ModelKey, ModelInfo> _snapshot = FrozenDictionary<ModelKey, ModelInfo>.Empty;
+    private FrozenDictionary<ModelFamily, string> _familyDefaults = FrozenDictionary<ModelFamily, string>.Empty;
+
+    /// <summary>The settings row naming a family's default checkpoint: one row per family, so one default per family.</summary>
+    private const string FamilyDefaultKey = "Models.FamilyDefault.";
 
     /// <summary>Every model an admin has said something about.</summary>
     public IReadOnlyDictionary<ModelKey, ModelInfo> All => Volatile.Read(ref _snapshot);
@@ -93,6 +97,12 @@ public sealed class ModelSettings(IDbContextFactory<DreamLayerDbContext> dbFacto
     public ModelInfo Get(ModelKey key) => All.TryGetValue(key, out var info) ? info : ModelInfo.For(key);
 
     public bool IsHidden(string folder, string name) => All.TryGetValue(new ModelKey(folder, name), out var info) && info.Hidden;
+
+    /// <summary>
+    /// The checkpoint an admin made the default of each family (offered in place of a checkpoint of that family no
+    /// server has). A default whose family an admin changed since no longer counts for the old family.
+    /// </summary>
+    public IReadOnlyDictionary<ModelFamily, string> FamilyDefaults => Volatile.Read(ref _familyDefaults);
 
     /// <summary>Called after every change (on the thread that made it).</summary>
     public IDisposable Subscribe(Action<ModelSettings> onChanged) => _changes.Subscribe(onChanged);
@@ -108,7 +118,57 @@ public sealed class ModelSettings(IDbContextFactory<DreamLayerDbContext> dbFacto
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var rows = await db.Models.AsNoTracking().ToListAsync(ct);
         Volatile.Write(ref _snapshot, rows.Select(ToInfo).ToFrozenDictionary(i => i.Key));
+        Volatile.Write(ref _familyDefaults, await ReadFamilyDefaultsAsync(db, ct));
         _changes.Publish(this);
+    }
+
+    private static async Task<FrozenDictionary<ModelFamily, string>> ReadFamilyDefaultsAsync(DreamLayerDbContext db, CancellationToken ct)
+    {
+        var rows = await db.Settings.AsNoTracking().Where(s => s.Key.StartsWith(FamilyDefaultKey)).ToListAsync(ct);
+        return rows.Select(r => (Family: ModelFamilies.Parse(r.Key[FamilyDefaultKey.Length..]), r.Value))
+            .Where(r => r.Family != ModelFamily.Unknown)
+            .ToFrozenDictionary(r => r.Family, r => r.Value);
+    }
+
+    /// <summary>
+    /// Makes a checkpoint its family's default (replacing the family's earlier one), or stops it being one; the reason
+    /// in words when refused.
+    /// </summary>
+    public async Task<string?> SetFamilyDefaultAsync(SignedInUser actor, ModelKey key, bool isDefault, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(actor);
+        if (!actor.IsAdmin)
+        {
+            return "Only an admin can change models.";
+        }
+        if (key.Folder != ModelKind.Checkpoints.Folder)
+        {
+            return "Only a checkpoint can be its family's default.";
+        }
+        var family = Get(key).Family;
+        if (isDefault && family is ModelFamily.Unknown or ModelFamily.Other)
+        {
+            return "Set the checkpoint's family first: a default is the default of one family.";
+        }
+        await _gate.WaitAsync(ct);
+        try
+        {
+            await using var db = await dbFactory.CreateDbContextAsync(ct);
+            var mine = FamilyDefaults.Where(d => d.Value == key.Name && (!isDefault || d.Key != family)).Select(d => FamilyDefaultKey + d.Key).ToList();
+            db.Settings.RemoveRange(await db.Settings.Where(s => mine.Contains(s.Key)).ToListAsync(ct));
+            await db.SaveChangesAsync(ct);
+            if (isDefault)
+            {
+                await AppSettings.WriteAsync(db, FamilyDefaultKey + family, key.Name, ct);
+            }
+            Volatile.Write(ref _familyDefaults, await ReadFamilyDefaultsAsync(db, ct));
+        }
+        finally
+        {
+            _gate.Release();
+        }
+        _changes.Publish(this);
+        return null;
     }
 
     /// <summary>Saves an admin's edit of one model; the reason in words when refused.</summary>

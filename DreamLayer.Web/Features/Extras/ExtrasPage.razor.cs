@@ -5,6 +5,7 @@ using DreamLayer.Web.Components;
 using DreamLayer.Web.Components.Shared;
 using DreamLayer.Web.Data;
 using DreamLayer.Web.Features.Gallery;
+using DreamLayer.Web.Features.Generation;
 using DreamLayer.Web.Features.Jobs;
 using DreamLayer.Web.Images;
 using DreamLayer.Web.Jobs;
@@ -33,6 +34,7 @@ public sealed partial class ExtrasPage
     [Inject] private CurrentUser CurrentUser { get; set; } = default!;
     [Inject] private GalleryService Gallery { get; set; } = default!;
     [Inject] private ImageStore Images { get; set; } = default!;
+    [Inject] private DreamLayer.Web.Models.ModelSettings ModelSettings { get; set; } = default!;
 
     /// <summary>A gallery image sent here ("send to Extras"), added to the list like a chosen file.</summary>
     [SupplyParameterFromQuery(Name = "image")]
@@ -52,13 +54,21 @@ public sealed partial class ExtrasPage
     private bool _busy;
     private IReadOnlyList<FieldError> _submitErrors = [];
     private IDisposable? _backendSubscription;
+    private IDisposable? _modelsSubscription;
+    private bool _isAdmin;
 
     private bool NoModels => _limits is not null && _limits.UpscaleModels.Count == 0;
 
-    protected override void OnInitialized()
+    protected override async Task OnInitializedAsync()
     {
+        _isAdmin = (await CurrentUser.GetAsync()).IsAdmin;
         ApplyLimits();
         _backendSubscription = Pool.Subscribe(changed => InvokeAsync(() =>
+        {
+            ApplyLimits();
+            StateHasChanged();
+        }).Observe(DispatchExceptionAsync));
+        _modelsSubscription = ModelSettings.Subscribe(_ => InvokeAsync(() =>
         {
             ApplyLimits();
             StateHasChanged();
@@ -67,7 +77,7 @@ public sealed partial class ExtrasPage
 
     private void ApplyLimits()
     {
-        _limits = Pool.Limits;
+        _limits = ModelChoices.For(Pool.Limits, ModelSettings, _isAdmin); // members never see a hidden model
         if (_limits is null)
         {
             return;
@@ -169,5 +179,9 @@ public sealed partial class ExtrasPage
         }
     }
 
-    public void Dispose() => _backendSubscription?.Dispose();
+    public void Dispose()
+    {
+        _backendSubscription?.Dispose();
+        _modelsSubscription?.Dispose();
+    }
 }

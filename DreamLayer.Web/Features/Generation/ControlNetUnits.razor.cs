@@ -29,6 +29,10 @@ public sealed partial class ControlNetUnits : IDisposable
     [Parameter]
     public IReadOnlyList<string> Errors { get; set; } = [];
 
+    /// <summary>The admins' word on models (display names and families in the model list); null shows file names.</summary>
+    [Parameter]
+    public DreamLayer.Web.Models.ModelSettings? Models { get; set; }
+
     private readonly CancellationTokenSource _disposed = new();
 
     private void AddUnit()

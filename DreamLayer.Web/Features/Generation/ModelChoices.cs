@@ -34,6 +34,13 @@ public static class ModelChoices
         };
     }
 
+    /// <summary>What a picker shows for a model: its display name, else its file name (also without settings).</summary>
+    public static string Title(ModelSettings? settings, ModelKind kind, string? name)
+    {
+        ArgumentNullException.ThrowIfNull(kind);
+        return string.IsNullOrEmpty(name) ? string.Empty : settings?.Get(kind.Folder, name).Title ?? name;
+    }
+
     /// <summary>"SDXL" beside a model's name, or null when its family is not known.</summary>
     public static string? FamilyLabel(ModelInfo info) =>
         info?.Family is { } family && family != ModelFamily.Unknown ? family.Label() : null;

@@ -138,7 +138,9 @@ public sealed class Txt2ImgFormModel
     public void FitTo(GenerationLimits limits)
     {
         ArgumentNullException.ThrowIfNull(limits);
-        Checkpoint = Pick(Checkpoint, limits.Checkpoints, null);
+        // A checkpoint no server has (reused parameters, PNG Info, a last job's) is kept: the form says so and offers
+        // a replacement for the person to apply, rather than silently generating with another model.
+        Checkpoint = Checkpoint.Length == 0 ? Pick(Checkpoint, limits.Checkpoints, null) : Checkpoint;
         Sampler = Pick(Sampler, limits.Samplers, "euler");
         Scheduler = Pick(Scheduler, limits.Schedulers, "normal");
         Advanced.FitTo(limits);

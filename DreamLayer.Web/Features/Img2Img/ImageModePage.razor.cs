@@ -26,6 +26,7 @@ public sealed partial class ImageModePage : IDisposable
     [Inject] private DreamLayer.Web.Features.Gallery.GalleryService Gallery { get; set; } = default!;
     [Inject] private BackendPool Pool { get; set; } = default!;
     [Inject] private DreamLayer.Web.Models.ModelSettings ModelSettings { get; set; } = default!;
+    [Inject] private DreamLayer.Web.Models.ModelFallback Fallback { get; set; } = default!;
     [Inject] private GenerationSubmitter Submitter { get; set; } = default!;
     [Inject] private UploadStore Uploads { get; set; } = default!;
     [Inject] private ImageStore Images { get; set; } = default!;

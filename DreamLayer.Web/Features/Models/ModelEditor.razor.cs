@@ -23,6 +23,7 @@ public sealed partial class ModelEditor
     public EventCallback OnClosed { get; set; }
 
     private bool _visible;
+    private bool _familyDefault, _wasFamilyDefault;
     private string? _displayName, _description, _version, _sourceUrl, _tags, _triggerWords;
     private string _family = string.Empty, _sampler = string.Empty, _scheduler = string.Empty, _vae = string.Empty;
     private int? _width, _height, _steps, _clipSkip;
@@ -31,6 +32,13 @@ public sealed partial class ModelEditor
     private string? _error;
 
     private bool IsLora => Row.Model.Kind == ModelKind.Loras;
+
+    /// <summary>Only a checkpoint is offered in place of a missing one.</summary>
+    private bool CanBeFamilyDefault => Row.Model.Kind == ModelKind.Checkpoints;
+
+    private string FamilyDefaultLabel => (_family.Length == 0 ? Row.Info.Inferred ?? ModelFamily.Unknown : ModelFamilies.Parse(_family)) is var family and not (ModelFamily.Unknown or ModelFamily.Other)
+        ? $"Default {family.Label()} checkpoint"
+        : "Default of its family (set its family first)";
 
     private bool IsCheckpoint => Row.Model.Kind == ModelKind.Checkpoints || Row.Model.Kind == ModelKind.DiffusionModels;
 
@@ -42,6 +50,7 @@ public sealed partial class ModelEditor
     {
         var info = Row.Info;
         _visible = !info.Hidden;
+        _familyDefault = _wasFamilyDefault = Settings.FamilyDefaults.TryGetValue(info.Family, out var familyDefault) && familyDefault == Row.Model.Name;
         (_displayName, _description, _version, _sourceUrl) = (info.DisplayName, info.Description, info.Version, info.SourceUrl);
         _tags = string.Join(", ", info.Tags);
         _triggerWords = string.Join(", ", info.TriggerWords);
@@ -71,7 +80,13 @@ public sealed partial class ModelEditor
             Row.Info.PreviewImageId,
             Hidden: !_visible,
             new ModelDefaults(_width, _height, _steps, _cfg, Empty(_sampler), Empty(_scheduler), _clipSkip, Empty(_vae), IsLora ? _strength : null));
-        _error = await Settings.SaveAsync(await CurrentUser.GetAsync(), edit, CancellationToken.None);
+        var actor = await CurrentUser.GetAsync();
+        _error = await Settings.SaveAsync(actor, edit, CancellationToken.None);
+        if (_error is null && CanBeFamilyDefault && (_familyDefault != _wasFamilyDefault || _familyDefault))
+        {
+            // After the edit, so that a family changed in the same save is the one it becomes the default of.
+            _error = await Settings.SetFamilyDefaultAsync(actor, Row.Key, _familyDefault, CancellationToken.None);
+        }
         if (_error is null)
         {
             Snackbar.Add($"Saved {(string.IsNullOrWhiteSpace(_displayName) ? Row.Model.Name : _displayName.Trim())}.", Severity.Success);

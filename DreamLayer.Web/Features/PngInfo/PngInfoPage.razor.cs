@@ -1,9 +1,11 @@
 using System.Globalization;
 using DreamLayer.Domain.Generation;
 using DreamLayer.Domain.Metadata;
+using DreamLayer.Web.Accounts;
 using DreamLayer.Web.Comfy;
 using DreamLayer.Web.Components.Shared;
 using DreamLayer.Web.Data;
+using DreamLayer.Web.Features.Generation;
 using DreamLayer.Web.Images;
 using Microsoft.AspNetCore.Components;
 using Microsoft.AspNetCore.Components.Forms;
@@ -26,6 +28,8 @@ public sealed partial class PngInfoPage
     [Inject] private BackendPool Pool { get; set; } = default!;
     [Inject] private GenerationDrafts Drafts { get; set; } = default!;
     [Inject] private NavigationManager Navigation { get; set; } = default!;
+    [Inject] private DreamLayer.Web.Models.ModelSettings ModelSettings { get; set; } = default!;
+    [Inject] private CurrentUser CurrentUser { get; set; } = default!;
 
     private string? _fileName;
     private string? _fileSummary;
@@ -71,13 +75,15 @@ public sealed partial class PngInfoPage
         }
     }
 
-    private void SendToTxt2Img()
+    private async Task SendToTxt2Img()
     {
         if (_result?.Generation is not { } generation)
         {
             return;
         }
-        var (request, notes) = MetadataToRequest.ToTxt2Img(generation, Pool.Limits);
+        // Matched against the lists this person may pick from: a member is never handed a model an admin hid.
+        var limits = ModelChoices.For(Pool.Limits, ModelSettings, (await CurrentUser.GetAsync()).IsAdmin);
+        var (request, notes) = MetadataToRequest.ToTxt2Img(generation, limits);
         Drafts.Offer(GenerationMode.Txt2Img, new GenerationDraft(request, $"{_fileName} ({generation.ToolLabel})", notes));
         Navigation.NavigateTo("/");
     }

@@ -28,6 +28,16 @@ public sealed partial class GenerationForm
 
     [Inject] private ISnackbar Snackbar { get; set; } = default!;
 
+    /// <summary>
+    /// Asked when the form's checkpoint is not in the person's list (the checkpoint, the list): what to say and which
+    /// checkpoint to offer instead; null says nothing.
+    /// </summary>
+    [Parameter]
+    public Func<string, IReadOnlyList<string>, Task<CheckpointOffer?>>? OfferFor { get; set; }
+
+    private CheckpointOffer? _offer;
+    private (string Checkpoint, IReadOnlyList<string> List)? _offerAskedFor;
+
     /// <summary>What picking the checkpoint last changed, said under it until the next pick.</summary>
     private string? _defaultsNote;
 
@@ -97,13 +107,35 @@ public sealed partial class GenerationForm
 
     private string? ErrorFor(string field) => AllErrors.FirstOrDefault(e => e.Field == field)?.Message;
 
-    private string CheckpointTitle(string? name) =>
-        string.IsNullOrEmpty(name) ? string.Empty : Models?.Get(ModelKind.Checkpoints.Folder, name).Title ?? name;
+    private string CheckpointTitle(string? name) => ModelChoices.Title(Models, ModelKind.Checkpoints, name);
+
+    protected override Task OnParametersSetAsync() => RefreshOfferAsync();
+
+    /// <summary>Asks again for an offer when the checkpoint or the list changed.</summary>
+    private async Task RefreshOfferAsync()
+    {
+        var list = Limits?.Checkpoints ?? [];
+        if (_offerAskedFor is { } asked && asked.Checkpoint == Model.Checkpoint && ReferenceEquals(asked.List, list))
+        {
+            return;
+        }
+        _offerAskedFor = (Model.Checkpoint, list);
+        _offer = OfferFor is null ? null : await OfferFor(Model.Checkpoint, list);
+    }
+
+    /// <summary>"Use … instead": the offered checkpoint replaces the missing one, as if picked.</summary>
+    private async Task UseReplacementAsync(string replacement)
+    {
+        _errors = [.. _errors.Where(e => e.Field != nameof(GenerationRequest.Checkpoint))];
+        CheckpointPicked(replacement);
+        await RefreshOfferAsync();
+    }
 
     /// <summary>A checkpoint was picked: its defaults are applied and the form says what they changed.</summary>
     private void CheckpointPicked(string name)
     {
         Model.Checkpoint = name;
+        _offer = null;
         _defaultsNote = Models is null ? null : ModelChoices.ApplyDefaults(Models.Get(ModelKind.Checkpoints.Folder, name), Model, Limits);
         if (_defaultsNote is not null)
         {

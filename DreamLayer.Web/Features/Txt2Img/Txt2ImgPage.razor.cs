@@ -16,6 +16,7 @@ public sealed partial class Txt2ImgPage
 {
     [Inject] private BackendPool Pool { get; set; } = default!;
     [Inject] private DreamLayer.Web.Models.ModelSettings ModelSettings { get; set; } = default!;
+    [Inject] private DreamLayer.Web.Models.ModelFallback Fallback { get; set; } = default!;
     [Inject] private CurrentUser CurrentUser { get; set; } = default!;
     [Inject] private GenerationSubmitter Submitter { get; set; } = default!;
     [Inject] private GenerationDrafts Drafts { get; set; } = default!;

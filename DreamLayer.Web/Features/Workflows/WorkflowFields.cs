@@ -111,6 +111,10 @@ public sealed class RunField
     public InputSpec? Spec { get; init; }
     public RunControl Control { get; init; }
     public IReadOnlyList<string> Choices { get; init; } = [];
+
+    /// <summary>The model kind a loader's list names (checkpoints, loras, ...), or null when the list is not of models.</summary>
+    public Domain.Models.ModelKind? ModelKind { get; init; }
+
     public string Text { get; set; } = string.Empty;
     public double? Number { get; set; }
     public bool Flag { get; set; }
@@ -127,12 +131,14 @@ public sealed class RunField
     public double? Max => Spec?.Max is { } m ? (double)m : null;
     public double Step => Spec?.Step is { } s and > 0 ? (double)s : IsInteger ? 1 : 0.01;
 
-    public static RunField Create(WorkflowBinding binding, ComfyGraph graph, ObjectInfo info)
+    /// <param name="hidden">Whether a model (folder, file) is hidden from this person: it is left out of a loader's list.</param>
+    public static RunField Create(WorkflowBinding binding, ComfyGraph graph, ObjectInfo info, Func<string, string, bool>? hidden = null)
     {
         ArgumentNullException.ThrowIfNull(binding);
         ArgumentNullException.ThrowIfNull(graph);
         ArgumentNullException.ThrowIfNull(info);
-        InputSpec? spec = graph.TryGetNode(binding.Node, out var node) && info.TryGetNode(node.ClassType, out var def) && def.TryGetInput(binding.Input, out var s) ? s : null;
+        var node = graph.TryGetNode(binding.Node, out var n) ? n : null;
+        InputSpec? spec = node is not null && info.TryGetNode(node.ClassType, out var def) && def.TryGetInput(binding.Input, out var s) ? s : null;
         var value = binding.Default;
         var kind = value is JsonValue v ? v.GetValueKind() : JsonValueKind.Undefined;
         var control = binding.Kind == BindingKind.Image ? RunControl.Image
@@ -142,15 +148,21 @@ public sealed class RunField
             : binding.Kind is BindingKind.Prompt or BindingKind.NegativePrompt || spec?.Raw is JsonArray { Count: > 1 } raw && raw[1]?["multiline"]?.GetValueKind() == JsonValueKind.True ? RunControl.LongText
             : RunControl.Text;
         var text = BindingDraft.Text(value);
+        var modelKind = node is not null && control == RunControl.Choice ? Domain.Models.ModelKind.Find(Domain.Models.ModelKind.FolderOf(node.ClassType, binding.Input)) : null;
         var choices = spec?.ComboValues ?? [];
+        if (modelKind is not null && hidden is not null)
+        {
+            choices = [.. choices.Where(c => !hidden(modelKind.Folder, c))];
+        }
         return new RunField
         {
             Binding = binding,
             Spec = spec,
             Control = control,
             Choices = choices,
+            ModelKind = modelKind,
             Text = text,
-            Number = control == RunControl.Number && double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var n) ? n : null,
+            Number = control == RunControl.Number && double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var number) ? number : null,
             Flag = kind == JsonValueKind.True,
             // A saved value the server does not list is not silently replaced: the person picks one.
             Choice = choices.Contains(text, StringComparer.Ordinal) ? text : null,

@@ -31,6 +31,7 @@ public sealed partial class WorkflowRunPage
     [Inject] private CurrentUser CurrentUser { get; set; } = default!;
     [Inject] private IOptions<StorageOptions> Storage { get; set; } = default!;
     [Inject] private ISnackbar Snackbar { get; set; } = default!;
+    [Inject] private DreamLayer.Web.Models.ModelSettings ModelSettings { get; set; } = default!;
 
     private SavedWorkflow? _workflow;
     private bool _loaded;
@@ -44,9 +45,12 @@ public sealed partial class WorkflowRunPage
     private bool _submitting;
     private List<string> _errors = [];
     private IDisposable? _backendSubscription;
+    private IDisposable? _modelsSubscription;
+    private bool _isAdmin;
 
     protected override async Task OnParametersSetAsync()
     {
+        _isAdmin = (await CurrentUser.GetAsync()).IsAdmin;
         _workflow = await Library.FindAsync(Id, CancellationToken.None);
         _loaded = true;
         if (_workflow is { } workflow)
@@ -66,6 +70,9 @@ public sealed partial class WorkflowRunPage
                     StateHasChanged();
                 }).Observe(DispatchExceptionAsync);
             });
+            // Display names and families follow the admins' edits; a model hidden meanwhile stays listed until the lists
+            // are made again (the queue refuses it), so nothing typed is lost.
+            _modelsSubscription ??= ModelSettings.Subscribe(_ => InvokeAsync(StateHasChanged).Observe(DispatchExceptionAsync));
         }
     }
 
@@ -81,7 +88,7 @@ public sealed partial class WorkflowRunPage
         if (!keepValues)
         {
             _builtWithCatalogue = primary is { IsOnline: true } && info.Nodes.Count > 0;
-            _fields = workflow.Bindings.Where(b => !b.Hidden && b.Kind != BindingKind.Seed).Select(b => RunField.Create(b, workflow.Graph, info)).ToList();
+            _fields = workflow.Bindings.Where(b => !b.Hidden && b.Kind != BindingKind.Seed).Select(b => RunField.Create(b, workflow.Graph, info, Hidden)).ToList();
         }
         _report = primary is { IsOnline: true } ? WorkflowCompatibility.Check(workflow.Graph, info, primary.Name) : null;
         // Fields the person sets are checked when they press Generate; only what no field can fix blocks the button.
@@ -196,5 +203,12 @@ public sealed partial class WorkflowRunPage
         }
     }
 
-    public void Dispose() => _backendSubscription?.Dispose();
+    /// <summary>Members' loader lists leave out the models an admin hid (the queue refuses them anyway).</summary>
+    private bool Hidden(string folder, string name) => !_isAdmin && ModelSettings.IsHidden(folder, name);
+
+    public void Dispose()
+    {
+        _backendSubscription?.Dispose();
+        _modelsSubscription?.Dispose();
+    }
 }
