@@ -222,7 +222,12 @@ public sealed partial class GalleryView
         }
         try
         {
-            var reread = changed;
+            if (changed)
+            {
+                await RefreshAsync(keepSelection: true); // the new images come with the re-read
+                return;
+            }
+            var reread = false;
             var render = false;
             // Oldest first, so that each one put in front is the newest.
             foreach (var image in images.OrderBy(i => i.CreatedAt).ThenBy(i => i.Seq))
@@ -240,10 +245,10 @@ public sealed partial class GalleryView
                 {
                     continue;
                 }
-                if (reread || !pager.TryPrepend(GalleryNews.Item(image)))
+                if (!pager.TryPrepend(GalleryNews.Item(image)))
                 {
-                    reread = true;
-                    continue;
+                    reread = true; // it reads this image and every later one
+                    break;
                 }
                 _total = Math.Min(_total + 1, GalleryService.CountLimit + 1);
                 render = true;
