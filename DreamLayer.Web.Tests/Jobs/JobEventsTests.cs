@@ -150,4 +150,21 @@ public sealed class JobEventsTests
 
         Assert.Equal(2, Volatile.Read(ref renders));
     }
+
+    [Fact]
+    public async Task RenderThrottle_WithAGatherTime_ShowsEventsThatComeTogetherInOneRender()
+    {
+        // A step's progress, then its preview frame, after a quiet moment: one render that shows both.
+        var happened = 0;
+        var firstRender = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var throttle = new RenderThrottle(work => work(), () => firstRender.TrySetResult(Volatile.Read(ref happened)), _ => Task.CompletedTask,
+            TimeSpan.FromMilliseconds(100), gather: TimeSpan.FromMilliseconds(200));
+
+        Interlocked.Increment(ref happened);
+        throttle.Request();
+        Interlocked.Increment(ref happened);
+        throttle.Request();
+
+        Assert.Equal(2, await firstRender.Task.WaitAsync(TimeSpan.FromSeconds(10)));
+    }
 }

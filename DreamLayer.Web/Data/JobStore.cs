@@ -143,9 +143,24 @@ public sealed class JobStore(IDbContextFactory<DreamLayerDbContext> dbFactory)
             }
             db.Images.AddRange(images);
             await db.SaveChangesAsync(ct);
+            await ReadSeqAsync(db, images, ct);
         }
         await transaction.CommitAsync(ct);
         return true;
+    }
+
+    /// <summary>
+    /// Reads back the <see cref="ImageEntity.Seq"/> the database's trigger gave each inserted image (EF Core does not see a
+    /// trigger's writes): the pages place a new image by it without reading the database themselves.
+    /// </summary>
+    private static async Task ReadSeqAsync(DreamLayerDbContext db, IReadOnlyCollection<ImageEntity> images, CancellationToken ct)
+    {
+        var ids = images.Select(i => i.Id).ToList();
+        var seqs = await db.Images.AsNoTracking().Where(i => ids.Contains(i.Id)).Select(i => new { i.Id, i.Seq }).ToDictionaryAsync(i => i.Id, i => i.Seq, ct);
+        foreach (var image in images)
+        {
+            image.Seq = seqs.GetValueOrDefault(image.Id);
+        }
     }
 
     private static Task<string?> DisplayNameAsync(DreamLayerDbContext db, string userId, CancellationToken ct) =>
@@ -173,8 +188,10 @@ public sealed class JobStore(IDbContextFactory<DreamLayerDbContext> dbFactory)
             List<JobEntity> batch = [job, new JobEntity { Id = Guid.NewGuid(), CreatedAt = now }];
             db.Jobs.AddRange(batch);
             await db.SaveChangesAsync(ct);
-            db.Images.Add(new ImageEntity { Id = Guid.NewGuid(), JobId = job.Id, CreatedAt = now });
+            ImageEntity[] image = [new ImageEntity { Id = Guid.NewGuid(), JobId = job.Id, CreatedAt = now }];
+            db.Images.AddRange(image);
             await db.SaveChangesAsync(ct);
+            await ReadSeqAsync(db, image, ct);
             await DisplayNameAsync(db, string.Empty, ct);
             await transaction.RollbackAsync(ct);
         }

@@ -233,9 +233,9 @@ public sealed partial class JobCompletion(
         metrics.Finished(status, tracked.Job.ModelName(), tracked.Backend.Name, queueWaitMs, executionMs);
         var imageIds = ImageIds(saved);
         events.Update(tracked.JobId, p => p with { Status = status, Message = message, ImageIds = imageIds, Node = null, StepValue = 0, StepMax = 0 });
-        foreach (var id in imageIds)
+        foreach (var image in saved)
         {
-            events.PublishImage(tracked.JobId, id);
+            events.PublishImage(tracked.JobId, NewImage.From(image));
         }
         var overhead = Stopwatch.GetElapsedTime(finalEventTimestamp).TotalMilliseconds;
 

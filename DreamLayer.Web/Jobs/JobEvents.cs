@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics.CodeAnalysis;
 using DreamLayer.Domain.Generation;
 using DreamLayer.Domain.Jobs;
+using DreamLayer.Web.Data;
 using DreamLayer.Web.Events;
 
 namespace DreamLayer.Web.Jobs;
@@ -46,7 +47,31 @@ public sealed record JobChanged(JobProgress Job) : JobEvent(Job.JobId);
 /// <summary>A newer preview frame (<paramref name="Sequence"/>) is available from <see cref="JobEvents.TryGetPreview"/> and <c>/previews/{jobId}</c>.</summary>
 public sealed record PreviewAvailable(Guid JobId, long Sequence) : JobEvent(JobId);
 
-public sealed record ImageCreated(Guid JobId, Guid ImageId) : JobEvent(JobId);
+/// <summary>
+/// A finished job's image was stored. It carries what an open gallery needs to decide whether it shows the image and
+/// where, so that a new image costs each open gallery no read of the database.
+/// </summary>
+public sealed record ImageCreated(Guid JobId, NewImage Image) : JobEvent(JobId)
+{
+    public Guid ImageId => Image.Id;
+}
+
+/// <summary>The gallery's columns of a stored image (the prompt cut to what a tooltip shows), as they are in its row.</summary>
+public sealed record NewImage(Guid Id, long Seq, DateTime CreatedAt, string OwnerId, string OwnerName, string Prompt, int Width, int Height,
+    bool IsPrivate, string Mode, string Model, string Sampler, IReadOnlyList<string> Loras)
+{
+    /// <summary>How much of the prompt the gallery keeps per image.</summary>
+    public const int PromptLength = 200;
+
+    /// <summary>From a row just stored (its <see cref="ImageEntity.Seq"/> read back).</summary>
+    public static NewImage From(ImageEntity image)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        return new NewImage(image.Id, image.Seq ?? throw new InvalidOperationException($"Image {image.Id} has no Seq: it was not read back after the insert."),
+            image.CreatedAt, image.OwnerId, image.OwnerName, image.Prompt.Length > PromptLength ? image.Prompt[..PromptLength] : image.Prompt,
+            image.Width, image.Height, image.IsPrivate, image.Mode, image.Model, image.Sampler, [.. image.Loras.Select(l => l.Name)]);
+    }
+}
 
 /// <summary>Something about the queue as a whole changed (dispatch paused or resumed).</summary>
 public sealed record QueueStateChanged() : JobEvent(Guid.Empty);
@@ -209,9 +234,10 @@ public sealed class JobEvents
         return true;
     }
 
-    public void PublishImage(Guid jobId, Guid imageId)
+    public void PublishImage(Guid jobId, NewImage image)
     {
-        var created = new ImageCreated(jobId, imageId);
+        ArgumentNullException.ThrowIfNull(image);
+        var created = new ImageCreated(jobId, image);
         _images.Publish(created);
         _all.Publish(created);
     }

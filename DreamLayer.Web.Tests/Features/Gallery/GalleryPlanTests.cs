@@ -1,12 +1,9 @@
-using System.Collections.Concurrent;
-using System.Data.Common;
 using DreamLayer.Web.Accounts;
 using DreamLayer.Web.Data;
 using DreamLayer.Web.Features.Gallery;
 using DreamLayer.Web.Tests.Infrastructure;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Diagnostics;
 using static DreamLayer.Web.Tests.Features.Gallery.GalleryDatabase;
 
 namespace DreamLayer.Web.Tests.Features.Gallery;
@@ -227,18 +224,6 @@ public sealed class GalleryPlanTests : IDisposable
         Assert.All(page, i => Assert.Equal("a lighthouse", i.Prompt));
         Assert.Single(recorder.Commands, c => c.Contains("\"lighthouse\"*", StringComparison.Ordinal));
         Assert.Contains(recorder.Commands, c => c.Contains("\"lighthouse\" ", StringComparison.Ordinal));
-    }
-
-    private sealed class CommandRecorder : DbCommandInterceptor
-    {
-        public ConcurrentQueue<string> Commands { get; } = new();
-
-        public override ValueTask<InterceptionResult<DbDataReader>> ReaderExecutingAsync(DbCommand command, CommandEventData eventData,
-            InterceptionResult<DbDataReader> result, CancellationToken cancellationToken = default)
-        {
-            Commands.Enqueue(string.Join(' ', [command.CommandText, .. command.Parameters.Cast<DbParameter>().Select(p => $"{p.Value} ")]));
-            return base.ReaderExecutingAsync(command, eventData, result, cancellationToken);
-        }
     }
 
     /// <summary>SQLite's plan for the query, one step a line.</summary>

@@ -3,8 +3,10 @@ namespace DreamLayer.Web.Components.Shared;
 /// <summary>
 /// Coalesces render requests from background events: at most one render is pending and renders are at
 /// least <c>interval</c> apart, so a flood of progress or preview events never queues work without bound.
+/// With a <c>gather</c> time, a render waits at least that long after the request that started it, so that
+/// events that come together (a step's progress, then its preview frame) make one render that shows them all.
 /// </summary>
-public sealed class RenderThrottle(Func<Func<Task>, Task> invokeAsync, Action render, Func<Exception, Task> dispatchException, TimeSpan interval)
+public sealed class RenderThrottle(Func<Func<Task>, Task> invokeAsync, Action render, Func<Exception, Task> dispatchException, TimeSpan interval, TimeSpan gather = default)
 {
     private int _pending;
     private long _lastRender;
@@ -23,9 +25,10 @@ public sealed class RenderThrottle(Func<Func<Task>, Task> invokeAsync, Action re
         try
         {
             var since = TimeSpan.FromTicks(Environment.TickCount64 * TimeSpan.TicksPerMillisecond - Interlocked.Read(ref _lastRender));
-            if (since < interval)
+            var wait = interval - since > gather ? interval - since : gather;
+            if (wait > TimeSpan.Zero)
             {
-                await Task.Delay(interval - since);
+                await Task.Delay(wait);
             }
             await invokeAsync(() =>
             {

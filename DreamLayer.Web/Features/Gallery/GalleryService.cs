@@ -2,6 +2,7 @@ using DreamLayer.Web.Accounts;
 using DreamLayer.Web.Components;
 using DreamLayer.Web.Data;
 using DreamLayer.Web.Images;
+using DreamLayer.Web.Jobs;
 using Microsoft.EntityFrameworkCore;
 
 namespace DreamLayer.Web.Features.Gallery;
@@ -21,7 +22,41 @@ public sealed record GalleryFacets(
     IReadOnlyList<string> Models,
     IReadOnlyList<string> Samplers,
     IReadOnlyList<string> Loras,
-    IReadOnlyList<(int Width, int Height)> Sizes);
+    IReadOnlyList<(int Width, int Height)> Sizes)
+{
+    /// <summary>
+    /// These facets with the values of a new image the viewer may see added where they belong, in the orders
+    /// <see cref="GalleryService.FacetsAsync"/> reads them in; the same instance when the image brings nothing new.
+    /// </summary>
+    public GalleryFacets With(NewImage image)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        var people = People.Any(p => p.Id == image.OwnerId) ? People
+            : Inserted(People, (image.OwnerId, image.OwnerName), (a, b) => StringComparer.OrdinalIgnoreCase.Compare(a.Item2, b.Item2));
+        var modes = Added(Modes, image.Mode);
+        var models = image.Model.Length == 0 ? Models : Added(Models, image.Model);
+        var samplers = image.Sampler.Length == 0 ? Samplers : Added(Samplers, image.Sampler);
+        var loras = image.Loras.Aggregate(Loras, Added);
+        var sizes = Sizes.Contains((image.Width, image.Height)) ? Sizes
+            : Inserted(Sizes, (image.Width, image.Height), (a, b) => (b.Width * b.Height).CompareTo(a.Width * a.Height) is var byArea and not 0 ? byArea : a.Width.CompareTo(b.Width));
+        return ReferenceEquals(people, People) && ReferenceEquals(modes, Modes) && ReferenceEquals(models, Models) && ReferenceEquals(samplers, Samplers)
+            && ReferenceEquals(loras, Loras) && ReferenceEquals(sizes, Sizes)
+            ? this
+            : new GalleryFacets(people, modes, models, samplers, loras, sizes);
+
+        // SQLite orders text byte by byte, as ordinal comparison does.
+        static IReadOnlyList<string> Added(IReadOnlyList<string> values, string value) =>
+            values.Contains(value, StringComparer.Ordinal) ? values : Inserted(values, value, StringComparer.Ordinal.Compare);
+    }
+
+    private static List<T> Inserted<T>(IReadOnlyList<T> values, T value, Comparison<T> order)
+    {
+        var list = values.ToList();
+        var at = list.FindIndex(v => order(value, v) < 0);
+        list.Insert(at < 0 ? list.Count : at, value);
+        return list;
+    }
+}
 
 /// <summary>
 /// Reads and changes the gallery for a <see cref="SignedInUser"/>. Every check is made here, on the server: a Member

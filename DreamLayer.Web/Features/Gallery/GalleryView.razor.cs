@@ -63,7 +63,7 @@ public sealed partial class GalleryView
     private IDisposable? _changeSubscription;
     private readonly SemaphoreSlim _refreshing = new(1, 1);
     private readonly Lock _newsLock = new();
-    private List<Guid> _newImages = [];
+    private List<NewImage> _newImages = [];
     private bool _galleryChanged;
     private RenderThrottle? _news;
 
@@ -186,7 +186,7 @@ public sealed partial class GalleryView
     {
         lock (_newsLock)
         {
-            _newImages.Add(created.ImageId);
+            _newImages.Add(created.Image);
         }
         _news?.Request();
     }
@@ -201,12 +201,16 @@ public sealed partial class GalleryView
     }
 
     /// <summary>
-    /// Everything that came since the last look, in one go: a burst of images or changes costs one re-read of what is
-    /// on screen (the grid is virtualized, so that does not grow with the gallery), not one per image.
+    /// Everything that came since the last look, in one go. A new image from a job costs no read of the database in most
+    /// galleries: whether this viewer sees it, and whether the filters let it through, is decided from its columns; it
+    /// is put in front of the grid, counted, and its values added to the filter lists. Only a search, favourites or a
+    /// board asks the database whether the image is in (one look-up by id). The gallery is read again only when that
+    /// cannot place it (sorted by person, scrolled far down, an older image) and for other changes (trash, privacy,
+    /// imports), as one re-read of what is on screen for the whole burst.
     /// </summary>
     private async Task ApplyNewsAsync()
     {
-        List<Guid> images;
+        List<NewImage> images;
         bool changed;
         lock (_newsLock)
         {
@@ -218,15 +222,45 @@ public sealed partial class GalleryView
         }
         try
         {
-            // Only what this viewer may see and what the filters let through: a teammate's private image never shows.
-            var matched = changed;
-            foreach (var imageId in images)
+            if (changed)
             {
-                matched = matched || await Gallery.MatchesAsync(pager.Viewer, pager.Filter, imageId);
+                await RefreshAsync(keepSelection: true); // the new images come with the re-read
+                return;
             }
-            if (matched)
+            var reread = false;
+            var render = false;
+            // Oldest first, so that each one put in front is the newest.
+            foreach (var image in images.OrderBy(i => i.CreatedAt).ThenBy(i => i.Seq))
+            {
+                if (!GalleryNews.MaySee(pager.Viewer, image))
+                {
+                    continue; // a teammate's private image never shows, not even in the filter lists
+                }
+                if (_facets?.With(image) is { } facets && !ReferenceEquals(facets, _facets))
+                {
+                    (_facets, render) = (facets, true);
+                }
+                var fit = GalleryNews.Fits(pager.Viewer, pager.Filter, image);
+                if (fit == NewImageFit.No || (fit == NewImageFit.Ask && !await Gallery.MatchesAsync(pager.Viewer, pager.Filter, image.Id)))
+                {
+                    continue;
+                }
+                if (!pager.TryPrepend(GalleryNews.Item(image)))
+                {
+                    reread = true; // it reads this image and every later one
+                    break;
+                }
+                _total = Math.Min(_total + 1, GalleryService.CountLimit + 1);
+                render = true;
+            }
+            if (reread)
             {
                 await RefreshAsync(keepSelection: true);
+            }
+            else if (render)
+            {
+                await RefreshGridAsync(); // from what the pager holds
+                StateHasChanged();
             }
         }
         catch (Exception ex) when (ex is InvalidOperationException or Microsoft.Data.Sqlite.SqliteException)

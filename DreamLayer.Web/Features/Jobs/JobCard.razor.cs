@@ -9,12 +9,18 @@ namespace DreamLayer.Web.Features.Jobs;
 /// <summary>
 /// One job: status, progress, the newest preview frame and the results. The card follows its own job
 /// (<see cref="JobEvents.SubscribeJob"/>): a step or a frame renders this card alone, at most every 100 ms, and only
-/// when what it shows changed; the list around it renders only when its jobs or their places change. The preview
+/// when what it shows changed (a step's progress and its frame in one render); the list around it renders only when its jobs or their places change. The preview
 /// is an address (<c>/previews/{jobId}?v={sequence}</c>), never the picture's bytes.
 /// </summary>
 public sealed partial class JobCard : IDisposable
 {
     private static readonly TimeSpan RenderInterval = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>
+    /// A server sends a step's progress and then its preview frame: a render waits this long after the first of them, so
+    /// that it shows the frame too instead of leaving it to the next render, an interval later.
+    /// </summary>
+    private static readonly TimeSpan GatherStep = TimeSpan.FromMilliseconds(10);
 
     [Inject] private JobEvents Events { get; set; } = default!;
 
@@ -63,7 +69,7 @@ public sealed partial class JobCard : IDisposable
 
     protected override void OnParametersSet()
     {
-        _follower ??= new JobFollower(Events, new RenderThrottle(InvokeAsync, Refresh, DispatchExceptionAsync, RenderInterval));
+        _follower ??= new JobFollower(Events, new RenderThrottle(InvokeAsync, Refresh, DispatchExceptionAsync, RenderInterval, GatherStep));
         _follower.Follow(Job);
     }
 
