@@ -7,6 +7,25 @@ public sealed class ObjectInfoTests
     private static readonly ObjectInfo Real = CatalogueJson.Parse(File.ReadAllText(TestPaths.ObjectInfoJson));
 
     [Fact]
+    public void ApiNodesIn_NamesThePaidApiNodesOfTheGraphOnce_ByDisplayName()
+    {
+        Assert.True(Real.Nodes["OpenAIGPTImage1"].IsApiNode);
+        Assert.True(Real.Nodes["IdeogramV3"].IsApiNode);
+        Assert.False(Real.Nodes["KSampler"].IsApiNode);
+        var graph = new ComfyGraph();
+        graph.Add("1", new ComfyNode("OpenAIGPTImage1").Set("prompt", "a"));
+        graph.Add("2", new ComfyNode("IdeogramV3").Set("prompt", "b"));
+        graph.Add("3", new ComfyNode("OpenAIGPTImage1").Set("prompt", "c"));
+        graph.Add("4", new ComfyNode("SaveImage").Link("images", "1", 0));
+
+        Assert.Equal(["OpenAI GPT Image 1", "Ideogram V3"], Real.ApiNodesIn(graph));
+
+        // The server's catalogue decides: a server that does not mark the class an API node makes it an ordinary node.
+        var unmarked = CatalogueJson.Parse("""{"OpenAIGPTImage1":{"input":{"required":{}},"output":["IMAGE"],"display_name":"OpenAI GPT Image 1"}}""");
+        Assert.Empty(unmarked.ApiNodesIn(graph));
+    }
+
+    [Fact]
     public void Parse_RealDump_ReadsArrayFormCombos()
     {
         var samplers = Real.ComboValues("KSampler", "sampler_name");

@@ -29,6 +29,20 @@ public sealed class ObjectInfo
             ? values
             : [];
 
+    /// <summary>
+    /// The display names of the paid API nodes (<see cref="NodeDefinition.IsApiNode"/>) <paramref name="graph"/> uses on
+    /// this server, each once, in the graph's order; empty when it uses none.
+    /// </summary>
+    public IReadOnlyList<string> ApiNodesIn(ComfyGraph graph)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        return graph.Nodes.Values
+            .Select(n => TryGetNode(n.ClassType, out var node) && node.IsApiNode ? node.DisplayName : null)
+            .OfType<string>()
+            .Distinct(StringComparer.Ordinal)
+            .ToList();
+    }
+
     public static ObjectInfo Parse(JsonElement root)
     {
         if (root.ValueKind != JsonValueKind.Object)
@@ -53,6 +67,12 @@ public sealed class NodeDefinition
     public string DisplayName { get; init; } = string.Empty;
     public string Category { get; init; } = string.Empty;
     public bool IsOutputNode { get; init; }
+
+    /// <summary>
+    /// One of ComfyUI's paid API nodes (<c>"api_node": true</c>): it calls Comfy.org while it runs, with the Comfy.org
+    /// key the prompt's <c>extra_data</c> carries, and fails without one.
+    /// </summary>
+    public bool IsApiNode { get; init; }
     public IReadOnlyList<string> Outputs { get; init; } = [];
     public IReadOnlyList<string> OutputNames { get; init; } = [];
     public IReadOnlyDictionary<string, InputSpec> Required { get; init; } = new Dictionary<string, InputSpec>();
@@ -82,6 +102,7 @@ public sealed class NodeDefinition
             DisplayName = GetString(e, "display_name") ?? name,
             Category = GetString(e, "category") ?? string.Empty,
             IsOutputNode = e.TryGetProperty("output_node", out var on) && on.ValueKind == JsonValueKind.True,
+            IsApiNode = e.TryGetProperty("api_node", out var api) && api.ValueKind == JsonValueKind.True,
             Outputs = GetStrings(e, "output"),
             OutputNames = GetStrings(e, "output_name"),
             Required = required,

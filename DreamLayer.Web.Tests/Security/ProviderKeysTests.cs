@@ -71,4 +71,28 @@ public sealed class ProviderKeysTests
         var status = (await keys.StatusAsync(default)).Single(s => s.Provider == KeyProviders.Civitai);
         Assert.Equal((KeySource.Configuration, "••••9876"), (status.Source, status.Masked));
     }
+
+    [Fact]
+    public async Task ComfyOrgKey_IsAProviderLikeTheOthers_SentOnlyToComfyOrg_OverriddenByKeysComfyOrg()
+    {
+        Assert.Same(KeyProviders.ComfyOrg, KeyProviders.Find("ComfyOrg"));
+        Assert.Equal("Keys:ComfyOrg", KeyProviders.ComfyOrg.ConfigurationKey);
+        Assert.Same(KeyProviders.ComfyOrg, KeyProviders.ForHost("api.comfy.org"));
+        Assert.Same(KeyProviders.ComfyOrg, KeyProviders.ForHost("platform.comfy.org"));
+        Assert.Null(KeyProviders.ForHost("comfy.org.example.com"));
+        Assert.Null(KeyProviders.ForHost("evilcomfy.org"));
+
+        await using var app = await DreamLayerApp.StartAsync(settings: new Dictionary<string, string?> { ["Keys:ComfyOrg"] = "comfyui-configured-key-5555" });
+        var keys = app.Get<ProviderKeys>();
+        Assert.Null(await keys.SetAsync(actorIsAdmin: true, KeyProviders.ComfyOrg, "comfyui-stored-key-4444", default));
+        Assert.Equal("comfyui-configured-key-5555", await keys.GetAsync(KeyProviders.ComfyOrg, default));
+
+        using var admin = await app.CreateClientAsync(app.Admin);
+        var html = WebUtility.HtmlDecode(await admin.GetStringAsync(new Uri("/settings/keys", UriKind.Relative)));
+        Assert.Contains("ComfyUI's API nodes: paid nodes such as OpenAI GPT Image 1, Ideogram V3, FLUX Pro in your own workflows", html, StringComparison.Ordinal);
+        Assert.Contains("https://platform.comfy.org/", html, StringComparison.Ordinal);
+        Assert.Contains("<code>Keys:ComfyOrg</code>", html, StringComparison.Ordinal);
+        Assert.Contains("<code>••••5555</code>", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("comfyui-configured-key", html, StringComparison.Ordinal);
+    }
 }

@@ -7,6 +7,7 @@ using DreamLayer.Domain.Workflows;
 using DreamLayer.Domain.Workflows.Imported;
 using DreamLayer.Web.Comfy;
 using DreamLayer.Web.Data;
+using DreamLayer.Web.Security;
 using Microsoft.Extensions.Options;
 
 namespace DreamLayer.Web.Jobs;
@@ -28,6 +29,7 @@ public sealed partial class JobDispatcher(
     JobStore store,
     JobUploads uploads,
     JobCaps caps,
+    ApiNodeKeys apiNodeKeys,
     IOptions<ComfyUiOptions> options,
     TimeProvider time,
     ILogger<JobDispatcher> logger) : BackgroundService
@@ -262,6 +264,13 @@ public sealed partial class JobDispatcher(
             await FailUnlessCancelledAsync(job, ValidationText.Describe(validation, backend.ObjectInfo, graph), ct);
             return;
         }
+        // This server's catalogue decides which nodes are paid API nodes; without the Comfy.org key they would only fail there.
+        var credential = await apiNodeKeys.ForAsync(graph, backend.ObjectInfo, ct);
+        if (credential is ApiNodeKeyMissing missing)
+        {
+            await FailUnlessCancelledAsync(job, missing.Message, ct);
+            return;
+        }
 
         // A fresh prompt id for each attempt: a server that comes back with an earlier attempt can never be confused with this one.
         var promptId = job.Attempts == 0 ? job.Id.ToString() : Guid.CreateVersion7(time.GetUtcNow()).ToString();
@@ -294,7 +303,7 @@ public sealed partial class JobDispatcher(
         events.Update(job.Id, p => p with { Status = JobStatus.Submitted, Backend = backend.Name, Message = null });
 
         tracked.SubmitOverheadMs = Stopwatch.GetElapsedTime(queued.SubmittedTimestamp).TotalMilliseconds;
-        var result = await pool.ClientFor(backend).QueuePromptAsync(graph, backend.ClientId, promptId, ComfyUiClient.WorkflowExtraData(graph, backend.ObjectInfo), ct);
+        var result = await pool.ClientFor(backend).QueuePromptAsync(graph, backend.ClientId, promptId, ApiNodeKeys.AddTo(ComfyUiClient.WorkflowExtraData(graph, backend.ObjectInfo), credential), ct);
         switch (result)
         {
             case PromptAccepted accepted:

@@ -38,7 +38,16 @@ public static class KeyProviders
         "Civitai", "Civitai", "Model downloads from civitai.com (many need a signed-in account)",
         "https://civitai.com/user/account", ["civitai.com"]);
 
-    public static IReadOnlyList<KeyProvider> All { get; } = [HuggingFace, Civitai];
+    /// <summary>
+    /// Comfy.org's key, for ComfyUI's paid API nodes: the app puts it in the <c>extra_data.api_key_comfy_org</c> of the
+    /// prompts that use such a node (ComfyUI sends it on to api.comfy.org), and of no other.
+    /// </summary>
+    public static KeyProvider ComfyOrg { get; } = new(
+        "ComfyOrg", "Comfy.org",
+        "ComfyUI's API nodes: paid nodes such as OpenAI GPT Image 1, Ideogram V3, FLUX Pro in your own workflows",
+        "https://platform.comfy.org/profile/api-keys", ["comfy.org"]);
+
+    public static IReadOnlyList<KeyProvider> All { get; } = [HuggingFace, Civitai, ComfyOrg];
 
     public static KeyProvider? Find(string id) => All.FirstOrDefault(p => p.Id == id);
 

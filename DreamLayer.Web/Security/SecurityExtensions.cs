@@ -54,6 +54,7 @@ public static class SecurityExtensions
         });
         AddKeyRing(builder);
         builder.Services.AddSingleton<ProviderKeys>();
+        builder.Services.AddSingleton<ApiNodeKeys>();
         return builder;
     }
 

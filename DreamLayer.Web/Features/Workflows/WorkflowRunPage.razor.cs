@@ -9,6 +9,7 @@ using DreamLayer.Web.Components.Shared;
 using DreamLayer.Web.Data;
 using DreamLayer.Web.Images;
 using DreamLayer.Web.Jobs;
+using DreamLayer.Web.Security;
 using Microsoft.AspNetCore.Components;
 using Microsoft.AspNetCore.Components.Forms;
 using Microsoft.Extensions.Options;
@@ -32,6 +33,7 @@ public sealed partial class WorkflowRunPage
     [Inject] private IOptions<StorageOptions> Storage { get; set; } = default!;
     [Inject] private ISnackbar Snackbar { get; set; } = default!;
     [Inject] private DreamLayer.Web.Models.ModelSettings ModelSettings { get; set; } = default!;
+    [Inject] private ApiNodeKeys ApiNodeKeys { get; set; } = default!;
 
     private SavedWorkflow? _workflow;
     private bool _loaded;
@@ -175,6 +177,12 @@ public sealed partial class WorkflowRunPage
             if (!report.CanRun)
             {
                 _errors = [.. report.Errors];
+                return;
+            }
+            // Paid API nodes without the Comfy.org key would only fail on the server: refused here, naming them.
+            if (await ApiNodeKeys.ForAsync(probe, primary.ObjectInfo, CancellationToken.None) is ApiNodeKeyMissing missing)
+            {
+                _errors = [missing.Message];
                 return;
             }
         }
