@@ -67,8 +67,14 @@ public sealed class ApiNodeKeyTests
 
         var txt2img = await RunAsync(app, new GenerationRequest
         {
-            Prompt = "a red fox in snow", Checkpoint = "v1-5-pruned-emaonly.safetensors", Sampler = "euler", Scheduler = "normal",
-            Steps = 2, Cfg = 6.5, Width = 256, Height = 256,
+            Prompt = "a red fox in snow",
+            Checkpoint = "v1-5-pruned-emaonly.safetensors",
+            Sampler = "euler",
+            Scheduler = "normal",
+            Steps = 2,
+            Cfg = 6.5,
+            Width = 256,
+            Height = 256,
         });
         Assert.True(txt2img.Status == JobStatus.Succeeded, txt2img.Message);
         var (workflowId, request) = await SaveGptImageWorkflowAsync(app);
