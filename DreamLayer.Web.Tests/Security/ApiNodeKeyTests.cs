@@ -38,13 +38,14 @@ public sealed class ApiNodeKeyTests
         }
         """;
 
-    private static async Task<(Guid WorkflowId, GenerationRequest Request)> SaveGptImageWorkflowAsync(DreamLayerApp app)
+    private static async Task<(Guid WorkflowId, GenerationRequest Request)> SaveGptImageWorkflowAsync(DreamLayerApp app, SeedMode seedMode = SeedMode.Fixed)
     {
         var imported = WorkflowImporter.Import(Encoding.UTF8.GetBytes(GptImageWorkflow));
         var library = app.Get<TeamWorkflows>();
         var saved = Assert.IsType<WorkflowSaved>(await library.CreateAsync(Member, "Sign painter", "GPT Image 1 through ComfyUI", imported.Graph, imported.Bindings, default));
         var workflow = (await library.FindAsync(saved.Id, default))!;
-        return (saved.Id, WorkflowRun.CreateRequest(workflow.Ref, [], [], SeedMode.Fixed, 7, 1));
+        // As the Run page makes it: with the catalogue its form was built from.
+        return (saved.Id, WorkflowRun.CreateRequest(workflow.Ref, [], [], seedMode, seedMode == SeedMode.Fixed ? 7 : null, 1, app.Backend.ObjectInfo));
     }
 
     private static async Task<JobProgress> RunAsync(DreamLayerApp app, GenerationRequest request)
@@ -54,6 +55,20 @@ public sealed class ApiNodeKeyTests
         await DreamLayerApp.WaitUntilAsync(() => events.TryGet(jobId, out var p) && p.Status.IsTerminal(), "the job to finish");
         events.TryGet(jobId, out var done);
         return done!;
+    }
+
+    [Fact]
+    public async Task ApiNodeWorkflow_WithARandomSeed_GetsOneTheNodeTakes_AndRuns()
+    {
+        // The API nodes take seeds up to 2147483647; the app's random seeds otherwise go up to 2^53 - 1.
+        await using var app = await DreamLayerApp.StartAsync();
+        Assert.Null(await app.Get<ProviderKeys>().SetAsync(actorIsAdmin: true, KeyProviders.ComfyOrg, ComfyOrgKey, default));
+        var (_, request) = await SaveGptImageWorkflowAsync(app, SeedMode.Random);
+
+        var done = await RunAsync(app, request);
+
+        Assert.True(done.Status == JobStatus.Succeeded, done.Message);
+        Assert.InRange(done.Seed, 0UL, 2147483647UL);
     }
 
     [Fact]
@@ -112,9 +127,9 @@ public sealed class ApiNodeKeyTests
             Assert.DoesNotContain(ComfyOrgKey[..16], html, StringComparison.Ordinal);
         }
 
-        // Nor does any log line the app wrote, which did log the run.
+        // Nor does any log line the app wrote, which did log the run (its end is logged just after the job's card hears of it).
+        await DreamLayerApp.WaitUntilAsync(() => logs.Lines.Any(l => l.Contains(done.JobId.ToString(), StringComparison.OrdinalIgnoreCase)), "the app to log the job's end");
         var logText = string.Join('\n', logs.Lines);
-        Assert.Contains(done.JobId.ToString(), logText, StringComparison.OrdinalIgnoreCase);
         Assert.DoesNotContain(ComfyOrgKey, logText, StringComparison.Ordinal);
     }
 
