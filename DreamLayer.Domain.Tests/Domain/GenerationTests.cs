@@ -91,6 +91,16 @@ public sealed class GenerationTests
     }
 
     [Fact]
+    public void Seeds_Random_StayWithinTheLimitOfTheInputsTheyGoTo()
+    {
+        var seeds = SeedPolicy.Resolve(SeedMode.Random, null, null, 200, new Random(7), max: 2147483647);
+        Assert.All(seeds, s => Assert.InRange(s, 0UL, 2147483647UL));
+        Assert.Contains(seeds, s => s > 1UL << 30); // the whole range is used, not a corner of it
+        Assert.All(SeedPolicy.Resolve(SeedMode.Random, null, null, 20, new Random(7), max: ulong.MaxValue), s => Assert.True(s <= SeedPolicy.MaxRandomSeed));
+        Assert.All(SeedPolicy.Resolve(SeedMode.Random, null, null, 5, new Random(7), max: 0), s => Assert.Equal(0UL, s));
+    }
+
+    [Fact]
     public void Seeds_ReuseLast_StartsFromLastSeed_OrRandomWhenNone()
     {
         Assert.Equal([42UL, 43UL], SeedPolicy.Resolve(SeedMode.ReuseLast, null, 42, 2, new Random(1)));

@@ -327,6 +327,23 @@ public sealed class WorkflowImportTests
     }
 
     [Fact]
+    public void SeedMax_IsTheSmallestLimitTheSeedInputsDeclare()
+    {
+        var graph = ComfyGraph.Parse("""
+            {"1": {"class_type": "OpenAIGPTImage1", "inputs": {"prompt": "a sign", "seed": 7}},
+             "2": {"class_type": "KSampler", "inputs": {"seed": 7}},
+             "3": {"class_type": "SaveImage", "inputs": {"images": ["1", 0]}}}
+            """);
+        var catalogue = AdvancedCatalogue.Catalogue;
+        DreamLayer.Domain.Workflows.InputBinding Seed(string node) => new(node, "seed");
+
+        Assert.Equal(2147483647UL, WorkflowRun.SeedMax(graph, [Seed("1"), Seed("2")], catalogue)); // an API node's seed
+        Assert.Null(WorkflowRun.SeedMax(graph, [Seed("2")], catalogue)); // KSampler takes the whole 64-bit range
+        Assert.Null(WorkflowRun.SeedMax(graph, [Seed("9")], catalogue)); // not in the graph
+        Assert.Null(WorkflowRun.SeedMax(graph, [Seed("1")], ObjectInfo.Empty)); // a server that does not list the node
+    }
+
+    [Fact]
     public void Bindings_SerializeAndReadBack_Unchanged()
     {
         var imported = WorkflowImporter.Import(File.ReadAllBytes(PngFile("sdxl_simple_example.png")));

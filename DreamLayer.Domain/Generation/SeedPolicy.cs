@@ -9,8 +9,11 @@ public static class SeedPolicy
 {
     public const ulong MaxRandomSeed = (1UL << 53) - 1;
 
-    /// <summary>The seeds for <paramref name="count"/> runs. Fixed seeds step by one and wrap at 2^64.</summary>
-    public static IReadOnlyList<ulong> Resolve(SeedMode mode, ulong? seed, ulong? lastSeed, int count, Random random)
+    /// <summary>
+    /// The seeds for <paramref name="count"/> runs. Fixed seeds step by one and wrap at 2^64; random ones are drawn up to
+    /// <paramref name="max"/> when the inputs they go to take less than <see cref="MaxRandomSeed"/>.
+    /// </summary>
+    public static IReadOnlyList<ulong> Resolve(SeedMode mode, ulong? seed, ulong? lastSeed, int count, Random random, ulong? max = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
         ArgumentNullException.ThrowIfNull(random);
@@ -23,14 +26,15 @@ public static class SeedPolicy
         var seeds = new ulong[count];
         for (var i = 0; i < count; i++)
         {
-            seeds[i] = start is { } s ? unchecked(s + (ulong)i) : NextRandom(random);
+            seeds[i] = start is { } s ? unchecked(s + (ulong)i) : NextRandom(random, max ?? MaxRandomSeed);
         }
         return seeds;
     }
 
-    public static ulong NextRandom(Random random)
+    /// <summary>A random seed from 0 to <paramref name="max"/> (at most <see cref="MaxRandomSeed"/>), both included.</summary>
+    public static ulong NextRandom(Random random, ulong max = MaxRandomSeed)
     {
         ArgumentNullException.ThrowIfNull(random);
-        return (ulong)random.NextInt64(0, (long)MaxRandomSeed + 1);
+        return (ulong)random.NextInt64(0, (long)Math.Min(max, MaxRandomSeed) + 1);
     }
 }

@@ -89,7 +89,7 @@ public sealed partial class JobQueue(
         }
         hashes.Prepare(request); // hashed in the background, ready for the images' infotext
         var lastSeed = request.SeedMode == SeedMode.ReuseLast ? await store.LastSucceededSeedAsync(ct) : null;
-        var seeds = SeedPolicy.Resolve(request.SeedMode, request.Seed, lastSeed, request.BatchCount, Random.Shared);
+        var seeds = SeedPolicy.Resolve(request.SeedMode, request.Seed, lastSeed, request.BatchCount, Random.Shared, request.Workflow?.SeedMax);
         var now = time.GetUtcNow();
         var batchId = Guid.CreateVersion7(now);
         var requestJson = StoredRequest.Write(request);

@@ -7,14 +7,16 @@ namespace DreamLayer.Domain.Workflows.Imported;
 
 /// <summary>
 /// What a run of an imported workflow needs after it leaves the form: the saved graph with the person's values
-/// already applied, where the job's seed goes, and the uploads the server must receive first.
+/// already applied, where the job's seed goes, the largest seed every one of those inputs takes (null: no limit below
+/// the app's own), and the uploads the server must receive first.
 /// </summary>
 public sealed record WorkflowRunSpec(
     Guid WorkflowId,
     string Name,
     string GraphJson,
     IReadOnlyList<InputBinding> SeedTargets,
-    IReadOnlyList<WorkflowImageInput> Images);
+    IReadOnlyList<WorkflowImageInput> Images,
+    ulong? SeedMax = null);
 
 /// <summary>A saved workflow as a run needs it.</summary>
 public sealed record SavedWorkflowRef(Guid Id, string Name, ComfyGraph Graph, IReadOnlyList<WorkflowBinding> Bindings);
@@ -53,8 +55,12 @@ public static class WorkflowRun
     /// seed policy decides their value), and, for history and the image's infotext, the prompt, model and sampling
     /// values read from the first field of each kind.
     /// </summary>
+    /// <param name="info">
+    /// The catalogue the form was built from: a seed input declared with a smaller maximum than the app's random seeds
+    /// (the paid API nodes take at most 2147483647) gets random seeds within it.
+    /// </param>
     public static GenerationRequest CreateRequest(SavedWorkflowRef workflow, IEnumerable<WorkflowValue> values, IReadOnlyList<WorkflowImageInput> images,
-        SeedMode seedMode, ulong? seed, int batchCount)
+        SeedMode seedMode, ulong? seed, int batchCount, ObjectInfo? info = null)
     {
         ArgumentNullException.ThrowIfNull(workflow);
         ArgumentNullException.ThrowIfNull(images);
@@ -65,12 +71,14 @@ public static class WorkflowRun
         double? Number(BindingKind kind) => First(kind) is JsonValue v && v.GetValueKind() == JsonValueKind.Number
             && double.TryParse(v.ToJsonString(), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var n) ? n : null;
         var defaults = new GenerationRequest();
+        var seedTargets = workflow.Bindings.Where(b => b.Kind == BindingKind.Seed && !b.Hidden).Select(b => new InputBinding(b.Node, b.Input)).ToList();
         var spec = new WorkflowRunSpec(
             workflow.Id,
             workflow.Name,
             graph.ToJsonString(),
-            workflow.Bindings.Where(b => b.Kind == BindingKind.Seed && !b.Hidden).Select(b => new InputBinding(b.Node, b.Input)).ToList(),
-            images);
+            seedTargets,
+            images,
+            info is null ? null : SeedMax(graph, seedTargets, info));
         return new GenerationRequest
         {
             Mode = GenerationMode.Workflow,
@@ -89,6 +97,29 @@ public static class WorkflowRun
             Seed = seed,
             BatchCount = batchCount,
         };
+    }
+
+    /// <summary>
+    /// The smallest maximum <paramref name="info"/> declares for the seed targets' inputs, or null when none declares one
+    /// below <see cref="SeedPolicy.MaxRandomSeed"/>.
+    /// </summary>
+    public static ulong? SeedMax(ComfyGraph graph, IEnumerable<InputBinding> seedTargets, ObjectInfo info)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        ArgumentNullException.ThrowIfNull(seedTargets);
+        ArgumentNullException.ThrowIfNull(info);
+        ulong? max = null;
+        foreach (var target in seedTargets)
+        {
+            if (graph.TryGetNode(target.Node, out var node) && info.TryGetNode(node.ClassType, out var definition)
+                && definition.TryGetInput(target.Input, out var input) && input.Max is { } declared && declared >= 0
+                && declared < SeedPolicy.MaxRandomSeed)
+            {
+                var limit = (ulong)decimal.Truncate(declared);
+                max = max is { } known ? Math.Min(known, limit) : limit;
+            }
+        }
+        return max;
     }
 
     /// <summary>The graph to send for one job: the seed at every seed target, each upload's server name at its input.</summary>

@@ -168,7 +168,7 @@ public sealed partial class WorkflowRunPage
         {
             return;
         }
-        var request = WorkflowRun.CreateRequest(workflow.Ref, values, images, _hasSeed ? _seedMode : SeedMode.Random, seed, _batchCount);
+        var request = WorkflowRun.CreateRequest(workflow.Ref, values, images, _hasSeed ? _seedMode : SeedMode.Random, seed, _batchCount, Pool.Primary?.ObjectInfo);
         if (Pool.Primary is { IsOnline: true } primary)
         {
             // The graph as it will be sent (uploads stand in by name), checked now so a problem is reported here, not on a job card.
