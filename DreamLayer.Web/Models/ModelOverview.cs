@@ -78,6 +78,7 @@ public sealed partial class ModelOverview(
     private readonly Channel<bool> _changed = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private readonly List<IDisposable> _subscriptions = [];
     private readonly CancellationTokenSource _stopping = new();
+    private int _stopped;
     private Task _preparing = Task.CompletedTask;
     private Answer? _default;
     private Answer? _last;
@@ -113,6 +114,11 @@ public sealed partial class ModelOverview(
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
+        // Stopped once only, and not after Dispose (a host disposed before it stopped): nothing is left to wait for then.
+        if (Interlocked.Exchange(ref _stopped, 1) == 1)
+        {
+            return;
+        }
         foreach (var subscription in _subscriptions)
         {
             subscription.Dispose();
@@ -226,6 +232,14 @@ public sealed partial class ModelOverview(
 
     public void Dispose()
     {
+        if (Interlocked.Exchange(ref _stopped, 1) == 0)
+        {
+            foreach (var subscription in _subscriptions)
+            {
+                subscription.Dispose();
+            }
+            _stopping.Cancel();
+        }
         _usageGate.Dispose();
         _stopping.Dispose();
     }
