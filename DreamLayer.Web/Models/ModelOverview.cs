@@ -115,13 +115,9 @@ public sealed partial class ModelOverview(
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         // Stopped once only, and not after Dispose (a host disposed before it stopped): nothing is left to wait for then.
-        if (Interlocked.Exchange(ref _stopped, 1) == 1)
+        if (!BeginStop())
         {
             return;
-        }
-        foreach (var subscription in _subscriptions)
-        {
-            subscription.Dispose();
         }
         await _stopping.CancelAsync();
         await _preparing.WaitAsync(cancellationToken);
@@ -230,14 +226,24 @@ public sealed partial class ModelOverview(
     /// <summary>Whether the app reaches the file of this model on any server that has it.</summary>
     public bool IsReachable(ModelRow row) => row?.Size is not null;
 
+    /// <summary>The first call (of <see cref="StopAsync"/> or <see cref="Dispose"/>) ends the subscriptions and returns true.</summary>
+    private bool BeginStop()
+    {
+        if (Interlocked.Exchange(ref _stopped, 1) == 1)
+        {
+            return false;
+        }
+        foreach (var subscription in _subscriptions)
+        {
+            subscription.Dispose();
+        }
+        return true;
+    }
+
     public void Dispose()
     {
-        if (Interlocked.Exchange(ref _stopped, 1) == 0)
+        if (BeginStop())
         {
-            foreach (var subscription in _subscriptions)
-            {
-                subscription.Dispose();
-            }
             _stopping.Cancel();
         }
         _usageGate.Dispose();
