@@ -114,6 +114,18 @@ public sealed class ModelCatalogueTests : IAsyncLifetime
         Assert.Equal([SdxlBase, RemoteOnly], searched.Select(r => r.Model.Name));
     }
 
+    /// <summary>
+    /// The host gives all its services one shutdown time; when others used it up, the Models page's service is asked to
+    /// stop with a token already cancelled, and must return rather than fail the whole stop (as a BackgroundService does).
+    /// </summary>
+    [Fact]
+    public async Task Overview_StoppedWhenTheHostsShutdownTimeIsUsedUp_ReturnsWithoutFailingTheStop()
+    {
+        await using var app = await DreamLayerApp.StartAsync(standInOptions: new StandInOptions { Previews = false });
+
+        await app.Get<ModelOverview>().StopAsync(new CancellationToken(canceled: true));
+    }
+
     [Fact]
     public async Task AnOlderServerWithoutModelsRoutes_IsReadThroughObjectInfo()
     {

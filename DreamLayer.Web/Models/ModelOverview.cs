@@ -120,7 +120,10 @@ public sealed partial class ModelOverview(
             return;
         }
         await _stopping.CancelAsync();
-        await _preparing.WaitAsync(cancellationToken);
+        // As a BackgroundService does: wait for the background answer to end, but no longer than the host allows. The
+        // host's token ends its wait for every service (other services may have used up its shutdown time already);
+        // a service that threw then would fail the whole stop for a task that is about to end anyway.
+        await Task.WhenAny(_preparing, Task.Delay(Timeout.Infinite, cancellationToken));
     }
 
     /// <summary>
