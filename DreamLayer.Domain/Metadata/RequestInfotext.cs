@@ -156,30 +156,48 @@ public static class RequestInfotext
         return vae[(vae.LastIndexOfAny(['/', '\\']) + 1)..];
     }
 
-    /// <summary>sd-webui-controlnet's module for a ComfyUI preprocessor node (its class name when there is no counterpart).</summary>
-    private static string ModuleName(string? preprocessor) => preprocessor switch
+    /// <summary>sd-webui-controlnet's module for each ComfyUI preprocessor node that has a counterpart.</summary>
+    private static readonly Dictionary<string, string> Modules = new(StringComparer.Ordinal)
     {
-        null or "" => "none",
-        AdvancedLimits.CannyClass or "CannyEdgePreprocessor" => "canny",
-        "LineArtPreprocessor" => "lineart_realistic",
-        "AnimeLineArtPreprocessor" => "lineart_anime",
-        "MiDaS-DepthMapPreprocessor" => "depth_midas",
-        "Zoe-DepthMapPreprocessor" => "depth_zoe",
-        "LeReS-DepthMapPreprocessor" => "depth_leres",
-        "DepthAnythingPreprocessor" => "depth_anything",
-        "OpenposePreprocessor" => "openpose_full",
-        "DWPreprocessor" => "dw_openpose_full",
-        "HEDPreprocessor" => "softedge_hed",
-        "PiDiNetPreprocessor" => "softedge_pidinet",
-        "ScribblePreprocessor" => "scribble_hed",
-        "M-LSDPreprocessor" => "mlsd",
-        "NormalBaePreprocessor" => "normal_bae",
-        "TilePreprocessor" => "tile_resample",
-        "ContentShufflePreprocessor" => "shuffle",
-        "MediaPipe-FaceMeshPreprocessor" => "mediapipe_face",
-        "OneFormer-ADE20K-SemSegPreprocessor" => "seg_ofade20k",
-        _ => preprocessor,
+        [AdvancedLimits.CannyClass] = "canny",
+        ["CannyEdgePreprocessor"] = "canny",
+        ["LineArtPreprocessor"] = "lineart_realistic",
+        ["AnimeLineArtPreprocessor"] = "lineart_anime",
+        ["MiDaS-DepthMapPreprocessor"] = "depth_midas",
+        ["Zoe-DepthMapPreprocessor"] = "depth_zoe",
+        ["LeReS-DepthMapPreprocessor"] = "depth_leres",
+        ["DepthAnythingPreprocessor"] = "depth_anything",
+        ["OpenposePreprocessor"] = "openpose_full",
+        ["DWPreprocessor"] = "dw_openpose_full",
+        ["HEDPreprocessor"] = "softedge_hed",
+        ["PiDiNetPreprocessor"] = "softedge_pidinet",
+        ["ScribblePreprocessor"] = "scribble_hed",
+        ["M-LSDPreprocessor"] = "mlsd",
+        ["NormalBaePreprocessor"] = "normal_bae",
+        ["TilePreprocessor"] = "tile_resample",
+        ["ContentShufflePreprocessor"] = "shuffle",
+        ["MediaPipe-FaceMeshPreprocessor"] = "mediapipe_face",
+        ["OneFormer-ADE20K-SemSegPreprocessor"] = "seg_ofade20k",
     };
+
+    /// <summary>sd-webui-controlnet's module for a ComfyUI preprocessor node (its class name when there is no counterpart).</summary>
+    public static string ModuleName(string? preprocessor) =>
+        preprocessor is null or "" ? "none" : Modules.GetValueOrDefault(preprocessor, preprocessor);
+
+    /// <summary>
+    /// The ComfyUI preprocessor nodes that do what an sd-webui-controlnet module does, the one in ComfyUI's core first
+    /// (Canny); a module named by a node's class name is that node. Empty for "none" and for a module without one.
+    /// </summary>
+    public static IReadOnlyList<string> PreprocessorsFor(string module)
+    {
+        ArgumentNullException.ThrowIfNull(module);
+        if (module is "" or "none")
+        {
+            return [];
+        }
+        var nodes = Modules.Where(m => string.Equals(m.Value, module, StringComparison.OrdinalIgnoreCase)).Select(m => m.Key).ToList();
+        return nodes.Count > 0 ? nodes : [module];
+    }
 
     private static double? Setting(ControlNetSetting unit, string name) =>
         unit.PreprocessorSettings.TryGetValue(name, out var value) && value is System.Text.Json.Nodes.JsonValue v
