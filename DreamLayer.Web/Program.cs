@@ -5,6 +5,7 @@ using DreamLayer.Web.Data;
 using DreamLayer.Web.Features.Gallery;
 using DreamLayer.Web.Features.Generation;
 using DreamLayer.Web.Features.Jobs;
+using DreamLayer.Web.Features.Models;
 using DreamLayer.Web.Features.Models.Install;
 using DreamLayer.Web.Features.Presets;
 using DreamLayer.Web.Features.Users;
@@ -52,6 +53,7 @@ app.MapAccounts();
 app.MapImages();
 app.MapPreviews();
 app.MapModelUploads();
+app.MapModelPreviews();
 app.MapOperations();
 // The framework's own frame-ancestors header would be a second policy beside the full one UseSecurity sends (which has it).
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode(o => o.ContentSecurityFrameAncestorsPolicy = null);

@@ -24,7 +24,7 @@ public sealed class ModelPickerLookTests(BrowserFixture browser) : IClassFixture
         var admin = new SignedInUser(app.Admin.Id, app.Admin.UserName, app.Admin.DisplayName, IsAdmin: true);
         var settings = app.Get<ModelSettings>();
         Assert.Null(await settings.SaveAsync(admin, new ModelEdit(new ModelKey("checkpoints", checkpoints[^1]), "Juggernaut XL", null, ModelFamily.Sdxl,
-            null, null, null, null, null, Hidden: false, ModelDefaults.None), default));
+            null, null, null, null, Hidden: false, ModelDefaults.None), default));
         Assert.Null(await settings.SetFamilyDefaultAsync(admin, new ModelKey("checkpoints", checkpoints[^1]), true, default));
         await using var context = await browser.NewContextAsync((width, height));
 

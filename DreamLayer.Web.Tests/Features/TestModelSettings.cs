@@ -32,7 +32,7 @@ internal sealed class TestModelSettings : IDisposable
     /// <summary>An admin names a model, sets its family and whether members see it.</summary>
     public async Task SetAsync(ModelKind kind, string name, string? displayName, ModelFamily? family = null, bool hidden = false)
     {
-        var edit = new ModelEdit(new ModelKey(kind.Folder, name), displayName, null, family, null, null, null, null, null, hidden, ModelDefaults.None);
+        var edit = new ModelEdit(new ModelKey(kind.Folder, name), displayName, null, family, null, null, null, null, hidden, ModelDefaults.None);
         if (await Settings.SaveAsync(Admin, edit, default) is { } refused)
         {
             throw new InvalidOperationException(refused);

@@ -180,7 +180,7 @@ public sealed class ModelCatalogueTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, allowed.StatusCode);
 
         var key = new ModelKey("checkpoints", Sd15);
-        var edit = new ModelEdit(key, "Mine", null, null, null, null, null, null, null, Hidden: true, ModelDefaults.None);
+        var edit = new ModelEdit(key, "Mine", null, null, null, null, null, null, Hidden: true, ModelDefaults.None);
         Assert.Equal("Only an admin can change models.", await app.Get<ModelSettings>().SaveAsync(Actor(app.Alice), edit, default));
         Assert.Equal("Only an admin can change models.", await app.Get<ModelSettings>().BulkAsync(Actor(app.Alice), [key], BulkModelAction.Hide, null, null, default));
         Assert.False(app.Get<ModelSettings>().IsHidden(key.Folder, key.Name));
@@ -211,7 +211,7 @@ public sealed class ModelCatalogueTests : IAsyncLifetime
         var settings = app.Get<ModelSettings>();
         var key = new ModelKey("checkpoints", SdxlBase);
         var edit = new ModelEdit(key, "SDXL base", "The base", null, "1.0", "https://huggingface.co/stabilityai/stable-diffusion-xl-base-1.0",
-            "base, photo", null, null, Hidden: false, new ModelDefaults(Steps: 30, Cfg: 6.5, Sampler: "dpmpp_2m"));
+            "base, photo", null, Hidden: false, new ModelDefaults(Steps: 30, Cfg: 6.5, Sampler: "dpmpp_2m"));
 
         Assert.Equal("The source link must be an http:// or https:// address, such as the model's Civitai or Hugging Face page.",
             await settings.SaveAsync(Actor(app.Admin), edit with { SourceUrl = "javascript:alert(1)" }, default));

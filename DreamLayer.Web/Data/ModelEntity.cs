@@ -39,7 +39,10 @@ public sealed class ModelEntity
     /// <summary>LoRAs: the words that call it up, comma-separated.</summary>
     public string? TriggerWords { get; set; }
 
-    /// <summary>A gallery image shown as the model's preview.</summary>
+    /// <summary>
+    /// The model's preview picture: the id of its own small JPEG under <c>&lt;DataDirectory&gt;/model-previews/</c>, copied
+    /// from a gallery image or made from an upload when an admin set it (never a gallery image's id).
+    /// </summary>
     public Guid? PreviewImageId { get; set; }
 
     public bool Hidden { get; set; }

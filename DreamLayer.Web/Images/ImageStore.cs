@@ -210,12 +210,22 @@ public sealed class ImageStore(StoragePaths paths, IOptions<StorageOptions> opti
             throw new InvalidDataException(check.Refusal);
         }
         using var decoded = await gate.DecodeAsync(source, header, rgba: false, ct);
-        var image = decoded.Image;
+        var bytes = await ThumbnailAsync(decoded.Image, size, ct);
+        Directory.CreateDirectory(paths.ThumbnailsDirectory);
+        await WriteAtomicallyAsync(ThumbnailPath(id), bytes, ct);
+    }
+
+    /// <summary>
+    /// A decoded image resized in place to fit <paramref name="size"/>×<paramref name="size"/> and encoded as
+    /// the gallery's thumbnails are: a JPEG of a few tens of kilobytes.
+    /// </summary>
+    public static async Task<byte[]> ThumbnailAsync(Image image, int size, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(image);
         image.Mutate(x => x.Resize(new ResizeOptions { Size = new Size(size, size), Mode = ResizeMode.Max, Sampler = KnownResamplers.Triangle }));
         using var output = new MemoryStream();
         await image.SaveAsJpegAsync(output, ThumbnailEncoder, ct);
-        Directory.CreateDirectory(paths.ThumbnailsDirectory);
-        await WriteAtomicallyAsync(ThumbnailPath(id), output.ToArray(), ct);
+        return output.ToArray();
     }
 
     private string FullPath(string relative) => Path.GetFullPath(Path.Combine(paths.ImagesDirectory, relative.Replace('/', Path.DirectorySeparatorChar)));

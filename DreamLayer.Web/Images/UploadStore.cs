@@ -70,18 +70,42 @@ public sealed class UploadStore(StoragePaths paths, IOptions<StorageOptions> opt
     /// </summary>
     public async Task<UploadResult> CheckAsync(Stream content, CancellationToken ct) => (await CheckAsync(content, ImagePurpose.Any, ct)).Result;
 
-    private async Task<(UploadResult Result, ImageHeader? Header)> CheckAsync(Stream content, ImagePurpose purpose, CancellationToken ct)
+    /// <summary>
+    /// Checks an image as <see cref="SaveAsync(Stream, string?, ImagePurpose, CancellationToken)"/> does, but with at most
+    /// <paramref name="maxBytes"/> bytes read, and decodes it without storing anything: for a caller that keeps a picture
+    /// its own way. The decoded image holds its share of the decode budget until it is disposed.
+    /// </summary>
+    public async Task<(DecodedImage? Image, string? Refusal)> DecodeAsync(Stream content, ImagePurpose purpose, long maxBytes, CancellationToken ct)
+    {
+        var (checkedUpload, header) = await CheckAsync(content, purpose, Math.Min(maxBytes, options.Value.MaxImageBytes), ct);
+        if (checkedUpload is not UploadInspected inspected || header is null)
+        {
+            return (null, ((UploadRejected)checkedUpload).Message);
+        }
+        try
+        {
+            return (await gate.DecodeAsync(inspected.Bytes, header, rgba: false, ct), null);
+        }
+        catch (InvalidDataException ex)
+        {
+            return (null, ex.Message);
+        }
+    }
+
+    private Task<(UploadResult Result, ImageHeader? Header)> CheckAsync(Stream content, ImagePurpose purpose, CancellationToken ct) =>
+        CheckAsync(content, purpose, options.Value.MaxImageBytes, ct);
+
+    private async Task<(UploadResult Result, ImageHeader? Header)> CheckAsync(Stream content, ImagePurpose purpose, long maxBytes, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(content);
-        var limits = options.Value;
-        if (content.CanSeek && content.Length - content.Position > limits.MaxImageBytes)
+        if (content.CanSeek && content.Length - content.Position > maxBytes)
         {
-            return (TooLarge(content.Length - content.Position, limits.MaxImageBytes, exact: true), null);
+            return (TooLarge(content.Length - content.Position, maxBytes, exact: true), null);
         }
-        var bytes = await ReadAtMostAsync(content, limits.MaxImageBytes + 1, ct);
-        if (bytes.Length > limits.MaxImageBytes)
+        var bytes = await ReadAtMostAsync(content, maxBytes + 1, ct);
+        if (bytes.Length > maxBytes)
         {
-            return (TooLarge(bytes.Length, limits.MaxImageBytes, exact: false), null);
+            return (TooLarge(bytes.Length, maxBytes, exact: false), null);
         }
         var check = gate.Check(bytes, purpose);
         if (check.Header is not { } header)

@@ -31,7 +31,7 @@ public sealed record ModelInfo(
     string? SourceUrl,
     IReadOnlyList<string> Tags,
     IReadOnlyList<string> TriggerWords,
-    Guid? PreviewImageId,
+    Guid? PreviewId,
     bool Hidden,
     ModelDefaults Defaults)
 {
@@ -61,7 +61,6 @@ public sealed record ModelEdit(
     string? SourceUrl,
     string? Tags,
     string? TriggerWords,
-    Guid? PreviewImageId,
     bool Hidden,
     ModelDefaults Defaults);
 
@@ -83,6 +82,7 @@ public sealed class ModelSettings(IDbContextFactory<DreamLayerDbContext> dbFacto
     private readonly Topic<ModelSettings> _changes = new("model settings", logger);
     private readonly SemaphoreSlim _gate = new(1, 1);
     private FrozenDictionary<ModelKey, ModelInfo> _snapshot = FrozenDictionary<ModelKey, ModelInfo>.Empty;
+    private FrozenDictionary<Guid, ModelKey> _previews = FrozenDictionary<Guid, ModelKey>.Empty;
     private FrozenDictionary<ModelFamily, string> _familyDefaults = FrozenDictionary<ModelFamily, string>.Empty;
 
     /// <summary>The settings row naming a family's default checkpoint: one row per family, so one default per family.</summary>
@@ -97,6 +97,9 @@ public sealed class ModelSettings(IDbContextFactory<DreamLayerDbContext> dbFacto
     public ModelInfo Get(ModelKey key) => All.TryGetValue(key, out var info) ? info : ModelInfo.For(key);
 
     public bool IsHidden(string folder, string name) => All.TryGetValue(new ModelKey(folder, name), out var info) && info.Hidden;
+
+    /// <summary>The model whose preview picture <paramref name="previewId"/> is now, or null when it is no model's.</summary>
+    public ModelKey? PreviewOf(Guid previewId) => Volatile.Read(ref _previews).TryGetValue(previewId, out var key) ? key : null;
 
     /// <summary>
     /// The checkpoint an admin made the default of each family (offered in place of a checkpoint of that family no
@@ -117,7 +120,7 @@ public sealed class ModelSettings(IDbContextFactory<DreamLayerDbContext> dbFacto
     {
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         var rows = await db.Models.AsNoTracking().ToListAsync(ct);
-        Volatile.Write(ref _snapshot, rows.Select(ToInfo).ToFrozenDictionary(i => i.Key));
+        Keep(rows.Select(ToInfo).ToFrozenDictionary(i => i.Key));
         Volatile.Write(ref _familyDefaults, await ReadFamilyDefaultsAsync(db, ct));
         _changes.Publish(this);
     }
@@ -193,7 +196,6 @@ public sealed class ModelSettings(IDbContextFactory<DreamLayerDbContext> dbFacto
             row.SourceUrl = Clean(edit.SourceUrl);
             row.Tags = JoinList(SplitList(edit.Tags));
             row.TriggerWords = JoinList(SplitList(edit.TriggerWords));
-            row.PreviewImageId = edit.PreviewImageId;
             row.Hidden = edit.Hidden;
             var d = edit.Defaults;
             (row.DefaultWidth, row.DefaultHeight, row.DefaultSteps, row.DefaultCfg) = (d.Width, d.Height, d.Steps, d.Cfg);
@@ -284,13 +286,43 @@ public sealed class ModelSettings(IDbContextFactory<DreamLayerDbContext> dbFacto
                 var info = ToInfo(row);
                 next[info.Key] = info;
             }
-            Volatile.Write(ref _snapshot, next.ToFrozenDictionary());
+            Keep(next.ToFrozenDictionary());
         }
         finally
         {
             _gate.Release();
         }
         _changes.Publish(this);
+    }
+
+    /// <summary>
+    /// Points a model at a new preview picture (or at none), for <c>ModelPreviews</c>, which has stored the picture; the
+    /// picture it replaces is returned for its file to be deleted. The reason in words when refused.
+    /// </summary>
+    public async Task<(string? Refusal, Guid? Replaced)> SetPreviewAsync(SignedInUser actor, ModelKey key, Guid? previewId, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(actor);
+        if (!actor.IsAdmin)
+        {
+            return ("Only an admin can change models.", null);
+        }
+        Guid? replaced = null;
+        await ChangeAsync([key], row => (replaced, row.PreviewImageId) = (row.PreviewImageId, previewId), ct);
+        return (null, replaced);
+    }
+
+    private void Keep(FrozenDictionary<ModelKey, ModelInfo> snapshot)
+    {
+        var previews = new Dictionary<Guid, ModelKey>();
+        foreach (var info in snapshot.Values)
+        {
+            if (info.PreviewId is { } id)
+            {
+                previews[id] = info.Key;
+            }
+        }
+        Volatile.Write(ref _previews, previews.ToFrozenDictionary());
+        Volatile.Write(ref _snapshot, snapshot);
     }
 
     private static string? Check(ModelEdit edit)

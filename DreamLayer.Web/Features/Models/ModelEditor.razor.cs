@@ -1,8 +1,10 @@
 using DreamLayer.Domain.Models;
 using DreamLayer.Web.Accounts;
 using DreamLayer.Web.Comfy;
+using DreamLayer.Web.Images;
 using DreamLayer.Web.Models;
 using Microsoft.AspNetCore.Components;
+using Microsoft.AspNetCore.Components.Forms;
 using MudBlazor;
 
 namespace DreamLayer.Web.Features.Models;
@@ -15,6 +17,8 @@ public sealed partial class ModelEditor
     [Inject] private BackendPool Pool { get; set; } = default!;
     [Inject] private CurrentUser CurrentUser { get; set; } = default!;
     [Inject] private ISnackbar Snackbar { get; set; } = default!;
+    [Inject] private ModelPreviews Previews { get; set; } = default!;
+    [Inject] private IDialogService Dialogs { get; set; } = default!;
 
     [Parameter, EditorRequired]
     public ModelRow Row { get; set; } = default!;
@@ -30,6 +34,11 @@ public sealed partial class ModelEditor
     private double? _cfg, _strength;
     private IReadOnlyList<string> _proposed = [];
     private string? _error;
+    private Guid? _previewId;
+    private bool _previewBusy;
+    private string? _previewError;
+
+    private static string MaxUploadText => UploadStore.FormatSize(ModelPreviews.MaxUploadBytes);
 
     private bool IsLora => Row.Model.Kind == ModelKind.Loras;
 
@@ -50,6 +59,7 @@ public sealed partial class ModelEditor
     {
         var info = Row.Info;
         _visible = !info.Hidden;
+        _previewId = info.PreviewId;
         _familyDefault = _wasFamilyDefault = Settings.FamilyDefaults.TryGetValue(info.Family, out var familyDefault) && familyDefault == Row.Model.Name;
         (_displayName, _description, _version, _sourceUrl) = (info.DisplayName, info.Description, info.Version, info.SourceUrl);
         _tags = string.Join(", ", info.Tags);
@@ -77,7 +87,6 @@ public sealed partial class ModelEditor
             _sourceUrl,
             _tags,
             IsLora ? _triggerWords : null,
-            Row.Info.PreviewImageId,
             Hidden: !_visible,
             new ModelDefaults(_width, _height, _steps, _cfg, Empty(_sampler), Empty(_scheduler), _clipSkip, Empty(_vae), IsLora ? _strength : null));
         var actor = await CurrentUser.GetAsync();
@@ -91,6 +100,56 @@ public sealed partial class ModelEditor
         {
             Snackbar.Add($"Saved {(string.IsNullOrWhiteSpace(_displayName) ? Row.Model.Name : _displayName.Trim())}.", Severity.Success);
             await OnClosed.InvokeAsync();
+        }
+    }
+
+    private async Task PickPreviewAsync()
+    {
+        var dialog = await Dialogs.ShowAsync<PreviewPickerDialog>($"Preview of {Row.Info.Title}", new DialogOptions { MaxWidth = MaxWidth.Medium, FullWidth = true });
+        if (await dialog.Result is { Canceled: false, Data: Guid imageId })
+        {
+            await ChangePreviewAsync((actor, ct) => Previews.PickAsync(actor, Row.Key, imageId, ct));
+        }
+    }
+
+    private async Task UploadPreviewAsync(InputFileChangeEventArgs e)
+    {
+        var file = e.File;
+        if (file.Size > ModelPreviews.MaxUploadBytes)
+        {
+            // Refused before a byte crosses the connection.
+            _previewError = $"The file is {UploadStore.FormatSize(file.Size)}; a preview may be at most {MaxUploadText}.";
+            return;
+        }
+        await ChangePreviewAsync(async (actor, ct) =>
+        {
+            try
+            {
+                await using var stream = file.OpenReadStream(ModelPreviews.MaxUploadBytes, ct);
+                return await Previews.UploadAsync(actor, Row.Key, stream, ct);
+            }
+            catch (IOException ex)
+            {
+                return $"The file could not be read: {ex.Message}";
+            }
+        });
+    }
+
+    private Task RemovePreviewAsync() => ChangePreviewAsync((actor, ct) => Previews.RemoveAsync(actor, Row.Key, ct));
+
+    /// <summary>A preview change takes effect at once (Save is for the fields); the picture shown is the model's new one.</summary>
+    private async Task ChangePreviewAsync(Func<SignedInUser, CancellationToken, Task<string?>> change)
+    {
+        _previewBusy = true;
+        _previewError = null;
+        try
+        {
+            _previewError = await change(await CurrentUser.GetAsync(), CancellationToken.None);
+            _previewId = Settings.Get(Row.Key).PreviewId;
+        }
+        finally
+        {
+            _previewBusy = false;
         }
     }
 
