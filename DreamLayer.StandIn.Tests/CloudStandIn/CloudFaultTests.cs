@@ -169,6 +169,50 @@ public sealed class CloudFaultTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task KeyChecks_IdeogramAccountCall_AdminListsMember404Bad401_FaultsRefuseOrHang_NothingBilled()
+    {
+        async Task<HttpStatusCode> IdeogramKeysAsync(string key)
+        {
+            using var client = _cloud.NewClient();
+            using var request = new HttpRequestMessage(HttpMethod.Get, "/v2/account/api-keys");
+            request.Headers.Add("Api-Key", key);
+            using var response = await client.SendAsync(request);
+            return response.StatusCode;
+        }
+
+        using var admin = new HttpRequestMessage(HttpMethod.Get, "/v2/account/api-keys");
+        admin.Headers.Add("Api-Key", _cloud.IdeogramKey);
+        using var listed = await _cloud.Http.SendAsync(admin);
+        var keys = (await CloudHarness.JsonOf(listed))["api_keys"]!.AsArray();
+        Assert.Equal(HttpStatusCode.OK, listed.StatusCode);
+        Assert.Equal([_cloud.IdeogramKey[..4] + "…", _cloud.Options.IdeogramMemberKey[..4] + "…"], keys.Select(k => k!["redacted_api_key"]!.GetValue<string>()));
+        Assert.Equal(HttpStatusCode.NotFound, await IdeogramKeysAsync(_cloud.Options.IdeogramMemberKey));
+        Assert.Equal(HttpStatusCode.Unauthorized, await IdeogramKeysAsync("not-a-key"));
+
+        using var set = await _cloud.Http.PostAsync(new Uri("/__standin/faults/ideogram", UriKind.Relative),
+            new StringContent("""{"keyCheckReject":"rate-limited","retryAfterSeconds":7}""", Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.OK, set.StatusCode);
+        using var limited = new HttpRequestMessage(HttpMethod.Get, "/v2/account/api-keys");
+        limited.Headers.Add("Api-Key", _cloud.IdeogramKey);
+        using var limitedAnswer = await _cloud.Http.SendAsync(limited);
+        Assert.Equal(HttpStatusCode.TooManyRequests, limitedAnswer.StatusCode);
+        Assert.Equal(TimeSpan.FromSeconds(7), limitedAnswer.Headers.RetryAfter?.Delta);
+        using var paid = await _cloud.IdeogramAsync("generate", new MultipartFormDataContent { { new StringContent("still generates"), "prompt" } });
+        Assert.Equal(HttpStatusCode.OK, paid.StatusCode); // the key-check fault leaves paid requests alone
+
+        _cloud.Server.Faults(CloudProvider.Ideogram).Reset();
+        _cloud.Server.Faults(CloudProvider.Bfl).KeyCheckHang = true;
+        using var hanging = _cloud.NewClient();
+        hanging.Timeout = TimeSpan.FromMilliseconds(300);
+        using var credits = new HttpRequestMessage(HttpMethod.Get, "/v1/credits");
+        credits.Headers.Add("x-key", _cloud.BflKey);
+        await Assert.ThrowsAsync<TaskCanceledException>(() => hanging.SendAsync(credits));
+        _cloud.Server.Faults(CloudProvider.Bfl).Reset();
+
+        Assert.Equal(["still generates"], _cloud.Server.Accepted.Select(a => a.Prompt)); // no key check was billed
+    }
+
+    [Fact]
     public async Task Only_ServesOneProvider_TheOthersPathsAre404()
     {
         await using var bflOnly = await CloudHarness.StartAsync(o => o.Only = CloudProvider.Bfl);

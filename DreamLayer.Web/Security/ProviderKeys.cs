@@ -47,7 +47,22 @@ public static class KeyProviders
         "ComfyUI's API nodes: paid nodes such as OpenAI GPT Image 1, Ideogram V3, FLUX Pro in your own workflows",
         "https://platform.comfy.org/profile/api-keys", ["comfy.org"]);
 
-    public static IReadOnlyList<KeyProvider> All { get; } = [HuggingFace, Civitai, ComfyOrg];
+    /// <summary>OpenAI's key, for its Images API (gpt-image and DALL·E models).</summary>
+    public static KeyProvider OpenAI { get; } = new(
+        "OpenAI", "OpenAI", "OpenAI's image models (GPT Image, DALL·E) as cloud backends",
+        "https://platform.openai.com/api-keys", ["openai.com"]);
+
+    /// <summary>Ideogram's key, for its 3.0 image API.</summary>
+    public static KeyProvider Ideogram { get; } = new(
+        "Ideogram", "Ideogram", "Ideogram 3.0 (generate, edit, remix) as a cloud backend",
+        "https://ideogram.ai/platform", ["ideogram.ai"]);
+
+    /// <summary>Black Forest Labs' key, for the FLUX API.</summary>
+    public static KeyProvider BlackForestLabs { get; } = new(
+        "BlackForestLabs", "Black Forest Labs", "FLUX (1.1 [pro], Ultra, Kontext) as a cloud backend",
+        "https://dashboard.bfl.ai/", ["bfl.ai", "bfl.ml"]);
+
+    public static IReadOnlyList<KeyProvider> All { get; } = [HuggingFace, Civitai, ComfyOrg, OpenAI, Ideogram, BlackForestLabs];
 
     public static KeyProvider? Find(string id) => All.FirstOrDefault(p => p.Id == id);
 
@@ -150,6 +165,7 @@ public sealed class ProviderKeys(IDbContextFactory<DreamLayerDbContext> dbFactor
         }
         row.Value = _protector.Protect(key);
         await db.SaveChangesAsync(ct);
+        await ForgetCheckAsync(db, provider, ct);
         return null;
     }
 
@@ -163,7 +179,12 @@ public sealed class ProviderKeys(IDbContextFactory<DreamLayerDbContext> dbFactor
         }
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         await db.Settings.Where(s => s.Key == SettingKey(provider)).ExecuteDeleteAsync(ct);
+        await ForgetCheckAsync(db, provider, ct);
     }
+
+    /// <summary>A key's last check (<see cref="KeyChecks"/>) belongs to that key: a new key or none has not been checked.</summary>
+    private static Task<int> ForgetCheckAsync(DreamLayerDbContext db, KeyProvider provider, CancellationToken ct) =>
+        db.Settings.Where(s => s.Key == KeyChecks.SettingKey(provider)).ExecuteDeleteAsync(ct);
 
     /// <summary>The last four characters after dots; a key too short to keep four hidden shows none.</summary>
     public static string Mask(string key)

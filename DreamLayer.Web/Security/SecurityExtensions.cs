@@ -55,6 +55,16 @@ public static class SecurityExtensions
         AddKeyRing(builder);
         builder.Services.AddSingleton<ProviderKeys>();
         builder.Services.AddSingleton<ApiNodeKeys>();
+        builder.Services.AddOptions<KeyCheckOptions>().BindConfiguration(KeyCheckOptions.SectionName).ValidateDataAnnotations()
+            .Validate(o => o.BaseUrls.Values.All(u => Uri.TryCreate(u, UriKind.Absolute, out var url) && url.Scheme is "http" or "https"),
+                $"Every {KeyCheckOptions.SectionName}:BaseUrls entry must be a whole http:// or https:// address.")
+            .ValidateOnStart();
+        // The key goes only to the configured address: no redirect is followed (a custom key header would go along),
+        // and the client has no request log.
+        builder.Services.AddHttpClient(KeyChecks.HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan)
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, AutomaticDecompression = DecompressionMethods.All })
+            .RemoveAllLoggers();
+        builder.Services.AddSingleton<KeyChecks>();
         return builder;
     }
 

@@ -35,6 +35,8 @@ public sealed class CloudFaults
     private int? _pendingPolls;
     private string? _endIn;
     private double? _urlLifetimeSeconds;
+    private Rejection? _keyCheckReject;
+    private bool _keyCheckHang;
     private TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>Paid requests are refused this way, before acceptance (and <see cref="Rejection.Unauthorized"/> every keyed call).</summary>
@@ -116,6 +118,24 @@ public sealed class CloudFaults
         set { lock (_lock) { _urlLifetimeSeconds = value; } }
     }
 
+    /// <summary>
+    /// The unbilled key checks (OpenAI's <c>GET /v1/models</c>, Ideogram's <c>GET /v2/account/api-keys</c>, BFL's
+    /// <c>GET /v1/credits</c>) are refused this way after the key was read, until cleared: a rate limit, a 500 or 503 in
+    /// the provider's shape (<see cref="Rejection.Unauthorized"/> refuses the key itself).
+    /// </summary>
+    public Rejection? KeyCheckReject
+    {
+        get { lock (_lock) { return _keyCheckReject; } }
+        set { lock (_lock) { _keyCheckReject = value; } }
+    }
+
+    /// <summary>The key checks never answer: the request stays open until the client gives up (a hanging server).</summary>
+    public bool KeyCheckHang
+    {
+        get { lock (_lock) { return _keyCheckHang; } }
+        set { lock (_lock) { _keyCheckHang = value; } }
+    }
+
     /// <summary>Lets every answer held by <see cref="HoldAnswers"/> go; clear <see cref="HoldAnswers"/> first to hold no more.</summary>
     public void ReleaseAnswers()
     {
@@ -141,6 +161,8 @@ public sealed class CloudFaults
             _pendingPolls = null;
             _endIn = null;
             _urlLifetimeSeconds = null;
+            _keyCheckReject = null;
+            _keyCheckHang = false;
         }
         ReleaseAnswers();
     }
@@ -196,7 +218,8 @@ public sealed class CloudFaults
     {
         lock (_lock)
         {
-            return new CloudFaultsDto(_reject, _rejectCount, _retryAfterSeconds, _delayMs, _dropAfterAccept, _pendingPolls, _endIn, _urlLifetimeSeconds);
+            return new CloudFaultsDto(_reject, _rejectCount, _retryAfterSeconds, _delayMs, _dropAfterAccept, _pendingPolls, _endIn, _urlLifetimeSeconds,
+                _keyCheckReject, _keyCheckHang);
         }
     }
 
@@ -216,6 +239,23 @@ public sealed class CloudFaults
             _pendingPolls = dto.PendingPolls;
             _endIn = dto.EndIn;
             _urlLifetimeSeconds = dto.UrlLifetimeSeconds;
+            _keyCheckReject = dto.KeyCheckReject;
+            _keyCheckHang = dto.KeyCheckHang ?? false;
+        }
+    }
+
+    /// <summary>What a key check meets: a hang (wait until the client gives up), then a refusal, or null to answer.</summary>
+    internal async Task<(Rejection Kind, int? RetryAfter)?> KeyCheckFaultAsync(CancellationToken requestAborted)
+    {
+        bool hang;
+        lock (_lock) { hang = _keyCheckHang; }
+        if (hang)
+        {
+            await Task.Delay(Timeout.Infinite, requestAborted);
+        }
+        lock (_lock)
+        {
+            return _keyCheckReject is { } kind ? (kind, _retryAfterSeconds) : null;
         }
     }
 }
@@ -229,4 +269,6 @@ internal sealed record CloudFaultsDto(
     bool? DropAfterAccept,
     int? PendingPolls,
     string? EndIn,
-    double? UrlLifetimeSeconds);
+    double? UrlLifetimeSeconds,
+    Rejection? KeyCheckReject = null,
+    bool? KeyCheckHang = null);

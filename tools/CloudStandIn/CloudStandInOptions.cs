@@ -6,7 +6,7 @@ public enum CloudProvider
     /// <summary>OpenAI Images (<c>/v1/images/*</c>, <c>/v1/models</c>).</summary>
     OpenAi,
 
-    /// <summary>Ideogram 3.0 (<c>/v1/ideogram-v3/*</c>).</summary>
+    /// <summary>Ideogram 3.0 (<c>/v1/ideogram-v3/*</c>, <c>/v2/account/api-keys</c>).</summary>
     Ideogram,
 
     /// <summary>Black Forest Labs FLUX (<c>/v1/flux-*</c>, <c>/v1/get_result</c>, <c>/v1/credits</c>).</summary>
@@ -31,6 +31,12 @@ public sealed class CloudStandInOptions
         [CloudProvider.Ideogram] = "standin-ideogram-key",
         [CloudProvider.Bfl] = "standin-bfl-key",
     };
+
+    /// <summary>
+    /// A second Ideogram key of the same organization, owned by a member who is not an organization admin: it
+    /// generates like the admin's, but Ideogram's account endpoints (<c>GET /v2/account/api-keys</c>) answer it 404.
+    /// </summary>
+    public string IdeogramMemberKey { get; set; } = "standin-ideogram-member-key";
 
     /// <summary>
     /// How long a result URL stays valid. The defaults are what the providers document (OpenAI: 60 minutes; BFL:

@@ -119,13 +119,17 @@ internal abstract class ProviderApi(CloudState state, CloudProvider provider)
     }
 
     /// <summary>Runs a keyed call that is not billed (a key check, a poll): the key, the unauthorized fault, then the answer.</summary>
-    protected async Task KeyedAsync(HttpContext ctx, Func<HttpContext, (int Status, JsonNode Body)> answer)
+    protected Task KeyedAsync(HttpContext ctx, Func<HttpContext, (int Status, JsonNode Body)> answer) =>
+        KeyedAsync(ctx, c => Task.FromResult(answer(c)));
+
+    /// <summary>The same, for an answer that waits.</summary>
+    private async Task KeyedAsync(HttpContext ctx, Func<HttpContext, Task<(int Status, JsonNode Body)>> answer)
     {
         var key = ReadKey(ctx.Request);
         try
         {
             Authorize(key, paid: false);
-            var (status, body) = answer(ctx);
+            var (status, body) = await answer(ctx);
             await WriteJsonAsync(ctx, status, body);
             state.Log.Answered(Entry(ctx, key, accepted: false, status, null, null));
         }
@@ -134,12 +138,32 @@ internal abstract class ProviderApi(CloudState state, CloudProvider provider)
             await WriteErrorAsync(ctx, error, NewId());
             state.Log.Answered(Entry(ctx, key, accepted: false, error.Status, null, null));
         }
+        catch (OperationCanceledException) when (ctx.RequestAborted.IsCancellationRequested)
+        {
+            state.Log.Answered(Entry(ctx, key, accepted: false, 0, null, null)); // the client gave up waiting
+        }
     }
+
+    /// <summary>
+    /// Runs an unbilled key check: the key (and the unauthorized fault) as on every keyed call, then the key-check
+    /// faults (<see cref="CloudFaults.KeyCheckHang"/>, <see cref="CloudFaults.KeyCheckReject"/>), then the answer.
+    /// </summary>
+    protected Task KeyCheckAsync(HttpContext ctx, Func<HttpContext, string, (int Status, JsonNode Body)> answer) => KeyedAsync(ctx, async c =>
+    {
+        if (await Faults.KeyCheckFaultAsync(c.RequestAborted) is { } fault)
+        {
+            throw Refusal(fault.Kind, ReadKey(c.Request), fault.RetryAfter, null);
+        }
+        return answer(c, ReadKey(c.Request)!);
+    });
+
+    /// <summary>True when <paramref name="key"/> is one of this provider's accepted keys.</summary>
+    protected virtual bool Accepts(string key) => key == state.Options.Keys[provider];
 
     /// <summary>Throws the refusal for a bad key or a rejection fault; returns a moderation fault to apply after validation.</summary>
     private (Rejection Kind, int? RetryAfter)? Authorize(string? key, bool paid)
     {
-        if (key is null || key != state.Options.Keys[provider])
+        if (key is null || !Accepts(key))
         {
             throw Refusal(Rejection.Unauthorized, key, null, null);
         }

@@ -43,7 +43,7 @@ internal sealed class BflApi(CloudState state) : ProviderApi(state, CloudProvide
             app.MapPost("/v1/" + model.Path, Paid(c => ParseAsync(c, model)));
         }
         app.MapGet("/v1/get_result", ctx => KeyedAsync(ctx, Poll));
-        app.MapGet("/v1/credits", ctx => KeyedAsync(ctx, _ =>
+        app.MapGet("/v1/credits", ctx => KeyCheckAsync(ctx, (_, _) =>
         {
             lock (_lock) { return (StatusCodes.Status200OK, new JsonObject { ["credits"] = _credits }); }
         }));

@@ -5,7 +5,9 @@ namespace CloudStandIn.Ideogram;
 
 /// <summary>
 /// Ideogram 3.0: <c>POST /v1/ideogram-v3/generate</c>, <c>/edit</c> and <c>/remix</c>, multipart forms with an
-/// <c>Api-Key</c> header, answering synchronously with expiring image URLs.
+/// <c>Api-Key</c> header, answering synchronously with expiring image URLs; and the unbilled account call
+/// <c>GET /v2/account/api-keys</c> (the organization's keys, redacted, for an organization admin's key; 404 for a
+/// member's), the only documented call that checks a key without generating.
 /// </summary>
 internal sealed class IdeogramApi(CloudState state) : ProviderApi(state, CloudProvider.Ideogram)
 {
@@ -21,7 +23,26 @@ internal sealed class IdeogramApi(CloudState state) : ProviderApi(state, CloudPr
         app.MapPost("/v1/ideogram-v3/generate", Paid(c => ParseAsync(c, Kind.Generate)));
         app.MapPost("/v1/ideogram-v3/edit", Paid(c => ParseAsync(c, Kind.Edit)));
         app.MapPost("/v1/ideogram-v3/remix", Paid(c => ParseAsync(c, Kind.Remix)));
+        app.MapGet("/v2/account/api-keys", ctx => KeyCheckAsync(ctx, (_, key) => key == State.Options.IdeogramMemberKey
+            ? (StatusCodes.Status404NotFound, new JsonObject { ["error"] = "No organization with billing access was found for this credential." })
+            : (StatusCodes.Status200OK, new JsonObject
+            {
+                ["api_keys"] = new JsonArray(
+                    ApiKeyJson("admin", State.Options.Keys[CloudProvider.Ideogram]),
+                    ApiKeyJson("member", State.Options.IdeogramMemberKey)),
+            })));
     }
+
+    protected override bool Accepts(string key) => base.Accepts(key) || key == State.Options.IdeogramMemberKey;
+
+    /// <summary>One key as the account endpoint lists it: an id, its first four characters, when it was made, its status.</summary>
+    private static JsonObject ApiKeyJson(string id, string key) => new()
+    {
+        ["api_key_id"] = Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(id)),
+        ["redacted_api_key"] = key[..Math.Min(4, key.Length)] + "…",
+        ["creation_time"] = "2026-12-01T00:00:00Z",
+        ["status"] = "ACTIVE",
+    };
 
     protected override string? ReadKey(HttpRequest request) =>
         request.Headers.TryGetValue("Api-Key", out var key) && key.Count > 0 ? key.ToString() : null;

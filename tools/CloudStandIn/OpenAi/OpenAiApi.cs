@@ -20,12 +20,12 @@ internal sealed class OpenAiApi(CloudState state) : ProviderApi(state, CloudProv
 
     public override void Map(IEndpointRouteBuilder app)
     {
-        app.MapGet("/v1/models", ctx => KeyedAsync(ctx, _ => (StatusCodes.Status200OK, new JsonObject
+        app.MapGet("/v1/models", ctx => KeyCheckAsync(ctx, (_, _) => (StatusCodes.Status200OK, new JsonObject
         {
             ["object"] = "list",
             ["data"] = new JsonArray(OpenAiModels.All.Select(m => (JsonNode?)ModelJson(m)).ToArray()),
         })));
-        app.MapGet("/v1/models/{id}", ctx => KeyedAsync(ctx, c =>
+        app.MapGet("/v1/models/{id}", ctx => KeyCheckAsync(ctx, (c, _) =>
         {
             var id = (string)c.Request.RouteValues["id"]!;
             return OpenAiModels.Find(id) is { } model
