@@ -2,6 +2,7 @@ using DreamLayer.Web.Accounts;
 using DreamLayer.Web.Comfy;
 using DreamLayer.Web.Components;
 using DreamLayer.Web.Data;
+using DreamLayer.Web.Features.Api;
 using DreamLayer.Web.Features.Gallery;
 using DreamLayer.Web.Features.Generation;
 using DreamLayer.Web.Features.Jobs;
@@ -40,12 +41,14 @@ builder.AddWorkflows();
 builder.AddUsers();
 builder.AddModelInstall();
 builder.AddOperations();
+builder.AddApi();
 
 var app = builder.Build();
 
 app.UseSecurity();
 app.UseDreamLayerLogging();
 app.UseExceptionHandler("/Error", createScopeForErrors: true);
+app.UseApi();
 app.UseAccounts();
 app.UseAntiforgery();
 app.MapStaticAssets().AllowAnonymous();
@@ -55,6 +58,7 @@ app.MapPreviews();
 app.MapModelUploads();
 app.MapModelPreviews();
 app.MapOperations();
+app.MapApi();
 // The framework's own frame-ancestors header would be a second policy beside the full one UseSecurity sends (which has it).
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode(o => o.ContentSecurityFrameAncestorsPolicy = null);
 

@@ -1,5 +1,3 @@
-using System.Collections.Concurrent;
-using System.Globalization;
 using System.Net;
 using System.Text;
 using DreamLayer.Domain.Generation;
@@ -15,7 +13,6 @@ using DreamLayer.Web.Tests.Infrastructure;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Serilog.Core;
-using Serilog.Events;
 
 namespace DreamLayer.Web.Tests.Security;
 
@@ -131,22 +128,6 @@ public sealed class ApiNodeKeyTests
         await DreamLayerApp.WaitUntilAsync(() => logs.Lines.Any(l => l.Contains(done.JobId.ToString(), StringComparison.OrdinalIgnoreCase)), "the app to log the job's end");
         var logText = string.Join('\n', logs.Lines);
         Assert.DoesNotContain(ComfyOrgKey, logText, StringComparison.Ordinal);
-    }
-
-    /// <summary>Every event the app's Serilog pipeline writes (Serilog takes the sinks registered as services).</summary>
-    private sealed class CapturedLog : ILogEventSink
-    {
-        private readonly ConcurrentQueue<string> _lines = new();
-
-        public IEnumerable<string> Lines => _lines;
-
-        public void Emit(LogEvent logEvent)
-        {
-            ArgumentNullException.ThrowIfNull(logEvent);
-            using var text = new StringWriter();
-            logEvent.RenderMessage(text, CultureInfo.InvariantCulture);
-            _lines.Enqueue($"{text} {string.Join(' ', logEvent.Properties.Select(p => $"{p.Key}={p.Value}"))} {logEvent.Exception}");
-        }
     }
 
     [Fact]

@@ -26,4 +26,12 @@ public sealed class AccountOptions
     /// <summary>The window <see cref="SignInAttempts"/> counts in.</summary>
     [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
     public TimeSpan SignInWindow { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>Requests one API token (or one browser address) may make per <see cref="ApiWindow"/>; then 429.</summary>
+    [Range(1, 1_000_000)]
+    public int ApiRequests { get; set; } = 120;
+
+    /// <summary>The window <see cref="ApiRequests"/> counts in.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
+    public TimeSpan ApiWindow { get; set; } = TimeSpan.FromMinutes(1);
 }

@@ -32,12 +32,13 @@ public static class AccountsExtensions
         services.AddSingleton<PersonalPreferences>();
         services.AddSingleton<DisplayNames>();
         services.AddSingleton<AppSettings>();
+        services.AddSingleton<ApiTokens>();
 
         services.AddAuthentication(o =>
         {
             o.DefaultScheme = IdentityConstants.ApplicationScheme;
             o.DefaultSignInScheme = IdentityConstants.ExternalScheme;
-        }).AddIdentityCookies();
+        }).AddScheme<AuthenticationSchemeOptions, ApiTokenHandler>(ApiAccess.Scheme, null).AddIdentityCookies();
         services.AddIdentityCore<DreamLayerUser>()
             .AddRoles<IdentityRole>()
             .AddEntityFrameworkStores<DreamLayerDbContext>()
@@ -71,7 +72,8 @@ public static class AccountsExtensions
         });
         services.AddAuthorizationBuilder()
             .SetFallbackPolicy(new Microsoft.AspNetCore.Authorization.AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build())
-            .AddPolicy(Policies.Admin, p => p.RequireRole(Roles.Admin));
+            .AddPolicy(Policies.Admin, p => p.RequireRole(Roles.Admin))
+            .AddPolicy(ApiAccess.Policy, p => p.AddAuthenticationSchemes(ApiAccess.Scheme).RequireAuthenticatedUser());
         services.AddRateLimiter(_ => { });
         services.AddOptions<RateLimiterOptions>().Configure<IOptions<AccountOptions>>((o, accounts) => LimitSignIns(o, accounts.Value));
         return builder;
@@ -149,8 +151,14 @@ public static class AccountsExtensions
                     QueueLimit = 0,
                 })
                 : RateLimitPartition.GetNoLimiter(string.Empty));
+        options.AddPolicy(ApiAccess.RateLimit, http => ApiAccess.Partition(http, accounts));
         options.OnRejected = async (context, ct) =>
         {
+            if (context.HttpContext.GetEndpoint()?.Metadata.GetMetadata<EnableRateLimitingAttribute>()?.PolicyName == ApiAccess.RateLimit)
+            {
+                await ApiAccess.WriteTooManyRequestsAsync(context.HttpContext, context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var apiWait) ? apiWait : accounts.ApiWindow);
+                return;
+            }
             var response = context.HttpContext.Response;
             var wait = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter) ? retryAfter : accounts.SignInWindow;
             response.Headers.RetryAfter = Math.Ceiling(wait.TotalSeconds).ToString(CultureInfo.InvariantCulture);

@@ -20,6 +20,7 @@ public sealed class DreamLayerDbContext(DbContextOptions<DreamLayerDbContext> op
     public DbSet<SavedWorkflowEntity> Workflows => Set<SavedWorkflowEntity>();
     public DbSet<PresetEntity> Presets => Set<PresetEntity>();
     public DbSet<ModelEntity> Models => Set<ModelEntity>();
+    public DbSet<ApiTokenEntity> ApiTokens => Set<ApiTokenEntity>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

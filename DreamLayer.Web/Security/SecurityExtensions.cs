@@ -17,7 +17,8 @@ public static class SecurityExtensions
     /// The Content-Security-Policy of every response. Scripts come only from the app itself (Blazor's and MudBlazor's
     /// files, the components' modules); MudBlazor sets inline styles, so styles may be inline; images may be data: and
     /// blob: URLs (live previews, the mask canvas); the circuit's WebSocket is same-origin. Nothing may frame the app
-    /// except itself, no plugin runs, and forms post only to the app.
+    /// except itself, no plugin runs, and forms post only to the app. The one page with an inline script, the API
+    /// reference (<c>/api/docs</c>), gets a fresh nonce for it on each response.
     /// </summary>
     public const string ContentSecurityPolicy =
         "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; font-src 'self' data:; " +
@@ -78,9 +79,12 @@ public static class SecurityExtensions
             // Set as the response starts, so that error pages (whose handler clears the headers) carry them too.
             context.Response.OnStarting(static state =>
             {
-                var headers = ((HttpResponse)state).Headers;
+                var response = (HttpResponse)state;
+                var headers = response.Headers;
                 headers.XContentTypeOptions = "nosniff";
-                headers.ContentSecurityPolicy = ContentSecurityPolicy;
+                headers.ContentSecurityPolicy = response.HttpContext.Items[Scalar.AspNetCore.ScalarOptions.NonceHttpContextItemKey] is string nonce
+                    ? ContentSecurityPolicy.Replace("script-src 'self'", $"script-src 'self' 'nonce-{nonce}'", StringComparison.Ordinal)
+                    : ContentSecurityPolicy;
                 headers["Referrer-Policy"] = ReferrerPolicy;
                 return Task.CompletedTask;
             }, context.Response);

@@ -11,12 +11,13 @@ namespace DreamLayer.Web.Data.CompiledModel
     public partial class DreamLayerDbContextModel
     {
         private DreamLayerDbContextModel()
-            : base(skipDetectChanges: false, modelId: new Guid("e0839c34-2b3f-4c33-8498-c966c09d842e"), entityTypeCount: 18)
+            : base(skipDetectChanges: false, modelId: new Guid("26c5e0f8-c0a5-44ba-9fa4-6d28a85d6e2e"), entityTypeCount: 19)
         {
         }
 
         partial void Initialize()
         {
+            var apiTokenEntity = ApiTokenEntityEntityType.Create(this);
             var backendEntity = BackendEntityEntityType.Create(this);
             var boardEntity = BoardEntityEntityType.Create(this);
             var boardImage = BoardImageEntityType.Create(this);
@@ -36,6 +37,7 @@ namespace DreamLayer.Web.Data.CompiledModel
             var identityUserRole = IdentityUserRoleEntityType.Create(this);
             var identityUserToken = IdentityUserTokenEntityType.Create(this);
 
+            ApiTokenEntityEntityType.CreateForeignKey1(apiTokenEntity, dreamLayerUser);
             BoardImageEntityType.CreateForeignKey1(boardImage, boardEntity);
             BoardImageEntityType.CreateForeignKey2(boardImage, imageEntity);
             ImageEntityEntityType.CreateForeignKey1(imageEntity, jobEntity);
@@ -48,6 +50,7 @@ namespace DreamLayer.Web.Data.CompiledModel
             IdentityUserRoleEntityType.CreateForeignKey2(identityUserRole, dreamLayerUser);
             IdentityUserTokenEntityType.CreateForeignKey1(identityUserToken, dreamLayerUser);
 
+            ApiTokenEntityEntityType.CreateAnnotations(apiTokenEntity);
             BackendEntityEntityType.CreateAnnotations(backendEntity);
             BoardEntityEntityType.CreateAnnotations(boardEntity);
             BoardImageEntityType.CreateAnnotations(boardImage);

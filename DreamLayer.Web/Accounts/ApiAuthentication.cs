@@ -1,0 +1,115 @@
+using System.Globalization;
+using System.Security.Claims;
+using System.Text.Encodings.Web;
+using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.Options;
+
+namespace DreamLayer.Web.Accounts;
+
+/// <summary>
+/// How the API (<c>/api/v1</c>) knows who asks: <c>Authorization: Bearer dl_…</c> with a personal token, else the
+/// browser's sign-in cookie. No one is anonymous there: a missing, unknown, revoked or expired token gets 401 with
+/// <c>WWW-Authenticate: Bearer</c> and a problem details body. Put <c>.RequireAuthorization(ApiAccess.Policy)</c> and
+/// <c>.RequireRateLimiting(ApiAccess.RateLimit)</c> on the API's route group.
+/// </summary>
+public static class ApiAccess
+{
+    /// <summary>The authentication scheme (token, else cookie).</summary>
+    public const string Scheme = "ApiToken";
+
+    /// <summary>The authorization policy: signed in through <see cref="Scheme"/>.</summary>
+    public const string Policy = "Api";
+
+    /// <summary>The rate limit policy: <see cref="AccountOptions.ApiRequests"/> per <see cref="AccountOptions.ApiWindow"/> per token.</summary>
+    public const string RateLimit = "api";
+
+    /// <summary>The claim carrying the id of the token a request came with.</summary>
+    public const string TokenIdClaim = "dreamlayer:api_token";
+
+    /// <summary>The token of an <c>Authorization: Bearer</c> header, or null without one.</summary>
+    public static string? BearerToken(HttpRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var header = request.Headers.Authorization.ToString();
+        return header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header["Bearer ".Length..].Trim() : null;
+    }
+
+    /// <summary>
+    /// The budget a request counts against: its token's (by the token's hash, before the token is even checked, so a
+    /// flood of bad tokens costs no database reads beyond the budget), else its client address's (the cookie).
+    /// </summary>
+    internal static RateLimitPartition<string> Partition(HttpContext http, AccountOptions accounts)
+    {
+        var token = BearerToken(http.Request);
+        var key = token is { Length: > 0 } ? "token:" + ApiTokens.HashOf(token) : "address:" + (http.Connection.RemoteIpAddress?.ToString() ?? "unknown");
+        return RateLimitPartition.GetFixedWindowLimiter(key, _ => new FixedWindowRateLimiterOptions
+        {
+            PermitLimit = accounts.ApiRequests,
+            Window = accounts.ApiWindow,
+            QueueLimit = 0,
+        });
+    }
+
+    /// <summary>The 429 of the API: a problem details body saying when to come back, and <c>Retry-After</c>.</summary>
+    internal static Task WriteTooManyRequestsAsync(HttpContext http, TimeSpan wait)
+    {
+        var seconds = Math.Max(1, (long)Math.Ceiling(wait.TotalSeconds));
+        http.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+        return Results.Problem(
+            statusCode: StatusCodes.Status429TooManyRequests,
+            title: "Too many requests",
+            detail: $"This token has made too many requests. Wait {Words.Count(seconds, "second")} and try again.").ExecuteAsync(http);
+    }
+}
+
+/// <summary>The authentication handler of <see cref="ApiAccess.Scheme"/>.</summary>
+internal sealed class ApiTokenHandler(IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, ApiTokens tokens)
+    : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+{
+    private string? _refusal;
+
+    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
+    {
+        if (ApiAccess.BearerToken(Request) is not { } token)
+        {
+            // The browser: its sign-in cookie, checked as on every page.
+            var cookie = await Context.AuthenticateAsync(IdentityConstants.ApplicationScheme);
+            if (cookie.Succeeded)
+            {
+                return AuthenticateResult.Success(new AuthenticationTicket(cookie.Principal, Scheme.Name));
+            }
+            _refusal = "Send a personal API token as \"Authorization: Bearer dl_…\" (make one on your Preferences page).";
+            return AuthenticateResult.NoResult();
+        }
+        // Never log or repeat the token: only whether it was accepted.
+        if (await tokens.AuthenticateAsync(token, Context.RequestAborted) is not { } owner)
+        {
+            _refusal = "The token is not valid: it may be mistyped, revoked or expired, or its account disabled.";
+            return AuthenticateResult.Fail("Invalid API token.");
+        }
+        var user = owner.User;
+        var identity = new ClaimsIdentity(
+            [
+                new Claim(ClaimTypes.NameIdentifier, user.Id),
+                new Claim(ClaimTypes.Name, user.UserName),
+                new Claim(SignedInUser.DisplayNameClaim, user.DisplayName),
+                new Claim(ClaimTypes.Role, user.IsAdmin ? Roles.Admin : Roles.Member),
+                new Claim(ApiAccess.TokenIdClaim, owner.TokenId.ToString()),
+            ], Scheme.Name);
+        return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), Scheme.Name));
+    }
+
+    protected override Task HandleChallengeAsync(AuthenticationProperties properties)
+    {
+        Response.Headers.WWWAuthenticate = "Bearer realm=\"DreamLayer\"";
+        return Results.Problem(
+            statusCode: StatusCodes.Status401Unauthorized,
+            title: "Sign-in required",
+            detail: _refusal ?? "Send a personal API token as \"Authorization: Bearer dl_…\".").ExecuteAsync(Context);
+    }
+
+    protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
+        Results.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Not allowed", detail: "Your account may not do this.").ExecuteAsync(Context);
+}

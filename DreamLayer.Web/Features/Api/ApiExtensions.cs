@@ -1,0 +1,96 @@
+using DreamLayer.Web.Accounts;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.OpenApi;
+using Scalar.AspNetCore;
+
+namespace DreamLayer.Web.Features.Api;
+
+/// <summary>
+/// The public API: REST v1 under <see cref="Prefix"/> (personal token or sign-in cookie, rate-limited per token, small
+/// requests only, errors as RFC 7807 problem details), its OpenAPI document at <c>/openapi/v1.json</c> and the
+/// interactive reference at <see cref="DocsPath"/>.
+/// </summary>
+public static class ApiExtensions
+{
+    public const string Prefix = "/api/v1";
+    public const string DocsPath = "/api/docs";
+    public const string DocumentPath = "/openapi/v1.json";
+
+    public static IHostApplicationBuilder AddApi(this IHostApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.AddProblemDetails();
+        builder.Services.AddOpenApi("v1", o =>
+        {
+            // The document describes the public API only, not the app's own endpoints (images, previews, uploads).
+            o.ShouldInclude = d => d.RelativePath?.StartsWith(Prefix[1..] + "/", StringComparison.Ordinal) == true;
+            o.AddDocumentTransformer((document, _, _) =>
+            {
+                document.Info = new OpenApiInfo
+                {
+                    Title = "DreamLayer API",
+                    Version = "v1",
+                    Description = "Send a personal API token (made on your Preferences page) as \"Authorization: Bearer dl_…\". " +
+                        "Errors are RFC 7807 problem details.",
+                };
+                document.Components ??= new OpenApiComponents();
+                document.Components.SecuritySchemes ??= new Dictionary<string, IOpenApiSecurityScheme>();
+                document.Components.SecuritySchemes["bearer"] = new OpenApiSecurityScheme
+                {
+                    Type = SecuritySchemeType.Http,
+                    Scheme = "bearer",
+                    Description = "A personal API token, dl_…",
+                };
+                document.Security = [new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference("bearer", document)] = [] }];
+                return Task.CompletedTask;
+            });
+        });
+        return builder;
+    }
+
+    /// <summary>An API error without a body (a bad route value, a body too large) still answers with problem details.</summary>
+    public static WebApplication UseApi(this WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        app.UseWhen(c => c.Request.Path.StartsWithSegments(Prefix), branch => branch.UseStatusCodePages());
+        return app;
+    }
+
+    public static IEndpointRouteBuilder MapApi(this IEndpointRouteBuilder app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        var api = app.MapGroup(Prefix)
+            .RequireAuthorization(ApiAccess.Policy)
+            .RequireRateLimiting(ApiAccess.RateLimit)
+            .WithMetadata(new RequestSizeLimitAttribute(ApiEndpoints.MaxRequestBytes))
+            .AddEndpointFilter(RefuseLargeBodies)
+            .WithTags("v1")
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests);
+        ApiEndpoints.Map(api);
+        app.MapOpenApi("/openapi/{documentName}.json").RequireAuthorization(ApiAccess.Policy);
+        app.MapScalarApiReference(DocsPath, o =>
+        {
+            // Everything from the app itself: no fonts from a CDN, no telemetry, no AI chat, no developer toolbar.
+            o.WithTitle("DreamLayer API")
+                .WithOpenApiRoutePattern("/openapi/{documentName}.json")
+                .WithNonce()
+                .DisableDefaultFonts()
+                .DisableTelemetry()
+                .DisableAgent()
+                .AddPreferredSecuritySchemes("bearer");
+            o.ShowDeveloperTools = DeveloperToolsVisibility.Never;
+        });
+        return app;
+    }
+
+    /// <summary>
+    /// A body announced larger than the API takes is refused before anything reads it (a body sent without its length
+    /// stops at the same limit as it is read).
+    /// </summary>
+    private static async ValueTask<object?> RefuseLargeBodies(EndpointFilterInvocationContext context, EndpointFilterDelegate next) =>
+        context.HttpContext.Request.ContentLength > ApiEndpoints.MaxRequestBytes
+            ? TypedResults.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "Request too large",
+                detail: $"A request to the API may send at most {ApiEndpoints.MaxRequestBytes / 1024} KiB.")
+            : await next(context);
+}
