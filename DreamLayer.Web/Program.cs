@@ -1,4 +1,5 @@
 using DreamLayer.Web.Accounts;
+using DreamLayer.Web.Cloud;
 using DreamLayer.Web.Comfy;
 using DreamLayer.Web.Components;
 using DreamLayer.Web.Data;
@@ -29,6 +30,7 @@ builder.AddDreamLayerData();
 builder.AddAccounts();
 builder.AddImages();
 builder.AddComfyUi();
+builder.AddCloud();
 builder.AddModels();
 builder.AddJobs();
 builder.AddComfyConnections();

@@ -1,0 +1,79 @@
+namespace DreamLayer.Web.Cloud;
+
+/// <summary>How an option's value is checked.</summary>
+public enum CloudOptionKind
+{
+    /// <summary>One of <see cref="CloudOption.Values"/>.</summary>
+    Choice,
+
+    /// <summary>A whole number from <see cref="CloudOption.Min"/> to <see cref="CloudOption.Max"/>.</summary>
+    Number,
+
+    /// <summary><c>true</c> or <c>false</c>.</summary>
+    Flag,
+}
+
+/// <summary>One provider-specific option of a model, by its API name, with the values the provider documents.</summary>
+public sealed record CloudOption(string Name, string Label, CloudOptionKind Kind, IReadOnlyList<string> Values, long Min = 0, long Max = 0)
+{
+    public static CloudOption Choice(string name, string label, params IReadOnlyList<string> values) => new(name, label, CloudOptionKind.Choice, values);
+
+    public static CloudOption Number(string name, string label, long min, long max) => new(name, label, CloudOptionKind.Number, [], min, max);
+
+    public static CloudOption Flag(string name, string label) => new(name, label, CloudOptionKind.Flag, ["true", "false"]);
+}
+
+/// <summary>Free pixel sizes: each side from <see cref="Min"/> to <see cref="Max"/> in steps of <see cref="Step"/>.</summary>
+public sealed record CloudPixelRange(int Min, int Max, int Step);
+
+/// <summary>
+/// What one cloud model takes, as its provider documents it (<see cref="ApiVersion"/> says which page and when). The
+/// one place a provider's models and options live: the validator, the clients and (later) the forms read it.
+/// </summary>
+public sealed record CloudModel
+{
+    public required CloudProviderId Provider { get; init; }
+
+    /// <summary>The id the API takes.</summary>
+    public required string Id { get; init; }
+
+    /// <summary>What people call it.</summary>
+    public required string Name { get; init; }
+
+    /// <summary>The API and documentation this entry follows, with the date it was read.</summary>
+    public required string ApiVersion { get; init; }
+
+    /// <summary>Longest prompt, where the provider documents one.</summary>
+    public int? MaxPromptLength { get; init; }
+
+    public bool TakesNegativePrompt { get; init; }
+
+    /// <summary>The seeds the model honours; null when it takes none.</summary>
+    public (long Min, long Max)? Seeds { get; init; }
+
+    /// <summary>Most pictures per request.</summary>
+    public int MaxCount { get; init; } = 1;
+
+    /// <summary>The sizes it makes (<c>WxH</c>, or <c>auto</c>); empty when sized otherwise.</summary>
+    public IReadOnlyList<string> Sizes { get; init; } = [];
+
+    /// <summary>Free sizes within a range (FLUX 1.1 [pro]); null otherwise.</summary>
+    public CloudPixelRange? PixelRange { get; init; }
+
+    /// <summary>The aspect ratios it takes (<c>W:H</c>); empty when it takes none or any within <see cref="MaxAspectRatio"/>.</summary>
+    public IReadOnlyList<string> AspectRatios { get; init; } = [];
+
+    /// <summary>Any <c>W:H</c> no wider or taller than this (21/9 for FLUX Ultra); null when not sized by free ratios.</summary>
+    public double? MaxAspectRatio { get; init; }
+
+    /// <summary>True when a size and an aspect ratio may not both be given (Ideogram).</summary>
+    public bool SizeOrAspectRatio { get; init; }
+
+    public IReadOnlyList<CloudOption> Options { get; init; } = [];
+
+    public bool TakesSize => Sizes.Count > 0 || PixelRange is not null;
+
+    public bool TakesAspectRatio => AspectRatios.Count > 0 || MaxAspectRatio is not null;
+
+    public CloudOption? Option(string name) => Options.FirstOrDefault(o => o.Name == name);
+}
