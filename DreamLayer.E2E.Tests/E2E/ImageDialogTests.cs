@@ -66,7 +66,9 @@ public sealed partial class ImageDialogTests(BrowserFixture browser, SharedApp s
         await Expect(before).ToHaveJSPropertyAsync("complete", true);
         await Expect(dialog.FullImage).ToHaveJSPropertyAsync("complete", true);
         Assert.True(await before.EvaluateAsync<bool>("img => img.naturalWidth > 0"), "the source picture should load into the slider");
-        // The source lies exactly over the result, half of it shown.
+        // The source lies exactly over the result, half of it shown: measured once the dialog has finished opening (its
+        // opening animation scales it, and the two pictures are measured one after the other).
+        await page.WaitForFunctionAsync("() => document.getAnimations().every(a => a.playState !== 'running')");
         var (beforeBox, afterBox) = ((await before.BoundingBoxAsync())!, (await dialog.FullImage.BoundingBoxAsync())!);
         Assert.Equal((afterBox.X, afterBox.Y, afterBox.Width, afterBox.Height), (beforeBox.X, beforeBox.Y, beforeBox.Width, beforeBox.Height));
         await Expect(before).ToHaveAttributeAsync("style", Clip(50));

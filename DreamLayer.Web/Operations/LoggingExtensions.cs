@@ -10,16 +10,26 @@ public static class LoggingExtensions
     {
         // The sinks' assemblies are named, so Serilog need not scan every dependency of the app for them at start-up.
         var sinks = new ConfigurationReaderOptions(typeof(ConsoleLoggerConfigurationExtensions).Assembly, typeof(FileLoggerConfigurationExtensions).Assembly);
+        // The app's own logger, not the process-wide Log.Logger: without preserveStaticLogger the logging factory writes
+        // through the static logger, which the last app built in the process owns, and which the first app disposed
+        // replaces with a silent one (Log.CloseAndFlush). Two apps in one process (the tests, or a host that builds the
+        // app again) would each write into the other's sinks, or into none.
         builder.Services.AddSerilog((services, config) => config
             .ReadFrom.Configuration(builder.Configuration, sinks)
             .ReadFrom.Services(services)
-            .Enrich.FromLogContext());
+            .Enrich.FromLogContext(), preserveStaticLogger: true);
         return builder;
     }
 
     public static WebApplication UseDreamLayerLogging(this WebApplication app)
     {
-        app.UseSerilogRequestLogging(o => o.GetLevel = (http, _, ex) => RequestLevel(http, ex));
+        // The request log line goes through the app's logger too (without one the middleware takes the static logger).
+        var logger = app.Services.GetRequiredService<Serilog.ILogger>();
+        app.UseSerilogRequestLogging(o =>
+        {
+            o.Logger = logger;
+            o.GetLevel = (http, _, ex) => RequestLevel(http, ex);
+        });
         return app;
     }
 
