@@ -226,7 +226,7 @@ public static class A1111RequestMapper
     {
         var trimmed = name.Trim();
         var scheduler = SchedulerAliases.TryGetValue(trimmed, out var alias) ? alias
-            : SamplerNames.FromA1111("Euler", trimmed).Scheduler is var fromLabel && fromLabel != trimmed ? fromLabel
+            : SamplerNames.SchedulerFromA1111(trimmed) is var fromLabel && fromLabel != trimmed ? fromLabel
             : trimmed.ToLowerInvariant();
         return limits.Schedulers.Count == 0 || limits.Schedulers.Contains(scheduler, StringComparer.Ordinal) ? scheduler : null;
     }

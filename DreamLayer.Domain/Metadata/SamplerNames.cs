@@ -55,6 +55,10 @@ public static class SamplerNames
         return Schedulers.GetValueOrDefault(scheduler, scheduler);
     }
 
+    /// <summary>The ComfyUI scheduler for an A1111 "Schedule type" label: a missing or "Automatic" one is "normal", an unknown label comes back unchanged.</summary>
+    public static string SchedulerFromA1111(string? scheduleType) =>
+        scheduleType is null or "Automatic" ? "normal" : SchedulersBack.GetValueOrDefault(scheduleType, scheduleType);
+
     /// <summary>
     /// The ComfyUI names for A1111 labels. Understands the older combined form ("DPM++ 2M Karras") too. A label
     /// without a ComfyUI equivalent is returned unchanged; a missing or "Automatic" schedule type becomes "normal".
@@ -62,7 +66,7 @@ public static class SamplerNames
     public static (string Sampler, string Scheduler) FromA1111(string sampler, string? scheduleType = null)
     {
         ArgumentNullException.ThrowIfNull(sampler);
-        var scheduler = scheduleType is null or "Automatic" ? "normal" : SchedulersBack.GetValueOrDefault(scheduleType, scheduleType);
+        var scheduler = SchedulerFromA1111(scheduleType);
         if (SamplersBack.TryGetValue(sampler, out var comfy))
         {
             return (comfy, scheduler);
