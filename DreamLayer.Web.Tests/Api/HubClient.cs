@@ -56,6 +56,17 @@ internal sealed class HubClient : IAsyncDisposable
     public static Task<HubClient> WithTokenInQueryAsync(DreamLayerApp app, string token) =>
         ConnectAsync(app, $"{JobsHub.Path}?access_token={token}", _ => { });
 
+    /// <summary>Signs <paramref name="user"/> in through the sign-in form; the cookies a browser would then hold.</summary>
+    public static async Task<CookieContainer> SignInAsync(DreamLayerApp app, TestUser user)
+    {
+        var cookies = new CookieContainer();
+        using var handler = new HttpClientHandler { CookieContainer = cookies, AllowAutoRedirect = false, UseCookies = true };
+        using var http = AccountHttp.NewClientWith(handler, app.RootUri);
+        using var signIn = await AccountHttp.PostSignInAsync(http, user.UserName, user.Password);
+        Assert.Equal(HttpStatusCode.Found, signIn.StatusCode);
+        return cookies;
+    }
+
     /// <summary>Connects with the sign-in cookie of <paramref name="cookies"/>.</summary>
     public static Task<HubClient> WithCookiesAsync(DreamLayerApp app, CookieContainer cookies) =>
         ConnectAsync(app, JobsHub.Path, o => o.Cookies = cookies);

@@ -138,13 +138,7 @@ public sealed class JobsHubTests(SharedApp shared) : IClassFixture<SharedApp>
     public async Task Connect_WithTokenInHeaderOrQueryOrCookie_Works_AnonymousOrUnknownTokenIsRefused()
     {
         var token = (await ApiTokenTests.MakeTokenAsync(App, App.Alice)).Token;
-        var cookies = new CookieContainer();
-        using (var handler = new HttpClientHandler { CookieContainer = cookies, AllowAutoRedirect = false, UseCookies = true })
-        using (var http = AccountHttp.NewClientWith(handler, App.RootUri))
-        using (var signIn = await AccountHttp.PostSignInAsync(http, App.Alice.UserName, App.Alice.Password))
-        {
-            Assert.Equal(HttpStatusCode.Found, signIn.StatusCode);
-        }
+        var cookies = await HubClient.SignInAsync(App, App.Alice);
         await using var byHeader = await HubClient.WithTokenAsync(App, token);
         await using var byQuery = await HubClient.WithTokenInQueryAsync(App, token);
         await using var byCookie = await HubClient.WithCookiesAsync(App, cookies);
@@ -220,13 +214,7 @@ public sealed class JobsHubAccountTests
         await using var app = await DreamLayerApp.StartAsync();
         var bobToken = (await ApiTokenTests.MakeTokenAsync(app, app.Bob)).Token;
         var aliceToken = (await ApiTokenTests.MakeTokenAsync(app, app.Alice)).Token;
-        var cookies = new CookieContainer();
-        using (var handler = new HttpClientHandler { CookieContainer = cookies, AllowAutoRedirect = false, UseCookies = true })
-        using (var http = AccountHttp.NewClientWith(handler, app.RootUri))
-        using (var signIn = await AccountHttp.PostSignInAsync(http, app.Bob.UserName, app.Bob.Password))
-        {
-            Assert.Equal(HttpStatusCode.Found, signIn.StatusCode);
-        }
+        var cookies = await HubClient.SignInAsync(app, app.Bob);
         await using var bobByToken = await HubClient.WithTokenAsync(app, bobToken);
         await using var bobByCookie = await HubClient.WithCookiesAsync(app, cookies);
         await using var alice = await HubClient.WithTokenAsync(app, aliceToken);
