@@ -28,6 +28,15 @@ public static class ApiAccess
     /// <summary>The claim carrying the id of the token a request came with.</summary>
     public const string TokenIdClaim = "dreamlayer:api_token";
 
+    /// <summary>Where the API's SignalR hubs are (<c>/hubs/jobs</c>).</summary>
+    public const string HubsPrefix = "/hubs";
+
+    /// <summary>
+    /// The query parameter that carries the token to a hub: browsers cannot set headers on a WebSocket, so SignalR's
+    /// clients send it so. Accepted on <see cref="HubsPrefix"/> only, and never logged (the log redacts it).
+    /// </summary>
+    public const string AccessTokenParameter = "access_token";
+
     /// <summary>The token of an <c>Authorization: Bearer</c> header, or null without one.</summary>
     public static string? BearerToken(HttpRequest request)
     {
@@ -37,12 +46,28 @@ public static class ApiAccess
     }
 
     /// <summary>
+    /// The token a request brings: its bearer header, else, on a hub, its <see cref="AccessTokenParameter"/> query
+    /// parameter; null without either.
+    /// </summary>
+    public static string? RequestToken(HttpRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return BearerToken(request)
+            ?? (request.Path.StartsWithSegments(HubsPrefix) && request.Query.TryGetValue(AccessTokenParameter, out var token) ? token.ToString() : null);
+    }
+
+    /// <summary>
     /// The budget a request counts against: its token's (by the token's hash, before the token is even checked, so a
     /// flood of bad tokens costs no database reads beyond the budget), else its client address's (the cookie).
     /// </summary>
     internal static RateLimitPartition<string> Partition(HttpContext http, AccountOptions accounts)
     {
-        var token = BearerToken(http.Request);
+        // A hub connection is counted once, by its negotiation: a long-polling client's polls and sends are not requests of a script's.
+        if (http.Request.Path.StartsWithSegments(HubsPrefix) && !http.Request.Path.Value!.EndsWith("/negotiate", StringComparison.Ordinal))
+        {
+            return RateLimitPartition.GetNoLimiter(string.Empty);
+        }
+        var token = RequestToken(http.Request);
         var key = token is { Length: > 0 } ? "token:" + ApiTokens.HashOf(token) : "address:" + (http.Connection.RemoteIpAddress?.ToString() ?? "unknown");
         return RateLimitPartition.GetFixedWindowLimiter(key, _ => new FixedWindowRateLimiterOptions
         {
@@ -72,7 +97,7 @@ internal sealed class ApiTokenHandler(IOptionsMonitor<AuthenticationSchemeOption
 
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
-        if (ApiAccess.BearerToken(Request) is not { } token)
+        if (ApiAccess.RequestToken(Request) is not { } token)
         {
             // The browser: its sign-in cookie, checked as on every page.
             var cookie = await Context.AuthenticateAsync(IdentityConstants.ApplicationScheme);
@@ -98,7 +123,9 @@ internal sealed class ApiTokenHandler(IOptionsMonitor<AuthenticationSchemeOption
                 new Claim(ClaimTypes.Role, user.IsAdmin ? Roles.Admin : Roles.Member),
                 new Claim(ApiAccess.TokenIdClaim, owner.TokenId.ToString()),
             ], Scheme.Name);
-        return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), Scheme.Name));
+        // A hub connection made with a token that expires is closed when it does (the hub's CloseOnAuthenticationExpiration).
+        var properties = new AuthenticationProperties { ExpiresUtc = owner.ExpiresAt is { } expiry ? new DateTimeOffset(DateTime.SpecifyKind(expiry, DateTimeKind.Utc)) : null };
+        return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), properties, Scheme.Name));
     }
 
     protected override Task HandleChallengeAsync(AuthenticationProperties properties)

@@ -15,8 +15,8 @@ public sealed record ApiTokenRow(Guid Id, string OwnerId, string OwnerName, stri
 /// <summary>A token just made: <see cref="Token"/> is shown this once and stored nowhere.</summary>
 public sealed record NewApiToken(ApiTokenRow Row, string Token);
 
-/// <summary>The person a valid token acts as, and which token it is.</summary>
-public sealed record ApiTokenOwner(Guid TokenId, SignedInUser User);
+/// <summary>The person a valid token acts as, which token it is, and when it expires (UTC; null: never).</summary>
+public sealed record ApiTokenOwner(Guid TokenId, SignedInUser User, DateTime? ExpiresAt = null);
 
 /// <summary>
 /// Personal API tokens: made by their owner (a name, an optional expiry), shown once, stored only as the SHA-256 of the
@@ -152,7 +152,21 @@ public sealed class ApiTokens(IDbContextFactory<DreamLayerDbContext> dbFactory, 
             await db.ApiTokens.Where(t => t.Id == found.Id).ExecuteUpdateAsync(s => s.SetProperty(t => t.LastUsedAt, now), ct);
         }
         var userName = found.UserName ?? found.UserId;
-        return new ApiTokenOwner(found.Id, new SignedInUser(found.UserId, userName, found.DisplayName.Length > 0 ? found.DisplayName : userName, found.IsAdmin));
+        return new ApiTokenOwner(found.Id, new SignedInUser(found.UserId, userName, found.DisplayName.Length > 0 ? found.DisplayName : userName, found.IsAdmin), found.ExpiresAt);
+    }
+
+    /// <summary>
+    /// True while token <paramref name="tokenId"/> still works: not revoked, not expired, its account enabled. For what
+    /// stays open after one check (a hub connection), checked again when the account changes.
+    /// </summary>
+    public async Task<bool> IsActiveAsync(Guid tokenId, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return await (from t in db.ApiTokens
+                      join u in db.Users on t.OwnerId equals u.Id
+                      where t.Id == tokenId && !u.IsDisabled && (t.ExpiresAt == null || t.ExpiresAt > now)
+                      select t.Id).AnyAsync(ct);
     }
 
     /// <summary>True for text shaped as a token (prefix, length, base64url characters); says nothing about validity.</summary>

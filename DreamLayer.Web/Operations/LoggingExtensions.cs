@@ -17,7 +17,8 @@ public static class LoggingExtensions
         builder.Services.AddSerilog((services, config) => config
             .ReadFrom.Configuration(builder.Configuration, sinks)
             .ReadFrom.Services(services)
-            .Enrich.FromLogContext(), preserveStaticLogger: true);
+            .Enrich.FromLogContext()
+            .Enrich.With<AccessTokenRedaction>(), preserveStaticLogger: true);
         return builder;
     }
 
@@ -28,6 +29,8 @@ public static class LoggingExtensions
         app.UseSerilogRequestLogging(o =>
         {
             o.Logger = logger;
+            // The path alone: a hub's query carries the caller's token (access_token).
+            o.IncludeQueryInRequestPath = false;
             o.GetLevel = (http, _, ex) => RequestLevel(http, ex);
         });
         return app;
@@ -43,4 +46,35 @@ public static class LoggingExtensions
         : http.Request.Path.StartsWithSegments("/_blazor") || http.Request.Path.StartsWithSegments("/images") || http.Request.Path.StartsWithSegments("/previews")
             ? Serilog.Events.LogEventLevel.Debug
         : Serilog.Events.LogEventLevel.Information;
+}
+
+/// <summary>
+/// Takes the value of every <c>access_token=</c> out of what is logged: SignalR clients send a personal API token in that
+/// query parameter to <c>/hubs/jobs</c>, and the framework's own request lines (<c>Microsoft.AspNetCore.Hosting</c>, at
+/// Information when an admin turns it up) write the query string whole.
+/// </summary>
+internal sealed partial class AccessTokenRedaction : Serilog.Core.ILogEventEnricher
+{
+    public void Enrich(Serilog.Events.LogEvent logEvent, Serilog.Core.ILogEventPropertyFactory propertyFactory)
+    {
+        ArgumentNullException.ThrowIfNull(logEvent);
+        List<(string Name, string Value)>? redacted = null;
+        foreach (var (name, value) in logEvent.Properties)
+        {
+            if (value is Serilog.Events.ScalarValue { Value: string text } && text.Contains("access_token=", StringComparison.OrdinalIgnoreCase))
+            {
+                (redacted ??= []).Add((name, Redact(text)));
+            }
+        }
+        foreach (var (name, text) in redacted ?? [])
+        {
+            logEvent.AddOrUpdateProperty(new Serilog.Events.LogEventProperty(name, new Serilog.Events.ScalarValue(text)));
+        }
+    }
+
+    /// <summary><paramref name="text"/> with each <c>access_token</c> value replaced by <c>[redacted]</c>.</summary>
+    internal static string Redact(string text) => AccessToken().Replace(text, "$1[redacted]");
+
+    [System.Text.RegularExpressions.GeneratedRegex("(access_token=)[^&#\\s\"]*", System.Text.RegularExpressions.RegexOptions.IgnoreCase | System.Text.RegularExpressions.RegexOptions.CultureInvariant)]
+    private static partial System.Text.RegularExpressions.Regex AccessToken();
 }

@@ -7,8 +7,8 @@ namespace DreamLayer.Web.Features.Api;
 
 /// <summary>
 /// The public API: REST v1 under <see cref="Prefix"/> (personal token or sign-in cookie, rate-limited per token, small
-/// requests only, errors as RFC 7807 problem details), its OpenAPI document at <c>/openapi/v1.json</c> and the
-/// interactive reference at <see cref="DocsPath"/>.
+/// requests only, errors as RFC 7807 problem details), live job events over SignalR at <see cref="JobsHub.Path"/>, its
+/// OpenAPI document at <c>/openapi/v1.json</c> and the interactive reference at <see cref="DocsPath"/>.
 /// </summary>
 public static class ApiExtensions
 {
@@ -20,6 +20,8 @@ public static class ApiExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.Services.AddProblemDetails();
+        builder.Services.AddSignalR();
+        builder.Services.AddSingleton<JobStreams>();
         builder.Services.AddOpenApi("v1", o =>
         {
             // The document describes the public API only, not the app's own endpoints (images, previews, uploads).
@@ -31,7 +33,8 @@ public static class ApiExtensions
                     Title = "DreamLayer API",
                     Version = "v1",
                     Description = "Send a personal API token (made on your Preferences page) as \"Authorization: Bearer dl_…\". " +
-                        "Errors are RFC 7807 problem details.",
+                        "Errors are RFC 7807 problem details. Live job events (queued, started, progress, preview frames, finished, " +
+                        "failed, cancelled) come over SignalR at /hubs/jobs: its methods, events and payloads are in docs/api/hub.md.",
                 };
                 document.Components ??= new OpenApiComponents();
                 document.Components.SecuritySchemes ??= new Dictionary<string, IOpenApiSecurityScheme>();
@@ -68,6 +71,10 @@ public static class ApiExtensions
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status429TooManyRequests);
         ApiEndpoints.Map(api);
+        // Live job events; a connection made with a token that expires is closed when it does.
+        app.MapHub<JobsHub>(JobsHub.Path, o => o.CloseOnAuthenticationExpiration = true)
+            .RequireAuthorization(ApiAccess.Policy)
+            .RequireRateLimiting(ApiAccess.RateLimit);
         app.MapOpenApi("/openapi/{documentName}.json").RequireAuthorization(ApiAccess.Policy);
         app.MapScalarApiReference(DocsPath, o =>
         {
