@@ -10,6 +10,7 @@ using DreamLayer.Web.Features.Jobs;
 using DreamLayer.Web.Features.Models;
 using DreamLayer.Web.Features.Models.Install;
 using DreamLayer.Web.Features.Presets;
+using DreamLayer.Web.Features.Usage;
 using DreamLayer.Web.Features.Users;
 using DreamLayer.Web.Features.Workflows;
 using DreamLayer.Web.Images;
@@ -61,6 +62,7 @@ app.MapModelUploads();
 app.MapModelPreviews();
 app.MapOperations();
 app.MapApi();
+app.MapUsage();
 // The framework's own frame-ancestors header would be a second policy beside the full one UseSecurity sends (which has it).
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode(o => o.ContentSecurityFrameAncestorsPolicy = null);
 

@@ -1,6 +1,7 @@
 using DreamLayer.Web.Cloud.Bfl;
 using DreamLayer.Web.Cloud.Ideogram;
 using DreamLayer.Web.Cloud.OpenAi;
+using DreamLayer.Web.Cloud.Pricing;
 using Microsoft.Extensions.Options;
 
 namespace DreamLayer.Web.Cloud;
@@ -10,13 +11,16 @@ public static class CloudExtensions
     /// <summary>
     /// The cloud image providers' clients (OpenAI through its SDK, Ideogram and BFL through typed clients), each with the
     /// <c>Cloud</c> section's base address and timeout, and every answer bounded; the queue asks for them as
-    /// <see cref="ICloudImageProvider"/>.
+    /// <see cref="ICloudImageProvider"/>; and the prices, budgets and usage of cloud pictures.
     /// </summary>
     public static IHostApplicationBuilder AddCloud(this IHostApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.Services.AddOptions<CloudOptions>().BindConfiguration(CloudOptions.SectionName);
         builder.Services.AddSingleton<CloudCalls>();
+        builder.Services.AddSingleton<CloudPrices>();
+        builder.Services.AddSingleton<CloudBudgets>();
+        builder.Services.AddSingleton<CloudUsage>();
         builder.Services.AddHttpClient<OpenAiImageProvider>(Timeout).AddHttpMessageHandler(ApiAnswers);
         builder.Services.AddHttpClient<IdeogramImageProvider>(Timeout).AddHttpMessageHandler(ApiAnswers);
         builder.Services.AddHttpClient<BflImageProvider>(Timeout).AddHttpMessageHandler(ApiAnswers);

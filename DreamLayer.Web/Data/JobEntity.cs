@@ -60,5 +60,11 @@ public sealed class JobEntity
     /// <summary>The app's own time from the final WebSocket event to the images saved, indexed and published.</summary>
     public double? CompletionOverheadMs { get; set; }
 
+    /// <summary>
+    /// A cloud job's cost in US dollars: the estimate at the prices in force when it was queued, corrected when it ends
+    /// (zero when it was never sent). Null for jobs that cost nothing (ComfyUI). Read by the budgets and the Usage page.
+    /// </summary>
+    public decimal? CostUsd { get; set; }
+
     public List<ImageEntity> Images { get; set; } = [];
 }

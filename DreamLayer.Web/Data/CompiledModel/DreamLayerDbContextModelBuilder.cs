@@ -11,7 +11,7 @@ namespace DreamLayer.Web.Data.CompiledModel
     public partial class DreamLayerDbContextModel
     {
         private DreamLayerDbContextModel()
-            : base(skipDetectChanges: false, modelId: new Guid("26c5e0f8-c0a5-44ba-9fa4-6d28a85d6e2e"), entityTypeCount: 19)
+            : base(skipDetectChanges: false, modelId: new Guid("042318c5-6997-4aa3-a27c-aed968d9d31c"), entityTypeCount: 19)
         {
         }
 

@@ -1,0 +1,75 @@
+using System.Globalization;
+using System.Text;
+using DreamLayer.Web.Data;
+using Microsoft.EntityFrameworkCore;
+
+namespace DreamLayer.Web.Cloud.Pricing;
+
+/// <summary>One line of the usage table: what one person spent on one model in one month.</summary>
+public sealed record CloudUsageRow(DateTime Month, string PersonId, string Person, string Model, int Jobs, int Images, decimal Usd);
+
+/// <summary>
+/// Spend on cloud pictures per person, model and month, read from the jobs' recorded costs (the Usage page and its
+/// CSV). A member reads only their own; the pages and the export check that before asking.
+/// </summary>
+public sealed class CloudUsage(IDbContextFactory<DreamLayerDbContext> dbFactory)
+{
+    /// <summary>The usage lines of the months from <paramref name="from"/> (inclusive) to <paramref name="to"/> (exclusive), of one person or (null) everyone.</summary>
+    public async Task<IReadOnlyList<CloudUsageRow>> RowsAsync(DateTime from, DateTime to, string? personId, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var jobs = db.Jobs.AsNoTracking().Where(j => j.CostUsd != null && j.CreatedAt >= from && j.CreatedAt < to);
+        if (personId is not null)
+        {
+            jobs = jobs.Where(j => j.Owner == personId);
+        }
+        var found = await jobs
+            .Select(j => new { j.Owner, Model = j.Checkpoint, j.CreatedAt, Cost = j.CostUsd!.Value, Images = j.Images.Count })
+            .ToListAsync(ct);
+        var owners = found.Select(j => j.Owner).Distinct().ToList();
+        var names = await db.Users.AsNoTracking().Where(u => owners.Contains(u.Id))
+            .ToDictionaryAsync(u => u.Id, u => u.DisplayName != "" ? u.DisplayName : u.UserName ?? u.Id, StringComparer.Ordinal, ct);
+        return
+        [
+            .. found
+                .GroupBy(j => (Month: CloudBudgets.MonthStart(j.CreatedAt), j.Owner, j.Model))
+                .Select(g => new CloudUsageRow(g.Key.Month, g.Key.Owner, names.GetValueOrDefault(g.Key.Owner) ?? "(deleted account)", g.Key.Model,
+                    g.Count(), g.Sum(j => j.Images), g.Sum(j => j.Cost)))
+                .OrderByDescending(r => r.Month).ThenBy(r => r.Person, StringComparer.CurrentCultureIgnoreCase).ThenBy(r => r.Model, StringComparer.Ordinal),
+        ];
+    }
+
+    /// <summary>The column names of the CSV export, in order.</summary>
+    public static readonly IReadOnlyList<string> CsvColumns = ["month", "person", "model", "jobs", "images", "cost_usd"];
+
+    /// <summary>The rows as CSV (RFC 4180: comma, CRLF, quotes doubled), with a header line.</summary>
+    public static string ToCsv(IEnumerable<CloudUsageRow> rows)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        var csv = new StringBuilder().AppendJoin(',', CsvColumns).Append("\r\n");
+        foreach (var row in rows)
+        {
+            csv.AppendJoin(',',
+                row.Month.ToString("yyyy-MM", CultureInfo.InvariantCulture),
+                Field(row.Person),
+                Field(row.Model),
+                row.Jobs.ToString(CultureInfo.InvariantCulture),
+                row.Images.ToString(CultureInfo.InvariantCulture),
+                row.Usd.ToString("0.00##", CultureInfo.InvariantCulture)).Append("\r\n");
+        }
+        return csv.ToString();
+    }
+
+    /// <summary>
+    /// One text field: quoted when it holds a comma, quote or line break; a leading <c>= + - @</c> (which a spreadsheet
+    /// would run as a formula) is preceded by an apostrophe, as OWASP advises for CSV exports.
+    /// </summary>
+    private static string Field(string text)
+    {
+        if (text.Length > 0 && text[0] is '=' or '+' or '-' or '@' or '\t' or '\r')
+        {
+            text = "'" + text;
+        }
+        return text.AsSpan().IndexOfAny(",\"\r\n") >= 0 ? $"\"{text.Replace("\"", "\"\"", StringComparison.Ordinal)}\"" : text;
+    }
+}
