@@ -11,7 +11,7 @@ namespace DreamLayer.Web.Data.CompiledModel
     public partial class DreamLayerDbContextModel
     {
         private DreamLayerDbContextModel()
-            : base(skipDetectChanges: false, modelId: new Guid("26c5e0f8-c0a5-44ba-9fa4-6d28a85d6e2e"), entityTypeCount: 19)
+            : base(skipDetectChanges: false, modelId: new Guid("def26a40-3e97-45df-a2d7-105a5387501f"), entityTypeCount: 19)
         {
         }
 
