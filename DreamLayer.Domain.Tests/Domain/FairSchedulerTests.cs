@@ -27,6 +27,32 @@ public sealed class FairSchedulerTests
     private static readonly Dictionary<string, int> NoneInFlight = [];
     private static readonly Dictionary<string, long> NeverServed = [];
 
+    private static WaitingJob CloudJob(string owner, string provider, int minute = 0) =>
+        new(Guid.CreateVersion7(), owner, T0.AddMinutes(minute).AddTicks(Interlocked.Increment(ref _counter)), "flux-pro-1.1", JobRequirements.ForCloud(provider));
+
+    [Fact]
+    public void Plan_CloudJobs_GoOnlyToTheirProvider_WithinItsCap_AndTakeTurnsLikeOthers()
+    {
+        var waiting = new[] { CloudJob("alice", "FLUX"), CloudJob("alice", "FLUX", 1), CloudJob("bob", "FLUX", 2), Job("carol", minute: 3) };
+        ServerSlot[] servers = [Server("gpu1"), new("cloud:Bfl", true, 0, 2, null, ObjectInfo.Empty, "FLUX"), new("cloud:OpenAi", true, 0, 5, null, ObjectInfo.Empty, "OpenAI")];
+
+        var plan = FairScheduler.Plan(waiting, servers, NoneInFlight, NeverServed, capOf: _ => 10);
+
+        Assert.Equal([("alice", "cloud:Bfl"), ("bob", "cloud:Bfl"), ("carol", "gpu1")], plan.Assignments.Select(a => (a.Owner, a.Server)).OrderBy(a => a.Owner));
+        Assert.Empty(plan.Unrunnable);
+    }
+
+    [Fact]
+    public void Plan_CloudJobWhoseProviderIsNotABackend_SaysSo_AndIsNeverSentToAServer()
+    {
+        var job = CloudJob("alice", "Ideogram");
+
+        var plan = FairScheduler.Plan([job], [Server("gpu1")], NoneInFlight, NeverServed, capOf: _ => 10);
+
+        Assert.Empty(plan.Assignments);
+        Assert.Equal("Ideogram is not available (no key is set for it)", Assert.Single(plan.Unrunnable).Reason);
+    }
+
     [Fact]
     public void Plan_OnePersonQueuedManyBeforeOthers_RoundRobinsAcrossPeople()
     {

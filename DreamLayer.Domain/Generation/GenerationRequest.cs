@@ -84,6 +84,13 @@ public sealed record GenerationRequest
     /// <summary>Workflow: the saved workflow's graph with the person's values applied, where the seed goes, and images to upload.</summary>
     public WorkflowRunSpec? Workflow { get; init; }
 
+    /// <summary>
+    /// A cloud model instead of a ComfyUI server (Txt2Img only): the provider, the model and what only it takes. The
+    /// prompt, negative prompt and seed come from this request; the checkpoint, sampler, steps, LoRAs and the rest are
+    /// not used.
+    /// </summary>
+    public CloudSetting? Cloud { get; init; }
+
     public const int MaxPromptLength = 20_000;
     public const int MaxBatchCount = 100;
     public const int MaxBatchSize = 64;
@@ -115,4 +122,25 @@ public enum SeedMode
     Fixed,
     /// <summary>The seed of the last finished image, then as <see cref="Fixed"/>.</summary>
     ReuseLast,
+}
+
+/// <summary>
+/// What a cloud job takes beyond the prompt, stored with the request: everything needed to send it again after a
+/// restart (while it was not sent) and to describe it.
+/// </summary>
+/// <param name="Provider">The provider's id as the app names it (<c>OpenAi</c>, <c>Ideogram</c>, <c>Bfl</c>).</param>
+/// <param name="Model">The provider's model id (<c>gpt-image-1</c>, <c>V_3</c>, <c>flux-pro-1.1</c>).</param>
+public sealed record CloudSetting(string Provider, string Model)
+{
+    /// <summary><c>WxH</c> (or <c>auto</c>) for the models sized by pixels; null: the model's default.</summary>
+    public string? Size { get; init; }
+
+    /// <summary><c>W:H</c> for the models sized by an aspect ratio; null: the model's default.</summary>
+    public string? AspectRatio { get; init; }
+
+    /// <summary>Pictures in the one request (one bill).</summary>
+    public int Count { get; init; } = 1;
+
+    /// <summary>The model's own options by their API names, as text.</summary>
+    public IReadOnlyDictionary<string, string> Options { get; init; } = new Dictionary<string, string>();
 }

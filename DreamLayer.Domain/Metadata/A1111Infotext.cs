@@ -66,11 +66,21 @@ public static partial class A1111Infotext
         }
         fields.Add(("Lora hashes", p.LoraHashes is { Count: > 0 } l ? string.Join(", ", l.Select(x => $"{x.Key}: {x.Value}")) : null));
         fields.Add(("Version", p.Version));
+        return Write(p.Prompt, p.NegativePrompt, fields);
+    }
 
-        var sb = new StringBuilder(p.Prompt);
-        if (!string.IsNullOrEmpty(p.NegativePrompt))
+    /// <summary>
+    /// An infotext of <paramref name="prompt"/>, <paramref name="negativePrompt"/> and the given fields in their order
+    /// (empty ones left out, values quoted as A1111 quotes them): for images that were not made with A1111's own settings,
+    /// such as a cloud model's.
+    /// </summary>
+    public static string Write(string prompt, string negativePrompt, IEnumerable<(string Key, string? Value)> fields)
+    {
+        ArgumentNullException.ThrowIfNull(fields);
+        var sb = new StringBuilder(prompt);
+        if (!string.IsNullOrEmpty(negativePrompt))
         {
-            sb.Append('\n').Append(NegativePrefix).Append(' ').Append(p.NegativePrompt);
+            sb.Append('\n').Append(NegativePrefix).Append(' ').Append(negativePrompt);
         }
         sb.Append('\n').AppendJoin(", ", fields.Where(f => !string.IsNullOrEmpty(f.Value)).Select(f => $"{f.Key}: {Quote(f.Value!)}"));
         return sb.ToString();

@@ -8,8 +8,10 @@ public sealed record WaitingJob(Guid Id, string Owner, DateTime CreatedAt, strin
 /// <summary>
 /// One server as the scheduler sees it. <paramref name="InFlight"/> counts the jobs handed to it and not finished
 /// (running plus waiting inside ComfyUI); <paramref name="LastCheckpoint"/> is the checkpoint of the last job sent.
+/// <paramref name="Cloud"/> names a cloud backend (a provider): it takes only the jobs that ask for it by that name,
+/// and no ComfyUI job.
 /// </summary>
-public sealed record ServerSlot(string Name, bool Online, int InFlight, int MaxInFlight, string? LastCheckpoint, ObjectInfo Catalogue);
+public sealed record ServerSlot(string Name, bool Online, int InFlight, int MaxInFlight, string? LastCheckpoint, ObjectInfo Catalogue, string? Cloud = null);
 
 public sealed record Assignment(Guid JobId, string Owner, string Server);
 
@@ -55,11 +57,15 @@ public static class FairScheduler
             string? firstMissing = null;
             for (var i = 0; i < servers.Count; i++)
             {
-                if (!servers[i].Online)
+                if (!servers[i].Online || servers[i].Cloud != job.Requirements.Cloud)
                 {
                     continue;
                 }
-                if (job.Requirements.MissingOn(servers[i].Catalogue) is { } missing)
+                if (job.Requirements.Cloud is not null)
+                {
+                    fits.Add(i);
+                }
+                else if (job.Requirements.MissingOn(servers[i].Catalogue) is { } missing)
                 {
                     firstMissing ??= missing;
                 }
@@ -74,7 +80,8 @@ public static class FairScheduler
             }
             else
             {
-                unrunnable.Add(new Unrunnable(job.Id, online.Count == 0 ? "no server is online" : $"no online server has {firstMissing}"));
+                unrunnable.Add(new Unrunnable(job.Id, job.Requirements.Cloud is { } cloud ? $"{cloud} is not available (no key is set for it)"
+                    : !online.Any(s => s.Cloud is null) ? "no server is online" : $"no online server has {firstMissing}"));
             }
         }
 

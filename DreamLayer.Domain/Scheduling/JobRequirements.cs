@@ -15,6 +15,15 @@ public sealed record JobRequirements(IReadOnlyList<string> NodeTypes, IReadOnlyL
 {
     public static JobRequirements None { get; } = new([], []);
 
+    /// <summary>
+    /// The cloud backend the job must go to (its <see cref="ServerSlot.Cloud"/>), or null for a ComfyUI job. A cloud job
+    /// needs no node or model of a server.
+    /// </summary>
+    public string? Cloud { get; init; }
+
+    /// <summary>A job for the cloud backend <paramref name="backend"/> alone.</summary>
+    public static JobRequirements ForCloud(string backend) => new([], []) { Cloud = backend };
+
     public static JobRequirements FromGraph(ComfyGraph graph)
     {
         ArgumentNullException.ThrowIfNull(graph);

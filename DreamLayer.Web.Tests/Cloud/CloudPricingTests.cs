@@ -69,7 +69,7 @@ public sealed class CloudPricingTests
     [Fact]
     public void EveryModelOfTheCatalogues_HasAListPrice_ForEveryTierItOffers()
     {
-        var models = CloudCatalogs.All;
+        var models = CloudCatalog.All;
         foreach (var model in models)
         {
             Assert.NotNull(CloudPricing.Estimate(CloudPriceList.Prices, new CloudImageRequest(model.Id, "x")));

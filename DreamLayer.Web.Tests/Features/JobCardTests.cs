@@ -49,6 +49,23 @@ public sealed class JobCardTests() : MudComponentTest(services => services.AddSi
     }
 
     [Fact]
+    public void Render_CloudJob_SaysSentThenGenerating_InTheProvidersWords_WithoutSteps()
+    {
+        var sent = Job(JobStatus.Submitted) with { Cloud = true, Backend = "OpenAI", Message = "Sent to Black Forest Labs (FLUX); waiting for it to accept the task." };
+        var generating = Job(JobStatus.Running) with { Cloud = true, Backend = "OpenAI", Message = "Generating at OpenAI · 12 s", Width = 0, Height = 0, Checkpoint = "flux-pro-1.1-ultra" };
+
+        var sentCard = RenderCard(sent);
+        var card = RenderCard(generating);
+
+        Assert.Equal("Sent", sentCard.Find("[data-testid=job-status]").TextContent.Trim());
+        Assert.Equal("Generating", card.Find("[data-testid=job-status]").TextContent.Trim());
+        Assert.Equal("Generating at OpenAI · 12 s", card.Find("[data-testid=job-message]").TextContent.Trim());
+        Assert.Empty(card.FindAll("[data-testid=progress-text]"));
+        Assert.Equal("Generating", card.Find("[data-testid=progress]").GetAttribute("aria-label"));
+        Assert.DoesNotContain("0×0", card.Markup, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Cancel_Running_RaisesOnCancelWithTheJobId()
     {
         var job = Job(JobStatus.Running) with { StepValue = 1, StepMax = 20 };

@@ -258,6 +258,7 @@ public sealed partial class CloudCalls(IOptions<CloudOptions> options, IHttpClie
             throw new CloudProviderException(provider, CloudFailure.InvalidResponse, $"{name} gave a result address that is not a web address; the picture cannot be fetched.", true);
         }
         var http = clients.CreateClient(DownloadClient);
+        CloudStages.Report(CloudStage.Downloading);
         for (var tries = 1; ; tries++)
         {
             try

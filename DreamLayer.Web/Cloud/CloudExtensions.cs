@@ -21,9 +21,11 @@ public static class CloudExtensions
         builder.Services.AddSingleton<CloudPrices>();
         builder.Services.AddSingleton<CloudBudgets>();
         builder.Services.AddSingleton<CloudUsage>();
-        builder.Services.AddHttpClient<OpenAiImageProvider>(Timeout).AddHttpMessageHandler(ApiAnswers);
-        builder.Services.AddHttpClient<IdeogramImageProvider>(Timeout).AddHttpMessageHandler(ApiAnswers);
-        builder.Services.AddHttpClient<BflImageProvider>(Timeout).AddHttpMessageHandler(ApiAnswers);
+        // No request log on the keyed clients: at Trace, HttpClient's header log hands every header's raw value (the key)
+        // to structured sinks as a property, though its text shows "*". The clients log ids, statuses and waits themselves.
+        builder.Services.AddHttpClient<OpenAiImageProvider>(Timeout).AddHttpMessageHandler(ApiAnswers).RemoveAllLoggers();
+        builder.Services.AddHttpClient<IdeogramImageProvider>(Timeout).AddHttpMessageHandler(ApiAnswers).RemoveAllLoggers();
+        builder.Services.AddHttpClient<BflImageProvider>(Timeout).AddHttpMessageHandler(ApiAnswers).RemoveAllLoggers();
         builder.Services.AddHttpClient(CloudCalls.DownloadClient, Timeout)
             .AddHttpMessageHandler(sp => new BoundedResponseHandler(sp.GetRequiredService<IOptions<CloudOptions>>().Value.MaxImageBytes));
         builder.Services.AddTransient<ICloudImageProvider>(sp => sp.GetRequiredService<OpenAiImageProvider>());

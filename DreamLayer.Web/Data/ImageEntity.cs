@@ -50,6 +50,15 @@ public sealed class ImageEntity
     public string? ImportHash { get; set; }
 
     public List<ImageLora> Loras { get; set; } = [];
+
+    /// <summary>The cloud provider that made it; null for an image from ComfyUI or an import.</summary>
+    public string? CloudProvider { get; set; }
+
+    /// <summary>The prompt as the provider rewrote it (OpenAI's <c>revised_prompt</c>, Ideogram's magic prompt, BFL's upsampling), where it returned one.</summary>
+    public string? RevisedPrompt { get; set; }
+
+    /// <summary>The seed the provider reports for this picture, where it reports one.</summary>
+    public long? CloudSeed { get; set; }
 }
 
 /// <summary>A LoRA an image was made with (one row each, so the LoRA filter is an index lookup).</summary>

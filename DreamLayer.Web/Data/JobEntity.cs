@@ -66,5 +66,23 @@ public sealed class JobEntity
     /// </summary>
     public decimal? CostUsd { get; set; }
 
+    /// <summary>The cloud provider that ran it (<c>OpenAi</c>, <c>Ideogram</c>, <c>Bfl</c>); null for a ComfyUI job.</summary>
+    public string? CloudProvider { get; set; }
+
+    /// <summary>
+    /// An accepted asynchronous cloud task (BFL's id and polling address), stored before any waiting: after a restart the
+    /// task is followed again with it, never sent again.
+    /// </summary>
+    public string? CloudTaskJson { get; set; }
+
+    /// <summary>The provider's id for the request (BFL's task id, OpenAI's <c>x-request-id</c> where known).</summary>
+    public string? CloudRequestId { get; set; }
+
+    /// <summary>What the provider reported it charged, in <see cref="CloudCostUnit"/>.</summary>
+    public decimal? CloudCost { get; set; }
+
+    /// <summary>The provider's unit: OpenAI's tokens, BFL's credits (1 credit = 1 US cent).</summary>
+    public string? CloudCostUnit { get; set; }
+
     public List<ImageEntity> Images { get; set; } = [];
 }

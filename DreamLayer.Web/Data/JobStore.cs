@@ -14,7 +14,11 @@ public sealed record JobResult(
     double? ExecutionMs,
     double? StepsPerSecond,
     string NodeTimingsJson,
-    double? SubmitOverheadMs);
+    double? SubmitOverheadMs,
+    CloudCharge? Cloud = null);
+
+/// <summary>What a cloud provider said of a finished request: its id for it and what it charged, in its unit.</summary>
+public sealed record CloudCharge(string? RequestId, decimal? Cost, string? CostUnit);
 
 /// <summary>
 /// Every write to a job row, each one short statement (or one transaction) on a fresh context. Kept in
@@ -71,6 +75,23 @@ public sealed class JobStore(IDbContextFactory<DreamLayerDbContext> dbFactory)
             .SetProperty(j => j.Attempts, job.Attempts), ct);
     }
 
+    /// <summary>
+    /// A cloud job the provider is working on: from when, and for an accepted asynchronous task everything needed to follow
+    /// it again after a restart (<paramref name="taskJson"/>) with its id and cost. False when it has ended meanwhile.
+    /// </summary>
+    public async Task<bool> MarkCloudRunningAsync(Guid jobId, DateTime startedAt, string? taskJson, CloudCharge? charge, CancellationToken ct)
+    {
+        var before = JobStatus.Running.StatesBefore();
+        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        return 1 == await db.Jobs.Where(j => j.Id == jobId && before.Contains(j.Status)).ExecuteUpdateAsync(s => s
+            .SetProperty(j => j.Status, JobStatus.Running)
+            .SetProperty(j => j.StartedAt, startedAt)
+            .SetProperty(j => j.CloudTaskJson, taskJson)
+            .SetProperty(j => j.CloudRequestId, charge == null ? null : charge.RequestId)
+            .SetProperty(j => j.CloudCost, charge == null ? null : charge.Cost)
+            .SetProperty(j => j.CloudCostUnit, charge == null ? null : charge.CostUnit), ct);
+    }
+
     /// <summary>After <c>POST /prompt</c>: the id the server really used, and any warning it gave.</summary>
     public async Task SetPromptAsync(Guid jobId, string promptId, string? message, CancellationToken ct)
     {
@@ -124,6 +145,13 @@ public sealed class JobStore(IDbContextFactory<DreamLayerDbContext> dbFactory)
             .SetProperty(j => j.StepsPerSecond, result.StepsPerSecond)
             .SetProperty(j => j.NodeTimingsJson, result.NodeTimingsJson)
             .SetProperty(j => j.SubmitOverheadMs, result.SubmitOverheadMs), ct);
+        if (moved == 1 && result.Cloud is { } charge)
+        {
+            await db.Jobs.Where(j => j.Id == result.JobId).ExecuteUpdateAsync(s => s
+                .SetProperty(j => j.CloudRequestId, charge.RequestId)
+                .SetProperty(j => j.CloudCost, charge.Cost)
+                .SetProperty(j => j.CloudCostUnit, charge.CostUnit), ct);
+        }
         if (moved != 1)
         {
             await transaction.RollbackAsync(ct);

@@ -45,6 +45,29 @@ public sealed class ImageStore(StoragePaths paths, IOptions<StorageOptions> opti
         return await WriteAsync(job, index, bytes, isPng ? ".png" : ".jpg", width, height, parameters, time.GetUtcNow().UtcDateTime, ct);
     }
 
+    /// <summary>
+    /// A picture that came as JPEG or WebP (a cloud provider's), as PNG, so that the stored file carries its
+    /// <c>parameters</c> chunk like every other; a PNG is returned as it is. Checked and decoded through the
+    /// <see cref="ImageGate"/> (the pixel limit, the decode budget).
+    /// </summary>
+    /// <exception cref="InvalidDataException">Not an image, or one the gate refuses (with the reason in words).</exception>
+    public async Task<byte[]> AsPngAsync(byte[] file, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(file);
+        if (file.AsSpan().StartsWith(PngSignature))
+        {
+            return file;
+        }
+        var check = gate.Check(file, ImagePurpose.Any);
+        if (check.Header is not { } header)
+        {
+            throw new InvalidDataException(check.NotAnImage ? "The provider sent a file that is not an image." : $"The provider sent an image DreamLayer refuses: {check.Refusal}");
+        }
+        using var decoded = await gate.DecodeAsync(file, header, rgba: false, ct);
+        using var png = new MemoryStream();
+        await decoded.Image.SaveAsPngAsync(png, ct);
+        return png.ToArray();
+    }
 
     /// <summary>
     /// Copies an image that came from elsewhere (a folder import) into the images folder as it is, metadata and all,

@@ -5,6 +5,7 @@ using DreamLayer.Domain.Jobs;
 using DreamLayer.Domain.Scheduling;
 using DreamLayer.Domain.Workflows;
 using DreamLayer.Domain.Workflows.Imported;
+using DreamLayer.Web.Cloud;
 using DreamLayer.Web.Comfy;
 using DreamLayer.Web.Data;
 using DreamLayer.Web.Security;
@@ -30,6 +31,8 @@ public sealed partial class JobDispatcher(
     JobUploads uploads,
     JobCaps caps,
     ApiNodeKeys apiNodeKeys,
+    CloudBackends cloudBackends,
+    CloudRunner cloud,
     IOptions<ComfyUiOptions> options,
     TimeProvider time,
     ILogger<JobDispatcher> logger) : BackgroundService
@@ -81,8 +84,17 @@ public sealed partial class JobDispatcher(
         var waiting = queue.Waiting();
         var backends = pool.Backends;
         var slots = backends.Select(b => new ServerSlot(b.Name, b.IsOnline, tracker.InFlightCount(b), b.MaxJobsInFlight, b.LastCheckpoint, b.ObjectInfo)).ToList();
+        // Each provider with a key is a backend of its own, with its own cap; it takes only the jobs that ask for it.
+        var cloudCaps = await cloudBackends.CapsAsync(ct);
+        var cloudSlots = new Dictionary<string, CloudProviderId>(StringComparer.Ordinal);
+        foreach (var provider in await cloudBackends.EnabledAsync(ct))
+        {
+            var slot = CloudSlotName(provider);
+            cloudSlots[slot] = provider;
+            slots.Add(new ServerSlot(slot, true, cloud.InFlightCount(provider), cloudCaps[provider], null, ObjectInfo.Empty, CloudCatalog.NameOf(provider)));
+        }
         var byOwner = tracker.InFlightByOwner();
-        foreach (var (owner, count) in completion.CollectingByOwner())
+        foreach (var (owner, count) in completion.CollectingByOwner().Concat(cloud.InFlightByOwner()))
         {
             byOwner[owner] = byOwner.GetValueOrDefault(owner) + count;
         }
@@ -92,6 +104,15 @@ public sealed partial class JobDispatcher(
         var byServer = new Dictionary<ComfyBackend, List<QueuedJob>>();
         foreach (var assignment in plan.Assignments)
         {
+            if (cloudSlots.ContainsKey(assignment.Server))
+            {
+                if (queue.TryTake(assignment.JobId, out var cloudJob))
+                {
+                    queue.MarkServed(assignment.Owner);
+                    await SendToCloudAsync(cloudJob, ct);
+                }
+                continue;
+            }
             if (pool.Find(assignment.Server) is not { } backend || !queue.TryTake(assignment.JobId, out var job))
             {
                 continue;
@@ -119,6 +140,31 @@ public sealed partial class JobDispatcher(
         foreach (var job in jobs)
         {
             await SendSafelyAsync(job, backend, ct);
+        }
+    }
+
+    /// <summary>The scheduler's name of a provider's slot: never a server's name.</summary>
+    private static string CloudSlotName(CloudProviderId provider) => $"cloud:{provider}";
+
+    /// <summary>
+    /// Hands a cloud job to the <see cref="CloudRunner"/>, which runs it on its own until it ends (a provider may take
+    /// minutes to answer: the other backends are not kept waiting). Cancel pressed while it was taken ends it here.
+    /// </summary>
+    private async Task SendToCloudAsync(QueuedJob queued, CancellationToken ct)
+    {
+        try
+        {
+            var run = cloud.Prepare(queued);
+            if (!queue.HandOver(queued.Job.Id, () => cloud.Track(run)))
+            {
+                await queue.EndCancelledAsync(queued.Job.Id, ct);
+                return;
+            }
+            cloud.Start(run);
+        }
+        catch (InvalidDataException ex)
+        {
+            await FailUnlessCancelledAsync(queued.Job, ex.Message, ct);
         }
     }
 

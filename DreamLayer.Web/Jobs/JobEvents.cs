@@ -38,6 +38,9 @@ public sealed record JobProgress
 
     /// <summary>The id of the user who submitted it.</summary>
     public string Owner { get; init; } = string.Empty;
+
+    /// <summary>A cloud job: its backend is a provider (the card says "Sent" and "Generating", not a server's queue and steps).</summary>
+    public bool Cloud { get; init; }
 }
 
 public abstract record JobEvent(Guid JobId);

@@ -27,6 +27,7 @@ internal static class JobProgressMapping
         },
         Mode = Enum.TryParse<GenerationMode>(job.Mode, out var mode) ? mode : GenerationMode.Txt2Img,
         Owner = job.Owner,
+        Cloud = job.CloudProvider is not null,
     };
 
     /// <summary>What the metrics call the job's model: its checkpoint, or its mode when it has none (upscale).</summary>

@@ -3,6 +3,7 @@ using System.Text.Json;
 using DreamLayer.Domain.Generation;
 using DreamLayer.Domain.Jobs;
 using DreamLayer.Domain.Scheduling;
+using DreamLayer.Web.Cloud;
 using DreamLayer.Web.Comfy;
 using DreamLayer.Web.Data;
 using DreamLayer.Web.Models;
@@ -55,6 +56,8 @@ public sealed partial class JobQueue(
     JobMetrics metrics,
     JobModelHashes hashes,
     ModelAccess modelAccess,
+    CloudBackends cloudBackends,
+    CloudRunner cloud,
     TimeProvider time,
     ILogger<JobQueue> logger)
 {
@@ -76,20 +79,25 @@ public sealed partial class JobQueue(
     {
         ArgumentNullException.ThrowIfNull(request);
         var submitted = Stopwatch.GetTimestamp();
-        var errors = GenerationRequestValidator.Validate(request, pool.Limits);
+        // A cloud model is checked against what it takes, not against the servers' limits; it needs no server's files.
+        var errors = request.Cloud is null ? GenerationRequestValidator.Validate(request, pool.Limits) : await cloudBackends.ValidateAsync(request, ct);
         if (errors.Count > 0)
         {
             return new SubmitInvalid(errors);
         }
-        var requirements = workflows.Requirements(request, pool.KnownLoras());
-        var refused = await modelAccess.RefusalsAsync(request, requirements.Models, owner, ct);
-        if (refused.Count > 0)
+        var requirements = Requirements(request);
+        if (request.Cloud is null)
         {
-            return new SubmitInvalid(refused); // a hidden model, whichever page or reused request named it
+            var refused = await modelAccess.RefusalsAsync(request, requirements.Models, owner, ct);
+            if (refused.Count > 0)
+            {
+                return new SubmitInvalid(refused); // a hidden model, whichever page or reused request named it
+            }
+            hashes.Prepare(request); // hashed in the background, ready for the images' infotext
         }
-        hashes.Prepare(request); // hashed in the background, ready for the images' infotext
         var lastSeed = request.SeedMode == SeedMode.ReuseLast ? await store.LastSucceededSeedAsync(ct) : null;
-        var seeds = SeedPolicy.Resolve(request.SeedMode, request.Seed, lastSeed, request.BatchCount, Random.Shared, request.Workflow?.SeedMax);
+        var seedMax = request.Cloud is { } cloudSetting ? CloudBackends.SeedMax(cloudSetting) : request.Workflow?.SeedMax;
+        var seeds = SeedPolicy.Resolve(request.SeedMode, request.Seed, lastSeed, request.BatchCount, Random.Shared, seedMax);
         var now = time.GetUtcNow();
         var batchId = Guid.CreateVersion7(now);
         var requestJson = StoredRequest.Write(request);
@@ -112,6 +120,12 @@ public sealed partial class JobQueue(
         return new SubmitAccepted(batchId, ids, seeds);
     }
 
+    /// <summary>What a job needs of a backend: a cloud job its provider; a ComfyUI job the nodes and models of its graph.</summary>
+    private JobRequirements Requirements(GenerationRequest request) =>
+        request.Cloud is { } cloudSetting && CloudCatalog.TryParse(cloudSetting.Provider, out var provider)
+            ? JobRequirements.ForCloud(CloudCatalog.NameOf(provider))
+            : workflows.Requirements(request, pool.KnownLoras());
+
     /// <summary>The rows of a batch, one per seed, queued, with their ids in the same order.</summary>
     internal static (List<JobEntity> Jobs, Guid[] Ids) NewBatch(GenerationRequest request, string requestJson, string owner, IReadOnlyList<ulong> seeds, Guid batchId, DateTimeOffset now)
     {
@@ -126,29 +140,46 @@ public sealed partial class JobQueue(
     }
 
     /// <summary>The row of one run of a batch, queued.</summary>
-    private static JobEntity NewJob(GenerationRequest request, string requestJson, string owner, ulong seed, Guid batchId, int batchIndex, DateTimeOffset now) => new()
+    private static JobEntity NewJob(GenerationRequest request, string requestJson, string owner, ulong seed, Guid batchId, int batchIndex, DateTimeOffset now)
     {
-        Id = Guid.CreateVersion7(now),
-        BatchId = batchId,
-        BatchIndex = batchIndex,
-        Owner = owner,
-        Mode = request.Mode.ToString(),
-        Status = JobStatus.Queued,
-        RequestJson = requestJson,
-        Prompt = request.Prompt,
-        NegativePrompt = request.NegativePrompt,
-        Checkpoint = request.Checkpoint,
-        Sampler = request.Sampler,
-        Scheduler = request.Scheduler,
-        Steps = request.Steps,
-        Cfg = request.Cfg,
-        Width = request.Width,
-        Height = request.Height,
-        BatchSize = request.BatchSize,
-        Seed = seed,
-        SourceImage = request.SourceImage,
-        CreatedAt = now.UtcDateTime.AddTicks(batchIndex),
-    };
+        var job = new JobEntity
+        {
+            Id = Guid.CreateVersion7(now),
+            BatchId = batchId,
+            BatchIndex = batchIndex,
+            Owner = owner,
+            Mode = request.Mode.ToString(),
+            Status = JobStatus.Queued,
+            RequestJson = requestJson,
+            Prompt = request.Prompt,
+            NegativePrompt = request.NegativePrompt,
+            Checkpoint = request.Checkpoint,
+            Sampler = request.Sampler,
+            Scheduler = request.Scheduler,
+            Steps = request.Steps,
+            Cfg = request.Cfg,
+            Width = request.Width,
+            Height = request.Height,
+            BatchSize = request.BatchSize,
+            Seed = seed,
+            SourceImage = request.SourceImage,
+            CreatedAt = now.UtcDateTime.AddTicks(batchIndex),
+        };
+        if (request.Cloud is { } cloudSetting)
+        {
+            // A cloud run: its model in the model column, its size where it has one, no sampler or steps.
+            var size = cloudSetting.Size is { } text ? CloudRequestValidator.ParseSize(text) : null;
+            job.CloudProvider = cloudSetting.Provider;
+            job.Checkpoint = cloudSetting.Model;
+            job.Sampler = job.Scheduler = string.Empty;
+            job.Steps = 0;
+            job.Cfg = 0;
+            job.Width = size?.Width ?? 0;
+            job.Height = size?.Height ?? 0;
+            job.BatchSize = cloudSetting.Count;
+        }
+        return job;
+    }
 
     /// <summary>Every waiting job, oldest first.</summary>
     public IReadOnlyList<QueuedJob> Waiting()
@@ -212,12 +243,22 @@ public sealed partial class JobQueue(
     internal bool HandOver(TrackedJob tracked)
     {
         ArgumentNullException.ThrowIfNull(tracked);
+        return HandOver(tracked.JobId, () => tracker.Track(tracked));
+    }
+
+    /// <summary>
+    /// Hands a job being sent to whatever follows it from now on (<paramref name="follow"/>, run under the lock so that a
+    /// cancel finds the job in one place or the other): false, and not handed over, when Cancel was pressed meanwhile.
+    /// </summary>
+    internal bool HandOver(Guid jobId, Action follow)
+    {
+        ArgumentNullException.ThrowIfNull(follow);
         lock (_lock)
         {
-            var cancelled = _sending.Remove(tracked.JobId, out var sending) && sending.CancelRequested;
+            var cancelled = _sending.Remove(jobId, out var sending) && sending.CancelRequested;
             if (!cancelled)
             {
-                tracker.Track(tracked);
+                follow();
             }
             return !cancelled;
         }
@@ -372,7 +413,7 @@ public sealed partial class JobQueue(
             cancelled = _sending.Remove(job.Id, out var sending) && sending.CancelRequested;
             if (!cancelled)
             {
-                _waiting.AddFirst(new QueuedJob(job, request, Stopwatch.GetTimestamp(), workflows.Requirements(request, pool.KnownLoras())));
+                _waiting.AddFirst(new QueuedJob(job, request, Stopwatch.GetTimestamp(), Requirements(request)));
                 _changes.Bump();
             }
         }
@@ -415,6 +456,7 @@ public sealed partial class JobQueue(
                 .Concat(_sending.Values.Where(s => s.Job.Job.BatchId == batchId).Select(s => s.Job.Job.Id)).ToList();
         }
         ids.AddRange(tracker.InFlight().Where(t => t.Job.BatchId == batchId).Select(t => t.JobId));
+        ids.AddRange(cloud.JobsOfBatch(batchId));
         var cancelled = 0;
         foreach (var id in ids)
         {
@@ -439,7 +481,7 @@ public sealed partial class JobQueue(
                 return sending.Job.Job.Owner;
             }
         }
-        return tracker.FindByJob(jobId)?.Job.Owner;
+        return tracker.FindByJob(jobId)?.Job.Owner ?? cloud.OwnerOf(jobId);
     }
 
     /// <summary>Cancels without asking who: for the app itself (a prompt cancelled while it was being sent).</summary>
@@ -463,7 +505,8 @@ public sealed partial class JobQueue(
         }
         if (tracker.FindByJob(jobId) is not { } tracked)
         {
-            return CancelOutcome.NotFound;
+            // A cloud job: stopped where it is (before sending, nothing is sent; after, its result is discarded).
+            return cloud.RequestCancel(jobId) ? CancelOutcome.Cancelled : CancelOutcome.NotFound;
         }
         if (!tracked.RequestCancel())
         {
@@ -504,6 +547,11 @@ public sealed partial class JobQueue(
         foreach (var job in open)
         {
             events.Publish(job.ToProgress([]));
+            if (job.CloudProvider is not null && job.Status != JobStatus.Queued)
+            {
+                await cloud.RestoreAsync(job, ct); // followed again by its task, or ended: a cloud request is never sent twice
+                continue;
+            }
             if (job.Status == JobStatus.Queued || track(job, pool.Find(job.Backend)) is null)
             {
                 if (StoredRequest.Read(job.RequestJson) is not StoredRequestRead { Request: var request })
@@ -513,7 +561,7 @@ public sealed partial class JobQueue(
                 }
                 lock (_lock)
                 {
-                    _waiting.AddLast(new QueuedJob(job, request, Stopwatch.GetTimestamp(), workflows.Requirements(request, pool.KnownLoras())));
+                    _waiting.AddLast(new QueuedJob(job, request, Stopwatch.GetTimestamp(), Requirements(request)));
                     _changes.Bump();
                 }
             }

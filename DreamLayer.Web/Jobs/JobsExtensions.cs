@@ -14,6 +14,8 @@ public static class JobsExtensions
         builder.Services.AddSingleton<JobSignal>();
         builder.Services.AddSingleton<JobCaps>();
         builder.Services.AddSingleton<JobTracker>();
+        builder.Services.AddSingleton<CloudBackends>();
+        builder.Services.AddSingleton<CloudRunner>();
         builder.Services.AddSingleton<JobQueue>();
         builder.Services.AddSingleton(sp => new JobMetrics(sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), sp.GetRequiredService<BackendPool>(),
             sp.GetRequiredService<JobEvents>(), () => sp.GetRequiredService<JobQueue>().WaitingCount));

@@ -11,7 +11,7 @@ namespace DreamLayer.Web.Data.CompiledModel
     public partial class DreamLayerDbContextModel
     {
         private DreamLayerDbContextModel()
-            : base(skipDetectChanges: false, modelId: new Guid("042318c5-6997-4aa3-a27c-aed968d9d31c"), entityTypeCount: 19)
+            : base(skipDetectChanges: false, modelId: new Guid("def26a40-3e97-45df-a2d7-105a5387501f"), entityTypeCount: 19)
         {
         }
 

@@ -20,7 +20,7 @@ namespace DreamLayer.Web.Data.CompiledModel
                 "DreamLayer.Web.Data.ImageEntity",
                 typeof(ImageEntity),
                 baseEntityType,
-                propertyCount: 20,
+                propertyCount: 23,
                 navigationCount: 2,
                 foreignKeyCount: 1,
                 unnamedIndexCount: 10,
@@ -35,6 +35,20 @@ namespace DreamLayer.Web.Data.CompiledModel
                 valueGenerated: ValueGenerated.OnAdd,
                 afterSaveBehavior: PropertySaveBehavior.Throw,
                 sentinel: new Guid("00000000-0000-0000-0000-000000000000"));
+
+            var cloudProvider = runtimeEntityType.AddProperty(
+                "CloudProvider",
+                typeof(string),
+                propertyInfo: typeof(ImageEntity).GetProperty("CloudProvider", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                fieldInfo: typeof(ImageEntity).GetField("<CloudProvider>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                nullable: true);
+
+            var cloudSeed = runtimeEntityType.AddProperty(
+                "CloudSeed",
+                typeof(long?),
+                propertyInfo: typeof(ImageEntity).GetProperty("CloudSeed", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                fieldInfo: typeof(ImageEntity).GetField("<CloudSeed>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                nullable: true);
 
             var createdAt = runtimeEntityType.AddProperty(
                 "CreatedAt",
@@ -133,6 +147,13 @@ namespace DreamLayer.Web.Data.CompiledModel
                 typeof(string),
                 propertyInfo: typeof(ImageEntity).GetProperty("RelativePath", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 fieldInfo: typeof(ImageEntity).GetField("<RelativePath>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly));
+
+            var revisedPrompt = runtimeEntityType.AddProperty(
+                "RevisedPrompt",
+                typeof(string),
+                propertyInfo: typeof(ImageEntity).GetProperty("RevisedPrompt", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                fieldInfo: typeof(ImageEntity).GetField("<RevisedPrompt>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                nullable: true);
 
             var sampler = runtimeEntityType.AddProperty(
                 "Sampler",

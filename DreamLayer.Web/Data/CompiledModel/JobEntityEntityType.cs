@@ -21,7 +21,7 @@ namespace DreamLayer.Web.Data.CompiledModel
                 "DreamLayer.Web.Data.JobEntity",
                 typeof(JobEntity),
                 baseEntityType,
-                propertyCount: 36,
+                propertyCount: 40,
                 navigationCount: 1,
                 unnamedIndexCount: 4,
                 keyCount: 1);
@@ -83,18 +83,46 @@ namespace DreamLayer.Web.Data.CompiledModel
                 propertyInfo: typeof(JobEntity).GetProperty("Checkpoint", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 fieldInfo: typeof(JobEntity).GetField("<Checkpoint>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly));
 
+            var cloudCost = runtimeEntityType.AddProperty(
+                "CloudCost",
+                typeof(decimal?),
+                propertyInfo: typeof(JobEntity).GetProperty("CloudCost", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                fieldInfo: typeof(JobEntity).GetField("<CloudCost>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                nullable: true);
+
+            var cloudCostUnit = runtimeEntityType.AddProperty(
+                "CloudCostUnit",
+                typeof(string),
+                propertyInfo: typeof(JobEntity).GetProperty("CloudCostUnit", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                fieldInfo: typeof(JobEntity).GetField("<CloudCostUnit>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                nullable: true);
+
+            var cloudProvider = runtimeEntityType.AddProperty(
+                "CloudProvider",
+                typeof(string),
+                propertyInfo: typeof(JobEntity).GetProperty("CloudProvider", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                fieldInfo: typeof(JobEntity).GetField("<CloudProvider>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                nullable: true);
+
+            var cloudRequestId = runtimeEntityType.AddProperty(
+                "CloudRequestId",
+                typeof(string),
+                propertyInfo: typeof(JobEntity).GetProperty("CloudRequestId", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                fieldInfo: typeof(JobEntity).GetField("<CloudRequestId>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                nullable: true);
+
+            var cloudTaskJson = runtimeEntityType.AddProperty(
+                "CloudTaskJson",
+                typeof(string),
+                propertyInfo: typeof(JobEntity).GetProperty("CloudTaskJson", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                fieldInfo: typeof(JobEntity).GetField("<CloudTaskJson>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                nullable: true);
+
             var completionOverheadMs = runtimeEntityType.AddProperty(
                 "CompletionOverheadMs",
                 typeof(double?),
                 propertyInfo: typeof(JobEntity).GetProperty("CompletionOverheadMs", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 fieldInfo: typeof(JobEntity).GetField("<CompletionOverheadMs>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
-                nullable: true);
-
-            var costUsd = runtimeEntityType.AddProperty(
-                "CostUsd",
-                typeof(decimal?),
-                propertyInfo: typeof(JobEntity).GetProperty("CostUsd", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
-                fieldInfo: typeof(JobEntity).GetField("<CostUsd>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 nullable: true);
 
             var createdAt = runtimeEntityType.AddProperty(

@@ -246,6 +246,12 @@ namespace DreamLayer.Web.Data.Migrations
                         .ValueGeneratedOnAdd()
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("CloudProvider")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("CloudSeed")
+                        .HasColumnType("INTEGER");
+
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("TEXT");
 
@@ -298,6 +304,9 @@ namespace DreamLayer.Web.Data.Migrations
 
                     b.Property<string>("RelativePath")
                         .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("RevisedPrompt")
                         .HasColumnType("TEXT");
 
                     b.Property<string>("Sampler")
@@ -405,11 +414,23 @@ namespace DreamLayer.Web.Data.Migrations
                         .IsRequired()
                         .HasColumnType("TEXT");
 
+                    b.Property<decimal?>("CloudCost")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("CloudCostUnit")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("CloudProvider")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("CloudRequestId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("CloudTaskJson")
+                        .HasColumnType("TEXT");
+
                     b.Property<double?>("CompletionOverheadMs")
                         .HasColumnType("REAL");
-
-                    b.Property<decimal?>("CostUsd")
-                        .HasColumnType("TEXT");
 
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("TEXT");

@@ -83,7 +83,7 @@ public sealed partial class JobCard : IDisposable
 
     private double Percent => Live.StepMax > 0 ? 100.0 * Live.StepValue / Live.StepMax : 0;
 
-    private string StatusText => JobStatusText.For(Live.Status);
+    private string StatusText => JobStatusText.For(Live.Status, Live.Cloud);
 
     private Color StatusColor => Live.Status switch
     {

@@ -48,9 +48,9 @@ public sealed partial class CloudPricesPage
 
     private decimal? Entered(CloudPrice price) => _entered.TryGetValue(price.List.Key, out var typed) ? typed : price.UsdPerImage;
 
-    private static string ProviderName(CloudProviderId provider) => CloudCatalogs.ProviderName(provider);
+    private static string ProviderName(CloudProviderId provider) => CloudCatalog.NameOf(provider);
 
-    private static string ModelName(CloudListPrice price) => CloudCatalogs.Find(price.Provider, price.Model)?.Name ?? price.Model;
+    private static string ModelName(CloudListPrice price) => CloudCatalog.Find(price.Provider, price.Model)?.Name ?? price.Model;
 
     private async Task SaveBudgetsAsync()
     {

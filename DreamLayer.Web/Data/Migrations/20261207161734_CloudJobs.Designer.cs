@@ -11,8 +11,8 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 namespace DreamLayer.Web.Data.Migrations
 {
     [DbContext(typeof(DreamLayerDbContext))]
-    [Migration("20261207162233_CloudJobCost")]
-    partial class CloudJobCost
+    [Migration("20261207161734_CloudJobs")]
+    partial class CloudJobs
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -249,6 +249,12 @@ namespace DreamLayer.Web.Data.Migrations
                         .ValueGeneratedOnAdd()
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("CloudProvider")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("CloudSeed")
+                        .HasColumnType("INTEGER");
+
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("TEXT");
 
@@ -301,6 +307,9 @@ namespace DreamLayer.Web.Data.Migrations
 
                     b.Property<string>("RelativePath")
                         .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("RevisedPrompt")
                         .HasColumnType("TEXT");
 
                     b.Property<string>("Sampler")
@@ -408,11 +417,23 @@ namespace DreamLayer.Web.Data.Migrations
                         .IsRequired()
                         .HasColumnType("TEXT");
 
+                    b.Property<decimal?>("CloudCost")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("CloudCostUnit")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("CloudProvider")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("CloudRequestId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("CloudTaskJson")
+                        .HasColumnType("TEXT");
+
                     b.Property<double?>("CompletionOverheadMs")
                         .HasColumnType("REAL");
-
-                    b.Property<decimal?>("CostUsd")
-                        .HasColumnType("TEXT");
 
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("TEXT");
