@@ -27,7 +27,18 @@ internal static class ApiClient
         var content = new ByteArrayContent(file);
         content.Headers.ContentType = new MediaTypeHeaderValue("image/png");
         form.Add(content, "file", "picture.png");
-        return await http.PostAsync(Path($"/api/v1/uploads?purpose={purpose}"), form);
+        return await PostAsync(http, $"/api/v1/uploads?purpose={purpose}", form);
+    }
+
+    /// <summary>
+    /// Posts as a client should post a large body: with <c>Expect: 100-continue</c>, so a refusal (413) arrives before the body
+    /// is sent instead of as a connection closed under it.
+    /// </summary>
+    public static async Task<HttpResponseMessage> PostAsync(HttpClient http, string path, HttpContent content)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, Path(path)) { Content = content };
+        request.Headers.ExpectContinue = true;
+        return await http.SendAsync(request);
     }
 
     public static async Task<Guid> UploadIdAsync(HttpClient http, byte[] file)
@@ -38,7 +49,7 @@ internal static class ApiClient
     }
 
     public static Task<HttpResponseMessage> PostJsonAsync(HttpClient http, string path, string json) =>
-        http.PostAsync(Path(path), new StringContent(json, Encoding.UTF8, "application/json"));
+        PostAsync(http, path, new StringContent(json, Encoding.UTF8, "application/json"));
 
     public static Task<HttpResponseMessage> PostJsonAsync(HttpClient http, string path, object body) =>
         PostJsonAsync(http, path, JsonSerializer.Serialize(body));
