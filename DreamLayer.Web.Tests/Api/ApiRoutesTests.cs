@@ -1,12 +1,17 @@
 using System.Net;
+using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using DreamLayer.Domain.Generation;
 using DreamLayer.Domain.Jobs;
+using DreamLayer.Domain.Workflows.Imported;
 using DreamLayer.Web.Features.Api;
+using DreamLayer.Web.Features.Gallery;
+using DreamLayer.Web.Features.Workflows;
 using DreamLayer.Web.Jobs;
 using DreamLayer.Web.Tests.Infrastructure;
 using Microsoft.AspNetCore.Routing;
+using SixLabors.ImageSharp.PixelFormats;
 using static DreamLayer.Web.Tests.Api.ApiTokenTests;
 
 namespace DreamLayer.Web.Tests.Api;
@@ -42,14 +47,9 @@ public sealed partial class ApiRoutesTests
         return routes;
     }
 
-    private static string Fill(string pattern, Guid jobId) => RouteValue().Replace(pattern, jobId.ToString());
-
-    [GeneratedRegex(@"\{[^}]+\}")]
-    private static partial Regex RouteValue();
-
-    private static async Task<Guid> SubmitAsync(DreamLayerApp app, TestUser owner)
+    private static async Task<Guid> SubmitAsync(DreamLayerApp app, TestUser owner, GenerationRequest? request = null)
     {
-        var accepted = Assert.IsType<SubmitAccepted>(await app.Get<JobQueue>().SubmitAsync(SlowJob, owner.Id, default));
+        var accepted = Assert.IsType<SubmitAccepted>(await app.Get<JobQueue>().SubmitAsync(request ?? SlowJob, owner.Id, default));
         return Assert.Single(accepted.JobIds);
     }
 
@@ -59,41 +59,108 @@ public sealed partial class ApiRoutesTests
         await DreamLayerApp.WaitUntilAsync(() => events.TryGet(jobId, out var job) && job.Status == JobStatus.Running && job.StepValue >= 1, "the job to run its first step");
     }
 
-    [Fact]
-    public async Task EveryApiRoute_AnonymousIs401_MemberOnAnothersJobIs404_OwnerAndAdminAreAllowed()
+    /// <summary>Bob's things that the matrix asks about: a running job, two private images, a private board, a workflow of the team's.</summary>
+    private sealed record BobsThings(Guid Job, Guid Image, Guid ImageToTrash, Guid Board, Guid Workflow);
+
+    /// <summary>
+    /// What one route is asked in the matrix: its address with Bob's things filled in, the status another member gets (a
+    /// private thing of Bob's does not exist for Alice), Bob's (null: not asked, e.g. after the admin cancelled the job) and
+    /// an admin's, and the body a caller sends (null: none).
+    /// </summary>
+    private sealed record RouteCase(Func<BobsThings, string> Path, HttpStatusCode Member, HttpStatusCode? Owner, HttpStatusCode Admin,
+        Func<HttpContent>? Body = null);
+
+    private static RouteCase Read(string path) => new(_ => path, HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.OK);
+
+    private static RouteCase OfBobs(Func<BobsThings, string> path, HttpStatusCode ok, bool ownerToo = true) =>
+        new(path, HttpStatusCode.NotFound, ownerToo ? ok : null, ok);
+
+    /// <summary>Every API route and what the matrix expects of it. A route mapped without an entry here fails the matrix.</summary>
+    private static Dictionary<string, RouteCase> Cases(Guid bobsUpload) => new(StringComparer.Ordinal)
     {
-        await using var app = await DreamLayerApp.StartAsync(stepTime: TimeSpan.FromSeconds(2));
-        var bobsJob = await SubmitAsync(app, app.Bob);
-        await WaitRunningAsync(app, bobsJob);
+        ["GET /api/v1/models"] = Read("/api/v1/models"),
+        ["GET /api/v1/samplers"] = Read("/api/v1/samplers"),
+        ["GET /api/v1/schedulers"] = Read("/api/v1/schedulers"),
+        ["GET /api/v1/servers"] = Read("/api/v1/servers"),
+        ["GET /api/v1/jobs"] = Read("/api/v1/jobs"),
+        ["GET /api/v1/images"] = Read("/api/v1/images"),
+        ["GET /api/v1/boards"] = Read("/api/v1/boards"),
+        ["GET /api/v1/workflows"] = Read("/api/v1/workflows"),
+        ["GET /api/v1/jobs/{id:guid}"] = OfBobs(b => $"/api/v1/jobs/{b.Job}", HttpStatusCode.OK),
+        ["POST /api/v1/jobs/{id:guid}/cancel"] = OfBobs(b => $"/api/v1/jobs/{b.Job}/cancel", HttpStatusCode.Accepted, ownerToo: false),
+        ["GET /api/v1/images/{id:guid}"] = OfBobs(b => $"/api/v1/images/{b.Image}", HttpStatusCode.OK),
+        ["GET /api/v1/images/{id:guid}/file"] = OfBobs(b => $"/api/v1/images/{b.Image}/file", HttpStatusCode.OK),
+        ["GET /api/v1/images/{id:guid}/thumbnail"] = OfBobs(b => $"/api/v1/images/{b.Image}/thumbnail", HttpStatusCode.OK),
+        ["PUT /api/v1/images/{id:guid}/favourite"] = OfBobs(b => $"/api/v1/images/{b.Image}/favourite", HttpStatusCode.NoContent),
+        ["DELETE /api/v1/images/{id:guid}/favourite"] = OfBobs(b => $"/api/v1/images/{b.Image}/favourite", HttpStatusCode.NoContent),
+        ["PUT /api/v1/images/{id:guid}/boards/{boardId:guid}"] = OfBobs(b => $"/api/v1/images/{b.Image}/boards/{b.Board}", HttpStatusCode.NoContent),
+        ["DELETE /api/v1/images/{id:guid}/boards/{boardId:guid}"] = OfBobs(b => $"/api/v1/images/{b.Image}/boards/{b.Board}", HttpStatusCode.NoContent),
+        // The admin moves it to the trash, so Bob is not asked after.
+        ["DELETE /api/v1/images/{id:guid}"] = OfBobs(b => $"/api/v1/images/{b.ImageToTrash}", HttpStatusCode.NoContent, ownerToo: false),
+        // Everyone may upload; a job naming Bob's upload is refused for another member (on that field).
+        ["POST /api/v1/uploads"] = new(_ => "/api/v1/uploads", HttpStatusCode.Created, HttpStatusCode.Created, HttpStatusCode.Created,
+            () => Multipart(ApiClient.Png(32, 32, new Rgba32(1, 2, 3)))),
+        ["POST /api/v1/jobs"] = new(_ => "/api/v1/jobs", HttpStatusCode.BadRequest, HttpStatusCode.Accepted, HttpStatusCode.Accepted,
+            () => JsonContent.Create(new { mode = "Img2Img", prompt = "a cat", checkpoint = SlowJob.Checkpoint, steps = 2, width = 64, height = 64, sourceImage = bobsUpload })),
+        // The team's workflows are everyone's to run.
+        ["POST /api/v1/workflows/{id:guid}/jobs"] = new(b => $"/api/v1/workflows/{b.Workflow}/jobs", HttpStatusCode.Accepted, HttpStatusCode.Accepted, HttpStatusCode.Accepted,
+            () => JsonContent.Create(new { values = new Dictionary<string, object> { ["3.steps"] = 2 } })),
+    };
+
+    private static MultipartFormDataContent Multipart(byte[] png) => new() { { new ByteArrayContent(png), "file", "p.png" } };
+
+    private static async Task<BobsThings> BobsThingsAsync(DreamLayerApp app)
+    {
+        var bob = As(app.Bob);
+        var made = await SubmitAsync(app, app.Bob, SlowJob with { Steps = 2, BatchSize = 2, Width = 64, Height = 64 });
+        var events = app.Get<JobEvents>();
+        await DreamLayerApp.WaitUntilAsync(() => events.TryGet(made, out var j) && j.Status == JobStatus.Succeeded && j.ImageIds.Count == 2, "Bob's images");
+        events.TryGet(made, out var done);
+        var (image, toTrash) = (done!.ImageIds[0], done.ImageIds[1]);
+        Assert.Equal(2, (await app.Get<GalleryService>().SetPrivateAsync(bob, [image, toTrash], true, default)).Done);
+        var board = await app.Get<BoardService>().CreateAsync(bob, "Bob's own", shared: false, default);
+        var imported = WorkflowImporter.Import(await File.ReadAllBytesAsync(Path.Combine(TestPaths.TestData, "workflows", "comfyui_default_txt2img_api.json")));
+        var workflow = Assert.IsType<WorkflowSaved>(await app.Get<TeamWorkflows>().CreateAsync(bob, "Default", "", imported.Graph, imported.Bindings, default));
+        app.StandIn!.Faults.StepTime = TimeSpan.FromSeconds(2);
+        var running = await SubmitAsync(app, app.Bob);
+        await WaitRunningAsync(app, running);
+        return new BobsThings(running, image, toTrash, board.Id, workflow.Id);
+    }
+
+    [Fact]
+    public async Task EveryApiRoute_AnonymousIs401_MemberOnAnothersThingIsRefused_OwnerAndAdminAreAllowed()
+    {
+        await using var app = await DreamLayerApp.StartAsync();
+        var things = await BobsThingsAsync(app);
         using var anonymous = app.CreateAnonymousClient();
         using var alice = Bearer(app, (await MakeTokenAsync(app, app.Alice)).Token);
         using var bob = Bearer(app, (await MakeTokenAsync(app, app.Bob)).Token);
         using var admin = Bearer(app, (await MakeTokenAsync(app, app.Admin)).Token);
+        var cases = Cases(await ApiClient.UploadIdAsync(bob, ApiClient.Png(64, 64, new Rgba32(9, 9, 9))));
         var routes = ApiRoutes(app);
+        Assert.Equal(cases.Keys.Order(StringComparer.Ordinal), routes.Select(r => $"{r.Method} {r.Pattern}").Order(StringComparer.Ordinal));
 
         foreach (var (method, pattern) in routes)
         {
-            var path = new Uri(Fill(pattern, bobsJob), UriKind.Relative);
-            var aboutAJob = pattern.Contains('{', StringComparison.Ordinal);
-            using (var response = await anonymous.SendAsync(new HttpRequestMessage(new HttpMethod(method), path)))
+            var route = cases[$"{method} {pattern}"];
+            var path = new Uri(route.Path(things), UriKind.Relative);
+            Task<HttpResponseMessage> SendAsync(HttpClient client) =>
+                client.SendAsync(new HttpRequestMessage(new HttpMethod(method), path) { Content = route.Body?.Invoke() });
+            using (var response = await SendAsync(anonymous))
             {
                 await AssertUnauthorizedAsync(response);
             }
-            using (var response = await alice.SendAsync(new HttpRequestMessage(new HttpMethod(method), path)))
+            foreach (var (who, client, expected) in new[] { ("another member", alice, (HttpStatusCode?)route.Member), ("the owner", bob, route.Owner), ("an admin", admin, route.Admin) })
             {
-                Assert.True(aboutAJob ? response.StatusCode == HttpStatusCode.NotFound : response.IsSuccessStatusCode, $"{method} {pattern} as another member: {response.StatusCode}");
-            }
-            if (method == "GET")
-            {
-                using var response = await bob.SendAsync(new HttpRequestMessage(new HttpMethod(method), path));
-                Assert.True(response.IsSuccessStatusCode, $"{method} {pattern} as the owner: {response.StatusCode}");
-            }
-            using (var response = await admin.SendAsync(new HttpRequestMessage(new HttpMethod(method), path)))
-            {
-                Assert.True(response.IsSuccessStatusCode, $"{method} {pattern} as an admin: {response.StatusCode}");
+                if (expected is null)
+                {
+                    continue;
+                }
+                using var response = await SendAsync(client);
+                Assert.True(response.StatusCode == expected, $"{method} {pattern} as {who}: {response.StatusCode}, expected {expected}: {await response.Content.ReadAsStringAsync()}");
             }
         }
-        Assert.Contains(routes, r => r.Method == "POST");
+        Assert.NotNull((await app.Get<GalleryService>().FindVisibleAsync(As(app.Bob), things.ImageToTrash, default))!.DeletedAt);
     }
 
     [Fact]

@@ -22,7 +22,11 @@ public sealed record UploadAccepted(Guid Id, int Width, int Height, long Bytes) 
 public sealed record UploadInspected(byte[] Bytes, int Width, int Height, string Format) : UploadResult;
 
 /// <summary>Not stored; <see cref="Message"/> says why in words a user can act on.</summary>
-public sealed record UploadRejected(string Message) : UploadResult;
+public sealed record UploadRejected(string Message) : UploadResult
+{
+    /// <summary>Refused for its size in bytes alone (an HTTP caller answers 413).</summary>
+    public bool TooLarge { get; init; }
+}
 
 /// <summary>
 /// Images users upload (img2img, ControlNet inputs, Extras). Each is checked before it is decoded — size in bytes,
@@ -275,7 +279,8 @@ public sealed class UploadStore(StoragePaths paths, IOptions<StorageOptions> opt
     internal static UploadRejected TooLarge(long size, long limit, bool exact) =>
         new(exact
             ? $"The file is {FormatSize(size)}; the limit is {FormatSize(limit)}."
-            : $"The file is over {FormatSize(limit)}; the limit is {FormatSize(limit)}.");
+            : $"The file is over {FormatSize(limit)}; the limit is {FormatSize(limit)}.")
+        { TooLarge = true };
 
     internal static string FormatSize(long bytes) => bytes switch
     {

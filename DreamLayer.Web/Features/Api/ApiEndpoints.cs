@@ -101,10 +101,7 @@ public static class ApiEndpoints
 
     private static string JobStatusName(JobStatus status) => status.ToString().ToLowerInvariant();
 
-    private static ProblemHttpResult NotFound(Guid id) =>
-        TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Job not found", detail: $"There is no job {id} of yours.");
+    private static ProblemHttpResult NotFound(Guid id) => ApiProblems.NotFound("Job not found", $"There is no job {id} of yours.");
 
-    private static ProblemHttpResult Invalid(string field, string reason) =>
-        TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Invalid request", detail: reason,
-            extensions: new Dictionary<string, object?> { ["errors"] = new Dictionary<string, string[]> { [field] = [reason] } });
+    private static ProblemHttpResult Invalid(string field, string reason) => ApiProblems.Invalid(field, reason);
 }

@@ -1,5 +1,8 @@
 using DreamLayer.Web.Accounts;
+using DreamLayer.Web.Data;
+using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
 using Microsoft.OpenApi;
 using Scalar.AspNetCore;
 
@@ -71,6 +74,9 @@ public static class ApiExtensions
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status429TooManyRequests);
         ApiEndpoints.Map(api);
+        ApiJobEndpoints.Map(api, app.ServiceProvider.GetRequiredService<IOptions<StorageOptions>>().Value.MaxImageBytes);
+        ApiWorkflowEndpoints.Map(api);
+        ApiGalleryEndpoints.Map(api);
         // Live job events; a connection made with a token that expires is closed when it does.
         app.MapHub<JobsHub>(JobsHub.Path, o => o.CloseOnAuthenticationExpiration = true)
             .RequireAuthorization(ApiAccess.Policy)
@@ -92,12 +98,53 @@ public static class ApiExtensions
     }
 
     /// <summary>
-    /// A body announced larger than the API takes is refused before anything reads it (a body sent without its length
-    /// stops at the same limit as it is read).
+    /// A body announced larger than its route takes (<see cref="ApiEndpoints.MaxRequestBytes"/>, more only for an upload)
+    /// is refused before anything reads it (a body sent without its length stops at the same limit as it is read).
     /// </summary>
-    private static async ValueTask<object?> RefuseLargeBodies(EndpointFilterInvocationContext context, EndpointFilterDelegate next) =>
-        context.HttpContext.Request.ContentLength > ApiEndpoints.MaxRequestBytes
-            ? TypedResults.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "Request too large",
-                detail: $"A request to the API may send at most {ApiEndpoints.MaxRequestBytes / 1024} KiB.")
-            : await next(context);
+    private static async ValueTask<object?> RefuseLargeBodies(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        var limit = context.HttpContext.GetEndpoint()?.Metadata.GetMetadata<IRequestSizeLimitMetadata>()?.MaxRequestBodySize ?? ApiEndpoints.MaxRequestBytes;
+        return context.HttpContext.Request.ContentLength > limit ? ApiProblems.TooLarge(limit) : await next(context);
+    }
+}
+
+/// <summary>
+/// Documents a request body that the handler reads itself (so that it can name the field a bad value is at). Unlike
+/// <c>Accepts</c>, this adds no content-type constraint to routing: a body of another type reaches the handler, which
+/// answers with problem details, instead of a routing 415 outside the API's sign-in.
+/// </summary>
+internal static class ApiBodies
+{
+    public static RouteHandlerBuilder WithJsonBody<T>(this RouteHandlerBuilder builder) =>
+        builder.AddOpenApiOperationTransformer(async (operation, context, ct) =>
+        {
+            var schema = await context.GetOrCreateSchemaAsync(typeof(T), null, ct);
+            operation.RequestBody = new OpenApiRequestBody
+            {
+                Required = true,
+                Content = new Dictionary<string, OpenApiMediaType> { ["application/json"] = new() { Schema = schema } },
+            };
+        });
+
+    public static RouteHandlerBuilder WithFileBody(this RouteHandlerBuilder builder, string field) =>
+        builder.AddOpenApiOperationTransformer((operation, _, _) =>
+        {
+            operation.RequestBody = new OpenApiRequestBody
+            {
+                Required = true,
+                Content = new Dictionary<string, OpenApiMediaType>
+                {
+                    ["multipart/form-data"] = new()
+                    {
+                        Schema = new OpenApiSchema
+                        {
+                            Type = JsonSchemaType.Object,
+                            Required = new HashSet<string> { field },
+                            Properties = new Dictionary<string, IOpenApiSchema> { [field] = new OpenApiSchema { Type = JsonSchemaType.String, Format = "binary" } },
+                        },
+                    },
+                },
+            };
+            return Task.CompletedTask;
+        });
 }

@@ -63,3 +63,31 @@ public sealed record ApiJobPage(int Page, int PageSize, int Total, IReadOnlyList
 
 /// <summary>What cancelling a job did.</summary>
 public sealed record ApiCancelled(Guid Id, string Outcome);
+
+/// <summary>A stored upload: its id (usable in a job by its owner only), its size in pixels and in bytes as stored (PNG).</summary>
+public sealed record ApiUpload(Guid Id, int Width, int Height, long Bytes);
+
+/// <summary>The jobs a submission queued (one per run of its batch count), each with its seed and its address.</summary>
+public sealed record ApiSubmitted(Guid BatchId, IReadOnlyList<ApiSubmittedJob> Jobs);
+
+/// <summary>One queued job: its id, its seed (a string: seeds use the whole 64-bit range) and where its state is read.</summary>
+public sealed record ApiSubmittedJob(Guid Id, string Seed, string Url);
+
+/// <summary>A board: its id (for <c>PUT /api/v1/images/{id}/boards/{boardId}</c>), name, owner and whether the team shares it.</summary>
+public sealed record ApiBoard(Guid Id, string Name, string OwnerName, bool Shared);
+
+/// <summary>An image in a gallery page (its prompt cut to 200 characters), with the addresses of its details, file and thumbnail.</summary>
+public sealed record ApiImage(Guid Id, DateTime CreatedAt, string OwnerId, string OwnerName, string Prompt, int Width, int Height, bool Private,
+    string Url, string FileUrl, string ThumbnailUrl);
+
+/// <summary>One page of the gallery; <see cref="NextCursor"/> asks for the next one (null on the last page).</summary>
+public sealed record ApiImagePage(IReadOnlyList<ApiImage> Images, string? NextCursor);
+
+/// <summary>
+/// One image: what the gallery's dialog shows. <see cref="Parameters"/> is the job's request as stored (the same JSON
+/// names as <c>POST /api/v1/jobs</c> takes, plus what the queue filled in); <see cref="Infotext"/> is the A1111
+/// <c>parameters</c> text written into the file.
+/// </summary>
+public sealed record ApiImageDetails(Guid Id, Guid JobId, DateTime CreatedAt, string OwnerId, string OwnerName, string Mode, string Model, string Sampler,
+    string Prompt, string NegativePrompt, string Seed, int Width, int Height, bool Private, bool Favourite, bool InTrash, string Infotext,
+    System.Text.Json.JsonElement? Parameters, string FileUrl, string ThumbnailUrl);

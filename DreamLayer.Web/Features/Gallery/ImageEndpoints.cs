@@ -22,27 +22,8 @@ public static class ImageEndpoints
     public static IEndpointRouteBuilder MapImages(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/images");
-        group.MapGet("/{id:guid}", async (Guid id, bool? download, SignedInUser user, GalleryService gallery, ImageStore store, HttpContext http, CancellationToken ct) =>
-        {
-            var image = await gallery.FindVisibleAsync(user, id, ct);
-            if (image is null || store.Locate(image) is not { } path || !File.Exists(path))
-            {
-                return Results.NotFound();
-            }
-            SetCaching(http);
-            return Results.File(path, ContentType(path), download == true ? DownloadName(image) : null,
-                entityTag: new EntityTagHeaderValue($"\"{id:N}\""));
-        });
-        group.MapGet("/{id:guid}/thumb", async (Guid id, SignedInUser user, GalleryService gallery, ImageStore store, HttpContext http, CancellationToken ct) =>
-        {
-            var image = await gallery.FindVisibleAsync(user, id, ct);
-            if (image is null || await store.EnsureThumbnailAsync(image, ct) is not { } thumb)
-            {
-                return Results.NotFound();
-            }
-            SetCaching(http);
-            return Results.File(thumb, "image/jpeg", entityTag: new EntityTagHeaderValue($"\"t{id:N}\""));
-        });
+        group.MapGet("/{id:guid}", FileAsync);
+        group.MapGet("/{id:guid}/thumb", ThumbnailAsync);
         // Several images as one zip, streamed as it is written. Ids the viewer may not see are left out.
         group.MapPost("/zip", async ([FromForm] IFormCollection form, SignedInUser user, GalleryService gallery, ImageStore store, HttpContext http, CancellationToken ct) =>
         {
@@ -89,6 +70,35 @@ public static class ImageEndpoints
             return Results.File(path, "image/png", entityTag: new EntityTagHeaderValue($"\"u{id:N}\""));
         });
         return app;
+    }
+
+    /// <summary>An image's file for <paramref name="user"/>, or 404 when they may not see it (also the API's <c>/api/v1/images/{id}/file</c>).</summary>
+    public static async Task<IResult> FileAsync(Guid id, bool? download, SignedInUser user, GalleryService gallery, ImageStore store, HttpContext http, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(gallery);
+        ArgumentNullException.ThrowIfNull(store);
+        var image = await gallery.FindVisibleAsync(user, id, ct);
+        if (image is null || store.Locate(image) is not { } path || !File.Exists(path))
+        {
+            return Results.NotFound();
+        }
+        SetCaching(http);
+        return Results.File(path, ContentType(path), download == true ? DownloadName(image) : null,
+            entityTag: new EntityTagHeaderValue($"\"{id:N}\""));
+    }
+
+    /// <summary>An image's thumbnail (JPEG, made now if it is not yet), or 404 as for <see cref="FileAsync"/>.</summary>
+    public static async Task<IResult> ThumbnailAsync(Guid id, SignedInUser user, GalleryService gallery, ImageStore store, HttpContext http, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(gallery);
+        ArgumentNullException.ThrowIfNull(store);
+        var image = await gallery.FindVisibleAsync(user, id, ct);
+        if (image is null || await store.EnsureThumbnailAsync(image, ct) is not { } thumb)
+        {
+            return Results.NotFound();
+        }
+        SetCaching(http);
+        return Results.File(thumb, "image/jpeg", entityTag: new EntityTagHeaderValue($"\"t{id:N}\""));
     }
 
     /// <summary>A file name built from the row only (date and id), never from a prompt or a request.</summary>

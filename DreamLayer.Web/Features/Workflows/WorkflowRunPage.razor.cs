@@ -9,7 +9,6 @@ using DreamLayer.Web.Components.Shared;
 using DreamLayer.Web.Data;
 using DreamLayer.Web.Images;
 using DreamLayer.Web.Jobs;
-using DreamLayer.Web.Security;
 using Microsoft.AspNetCore.Components;
 using Microsoft.AspNetCore.Components.Forms;
 using Microsoft.Extensions.Options;
@@ -33,7 +32,7 @@ public sealed partial class WorkflowRunPage
     [Inject] private IOptions<StorageOptions> Storage { get; set; } = default!;
     [Inject] private ISnackbar Snackbar { get; set; } = default!;
     [Inject] private DreamLayer.Web.Models.ModelSettings ModelSettings { get; set; } = default!;
-    [Inject] private ApiNodeKeys ApiNodeKeys { get; set; } = default!;
+    [Inject] private WorkflowRunChecks RunChecks { get; set; } = default!;
 
     private SavedWorkflow? _workflow;
     private bool _loaded;
@@ -169,22 +168,11 @@ public sealed partial class WorkflowRunPage
             return;
         }
         var request = WorkflowRun.CreateRequest(workflow.Ref, values, images, _hasSeed ? _seedMode : SeedMode.Random, seed, _batchCount, Pool.Primary?.ObjectInfo);
-        if (Pool.Primary is { IsOnline: true } primary)
+        // Checked now so a problem is reported here, not on a job card.
+        if (await RunChecks.CheckAsync(request, CancellationToken.None) is { Count: > 0 } problems)
         {
-            // The graph as it will be sent (uploads stand in by name), checked now so a problem is reported here, not on a job card.
-            var probe = WorkflowRun.Finish(request.Workflow!, seed ?? 0, images.ToDictionary(i => i.Upload, _ => "dreamlayer/probe.png"));
-            var report = WorkflowCompatibility.Check(probe, primary.ObjectInfo, primary.Name);
-            if (!report.CanRun)
-            {
-                _errors = [.. report.Errors];
-                return;
-            }
-            // Paid API nodes without the Comfy.org key would only fail on the server: refused here, naming them.
-            if (await ApiNodeKeys.ForAsync(probe, primary.ObjectInfo, CancellationToken.None) is ApiNodeKeyMissing missing)
-            {
-                _errors = [missing.Message];
-                return;
-            }
+            _errors = [.. problems];
+            return;
         }
         await SubmitAsync(request);
     }

@@ -6,6 +6,7 @@ public static class WorkflowsExtensions
     public static IHostApplicationBuilder AddWorkflows(this IHostApplicationBuilder builder)
     {
         builder.Services.AddSingleton<TeamWorkflows>();
+        builder.Services.AddSingleton<WorkflowRunChecks>();
         return builder;
     }
 }
