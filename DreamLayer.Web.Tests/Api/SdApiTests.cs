@@ -270,6 +270,43 @@ public sealed class SdApiTests
     }
 
     [Fact]
+    public async Task Txt2ImgWithAControlNetUnit_StoresItsPictureAsAnUpload_AndTheJobUsesIt()
+    {
+        await using var app = await DreamLayerApp.StartAsync();
+        using var alice = await BasicAsync(app, app.Alice);
+
+        var answer = await JsonAsync(await alice.PostAsJsonAsync(Route("txt2img"), new JsonObject
+        {
+            ["prompt"] = "a castle",
+            ["steps"] = 3,
+            ["width"] = 128,
+            ["height"] = 128,
+            ["alwayson_scripts"] = new JsonObject
+            {
+                ["controlnet"] = new JsonObject
+                {
+                    ["args"] = new JsonArray(new JsonObject
+                    {
+                        ["module"] = "canny",
+                        ["model"] = "controlnet-depth-sdxl-1.0.safetensors",
+                        ["image"] = Convert.ToBase64String(Png(128, 128, new Rgba32(250, 250, 250))),
+                        ["weight"] = 0.8,
+                    }),
+                },
+            },
+        }));
+
+        using var info = JsonDocument.Parse(answer.GetProperty("info").GetString()!);
+        var retry = await app.Get<JobHistory>().RetryRequestAsync(info.RootElement.GetProperty("job_ids")[0].GetGuid(), app.Alice.Id, default);
+        var unit = Assert.Single(Assert.IsType<StoredRequestRead>(retry).Request.ControlNets);
+        Assert.Equal("controlnet-depth-sdxl-1.0.safetensors", unit.Model);
+        Assert.Equal(0.8, unit.Strength);
+        Assert.NotNull(unit.Preprocessor);
+        Assert.NotNull(app.Get<DreamLayer.Web.Images.UploadStore>().Locate(unit.Image!.Value));
+        Assert.Single(answer.GetProperty("images").EnumerateArray());
+    }
+
+    [Fact]
     public async Task ExtraSingleImage_UpscalesThroughTheQueue_AsTheExtrasPageDoes()
     {
         await using var app = await DreamLayerApp.StartAsync();
