@@ -10,6 +10,7 @@ using DreamLayer.Web.Features.Jobs;
 using DreamLayer.Web.Features.Models;
 using DreamLayer.Web.Features.Models.Install;
 using DreamLayer.Web.Features.Presets;
+using DreamLayer.Web.Features.SdApi;
 using DreamLayer.Web.Features.Usage;
 using DreamLayer.Web.Features.Users;
 using DreamLayer.Web.Features.Workflows;
@@ -45,6 +46,7 @@ builder.AddUsers();
 builder.AddModelInstall();
 builder.AddOperations();
 builder.AddApi();
+builder.AddSdApi();
 
 var app = builder.Build();
 
@@ -63,6 +65,7 @@ app.MapModelPreviews();
 app.MapOperations();
 app.MapApi();
 app.MapUsage();
+app.MapSdApi();
 // The framework's own frame-ancestors header would be a second policy beside the full one UseSecurity sends (which has it).
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode(o => o.ContentSecurityFrameAncestorsPolicy = null);
 

@@ -36,10 +36,13 @@ public sealed partial class ApiRoutesTests
     };
 
     /// <summary>Every API route: its method and its pattern as the app maps it (e.g. <c>/api/v1/jobs/{id:guid}</c>).</summary>
-    private static List<(string Method, string Pattern)> ApiRoutes(DreamLayerApp app)
+    private static List<(string Method, string Pattern)> ApiRoutes(DreamLayerApp app) => RoutesUnder(app, ApiExtensions.Prefix);
+
+    /// <summary>Every route under <paramref name="prefix"/>, GETs first: its method and its pattern as the app maps it.</summary>
+    internal static List<(string Method, string Pattern)> RoutesUnder(DreamLayerApp app, string prefix)
     {
         var routes = app.Get<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
-            .Where(e => ("/" + e.RoutePattern.RawText?.TrimStart('/')).StartsWith(ApiExtensions.Prefix + "/", StringComparison.Ordinal))
+            .Where(e => ("/" + e.RoutePattern.RawText?.TrimStart('/')).StartsWith(prefix + "/", StringComparison.Ordinal))
             .SelectMany(e => (e.Metadata.GetMetadata<HttpMethodMetadata>()?.HttpMethods ?? ["GET"]).Select(m => (m, "/" + e.RoutePattern.RawText!.TrimStart('/'))))
             .OrderBy(r => r.m == "GET" ? 0 : 1).ThenBy(r => r.Item2, StringComparer.Ordinal)
             .ToList();

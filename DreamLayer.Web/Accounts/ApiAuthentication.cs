@@ -57,8 +57,34 @@ public static class ApiAccess
     }
 
     /// <summary>
+    /// The user name and password of an <c>Authorization: Basic</c> header (as AUTOMATIC1111's <c>--api-auth</c> clients
+    /// send a user name and a token), or null without one or when it is not base64 of <c>user:password</c>.
+    /// </summary>
+    public static (string UserName, string Password)? BasicCredentials(HttpRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var header = request.Headers.Authorization.ToString();
+        if (!header.StartsWith("Basic ", StringComparison.OrdinalIgnoreCase) || header.Length > MaxBasicHeaderLength)
+        {
+            return null;
+        }
+        var bytes = new byte[header.Length];
+        if (!Convert.TryFromBase64String(header["Basic ".Length..].Trim(), bytes, out var length))
+        {
+            return null;
+        }
+        var text = System.Text.Encoding.UTF8.GetString(bytes, 0, length);
+        var colon = text.IndexOf(':', StringComparison.Ordinal);
+        return colon < 0 ? null : (text[..colon], text[(colon + 1)..]);
+    }
+
+    /// <summary>Longer than any user name and token: a longer Basic header is not decoded at all.</summary>
+    private const int MaxBasicHeaderLength = 1024;
+
+    /// <summary>
     /// The budget a request counts against: its token's (by the token's hash, before the token is even checked, so a
-    /// flood of bad tokens costs no database reads beyond the budget), else its client address's (the cookie).
+    /// flood of bad tokens costs no database reads beyond the budget; a bearer token or the password of Basic
+    /// credentials, so both ways of sending one token share its budget), else its client address's (the cookie).
     /// </summary>
     internal static RateLimitPartition<string> Partition(HttpContext http, AccountOptions accounts)
     {
@@ -67,7 +93,7 @@ public static class ApiAccess
         {
             return RateLimitPartition.GetNoLimiter(string.Empty);
         }
-        var token = RequestToken(http.Request);
+        var token = RequestToken(http.Request) ?? BasicCredentials(http.Request)?.Password;
         var key = token is { Length: > 0 } ? "token:" + ApiTokens.HashOf(token) : "address:" + (http.Connection.RemoteIpAddress?.ToString() ?? "unknown");
         return RateLimitPartition.GetFixedWindowLimiter(key, _ => new FixedWindowRateLimiterOptions
         {
@@ -75,6 +101,21 @@ public static class ApiAccess
             Window = accounts.ApiWindow,
             QueueLimit = 0,
         });
+    }
+
+    /// <summary>The person a token acts as, with exactly their rights, signed in through <paramref name="scheme"/>.</summary>
+    public static ClaimsPrincipal Principal(ApiTokenOwner owner, string scheme)
+    {
+        ArgumentNullException.ThrowIfNull(owner);
+        var user = owner.User;
+        return new ClaimsPrincipal(new ClaimsIdentity(
+            [
+                new Claim(ClaimTypes.NameIdentifier, user.Id),
+                new Claim(ClaimTypes.Name, user.UserName),
+                new Claim(SignedInUser.DisplayNameClaim, user.DisplayName),
+                new Claim(ClaimTypes.Role, user.IsAdmin ? Roles.Admin : Roles.Member),
+                new Claim(TokenIdClaim, owner.TokenId.ToString()),
+            ], scheme));
     }
 
     /// <summary>The 429 of the API: a problem details body saying when to come back, and <c>Retry-After</c>.</summary>
@@ -114,18 +155,9 @@ internal sealed class ApiTokenHandler(IOptionsMonitor<AuthenticationSchemeOption
             _refusal = "The token is not valid: it may be mistyped, revoked or expired, or its account disabled.";
             return AuthenticateResult.Fail("Invalid API token.");
         }
-        var user = owner.User;
-        var identity = new ClaimsIdentity(
-            [
-                new Claim(ClaimTypes.NameIdentifier, user.Id),
-                new Claim(ClaimTypes.Name, user.UserName),
-                new Claim(SignedInUser.DisplayNameClaim, user.DisplayName),
-                new Claim(ClaimTypes.Role, user.IsAdmin ? Roles.Admin : Roles.Member),
-                new Claim(ApiAccess.TokenIdClaim, owner.TokenId.ToString()),
-            ], Scheme.Name);
         // A hub connection made with a token that expires is closed when it does (the hub's CloseOnAuthenticationExpiration).
         var properties = new AuthenticationProperties { ExpiresUtc = owner.ExpiresAt is { } expiry ? new DateTimeOffset(DateTime.SpecifyKind(expiry, DateTimeKind.Utc)) : null };
-        return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), properties, Scheme.Name));
+        return AuthenticateResult.Success(new AuthenticationTicket(ApiAccess.Principal(owner, Scheme.Name), properties, Scheme.Name));
     }
 
     protected override Task HandleChallengeAsync(AuthenticationProperties properties)

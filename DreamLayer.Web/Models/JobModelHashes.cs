@@ -54,7 +54,10 @@ public sealed class ServerModelHashes
     }
 
     /// <summary>A1111's model hash: the first 10 hex digits of the checkpoint file's SHA-256, if known.</summary>
-    public string? ModelHash(string checkpoint) => _hashes.Sha256(_root, ModelHashes.Checkpoints, checkpoint)?[..10];
+    public string? ModelHash(string checkpoint) => CheckpointSha256(checkpoint)?[..10];
+
+    /// <summary>The checkpoint file's whole SHA-256 (hex), if known.</summary>
+    public string? CheckpointSha256(string checkpoint) => _hashes.Sha256(_root, ModelHashes.Checkpoints, checkpoint);
 
     /// <summary>A1111's LoRA hash: the first 12 hex digits of the file's SHA-256, if known.</summary>
     public string? LoraHash(string lora) => _hashes.Sha256(_root, ModelHashes.Loras, lora)?[..12];
