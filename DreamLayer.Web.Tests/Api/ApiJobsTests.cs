@@ -4,6 +4,7 @@ using ComfyStandIn;
 using DreamLayer.Domain.Generation;
 using DreamLayer.Domain.Models;
 using DreamLayer.Domain.Workflows.Imported;
+using DreamLayer.Web.Cloud;
 using DreamLayer.Web.Data;
 using DreamLayer.Web.Features.Api;
 using DreamLayer.Web.Features.Gallery;
@@ -350,5 +351,14 @@ public sealed class ApiJobsTests
         {
             Assert.Contains(ApiFieldNames.Of(field), inpaint);
         }
+        // The cloud check names what a person reads; the API names the body's fields.
+        var cloud = typeof(CloudSetting).GetProperties().Select(p => "cloud." + JsonNamingPolicy.CamelCase.ConvertName(p.Name)).ToHashSet(StringComparer.Ordinal);
+        foreach (var field in new[] { CloudRequestValidator.ModelField, CloudRequestValidator.CountField, CloudRequestValidator.SizeField, CloudRequestValidator.AspectField })
+        {
+            Assert.Contains(ApiFieldNames.Of(field), cloud);
+        }
+        Assert.Equal("negativePrompt", ApiFieldNames.Of(CloudRequestValidator.NegativeField));
+        Assert.Equal("cloud.options.rendering_speed", ApiFieldNames.Of("Rendering speed"));
+        Assert.Equal("cloud.options.quality", ApiFieldNames.Of("Quality"));
     }
 }

@@ -249,6 +249,51 @@ public sealed class CloudQueueTests : IAsyncLifetime
         Assert.Equal(done.Message, app.Get<CloudBackends>().LastError(CloudProviderId.OpenAi)?.Message);
     }
 
+    [Fact]
+    public async Task Budget_ASubmitOverIt_IsRefusedWithTheAmountsAndNothingSent_OneWithinIt_RecordsItsCost()
+    {
+        await using var app = await StartAppAsync();
+        var admin = new Web.Accounts.SignedInUser(app.Admin.Id, app.Admin.UserName, app.Admin.DisplayName, IsAdmin: true);
+        Assert.Null(await app.Get<Web.Cloud.Pricing.CloudBudgets>().SetPerPersonAsync(admin, 0.10m, default));
+
+        // gpt-image-1 at low quality, 1024x1024: $0.011 a picture; FLUX 1.1 [pro]: $0.04.
+        var first = await SubmitAsync(app, GptImage("within the budget"));
+        Assert.Equal(JobStatus.Succeeded, (await EndAsync(app, first)).Status);
+        Assert.Equal(0.011m, (await RowsAsync(app, first)).Job.CostUsd);
+
+        var batch = Flux("two runs over the budget") with { BatchCount = 3 }; // 3 × $0.04 = $0.12 > $0.089 left
+        var refused = Assert.IsType<SubmitInvalid>(await app.Get<JobQueue>().SubmitAsync(batch, app.Alice.Id, default));
+        var error = Assert.Single(refused.Errors);
+        Assert.Equal(CloudRequestValidator.ModelField, error.Field);
+        Assert.Contains("This would cost $0.12", error.Message, StringComparison.Ordinal);
+        Assert.Contains("$0.10, of which $0.011 is spent", error.Message, StringComparison.Ordinal);
+        Assert.Equal(0, Accepted("two runs over the budget"));
+        await using (var db = app.CreateDbContext())
+        {
+            Assert.Equal(1, await db.Jobs.CountAsync(j => j.Owner == app.Alice.Id));
+        }
+
+        // Bob's budget is his own.
+        Assert.IsType<SubmitAccepted>(await app.Get<JobQueue>().SubmitAsync(Flux("Bob's harbour"), app.Bob.Id, default));
+    }
+
+    [Fact]
+    public async Task Budget_AJobTheProviderRefusedOrThatWasNeverSent_GivesItsCostBack()
+    {
+        await using var app = await StartAppAsync();
+        _cloud.Faults(CloudProvider.OpenAi).Reject = Rejection.Unauthorized;
+
+        var refused = await SubmitAsync(app, GptImage("a refused key costs nothing"));
+        Assert.Equal(JobStatus.Failed, (await EndAsync(app, refused)).Status);
+        Assert.Equal(0m, (await RowsAsync(app, refused)).Job.CostUsd);
+
+        // A provider that failed with an unknown outcome may have billed: the estimate stays.
+        _cloud.Faults(CloudProvider.OpenAi).Reject = Rejection.ServerError;
+        var unknown = await SubmitAsync(app, GptImage("a server error may have been billed"));
+        Assert.Equal(JobStatus.Failed, (await EndAsync(app, unknown)).Status);
+        Assert.Equal(0.011m, (await RowsAsync(app, unknown)).Job.CostUsd);
+    }
+
     [Theory]
     [InlineData("Content Moderated", "withheld the picture")]
     [InlineData("Error", "failed")]

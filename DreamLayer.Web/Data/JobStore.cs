@@ -115,14 +115,25 @@ public sealed class JobStore(IDbContextFactory<DreamLayerDbContext> dbFactory)
     }
 
     /// <summary>Ends a job that produced nothing (failed before or on the server, or cancelled); false when it had already ended.</summary>
-    public async Task<bool> EndAsync(Guid jobId, JobStatus status, string message, DateTime finishedAt, CancellationToken ct)
+    /// <param name="nothingBilled">
+    /// True when the provider cannot have billed this cloud job (it refused the request before accepting it): its
+    /// recorded cost becomes zero. A job never sent (no <c>SentAt</c>) costs nothing whatever this says.
+    /// </param>
+    public async Task<bool> EndAsync(Guid jobId, JobStatus status, string message, DateTime finishedAt, CancellationToken ct, bool nothingBilled = false)
     {
         var before = status.StatesBefore();
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        return 1 == await db.Jobs.Where(j => j.Id == jobId && before.Contains(j.Status)).ExecuteUpdateAsync(s => s
+        var ended = 1 == await db.Jobs.Where(j => j.Id == jobId && before.Contains(j.Status)).ExecuteUpdateAsync(s => s
             .SetProperty(j => j.Status, status)
             .SetProperty(j => j.StatusMessage, message)
             .SetProperty(j => j.FinishedAt, finishedAt), ct);
+        if (ended && status != JobStatus.Succeeded)
+        {
+            // The budget counted the estimate from the submit on; a cloud job that ends unsent or refused gives it back.
+            await db.Jobs.Where(j => j.Id == jobId && j.CostUsd != null && (nothingBilled || j.SentAt == null))
+                .ExecuteUpdateAsync(s => s.SetProperty(j => j.CostUsd, 0m), ct);
+        }
+        return ended;
     }
 
     /// <summary>

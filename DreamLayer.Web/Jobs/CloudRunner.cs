@@ -204,7 +204,7 @@ public sealed partial class CloudRunner(
             var message = ex is CloudCancelledException { MayHaveBeenBilled: true } billed
                 ? $"Cancelled. {billed.Message} Its result is discarded."
                 : "Cancelled.";
-            await EndSafelyAsync(run, JobStatus.Cancelled, message);
+            await EndSafelyAsync(run, JobStatus.Cancelled, message, nothingBilled: run.Task is null && ex is CloudCancelledException { MayHaveBeenBilled: false });
         }
         catch (OperationCanceledException) when (lifetime.ApplicationStopping.IsCancellationRequested)
         {
@@ -218,7 +218,8 @@ public sealed partial class CloudRunner(
         catch (CloudProviderException ex)
         {
             await ticking.CancelAsync();
-            await EndSafelyAsync(run, JobStatus.Failed, ex.Message, record: true);
+            // Refused before it was accepted (a bad key, no credit, a refusal): the provider billed nothing. An accepted task was billed.
+            await EndSafelyAsync(run, JobStatus.Failed, ex.Message, record: true, nothingBilled: run.Task is null && !ex.MayHaveBeenBilled);
         }
 #pragma warning disable CA1031 // whatever else goes wrong with one job (a locked database, a picture refused, a bug) fails that job alone
         catch (Exception ex)
@@ -404,16 +405,16 @@ public sealed partial class CloudRunner(
     }
 
     /// <summary>Ends a job that made nothing; if even that cannot be stored, open pages still hear it.</summary>
-    private async Task EndSafelyAsync(CloudRun run, JobStatus status, string message, bool record = false)
+    private async Task EndSafelyAsync(CloudRun run, JobStatus status, string message, bool record = false, bool nothingBilled = false)
     {
         try
         {
             if (status == JobStatus.Failed)
             {
-                await FailAsync(run.Job, run.Provider, message, record, CancellationToken.None);
+                await FailAsync(run.Job, run.Provider, message, record, CancellationToken.None, nothingBilled);
                 return;
             }
-            if (await store.EndAsync(run.Job.Id, status, message, time.GetUtcNow().UtcDateTime, CancellationToken.None))
+            if (await store.EndAsync(run.Job.Id, status, message, time.GetUtcNow().UtcDateTime, CancellationToken.None, nothingBilled))
             {
                 metrics.Finished(status, run.Job.ModelName(), run.Name, null, null);
                 events.Update(run.Job.Id, p => p with { Status = status, Message = message });
@@ -428,13 +429,13 @@ public sealed partial class CloudRunner(
         }
     }
 
-    private async Task FailAsync(JobEntity job, CloudProviderId provider, string message, bool record, CancellationToken ct)
+    private async Task FailAsync(JobEntity job, CloudProviderId provider, string message, bool record, CancellationToken ct, bool nothingBilled = false)
     {
         if (record)
         {
             backends.RecordError(provider, message);
         }
-        if (!await store.EndAsync(job.Id, JobStatus.Failed, message, time.GetUtcNow().UtcDateTime, ct))
+        if (!await store.EndAsync(job.Id, JobStatus.Failed, message, time.GetUtcNow().UtcDateTime, ct, nothingBilled))
         {
             return; // it had ended meanwhile (cancelled): it stays as it ended
         }

@@ -4,6 +4,7 @@ using DreamLayer.Domain.Generation;
 using DreamLayer.Domain.Jobs;
 using DreamLayer.Domain.Scheduling;
 using DreamLayer.Web.Cloud;
+using DreamLayer.Web.Cloud.Pricing;
 using DreamLayer.Web.Comfy;
 using DreamLayer.Web.Data;
 using DreamLayer.Web.Models;
@@ -58,6 +59,8 @@ public sealed partial class JobQueue(
     ModelAccess modelAccess,
     CloudBackends cloudBackends,
     CloudRunner cloud,
+    CloudPrices cloudPrices,
+    CloudBudgets cloudBudgets,
     TimeProvider time,
     ILogger<JobQueue> logger)
 {
@@ -102,7 +105,26 @@ public sealed partial class JobQueue(
         var batchId = Guid.CreateVersion7(now);
         var requestJson = StoredRequest.Write(request);
         var (jobs, ids) = NewBatch(request, requestJson, owner, seeds, batchId, now);
-        await store.InsertAsync(jobs, ct);
+        if (request.Cloud is { } paid)
+        {
+            // Each run is priced now and its cost recorded with its row, checked against this month's budgets in the same step.
+            if (await cloudPrices.EstimateAsync(CloudBackends.ToCloudRequest(request, paid, null), ct) is not { } estimate)
+            {
+                return new SubmitInvalid([new FieldError(CloudRequestValidator.ModelField, $"No price is known for {paid.Model}, so it cannot be counted against the budget; an admin sets one under Cloud prices.")]);
+            }
+            foreach (var job in jobs)
+            {
+                job.CostUsd = estimate.Usd;
+            }
+            if (await cloudBudgets.ReserveAsync(owner, estimate.Usd * jobs.Count, () => store.InsertAsync(jobs, ct), ct) is { } overBudget)
+            {
+                return new SubmitInvalid([new FieldError(CloudRequestValidator.ModelField, overBudget)]);
+            }
+        }
+        else
+        {
+            await store.InsertAsync(jobs, ct);
+        }
 
         lock (_lock)
         {

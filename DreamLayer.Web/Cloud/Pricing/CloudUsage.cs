@@ -24,7 +24,7 @@ public sealed class CloudUsage(IDbContextFactory<DreamLayerDbContext> dbFactory)
             jobs = jobs.Where(j => j.Owner == personId);
         }
         var found = await jobs
-            .Select(j => new { j.Owner, Model = j.Checkpoint, j.CreatedAt, Cost = j.CostUsd!.Value, Images = j.Images.Count })
+            .Select(j => new { j.Owner, j.CloudProvider, j.Checkpoint, j.CreatedAt, Cost = j.CostUsd!.Value, Images = j.Images.Count })
             .ToListAsync(ct);
         var owners = found.Select(j => j.Owner).Distinct().ToList();
         var names = await db.Users.AsNoTracking().Where(u => owners.Contains(u.Id))
@@ -32,12 +32,16 @@ public sealed class CloudUsage(IDbContextFactory<DreamLayerDbContext> dbFactory)
         return
         [
             .. found
-                .GroupBy(j => (Month: CloudBudgets.MonthStart(j.CreatedAt), j.Owner, j.Model))
+                .GroupBy(j => (Month: CloudBudgets.MonthStart(j.CreatedAt), j.Owner, Model: ModelName(j.CloudProvider, j.Checkpoint)))
                 .Select(g => new CloudUsageRow(g.Key.Month, g.Key.Owner, names.GetValueOrDefault(g.Key.Owner) ?? "(deleted account)", g.Key.Model,
                     g.Count(), g.Sum(j => j.Images), g.Sum(j => j.Cost)))
                 .OrderByDescending(r => r.Month).ThenBy(r => r.Person, StringComparer.CurrentCultureIgnoreCase).ThenBy(r => r.Model, StringComparer.Ordinal),
         ];
     }
+
+    /// <summary>A cloud model as the pickers name it ("OpenAI: gpt-image-1"); the model column as it is for anything else.</summary>
+    private static string ModelName(string? provider, string model) =>
+        CloudCatalog.TryParse(provider, out var id) ? $"{CloudCatalog.NameOf(id)}: {CloudCatalog.Find(id, model)?.Name ?? model}" : model;
 
     /// <summary>The column names of the CSV export, in order.</summary>
     public static readonly IReadOnlyList<string> CsvColumns = ["month", "person", "model", "jobs", "images", "cost_usd"];

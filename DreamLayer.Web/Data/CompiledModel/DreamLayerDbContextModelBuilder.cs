@@ -11,7 +11,7 @@ namespace DreamLayer.Web.Data.CompiledModel
     public partial class DreamLayerDbContextModel
     {
         private DreamLayerDbContextModel()
-            : base(skipDetectChanges: false, modelId: new Guid("def26a40-3e97-45df-a2d7-105a5387501f"), entityTypeCount: 19)
+            : base(skipDetectChanges: false, modelId: new Guid("a1d09286-7164-43a7-860e-e4d9e17bd58d"), entityTypeCount: 19)
         {
         }
 

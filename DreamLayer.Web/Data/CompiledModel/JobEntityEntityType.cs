@@ -21,7 +21,7 @@ namespace DreamLayer.Web.Data.CompiledModel
                 "DreamLayer.Web.Data.JobEntity",
                 typeof(JobEntity),
                 baseEntityType,
-                propertyCount: 40,
+                propertyCount: 41,
                 navigationCount: 1,
                 unnamedIndexCount: 4,
                 keyCount: 1);
@@ -123,6 +123,13 @@ namespace DreamLayer.Web.Data.CompiledModel
                 typeof(double?),
                 propertyInfo: typeof(JobEntity).GetProperty("CompletionOverheadMs", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 fieldInfo: typeof(JobEntity).GetField("<CompletionOverheadMs>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                nullable: true);
+
+            var costUsd = runtimeEntityType.AddProperty(
+                "CostUsd",
+                typeof(decimal?),
+                propertyInfo: typeof(JobEntity).GetProperty("CostUsd", BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly),
+                fieldInfo: typeof(JobEntity).GetField("<CostUsd>k__BackingField", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly),
                 nullable: true);
 
             var createdAt = runtimeEntityType.AddProperty(

@@ -432,6 +432,9 @@ namespace DreamLayer.Web.Data.Migrations
                     b.Property<double?>("CompletionOverheadMs")
                         .HasColumnType("REAL");
 
+                    b.Property<decimal?>("CostUsd")
+                        .HasColumnType("TEXT");
+
                     b.Property<DateTime>("CreatedAt")
                         .HasColumnType("TEXT");
 

@@ -47,6 +47,14 @@ public sealed record ApiJobRequest
     public int ClipSkip { get; init; } = 1;
     public TiledVaeSetting? TiledVae { get; init; }
 
+    /// <summary>
+    /// A cloud model instead of a ComfyUI server (Txt2Img only): <c>provider</c> (<c>OpenAi</c>, <c>Ideogram</c>,
+    /// <c>Bfl</c>), <c>model</c> (the provider's id), <c>size</c> or <c>aspectRatio</c>, <c>count</c> and the model's
+    /// <c>options</c> by their API names; the checkpoint, sampler, steps and LoRAs are then not used. Its cost is counted
+    /// against the cloud budgets.
+    /// </summary>
+    public CloudSetting? Cloud { get; init; }
+
     /// <summary>Img2img, inpaint and upscale: the upload id of the picture to start from.</summary>
     public Guid? SourceImage { get; init; }
 
@@ -115,6 +123,7 @@ public sealed record ApiJobRequest
         ResizeFilter = ResizeFilter,
         UpscaleModel = UpscaleModel,
         Scale = Scale,
+        Cloud = Cloud,
     };
 }
 
@@ -135,9 +144,24 @@ public static class ApiFieldNames
         [nameof(InpaintSettings.Padding)] = "inpaint.padding",
     };
 
+    /// <summary>The cloud check's fields (<see cref="Cloud.CloudRequestValidator"/>), which name what a person reads; a model's own option is under <c>cloud.options</c>.</summary>
+    private static readonly Dictionary<string, string> Cloud = new(StringComparer.Ordinal)
+    {
+        [Web.Cloud.CloudRequestValidator.ModelField] = "cloud.model",
+        [Web.Cloud.CloudRequestValidator.PromptField] = "prompt",
+        [Web.Cloud.CloudRequestValidator.NegativeField] = "negativePrompt",
+        [Web.Cloud.CloudRequestValidator.SeedField] = "seed",
+        [Web.Cloud.CloudRequestValidator.CountField] = "cloud.count",
+        [Web.Cloud.CloudRequestValidator.SizeField] = "cloud.size",
+        [Web.Cloud.CloudRequestValidator.AspectField] = "cloud.aspectRatio",
+    };
+
     public static string Of(string domainField)
     {
         ArgumentNullException.ThrowIfNull(domainField);
-        return Inpaint.TryGetValue(domainField, out var name) ? name : JsonNamingPolicy.CamelCase.ConvertName(domainField);
+        return Inpaint.TryGetValue(domainField, out var name) ? name
+            : Cloud.TryGetValue(domainField, out var cloud) ? cloud
+            : Web.Cloud.CloudCatalog.All.SelectMany(m => m.Options).FirstOrDefault(o => o.Label == domainField) is { } option ? "cloud.options." + option.Name
+            : JsonNamingPolicy.CamelCase.ConvertName(domainField);
     }
 }
