@@ -10,6 +10,7 @@ using DreamLayer.Web.Tests.Infrastructure;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Metadata;
 using Microsoft.EntityFrameworkCore.Migrations;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -29,6 +30,9 @@ public sealed class GalleryDatabase : IDisposable
     private readonly StorageOptions _options;
     private DateTime _clock = new(2026, 1, 1, 12, 0, 0, DateTimeKind.Utc);
 
+    /// <summary>True while the database stands at an older migration than the app's model (an upgrade test's first half).</summary>
+    private bool _olderSchema;
+
     /// <param name="migration">The migration to stop at (to test an upgrade, see <see cref="MigrateToLatest"/>); null: the latest.</param>
     public GalleryDatabase(string? migration = null)
     {
@@ -44,6 +48,7 @@ public sealed class GalleryDatabase : IDisposable
         {
             db.GetService<IMigrator>().Migrate(migration);
         }
+        _olderSchema = migration is not null;
         Store = new ImageStore(Paths, Options.Create(_options), new ImageGate(Options.Create(_options)), TimeProvider.System);
         Events = new GalleryEvents();
         Gallery = new GalleryService(Factory, Store, Events, TimeProvider.System);
@@ -63,14 +68,64 @@ public sealed class GalleryDatabase : IDisposable
     {
         using var db = Factory.CreateDbContext();
         db.Database.Migrate();
+        _olderSchema = false;
     }
 
     public FolderImport Importer() => new(Factory, Store, Paths, Options.Create(_options), Events, NullLogger<FolderImport>.Instance);
 
     /// <summary>Adds one image made by <paramref name="owner"/>; each call is one second later unless <paramref name="at"/> is given.</summary>
-    public Task<ImageEntity> AddAsync(SignedInUser owner, string prompt, string negative = "", string model = "model-a.safetensors",
-        string sampler = "euler", bool isPrivate = false, DateTime? at = null, int width = 512, int height = 512, string mode = "Txt2Img") =>
-        AddImageAsync(Factory, Store, owner, prompt, at ?? (_clock = _clock.AddSeconds(1)), negative, model, sampler, isPrivate, width, height, mode);
+    public async Task<ImageEntity> AddAsync(SignedInUser owner, string prompt, string negative = "", string model = "model-a.safetensors",
+        string sampler = "euler", bool isPrivate = false, DateTime? at = null, int width = 512, int height = 512, string mode = "Txt2Img")
+    {
+        var created = at ?? (_clock = _clock.AddSeconds(1));
+        if (!_olderSchema)
+        {
+            return await AddImageAsync(Factory, Store, owner, prompt, created, negative, model, sampler, isPrivate, width, height, mode);
+        }
+        // The app's model has columns the older schema lacks: the rows are written with the columns the tables have, as that version wrote them.
+        var (job, image) = await NewImageAsync(Store, owner, prompt, created, negative, model, sampler, isPrivate, width, height, mode);
+        await using var db = await Factory.CreateDbContextAsync();
+        await InsertAsOfThisSchemaAsync(db, job);
+        await InsertAsOfThisSchemaAsync(db, image);
+        return image;
+    }
+
+    /// <summary>
+    /// Inserts one entity with only the columns its table has now, each value converted and typed as the app's model
+    /// stores it (a store-generated column left out while its value is the default, as EF Core leaves it out).
+    /// </summary>
+    private static async Task InsertAsOfThisSchemaAsync(DreamLayerDbContext db, object entity)
+    {
+        var type = db.Model.FindEntityType(entity.GetType()) ?? throw new InvalidOperationException($"{entity.GetType().Name} is not in the model.");
+        var table = type.GetTableName()!;
+        await db.Database.OpenConnectionAsync();
+        await using var command = db.Database.GetDbConnection().CreateCommand();
+        command.CommandText = $"SELECT name FROM pragma_table_info('{table}')";
+        var existing = new HashSet<string>(StringComparer.Ordinal);
+        await using (var reader = await command.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync())
+            {
+                existing.Add(reader.GetString(0));
+            }
+        }
+        command.Parameters.Clear();
+        var columns = new List<string>();
+        foreach (var property in type.GetProperties())
+        {
+            var column = property.GetColumnName();
+            var value = property.PropertyInfo?.GetValue(entity) ?? property.FieldInfo?.GetValue(entity);
+            var isDefault = value is null || (property.ClrType.IsValueType && value.Equals(Activator.CreateInstance(property.ClrType)));
+            if (!existing.Contains(column) || (property.ValueGenerated != ValueGenerated.Never && isDefault))
+            {
+                continue;
+            }
+            command.Parameters.Add(property.GetRelationalTypeMapping().CreateParameter(command, $"@p{columns.Count}", value, property.IsNullable));
+            columns.Add(column);
+        }
+        command.CommandText = $"INSERT INTO \"{table}\" ({string.Join(", ", columns.Select(c => $"\"{c}\""))}) VALUES ({string.Join(", ", columns.Select((_, i) => $"@p{i}"))})";
+        await command.ExecuteNonQueryAsync();
+    }
 
     /// <summary>
     /// Adds a finished job and its image (a tiny PNG file under the images folder) as if <paramref name="owner"/> had
