@@ -84,7 +84,13 @@ public sealed class ApiJobsTests
         var mine = await GetAsync(alice, "/api/v1/images?mode=Img2Img&mine=true");
         var listed = Assert.Single(mine.GetProperty("images").EnumerateArray());
         var imageId = listed.GetProperty("id").GetGuid();
-        Assert.Equal($"/images/{imageId}", Assert.Single(done.GetProperty("images").EnumerateArray()).GetString());
+        Assert.Equal($"/api/v1/images/{imageId}/file", Assert.Single(done.GetProperty("images").EnumerateArray()).GetString());
+        // The address the job gives is one the token itself can fetch.
+        using (var file = await alice.GetAsync(Path($"/api/v1/images/{imageId}/file")))
+        {
+            Assert.Equal(HttpStatusCode.OK, file.StatusCode);
+            Assert.Equal("image/png", file.Content.Headers.ContentType?.MediaType);
+        }
         var details = await GetAsync(alice, $"/api/v1/images/{imageId}");
         Assert.Equal((128, 128), (details.GetProperty("width").GetInt32(), details.GetProperty("height").GetInt32()));
         Assert.Equal("42", details.GetProperty("seed").GetString());
@@ -279,8 +285,9 @@ public sealed class ApiJobsTests
         var job = Assert.Single(await SubmitAsync(alice, new { mode = "Upscale", sourceImage = id, scale = 2 }));
         var done = await WaitEndedAsync(alice, job);
         Assert.True(done.GetProperty("status").GetString() == "Succeeded", done.ToString());
-        var image = Assert.Single(done.GetProperty("images").EnumerateArray()).GetString()!["/images/".Length..];
-        var details = await GetAsync(alice, $"/api/v1/images/{image}");
+        var file = Assert.Single(done.GetProperty("images").EnumerateArray()).GetString()!;
+        Assert.EndsWith("/file", file, StringComparison.Ordinal);
+        var details = await GetAsync(alice, file[..^"/file".Length]);
         Assert.Equal((128, 96), (details.GetProperty("width").GetInt32(), details.GetProperty("height").GetInt32()));
     }
 

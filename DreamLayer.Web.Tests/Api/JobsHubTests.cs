@@ -73,7 +73,7 @@ public sealed class JobsHubTests(SharedApp shared) : IClassFixture<SharedApp>
         await using var db = App.CreateDbContext();
         var images = await db.Images.AsNoTracking().Where(i => i.JobId == jobId).Select(i => i.Id).ToListAsync();
         Assert.NotEmpty(images);
-        Assert.Equal(images.Select(id => $"/images/{id}").Order(), finished.GetProperty("images").EnumerateArray().Select(i => i.GetString()!).Order());
+        Assert.Equal(images.Select(id => $"/api/v1/images/{id}/file").Order(), finished.GetProperty("images").EnumerateArray().Select(i => i.GetString()!).Order());
         // No frames without asking for them.
         Assert.DoesNotContain(hub.Received, e => e.Name == JobHubEvents.Preview);
     }

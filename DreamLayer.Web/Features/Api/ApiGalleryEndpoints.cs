@@ -170,6 +170,9 @@ internal static class ApiGalleryEndpoints
 
     private static string Url(Guid id) => $"{ApiExtensions.Prefix}/images/{id}";
 
+    /// <summary>Where a client with a token fetches an image (the pages' <c>/images/{id}</c> takes only the browser's cookie).</summary>
+    public static string FileUrl(Guid id) => $"{ApiExtensions.Prefix}/images/{id}/file";
+
     private static ProblemHttpResult NotFound(Guid id) => ApiProblems.NotFound("Image not found", $"There is no image {id} that you may see.");
 
     private static ProblemHttpResult BoardNotFound(Guid id) => ApiProblems.NotFound("Board not found", $"There is no board {id} that you may see.");

@@ -54,7 +54,7 @@ public sealed record ApiJob(
             job.Node,
             job.Backend,
             job.Message,
-            [.. job.ImageIds.Select(id => $"/images/{id}")]);
+            [.. job.ImageIds.Select(ApiGalleryEndpoints.FileUrl)]);
     }
 }
 

@@ -46,7 +46,7 @@ public sealed record HubJobStarted(Guid JobId, string Server);
 /// </summary>
 public sealed record HubJobProgress(Guid JobId, int? Step, int? Steps, double? Progress, string? Node);
 
-/// <summary>Succeeded: each image by the address that serves it (<c>/images/{id}</c>, with the same sign-in).</summary>
+/// <summary>Succeeded: each image by the address that serves it to the same sign-in, a token included (<c>/api/v1/images/{id}/file</c>).</summary>
 public sealed record HubJobFinished(Guid JobId, IReadOnlyList<string> Images);
 
 /// <summary>Failed, and why, in words.</summary>

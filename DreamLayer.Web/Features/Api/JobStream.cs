@@ -456,7 +456,7 @@ internal sealed partial class JobStream : IDisposable
             case JobStatus.Running:
                 return _send(JobHubEvents.Started, new HubJobStarted(jobId, job.Backend ?? string.Empty), ct);
             case JobStatus.Succeeded:
-                return _send(JobHubEvents.Finished, new HubJobFinished(jobId, [.. job.ImageIds.Select(id => $"/images/{id}")]), ct);
+                return _send(JobHubEvents.Finished, new HubJobFinished(jobId, [.. job.ImageIds.Select(ApiGalleryEndpoints.FileUrl)]), ct);
             case JobStatus.Failed:
                 return _send(JobHubEvents.Failed, new HubJobFailed(jobId, job.Message is { Length: > 0 } reason ? reason : "The job failed."), ct);
             default:
