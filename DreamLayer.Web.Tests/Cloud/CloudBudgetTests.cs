@@ -132,6 +132,24 @@ public sealed class CloudBudgetTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ProviderCaps_AdminsOnly_OutOfRangeExplained_AndTheBackendsPageListsEveryProvider()
+    {
+        var backends = _app.Get<Web.Jobs.CloudBackends>();
+
+        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => backends.SetCapAsync(Member, CloudProviderId.Bfl, 3, default));
+        Assert.Equal("Jobs at once for OpenAI must be between 1 and 100.", await backends.SetCapAsync(Admin, CloudProviderId.OpenAi, 0, default));
+        Assert.Null(await backends.SetCapAsync(Admin, CloudProviderId.Ideogram, 5, default));
+        backends.RecordError(CloudProviderId.Ideogram, "Ideogram is down.");
+
+        var rows = await backends.StatusAsync(p => p == CloudProviderId.Ideogram ? 1 : 0, default);
+        Assert.Equal(CloudCatalog.Providers, rows.Select(r => r.Provider));
+        var ideogram = rows.Single(r => r.Provider == CloudProviderId.Ideogram);
+        Assert.Equal((false, 5, 1, "Ideogram is down."), (ideogram.Enabled, ideogram.MaxInFlight, ideogram.InFlight, ideogram.LastError));
+        Assert.NotNull(ideogram.LastErrorAt);
+        Assert.All(rows.Where(r => r.Provider != CloudProviderId.Ideogram), r => Assert.Equal((2, (string?)null), (r.MaxInFlight, r.LastError)));
+    }
+
+    [Fact]
     public async Task AnAdminsPrice_IsCounted_UntilPutBackToTheListPrice()
     {
         var prices = _app.Get<CloudPrices>();

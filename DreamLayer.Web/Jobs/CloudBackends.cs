@@ -110,6 +110,21 @@ public sealed class CloudBackends(IDbContextFactory<DreamLayerDbContext> dbFacto
 
     public (string Message, DateTime At)? LastError(CloudProviderId provider) => _lastErrors.TryGetValue(provider, out var error) ? error : null;
 
+    /// <summary>Every provider as the Backends page lists it: enabled or not, its cap, jobs at it now, its last error.</summary>
+    /// <param name="inFlight">How many of the provider's jobs run now (<see cref="CloudRunner.InFlightCount"/>).</param>
+    public async Task<IReadOnlyList<CloudBackendStatus>> StatusAsync(Func<CloudProviderId, int> inFlight, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(inFlight);
+        var enabled = await EnabledAsync(ct);
+        var caps = await CapsAsync(ct);
+        return
+        [
+            .. CloudCatalog.Providers.Select(p => LastError(p) is { } error
+                ? new CloudBackendStatus(p, CloudCatalog.NameOf(p), enabled.Contains(p), caps[p], inFlight(p), error.Message, error.At)
+                : new CloudBackendStatus(p, CloudCatalog.NameOf(p), enabled.Contains(p), caps[p], inFlight(p), null, null)),
+        ];
+    }
+
     /// <summary>
     /// Checks a cloud request before it is queued: the provider and model exist, the provider has a key, and the model
     /// takes what the request asks (<see cref="CloudRequestValidator"/>, each problem on its field).

@@ -20,6 +20,16 @@ public sealed partial class BackendsPage : IDisposable
     [Inject] private ComfyConnectionService Connections { get; set; } = default!;
     [Inject] private ISnackbar Snackbar { get; set; } = default!;
     [Inject] private DreamLayer.Web.Accounts.CurrentUser CurrentUser { get; set; } = default!;
+    [Inject] private CloudBackends CloudBackends { get; set; } = default!;
+    [Inject] private CloudRunner CloudRunner { get; set; } = default!;
+
+    /// <summary>How often the cloud providers' rows are read again while the page is open (their jobs and errors raise no pool event).</summary>
+    private static readonly TimeSpan CloudRefresh = TimeSpan.FromSeconds(2);
+
+    private IReadOnlyList<CloudBackendStatus> _cloud = [];
+    private readonly Dictionary<Cloud.CloudProviderId, int> _caps = [];
+    private string? _cloudError;
+    private readonly CancellationTokenSource _closing = new();
 
     private IReadOnlyList<BackendSetting> _settings = [];
     private IDisposable? _subscription;
@@ -34,6 +44,8 @@ public sealed partial class BackendsPage : IDisposable
     protected override async Task OnInitializedAsync()
     {
         _settings = await Settings.LoadAsync(CancellationToken.None);
+        _cloud = await CloudBackends.StatusAsync(CloudRunner.InFlightCount, CancellationToken.None);
+        _ = WatchCloudAsync(_closing.Token);
         _subscription = Pool.Subscribe(changed => InvokeAsync(async () =>
         {
             _settings = await Settings.LoadAsync(CancellationToken.None);
@@ -61,6 +73,61 @@ public sealed partial class BackendsPage : IDisposable
         _enabled = true;
         _modelsDirectory = null;
         _error = null;
+    }
+
+    /// <summary>Reads the providers' rows again every <see cref="CloudRefresh"/>; renders only when they changed.</summary>
+    private async Task WatchCloudAsync(CancellationToken ct)
+    {
+        using var timer = new PeriodicTimer(CloudRefresh);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(ct))
+            {
+                IReadOnlyList<CloudBackendStatus> now;
+                try
+                {
+                    now = await CloudBackends.StatusAsync(CloudRunner.InFlightCount, ct);
+                }
+#pragma warning disable CA1031 // a failed read (the settings table locked a moment) keeps the rows shown; the next tick tries again
+                catch (Exception ex) when (ex is not OperationCanceledException)
+#pragma warning restore CA1031
+                {
+                    continue;
+                }
+                if (!now.SequenceEqual(_cloud))
+                {
+                    await InvokeAsync(() =>
+                    {
+                        _cloud = now;
+                        StateHasChanged();
+                    });
+                }
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            // the page closed
+        }
+    }
+
+    private int CapOf(CloudBackendStatus cloud) => _caps.TryGetValue(cloud.Provider, out var typed) ? typed : cloud.MaxInFlight;
+
+    private async Task SetCapAsync(CloudBackendStatus cloud)
+    {
+        var actor = await CurrentUser.GetAsync();
+        if (!actor.IsAdmin)
+        {
+            _cloudError = "Only an admin can change how many jobs a provider takes.";
+            return;
+        }
+        var cap = CapOf(cloud);
+        _cloudError = await CloudBackends.SetCapAsync(actor, cloud.Provider, cap, CancellationToken.None);
+        if (_cloudError is null)
+        {
+            _caps.Remove(cloud.Provider);
+            Snackbar.Add($"{cloud.Name} now takes at most {cap} {(cap == 1 ? "job" : "jobs")} at once.", Severity.Success);
+        }
+        _cloud = await CloudBackends.StatusAsync(CloudRunner.InFlightCount, CancellationToken.None);
     }
 
     private async Task<bool> IsAdminAsync()
@@ -132,5 +199,10 @@ public sealed partial class BackendsPage : IDisposable
         return true;
     }
 
-    public void Dispose() => _subscription?.Dispose();
+    public void Dispose()
+    {
+        _subscription?.Dispose();
+        _closing.Cancel();
+        _closing.Dispose();
+    }
 }
