@@ -105,7 +105,8 @@ public sealed class GenerationFormTests() : MudComponentTest(AddFormServices)
 
         Generate(form);
 
-        Assert.Contains("A seed is a whole number from 0 to 18446744073709551615", form.Markup, StringComparison.Ordinal);
+        // The submit handler is asynchronous: its refusal renders when it has run.
+        form.WaitForAssertion(() => Assert.Contains("A seed is a whole number from 0 to 18446744073709551615", form.Markup, StringComparison.Ordinal));
         Assert.Empty(_submitted);
     }
 

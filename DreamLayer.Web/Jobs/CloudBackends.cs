@@ -24,12 +24,10 @@ public sealed class CloudBackends(IDbContextFactory<DreamLayerDbContext> dbFacto
     public const int MinInFlight = 1;
     public const int MaxInFlightLimit = 100;
 
-    /// <summary>How long the dispatcher trusts what it read of the keys (it asks every round).</summary>
-    private static readonly TimeSpan KeysFresh = TimeSpan.FromSeconds(2);
 
     private readonly ConcurrentDictionary<CloudProviderId, (string Message, DateTime At)> _lastErrors = new();
     private volatile IReadOnlyDictionary<CloudProviderId, int>? _caps;
-    private (IReadOnlyList<CloudProviderId> Enabled, DateTimeOffset ReadAt)? _enabled;
+    private volatile EnabledProviders? _enabled;
     private int _version;
 
     /// <summary>The key that enables a provider.</summary>
@@ -42,12 +40,17 @@ public sealed class CloudBackends(IDbContextFactory<DreamLayerDbContext> dbFacto
 
     public static string SettingKey(CloudProviderId provider) => $"Cloud.{provider}.MaxJobsInFlight";
 
-    /// <summary>The providers that have a key now (read again at most every <see cref="KeysFresh"/>, and at once after a change here).</summary>
+    /// <summary>
+    /// The providers that have a key now. Read from the keys once, then kept until a stored key is set or removed
+    /// (<see cref="ProviderKeys.Version"/>; configured keys do not change while the app runs), so the dispatcher's
+    /// rounds and a job's steps never read the database for it.
+    /// </summary>
     public async ValueTask<IReadOnlyList<CloudProviderId>> EnabledAsync(CancellationToken ct)
     {
-        if (_enabled is { } known && time.GetUtcNow() - known.ReadAt < KeysFresh)
+        var version = keys.Version;
+        if (_enabled is { } known && known.KeysVersion == version)
         {
-            return known.Enabled;
+            return known.Providers;
         }
         var enabled = new List<CloudProviderId>();
         foreach (var provider in CloudCatalog.Providers)
@@ -57,9 +60,12 @@ public sealed class CloudBackends(IDbContextFactory<DreamLayerDbContext> dbFacto
                 enabled.Add(provider);
             }
         }
-        _enabled = (enabled, time.GetUtcNow());
+        // A key changed while this was read is read again next time: the version read first is the one kept.
+        _enabled = new EnabledProviders(enabled, version);
         return enabled;
     }
+
+    private sealed record EnabledProviders(IReadOnlyList<CloudProviderId> Providers, int KeysVersion);
 
     /// <summary>The key to send a job with; null when none is set (any more).</summary>
     public async Task<CloudKey?> KeyAsync(CloudProviderId provider, CancellationToken ct) =>

@@ -166,8 +166,14 @@ public sealed class ProviderKeys(IDbContextFactory<DreamLayerDbContext> dbFactor
         row.Value = _protector.Protect(key);
         await db.SaveChangesAsync(ct);
         await ForgetCheckAsync(db, provider, ct);
+        Interlocked.Increment(ref _version);
         return null;
     }
+
+    private int _version;
+
+    /// <summary>Grows whenever a stored key is set or removed, so a reader can keep what it read of the keys until then.</summary>
+    public int Version => Volatile.Read(ref _version);
 
     /// <summary>Forgets a provider's stored key (a configured one stays: it is not the app's to remove).</summary>
     public async Task RemoveAsync(bool actorIsAdmin, KeyProvider provider, CancellationToken ct)
@@ -180,6 +186,7 @@ public sealed class ProviderKeys(IDbContextFactory<DreamLayerDbContext> dbFactor
         await using var db = await dbFactory.CreateDbContextAsync(ct);
         await db.Settings.Where(s => s.Key == SettingKey(provider)).ExecuteDeleteAsync(ct);
         await ForgetCheckAsync(db, provider, ct);
+        Interlocked.Increment(ref _version);
     }
 
     /// <summary>A key's last check (<see cref="KeyChecks"/>) belongs to that key: a new key or none has not been checked.</summary>
