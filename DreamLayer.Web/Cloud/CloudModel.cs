@@ -23,6 +23,20 @@ public sealed record CloudOption(string Name, string Label, CloudOptionKind Kind
     public static CloudOption Flag(string name, string label) => new(name, label, CloudOptionKind.Flag, ["true", "false"]);
 }
 
+/// <summary>What a model can do with a picture it is given, beyond making one from a prompt.</summary>
+[Flags]
+public enum CloudEdits
+{
+    /// <summary>Prompt only (Txt2Img).</summary>
+    None = 0,
+
+    /// <summary>Takes a whole picture to change or follow (Img2Img: OpenAI's edits, FLUX Kontext, Ideogram's remix).</summary>
+    Image = 1,
+
+    /// <summary>Takes a picture and a mask and repaints the masked part (Inpaint: OpenAI's edits with a mask, Ideogram's edit).</summary>
+    Mask = 2,
+}
+
 /// <summary>Free pixel sizes: each side from <see cref="Min"/> to <see cref="Max"/> in steps of <see cref="Step"/>.</summary>
 public sealed record CloudPixelRange(int Min, int Max, int Step);
 
@@ -70,6 +84,9 @@ public sealed record CloudModel
     public bool SizeOrAspectRatio { get; init; }
 
     public IReadOnlyList<CloudOption> Options { get; init; } = [];
+
+    /// <summary>What it does with a given picture: which of the Img2Img and Inpaint pages offer it.</summary>
+    public CloudEdits Edits { get; init; }
 
     public bool TakesSize => Sizes.Count > 0 || PixelRange is not null;
 

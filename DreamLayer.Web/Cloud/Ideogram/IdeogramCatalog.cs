@@ -34,6 +34,7 @@ public static class IdeogramCatalog
             Provider = CloudProviderId.Ideogram, Id = ModelId, Name = "Ideogram 3.0", ApiVersion = ApiVersion,
             TakesNegativePrompt = true, Seeds = (0, 2_147_483_647), MaxCount = 8,
             Sizes = Resolutions, AspectRatios = AspectRatios, SizeOrAspectRatio = true,
+            Edits = CloudEdits.Image | CloudEdits.Mask,
             Options =
             [
                 CloudOption.Choice("rendering_speed", "Rendering speed", "TURBO", "DEFAULT", "QUALITY"),

@@ -14,7 +14,7 @@ public static class OpenAiCatalog
         new()
         {
             Provider = CloudProviderId.OpenAi, Id = "gpt-image-1", Name = "gpt-image-1", ApiVersion = ApiVersion,
-            MaxPromptLength = 32_000, MaxCount = 10,
+            MaxPromptLength = 32_000, MaxCount = 10, Edits = CloudEdits.Image | CloudEdits.Mask,
             Sizes = ["auto", "1024x1024", "1536x1024", "1024x1536"],
             Options =
             [
