@@ -230,6 +230,28 @@ public sealed class JobsHubAccountTests
     }
 
     [Fact]
+    public async Task RevokedToken_ItsConnectionEndsAtOnce_TheOwnersOtherConnectionsStay()
+    {
+        await using var app = await DreamLayerApp.StartAsync();
+        var revoked = await ApiTokenTests.MakeTokenAsync(app, app.Bob);
+        var kept = (await ApiTokenTests.MakeTokenAsync(app, app.Bob)).Token;
+        var cookies = await HubClient.SignInAsync(app, app.Bob);
+        await using var byRevoked = await HubClient.WithTokenAsync(app, revoked.Token);
+        await using var byKept = await HubClient.WithTokenAsync(app, kept);
+        await using var byCookie = await HubClient.WithCookiesAsync(app, cookies);
+
+        Assert.True(await app.Get<ApiTokens>().RevokeAsync(ApiTokenTests.As(app.Bob), revoked.Row.Id, default));
+
+        await byRevoked.Closed.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        // The other two were checked as well; a job of Bob's still reaches both.
+        var jobId = Assert.Single(Assert.IsType<SubmitAccepted>(await app.Get<JobQueue>().SubmitAsync(LiveAppFixture.Txt2Img("after the revoke", 2), app.Bob.Id, default)).JobIds);
+        await byKept.WaitForAsync(jobId, JobHubEvents.Finished);
+        await byCookie.WaitForAsync(jobId, JobHubEvents.Finished);
+        Assert.Equal(HubConnectionState.Connected, byKept.Connection.State);
+        Assert.Equal(HubConnectionState.Connected, byCookie.Connection.State);
+    }
+
+    [Fact]
     public async Task TokenInTheQueryString_IsNeverWrittenToTheLog()
     {
         var logs = new CapturedLog();

@@ -146,8 +146,14 @@ public sealed class SdApiRoutesTests
         using var limited = await basic.GetAsync(Route("samplers"));
         Assert.Equal(HttpStatusCode.TooManyRequests, limited.StatusCode);
         Assert.NotNull(limited.Headers.RetryAfter?.Delta);
+        // In A1111's error shape, as its clients parse it; REST v1 keeps its problem details.
+        var said = JsonNode.Parse(await limited.Content.ReadAsStringAsync())!;
+        Assert.Equal("HTTPException", (string?)said["error"]);
+        Assert.Contains("too many requests", (string?)said["detail"], StringComparison.Ordinal);
+        Assert.StartsWith("429: ", (string?)said["errors"], StringComparison.Ordinal);
         using var limitedRest = await bearer.GetAsync(new Uri("/api/v1/samplers", UriKind.Relative));
         Assert.Equal(HttpStatusCode.TooManyRequests, limitedRest.StatusCode);
+        Assert.Equal("application/problem+json", limitedRest.Content.Headers.ContentType?.MediaType);
         (await quiet.GetAsync(Route("samplers"))).EnsureSuccessStatusCode();
 
         // Guessing passwords through Basic counts against the guessed password's budget, before any database read.

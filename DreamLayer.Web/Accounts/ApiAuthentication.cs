@@ -118,17 +118,26 @@ public static class ApiAccess
             ], scheme));
     }
 
-    /// <summary>The 429 of the API: a problem details body saying when to come back, and <c>Retry-After</c>.</summary>
+    /// <summary>
+    /// The 429 of the API, with <c>Retry-After</c>: a problem details body saying when to come back, or the body of the
+    /// face the route belongs to where its group says how (<see cref="TooManyRequestsAnswer"/>).
+    /// </summary>
     internal static Task WriteTooManyRequestsAsync(HttpContext http, TimeSpan wait)
     {
         var seconds = Math.Max(1, (long)Math.Ceiling(wait.TotalSeconds));
         http.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
-        return Results.Problem(
-            statusCode: StatusCodes.Status429TooManyRequests,
-            title: "Too many requests",
-            detail: $"This token has made too many requests. Wait {Words.Count(seconds, "second")} and try again.").ExecuteAsync(http);
+        var detail = $"This token has made too many requests. Wait {Words.Count(seconds, "second")} and try again.";
+        return http.GetEndpoint()?.Metadata.GetMetadata<TooManyRequestsAnswer>() is { } answer
+            ? answer.Write(http, detail)
+            : Results.Problem(statusCode: StatusCodes.Status429TooManyRequests, title: "Too many requests", detail: detail).ExecuteAsync(http);
     }
 }
+
+/// <summary>
+/// Endpoint metadata of a face whose clients expect its own error shape (A1111's, ComfyUI's): how it words the API's
+/// 429. <see cref="Write"/> gets the sentence to say; the status and <c>Retry-After</c> are set for it.
+/// </summary>
+public sealed record TooManyRequestsAnswer(Func<HttpContext, string, Task> Write);
 
 /// <summary>The authentication handler of <see cref="ApiAccess.Scheme"/>.</summary>
 internal sealed class ApiTokenHandler(IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, ApiTokens tokens)

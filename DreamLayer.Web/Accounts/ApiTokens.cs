@@ -24,7 +24,7 @@ public sealed record ApiTokenOwner(Guid TokenId, SignedInUser User, DateTime? Ex
 /// it is checked against the account on every use, so a disabled or deleted account's tokens stop at once, and an
 /// expired one is refused. The time of last use is written at most once a minute per token.
 /// </summary>
-public sealed class ApiTokens(IDbContextFactory<DreamLayerDbContext> dbFactory, TimeProvider clock)
+public sealed class ApiTokens(IDbContextFactory<DreamLayerDbContext> dbFactory, TimeProvider clock, AccountAccess access)
 {
     /// <summary>Every token starts with this, so a leaked one can be found by searching for it.</summary>
     public const string Prefix = "dl_";
@@ -110,9 +110,14 @@ public sealed class ApiTokens(IDbContextFactory<DreamLayerDbContext> dbFactory, 
         {
             mine = mine.Where(t => t.OwnerId == actor.Id);
         }
-        var removed = await mine.ExecuteDeleteAsync(ct) > 0;
+        if (await mine.Select(t => t.OwnerId).SingleOrDefaultAsync(ct) is not { } owner || await mine.ExecuteDeleteAsync(ct) == 0)
+        {
+            return false;
+        }
         _lastWritten.TryRemove(tokenId, out _);
-        return removed;
+        // What is already connected with the token (a hub connection, a socket) checks it again now and ends.
+        access.Changed(owner);
+        return true;
     }
 
     /// <summary>

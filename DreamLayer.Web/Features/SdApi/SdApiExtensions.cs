@@ -1,3 +1,4 @@
+using DreamLayer.Domain.A1111Api;
 using DreamLayer.Web.Accounts;
 using DreamLayer.Web.Data;
 using Microsoft.AspNetCore.Authentication;
@@ -42,6 +43,7 @@ public static class SdApiExtensions
         var api = app.MapGroup(Prefix)
             .RequireAuthorization(SdApiAuthenticationHandler.PolicyName)
             .RequireRateLimiting(ApiAccess.RateLimit)
+            .WithMetadata(new TooManyRequestsAnswer((http, detail) => SdApiResults.Error(new A1111ApiError(StatusCodes.Status429TooManyRequests, detail)).ExecuteAsync(http)))
             .WithMetadata(new RequestSizeLimitAttribute(limit))
             .ExcludeFromDescription();
         SdApiEndpoints.Map(api, limit);
