@@ -122,18 +122,14 @@ public sealed class JobStore(IDbContextFactory<DreamLayerDbContext> dbFactory)
     public async Task<bool> EndAsync(Guid jobId, JobStatus status, string message, DateTime finishedAt, CancellationToken ct, bool nothingBilled = false)
     {
         var before = status.StatesBefore();
+        // The budget counted the estimate from the submit on; a cloud job that ends unsent or refused gives it back.
+        var refund = status != JobStatus.Succeeded;
         await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var ended = 1 == await db.Jobs.Where(j => j.Id == jobId && before.Contains(j.Status)).ExecuteUpdateAsync(s => s
+        return 1 == await db.Jobs.Where(j => j.Id == jobId && before.Contains(j.Status)).ExecuteUpdateAsync(s => s
             .SetProperty(j => j.Status, status)
             .SetProperty(j => j.StatusMessage, message)
-            .SetProperty(j => j.FinishedAt, finishedAt), ct);
-        if (ended && status != JobStatus.Succeeded)
-        {
-            // The budget counted the estimate from the submit on; a cloud job that ends unsent or refused gives it back.
-            await db.Jobs.Where(j => j.Id == jobId && j.CostUsd != null && (nothingBilled || j.SentAt == null))
-                .ExecuteUpdateAsync(s => s.SetProperty(j => j.CostUsd, 0m), ct);
-        }
-        return ended;
+            .SetProperty(j => j.FinishedAt, finishedAt)
+            .SetProperty(j => j.CostUsd, j => refund && j.CostUsd != null && (nothingBilled || j.SentAt == null) ? 0m : j.CostUsd), ct);
     }
 
     /// <summary>

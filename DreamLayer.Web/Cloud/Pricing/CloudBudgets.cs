@@ -24,7 +24,7 @@ public sealed record CloudSpend(decimal Team, decimal Person);
 /// recorded on each cloud job of the month (<see cref="JobEntity.CostUsd"/>): the estimate at submit, corrected when
 /// the job ends (nothing when it was never sent).
 /// </summary>
-public sealed class CloudBudgets(IDbContextFactory<DreamLayerDbContext> dbFactory, TimeProvider time) : IDisposable
+public sealed class CloudBudgets(IDbContextFactory<DreamLayerDbContext> dbFactory, DisplayNames displayNames, TimeProvider time) : IDisposable
 {
     /// <summary>The highest budget an admin may set.</summary>
     public const decimal MaxUsd = 1_000_000m;
@@ -121,9 +121,8 @@ public sealed class CloudBudgets(IDbContextFactory<DreamLayerDbContext> dbFactor
     /// <summary>Everyone a budget of their own can be given to: id and the name the app shows, by name.</summary>
     public async Task<IReadOnlyList<(string Id, string Name)>> PeopleAsync(CancellationToken ct)
     {
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
-        var users = await db.Users.AsNoTracking().Select(u => new { u.Id, u.DisplayName, u.UserName }).ToListAsync(ct);
-        return [.. users.Select(u => (u.Id, Name: u.DisplayName is { Length: > 0 } d ? d : u.UserName ?? u.Id)).OrderBy(u => u.Name, StringComparer.CurrentCultureIgnoreCase)];
+        var names = await displayNames.AllAsync(ct);
+        return [.. names.Select(p => (Id: p.Key, Name: p.Value)).OrderBy(p => p.Name, StringComparer.CurrentCultureIgnoreCase)];
     }
 
     public Task<string?> SetTeamAsync(SignedInUser actor, decimal? usd, CancellationToken ct) => SetAsync(actor, TeamKey, usd, ct);

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using DreamLayer.Web.Accounts;
 using DreamLayer.Web.Data;
 using Microsoft.EntityFrameworkCore;
 
@@ -12,7 +13,7 @@ public sealed record CloudUsageRow(DateTime Month, string PersonId, string Perso
 /// Spend on cloud pictures per person, model and month, read from the jobs' recorded costs (the Usage page and its
 /// CSV). A member reads only their own; the pages and the export check that before asking.
 /// </summary>
-public sealed class CloudUsage(IDbContextFactory<DreamLayerDbContext> dbFactory)
+public sealed class CloudUsage(IDbContextFactory<DreamLayerDbContext> dbFactory, DisplayNames displayNames)
 {
     /// <summary>The usage lines of the months from <paramref name="from"/> (inclusive) to <paramref name="to"/> (exclusive), of one person or (null) everyone.</summary>
     public async Task<IReadOnlyList<CloudUsageRow>> RowsAsync(DateTime from, DateTime to, string? personId, CancellationToken ct)
@@ -26,9 +27,7 @@ public sealed class CloudUsage(IDbContextFactory<DreamLayerDbContext> dbFactory)
         var found = await jobs
             .Select(j => new { j.Owner, j.CloudProvider, j.Checkpoint, j.CreatedAt, Cost = j.CostUsd!.Value, Images = j.Images.Count })
             .ToListAsync(ct);
-        var owners = found.Select(j => j.Owner).Distinct().ToList();
-        var names = await db.Users.AsNoTracking().Where(u => owners.Contains(u.Id))
-            .ToDictionaryAsync(u => u.Id, u => u.DisplayName != "" ? u.DisplayName : u.UserName ?? u.Id, StringComparer.Ordinal, ct);
+        var names = await displayNames.AllAsync(ct);
         return
         [
             .. found
