@@ -27,7 +27,7 @@ public sealed class KeysPageTests(BrowserFixture browser) : IClassFixture<Browse
         await using var app = await DreamLayerApp.StartAsync(settings: new Dictionary<string, string?>
         {
             ["KeyChecks:BaseUrls:HuggingFace"] = sites.BaseAddress.ToString(),
-            ["KeyChecks:BaseUrls:OpenAI"] = cloud.BaseAddress.ToString(),
+            ["KeyChecks:BaseUrls:OpenAI"] = new Uri(cloud.BaseAddress, "v1/").ToString(),
         });
         Assert.Null(await app.Get<ProviderKeys>().SetAsync(actorIsAdmin: true, KeyProviders.OpenAI, WrongOpenAiKey, default));
         await using var context = await browser.NewContextAsync((width, height));

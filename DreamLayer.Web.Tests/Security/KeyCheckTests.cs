@@ -44,9 +44,10 @@ public sealed class KeyCheckSites : IAsyncLifetime
             ["KeyChecks:Timeout"] = "00:00:01",
             ["KeyChecks:BaseUrls:HuggingFace"] = Sites.BaseAddress.ToString(),
             ["KeyChecks:BaseUrls:Civitai"] = Sites.BaseAddress.ToString(),
-            ["KeyChecks:BaseUrls:OpenAI"] = Cloud.BaseAddress.ToString(),
-            ["KeyChecks:BaseUrls:Ideogram"] = Cloud.BaseAddress.ToString(),
-            ["KeyChecks:BaseUrls:BlackForestLabs"] = Cloud.BaseAddress.ToString(),
+            // The cloud providers' checks follow the address their pictures are asked at.
+            ["Cloud:OpenAI:BaseUrl"] = new Uri(Cloud.BaseAddress, "v1").ToString(),
+            ["Cloud:Ideogram:BaseUrl"] = Cloud.BaseAddress.ToString(),
+            ["Cloud:Bfl:BaseUrl"] = Cloud.BaseAddress.ToString(),
             ["Serilog:MinimumLevel:Default"] = "Verbose",
             ["Serilog:MinimumLevel:Override:System.Net.Http.HttpClient"] = "Verbose",
             ["Serilog:MinimumLevel:Override:Microsoft.AspNetCore"] = "Verbose",

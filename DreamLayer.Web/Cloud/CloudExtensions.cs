@@ -2,6 +2,7 @@ using DreamLayer.Web.Cloud.Bfl;
 using DreamLayer.Web.Cloud.Ideogram;
 using DreamLayer.Web.Cloud.OpenAi;
 using DreamLayer.Web.Cloud.Pricing;
+using DreamLayer.Web.Security;
 using Microsoft.Extensions.Options;
 
 namespace DreamLayer.Web.Cloud;
@@ -17,6 +18,13 @@ public static class CloudExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         builder.Services.AddOptions<CloudOptions>().BindConfiguration(CloudOptions.SectionName);
+        // A key's Test goes where the pictures go, unless KeyChecks:BaseUrls says otherwise: one setting moves both.
+        builder.Services.AddOptions<KeyCheckOptions>().PostConfigure<IOptions<CloudOptions>>((checks, cloud) =>
+        {
+            checks.BaseUrls.TryAdd(KeyProviders.OpenAI.Id, cloud.Value.OpenAI.BaseUrl);
+            checks.BaseUrls.TryAdd(KeyProviders.Ideogram.Id, cloud.Value.Ideogram.BaseUrl);
+            checks.BaseUrls.TryAdd(KeyProviders.BlackForestLabs.Id, cloud.Value.Bfl.BaseUrl);
+        });
         builder.Services.AddSingleton<CloudCalls>();
         builder.Services.AddSingleton<CloudPrices>();
         builder.Services.AddSingleton<CloudBudgets>();

@@ -55,7 +55,11 @@ public sealed record KeyCheckAnswer(HttpStatusCode Status, JsonElement? Body);
 /// the answers every provider shares (rate limits, server errors, anything else), which <see cref="KeyChecks"/> words.
 /// </summary>
 /// <param name="Provider">Whose key.</param>
-/// <param name="DefaultBaseUrl">The provider's API address; <c>KeyChecks:BaseUrls:&lt;provider&gt;</c> replaces it.</param>
+/// <param name="DefaultBaseUrl">
+/// The provider's API address; <c>KeyChecks:BaseUrls:&lt;provider&gt;</c> replaces it. For the cloud image providers the
+/// address the image calls go to (<c>Cloud:&lt;provider&gt;:BaseUrl</c>, <see cref="SharedSetting"/>) fills that entry
+/// when it is not set, so one setting moves both.
+/// </param>
 /// <param name="Path">The call, relative to the base address.</param>
 /// <param name="Documented">Where the provider documents it (what the page and PROVIDERS.md cite).</param>
 /// <param name="Authorize">Puts the key on the request as the provider reads it.</param>
@@ -68,8 +72,13 @@ public sealed record KeyCheck(
     Action<HttpRequestHeaders, string> Authorize,
     Func<KeyCheckAnswer, (KeyCheckOutcome, string)?> Read)
 {
-    /// <summary>The configuration key of this check's base address.</summary>
-    public string BaseUrlSetting => $"{KeyCheckOptions.SectionName}:BaseUrls:{Provider.Id}";
+    /// <summary>The setting the address follows unless <c>KeyChecks:BaseUrls</c> names one (a cloud provider's <c>Cloud:…:BaseUrl</c>); null for the others.</summary>
+    public string? SharedSetting { get; init; }
+
+    /// <summary>The configuration key(s) of this check's base address, as messages name them.</summary>
+    public string BaseUrlSetting => SharedSetting is { } shared
+        ? $"{shared}, or {KeyCheckOptions.SectionName}:BaseUrls:{Provider.Id} for the key check alone"
+        : $"{KeyCheckOptions.SectionName}:BaseUrls:{Provider.Id}";
 }
 
 /// <summary>The <c>KeyChecks</c> section: how long a check waits, and where each provider's API is (tests point them at stand-ins).</summary>
@@ -81,7 +90,10 @@ public sealed class KeyCheckOptions
     [Range(typeof(TimeSpan), "00:00:00.100", "00:02:00")]
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>Provider id → base address (<c>KeyChecks:BaseUrls:OpenAI</c>), replacing the provider's own.</summary>
+    /// <summary>
+    /// Provider id → base address (<c>KeyChecks:BaseUrls:Civitai</c>), replacing the provider's own. OpenAI's is its API
+    /// root with the version (<c>…/v1</c>), as <c>Cloud:OpenAI:BaseUrl</c> is, which fills it when it is not set.
+    /// </summary>
     public Dictionary<string, string> BaseUrls { get; set; } = new(StringComparer.OrdinalIgnoreCase);
 }
 
@@ -113,12 +125,12 @@ public sealed partial class KeyChecks(
             "huggingface_hub's whoami (GET /api/whoami-v2)", Bearer, ReadHuggingFace),
         new(KeyProviders.Civitai, new Uri("https://civitai.com/"), "api/v1/me",
             "developer.civitai.com, Users: GET /api/v1/me", Bearer, ReadCivitai),
-        new(KeyProviders.OpenAI, new Uri("https://api.openai.com/"), "v1/models",
-            "OpenAI API reference, Models: GET /v1/models", Bearer, ReadOpenAI),
+        new(KeyProviders.OpenAI, new Uri("https://api.openai.com/v1/"), "models",
+            "OpenAI API reference, Models: GET /v1/models", Bearer, ReadOpenAI) { SharedSetting = "Cloud:OpenAI:BaseUrl" },
         new(KeyProviders.Ideogram, new Uri("https://api.ideogram.ai/"), "v2/account/api-keys",
-            "developer.ideogram.ai, Account: GET /v2/account/api-keys", (h, key) => h.Add("Api-Key", key), ReadIdeogram),
+            "developer.ideogram.ai, Account: GET /v2/account/api-keys", (h, key) => h.Add("Api-Key", key), ReadIdeogram) { SharedSetting = "Cloud:Ideogram:BaseUrl" },
         new(KeyProviders.BlackForestLabs, new Uri("https://api.bfl.ai/"), "v1/credits",
-            "docs.bfl.ai, Get the user's credits: GET /v1/credits", (h, key) => h.Add("x-key", key), ReadBfl),
+            "docs.bfl.ai, Get the user's credits: GET /v1/credits", (h, key) => h.Add("x-key", key), ReadBfl) { SharedSetting = "Cloud:Bfl:BaseUrl" },
     ];
 
     /// <summary>The check of <paramref name="provider"/>'s key, or null when its key cannot be checked without using it.</summary>
