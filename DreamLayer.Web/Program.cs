@@ -4,6 +4,7 @@ using DreamLayer.Web.Comfy;
 using DreamLayer.Web.Components;
 using DreamLayer.Web.Data;
 using DreamLayer.Web.Features.Api;
+using DreamLayer.Web.Features.ComfyApi;
 using DreamLayer.Web.Features.Gallery;
 using DreamLayer.Web.Features.Generation;
 using DreamLayer.Web.Features.Jobs;
@@ -47,6 +48,7 @@ builder.AddModelInstall();
 builder.AddOperations();
 builder.AddApi();
 builder.AddSdApi();
+builder.AddComfyApi();
 
 var app = builder.Build();
 
@@ -54,6 +56,7 @@ app.UseSecurity();
 app.UseDreamLayerLogging();
 app.UseExceptionHandler("/Error", createScopeForErrors: true);
 app.UseApi();
+app.UseComfyApi();
 app.UseAccounts();
 app.UseAntiforgery();
 app.MapStaticAssets().AllowAnonymous();
@@ -66,6 +69,7 @@ app.MapOperations();
 app.MapApi();
 app.MapUsage();
 app.MapSdApi();
+app.MapComfyApi();
 // The framework's own frame-ancestors header would be a second policy beside the full one UseSecurity sends (which has it).
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode(o => o.ContentSecurityFrameAncestorsPolicy = null);
 

@@ -79,6 +79,9 @@ public sealed class NodeDefinition
     public IReadOnlyDictionary<string, InputSpec> Optional { get; init; } = new Dictionary<string, InputSpec>();
     public IReadOnlyList<string> Hidden { get; init; } = [];
 
+    /// <summary>The node's entry exactly as the server sent it (undefined for a definition not read from a server).</summary>
+    public JsonElement Raw { get; init; }
+
     public bool TryGetInput(string name, out InputSpec spec) =>
         Required.TryGetValue(name, out spec!) || Optional.TryGetValue(name, out spec!);
 
@@ -108,6 +111,7 @@ public sealed class NodeDefinition
             Required = required,
             Optional = optional,
             Hidden = hidden,
+            Raw = e.Clone(),
         };
     }
 

@@ -5,7 +5,9 @@ using System.Text.RegularExpressions;
 using DreamLayer.Domain.Generation;
 using DreamLayer.Domain.Jobs;
 using DreamLayer.Domain.Workflows.Imported;
+using DreamLayer.Web.Comfy;
 using DreamLayer.Web.Features.Api;
+using DreamLayer.Web.Features.ComfyApi;
 using DreamLayer.Web.Features.Gallery;
 using DreamLayer.Web.Features.Workflows;
 using DreamLayer.Web.Jobs;
@@ -164,6 +166,54 @@ public sealed partial class ApiRoutesTests
             }
         }
         Assert.NotNull((await app.Get<GalleryService>().FindVisibleAsync(As(app.Bob), things.ImageToTrash, default))!.DeletedAt);
+    }
+
+    /// <summary>
+    /// Every route of the ComfyUI face (<c>/comfy</c>, and its <c>/comfy/api</c> twin), read from the app's endpoints:
+    /// anonymous and the browser's cookie alone get 401 in ComfyUI's error shape with the Bearer challenge; with a token
+    /// no route fails; Bob's prompt is 404 to another member and to an admin (the face shows each person their own).
+    /// </summary>
+    [Fact]
+    public async Task EveryComfyRoute_AnonymousAndCookieAre401_AnothersPromptIs404_TheOwnerIsAnswered()
+    {
+        await using var app = await DreamLayerApp.StartAsync(stepTime: TimeSpan.FromMilliseconds(200));
+        using var anonymous = app.CreateAnonymousClient();
+        using var cookie = await app.CreateClientAsync(app.Alice);
+        var (alice, _) = ComfyApiTests.Face(app, (await MakeTokenAsync(app, app.Alice)).Token);
+        var (admin, _) = ComfyApiTests.Face(app, (await MakeTokenAsync(app, app.Admin)).Token);
+        var (bob, bobsComfy) = ComfyApiTests.Face(app, (await MakeTokenAsync(app, app.Bob)).Token);
+        using var a = alice;
+        using var b = admin;
+        using var c = bob;
+        var bobsPrompt = Assert.IsType<PromptAccepted>(await bobsComfy.QueuePromptAsync(ComfyApiTests.SmallGraph(steps: 2), "bob", "bobs-prompt", null, default)).PromptId;
+        await DreamLayerApp.WaitUntilAsync(() => app.Get<JobEvents>().Active().Count == 0, "Bob's prompt to end");
+
+        var routes = RoutesUnder(app, ComfyApiExtensions.Prefix);
+        foreach (var route in new[] { "prompt", "ws", "history", "history/{promptId}", "view", "upload/image", "object_info", "object_info/{nodeClass}", "queue", "interrupt", "system_stats" })
+        {
+            Assert.Contains(routes, r => r.Pattern == $"{ComfyApiExtensions.Prefix}/{route}");
+            Assert.Contains(routes, r => r.Pattern == $"{ComfyApiExtensions.Prefix}/api/{route}");
+        }
+        foreach (var (method, pattern) in routes)
+        {
+            var path = new Uri(pattern.Replace("{promptId}", bobsPrompt, StringComparison.Ordinal).Replace("{nodeClass}", "KSampler", StringComparison.Ordinal), UriKind.Relative);
+            foreach (var refused in new[] { anonymous, cookie })
+            {
+                using var response = await refused.SendAsync(new HttpRequestMessage(new HttpMethod(method), path));
+                Assert.True(response.StatusCode == HttpStatusCode.Unauthorized, $"{method} {pattern}: {response.StatusCode}");
+                Assert.Contains(response.Headers.WwwAuthenticate, h => h.Scheme == "Bearer");
+                using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+                Assert.Equal("unauthorized", body.RootElement.GetProperty("error").GetProperty("type").GetString());
+            }
+            foreach (var (who, client) in new[] { ("another member", alice), ("an admin", admin), ("the owner", bob) })
+            {
+                // No body: a route that needs one says so (4xx); none fails.
+                using var response = await client.SendAsync(new HttpRequestMessage(new HttpMethod(method), path));
+                var expected = pattern.EndsWith("{promptId}", StringComparison.Ordinal) && who != "the owner" ? HttpStatusCode.NotFound : (HttpStatusCode?)null;
+                Assert.True(expected is null ? (int)response.StatusCode is >= 200 and < 500 and not 401 : response.StatusCode == expected,
+                    $"{method} {pattern} as {who}: {response.StatusCode}");
+            }
+        }
     }
 
     [Fact]

@@ -37,6 +37,15 @@ public static class ApiAccess
     /// </summary>
     public const string AccessTokenParameter = "access_token";
 
+    /// <summary>Where the ComfyUI-compatible face is (<c>/comfy</c>): its clients can often set only an address, so the token may ride in it.</summary>
+    public const string ComfyPrefix = "/comfy";
+
+    /// <summary>
+    /// The query parameter that carries the token on <see cref="ComfyPrefix"/> (its WebSocket, and clients that can set
+    /// only a server address). Accepted there only, and never logged (the log redacts it).
+    /// </summary>
+    public const string ComfyTokenParameter = "token";
+
     /// <summary>The token of an <c>Authorization: Bearer</c> header, or null without one.</summary>
     public static string? BearerToken(HttpRequest request)
     {
@@ -47,13 +56,14 @@ public static class ApiAccess
 
     /// <summary>
     /// The token a request brings: its bearer header, else, on a hub, its <see cref="AccessTokenParameter"/> query
-    /// parameter; null without either.
+    /// parameter, or on the ComfyUI face its <see cref="ComfyTokenParameter"/>; null without any.
     /// </summary>
     public static string? RequestToken(HttpRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
         return BearerToken(request)
-            ?? (request.Path.StartsWithSegments(HubsPrefix) && request.Query.TryGetValue(AccessTokenParameter, out var token) ? token.ToString() : null);
+            ?? (request.Path.StartsWithSegments(HubsPrefix) && request.Query.TryGetValue(AccessTokenParameter, out var token) ? token.ToString() : null)
+            ?? (request.Path.StartsWithSegments(ComfyPrefix) && request.Query.TryGetValue(ComfyTokenParameter, out var comfyToken) ? comfyToken.ToString() : null);
     }
 
     /// <summary>

@@ -155,6 +155,7 @@ public sealed partial class JobCompletion(
             case JobOutcome.Success when results.Count > 0:
                 var saved = new List<ImageEntity>(results.Count);
                 var request = job.Job.ReadRequest();
+                job.ImageNodes = [.. results.Select(r => r.Node)];
                 try
                 {
                     for (var i = 0; i < results.Count; i++)
@@ -232,7 +233,7 @@ public sealed partial class JobCompletion(
 
         metrics.Finished(status, tracked.Job.ModelName(), tracked.Backend.Name, queueWaitMs, executionMs);
         var imageIds = ImageIds(saved);
-        events.Update(tracked.JobId, p => p with { Status = status, Message = message, ImageIds = imageIds, Node = null, StepValue = 0, StepMax = 0 });
+        events.Update(tracked.JobId, p => p with { Status = status, Message = message, ImageIds = imageIds, ImageNodes = saved.Count > 0 ? tracked.ImageNodes : [], Node = null, NodeId = null, StepValue = 0, StepMax = 0 });
         foreach (var image in saved)
         {
             events.PublishImage(tracked.JobId, NewImage.From(image));

@@ -24,11 +24,17 @@ public sealed record JobProgress
 
     /// <summary>Title or class of the node running now.</summary>
     public string? Node { get; init; }
+
+    /// <summary>The id, in the graph as sent, of the node running now (what ComfyUI's <c>executing</c> names); null between nodes and at the end.</summary>
+    public string? NodeId { get; init; }
     public int StepValue { get; init; }
     public int StepMax { get; init; }
     public int NodesDone { get; init; }
     public int NodesTotal { get; init; }
     public IReadOnlyList<Guid> ImageIds { get; init; } = [];
+
+    /// <summary>The output node (its id in the graph as sent) each of <see cref="ImageIds"/> came from, in the same order; empty when not known.</summary>
+    public IReadOnlyList<string> ImageNodes { get; init; } = [];
 
     /// <summary>What the job does when it has no prompt, e.g. <c>Upscale ×2 (lanczos)</c>; null for generation jobs.</summary>
     public string? Summary { get; init; }

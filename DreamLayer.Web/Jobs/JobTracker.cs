@@ -414,6 +414,7 @@ public sealed partial class JobTracker(
             {
                 Status = job.Status,
                 Node = nodeName,
+                NodeId = job.CurrentNode,
                 StepValue = job.StepValue,
                 StepMax = job.StepMax,
                 NodesDone = job.FinishedNodes.Count,

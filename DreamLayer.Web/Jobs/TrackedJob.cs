@@ -101,6 +101,9 @@ public sealed class TrackedJob
     /// <summary>Files the output nodes reported (<c>executed</c>), with the node that wrote each.</summary>
     public List<(string Node, ComfyImageRef Image)> Images { get; } = [];
 
+    /// <summary>The output node of each image kept, in the order they are stored (set by completion before the job ends).</summary>
+    public IReadOnlyList<string> ImageNodes { get; set; } = [];
+
     /// <summary>
     /// The output nodes that are <c>SaveImageWebsocket</c>: ComfyUI writes no file and keeps nothing in its history for
     /// them; each image comes once, as a binary frame to our socket while the node runs.

@@ -49,8 +49,8 @@ public static class LoggingExtensions
 }
 
 /// <summary>
-/// Takes the value of every <c>access_token=</c> out of what is logged: SignalR clients send a personal API token in that
-/// query parameter to <c>/hubs/jobs</c>, and the framework's own request lines (<c>Microsoft.AspNetCore.Hosting</c>, at
+/// Takes the value of every <c>access_token=</c> and <c>token=</c> out of what is logged: SignalR clients send a personal
+/// API token in the first query parameter to <c>/hubs/jobs</c>, ComfyUI clients in the second to <c>/comfy</c>, and the framework's own request lines (<c>Microsoft.AspNetCore.Hosting</c>, at
 /// Information when an admin turns it up) write the query string whole.
 /// </summary>
 internal sealed partial class AccessTokenRedaction : Serilog.Core.ILogEventEnricher
@@ -61,7 +61,7 @@ internal sealed partial class AccessTokenRedaction : Serilog.Core.ILogEventEnric
         List<(string Name, string Value)>? redacted = null;
         foreach (var (name, value) in logEvent.Properties)
         {
-            if (value is Serilog.Events.ScalarValue { Value: string text } && text.Contains("access_token=", StringComparison.OrdinalIgnoreCase))
+            if (value is Serilog.Events.ScalarValue { Value: string text } && text.Contains("token=", StringComparison.OrdinalIgnoreCase))
             {
                 (redacted ??= []).Add((name, Redact(text)));
             }
@@ -72,9 +72,9 @@ internal sealed partial class AccessTokenRedaction : Serilog.Core.ILogEventEnric
         }
     }
 
-    /// <summary><paramref name="text"/> with each <c>access_token</c> value replaced by <c>[redacted]</c>.</summary>
+    /// <summary><paramref name="text"/> with each <c>access_token</c> and <c>token</c> value replaced by <c>[redacted]</c>.</summary>
     internal static string Redact(string text) => AccessToken().Replace(text, "$1[redacted]");
 
-    [System.Text.RegularExpressions.GeneratedRegex("(access_token=)[^&#\\s\"]*", System.Text.RegularExpressions.RegexOptions.IgnoreCase | System.Text.RegularExpressions.RegexOptions.CultureInvariant)]
+    [System.Text.RegularExpressions.GeneratedRegex("((?:access_)?token=)[^&#\\s\"]*", System.Text.RegularExpressions.RegexOptions.IgnoreCase | System.Text.RegularExpressions.RegexOptions.CultureInvariant)]
     private static partial System.Text.RegularExpressions.Regex AccessToken();
 }
