@@ -399,6 +399,56 @@ public sealed class ComfyApiTests
         Assert.DoesNotContain(token[ApiTokens.Prefix.Length..], string.Join('\n', logs.Lines), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task RevokedToken_ItsSocketIsClosedAtOnce_SayingWhy_TheOwnersOtherSocketStays()
+    {
+        await using var app = await DreamLayerApp.StartAsync();
+        var revoked = await MakeTokenAsync(app, app.Alice, "old laptop");
+        var kept = (await MakeTokenAsync(app, app.Alice, "desktop")).Token;
+        var (http, comfy) = Face(app, kept);
+        using var _ = http;
+        using var old = await ConnectAsync(comfy, "old", revoked.Token);
+        using var current = await ConnectAsync(comfy, "current", kept);
+        Assert.IsType<StatusEvent>((await ReceiveAsync(old)).Event);
+        Assert.IsType<StatusEvent>((await ReceiveAsync(current)).Event);
+
+        Assert.True(await app.Get<ApiTokens>().RevokeAsync(As(app.Alice), revoked.Row.Id, default));
+
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30)); // a failure guard only
+        var buffer = new byte[4096];
+        WebSocketReceiveResult result;
+        do
+        {
+            result = await old.ReceiveAsync(buffer, timeout.Token);
+        }
+        while (result.MessageType != WebSocketMessageType.Close);
+        Assert.Contains("revoked", old.CloseStatusDescription, StringComparison.Ordinal);
+        // The socket of the token still good gets the events of a prompt sent with it.
+        using var sent = await http.PostAsync(new Uri("/comfy/prompt", UriKind.Relative),
+            JsonContent(new JsonObject { ["prompt"] = SmallGraph().ToJson(), ["client_id"] = "current" }));
+        Assert.Equal(HttpStatusCode.OK, sent.StatusCode);
+        var promptId = (string)JsonNode.Parse(await sent.Content.ReadAsStringAsync())!["prompt_id"]!;
+        await FollowToEndAsync(current, promptId);
+    }
+
+    [Fact]
+    public async Task RateLimit_IsAnsweredInComfyUisErrorShape_WithRetryAfter()
+    {
+        await using var app = await DreamLayerApp.StartAsync(settings: new Dictionary<string, string?> { ["Accounts:ApiRequests"] = "2", ["Accounts:ApiWindow"] = "00:10:00" });
+        var (http, _) = Face(app, (await MakeTokenAsync(app, app.Alice)).Token);
+        using var __ = http;
+        (await http.GetAsync(new Uri("/comfy/system_stats", UriKind.Relative))).EnsureSuccessStatusCode();
+        (await http.GetAsync(new Uri("/comfy/queue", UriKind.Relative))).EnsureSuccessStatusCode();
+
+        using var limited = await http.GetAsync(new Uri("/comfy/system_stats", UriKind.Relative));
+
+        Assert.Equal(HttpStatusCode.TooManyRequests, limited.StatusCode);
+        Assert.NotNull(limited.Headers.RetryAfter?.Delta);
+        var error = JsonNode.Parse(await limited.Content.ReadAsStringAsync())!["error"]!;
+        Assert.Equal("rate_limited", (string?)error["type"]);
+        Assert.Contains("too many requests", (string?)error["details"], StringComparison.Ordinal);
+    }
+
     private static ReadOnlySpan<byte> PngSignature => [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A];
 
     internal static StringContent JsonContent(JsonNode body) => new(body.ToJsonString(), Encoding.UTF8, "application/json");

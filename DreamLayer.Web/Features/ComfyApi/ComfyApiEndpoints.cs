@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -20,7 +21,7 @@ namespace DreamLayer.Web.Features.ComfyApi;
 /// queue, history, files, interrupt and WebSocket show and touch only their own prompts. Another person's prompt id is
 /// answered as ComfyUI answers an unknown one.
 /// </summary>
-internal static class ComfyApiEndpoints
+internal static partial class ComfyApiEndpoints
 {
     /// <summary>The name an imported-workflow job made by the face carries in the job list and the image's infotext.</summary>
     public const string JobName = "ComfyUI API";
@@ -226,7 +227,8 @@ internal static class ComfyApiEndpoints
     /// <c>GET /ws?clientId=</c>: a WebSocket with ComfyUI's events of the person's prompts sent with that client id, and
     /// <c>status</c> for all of theirs. The first message is <c>status</c> with the session id.
     /// </summary>
-    private static async Task SocketAsync(HttpContext http, SignedInUser user, ComfyPrompts prompts, JobEvents events, IHostApplicationLifetime lifetime)
+    private static async Task SocketAsync(HttpContext http, SignedInUser user, ComfyPrompts prompts, JobEvents events, IHostApplicationLifetime lifetime,
+        AccountAccess access, ApiTokens tokens, ILogger<ComfySocket> logger)
     {
         if (!http.WebSockets.IsWebSocketRequest)
         {
@@ -237,6 +239,15 @@ internal static class ComfyApiEndpoints
         var sid = asked.Length is > 0 and <= MaxIdLength ? asked : Guid.NewGuid().ToString("N");
         using var socket = await http.WebSockets.AcceptWebSocketAsync();
         using var connection = new ComfySocket(socket, user.Id, sid, events);
+        // The token was checked once, when the socket opened: a change to its account (disabled, deleted, the token
+        // revoked) checks it again and ends the socket if it is no longer good, as the hub's connections do.
+        using var accountChanges = access.Subscribe(changed =>
+        {
+            if (string.Equals(changed, user.Id, StringComparison.Ordinal))
+            {
+                _ = RecheckAsync(http.User, connection, tokens, logger);
+            }
+        });
         prompts.Register(connection);
         try
         {
@@ -248,6 +259,31 @@ internal static class ComfyApiEndpoints
             prompts.Unregister(connection);
         }
     }
+
+    /// <summary>Nobody awaits a recheck (it runs for an admin's action): a failure is logged and ends the socket.</summary>
+    private static async Task RecheckAsync(ClaimsPrincipal user, ComfySocket connection, ApiTokens tokens, ILogger logger)
+    {
+        bool valid;
+        try
+        {
+            valid = user.FindFirstValue(ApiAccess.TokenIdClaim) is { } tokenId && Guid.TryParse(tokenId, out var id)
+                && await tokens.IsActiveAsync(id, CancellationToken.None);
+        }
+#pragma warning disable CA1031 // raised from an admin's action: it must neither vanish nor reach that admin; the safe answer is to end the socket
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            LogRecheckFailed(logger, ex);
+            valid = false;
+        }
+        if (!valid)
+        {
+            connection.End("This token was revoked or has expired, or its account was disabled.");
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Could not check the token of a /comfy/ws socket again; it is closed")]
+    private static partial void LogRecheckFailed(ILogger logger, Exception ex);
 
     /// <summary><c>GET /history?max_items=&amp;offset=</c>: the person's ended prompts, oldest first; with max_items alone, the last ones.</summary>
     private static IResult History(SignedInUser user, ComfyPrompts prompts, HttpRequest request)

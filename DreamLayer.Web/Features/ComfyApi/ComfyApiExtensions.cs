@@ -56,6 +56,7 @@ public static class ComfyApiExtensions
             var api = app.MapGroup(prefix)
                 .RequireAuthorization(ComfyApiAuthenticationHandler.PolicyName)
                 .RequireRateLimiting(ApiAccess.RateLimit)
+                .WithMetadata(new TooManyRequestsAnswer((http, detail) => ComfyErrors.TooManyRequests(detail).ExecuteAsync(http)))
                 .WithMetadata(new RequestSizeLimitAttribute(limit))
                 .ExcludeFromDescription();
             ComfyApiEndpoints.Map(api, limit);

@@ -22,6 +22,9 @@ internal static class ComfyErrors
     public static IResult TooLarge(long limit) =>
         Error(StatusCodes.Status413PayloadTooLarge, "request_too_large", "Request body too large", $"A request body here may be at most {limit:N0} bytes.");
 
+    /// <summary>The API's rate limit (its <c>Retry-After</c> is set for it): 429, saying when to come back.</summary>
+    public static IResult TooManyRequests(string details) => Error(StatusCodes.Status429TooManyRequests, "rate_limited", "Too many requests", details);
+
     public static IResult NotFound(string details) => Error(StatusCodes.Status404NotFound, "not_found", "Not found", details);
 
     /// <summary>A graph the catalogue refuses: 400 with the graph-level error and each node's errors.</summary>

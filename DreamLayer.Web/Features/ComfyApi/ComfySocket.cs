@@ -22,6 +22,7 @@ internal sealed class ComfySocket(WebSocket socket, string owner, string sid, Jo
     private readonly CancellationTokenSource _stop = new();
     private readonly Lock _lock = new();
     private Guid? _preview;
+    private string? _endedBecause;
 
     public string Owner { get; } = owner;
 
@@ -33,17 +34,17 @@ internal sealed class ComfySocket(WebSocket socket, string owner, string sid, Jo
     {
         if (!_messages.Writer.TryWrite(message))
         {
-            try
-            {
-                _stop.Cancel();
-            }
-            catch (ObjectDisposedException)
-            {
-                // Already closed.
-            }
+            Stop();
             return;
         }
         _wake.Writer.TryWrite(true);
+    }
+
+    /// <summary>Closes the socket, telling the client <paramref name="reason"/> (its sign-in is no longer good).</summary>
+    public void End(string reason)
+    {
+        _endedBecause = reason;
+        Stop();
     }
 
     /// <summary>Notes that <paramref name="jobId"/> has a new preview frame (replacing any frame not yet sent).</summary>
@@ -61,7 +62,10 @@ internal sealed class ComfySocket(WebSocket socket, string owner, string sid, Jo
     {
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, _stop.Token);
         var token = linked.Token;
-        var receiving = ReceiveAsync(token);
+        // The receive has its own stop: cancelling a pending receive aborts the socket, and the close frame saying why
+        // must go out first.
+        using var receiveStop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var receiving = ReceiveAsync(receiveStop.Token);
         try
         {
             await SendTextAsync(first, token);
@@ -90,24 +94,40 @@ internal sealed class ComfySocket(WebSocket socket, string owner, string sid, Jo
         finally
         {
             await _stop.CancelAsync();
-            await receiving;
-            if (socket.State == WebSocketState.Open)
+            if (socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
             {
-                var reason = ct.IsCancellationRequested ? "The server is stopping." : "The client did not read its events.";
+                var (status, reason) = socket.State == WebSocketState.CloseReceived ? (WebSocketCloseStatus.NormalClosure, "Closed by the client.")
+                    : ct.IsCancellationRequested ? (WebSocketCloseStatus.EndpointUnavailable, "The server is stopping.")
+                    : (WebSocketCloseStatus.PolicyViolation, _endedBecause ?? "The client did not read its events.");
                 using var closing = new CancellationTokenSource(TimeSpan.FromSeconds(2));
                 try
                 {
-                    await socket.CloseOutputAsync(WebSocketCloseStatus.PolicyViolation, reason, closing.Token);
+                    await socket.CloseOutputAsync(status, reason, closing.Token);
                 }
                 catch (Exception ex) when (ex is OperationCanceledException or WebSocketException)
                 {
                     // Closed meanwhile.
                 }
             }
+            // A client answers the close, which ends the receive; one that does not is cut off.
+            receiveStop.CancelAfter(TimeSpan.FromSeconds(2));
+            await receiving;
         }
     }
 
     public void Dispose() => _stop.Dispose();
+
+    private void Stop()
+    {
+        try
+        {
+            _stop.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // Already closed.
+        }
+    }
 
     private Task SendTextAsync(JsonObject message, CancellationToken ct) =>
         socket.SendAsync(System.Text.Encoding.UTF8.GetBytes(message.ToJsonString()), WebSocketMessageType.Text, endOfMessage: true, ct);
