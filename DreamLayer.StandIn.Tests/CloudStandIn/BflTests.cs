@@ -71,6 +71,40 @@ public sealed class BflTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ReadyAfterFault_PendingUntilThatLongAfterAcceptance_ThenReady_AndSaysWhenItBecameReady()
+    {
+        Faults.ReadyAfterMs = 3000;
+        var accepted = _cloud.Clock.GetUtcNow();
+        var task = await SubmitAsync();
+        var id = task["id"]!.GetValue<string>();
+        var url = task["polling_url"]!.GetValue<string>();
+
+        // However often it is polled, it stays pending until its time has come.
+        for (var i = 0; i < 5; i++)
+        {
+            Assert.Equal(BflStatus.Pending, (await _cloud.PollAsync(url))["status"]!.GetValue<string>());
+        }
+        _cloud.Clock.Advance(TimeSpan.FromMilliseconds(2999));
+        Assert.Equal(BflStatus.Pending, (await _cloud.PollAsync(url))["status"]!.GetValue<string>());
+        Assert.Null(_cloud.Server.BflReadyAt(id));
+        using (var pending = await _cloud.Http.GetAsync(new Uri($"/__standin/bfl/tasks/{id}", UriKind.Relative)))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, pending.StatusCode);
+        }
+
+        // Polled late, it says it became ready at acceptance + 3 s, not at the poll.
+        _cloud.Clock.Advance(TimeSpan.FromSeconds(2));
+        var ready = await _cloud.PollAsync(url);
+        Assert.Equal(BflStatus.Ready, ready["status"]!.GetValue<string>());
+        Assert.Equal(accepted + TimeSpan.FromSeconds(3), _cloud.Server.BflReadyAt(id));
+        using var answer = await _cloud.Http.GetAsync(new Uri($"/__standin/bfl/tasks/{id}", UriKind.Relative));
+        var shown = await CloudHarness.JsonOf(answer);
+        Assert.Equal((accepted + TimeSpan.FromSeconds(3)).ToUnixTimeMilliseconds() / 1000.0, shown["endedAt"]!.GetValue<double>());
+        Assert.Null(_cloud.Server.BflReadyAt("no-such-task"));
+        Assert.Throws<ArgumentOutOfRangeException>(() => Faults.ReadyAfterMs = -1);
+    }
+
+    [Fact]
     public async Task Poll_FromANewClient_SeesTheSameTask_AndAnUnknownIdIsNotFound()
     {
         Faults.PendingPolls = 1;

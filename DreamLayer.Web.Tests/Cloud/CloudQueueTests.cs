@@ -236,17 +236,29 @@ public sealed class CloudQueueTests : IAsyncLifetime
     public async Task OpenAiRefusal_EndsTheJobFailed_InTheClientsWords_AndShowsOnTheBackend(Rejection rejection, string words)
     {
         await using var app = await StartAppAsync();
-        _cloud.Faults(CloudProvider.OpenAi).Reject = rejection;
 
-        var jobId = await SubmitAsync(app, GptImage($"refused: {rejection}"));
+        var done = await RefusedAsync(app, CloudProvider.OpenAi, rejection, GptImage($"refused: {rejection}"));
+
+        Assert.Contains(words, done.Message, StringComparison.OrdinalIgnoreCase);
+    }
+
+    /// <summary>
+    /// Submits <paramref name="request"/> while <paramref name="provider"/> refuses it this way, and checks what a person
+    /// sees: the job failed, its row (the card) and the provider's last error on the Backends page in the same words, no image.
+    /// </summary>
+    private async Task<JobProgress> RefusedAsync(DreamLayerApp app, CloudProvider provider, Rejection rejection, GenerationRequest request)
+    {
+        _cloud.Faults(provider).Reject = rejection;
+        var jobId = await SubmitAsync(app, request);
         var done = await EndAsync(app, jobId);
 
         Assert.Equal(JobStatus.Failed, done.Status);
-        Assert.Contains(words, done.Message, StringComparison.OrdinalIgnoreCase);
         var (job, images) = await RowsAsync(app, jobId);
         Assert.Equal(done.Message, job.StatusMessage);
         Assert.Empty(images);
-        Assert.Equal(done.Message, app.Get<CloudBackends>().LastError(CloudProviderId.OpenAi)?.Message);
+        var backend = Enum.Parse<CloudProviderId>(provider.ToString());
+        Assert.Equal(done.Message, app.Get<CloudBackends>().LastError(backend)?.Message);
+        return done;
     }
 
     [Fact]
@@ -388,6 +400,162 @@ public sealed class CloudQueueTests : IAsyncLifetime
             using var reader = new StreamReader(new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite));
             Assert.DoesNotContain(BflKey, await reader.ReadToEndAsync(), StringComparison.Ordinal);
         }
+    }
+
+    private static GenerationRequest Ideogram(string prompt) => new()
+    {
+        Prompt = prompt,
+        SeedMode = SeedMode.Fixed,
+        Seed = 5,
+        Cloud = new CloudSetting("Ideogram", "V_3") { AspectRatio = "1:1" },
+    };
+
+    [Theory]
+    [InlineData(Rejection.Unauthorized, "Ideogram refused the API key (it is wrong or revoked); an admin can replace it under API keys. Nothing was billed.")]
+    [InlineData(Rejection.Moderated, "Ideogram's safety check refused the prompt (Ideogram's decision, not the app's)")]
+    [InlineData(Rejection.NoCredits, "Ideogram says the account has no credit left: add credit to the Ideogram API account. Nothing was billed.")]
+    public async Task IdeogramRefusal_EndsTheJobFailed_InTheClientsWords_NothingBilled(Rejection rejection, string words)
+    {
+        await using var app = await StartAppAsync();
+
+        var done = await RefusedAsync(app, CloudProvider.Ideogram, rejection, Ideogram($"ideogram refuses: {rejection}"));
+
+        Assert.Contains(words, done.Message, StringComparison.Ordinal);
+        Assert.Empty(_cloud.Accepted);
+        Assert.Single(_cloud.Requests, r => r.Path == "/v1/ideogram-v3/generate"); // a refusal is not sent again
+    }
+
+    [Fact]
+    public async Task RateLimitedBeforeAcceptance_SentAgainWithinTheLimit_ThenFailed_SayingWhenToRetry()
+    {
+        var settings = Settings();
+        settings["Cloud:MaxRetries"] = "2";
+        await using var app = await StartAppAsync(settings);
+        var faults = _cloud.Faults(CloudProvider.OpenAi);
+        faults.Reject = Rejection.RateLimited;
+        faults.RetryAfterSeconds = 1;
+
+        var limited = await EndAsync(app, await SubmitAsync(app, GptImage("rate limited every time")));
+
+        Assert.Equal(JobStatus.Failed, limited.Status);
+        Assert.Contains("OpenAI is rate-limiting this key; try again in 1 s. Nothing was billed.", limited.Message, StringComparison.Ordinal);
+        Assert.Equal(3, _cloud.Requests.Count(r => r.Path == "/v1/images/generations" && r.Status == 429)); // the first and 2 retries
+        Assert.Empty(_cloud.Accepted);
+
+        // Limited once only: the retry, after the wait the provider asked for, is accepted and billed once.
+        faults.Reject = Rejection.RateLimited;
+        faults.RejectCount = 1;
+        var retried = await EndAsync(app, await SubmitAsync(app, GptImage("rate limited once")));
+
+        Assert.Equal(JobStatus.Succeeded, retried.Status);
+        Assert.Equal(4, _cloud.Requests.Count(r => r.Path == "/v1/images/generations" && r.Status == 429));
+        Assert.Equal(1, Accepted("rate limited once"));
+    }
+
+    [Fact]
+    public async Task NoAnswerWithinTheTimeout_EndsTheJobFailed_SayingItMayHaveBeenBilled_NeverSentAgain()
+    {
+        var settings = Settings();
+        settings["Cloud:RequestTimeout"] = "00:00:01";
+        await using var app = await StartAppAsync(settings);
+        var faults = _cloud.Faults(CloudProvider.OpenAi);
+        faults.HoldAnswers = true; // accepted, then no answer until released
+
+        var done = await EndAsync(app, await SubmitAsync(app, GptImage("no answer in time")));
+        faults.Reset();
+
+        Assert.Equal(JobStatus.Failed, done.Status);
+        Assert.Contains("No answer from OpenAI within 1 s", done.Message, StringComparison.Ordinal);
+        Assert.Contains("may have made and billed it; it was not sent again", done.Message, StringComparison.Ordinal);
+        Assert.Equal(1, Accepted("no answer in time"));
+    }
+
+    [Fact]
+    public async Task Flux_ResultAddressExpiredBeforeTheFetch_EndsTheJobFailed_SayingItWasBilled_NeverSentAgain()
+    {
+        await using var app = await StartAppAsync();
+        _cloud.Faults(CloudProvider.Bfl).UrlLifetimeSeconds = 0; // the result URL is expired when it is made
+
+        var jobId = await SubmitAsync(app, Flux("fetched too late"));
+        var done = await EndAsync(app, jobId);
+
+        Assert.Equal(JobStatus.Failed, done.Status);
+        Assert.Contains($"The picture's address at {BflImageProviderName} had expired (it answered 403) before it was fetched", done.Message, StringComparison.Ordinal);
+        Assert.Contains("The request was billed; it was not sent again.", done.Message, StringComparison.Ordinal);
+        Assert.Empty((await RowsAsync(app, jobId)).Images);
+        Assert.Equal(1, Accepted("fetched too late"));
+    }
+
+    [Fact]
+    public async Task StoredKeys_AreNotInTheLogFile_NorInTheKeysPage_TheBackendsPage_OrAFailedJobsCard()
+    {
+        const string OpenAiKey = "sk-stored-openai-0123456789abcdef", IdeogramKey = "stored-ideogram-0123456789abcdef";
+        Options.Keys[CloudProvider.OpenAi] = OpenAiKey;
+        Options.Keys[CloudProvider.Ideogram] = IdeogramKey;
+        var settings = Settings();
+        settings.Remove("Keys:OpenAI");
+        settings.Remove("Keys:Ideogram");
+        settings["Serilog:MinimumLevel:Default"] = "Verbose"; // the file gets every line the app writes
+        // The app's log file, as the app writes it (a Serilog file sink with appsettings.json's template) and fed by the
+        // app's own logger. The configured file sink is not built in the test host (Serilog reports a sink with no name),
+        // so the test adds it through the sinks the app takes from its services.
+        var logFolder = Path.Combine(NewDataFolder(), "logs");
+        using var logFile = Serilog.FileLoggerConfigurationExtensions.File(new Serilog.LoggerConfiguration().MinimumLevel.Verbose().WriteTo,
+                Path.Combine(logFolder, "dreamlayer-.log"), rollingInterval: Serilog.RollingInterval.Day,
+                outputTemplate: "{Timestamp:yyyy-MM-dd HH:mm:ss.fff zzz} [{Level:u3}] {SourceContext}: {Message:lj}{NewLine}{Exception}")
+            .CreateLogger();
+        await using var app = await StartAppAsync(settings, s => s.AddSingleton<ILogEventSink>(logFile));
+        var keys = app.Get<ProviderKeys>();
+        Assert.Null(await keys.SetAsync(actorIsAdmin: true, KeyProviders.OpenAI, OpenAiKey, default));
+        Assert.Null(await keys.SetAsync(actorIsAdmin: true, KeyProviders.Ideogram, IdeogramKey, default));
+
+        // One picture made with each stored key, then each key refused by its provider.
+        Assert.Equal(JobStatus.Succeeded, (await EndAsync(app, await SubmitAsync(app, Flux("made with a stored key")))).Status);
+        Assert.Equal(JobStatus.Succeeded, (await EndAsync(app, await SubmitAsync(app, GptImage("made with a stored OpenAI key")))).Status);
+        Assert.Equal(JobStatus.Succeeded, (await EndAsync(app, await SubmitAsync(app, Ideogram("made with a stored Ideogram key")))).Status);
+        foreach (var provider in Enum.GetValues<CloudProvider>())
+        {
+            _cloud.Faults(provider).Reject = Rejection.Unauthorized;
+        }
+        var failed = new[] { await SubmitAsync(app, Flux("refused flux")), await SubmitAsync(app, GptImage("refused gpt")), await SubmitAsync(app, Ideogram("refused ideogram")) };
+        foreach (var jobId in failed)
+        {
+            Assert.Equal(JobStatus.Failed, (await EndAsync(app, jobId)).Status);
+        }
+
+        using var admin = await app.CreateClientAsync(app.Admin);
+        using var alice = await app.CreateClientAsync(app.Alice);
+        var keysPage = System.Net.WebUtility.HtmlDecode(await admin.GetStringAsync(new Uri("/settings/keys", UriKind.Relative)));
+        var backendsPage = System.Net.WebUtility.HtmlDecode(await admin.GetStringAsync(new Uri("/backends", UriKind.Relative)));
+        var cardsPage = System.Net.WebUtility.HtmlDecode(await alice.GetStringAsync(new Uri("/", UriKind.Relative)));
+        // Each page shows what it is about: the keys by their last four, the providers' last errors, the failed jobs' cards.
+        Assert.Contains("••••" + BflKey[^4..], keysPage, StringComparison.Ordinal);
+        Assert.Contains("••••" + OpenAiKey[^4..], keysPage, StringComparison.Ordinal);
+        Assert.Contains("OpenAI refused the API key", backendsPage, StringComparison.Ordinal);
+        Assert.Contains("BFL refused the API key", backendsPage, StringComparison.Ordinal);
+        Assert.Contains("Ideogram refused the API key", cardsPage, StringComparison.Ordinal);
+        Assert.Contains("BFL refused the API key", cardsPage, StringComparison.Ordinal);
+
+        var logFiles = Directory.GetFiles(logFolder);
+        Assert.NotEmpty(logFiles);
+        var log = string.Concat(logFiles.Select(ReadShared));
+        var task = Assert.Single(_cloud.Accepted, r => r.Prompt == "made with a stored key");
+        Assert.Contains($"FLUX task {task.Id} accepted", log, StringComparison.Ordinal); // the file is the app's log, written as it runs
+        foreach (var key in new[] { BflKey, OpenAiKey, IdeogramKey })
+        {
+            foreach (var (where, text) in new[] { ("the log file", log), ("/settings/keys", keysPage), ("/backends", backendsPage), ("the job cards", cardsPage) })
+            {
+                Assert.False(text.Contains(key[..^4], StringComparison.Ordinal), $"A stored key (all but its last four) is in {where}.");
+                Assert.False(text.Contains(key[4..], StringComparison.Ordinal), $"A stored key (all but its first four) is in {where}.");
+            }
+        }
+    }
+
+    /// <summary>A log file's text while the app still holds it open for writing.</summary>
+    private static string ReadShared(string path)
+    {
+        using var reader = new StreamReader(new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite));
+        return reader.ReadToEnd();
     }
 
     [Fact]

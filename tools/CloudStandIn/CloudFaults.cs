@@ -33,6 +33,7 @@ public sealed class CloudFaults
     private bool _dropAfterAccept;
     private bool _holdAnswers;
     private int? _pendingPolls;
+    private double? _readyAfterMs;
     private string? _endIn;
     private double? _urlLifetimeSeconds;
     private Rejection? _keyCheckReject;
@@ -92,6 +93,25 @@ public sealed class CloudFaults
     {
         get { lock (_lock) { return _pendingPolls; } }
         set { lock (_lock) { _pendingPolls = value; } }
+    }
+
+    /// <summary>
+    /// BFL: a task submitted from now on answers <c>Pending</c> until this many milliseconds after it was accepted
+    /// (by the stand-in's clock), then its end: a provider that takes that long to make the picture. It replaces
+    /// <see cref="PendingPolls"/> for those tasks; null counts polls instead. The moment the task became ready is
+    /// <see cref="CloudStandInServer.BflReadyAt"/>.
+    /// </summary>
+    public double? ReadyAfterMs
+    {
+        get { lock (_lock) { return _readyAfterMs; } }
+        set
+        {
+            if (value is < 0)
+            {
+                throw new ArgumentOutOfRangeException(nameof(value), value, "A task cannot be ready before it was accepted.");
+            }
+            lock (_lock) { _readyAfterMs = value; }
+        }
     }
 
     /// <summary>
@@ -159,6 +179,7 @@ public sealed class CloudFaults
             _dropAfterAccept = false;
             _holdAnswers = false;
             _pendingPolls = null;
+            _readyAfterMs = null;
             _endIn = null;
             _urlLifetimeSeconds = null;
             _keyCheckReject = null;
@@ -219,7 +240,7 @@ public sealed class CloudFaults
         lock (_lock)
         {
             return new CloudFaultsDto(_reject, _rejectCount, _retryAfterSeconds, _delayMs, _dropAfterAccept, _pendingPolls, _endIn, _urlLifetimeSeconds,
-                _keyCheckReject, _keyCheckHang);
+                _keyCheckReject, _keyCheckHang, _readyAfterMs);
         }
     }
 
@@ -229,6 +250,10 @@ public sealed class CloudFaults
         {
             throw new ArgumentException($"endIn '{dto.EndIn}' is not one of {string.Join(", ", BflStatus.Ends)}.");
         }
+        if (dto.ReadyAfterMs is < 0)
+        {
+            throw new ArgumentException($"readyAfterMs {dto.ReadyAfterMs} is negative: a task cannot be ready before it was accepted.");
+        }
         lock (_lock)
         {
             _reject = dto.Reject;
@@ -237,6 +262,7 @@ public sealed class CloudFaults
             _delayMs = dto.DelayMs;
             _dropAfterAccept = dto.DropAfterAccept ?? false;
             _pendingPolls = dto.PendingPolls;
+            _readyAfterMs = dto.ReadyAfterMs;
             _endIn = dto.EndIn;
             _urlLifetimeSeconds = dto.UrlLifetimeSeconds;
             _keyCheckReject = dto.KeyCheckReject;
@@ -271,4 +297,5 @@ internal sealed record CloudFaultsDto(
     string? EndIn,
     double? UrlLifetimeSeconds,
     Rejection? KeyCheckReject = null,
-    bool? KeyCheckHang = null);
+    bool? KeyCheckHang = null,
+    double? ReadyAfterMs = null);

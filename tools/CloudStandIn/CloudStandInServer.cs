@@ -27,11 +27,14 @@ public sealed class CloudStandInServer : IAsyncDisposable
     private readonly CloudState _state;
     private bool _stopped;
 
-    private CloudStandInServer(WebApplication app, CloudState state, Uri baseAddress)
+    private readonly BflApi? _bfl;
+
+    private CloudStandInServer(WebApplication app, CloudState state, Uri baseAddress, BflApi? bfl)
     {
         _app = app;
         _state = state;
         BaseAddress = baseAddress;
+        _bfl = bfl;
     }
 
     public Uri BaseAddress { get; }
@@ -47,6 +50,14 @@ public sealed class CloudStandInServer : IAsyncDisposable
 
     /// <summary>Completes once <paramref name="count"/> paid requests have been accepted since the start.</summary>
     public Task WhenAcceptedAsync(int count, CancellationToken cancellationToken = default) => _state.Log.WhenAcceptedAsync(count, cancellationToken);
+
+    /// <summary>
+    /// When BFL task <paramref name="taskId"/> became ready (or reached its other end), by the stand-in's clock
+    /// (<see cref="CloudStandInOptions.Time"/>): with <see cref="CloudFaults.ReadyAfterMs"/>, acceptance plus that
+    /// delay, whether or not anyone polled yet; else the poll that first saw the end. Null while the task is pending,
+    /// for an unknown id, or when BFL is not served. Also on <c>GET /__standin/bfl/tasks/{id}</c> as <c>endedAt</c>.
+    /// </summary>
+    public DateTimeOffset? BflReadyAt(string taskId) => _bfl?.EndedAt(taskId);
 
     public static async Task<CloudStandInServer> StartAsync(CloudStandInOptions options, CancellationToken cancellationToken = default)
     {
@@ -65,12 +76,16 @@ public sealed class CloudStandInServer : IAsyncDisposable
             else { k.ListenAnyIP(options.Port); }
         });
         var app = builder.Build();
-        ProviderApi[] apis = [new OpenAiApi(state), new IdeogramApi(state), new BflApi(state)];
+        var bfl = new BflApi(state);
+        ProviderApi[] apis = [new OpenAiApi(state), new IdeogramApi(state), bfl];
         foreach (var api in apis.Where(a => options.Serves(a.Provider)))
         {
             api.Map(app);
         }
         app.MapGet("/__files/{provider}/{name}", state.Files.ServeAsync);
+        app.MapGet("/__standin/bfl/tasks/{id}", (string id) => bfl.EndedAt(id) is { } at && options.Serves(CloudProvider.Bfl)
+            ? Results.Json(new JsonObject { ["id"] = id, ["endedAt"] = at.ToUnixTimeMilliseconds() / 1000.0 })
+            : Results.NotFound(new JsonObject { ["error"] = $"BFL task '{id}' is unknown or has not ended yet." }));
         MapFaults(app, state);
         await app.StartAsync(cancellationToken);
 
@@ -78,7 +93,7 @@ public sealed class CloudStandInServer : IAsyncDisposable
         var port = new Uri(address).Port;
         var host = options.Host.Contains(':', StringComparison.Ordinal) ? $"[{options.Host}]" : options.Host;
         if (host is "0.0.0.0" or "[::]") { host = "127.0.0.1"; }
-        return new CloudStandInServer(app, state, new Uri($"http://{host}:{port}/"));
+        return new CloudStandInServer(app, state, new Uri($"http://{host}:{port}/"), options.Serves(CloudProvider.Bfl) ? bfl : null);
     }
 
     /// <summary>

@@ -5,6 +5,8 @@ using DreamLayer.Web.Data;
 using DreamLayer.Web.Images;
 using DreamLayer.Web.Jobs;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -71,7 +73,8 @@ internal sealed class AppBenchmark(BenchmarkSettings settings, Uri standIn, stri
         return new AppResults(jobs[0], jobs[(1 + settings.Warmup)..], directTimes, thumbnails.Made);
     }
 
-    private static async Task WaitUntilQuietAsync(ThumbnailQueue thumbnails, CancellationToken ct)
+    /// <summary>Waits until the app has made its thumbnails and settled, so that each job starts from an equally quiet app.</summary>
+    internal static async Task WaitUntilQuietAsync(ThumbnailQueue thumbnails, CancellationToken ct)
     {
         var deadline = Stopwatch.GetTimestamp();
         while (thumbnails.Pending > 0)
@@ -173,6 +176,9 @@ internal sealed class InProcessApp(Uri standIn, string dataDirectory, bool warmU
             await Task.Delay(10, ct);
         }
     }
+
+    /// <summary>The address the app listens at on loopback (after <see cref="StartAsync"/>).</summary>
+    public Uri Root => new(Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().Replace("[::]", "127.0.0.1", StringComparison.Ordinal) + "/");
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {

@@ -28,6 +28,18 @@ internal static class BenchmarkProgram
         {
             return await RunLiveAsync(live);
         }
+        if (args is ["cloud", .. var cloudArgs])
+        {
+            return ParseOrExplain(cloudArgs, CloudSettings.Parse) is { } cloud
+                ? await InWorkDirectoryAsync("dreamlayer-bench-cloud-", (work, ct) => new CloudBenchmark(cloud, work).RunAsync(ct))
+                : 2;
+        }
+        if (args is ["api", .. var apiArgs])
+        {
+            return ParseOrExplain(apiArgs, ApiSettings.Parse) is { } api
+                ? await InWorkDirectoryAsync("dreamlayer-bench-api-", (work, ct) => new ApiBenchmark(api, work).RunAsync(ct))
+                : 2;
+        }
         if (ParseOrExplain(args, BenchmarkSettings.Parse) is not { } settings)
         {
             return 2;
@@ -183,6 +195,8 @@ internal sealed record BenchmarkSettings(int Jobs, int Warmup, int ImageSize, bo
         + "       dotnet run -c Release --project tools/DreamLayer.Benchmark -- images\n"
         + "       dotnet run -c Release --project tools/DreamLayer.Benchmark -- install\n"
         + LiveSettings.Usage + "\n"
+        + CloudSettings.Usage + "\n"
+        + ApiSettings.Usage + "\n"
         + "       dotnet run -c Release --project tools/DreamLayer.Benchmark -- --throughput [--jobs 200] [--steps 8] [--step-ms 50] [--servers K]";
 
     public static BenchmarkSettings Parse(IReadOnlyList<string> args)

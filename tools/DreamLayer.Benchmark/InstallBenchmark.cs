@@ -55,7 +55,7 @@ internal static partial class InstallBenchmark
         var created = await app.Services.GetRequiredService<SetupState>().CreateFirstAdminAsync("bench", "Benchmark", Password, ct)
             ?? throw new InvalidOperationException("The app already had an admin.");
         var admin = new SignedInUser(created.User.Id, "bench", "Benchmark", IsAdmin: true);
-        var root = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().Replace("[::]", "127.0.0.1", StringComparison.Ordinal) + "/");
+        var root = app.Root;
         using var http = await SignInAsync(root, ct);
         Console.Error.WriteLine("App started; letting its start-up settle…");
         await Task.Delay(TimeSpan.FromSeconds(5), ct);

@@ -31,6 +31,9 @@ internal sealed class BflApi(CloudState state) : ProviderApi(state, CloudProvide
         public required string End { get; init; }
         public required DateTimeOffset Submitted { get; init; }
         public int PendingLeft { get; set; }
+
+        /// <summary>With the <see cref="CloudFaults.ReadyAfterMs"/> fault: when the task stops being pending.</summary>
+        public DateTimeOffset? ReadyAt { get; init; }
         public string? Sample { get; set; }
         public DateTimeOffset? Finished { get; set; }
         public bool Active => Finished is null;
@@ -111,10 +114,12 @@ internal sealed class BflApi(CloudState state) : ProviderApi(state, CloudProvide
             }
         }
         var pendingPolls = Faults.PendingPolls ?? State.Options.BflPendingPolls;
+        var readyAfter = Faults.ReadyAfterMs is { } ms ? TimeSpan.FromMilliseconds(ms) : (TimeSpan?)null;
         var end = Faults.EndIn ?? BflStatus.Ready;
         var baseAddress = CloudState.BaseOf(ctx);
         return new PaidWork(model.Path, prompt ?? string.Empty, id =>
         {
+            var submitted = State.Options.Time.GetUtcNow();
             var task = new BflTask
             {
                 Id = id,
@@ -125,8 +130,9 @@ internal sealed class BflApi(CloudState state) : ProviderApi(state, CloudProvide
                 Format = format,
                 Source = source,
                 End = end,
-                Submitted = State.Options.Time.GetUtcNow(),
-                PendingLeft = pendingPolls,
+                Submitted = submitted,
+                PendingLeft = readyAfter is null ? pendingPolls : 0,
+                ReadyAt = submitted + readyAfter,
             };
             lock (_lock)
             {
@@ -163,13 +169,14 @@ internal sealed class BflApi(CloudState state) : ProviderApi(state, CloudProvide
             {
                 return (StatusCodes.Status200OK, Result(id, BflStatus.TaskNotFound, null));
             }
-            if (task.PendingLeft > 0)
+            var now = State.Options.Time.GetUtcNow();
+            if (task.PendingLeft > 0 || now < task.ReadyAt)
             {
-                task.PendingLeft--;
+                task.PendingLeft = Math.Max(0, task.PendingLeft - 1);
                 return (StatusCodes.Status200OK, Result(id, BflStatus.Pending, null));
             }
             status = task.End;
-            task.Finished ??= State.Options.Time.GetUtcNow();
+            task.Finished ??= task.ReadyAt ?? now;
             if (status == BflStatus.TaskNotFound)
             {
                 _tasks.Remove(id); // the task ends forgotten: from now on it is not found
@@ -196,6 +203,23 @@ internal sealed class BflApi(CloudState state) : ProviderApi(state, CloudProvide
             ["end_time"] = ended,
             ["duration"] = ended - started,
         }));
+    }
+
+    /// <summary>
+    /// When task <paramref name="id"/> ended (became <c>Ready</c>, or its other end), by the stand-in's clock: the moment
+    /// its <see cref="CloudFaults.ReadyAfterMs"/> ran out, or else the poll that first saw its end; null while it is pending
+    /// or unknown.
+    /// </summary>
+    public DateTimeOffset? EndedAt(string id)
+    {
+        lock (_lock)
+        {
+            if (!_tasks.TryGetValue(id, out var task))
+            {
+                return null;
+            }
+            return task.Finished ?? (task.ReadyAt is { } at && at <= State.Options.Time.GetUtcNow() ? at : null);
+        }
     }
 
     private static JsonObject Result(string id, string status, JsonObject? result) => new()
