@@ -59,12 +59,21 @@ public sealed class CloudFormTests() : MudComponentTest(GenerationFormTests.AddF
         form.WaitForAssertion(() => Assert.Contains(title, form.Find("#checkpoint").GetAttribute("value"), StringComparison.Ordinal));
     }
 
+    private void PickIn(IRenderedComponent<GenerationForm> form, string inputId, string value)
+    {
+        (form.Find($"#{inputId}").Closest(".mud-input-control") ?? throw new InvalidOperationException($"No select #{inputId}.")).MouseDown();
+        Popovers.FindAll(".mud-popover-open .mud-list-item").Single(i => i.TextContent.Trim() == value).Click();
+        form.WaitForAssertion(() => Assert.Equal(value, form.Find($"#{inputId}").GetAttribute("value")));
+    }
+
     private static bool Shows(IRenderedComponent<GenerationForm> form, string id) => form.FindAll($"#{id}").Count > 0;
 
     [Fact]
     public void Picker_ListsEachProvidersModelsAfterTheCheckpoints_AsPaidCloudModelsWithTheirPrice()
     {
         var form = RenderForm(NewModel());
+        // Closed, the picker shows its choice alone: no heading of its list stands in the form.
+        Assert.Empty(form.FindAll("[data-testid=model-group]"));
 
         var texts = OpenPicker(form).Select(i => string.Join(" ", i.TextContent.Split((char[])[' ', '\n'], StringSplitOptions.RemoveEmptyEntries))).ToList();
 
@@ -76,6 +85,8 @@ public sealed class CloudFormTests() : MudComponentTest(GenerationFormTests.AddF
             "Black Forest Labs (FLUX) · cloud, paid per picture", "Black Forest Labs (FLUX): FLUX 1.1 [pro] $0.04 a picture", "Black Forest Labs (FLUX): FLUX 1.1 [pro] Ultra $0.06 a picture",
         ], texts);
         Assert.Equal("Model", form.Find("label[for=checkpoint]").TextContent.Trim());
+        Assert.All(Popovers.FindAll(".mud-popover-open .mud-list-item").Where(i => i.QuerySelector("[data-testid=model-group]") is not null),
+            heading => Assert.Contains("disabled", heading.ClassName ?? string.Empty, StringComparison.Ordinal));
     }
 
     [Fact]
@@ -164,11 +175,13 @@ public sealed class CloudFormTests() : MudComponentTest(GenerationFormTests.AddF
         Assert.Contains("highest the provider may choose", Text(form.Find("[data-testid=cloud-price]")), StringComparison.Ordinal);
         Assert.Equal("$1.50 left of your $2.00 cloud budget for December 2026.", Text(form.Find("[data-testid=cloud-budget]")));
 
-        model.Cloud.Size = "1536x1024";
-        model.Cloud.SetOption("quality", "medium");
-        model.Cloud.Count = 3;
-        form.Render();
-        Assert.Equal("This costs $0.189 (3 pictures × $0.063, medium, 1536x1024).", Text(form.Find("[data-testid=cloud-price]")));
+        // Each change in the fields prices the submit again, as the person makes it.
+        PickIn(form, "cloud-size", "1536x1024");
+        form.WaitForAssertion(() => Assert.Contains("1536x1024 (the highest", Text(form.Find("[data-testid=cloud-price]")), StringComparison.Ordinal));
+        PickIn(form, "cloud-option-quality", "medium");
+        form.WaitForAssertion(() => Assert.Equal("This costs $0.063 (1 picture × $0.063, medium, 1536x1024).", Text(form.Find("[data-testid=cloud-price]"))));
+        form.Find("#cloud-count").Change("3");
+        form.WaitForAssertion(() => Assert.Equal("This costs $0.189 (3 pictures × $0.063, medium, 1536x1024).", Text(form.Find("[data-testid=cloud-price]"))));
 
         Generate(form);
 

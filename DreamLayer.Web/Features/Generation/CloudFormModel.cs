@@ -161,10 +161,13 @@ public sealed class CloudFormModel
     }
 }
 
-/// <summary>One entry of the model picker: a local checkpoint (by file name) or a cloud model.</summary>
-public sealed record ModelPick(string Checkpoint, CloudProviderId? Provider, string? CloudModel)
+/// <summary>One entry of the model picker: a local checkpoint (by file name), a cloud model, or a group's heading (not choosable).</summary>
+public sealed record ModelPick(string Checkpoint, CloudProviderId? Provider, string? CloudModel, string? Group = null)
 {
     public static ModelPick ForCheckpoint(string checkpoint) => new(checkpoint, null, null);
+
+    /// <summary>A heading in the list ("Checkpoints", a provider's name): shown, never chosen.</summary>
+    public static ModelPick ForGroup(string heading) => new(string.Empty, null, null, heading);
 
     public static ModelPick ForCloud(CloudModel model)
     {

@@ -131,6 +131,10 @@ public sealed partial class GenerationForm
     /// </summary>
     private async Task ModelPickedAsync(ModelPick pick)
     {
+        if (pick.Group is not null)
+        {
+            return; // a heading
+        }
         if (pick is { Provider: { } provider, CloudModel: { } id })
         {
             if (Cloud.Models.FirstOrDefault(m => m.Provider == provider && m.Id == id) is { } model)
