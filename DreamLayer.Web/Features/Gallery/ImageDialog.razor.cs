@@ -197,6 +197,15 @@ public sealed partial class ImageDialog : IAsyncDisposable
     private void Report(GalleryActionResult result, string verb) =>
         Snackbar.Add(result.Refused == 0 ? $"Image {verb}." : "Only the owner or an admin can do that.", result.Refused == 0 ? Severity.Success : Severity.Warning);
 
+    /// <summary>"$0.04 (4 credits at the provider)": the price counted against the budgets, and what the provider reported it charged.</summary>
+    private static string CloudCostText(JobEntity job)
+    {
+        var counted = job.CostUsd is { } usd ? DreamLayer.Web.Cloud.Pricing.CloudPricing.Format(usd) : "not counted";
+        return job.CloudCost is { } charged && job.CloudCostUnit is { } unit
+            ? $"{counted} ({charged.ToString("0.####", System.Globalization.CultureInfo.InvariantCulture)} {unit} at the provider)"
+            : counted;
+    }
+
     private static string Ms(double? ms) => ms switch
     {
         null => "—",

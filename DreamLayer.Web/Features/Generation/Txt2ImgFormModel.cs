@@ -46,6 +46,12 @@ public sealed class Txt2ImgFormModel
     /// <summary>Batch prompts: when enabled, each listed prompt is queued with these settings instead of <see cref="Prompt"/>.</summary>
     public BatchFormModel Batch { get; } = new();
 
+    /// <summary>The cloud model chosen instead of <see cref="Checkpoint"/>, and what it takes; the local fields stay as they were meanwhile.</summary>
+    public CloudFormModel Cloud { get; } = new();
+
+    /// <summary>What the model picker shows chosen: the cloud model, else the checkpoint.</summary>
+    public ModelPick Picked => Cloud.Model is { } model ? ModelPick.ForCloud(model) : ModelPick.ForCheckpoint(Checkpoint);
+
     public string SizePreset
     {
         get => Presets.FirstOrDefault(p => p.Width == Width && p.Height == Height)?.Label ?? Custom;
@@ -77,6 +83,7 @@ public sealed class Txt2ImgFormModel
         BatchSize = request.BatchSize;
         BatchCount = request.BatchCount;
         Advanced.CopyFrom(request);
+        Cloud.CopyFrom(request.Cloud);
     }
 
     /// <summary>
@@ -171,7 +178,7 @@ public sealed class Txt2ImgFormModel
     public async Task<(IReadOnlyList<GenerationRequest> Requests, IReadOnlyList<FieldError> Errors)> ToRequestsAsync(
         GenerationLimits? limits, Func<GenerationRequest, Task<GenerationRequest>>? complete = null)
     {
-        if (!Batch.Enabled)
+        if (!Batch.Enabled || Cloud.IsChosen)
         {
             var (one, oneErrors) = await ToRequestAsync(limits, complete);
             return (one is null ? [] : [one], oneErrors);
@@ -216,6 +223,10 @@ public sealed class Txt2ImgFormModel
 
     private static (GenerationRequest? Request, IReadOnlyList<FieldError> Errors) Check(GenerationRequest request, GenerationLimits? limits)
     {
+        if (request.Cloud is not null)
+        {
+            return (request, []); // what a cloud model takes is checked by the queue (CloudBackends.ValidateAsync), field by field
+        }
         var errors = GenerationRequestValidator.Validate(request, limits);
         return (errors.Count == 0 ? request : null, errors);
     }
@@ -223,9 +234,9 @@ public sealed class Txt2ImgFormModel
     /// <summary>The fixed seed typed in the form (null for the other seed modes), or why it is not one.</summary>
     private (ulong? Seed, FieldError? Error) ParseSeed()
     {
-        if (SeedMode != SeedMode.Fixed)
+        if (SeedMode != SeedMode.Fixed || Cloud.Model is { Seeds: null })
         {
-            return (null, null);
+            return (null, null); // a cloud model that takes no seed has no seed field
         }
         return ulong.TryParse(SeedText.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var parsed)
             ? (parsed, null)
@@ -234,7 +245,13 @@ public sealed class Txt2ImgFormModel
 
     private static string Short(string prompt) => prompt.Length <= 40 ? $"'{prompt}'" : $"'{prompt[..40]}…'";
 
-    private GenerationRequest Build(ulong? seed) =>
+    private GenerationRequest Build(ulong? seed)
+    {
+        var local = BuildLocal(seed);
+        return Cloud.IsChosen ? Cloud.Apply(local) : local;
+    }
+
+    private GenerationRequest BuildLocal(ulong? seed) =>
         Advanced.ApplyTo(new GenerationRequest
         {
             Prompt = Prompt.Trim(),

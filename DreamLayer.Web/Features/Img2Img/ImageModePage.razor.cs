@@ -35,6 +35,7 @@ public sealed partial class ImageModePage : IDisposable
     [Inject] private GenerationDrafts Drafts { get; set; } = default!;
     [Inject] private StartingSettings Starting { get; set; } = default!;
     [Inject] private UploadAccess UploadAccess { get; set; } = default!;
+    [Inject] private CloudOffers CloudOffers { get; set; } = default!;
 
     /// <summary><see cref="GenerationMode.Img2Img"/> or <see cref="GenerationMode.Inpaint"/>.</summary>
     [Parameter, EditorRequired]
@@ -46,6 +47,7 @@ public sealed partial class ImageModePage : IDisposable
 
     private readonly Txt2ImgFormModel _model = new();
     private GenerationLimits? _limits;
+    private CloudOffer _cloud = CloudOffer.None;
     private UploadAccepted? _source;
     private MaskCanvas? _mask;
     private double _denoise = 0.75;
@@ -95,6 +97,7 @@ public sealed partial class ImageModePage : IDisposable
                 await StartFromAsync(imageId, user);
             }
         }
+        await LoadCloudOfferAsync();
         ApplyLimits();
         _modelsSubscription = ModelSettings.Subscribe(_ => InvokeAsync(() =>
         {
@@ -197,6 +200,13 @@ public sealed partial class ImageModePage : IDisposable
         _model.SizeFromImage(source.Width, source.Height, _limits);
     }
 
+    /// <summary>The cloud models that edit a picture the way this page does (Img2Img: a picture; Inpaint: with a mask), of the providers with a key.</summary>
+    private async Task LoadCloudOfferAsync()
+    {
+        _cloud = await CloudOffers.ForAsync((await CurrentUser.GetAsync()).Id, Mode, CancellationToken.None);
+        _cloud.Fit(_model.Cloud);
+    }
+
     private void ApplyLimits()
     {
         _limits = ModelChoices.For(Pool.Limits, ModelSettings, _isAdmin); // members never see a hidden model
@@ -258,6 +268,10 @@ public sealed partial class ImageModePage : IDisposable
         try
         {
             _submitErrors = await Submitter.SubmitAsync(requests);
+            if (_model.Cloud.IsChosen)
+            {
+                await LoadCloudOfferAsync(); // the budget left changed
+            }
         }
         finally
         {

@@ -1,6 +1,7 @@
 using System.Globalization;
 using DreamLayer.Domain.Generation;
 using DreamLayer.Domain.Models;
+using DreamLayer.Web.Cloud;
 using DreamLayer.Web.Features.Generation;
 using DreamLayer.Web.Models;
 using Microsoft.AspNetCore.Components;
@@ -27,6 +28,10 @@ public sealed partial class GenerationForm
     public ModelSettings? Models { get; set; }
 
     [Inject] private ISnackbar Snackbar { get; set; } = default!;
+
+    /// <summary>The cloud models this person may choose on this page (grouped by provider after the checkpoints), their prices and the budget left.</summary>
+    [Parameter]
+    public CloudOffer Cloud { get; set; } = CloudOffer.None;
 
     /// <summary>
     /// Asked when the form's checkpoint is not in the person's list (the checkpoint, the list): what to say and which
@@ -92,8 +97,14 @@ public sealed partial class GenerationForm
     {
         SeedMode.Random => "A new seed for every run",
         SeedMode.ReuseLast => "The seed of the last finished image",
+        _ when Model.Cloud.Model is { Seeds: { } seeds } => string.Create(CultureInfo.InvariantCulture, $"{seeds.Min} to {seeds.Max}"),
         _ => "0 to 18446744073709551615; more runs use seed + 1, + 2…",
     };
+
+    /// <summary>False for a cloud model that takes no negative prompt: the field is not shown.</summary>
+    private bool TakesNegativePrompt => Model.Cloud.Model is not { TakesNegativePrompt: false };
+
+    private string? NegativeError => ErrorFor(nameof(GenerationRequest.NegativePrompt)) ?? ErrorFor(CloudRequestValidator.NegativeField);
 
     private IEnumerable<FieldError> AllErrors => _errors.Concat(ExternalErrors);
 
@@ -101,13 +112,44 @@ public sealed partial class GenerationForm
     /// Said beside Generate when the last attempt was refused: the fields at fault may be out of sight in the
     /// parameters panel, which scrolls on its own.
     /// </summary>
-    private string? FormProblem => AllErrors.Any() ? "Not generated: see the fields marked in red." : null;
+    private string? FormProblem =>
+        Model.Cloud.IsChosen && ErrorFor(CloudRequestValidator.ModelField) is { } refusal ? $"Not generated: {refusal}" // over budget, no key, no price: in words, here
+        : AllErrors.Any() ? "Not generated: see the fields marked in red."
+        : null;
 
     private bool HasError(string field) => AllErrors.Any(e => e.Field == field);
 
     private string? ErrorFor(string field) => AllErrors.FirstOrDefault(e => e.Field == field)?.Message;
 
-    private string CheckpointTitle(string? name) => ModelChoices.Title(Models, ModelKind.Checkpoints, name);
+    private string PickTitle(ModelPick? pick) =>
+        pick is { Provider: { } provider, CloudModel: { } id } && CloudCatalog.Find(provider, id) is { } model ? ModelPick.CloudTitle(model)
+        : ModelChoices.Title(Models, ModelKind.Checkpoints, pick?.Checkpoint);
+
+    /// <summary>
+    /// A model was picked: a cloud model shows its own fields (the local ones kept aside as they are); back to the same
+    /// checkpoint restores the local fields untouched; another checkpoint applies its defaults.
+    /// </summary>
+    private async Task ModelPickedAsync(ModelPick pick)
+    {
+        if (pick.Group is not null)
+        {
+            return; // a heading
+        }
+        if (pick is { Provider: { } provider, CloudModel: { } id })
+        {
+            if (Cloud.Models.FirstOrDefault(m => m.Provider == provider && m.Id == id) is { } model)
+            {
+                Model.Cloud.Choose(model);
+            }
+            return;
+        }
+        Model.Cloud.Clear();
+        if (pick.Checkpoint != Model.Checkpoint)
+        {
+            CheckpointPicked(pick.Checkpoint);
+            await RefreshOfferAsync();
+        }
+    }
 
     protected override Task OnParametersSetAsync() => RefreshOfferAsync();
 

@@ -22,9 +22,11 @@ public sealed partial class Txt2ImgPage
     [Inject] private GenerationDrafts Drafts { get; set; } = default!;
     [Inject] private StartingSettings Starting { get; set; } = default!;
     [Inject] private UploadStore Uploads { get; set; } = default!;
+    [Inject] private CloudOffers CloudOffers { get; set; } = default!;
 
     private readonly Txt2ImgFormModel _model = new();
     private GenerationLimits? _limits;
+    private CloudOffer _cloud = CloudOffer.None;
     private bool _submitting;
     private IReadOnlyList<FieldError> _submitErrors = [];
     private IDisposable? _backendSubscription;
@@ -50,6 +52,7 @@ public sealed partial class Txt2ImgPage
         {
             await CopyLastJobAsync();
         }
+        await LoadCloudOfferAsync();
         ApplyLimits();
         _modelsSubscription = ModelSettings.Subscribe(_ => InvokeAsync(() =>
         {
@@ -74,6 +77,13 @@ public sealed partial class Txt2ImgPage
         _lastSettingsNote = start.Note;
     }
 
+    /// <summary>The cloud models of the providers with a key, their prices and this person's budget left (read again after each submit).</summary>
+    private async Task LoadCloudOfferAsync()
+    {
+        _cloud = await CloudOffers.ForAsync((await CurrentUser.GetAsync()).Id, GenerationMode.Txt2Img, CancellationToken.None);
+        _cloud.Fit(_model.Cloud);
+    }
+
     private IReadOnlyList<string> CheckpointServers(string checkpoint) => Pool.ServersWith(checkpoint, l => l.Checkpoints);
 
     private void ApplyLimits()
@@ -92,6 +102,10 @@ public sealed partial class Txt2ImgPage
         try
         {
             _submitErrors = await Submitter.SubmitAsync(requests);
+            if (_model.Cloud.IsChosen)
+            {
+                await LoadCloudOfferAsync(); // the budget left changed
+            }
         }
         finally
         {
