@@ -35,6 +35,7 @@ internal static class ApiFaces
     [
         ("REST v1 (POST /api/v1/jobs, hub's JobFinished, GET image)", RestFace.ConnectAsync),
         ("A1111 (POST /sdapi/v1/txt2img, blocking, base64)", SdApiFace.ConnectAsync),
+        ("ComfyUI (POST /comfy/prompt, /comfy/ws until done, GET /comfy/view)", ComfyFace.ConnectAsync),
     ];
 
     /// <summary>An HTTP client of the app that sends the token as a bearer token.</summary>
@@ -171,4 +172,18 @@ internal sealed class SdApiFace(HttpClient http, int imageSize) : IApiFace
         http.Dispose();
         return ValueTask.CompletedTask;
     }
+}
+
+/// <summary>
+/// The ComfyUI-compatible face as a ComfyUI client uses it: the direct loop itself (the same graph, <c>POST /prompt</c>,
+/// its <c>/ws</c> until the prompt is done, <c>GET /view</c>) pointed at <c>{app}/comfy/</c> with the token.
+/// </summary>
+internal sealed class ComfyFace(DirectLoop loop) : IApiFace
+{
+    public static async Task<IApiFace> ConnectAsync(FaceClient client, CancellationToken ct) =>
+        new ComfyFace(await DirectLoop.ConnectAsync(new BenchmarkSettings(Jobs: 0, Warmup: 0, client.ImageSize), new Uri(client.Root, "comfy/"), ct, client.Token));
+
+    public Task<double> RunJobAsync(ulong seed, CancellationToken ct) => loop.RunJobAsync(seed, ct);
+
+    public ValueTask DisposeAsync() => loop.DisposeAsync();
 }

@@ -28,13 +28,21 @@ internal sealed class DirectLoop : IAsyncDisposable
         _socket = socket;
     }
 
-    public static async Task<DirectLoop> ConnectAsync(BenchmarkSettings settings, Uri standIn, CancellationToken ct)
+    /// <param name="token">
+    /// A DreamLayer personal token, for the app's ComfyUI-compatible face (<c>{app}/comfy/</c>): sent as a bearer header,
+    /// and in the WebSocket's address as <c>?token=</c>; null for a ComfyUI server.
+    /// </param>
+    public static async Task<DirectLoop> ConnectAsync(BenchmarkSettings settings, Uri standIn, CancellationToken ct, string? token = null)
     {
         var http = new HttpClient { BaseAddress = standIn };
+        if (token is not null)
+        {
+            http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        }
         try
         {
             var clientId = Guid.NewGuid().ToString("N");
-            return new DirectLoop(settings, http, await ComfySocket.ConnectAsync(standIn, clientId, ct));
+            return new DirectLoop(settings, http, await ComfySocket.ConnectAsync(standIn, clientId, ct, token));
         }
         catch
         {
@@ -99,12 +107,13 @@ internal sealed class ComfySocket : IAsyncDisposable
         _receiving = Task.Run(() => ReceiveAsync(_stopping.Token));
     }
 
-    public static async Task<ComfySocket> ConnectAsync(Uri baseAddress, string clientId, CancellationToken ct)
+    public static async Task<ComfySocket> ConnectAsync(Uri baseAddress, string clientId, CancellationToken ct, string? token = null)
     {
         var socket = new ClientWebSocket();
         try
         {
-            var uri = new UriBuilder(new Uri(baseAddress, "ws?clientId=" + clientId)) { Scheme = baseAddress.Scheme == "https" ? "wss" : "ws" }.Uri;
+            var query = "ws?clientId=" + clientId + (token is null ? string.Empty : "&token=" + Uri.EscapeDataString(token));
+            var uri = new UriBuilder(new Uri(baseAddress, query)) { Scheme = baseAddress.Scheme == "https" ? "wss" : "ws" }.Uri;
             await socket.ConnectAsync(uri, ct);
             return new ComfySocket(socket, clientId);
         }
