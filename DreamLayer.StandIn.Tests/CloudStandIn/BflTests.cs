@@ -50,6 +50,33 @@ public sealed class BflTests : IAsyncLifetime
         Assert.Equal(_cloud.BflKey, Assert.Single(_cloud.Server.Accepted).Key);
     }
 
+    [Fact]
+    public async Task Submit_KontextMaxWithAPicture_EightCredits_KeepsThePicturesRatio_DrawsOverIt()
+    {
+        Faults.PendingPolls = 0;
+        var black = new SixLabors.ImageSharp.PixelFormats.Rgba32(0, 0, 0, 255);
+        var white = new SixLabors.ImageSharp.PixelFormats.Rgba32(255, 255, 255, 255);
+        JsonObject Body(SixLabors.ImageSharp.PixelFormats.Rgba32 colour) => new()
+        {
+            ["prompt"] = "make it night",
+            ["seed"] = 7,
+            ["output_format"] = "png",
+            ["input_image"] = Convert.ToBase64String(CloudHarness.Halves(64, 32, colour, colour)),
+        };
+
+        var task = await SubmitAsync("flux-kontext-max", Body(black));
+        var other = await SubmitAsync("flux-kontext-max", Body(white));
+
+        var sample = await _cloud.Http.GetByteArrayAsync(new Uri((await _cloud.PollAsync(task["polling_url"]!.GetValue<string>()))["result"]!["sample"]!.GetValue<string>()));
+        var otherSample = await _cloud.Http.GetByteArrayAsync(new Uri((await _cloud.PollAsync(other["polling_url"]!.GetValue<string>()))["result"]!["sample"]!.GetValue<string>()));
+        Assert.Equal(8, task["cost"]!.GetValue<double>());
+        var info = Image.Identify(sample);
+        Assert.Equal((1440, 736), (info.Width, info.Height)); // the input's 2:1 at one megapixel
+        var pixel = CloudHarness.PixelAt(sample, 0.5, 0.5);
+        Assert.NotEqual(CloudHarness.PixelAt(otherSample, 0.5, 0.5), pixel); // the same seed and prompt over another input: another picture
+        Assert.Equal(["flux-kontext-max", "flux-kontext-max"], _cloud.Server.Accepted.Select(a => a.Model));
+    }
+
     [Theory]
     [InlineData(BflStatus.Error)]
     [InlineData(BflStatus.ContentModerated)]
@@ -143,6 +170,7 @@ public sealed class BflTests : IAsyncLifetime
     [InlineData("flux-pro-1.1-ultra", """{"prompt":"x","aspect_ratio":"22:9"}""", "aspect_ratio", "value_error")]
     [InlineData("flux-pro-1.1-ultra", """{"prompt":"x","raw":"yes"}""", "raw", "bool_type")]
     [InlineData("flux-kontext-pro", """{"input_image":null}""", "prompt", "missing")]
+    [InlineData("flux-kontext-max", """{"prompt":"x","input_image":"iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==","safety_tolerance":3}""", "safety_tolerance", "less_than_equal")]
     [InlineData("flux-kontext-pro", """{"prompt":"x","input_image":"bm90IGEgcGljdHVyZQ=="}""", "input_image", "value_error")]
     public async Task Submit_Invalid_422ValidationDetailNamingTheField(string model, string json, string field, string type)
     {

@@ -111,6 +111,30 @@ internal sealed class CloudHarness : IAsyncDisposable
         return ms.ToArray();
     }
 
+    /// <summary>A PNG whose left half is <paramref name="left"/> and right half <paramref name="right"/> (a mask, or a picture to edit).</summary>
+    public static byte[] Halves(int width, int height, Rgba32 left, Rgba32 right)
+    {
+        using var image = new Image<Rgba32>(width, height);
+        image.ProcessPixelRows(rows =>
+        {
+            for (var y = 0; y < rows.Height; y++)
+            {
+                var row = rows.GetRowSpan(y);
+                for (var x = 0; x < row.Length; x++) { row[x] = x < width / 2 ? left : right; }
+            }
+        });
+        using var ms = new MemoryStream();
+        image.SaveAsPng(ms);
+        return ms.ToArray();
+    }
+
+    /// <summary>The colour of one pixel of a picture, as fractions of its width and height (0.25, 0.5: a quarter in, half way down).</summary>
+    public static Rgba32 PixelAt(byte[] picture, double x, double y)
+    {
+        using var image = Image.Load<Rgba32>(picture);
+        return image[(int)(image.Width * x), (int)(image.Height * y)];
+    }
+
     public static ByteArrayContent File(byte[] bytes, string mediaType = "image/png")
     {
         var content = new ByteArrayContent(bytes);

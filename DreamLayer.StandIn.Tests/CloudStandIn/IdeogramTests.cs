@@ -1,6 +1,7 @@
 using System.Net;
 using CloudStandIn;
 using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.PixelFormats;
 
 namespace DreamLayer.Web.Tests.CloudStandIn;
 
@@ -100,17 +101,59 @@ public sealed class IdeogramTests : IAsyncLifetime
         Assert.Empty(_cloud.Server.Accepted);
     }
 
+    private static readonly Rgba32 Black = new(0, 0, 0, 255), White = new(255, 255, 255, 255), Orange = new(200, 100, 50, 255);
+
     [Fact]
-    public async Task Edit_ImageAndMask_AnswersPictureOfTheImagesSize()
+    public async Task Edit_ImageAndMaskBlackOnTheLeft_PictureOfTheImagesSize_RepaintedOnTheLeftKeptOnTheRight()
     {
         using var form = Form(("prompt", "add a moon"), ("rendering_speed", "QUALITY"));
-        form.Add(CloudHarness.File(CloudHarness.Png(96, 64)), "image", "i.png");
-        form.Add(CloudHarness.File(CloudHarness.Png(96, 64)), "mask", "m.png");
+        form.Add(CloudHarness.File(CloudHarness.Halves(96, 64, Orange, Orange)), "image", "i.png");
+        form.Add(CloudHarness.File(CloudHarness.Halves(96, 64, Black, White)), "mask", "m.png");
 
         using var response = await _cloud.IdeogramAsync("edit", form);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Equal("96x64", (await CloudHarness.JsonOf(response))["data"]![0]!["resolution"]!.GetValue<string>());
+        var item = (await CloudHarness.JsonOf(response))["data"]![0]!;
+        Assert.Equal("96x64", item["resolution"]!.GetValue<string>());
+        var picture = await _cloud.Http.GetByteArrayAsync(new Uri(item["url"]!.GetValue<string>()));
+        Assert.Equal(Orange, CloudHarness.PixelAt(picture, 0.75, 0.5)); // white in the mask: kept
+        Assert.NotEqual(Orange, CloudHarness.PixelAt(picture, 0.25, 0.5)); // black in the mask: repainted
+    }
+
+    [Theory]
+    [InlineData("grey", "black and white")]
+    [InlineData("aspect_ratio", "aspect_ratio is not a parameter of edit")]
+    [InlineData("negative_prompt", "negative_prompt is not a parameter of edit")]
+    public async Task Edit_MaskNotBlackAndWhite_OrASizingParameter_400(string what, string message)
+    {
+        using var form = Form(("prompt", "add a moon"));
+        form.Add(CloudHarness.File(CloudHarness.Png(96, 64)), "image", "i.png");
+        form.Add(CloudHarness.File(what == "grey" ? CloudHarness.Halves(96, 64, new Rgba32(128, 128, 128, 255), White) : CloudHarness.Halves(96, 64, Black, White)), "mask", "m.png");
+        if (what != "grey") { form.Add(new StringContent(what == "aspect_ratio" ? "16x9" : "blur"), what); }
+
+        using var response = await _cloud.IdeogramAsync("edit", form);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains(message, (await CloudHarness.JsonOf(response))["error"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Empty(_cloud.Server.Accepted);
+    }
+
+    [Fact]
+    public async Task Remix_ImageWeight100_ThePictureIsTheInput_Weight1_ItIsMostlyDrawn()
+    {
+        async Task<byte[]> RemixAsync(string weight)
+        {
+            using var form = Form(("prompt", "as a watercolour"), ("image_weight", weight), ("aspect_ratio", "1x1"));
+            form.Add(CloudHarness.File(CloudHarness.Halves(64, 64, Orange, Orange)), "image", "i.png");
+            using var response = await _cloud.IdeogramAsync("remix", form);
+            return await _cloud.Http.GetByteArrayAsync(new Uri((await CloudHarness.JsonOf(response))["data"]![0]!["url"]!.GetValue<string>()));
+        }
+
+        var followed = await RemixAsync("100");
+        var loose = await RemixAsync("1");
+
+        Assert.Equal(Orange, CloudHarness.PixelAt(followed, 0.5, 0.5));
+        Assert.NotEqual(Orange, CloudHarness.PixelAt(loose, 0.5, 0.5));
     }
 
     [Theory]

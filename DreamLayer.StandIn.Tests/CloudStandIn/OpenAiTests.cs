@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.Json.Nodes;
 using CloudStandIn;
 using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.PixelFormats;
 
 namespace DreamLayer.Web.Tests.CloudStandIn;
 
@@ -167,6 +168,48 @@ public sealed class OpenAiTests : IAsyncLifetime
         Assert.NotNull(body["data"]![0]!["b64_json"]);
         Assert.True(body["usage"]!["input_tokens_details"]!["image_tokens"]!.GetValue<int>() > 0);
         Assert.Equal("put a hat on it", Assert.Single(_cloud.Server.Accepted).Prompt);
+    }
+
+    [Fact]
+    public async Task Edits_MaskTransparentOnTheLeft_RepaintsTheLeftAndKeepsThePictureOnTheRight()
+    {
+        var orange = new Rgba32(200, 100, 50, 255);
+        using var form = new MultipartFormDataContent
+        {
+            { new StringContent("gpt-image-1"), "model" },
+            { new StringContent("a lake on the left"), "prompt" },
+            { new StringContent("1024x1024"), "size" },
+            { CloudHarness.File(CloudHarness.Halves(64, 64, orange, orange)), "image", "a.png" },
+            { CloudHarness.File(CloudHarness.Halves(64, 64, new Rgba32(0, 0, 0, 0), new Rgba32(0, 0, 0, 255))), "mask", "mask.png" },
+        };
+
+        using var response = await _cloud.OpenAiFormAsync(form);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var picture = Convert.FromBase64String((await CloudHarness.JsonOf(response))["data"]![0]!["b64_json"]!.GetValue<string>());
+        Assert.Equal(orange, CloudHarness.PixelAt(picture, 0.75, 0.5)); // opaque in the mask: kept
+        Assert.NotEqual(orange, CloudHarness.PixelAt(picture, 0.25, 0.5)); // transparent in the mask: repainted
+    }
+
+    [Theory]
+    [InlineData("moderation", "low", "moderation")] // the edits endpoint documents no moderation
+    [InlineData("mask", "opaque", "mask")] // a mask without an alpha channel marks nothing
+    public async Task Edits_GptImage1_ParameterOrMaskTheEndpointDoesNotTake_400NamingIt(string name, string value, string param)
+    {
+        using var form = new MultipartFormDataContent
+        {
+            { new StringContent("gpt-image-1"), "model" },
+            { new StringContent("edit"), "prompt" },
+            { CloudHarness.File(CloudHarness.Png(64, 64)), "image", "a.png" },
+        };
+        if (name == "mask") { form.Add(CloudHarness.File(CloudHarness.Png(64, 64, alpha: false)), "mask", "m.png"); }
+        else { form.Add(new StringContent(value), name); }
+
+        using var response = await _cloud.OpenAiFormAsync(form);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal(param, (await CloudHarness.JsonOf(response))["error"]!["param"]!.GetValue<string>());
+        Assert.Empty(_cloud.Server.Accepted);
     }
 
     [Theory]

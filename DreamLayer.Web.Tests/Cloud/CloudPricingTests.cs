@@ -63,7 +63,7 @@ public sealed class CloudPricingTests
     [Fact]
     public void AModelWithoutAPrice_HasNoEstimate()
     {
-        Assert.Null(CloudPricing.Estimate(CloudPriceList.Prices, new CloudImageRequest("flux-kontext-max", "x")));
+        Assert.Null(CloudPricing.Estimate(CloudPriceList.Prices, new CloudImageRequest("flux-dev", "x")));
     }
 
     [Fact]

@@ -21,7 +21,7 @@ namespace DreamLayer.Web.Tests.Cloud;
 /// cancel before and after sending, every refusal in the client's words, restarts mid-poll and mid-call, and no key
 /// in any log line.
 /// </summary>
-public sealed class CloudQueueTests : IAsyncLifetime
+public sealed partial class CloudQueueTests : IAsyncLifetime
 {
     private const string BflKey = "bfl-queue-test-key-0123456789";
 

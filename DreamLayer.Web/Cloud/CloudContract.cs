@@ -56,6 +56,70 @@ public sealed record CloudImageRequest(string Model, string Prompt)
 
     /// <summary>The model's own options by their API names (<c>quality</c>, <c>style_type</c>, <c>safety_tolerance</c>), as text.</summary>
     public IReadOnlyDictionary<string, string> Options { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>The picture to change (Img2Img, Inpaint), for the models that take one (<see cref="CloudEdits.Image"/>); null: made from the prompt alone.</summary>
+    public CloudPicture? InputImage { get; init; }
+
+    /// <summary>
+    /// The part of <see cref="InputImage"/> to repaint (Inpaint), for the models that take one (<see cref="CloudEdits.Mask"/>):
+    /// in the app's convention, a PNG whose painted (not fully transparent) pixels are repainted and whose transparent
+    /// ones are kept. Each client turns it into its provider's own convention (<see cref="CloudMasks"/>).
+    /// </summary>
+    public CloudPicture? Mask { get; init; }
+
+    /// <summary>How closely a remix follows <see cref="InputImage"/>, 1 to 100 (Ideogram's <c>image_weight</c>); null: the provider's default.</summary>
+    public int? ImageWeight { get; init; }
+
+    /// <summary>
+    /// What the request does with a given picture: read from <see cref="InputImage"/> and <see cref="Mask"/>, or set
+    /// where the pictures are not loaded (a job priced before it is sent asks for an edit all the same).
+    /// </summary>
+    public CloudEdits Edit
+    {
+        get => _edit ?? (InputImage is null ? CloudEdits.None : Mask is null ? CloudEdits.Image : CloudEdits.Image | CloudEdits.Mask);
+        init => _edit = value;
+    }
+
+    private readonly CloudEdits? _edit;
+
+    /// <summary>True when the request changes a given picture (Img2Img or Inpaint) rather than making one from the prompt.</summary>
+    public bool IsEdit => Edit != CloudEdits.None;
+}
+
+/// <summary>
+/// A picture sent to a provider (an input image or a mask): its bytes as they are sent, their media type and size in
+/// pixels, read from the bytes (<see cref="Read"/>). Its size in bytes is bounded by the model's
+/// <see cref="CloudEditInput.MaxBytes"/>, checked before anything is sent.
+/// </summary>
+public sealed record CloudPicture(byte[] Bytes, string MediaType, int Width, int Height)
+{
+    /// <summary>The picture in <paramref name="bytes"/> (PNG, JPEG or WebP, read from its header); null when it is none of these.</summary>
+    public static CloudPicture? Read(byte[] bytes)
+    {
+        ArgumentNullException.ThrowIfNull(bytes);
+        if (CloudCalls.MediaTypeOf(bytes) is not { } type)
+        {
+            return null;
+        }
+        try
+        {
+            return SixLabors.ImageSharp.Image.Identify(bytes) is { } info ? new CloudPicture(bytes, type, info.Width, info.Height) : null;
+        }
+        catch (Exception ex) when (ex is SixLabors.ImageSharp.UnknownImageFormatException or SixLabors.ImageSharp.InvalidImageContentException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>The file extension the media type has (<c>png</c>, <c>jpg</c>, <c>webp</c>), for a multipart file name.</summary>
+    public string Extension => MediaType switch
+    {
+        "image/jpeg" => "jpg",
+        "image/webp" => "webp",
+        _ => "png",
+    };
+
+    public override string ToString() => $"{MediaType} {Width}x{Height}, {Bytes.Length} bytes";
 }
 
 /// <summary>One picture a provider made: its bytes and their media type (read from the bytes), and what the provider said of it.</summary>

@@ -37,6 +37,32 @@ public enum CloudEdits
     Mask = 2,
 }
 
+/// <summary>
+/// What a model that edits (<see cref="CloudModel.Edits"/>) takes with a picture, as its provider documents it: the
+/// largest file and the formats of the input picture and mask, the options it takes then (when they differ from the
+/// prompt-only ones), and how the picture shapes the result.
+/// </summary>
+/// <param name="MaxBytes">The largest input picture (and mask) the provider takes, in bytes.</param>
+/// <param name="Formats">The media types it takes for the input picture (<c>image/png</c>, …).</param>
+/// <param name="MaskFormats">The media types it takes for the mask (after the app turns the mask into the provider's convention).</param>
+public sealed record CloudEditInput(long MaxBytes, IReadOnlyList<string> Formats, IReadOnlyList<string> MaskFormats)
+{
+    /// <summary>The largest mask, when the provider documents a smaller limit for it than for the picture (OpenAI: 4 MB).</summary>
+    public long? MaxMaskBytes { get; init; }
+
+    /// <summary>The options the model takes with a picture; null: the same as <see cref="CloudModel.Options"/>.</summary>
+    public IReadOnlyList<CloudOption>? Options { get; init; }
+
+    /// <summary>True when an edit with a mask keeps the picture's own size: no size or aspect ratio is taken then (Ideogram's edit).</summary>
+    public bool MaskKeepsSize { get; init; }
+
+    /// <summary>True when an edit with a mask takes no negative prompt (Ideogram's edit).</summary>
+    public bool MaskTakesNoNegativePrompt { get; init; }
+
+    /// <summary>True when a remix takes <see cref="CloudImageRequest.ImageWeight"/> (Ideogram's <c>image_weight</c>, from the request's denoise).</summary>
+    public bool TakesImageWeight { get; init; }
+}
+
 /// <summary>Free pixel sizes: each side from <see cref="Min"/> to <see cref="Max"/> in steps of <see cref="Step"/>.</summary>
 public sealed record CloudPixelRange(int Min, int Max, int Step);
 
@@ -88,9 +114,15 @@ public sealed record CloudModel
     /// <summary>What it does with a given picture: which of the Img2Img and Inpaint pages offer it.</summary>
     public CloudEdits Edits { get; init; }
 
+    /// <summary>What it takes with a picture (required when <see cref="Edits"/> is not <see cref="CloudEdits.None"/>).</summary>
+    public CloudEditInput? EditInput { get; init; }
+
     public bool TakesSize => Sizes.Count > 0 || PixelRange is not null;
 
     public bool TakesAspectRatio => AspectRatios.Count > 0 || MaxAspectRatio is not null;
 
     public CloudOption? Option(string name) => Options.FirstOrDefault(o => o.Name == name);
+
+    /// <summary>The options it takes for a request that edits a picture (<paramref name="edit"/>) or makes one from the prompt.</summary>
+    public IReadOnlyList<CloudOption> OptionsFor(bool edit) => edit && EditInput?.Options is { } options ? options : Options;
 }

@@ -12,6 +12,9 @@ public static class CloudRequestValidator
     public const string ModelField = "Model", PromptField = "Prompt", NegativeField = "Negative prompt", SeedField = "Seed",
         CountField = "Number of images", SizeField = "Size", AspectField = "Aspect ratio";
 
+    /// <summary>The fields of an edit, named as <c>GenerationRequest</c> names them (the pages and the API show them there).</summary>
+    public const string ImageField = "SourceImage", MaskField = "Mask", DenoiseField = "Denoise";
+
     public static IReadOnlyList<CloudFieldError> Validate(CloudImageRequest request, IReadOnlyList<CloudModel> models, string providerName)
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -23,7 +26,7 @@ public static class CloudRequestValidator
         }
         var errors = new List<CloudFieldError>();
         Prompt(request, model, errors);
-        if (!string.IsNullOrEmpty(request.NegativePrompt) && !model.TakesNegativePrompt)
+        if (!string.IsNullOrEmpty(request.NegativePrompt) && (!model.TakesNegativePrompt || (request.Mask is not null && model.EditInput is { MaskTakesNoNegativePrompt: true })))
         {
             errors.Add(new(NegativeField, $"{model.Name} takes no negative prompt; say what to avoid in the prompt itself."));
         }
@@ -46,6 +49,7 @@ public static class CloudRequestValidator
         }
         Size(request, model, errors);
         Options(request, model, errors);
+        Edit(request, model, providerName, errors);
         return errors;
     }
 
@@ -112,13 +116,15 @@ public static class CloudRequestValidator
 
     private static void Options(CloudImageRequest request, CloudModel model, List<CloudFieldError> errors)
     {
+        var options = model.OptionsFor(request.IsEdit);
+        var with = request.IsEdit && model.EditInput?.Options is not null ? " with a picture" : string.Empty;
         foreach (var (name, value) in request.Options)
         {
-            if (model.Option(name) is not { } option)
+            if (options.FirstOrDefault(o => o.Name == name) is not { } option)
             {
-                errors.Add(new(name, model.Options.Count == 0
-                    ? $"{model.Name} has no option '{name}'; it takes none."
-                    : $"{model.Name} has no option '{name}'; it takes {Either(model.Options.Select(o => o.Name).ToList(), "and")}."));
+                errors.Add(new(name, options.Count == 0
+                    ? $"{model.Name} has no option '{name}'{with}; it takes none."
+                    : $"{model.Name} has no option '{name}'{with}; it takes {Either(options.Select(o => o.Name).ToList(), "and")}."));
                 continue;
             }
             var wrong = option.Kind switch
@@ -130,7 +136,7 @@ public static class CloudRequestValidator
             if (wrong)
             {
                 errors.Add(new(option.Label, option.Kind == CloudOptionKind.Number
-                    ? Invariant($"{option.Label}: {model.Name} takes a whole number from {option.Min} to {option.Max}, not '{value}'.")
+                    ? Invariant($"{option.Label}: {model.Name} takes a whole number from {option.Min} to {option.Max}{with}, not '{value}'.")
                     : $"{option.Label}: {model.Name} takes {Either(option.Values, "or")}, not '{value}'."));
             }
         }
@@ -140,6 +146,83 @@ public static class CloudRequestValidator
             errors.Add(new("Background", "Background: a transparent background needs the png or webp format; JPEG has no transparency."));
         }
     }
+
+    /// <summary>The picture and mask of an edit: the model takes them, in the formats and sizes its provider documents.</summary>
+    private static void Edit(CloudImageRequest request, CloudModel model, string providerName, List<CloudFieldError> errors)
+    {
+        if (request.InputImage is not { } image)
+        {
+            if (request.IsEdit)
+            {
+                errors.Add(new(ImageField, "Choose the picture to change."));
+            }
+            if (request.Mask is not null)
+            {
+                errors.Add(new(MaskField, "A mask needs the picture it belongs to; choose the picture to repaint."));
+            }
+            if (request.ImageWeight is not null)
+            {
+                errors.Add(new(DenoiseField, $"{model.Name}: an image weight needs a picture to follow."));
+            }
+            return;
+        }
+        if (!model.Edits.HasFlag(CloudEdits.Image) || model.EditInput is not { } input)
+        {
+            errors.Add(new(ImageField, $"{model.Name} makes pictures from a prompt only; it does not change a given picture. Choose a model that edits pictures."));
+            return;
+        }
+        Picture(image, input.MaxBytes, input.Formats, "picture", ImageField, providerName, errors);
+        if (request.Mask is { } mask)
+        {
+            if (!model.Edits.HasFlag(CloudEdits.Mask))
+            {
+                errors.Add(new(MaskField, $"{model.Name} changes the whole picture; it does not repaint a masked part (use it on Img2Img, without a mask)."));
+                return;
+            }
+            Picture(mask, input.MaxMaskBytes ?? input.MaxBytes, input.MaskFormats, "mask", MaskField, providerName, errors);
+            if (mask.Width != image.Width || mask.Height != image.Height)
+            {
+                errors.Add(new(MaskField, Invariant($"The mask ({mask.Width}x{mask.Height}) must be the size of the picture ({image.Width}x{image.Height}).")));
+            }
+            if (input.MaskKeepsSize && (request.Size is not null || request.AspectRatio is not null))
+            {
+                errors.Add(new(SizeField, $"{model.Name} keeps the picture's own size when it repaints a masked part; leave the size and aspect ratio empty."));
+            }
+        }
+        if (request.ImageWeight is { } weight)
+        {
+            if (!input.TakesImageWeight || request.Mask is not null)
+            {
+                errors.Add(new(DenoiseField, $"{model.Name} takes no image weight{(request.Mask is null ? string.Empty : " when it repaints a masked part")}."));
+            }
+            else if (weight is < 1 or > 100)
+            {
+                errors.Add(new(DenoiseField, Invariant($"{model.Name} takes an image weight from 1 to 100, not {weight}.")));
+            }
+        }
+    }
+
+    private static void Picture(CloudPicture picture, long maxBytes, IReadOnlyList<string> formats, string what, string field, string providerName, List<CloudFieldError> errors)
+    {
+        if (!formats.Contains(picture.MediaType))
+        {
+            errors.Add(new(field, $"{providerName} takes the {what} as {Either([.. formats.Select(FormatName)], "or")}, not {FormatName(picture.MediaType)}."));
+        }
+        if (picture.Bytes.LongLength > maxBytes)
+        {
+            errors.Add(new(field, $"The {what} is {Megabytes(picture.Bytes.LongLength)}; {providerName} takes at most {Megabytes(maxBytes)}."));
+        }
+    }
+
+    private static string FormatName(string mediaType) => mediaType switch
+    {
+        "image/png" => "PNG",
+        "image/jpeg" => "JPEG",
+        "image/webp" => "WebP",
+        _ => mediaType,
+    };
+
+    private static string Megabytes(long bytes) => Invariant($"{bytes / (1024.0 * 1024):0.#} MB");
 
     /// <summary>Width and height of <c>WxH</c>; null when it is not that.</summary>
     public static (int Width, int Height)? ParseSize(string size)

@@ -4,8 +4,10 @@ using DreamLayer.Domain.Generation;
 using DreamLayer.Web.Accounts;
 using DreamLayer.Web.Cloud;
 using DreamLayer.Web.Data;
+using DreamLayer.Web.Images;
 using DreamLayer.Web.Security;
 using Microsoft.EntityFrameworkCore;
+using SixLabors.ImageSharp;
 
 namespace DreamLayer.Web.Jobs;
 
@@ -18,7 +20,7 @@ public sealed record CloudBackendStatus(CloudProviderId Provider, string Name, b
 /// environment), and takes at most its own number of jobs at once (admin-set, stored like the other settings, default
 /// <see cref="DefaultMaxInFlight"/>). Keeps each provider's last error with its time for the Backends page.
 /// </summary>
-public sealed class CloudBackends(IDbContextFactory<DreamLayerDbContext> dbFactory, ProviderKeys keys, JobSignal signal, TimeProvider time)
+public sealed class CloudBackends(IDbContextFactory<DreamLayerDbContext> dbFactory, ProviderKeys keys, JobSignal signal, TimeProvider time, UploadStore uploads)
 {
     public const int DefaultMaxInFlight = 2;
     public const int MinInFlight = 1;
@@ -146,17 +148,82 @@ public sealed class CloudBackends(IDbContextFactory<DreamLayerDbContext> dbFacto
         {
             return [new FieldError(CloudRequestValidator.ModelField, $"There is no cloud provider '{cloud.Provider}'.")];
         }
-        if (request.Mode != GenerationMode.Txt2Img)
+        var model = CloudCatalog.Find(provider, cloud.Model);
+        if (request.Mode is not (GenerationMode.Txt2Img or GenerationMode.Img2Img or GenerationMode.Inpaint))
         {
-            return [new FieldError(CloudRequestValidator.ModelField, $"{CloudCatalog.NameOf(provider)} models make pictures from a prompt here (Txt2Img) only.")];
+            return [new FieldError(CloudRequestValidator.ModelField, $"{CloudCatalog.NameOf(provider)} models make pictures from a prompt (Txt2Img), or change one (Img2Img, Inpaint), not {request.Mode}.")];
+        }
+        if (model is not null && Needs(request.Mode) is { } needs && !model.Edits.HasFlag(needs))
+        {
+            return [new FieldError(CloudRequestValidator.ModelField, needs == CloudEdits.Mask
+                ? $"{model.Name} does not repaint a masked part; on Inpaint choose a model that does ({Editors(CloudEdits.Mask)})."
+                : $"{model.Name} makes pictures from a prompt only; on Img2Img choose a model that changes a picture ({Editors(CloudEdits.Image)}).")];
         }
         if (await keys.GetAsync(KeyOf(provider), ct) is null) // read now, not from the dispatcher's copy: a key stored a moment ago counts
         {
             return [new FieldError(CloudRequestValidator.ModelField, $"{CloudCatalog.NameOf(provider)} has no key; an admin adds one under API keys.")];
         }
         var seed = request.SeedMode == SeedMode.Fixed && request.Seed is { } fixedSeed ? (long?)Math.Min(fixedSeed, long.MaxValue) : null;
-        var errors = CloudRequestValidator.Validate(ToCloudRequest(request, cloud, seed), CloudCatalog.ModelsOf(provider), CloudCatalog.NameOf(provider));
+        var (pictures, missing) = await PicturesAsync(request, ct);
+        if (missing is not null)
+        {
+            return [missing];
+        }
+        var errors = CloudRequestValidator.Validate(ToCloudRequest(request, cloud, seed, pictures), CloudCatalog.ModelsOf(provider), CloudCatalog.NameOf(provider));
         return [.. errors.Select(e => new FieldError(e.Field, e.Message))];
+    }
+
+    /// <summary>What a mode needs of a cloud model: a picture (Img2Img), a picture and a mask (Inpaint); null for Txt2Img.</summary>
+    private static CloudEdits? Needs(GenerationMode mode) => mode switch
+    {
+        GenerationMode.Img2Img => CloudEdits.Image,
+        GenerationMode.Inpaint => CloudEdits.Mask,
+        _ => null,
+    };
+
+    private static string Editors(CloudEdits edits) =>
+        string.Join(", ", CloudCatalog.All.Where(m => m.Edits.HasFlag(edits)).Select(m => $"{CloudCatalog.NameOf(m.Provider)}: {m.Name}"));
+
+    /// <summary>
+    /// The pictures an Img2Img or Inpaint cloud job sends, read from the upload store as the local path reads them
+    /// (<see cref="UploadStore.Locate"/>): the source upload as stored (re-encoded as PNG when stored in a format the
+    /// providers do not take) and, for Inpaint, the painted mask (opaque = repainted). An upload that is gone is a field
+    /// error on it; a Txt2Img request has none.
+    /// </summary>
+    public async Task<(CloudEditPictures? Pictures, FieldError? Missing)> PicturesAsync(GenerationRequest request, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (Needs(request.Mode) is null)
+        {
+            return (null, null);
+        }
+        if (request.SourceImage is not { } source || uploads.Locate(source) is not { } sourcePath)
+        {
+            return (null, new FieldError(CloudRequestValidator.ImageField, request.SourceImage is null ? "Choose the picture to change." : "The image to work on is no longer stored; upload it again."));
+        }
+        var image = await ReadAsync(sourcePath, ct);
+        if (request.Mode != GenerationMode.Inpaint)
+        {
+            return (new CloudEditPictures(image, null), null);
+        }
+        if (request.Mask?.Upload is not { } maskId || uploads.Locate(maskId) is not { } maskPath)
+        {
+            return (null, new FieldError(CloudRequestValidator.MaskField, request.Mask is null ? "Paint the part of the picture to repaint." : "The painted mask is no longer stored; paint it again."));
+        }
+        return (new CloudEditPictures(image, await ReadAsync(maskPath, ct)), null);
+    }
+
+    /// <summary>A stored upload as sent: its bytes when they are PNG, JPEG or WebP, else decoded through the gate and written as PNG.</summary>
+    private async Task<CloudPicture> ReadAsync(string path, CancellationToken ct)
+    {
+        if (CloudPicture.Read(await File.ReadAllBytesAsync(path, ct)) is { } picture)
+        {
+            return picture;
+        }
+        using var decoded = await uploads.DecodeStoredAsync(path, rgba: true, ct);
+        using var png = new MemoryStream();
+        await decoded.Image.SaveAsPngAsync(png, ct);
+        return CloudPicture.Read(png.ToArray()) ?? throw new InvalidOperationException("A PNG just written could not be read.");
     }
 
     /// <summary>The largest seed the request's model honours (the queue draws random seeds within it); null when it takes none or is unknown.</summary>
@@ -166,13 +233,30 @@ public sealed class CloudBackends(IDbContextFactory<DreamLayerDbContext> dbFacto
         return CloudCatalog.TryParse(cloud.Provider, out var provider) && CloudCatalog.Find(provider, cloud.Model) is { Seeds: { } seeds } ? (ulong)seeds.Max : null;
     }
 
-    /// <summary>What is sent to the provider for one run: the request's prompts and the cloud settings, the run's seed where the model takes one.</summary>
-    public static CloudImageRequest ToCloudRequest(GenerationRequest request, CloudSetting cloud, long? seed)
+    /// <summary>
+    /// What is sent to the provider for one run: the request's prompts and the cloud settings, the run's seed where the
+    /// model takes one; for Img2Img and Inpaint the <paramref name="pictures"/> (null where they are not loaded, as when
+    /// the job is priced: it is an edit all the same), and for a remix that takes an image weight, the request's denoise
+    /// as one (denoise 0.75 repaints three quarters: weight 25).
+    /// </summary>
+    public static CloudImageRequest ToCloudRequest(GenerationRequest request, CloudSetting cloud, long? seed, CloudEditPictures? pictures = null)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(cloud);
+        var edit = Needs(request.Mode) switch
+        {
+            CloudEdits.Mask => CloudEdits.Image | CloudEdits.Mask,
+            { } needs => needs,
+            null => CloudEdits.None,
+        };
+        var weighs = request.Mode == GenerationMode.Img2Img && CloudCatalog.TryParse(cloud.Provider, out var provider)
+            && CloudCatalog.Find(provider, cloud.Model)?.EditInput is { TakesImageWeight: true };
         return new CloudImageRequest(cloud.Model, request.Prompt)
         {
+            Edit = edit,
+            InputImage = pictures?.Image,
+            Mask = pictures?.Mask,
+            ImageWeight = weighs ? ImageWeight(request.Denoise) : null,
             NegativePrompt = string.IsNullOrWhiteSpace(request.NegativePrompt) ? null : request.NegativePrompt,
             Size = cloud.Size,
             AspectRatio = cloud.AspectRatio,
@@ -181,4 +265,10 @@ public sealed class CloudBackends(IDbContextFactory<DreamLayerDbContext> dbFacto
             Options = cloud.Options,
         };
     }
+
+    /// <summary>The image weight (1 to 100) a denoise (0 to 1) means: how much of the picture is kept.</summary>
+    public static int ImageWeight(double denoise) => (int)Math.Clamp(Math.Round((1 - denoise) * 100, MidpointRounding.AwayFromZero), 1, 100);
 }
+
+/// <summary>The pictures of an Img2Img (<see cref="Mask"/> null) or Inpaint cloud job, read from the upload store.</summary>
+public sealed record CloudEditPictures(CloudPicture Image, CloudPicture? Mask);

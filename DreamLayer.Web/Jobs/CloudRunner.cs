@@ -168,11 +168,18 @@ public sealed partial class CloudRunner(
             }
             else
             {
+                var (pictures, missing) = await backends.PicturesAsync(run.Request, ct);
+                if (missing is not null)
+                {
+                    // The upload was removed while the job waited: the provider is not at fault and nothing is sent.
+                    await EndSafelyAsync(run, JobStatus.Failed, missing.Message + " Nothing was sent.", nothingBilled: true);
+                    return;
+                }
                 if (!await MarkSentAsync(run, ticking.Token, ct))
                 {
                     return; // it ended meanwhile (cancelled): nothing is sent
                 }
-                var submission = await provider.SubmitAsync(ToRequest(run), key, ct);
+                var submission = await provider.SubmitAsync(ToRequest(run, pictures), key, ct);
                 switch (submission)
                 {
                     case CloudAccepted { Task: var task }:
@@ -300,11 +307,11 @@ public sealed partial class CloudRunner(
     }
 
     /// <summary>What is sent: the request's prompts and cloud settings, and the run's seed where the model honours one.</summary>
-    private static CloudImageRequest ToRequest(CloudRun run)
+    private static CloudImageRequest ToRequest(CloudRun run, CloudEditPictures? pictures = null)
     {
         var model = CloudCatalog.Find(run.Provider, run.Cloud.Model);
         long? seed = model?.Seeds is { } range ? (long)Math.Clamp(run.Job.Seed, (ulong)Math.Max(0, range.Min), (ulong)range.Max) : null;
-        return CloudBackends.ToCloudRequest(run.Request, run.Cloud, seed);
+        return CloudBackends.ToCloudRequest(run.Request, run.Cloud, seed, pictures);
     }
 
     /// <summary>Stores the pictures (as PNG, with their <c>parameters</c> chunk) and the job's end in one transaction, then tells the pages.</summary>
@@ -378,6 +385,15 @@ public sealed partial class CloudRunner(
             ("Provider", run.Name),
             ("Images per request", run.Cloud.Count > 1 ? run.Cloud.Count.ToString(CultureInfo.InvariantCulture) : null),
         };
+        var sent = ToRequest(run);
+        if (sent.IsEdit)
+        {
+            // An edit: what was changed, and how much of the picture the provider was told to keep where it takes that.
+            fields.Add(("Cloud edit", sent.Edit.HasFlag(CloudEdits.Mask) ? "inpaint (picture and mask)" : "img2img (picture)"));
+            fields.Add(("Source image", run.Request.SourceImage?.ToString("N")));
+            fields.Add(("Denoising strength", sent.ImageWeight is null ? null : run.Request.Denoise.ToString("0.###", CultureInfo.InvariantCulture)));
+            fields.Add(("Image weight", sent.ImageWeight?.ToString(CultureInfo.InvariantCulture)));
+        }
         foreach (var (name, value) in run.Cloud.Options.OrderBy(o => o.Key, StringComparer.Ordinal))
         {
             fields.Add((model?.Option(name)?.Label ?? name, value));

@@ -55,6 +55,47 @@ internal static class Pictures
         return ms.ToArray();
     }
 
+    /// <summary>
+    /// Draws image <paramref name="index"/> of an edit: the drawn picture (as <see cref="Draw"/>) over the input
+    /// <paramref name="source"/> (scaled to the output size), so the result shows the input was used. With a
+    /// <paramref name="mask"/>, each pixel <paramref name="repaint"/> says is to be repainted is drawn and every other
+    /// pixel is the source's, unchanged (as a provider keeps what its mask keeps); without one, the whole picture is
+    /// the source mixed with the drawing, <paramref name="sourceWeight"/> (0 to 1) of it the source.
+    /// </summary>
+    public static byte[] DrawEdit(string seed, string prompt, int width, int height, int index, string format, byte[] source, byte[]? mask, Func<Rgba32, bool> repaint, double sourceWeight)
+    {
+        var scale = Math.Min(1.0, 256.0 / Math.Max(width, height));
+        using var rendered = Painter.Render(seed, prompt, Math.Max(1, (int)(width * scale)), Math.Max(1, (int)(height * scale)), index);
+        using var drawn = rendered.CloneAs<Rgba32>();
+        drawn.Mutate(m => m.Resize(width, height, KnownResamplers.NearestNeighbor));
+        using var input = Image.Load<Rgba32>(source);
+        input.Mutate(m => m.Resize(width, height, KnownResamplers.NearestNeighbor));
+        using var marks = mask is null ? null : Image.Load<Rgba32>(mask);
+        marks?.Mutate(m => m.Resize(width, height, KnownResamplers.NearestNeighbor));
+        var weight = (float)Math.Clamp(sourceWeight, 0, 1);
+        for (var y = 0; y < height; y++)
+        {
+            for (var x = 0; x < width; x++)
+            {
+                var kept = input[x, y];
+                if (marks is not null)
+                {
+                    if (!repaint(marks[x, y])) { drawn[x, y] = kept; }
+                    continue;
+                }
+                var made = drawn[x, y];
+                drawn[x, y] = new Rgba32(
+                    (byte)((kept.R * weight) + (made.R * (1 - weight))),
+                    (byte)((kept.G * weight) + (made.G * (1 - weight))),
+                    (byte)((kept.B * weight) + (made.B * (1 - weight))),
+                    255);
+            }
+        }
+        using var ms = new MemoryStream();
+        Save(drawn, ms, format, 90);
+        return ms.ToArray();
+    }
+
     private static void Save(Image image, Stream stream, string format, int quality)
     {
         switch (format)

@@ -4,6 +4,9 @@ namespace DreamLayer.Web.Cloud.Bfl;
 /// The FLUX models of Black Forest Labs and what each takes: the one place they live. Followed: BFL's API reference
 /// (*FLUX 1.1 [pro]*, *FLUX 1.1 [pro] Ultra*, *Get Result*, *Errors*) and ComfyUI's client models of the same API
 /// (<c>comfy_api_nodes/apis/bfl.py</c>), read 2026-12-07 (see docs/cloud/PROVIDERS.md). One task makes one picture.
+/// FLUX.1 Kontext [pro] and [max] (<c>POST /v1/flux-kontext-pro</c>, <c>/v1/flux-kontext-max</c>) make a picture from
+/// a prompt, or change the picture sent as <c>input_image</c> (base64) as the prompt says; with a picture their
+/// <c>safety_tolerance</c> goes to 2 at most.
 /// </summary>
 public static class BflCatalog
 {
@@ -16,6 +19,16 @@ public static class BflCatalog
         CloudOption.Choice("output_format", "Format", "jpeg", "png"),
     ];
 
+    private static readonly IReadOnlyList<CloudOption> KontextEdit =
+    [
+        CloudOption.Number("safety_tolerance", "Safety tolerance", 0, 2),
+        CloudOption.Flag("prompt_upsampling", "Prompt upsampling"),
+        CloudOption.Choice("output_format", "Format", "jpeg", "png"),
+    ];
+
+    /// <summary>What Kontext takes with a picture: PNG, JPEG or WebP up to 20 MB (the app's bound: BFL's schema states none).</summary>
+    private static readonly CloudEditInput KontextInput = new(20L * 1024 * 1024, ["image/png", "image/jpeg", "image/webp"], []) { Options = KontextEdit };
+
     public static IReadOnlyList<CloudModel> Models { get; } =
     [
         new()
@@ -27,6 +40,16 @@ public static class BflCatalog
         {
             Provider = CloudProviderId.Bfl, Id = "flux-pro-1.1-ultra", Name = "FLUX 1.1 [pro] Ultra", ApiVersion = ApiVersion,
             Seeds = (0, long.MaxValue), MaxAspectRatio = 21.0 / 9.0, Options = [.. Common, CloudOption.Flag("raw", "Raw")],
+        },
+        new()
+        {
+            Provider = CloudProviderId.Bfl, Id = "flux-kontext-pro", Name = "FLUX.1 Kontext [pro]", ApiVersion = ApiVersion,
+            Seeds = (0, long.MaxValue), MaxAspectRatio = 21.0 / 9.0, Options = Common, Edits = CloudEdits.Image, EditInput = KontextInput,
+        },
+        new()
+        {
+            Provider = CloudProviderId.Bfl, Id = "flux-kontext-max", Name = "FLUX.1 Kontext [max]", ApiVersion = ApiVersion,
+            Seeds = (0, long.MaxValue), MaxAspectRatio = 21.0 / 9.0, Options = Common, Edits = CloudEdits.Image, EditInput = KontextInput,
         },
     ];
 }

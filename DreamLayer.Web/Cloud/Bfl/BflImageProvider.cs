@@ -212,6 +212,10 @@ public sealed partial class BflImageProvider(HttpClient http, CloudCalls calls, 
     private static JsonObject Body(CloudImageRequest request)
     {
         var body = new JsonObject { ["prompt"] = request.Prompt };
+        if (request.InputImage is { } input)
+        {
+            body["input_image"] = Convert.ToBase64String(input.Bytes); // Kontext: the picture to change
+        }
         if (request.Seed is { } seed)
         {
             body["seed"] = seed;

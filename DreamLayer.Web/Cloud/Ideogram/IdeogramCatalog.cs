@@ -4,11 +4,14 @@ namespace DreamLayer.Web.Cloud.Ideogram;
 /// Ideogram 3.0 and what it takes: the one place it lives. Followed: *Generate with Ideogram 3.0*
 /// (<c>POST /v1/ideogram-v3/generate</c>) and its OpenAPI document, read 2026-12-07; the resolutions and aspect ratios
 /// are the ones ComfyUI's <c>IdeogramV3</c> node declares (see docs/cloud/PROVIDERS.md). The API writes ratios
-/// <c>16x9</c>; requests here write them <c>16:9</c> like every other provider's.
+/// <c>16x9</c>; requests here write them <c>16:9</c> like every other provider's. A picture is remixed by
+/// <c>POST /v1/ideogram-v3/remix</c> (with <c>image_weight</c>, 1 to 100) and repainted under a mask by
+/// <c>POST /v1/ideogram-v3/edit</c> (the result keeps the picture's size; no negative prompt): pictures and masks are
+/// JPEG, PNG or WebP up to 10 MB, and the mask is black where the picture is repainted, white where it is kept.
 /// </summary>
 public static class IdeogramCatalog
 {
-    public const string ApiVersion = "Ideogram API 3.0 (POST /v1/ideogram-v3/generate), read 2026-12-07";
+    public const string ApiVersion = "Ideogram API 3.0 (POST /v1/ideogram-v3/generate, /remix, /edit), read 2026-12-07";
 
     public const string ModelId = "V_3";
 
@@ -35,6 +38,12 @@ public static class IdeogramCatalog
             TakesNegativePrompt = true, Seeds = (0, 2_147_483_647), MaxCount = 8,
             Sizes = Resolutions, AspectRatios = AspectRatios, SizeOrAspectRatio = true,
             Edits = CloudEdits.Image | CloudEdits.Mask,
+            EditInput = new CloudEditInput(10L * 1024 * 1024, ["image/png", "image/jpeg", "image/webp"], ["image/png"])
+            {
+                MaskKeepsSize = true,
+                MaskTakesNoNegativePrompt = true,
+                TakesImageWeight = true,
+            },
             Options =
             [
                 CloudOption.Choice("rendering_speed", "Rendering speed", "TURBO", "DEFAULT", "QUALITY"),

@@ -5,8 +5,9 @@ using System.Text.Json;
 namespace DreamLayer.Web.Cloud.Ideogram;
 
 /// <summary>
-/// Ideogram 3.0 through a typed <see cref="HttpClient"/>: <c>POST /v1/ideogram-v3/generate</c> (multipart, the key in
-/// <c>Api-Key</c>) answers with expiring picture addresses, fetched at once.
+/// Ideogram 3.0 through a typed <see cref="HttpClient"/>: <c>POST /v1/ideogram-v3/generate</c>, <c>/remix</c> (a
+/// picture to follow) or <c>/edit</c> (a picture and a mask, in Ideogram's convention: <see cref="CloudMasks.ToIdeogram"/>),
+/// multipart with the key in <c>Api-Key</c>, answer with expiring picture addresses, fetched at once.
 /// </summary>
 public sealed class IdeogramImageProvider(HttpClient http, CloudCalls calls) : ICloudImageProvider
 {
@@ -24,8 +25,15 @@ public sealed class IdeogramImageProvider(HttpClient http, CloudCalls calls) : I
     {
         ArgumentNullException.ThrowIfNull(key);
         CloudRequestValidator.ThrowIfInvalid(this, request);
-        var target = new Uri(new Uri(calls.Options.Ideogram.BaseUrl.TrimEnd('/') + "/"), "v1/ideogram-v3/generate");
-        var data = await calls.PostPaidAsync(http, Provider, Name, target, () => Form(request), "Api-Key", key, RefusedAsync, Read, ct);
+        var endpoint = request switch
+        {
+            { InputImage: null } => "generate",
+            { Mask: null } => "remix",
+            _ => "edit",
+        };
+        var target = new Uri(new Uri(calls.Options.Ideogram.BaseUrl.TrimEnd('/') + "/"), "v1/ideogram-v3/" + endpoint);
+        var mask = request.Mask is { } appMask ? CloudMasks.ToIdeogram(appMask) : null;
+        var data = await calls.PostPaidAsync(http, Provider, Name, target, () => Form(request, mask), "Api-Key", key, RefusedAsync, Read, ct);
 
         var images = new List<CloudImage>(data.Count);
         foreach (var item in data.Where(d => d.Url is not null))
@@ -47,9 +55,18 @@ public sealed class IdeogramImageProvider(HttpClient http, CloudCalls calls) : I
 
     private sealed record Item(string? Url, long? Seed, string? Prompt);
 
-    private static MultipartFormDataContent Form(CloudImageRequest request)
+    private static MultipartFormDataContent Form(CloudImageRequest request, CloudPicture? mask)
     {
         var form = new MultipartFormDataContent { { new StringContent(request.Prompt), "prompt" } };
+        foreach (var (name, picture) in new[] { ("image", request.InputImage), ("mask", mask) })
+        {
+            if (picture is not null)
+            {
+                var file = new ByteArrayContent(picture.Bytes);
+                file.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue(picture.MediaType);
+                form.Add(file, name, $"{name}.{picture.Extension}");
+            }
+        }
         void Add(string name, string? value)
         {
             if (value is not null)
@@ -62,6 +79,7 @@ public sealed class IdeogramImageProvider(HttpClient http, CloudCalls calls) : I
         Add("num_images", request.Count.ToString(CultureInfo.InvariantCulture));
         Add("resolution", request.Size);
         Add("aspect_ratio", request.AspectRatio?.Replace(':', 'x'));
+        Add("image_weight", request.ImageWeight?.ToString(CultureInfo.InvariantCulture));
         foreach (var (name, value) in request.Options)
         {
             Add(name, value);

@@ -40,13 +40,13 @@ public sealed class OpenAiImageProvider(HttpClient http, CloudCalls calls) : ICl
             Transport = new HttpClientPipelineTransport(http),
             NetworkTimeout = calls.Options.RequestTimeout,
         });
-        var options = Options(request);
-        var target = new Uri(Endpoint + "/images/generations");
+        var edits = request.InputImage is not null;
+        var target = new Uri(Endpoint + (edits ? "/images/edits" : "/images/generations"));
         var answer = await calls.SendPaidAsync(Provider, Name, async attempt =>
         {
             try
             {
-                return await client.GenerateImagesAsync(request.Prompt, request.Count, options, attempt);
+                return edits ? await EditAsync(client, request, attempt) : await client.GenerateImagesAsync(request.Prompt, request.Count, Options(request), attempt);
             }
             catch (ClientResultException ex) when (ex.Status >= 400)
             {
@@ -82,44 +82,76 @@ public sealed class OpenAiImageProvider(HttpClient http, CloudCalls calls) : ICl
         throw new CloudProviderException(Provider, CloudFailure.OutcomeUnknown,
             "OpenAI answers while the request is open; a request that was in flight when the app stopped cannot be followed again. It may have been billed.", true);
 
+    /// <summary>
+    /// One edit through the SDK's <c>GenerateImageEditsAsync</c> (<c>POST /v1/images/edits</c>): the picture, the mask in
+    /// OpenAI's convention (<see cref="CloudMasks.ToOpenAi"/>) when there is one, and the edit's options. The streams are
+    /// made for each attempt, so a request sent again sends the whole picture again.
+    /// </summary>
+    private static async Task<ClientResult<GeneratedImageCollection>> EditAsync(ImageClient client, CloudImageRequest request, CancellationToken ct)
+    {
+        var input = request.InputImage!;
+        var options = EditOptions(request);
+        using var image = new MemoryStream(input.Bytes, writable: false);
+        if (request.Mask is not { } appMask)
+        {
+            return await client.GenerateImageEditsAsync(image, "image." + input.Extension, request.Prompt, request.Count, options, ct);
+        }
+        var mask = CloudMasks.ToOpenAi(appMask);
+        using var maskStream = new MemoryStream(mask.Bytes, writable: false);
+        return await client.GenerateImageEditsAsync(image, "image." + input.Extension, request.Prompt, maskStream, "mask.png", request.Count, options, ct);
+    }
+
+    /// <summary>The SDK's edit options from the request: the size and the options an edit takes (the validator has checked them).</summary>
+    private static ImageEditOptions EditOptions(CloudImageRequest request)
+    {
+        var shared = Shared.From(request);
+        return new ImageEditOptions
+        {
+            Size = shared.Size,
+            Quality = shared.Quality,
+            Background = shared.Background,
+            OutputFileFormat = shared.Format,
+            OutputCompressionFactor = shared.Compression,
+        };
+    }
+
     /// <summary>The SDK's options from the request: only what the model takes (the validator has checked the values).</summary>
     private static ImageGenerationOptions Options(CloudImageRequest request)
     {
-        var options = new ImageGenerationOptions();
-        if (request.Size is { } size)
-        {
-            options.Size = size == "auto" ? GeneratedImageSize.Auto : CloudRequestValidator.ParseSize(size) is { } s ? new GeneratedImageSize(s.Width, s.Height) : null;
-        }
+        var shared = Shared.From(request);
         var o = request.Options;
-        if (o.TryGetValue("quality", out var quality))
+        return new ImageGenerationOptions
         {
-            options.Quality = new GeneratedImageQuality(quality);
-        }
-        if (o.TryGetValue("background", out var background))
+            Size = shared.Size,
+            Quality = shared.Quality,
+            Background = shared.Background,
+            OutputFileFormat = shared.Format,
+            OutputCompressionFactor = shared.Compression,
+            ModerationLevel = o.TryGetValue("moderation", out var moderation) ? new GeneratedImageModerationLevel(moderation) : default(GeneratedImageModerationLevel?),
+            Style = o.TryGetValue("style", out var style) ? new GeneratedImageStyle(style) : default(GeneratedImageStyle?),
+            // dall-e: the pictures in the answer, no expiring address to fetch.
+            ResponseFormat = request.Model.StartsWith("dall-e", StringComparison.Ordinal) ? GeneratedImageFormat.Bytes : default(GeneratedImageFormat?),
+        };
+    }
+
+    /// <summary>What generations and edits take alike: the size, quality, background, format and compression; null where not given.</summary>
+    private sealed record Shared(GeneratedImageSize? Size, GeneratedImageQuality? Quality, GeneratedImageBackground? Background, GeneratedImageFileFormat? Format, int? Compression)
+    {
+        public static Shared From(CloudImageRequest request)
         {
-            options.Background = new GeneratedImageBackground(background);
+            var o = request.Options;
+            return new(
+                request.Size switch
+                {
+                    null => default(GeneratedImageSize?),
+                    "auto" => GeneratedImageSize.Auto,
+                    var size => CloudRequestValidator.ParseSize(size) is { } s ? new GeneratedImageSize(s.Width, s.Height) : null,
+                },
+                o.TryGetValue("quality", out var quality) ? new GeneratedImageQuality(quality) : default(GeneratedImageQuality?),
+                o.TryGetValue("background", out var background) ? new GeneratedImageBackground(background) : default(GeneratedImageBackground?),
+                o.TryGetValue("output_format", out var format) ? new GeneratedImageFileFormat(format) : default(GeneratedImageFileFormat?),
+                o.TryGetValue("output_compression", out var compression) ? int.Parse(compression, CultureInfo.InvariantCulture) : null);
         }
-        if (o.TryGetValue("output_format", out var format))
-        {
-            options.OutputFileFormat = new GeneratedImageFileFormat(format);
-        }
-        if (o.TryGetValue("output_compression", out var compression))
-        {
-            options.OutputCompressionFactor = int.Parse(compression, CultureInfo.InvariantCulture);
-        }
-        if (o.TryGetValue("moderation", out var moderation))
-        {
-            options.ModerationLevel = new GeneratedImageModerationLevel(moderation);
-        }
-        if (o.TryGetValue("style", out var style))
-        {
-            options.Style = new GeneratedImageStyle(style);
-        }
-        if (request.Model.StartsWith("dall-e", StringComparison.Ordinal))
-        {
-            options.ResponseFormat = GeneratedImageFormat.Bytes; // the pictures in the answer: no expiring address to fetch
-        }
-        return options;
     }
 
     /// <summary>OpenAI's refusal (<c>{"error":{"message","type","param","code"}}</c>) in words. OpenAI's 401 message shows part of the key: it is not repeated.</summary>

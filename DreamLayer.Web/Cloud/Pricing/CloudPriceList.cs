@@ -70,8 +70,21 @@ public static class CloudPriceList
         new(CloudProviderId.Ideogram, "V_3", 0.03m, "TURBO"),
         new(CloudProviderId.Ideogram, "V_3", 0.06m, "DEFAULT"),
         new(CloudProviderId.Ideogram, "V_3", 0.09m, "QUALITY"),
-        // FLUX: one price per picture.
+        // FLUX: one price per picture; Kontext the same whether it makes or changes a picture.
         new(CloudProviderId.Bfl, "flux-pro-1.1", 0.04m),
         new(CloudProviderId.Bfl, "flux-pro-1.1-ultra", 0.06m),
+        new(CloudProviderId.Bfl, "flux-kontext-pro", 0.04m),
+        new(CloudProviderId.Bfl, "flux-kontext-max", 0.08m),
     ];
+
+    /// <summary>
+    /// What an edit costs beyond its pictures, once per request, for the models whose edit prices differ from their
+    /// generation prices. gpt-image-1 bills the input picture as image input tokens ($10 per million): at most 839
+    /// tokens for a picture of up to 1536x1024 at the default (low) input fidelity, counted as $0.01. Ideogram's remix
+    /// and edit and FLUX Kontext cost the same per picture as a generation.
+    /// </summary>
+    public static IReadOnlyDictionary<string, decimal> EditInputUsd { get; } = new Dictionary<string, decimal>(StringComparer.Ordinal)
+    {
+        ["gpt-image-1"] = 0.01m,
+    };
 }

@@ -4,9 +4,10 @@ namespace DreamLayer.Web.Cloud.Pricing;
 /// <param name="UsdPerImage">The price of one picture as asked.</param>
 /// <param name="Images">How many pictures the request makes.</param>
 /// <param name="Variant">Which price applied ("high, 1536x1024"), or what was assumed when the provider chooses.</param>
-public sealed record CloudEstimate(decimal UsdPerImage, int Images, string Variant)
+/// <param name="EditUsd">What an edit costs beyond its pictures, once per request (<see cref="CloudPriceList.EditInputUsd"/>).</param>
+public sealed record CloudEstimate(decimal UsdPerImage, int Images, string Variant, decimal EditUsd = 0m)
 {
-    public decimal Usd => UsdPerImage * Images;
+    public decimal Usd => (UsdPerImage * Images) + EditUsd;
 }
 
 /// <summary>
@@ -37,7 +38,8 @@ public static class CloudPricing
         var price = candidates.MaxBy(p => p.UsdPerImage)!;
         var images = Math.Max(1, request.Count);
         var exact = candidates.Count == 1;
-        return new CloudEstimate(price.UsdPerImage, images, exact ? price.Variant : $"{price.Variant} (the highest the provider may choose)");
+        var editUsd = request.IsEdit ? CloudPriceList.EditInputUsd.GetValueOrDefault(request.Model) : 0m;
+        return new CloudEstimate(price.UsdPerImage, images, exact ? price.Variant : $"{price.Variant} (the highest the provider may choose)", editUsd);
     }
 
     private static string? Chosen(string? value) =>

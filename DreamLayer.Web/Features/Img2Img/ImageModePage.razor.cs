@@ -74,6 +74,9 @@ public sealed partial class ImageModePage : IDisposable
 
     private bool Inpainting => Mode == GenerationMode.Inpaint;
 
+    /// <summary>True when the chosen cloud model weighs the source picture by the denoise (Ideogram's remix).</summary>
+    private bool CloudWeighsThePicture => !Inpainting && _model.Cloud.Model?.EditInput is { TakesImageWeight: true };
+
     private string? InitialMaskUrl => _initialMask is { } m && m.Source == _source?.Id ? $"/uploads/{m.Mask}" : null;
 
     protected override async Task OnInitializedAsync()

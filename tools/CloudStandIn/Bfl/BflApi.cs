@@ -28,6 +28,8 @@ internal sealed class BflApi(CloudState state) : ProviderApi(state, CloudProvide
         public required int Height { get; init; }
         public required string Format { get; init; }
         public required string Source { get; init; }
+        /// <summary>Kontext's input picture: the result is drawn over it.</summary>
+        public byte[]? Input { get; init; }
         public required string End { get; init; }
         public required DateTimeOffset Submitted { get; init; }
         public int PendingLeft { get; set; }
@@ -79,7 +81,8 @@ internal sealed class BflApi(CloudState state) : ProviderApi(state, CloudProvide
             problems.Add(Problem("missing", "prompt", "Field required", null));
         }
         var seed = Integer(body, "seed", 0, long.MaxValue, problems);
-        Integer(body, "safety_tolerance", 0, BflModels.MaxSafetyTolerance, problems);
+        var editing = model.ImageField == "input_image" && body["input_image"] is not null;
+        Integer(body, "safety_tolerance", 0, editing ? BflModels.MaxEditSafetyTolerance : BflModels.MaxSafetyTolerance, problems);
         foreach (var flag in model.Flags)
         {
             if (body[flag] is { } value && value.GetValueKind() is not (JsonValueKind.True or JsonValueKind.False or JsonValueKind.Null))
@@ -92,14 +95,15 @@ internal sealed class BflApi(CloudState state) : ProviderApi(state, CloudProvide
         {
             problems.Add(Problem("enum", "output_format", "Input should be 'jpeg' or 'png'", body["output_format"]));
         }
-        var (width, height) = Size(body, model, problems);
         var source = string.Empty;
+        byte[]? input = null;
         if (Text(body, model.ImageField, problems) is { Length: > 0 } image)
         {
-            var bytes = Base64Image(image);
-            if (bytes is null) { problems.Add(Problem("value_error", model.ImageField, $"Value error, {model.ImageField} must be a base64 encoded JPEG, PNG or WebP image", null)); }
-            else { source = Fingerprint(bytes); }
+            input = Base64Image(image);
+            if (input is null) { problems.Add(Problem("value_error", model.ImageField, $"Value error, {model.ImageField} must be a base64 encoded JPEG, PNG or WebP image", null)); }
+            else { source = Fingerprint(input); }
         }
+        var (width, height) = Size(body, model, problems, editing ? input : null);
         if (problems.Count > 0) { throw Validation(problems); }
 
         lock (_lock)
@@ -129,6 +133,7 @@ internal sealed class BflApi(CloudState state) : ProviderApi(state, CloudProvide
                 Height = height,
                 Format = format,
                 Source = source,
+                Input = editing ? input : null,
                 End = end,
                 Submitted = submitted,
                 PendingLeft = readyAfter is null ? pendingPolls : 0,
@@ -189,7 +194,9 @@ internal sealed class BflApi(CloudState state) : ProviderApi(state, CloudProvide
         lock (_lock)
         {
             task.Sample ??= State.Files.Put(CloudState.BaseOf(ctx), Provider,
-                Pictures.Draw(task.Seed.ToString(CultureInfo.InvariantCulture) + task.Source, task.Prompt, task.Width, task.Height, 0, task.Format),
+                task.Input is { } input
+                    ? Pictures.DrawEdit(task.Seed.ToString(CultureInfo.InvariantCulture) + task.Source, task.Prompt, task.Width, task.Height, 0, task.Format, input, null, _ => true, sourceWeight: 0.5)
+                    : Pictures.Draw(task.Seed.ToString(CultureInfo.InvariantCulture) + task.Source, task.Prompt, task.Width, task.Height, 0, task.Format),
                 Pictures.MediaType(task.Format), State.UrlLifetime(Provider));
         }
         var started = task.Submitted.ToUnixTimeMilliseconds() / 1000.0;
@@ -231,7 +238,8 @@ internal sealed class BflApi(CloudState state) : ProviderApi(state, CloudProvide
         ["details"] = null,
     };
 
-    private static (int Width, int Height) Size(JsonObject body, BflModel model, List<JsonObject> problems)
+    /// <summary>The size to draw; without an <c>aspect_ratio</c>, Kontext keeps the <paramref name="input"/> picture's ratio (within 21:9 to 9:21).</summary>
+    private static (int Width, int Height) Size(JsonObject body, BflModel model, List<JsonObject> problems, byte[]? input = null)
     {
         if (model.Shape == BflShape.WidthHeight)
         {
@@ -245,6 +253,11 @@ internal sealed class BflApi(CloudState state) : ProviderApi(state, CloudProvide
                 }
             }
             return ((int)width, (int)height);
+        }
+        if (body["aspect_ratio"] is null && input is not null && SixLabors.ImageSharp.Image.Identify(input) is { } info)
+        {
+            var ratio = Math.Clamp((double)info.Width / info.Height, 1 / BflModels.MaxRatio, BflModels.MaxRatio);
+            return BflModels.SizeFor(ratio, model.Megapixels);
         }
         var aspect = Text(body, "aspect_ratio", problems) ?? model.DefaultAspectRatio;
         var colon = aspect.IndexOf(':', StringComparison.Ordinal);

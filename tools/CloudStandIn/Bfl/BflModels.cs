@@ -45,6 +45,9 @@ internal static class BflModels
     public const int SideStep = 32;
     public const int MaxSafetyTolerance = 6;
 
+    /// <summary>The most <c>safety_tolerance</c> Kontext takes with an <c>input_image</c> (image to image).</summary>
+    public const int MaxEditSafetyTolerance = 2;
+
     /// <summary>The widest and the tallest aspect ratio the aspect-ratio models take (21:9 and 9:21).</summary>
     public const double MaxRatio = 21.0 / 9.0;
 
@@ -55,6 +58,7 @@ internal static class BflModels
         new("flux-pro-1.1", BflShape.WidthHeight, 1024, 768, string.Empty, 0, PromptRequired: false, "image_prompt", 4, ["prompt_upsampling"]),
         new("flux-pro-1.1-ultra", BflShape.AspectRatio, 0, 0, "16:9", 4, PromptRequired: false, "image_prompt", 6, ["prompt_upsampling", "raw"]),
         new("flux-kontext-pro", BflShape.AspectRatio, 0, 0, "1:1", 1, PromptRequired: true, "input_image", 4, ["prompt_upsampling"]),
+        new("flux-kontext-max", BflShape.AspectRatio, 0, 0, "1:1", 1, PromptRequired: true, "input_image", 8, ["prompt_upsampling"]),
     ];
 
     /// <summary>The size drawn for an aspect ratio at <paramref name="megapixels"/> (2^20 pixels each), sides rounded to 32.</summary>

@@ -11,6 +11,9 @@ namespace CloudStandIn.Ideogram;
 /// </summary>
 internal sealed class IdeogramApi(CloudState state) : ProviderApi(state, CloudProvider.Ideogram)
 {
+    /// <summary>Generate's and remix's parameters that edit does not take (its result keeps the image's size).</summary>
+    private static readonly string[] NotForEdit = ["resolution", "aspect_ratio", "negative_prompt", "image_weight"];
+
     private enum Kind
     {
         Generate,
@@ -67,10 +70,13 @@ internal sealed class IdeogramApi(CloudState state) : ProviderApi(state, CloudPr
         if (!form.ContainsKey("prompt") || prompt.Length == 0) { throw Invalid(StatusCodes.Status400BadRequest, "Invalid input: prompt is required."); }
         var source = string.Empty;
         (int Width, int Height)? inputSize = null;
+        byte[]? input = null, maskBytes = null;
+        var weight = 50L;
         if (kind is Kind.Edit or Kind.Remix)
         {
             var (bytes, width, height) = await UploadAsync(form, "image", ctx.RequestAborted);
             source = Fingerprint(bytes);
+            input = bytes;
             inputSize = (width, height);
             if (kind == Kind.Edit)
             {
@@ -79,10 +85,20 @@ internal sealed class IdeogramApi(CloudState state) : ProviderApi(state, CloudPr
                 {
                     throw Invalid(StatusCodes.Status400BadRequest, $"Invalid input: the mask ({maskWidth}x{maskHeight}) must have the same dimensions as the image ({width}x{height}).");
                 }
+                if (!BlackAndWhite(mask))
+                {
+                    throw Invalid400("Invalid input: the mask must be a black and white image; black marks the regions to edit.");
+                }
+                if (NotForEdit.FirstOrDefault(form.ContainsKey) is { } unknown)
+                {
+                    throw Invalid400($"Invalid input: {unknown} is not a parameter of edit; the result keeps the image's size.");
+                }
                 source += Fingerprint(mask);
+                maskBytes = mask;
             }
-            else if (Number(form, "image_weight", 1, 100) is { } weight)
+            else if (Number(form, "image_weight", 1, 100) is { } imageWeight)
             {
+                weight = imageWeight;
                 source += "w" + weight.ToString(CultureInfo.InvariantCulture);
             }
         }
@@ -98,7 +114,10 @@ internal sealed class IdeogramApi(CloudState state) : ProviderApi(state, CloudPr
             for (var i = 0; i < n; i++)
             {
                 var imageSeed = seed ?? StableSeed(id + i.ToString(CultureInfo.InvariantCulture));
-                var bytes = Pictures.Draw(imageSeed.ToString(CultureInfo.InvariantCulture) + source, prompt, size.Width, size.Height, i, "png");
+                var seedText = imageSeed.ToString(CultureInfo.InvariantCulture) + source;
+                var bytes = input is null
+                    ? Pictures.Draw(seedText, prompt, size.Width, size.Height, i, "png")
+                    : Pictures.DrawEdit(seedText, prompt, size.Width, size.Height, i, "png", input, maskBytes, p => p.R < 128, weight / 100.0);
                 data.Add(new JsonObject
                 {
                     ["prompt"] = magic == "ON" ? $"{prompt}. A carefully composed, detailed image." : prompt,
@@ -141,6 +160,26 @@ internal sealed class IdeogramApi(CloudState state) : ProviderApi(state, CloudPr
         var (bytes, info) = await ReadImageAsync(file, IdeogramModels.UploadFormats, cancellationToken)
             ?? throw Invalid400($"Invalid input: {name} must be a JPEG, PNG or WebP image.");
         return (bytes, info.Width, info.Height);
+    }
+
+    /// <summary>True when every pixel of the mask is black or white (within a little JPEG noise), as Ideogram's edit asks.</summary>
+    private static bool BlackAndWhite(byte[] mask)
+    {
+        using var image = SixLabors.ImageSharp.Image.Load<SixLabors.ImageSharp.PixelFormats.Rgba32>(mask);
+        var ok = true;
+        image.ProcessPixelRows(rows =>
+        {
+            for (var y = 0; y < rows.Height && ok; y++)
+            {
+                foreach (var p in rows.GetRowSpan(y))
+                {
+                    var low = Math.Min(p.R, Math.Min(p.G, p.B));
+                    var high = Math.Max(p.R, Math.Max(p.G, p.B));
+                    if (p.A < 250 || high - low > 16 || (low > 32 && high < 224)) { ok = false; break; }
+                }
+            }
+        });
+        return ok;
     }
 
     private static long? Number(IFormCollection form, string name, long min, long max)

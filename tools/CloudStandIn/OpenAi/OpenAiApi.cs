@@ -104,21 +104,28 @@ internal sealed class OpenAiApi(CloudState state) : ProviderApi(state, CloudProv
         }
         var hash = new StringBuilder();
         Size? first = null;
+        byte[]? source = null;
         for (var i = 0; i < images.Count; i++)
         {
-            var info = await CheckImageAsync(images[i], $"image {i + 1}", edits.ImageFormats, edits.MaxImageBytes, hash, ctx.RequestAborted);
+            var (bytes, info) = await CheckImageAsync(images[i], $"image {i + 1}", edits.ImageFormats, edits.MaxImageBytes, hash, ctx.RequestAborted);
+            source ??= bytes;
             if (edits.SquareOnly && info.Width != info.Height)
             {
                 throw Bad($"Invalid input image - image must be square, got {info.Width}x{info.Height}.", "image", "invalid_value");
             }
             first ??= new Size(info.Width, info.Height);
         }
+        byte[]? maskBytes = null;
         if (form.Files.GetFile("mask") is { } mask)
         {
-            var info = await CheckImageAsync(mask, "mask", ["png"], 4L * 1024 * 1024, hash, ctx.RequestAborted);
+            (maskBytes, var info) = await CheckImageAsync(mask, "mask", ["png"], 4L * 1024 * 1024, hash, ctx.RequestAborted);
             if (info.Width != first!.Value.Width || info.Height != first.Value.Height)
             {
                 throw Bad($"Invalid 'mask': the mask ({info.Width}x{info.Height}) and the image ({first.Value.Width}x{first.Value.Height}) must have the same dimensions.", "mask", "invalid_value");
+            }
+            if (!HasAlpha(mask))
+            {
+                throw Bad("Invalid 'mask': the mask must have an alpha channel (RGBA); its fully transparent pixels mark where the image is edited.", "mask", "invalid_value");
             }
         }
         else if (model.Id == "dall-e-2" && !HasAlpha(images[0]))
@@ -126,7 +133,8 @@ internal sealed class OpenAiApi(CloudState state) : ProviderApi(state, CloudProv
             throw Bad("Invalid input image - without a mask the image must have transparency (format must be in ['RGBA', 'LA']).", "image", "invalid_value");
         }
         var request = Validate(args, model, Allowed(model, edits: true));
-        return new PaidWork(model.Id, request.Prompt, id => Answer(ctx, model, request, id, hash.ToString()));
+        var input = new EditInput(source!, maskBytes);
+        return new PaidWork(model.Id, request.Prompt, id => Answer(ctx, model, request, id, hash.ToString(), input));
     }
 
     /// <summary>The model the request names, or the documented default (dall-e-2, unless a GPT image parameter is used).</summary>
@@ -148,6 +156,7 @@ internal sealed class OpenAiApi(CloudState state) : ProviderApi(state, CloudProv
     {
         var allowed = new HashSet<string>(CommonParameters, StringComparer.Ordinal);
         if (model.Backgrounds.Count > 0) { allowed.UnionWith(GptImageParameters); }
+        if (edits) { allowed.Remove("moderation"); } // the edits endpoint documents no moderation parameter
         if (model.Styles.Count > 0 && !edits) { allowed.Add("style"); }
         if (model.TakesResponseFormat) { allowed.Add("response_format"); }
         return allowed;
@@ -193,7 +202,10 @@ internal sealed class OpenAiApi(CloudState state) : ProviderApi(state, CloudProv
         return new ImageRequest(prompt, n, size, quality, background, format, compression, style, responseFormat);
     }
 
-    private JsonObject Answer(HttpContext ctx, OpenAiModel model, ImageRequest request, string id, string source)
+    /// <summary>An edit's first input picture and its mask (OpenAI's convention: fully transparent pixels are edited).</summary>
+    private sealed record EditInput(byte[] Image, byte[]? Mask);
+
+    private JsonObject Answer(HttpContext ctx, OpenAiModel model, ImageRequest request, string id, string source, EditInput? edit = null)
     {
         var size = request.Size == "auto" ? "1024x1024" : request.Size;
         var (width, height) = ParseSize(size);
@@ -204,7 +216,9 @@ internal sealed class OpenAiApi(CloudState state) : ProviderApi(state, CloudProv
         var data = new JsonArray();
         for (var i = 0; i < request.N; i++)
         {
-            var bytes = Pictures.Draw(id + source, request.Prompt, width, height, i, format, background == "transparent", request.Compression);
+            var bytes = edit is null
+                ? Pictures.Draw(id + source, request.Prompt, width, height, i, format, background == "transparent", request.Compression)
+                : Pictures.DrawEdit(id + source, request.Prompt, width, height, i, format, edit.Image, edit.Mask, p => p.A == 0, sourceWeight: 0.5);
             var item = new JsonObject();
             if (request.ResponseFormat == "url")
             {
@@ -238,7 +252,7 @@ internal sealed class OpenAiApi(CloudState state) : ProviderApi(state, CloudProv
         return answer;
     }
 
-    private static async Task<IImageInfo> CheckImageAsync(IFormFile file, string what, IReadOnlyList<string> formats, long maxBytes, StringBuilder hash, CancellationToken cancellationToken)
+    private static async Task<(byte[] Bytes, IImageInfo Info)> CheckImageAsync(IFormFile file, string what, IReadOnlyList<string> formats, long maxBytes, StringBuilder hash, CancellationToken cancellationToken)
     {
         var param = what.StartsWith("image", StringComparison.Ordinal) ? "image" : what;
         if (file.Length > maxBytes)
@@ -248,7 +262,7 @@ internal sealed class OpenAiApi(CloudState state) : ProviderApi(state, CloudProv
         var (bytes, info) = await ReadImageAsync(file, formats, cancellationToken)
             ?? throw Bad($"Invalid image file or mode for {what}, please check your image file. Supported formats: {string.Join(", ", formats)}.", param, "invalid_image_format");
         hash.Append(Fingerprint(bytes));
-        return info;
+        return (bytes, info);
     }
 
     private static bool HasAlpha(IFormFile image)
