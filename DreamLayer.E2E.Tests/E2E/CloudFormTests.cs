@@ -209,9 +209,9 @@ public sealed class CloudFormTests(BrowserFixture browser) : IClassFixture<Brows
     }
 
     [Theory]
-    [InlineData("/img2img")]
-    [InlineData("/inpaint")]
-    public async Task ImagePages_OfferOnlyTheModelsThatEditAPicture_WithTheSameFields(string path)
+    [InlineData("/img2img", new[] { "gpt-image-1", "V_3", "flux-kontext-pro", "flux-kontext-max" }, true)]
+    [InlineData("/inpaint", new[] { "gpt-image-1", "V_3" }, false)]
+    public async Task ImagePages_OfferOnlyTheModelsThatEditAPicture_WithTheSameFields(string path, string[] models, bool remixWeighsByDenoise)
     {
         await using var app = await StartAppAsync();
         await using var context = await browser.NewContextAsync((1440, 900));
@@ -221,13 +221,53 @@ public sealed class CloudFormTests(BrowserFixture browser) : IClassFixture<Brows
         await Expect(page.Locator("[data-interactive]")).ToBeAttachedAsync();
 
         await Picker(page).ClickAsync();
-        await Expect(page.Locator(".mud-popover-open [data-testid=cloud-model-option]")).ToHaveCountAsync(2);
-        Assert.Equal(["gpt-image-1", "V_3"], await page.Locator(".mud-popover-open [data-testid=cloud-model-option]").EvaluateAllAsync<string[]>("es => es.map(e => e.dataset.model)"));
+        await Expect(page.Locator(".mud-popover-open [data-testid=cloud-model-option]")).ToHaveCountAsync(models.Length);
+        Assert.Equal(models, await page.Locator(".mud-popover-open [data-testid=cloud-model-option]").EvaluateAllAsync<string[]>("es => es.map(e => e.dataset.model)"));
         await page.Keyboard.PressAsync("Escape");
         await ChooseModelAsync(page, "V_3");
-        await Expect(page.Locator("#denoise")).ToHaveCountAsync(0);
+        // Ideogram's remix keeps 1 - denoise of the picture, so Img2Img keeps the denoise for it; its edit (Inpaint) takes none.
+        await Expect(page.Locator("#denoise")).ToHaveCountAsync(remixWeighsByDenoise ? 1 : 0);
+        await Expect(page.Locator("#resize-mode")).ToHaveCountAsync(0);
         await Expect(page.Locator("#cloud-option-rendering_speed")).ToBeVisibleAsync();
         await LayoutAssertions.NoHorizontalScrollAsync(page, path);
         await LayoutAssertions.ScreenshotAsync(page, $"cloud-form{path.Replace('/', '-')}-1440x900");
+    }
+
+    [Fact]
+    public async Task AMemberEditsAPictureWithFluxKontext_AndRepaintsAPartWithGptImage_EachToTheGallery()
+    {
+        await using var app = await StartAppAsync();
+        await using var context = await browser.NewContextAsync((1440, 900));
+
+        var img2img = new ImageModePageObject(await context.NewPageAsync(), app.RootUri, "/img2img");
+        await img2img.SignInAsync(app.Alice);
+        await img2img.OpenAsync();
+        await img2img.ChooseAsync("street.png", TestImages.Png(96, 64));
+        await Expect(img2img.SourceInfo).ToContainTextAsync("96×64");
+        await ChooseModelAsync(img2img.Page, "flux-kontext-pro");
+        await img2img.FillAsync("Prompt", "the same street at night");
+        await img2img.Generate.ClickAsync();
+        var edited = img2img.NewestCard;
+        await Expect(edited.Status).ToHaveTextAsync("Done", new() { Timeout = BrowserFixture.GuardMs });
+        await Expect(edited.ResultImage).ToBeVisibleAsync();
+        Assert.Contains(_cloud.Accepted, r => r.Provider == CloudProvider.Bfl && r.Model == "flux-kontext-pro" && r.Prompt == "the same street at night");
+
+        var inpaint = new ImageModePageObject(await context.NewPageAsync(), app.RootUri, "/inpaint");
+        await inpaint.OpenAsync();
+        await inpaint.ChooseAsync("wall.png", TestImages.Png(128, 96));
+        await Expect(inpaint.SourceInfo).ToContainTextAsync("128×96");
+        await ChooseModelAsync(inpaint.Page, "gpt-image-1");
+        await inpaint.FillAsync("Prompt", "a red door");
+        await inpaint.PaintAsync((0.3f, 0.5f), (0.7f, 0.5f));
+        await inpaint.Generate.ClickAsync();
+        var repainted = inpaint.NewestCard;
+        await Expect(repainted.Status).ToHaveTextAsync("Done", new() { Timeout = BrowserFixture.GuardMs });
+        await Expect(repainted.ResultImage).ToBeVisibleAsync();
+        Assert.Contains(_cloud.Accepted, r => r.Provider == CloudProvider.OpenAi && r.Path.EndsWith("/images/edits", StringComparison.Ordinal) && r.Prompt == "a red door");
+
+        await using var db = app.CreateDbContext();
+        var modes = await db.Jobs.Where(j => j.CloudProvider != null).OrderBy(j => j.CreatedAt).Select(j => j.Mode).ToListAsync();
+        Assert.Equal(["Img2Img", "Inpaint"], modes);
+        await LayoutAssertions.ScreenshotAsync(inpaint.Page, "cloud-inpaint-done-1440x900");
     }
 }

@@ -83,6 +83,7 @@ public sealed class CloudFormTests() : MudComponentTest(GenerationFormTests.AddF
             "OpenAI · cloud, paid per picture", "OpenAI: gpt-image-1 from $0.011 a picture", "OpenAI: DALL·E 3 from $0.04 a picture", "OpenAI: DALL·E 2 from $0.016 a picture",
             "Ideogram · cloud, paid per picture", "Ideogram: Ideogram 3.0 from $0.03 a picture",
             "Black Forest Labs (FLUX) · cloud, paid per picture", "Black Forest Labs (FLUX): FLUX 1.1 [pro] $0.04 a picture", "Black Forest Labs (FLUX): FLUX 1.1 [pro] Ultra $0.06 a picture",
+            "Black Forest Labs (FLUX): FLUX.1 Kontext [pro] $0.04 a picture", "Black Forest Labs (FLUX): FLUX.1 Kontext [max] $0.08 a picture",
         ], texts);
         Assert.Equal("Model", form.Find("label[for=checkpoint]").TextContent.Trim());
         Assert.All(Popovers.FindAll(".mud-popover-open .mud-list-item").Where(i => i.QuerySelector("[data-testid=model-group]") is not null),
@@ -299,8 +300,8 @@ public sealed class CloudFormTests() : MudComponentTest(GenerationFormTests.AddF
     }
 
     [Theory]
-    [InlineData(GenerationMode.Txt2Img, new[] { "gpt-image-1", "dall-e-3", "dall-e-2", "V_3", "flux-pro-1.1", "flux-pro-1.1-ultra" })]
-    [InlineData(GenerationMode.Img2Img, new[] { "gpt-image-1", "V_3" })]
+    [InlineData(GenerationMode.Txt2Img, new[] { "gpt-image-1", "dall-e-3", "dall-e-2", "V_3", "flux-pro-1.1", "flux-pro-1.1-ultra", "flux-kontext-pro", "flux-kontext-max" })]
+    [InlineData(GenerationMode.Img2Img, new[] { "gpt-image-1", "V_3", "flux-kontext-pro", "flux-kontext-max" })]
     [InlineData(GenerationMode.Inpaint, new[] { "gpt-image-1", "V_3" })]
     public void EachPage_OffersTheModelsThatDoWhatItDoes(GenerationMode mode, string[] expected) =>
         Assert.Equal(expected, CloudCatalog.All.Where(m => CloudOffer.Fits(m, mode)).Select(m => m.Id).ToArray());
@@ -314,7 +315,8 @@ public sealed class CloudFormTests() : MudComponentTest(GenerationFormTests.AddF
             complete: r => Task.FromResult(r with { Mode = GenerationMode.Img2Img, SourceImage = source, SourceWidth = 640, SourceHeight = 480, Denoise = 0.6 }));
 
         var titles = OpenPicker(form).Select(i => i.QuerySelector("[data-testid=model-option-title]")?.TextContent.Trim()).OfType<string>().ToList();
-        Assert.Equal([Checkpoint, "sdxl/sd_xl_base_1.0.safetensors", "OpenAI: gpt-image-1", "Ideogram: Ideogram 3.0"], titles);
+        Assert.Equal([Checkpoint, "sdxl/sd_xl_base_1.0.safetensors", "OpenAI: gpt-image-1", "Ideogram: Ideogram 3.0",
+            "Black Forest Labs (FLUX): FLUX.1 Kontext [pro]", "Black Forest Labs (FLUX): FLUX.1 Kontext [max]"], titles);
         Popovers.FindAll(".mud-popover-open .mud-list-item").Single(i => i.TextContent.Contains("OpenAI: gpt-image-1", StringComparison.Ordinal)).Click();
         form.WaitForAssertion(() => Assert.True(Shows(form, "cloud-size")));
         Generate(form);

@@ -65,6 +65,18 @@ public sealed class JobCardTests() : MudComponentTest(services => services.AddSi
         Assert.DoesNotContain("0×0", card.Markup, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("gpt-image-1", false)]
+    [InlineData("flux-pro-1.1", true)]
+    public void Render_CloudJob_ShowsTheSeedOnlyWhereTheModelTakesOne(string model, bool shown)
+    {
+        var job = Job(JobStatus.Queued) with { Cloud = true, Seed = 4242, Width = 1024, Height = 1024, Checkpoint = model };
+
+        var settings = RenderCard(job).Find("[data-testid=job-settings]").TextContent.Trim();
+
+        Assert.Equal(shown ? $"seed 4242 · 1024×1024 · {model}" : $"1024×1024 · {model}", settings);
+    }
+
     [Fact]
     public void Cancel_Running_RaisesOnCancelWithTheJobId()
     {

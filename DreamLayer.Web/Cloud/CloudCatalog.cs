@@ -34,6 +34,12 @@ public static class CloudCatalog
         Enum.TryParse(text, ignoreCase: false, out provider) && Enum.IsDefined(provider) && !int.TryParse(text, out _);
 
     public static CloudModel? Find(CloudProviderId provider, string model) => ModelsOf(provider).FirstOrDefault(m => m.Id == model);
+
+    /// <summary>
+    /// False for a cloud model that takes no seed (OpenAI's): the seed the queue draws for every job means nothing for
+    /// it, so the card and the confirmation leave it out. True for any other model id, local checkpoints included.
+    /// </summary>
+    public static bool HasMeaningfulSeed(string model) => !All.Any(m => m.Id == model && m.Seeds is null);
 }
 
 /// <summary>Where a cloud call is, for whoever follows it (the job card says "downloading").</summary>

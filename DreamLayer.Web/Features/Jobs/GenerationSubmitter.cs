@@ -1,5 +1,6 @@
 using DreamLayer.Domain.Generation;
 using DreamLayer.Web.Accounts;
+using DreamLayer.Web.Cloud;
 using DreamLayer.Web.Comfy;
 using DreamLayer.Web.Features.Generation;
 using DreamLayer.Web.Jobs;
@@ -36,7 +37,8 @@ public sealed class GenerationSubmitter(JobQueue queue, CurrentUser currentUser,
                     throw new InvalidOperationException($"Unexpected submit result {other.GetType().Name}.");
             }
         }
-        snackbar.Add(seeds.Count == 1 ? $"Queued (seed {seeds[0]})." : $"Queued {seeds.Count} jobs.", Severity.Success);
+        var seedless = requests[0].Cloud is { } cloud && !CloudCatalog.HasMeaningfulSeed(cloud.Model);
+        snackbar.Add(seeds.Count != 1 ? $"Queued {seeds.Count} jobs." : seedless ? "Queued." : $"Queued (seed {seeds[0]}).", Severity.Success);
         return [];
     }
 
