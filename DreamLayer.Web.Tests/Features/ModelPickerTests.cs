@@ -51,6 +51,10 @@ public sealed class ModelPickerTests() : MudComponentTest(GenerationFormTests.Ad
         form.WaitForAssertion(() => Assert.Equal("SDXL VAE (fp16 fix)", form.Find("#vae").GetAttribute("value")));
 
         form.FindAll("button").Single(b => b.TextContent.Contains("Add ControlNet unit", StringComparison.Ordinal)).Click();
+        // Click hands the event to the renderer's dispatcher and does not wait when it is busy (the VAE list's closing
+        // may still be rendering there): the unit can appear after Click returns (seen once under load in CI), so wait
+        // for it as for the VAE above.
+        form.WaitForElement("#controlnet-model-1");
         Assert.Contains($"Canny edges SD 1.5 {AdvancedCatalogue.ControlNet}", OpenSelect(form, "controlnet-model-1"));
     }
 
