@@ -14,7 +14,7 @@ namespace DreamLayer.Web.Accounts;
 /// <c>WWW-Authenticate: Bearer</c> and a problem details body. Put <c>.RequireAuthorization(ApiAccess.Policy)</c> and
 /// <c>.RequireRateLimiting(ApiAccess.RateLimit)</c> on the API's route group.
 /// </summary>
-public static class ApiAccess
+public static partial class ApiAccess
 {
     /// <summary>The authentication scheme (token, else cookie).</summary>
     public const string Scheme = "ApiToken";
@@ -127,6 +127,35 @@ public static class ApiAccess
                 new Claim(TokenIdClaim, owner.TokenId.ToString()),
             ], scheme));
     }
+
+    /// <summary>
+    /// Whether a connection opened earlier (a hub connection, a <c>/comfy/ws</c> socket) is still signed in: a token's
+    /// against its row (<see cref="ApiTokens.IsActiveAsync"/>: revoked, expired, its account disabled), a cookie's as the
+    /// pages check it. Called when <see cref="AccountAccess"/> says the account changed; nobody awaits it (it runs for an
+    /// admin's action), so a failure is logged and answers false: the safe answer is to end the connection.
+    /// </summary>
+    public static async Task<bool> IsStillSignedInAsync(ClaimsPrincipal user, ApiTokens tokens, AccountAccess access, ILogger logger, string connection)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        ArgumentNullException.ThrowIfNull(tokens);
+        ArgumentNullException.ThrowIfNull(access);
+        try
+        {
+            return user.FindFirstValue(TokenIdClaim) is { } tokenId && Guid.TryParse(tokenId, out var id)
+                ? await tokens.IsActiveAsync(id, CancellationToken.None)
+                : await access.IsValidAsync(user, CancellationToken.None);
+        }
+#pragma warning disable CA1031 // raised from an admin's action: it must neither vanish nor reach that admin; the safe answer is to end the connection
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            LogRecheckFailed(logger, connection, ex);
+            return false;
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Could not check the sign-in of {Connection} again; it is closed")]
+    private static partial void LogRecheckFailed(ILogger logger, string connection, Exception ex);
 
     /// <summary>
     /// The 429 of the API, with <c>Retry-After</c>: a problem details body saying when to come back, or the body of the

@@ -80,7 +80,7 @@ public sealed class JobsHub(JobStreams streams, JobHistory history) : Hub
 /// deleted, its password or role changed: <see cref="AccountAccess.Subscribe"/>) checks that person's connections at
 /// once, and ends those whose sign-in is no longer good: a cookie's as the pages check it, a token's against its row.
 /// </summary>
-public sealed partial class JobStreams : IDisposable
+public sealed class JobStreams : IDisposable
 {
     private readonly ConcurrentDictionary<string, Connection> _connections = new(StringComparer.Ordinal);
     private readonly JobEvents _events;
@@ -147,34 +147,15 @@ public sealed partial class JobStreams : IDisposable
         }
     }
 
-    /// <summary>Nobody awaits a recheck (it runs for an admin's action): a failure is logged and ends the connection.</summary>
     private async Task RecheckAsync(Connection connection)
     {
         var context = connection.Context;
-        bool valid;
-        try
-        {
-            var user = context.User ?? new ClaimsPrincipal();
-            valid = user.FindFirstValue(ApiAccess.TokenIdClaim) is { } tokenId && Guid.TryParse(tokenId, out var id)
-                ? await _tokens.IsActiveAsync(id, CancellationToken.None)
-                : await _access.IsValidAsync(user, CancellationToken.None);
-        }
-#pragma warning disable CA1031 // raised from an admin's action: it must neither vanish nor reach that admin; the safe answer is to end the connection
-        catch (Exception ex)
-#pragma warning restore CA1031
-        {
-            LogRecheckFailed(context.ConnectionId, ex);
-            valid = false;
-        }
-        if (!valid)
+        if (!await ApiAccess.IsStillSignedInAsync(context.User ?? new ClaimsPrincipal(), _tokens, _access, _logger, $"hub connection {context.ConnectionId}"))
         {
             Close(context.ConnectionId);
             context.Abort();
         }
     }
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "Could not check the account of hub connection {ConnectionId} again; it is closed")]
-    private partial void LogRecheckFailed(string connectionId, Exception ex);
 
     private sealed record Connection(HubCallerContext Context, JobStream Stream);
 }

@@ -21,7 +21,7 @@ namespace DreamLayer.Web.Features.ComfyApi;
 /// queue, history, files, interrupt and WebSocket show and touch only their own prompts. Another person's prompt id is
 /// answered as ComfyUI answers an unknown one.
 /// </summary>
-internal static partial class ComfyApiEndpoints
+internal static class ComfyApiEndpoints
 {
     /// <summary>The name an imported-workflow job made by the face carries in the job list and the image's infotext.</summary>
     public const string JobName = "ComfyUI API";
@@ -245,7 +245,7 @@ internal static partial class ComfyApiEndpoints
         {
             if (string.Equals(changed, user.Id, StringComparison.Ordinal))
             {
-                _ = RecheckAsync(http.User, connection, tokens, logger);
+                _ = RecheckAsync(http.User, connection, tokens, access, logger);
             }
         });
         prompts.Register(connection);
@@ -260,30 +260,13 @@ internal static partial class ComfyApiEndpoints
         }
     }
 
-    /// <summary>Nobody awaits a recheck (it runs for an admin's action): a failure is logged and ends the socket.</summary>
-    private static async Task RecheckAsync(ClaimsPrincipal user, ComfySocket connection, ApiTokens tokens, ILogger logger)
+    private static async Task RecheckAsync(ClaimsPrincipal user, ComfySocket connection, ApiTokens tokens, AccountAccess access, ILogger logger)
     {
-        bool valid;
-        try
-        {
-            valid = user.FindFirstValue(ApiAccess.TokenIdClaim) is { } tokenId && Guid.TryParse(tokenId, out var id)
-                && await tokens.IsActiveAsync(id, CancellationToken.None);
-        }
-#pragma warning disable CA1031 // raised from an admin's action: it must neither vanish nor reach that admin; the safe answer is to end the socket
-        catch (Exception ex)
-#pragma warning restore CA1031
-        {
-            LogRecheckFailed(logger, ex);
-            valid = false;
-        }
-        if (!valid)
+        if (!await ApiAccess.IsStillSignedInAsync(user, tokens, access, logger, "a /comfy/ws socket"))
         {
             connection.End("This token was revoked or has expired, or its account was disabled.");
         }
     }
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "Could not check the token of a /comfy/ws socket again; it is closed")]
-    private static partial void LogRecheckFailed(ILogger logger, Exception ex);
 
     /// <summary><c>GET /history?max_items=&amp;offset=</c>: the person's ended prompts, oldest first; with max_items alone, the last ones.</summary>
     private static IResult History(SignedInUser user, ComfyPrompts prompts, HttpRequest request)
