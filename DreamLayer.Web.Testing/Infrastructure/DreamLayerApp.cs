@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace DreamLayer.Web.Tests.Infrastructure;
@@ -220,7 +221,11 @@ public sealed class DreamLayerApp : WebApplicationFactory<Program>
         // the warm-up itself passes ComfyUi:WarmUp=true in its settings.
         builder.UseSetting("ComfyUi:WarmUp", "false");
         builder.UseSetting("Storage:DataDirectory", DataDirectory);
-        builder.UseSetting("Serilog:WriteTo:1:Args:path", Path.Combine(DataDirectory, "logs", "dreamlayer-.log"));
+        // The log file goes to this app's data folder. Not through UseSetting: the test host hands those settings to the app
+        // as command-line arguments, parents included ("Serilog:WriteTo:1" = ""), which Serilog reads as a sink with an
+        // empty name, and so builds no file sink at all.
+        builder.ConfigureAppConfiguration((_, config) => config.AddInMemoryCollection(
+            [new KeyValuePair<string, string?>("Serilog:WriteTo:1:Args:path", Path.Combine(DataDirectory, "logs", "dreamlayer-.log"))]));
         builder.UseSetting("Serilog:MinimumLevel:Default", Environment.GetEnvironmentVariable("DREAMLAYER_TEST_LOGLEVEL") ?? "Warning");
         foreach (var (key, value) in _settings)
         {

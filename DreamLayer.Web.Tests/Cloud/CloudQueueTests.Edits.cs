@@ -5,6 +5,7 @@ using DreamLayer.Web.Cloud;
 using DreamLayer.Web.Images;
 using DreamLayer.Web.Jobs;
 using DreamLayer.Web.Security;
+using DreamLayer.Web.Tests.Api;
 using DreamLayer.Web.Tests.Infrastructure;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
@@ -97,6 +98,46 @@ public sealed partial class CloudQueueTests
         var infotext = A1111Infotext.Read(image.Parameters!);
         Assert.Equal("100", infotext["Image weight"]);
         Assert.Equal("0", infotext["Denoising strength"]);
+    }
+
+    [Fact]
+    public async Task Rest_UploadsThenCloudImg2ImgAndInpaint_AsAScriptDoes_AndAModelThatCannotEditIsRefusedOnItsField()
+    {
+        await using var app = await StartAppAsync();
+        using var alice = ApiTokenTests.Bearer(app, (await ApiTokenTests.MakeTokenAsync(app, app.Alice)).Token);
+        var source = await ApiClient.UploadIdAsync(alice, CloudEditTests.Picture(64, 64, Orange).Bytes);
+        var mask = await ApiClient.UploadIdAsync(alice, CloudEditTests.LeftHalfPainted(64, 64).Bytes);
+
+        object Img2Img(string prompt, string model) => new { mode = "img2img", prompt, sourceImage = source, width = 64, height = 64, cloud = new { provider = "Bfl", model } };
+        var kontext = Assert.Single(await ApiClient.SubmitAsync(alice, Img2Img("night over the harbour", "flux-kontext-pro")));
+        var inpaint = Assert.Single(await ApiClient.SubmitAsync(alice, new
+        {
+            mode = "inpaint",
+            prompt = "a lake on the left",
+            sourceImage = source,
+            mask,
+            width = 64,
+            height = 64,
+            cloud = new { provider = "OpenAi", model = "gpt-image-1", size = "1024x1024", options = new { quality = "low" } },
+        }));
+
+        foreach (var (jobId, edit) in new[] { (kontext, "img2img (picture)"), (inpaint, "inpaint (picture and mask)") })
+        {
+            var done = await ApiClient.WaitEndedAsync(alice, jobId);
+            Assert.True(done.GetProperty("status").GetString() == "Succeeded", done.ToString());
+            var image = Assert.Single((await RowsAsync(app, jobId)).Images);
+            var infotext = A1111Infotext.Read(image.Parameters!);
+            Assert.Equal(edit, infotext["Cloud edit"]);
+            Assert.Equal(source.ToString("N"), infotext["Source image"]);
+        }
+        Assert.Equal(1, Accepted("night over the harbour"));
+        Assert.Equal(1, Accepted("a lake on the left"));
+
+        // A model that only makes pictures from a prompt: a problem naming the body's field, nothing sent.
+        using var refused = await ApiClient.PostJsonAsync(alice, "/api/v1/jobs", Img2Img("refused over REST", "flux-pro-1.1"));
+        var errors = (await ApiClient.ProblemAsync(refused, System.Net.HttpStatusCode.BadRequest)).GetProperty("errors");
+        Assert.Contains("on Img2Img choose a model that changes a picture", errors.GetProperty("cloud.model")[0].GetString(), StringComparison.Ordinal);
+        Assert.Equal(0, Accepted("refused over REST"));
     }
 
     [Theory]

@@ -155,6 +155,27 @@ public sealed partial class CloudQueueTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Flux_FormatLeftEmpty_AsksForAPng_AndTheParametersSaySo()
+    {
+        await using var app = await StartAppAsync();
+        var request = Flux("a lighthouse, format left empty");
+        request = request with { Cloud = request.Cloud! with { Options = new Dictionary<string, string> { ["safety_tolerance"] = "2" } } };
+
+        // What is sent: BFL's default would be a JPEG; the app asks for the PNG it stores.
+        Assert.Equal("png", CloudBackends.ToCloudRequest(request, request.Cloud!, 77).Options["output_format"]);
+        var gpt = GptImage("no default of the app's");
+        Assert.False(CloudBackends.ToCloudRequest(gpt, gpt.Cloud!, null).Options.ContainsKey("output_format")); // OpenAI's own default applies
+
+        var done = await EndAsync(app, await SubmitAsync(app, request));
+
+        Assert.Equal(JobStatus.Succeeded, done.Status);
+        var image = Assert.Single((await RowsAsync(app, done.JobId)).Images);
+        var infotext = A1111Infotext.Read(image.Parameters!);
+        Assert.Equal("png", infotext["Format"]);
+        Assert.Equal("2", infotext["Safety tolerance"]);
+    }
+
+    [Fact]
     public async Task GptImage_ThroughTheQueue_StoresThePictureWithTheTokensItCost()
     {
         await using var app = await StartAppAsync();
@@ -496,15 +517,8 @@ public sealed partial class CloudQueueTests : IAsyncLifetime
         settings.Remove("Keys:OpenAI");
         settings.Remove("Keys:Ideogram");
         settings["Serilog:MinimumLevel:Default"] = "Verbose"; // the file gets every line the app writes
-        // The app's log file, as the app writes it (a Serilog file sink with appsettings.json's template) and fed by the
-        // app's own logger. The configured file sink is not built in the test host (Serilog reports a sink with no name),
-        // so the test adds it through the sinks the app takes from its services.
-        var logFolder = Path.Combine(NewDataFolder(), "logs");
-        using var logFile = Serilog.FileLoggerConfigurationExtensions.File(new Serilog.LoggerConfiguration().MinimumLevel.Verbose().WriteTo,
-                Path.Combine(logFolder, "dreamlayer-.log"), rollingInterval: Serilog.RollingInterval.Day,
-                outputTemplate: "{Timestamp:yyyy-MM-dd HH:mm:ss.fff zzz} [{Level:u3}] {SourceContext}: {Message:lj}{NewLine}{Exception}")
-            .CreateLogger();
-        await using var app = await StartAppAsync(settings, s => s.AddSingleton<ILogEventSink>(logFile));
+        await using var app = await StartAppAsync(settings);
+        var logFolder = Path.Combine(app.DataDirectory, "logs"); // the app's own log file, from appsettings.json's file sink
         var keys = app.Get<ProviderKeys>();
         Assert.Null(await keys.SetAsync(actorIsAdmin: true, KeyProviders.OpenAI, OpenAiKey, default));
         Assert.Null(await keys.SetAsync(actorIsAdmin: true, KeyProviders.Ideogram, IdeogramKey, default));

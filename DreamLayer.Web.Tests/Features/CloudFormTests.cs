@@ -120,6 +120,7 @@ public sealed class CloudFormTests() : MudComponentTest(GenerationFormTests.AddF
         Assert.True(Shows(form, "seed"));
         Assert.True(Shows(form, "cloud-option-safety_tolerance"));
         Assert.True(Shows(form, "cloud-option-output_format"));
+        Assert.Equal("png (the app's default)", form.Find("#cloud-option-output_format").GetAttribute("value")); // not BFL's JPEG
         Assert.Single(form.FindAll("[data-testid=cloud-option-prompt_upsampling]"));
         Assert.Contains("This costs $0.04 (1 picture × $0.04, every picture).", Text(form.Find("[data-testid=cloud-price]")), StringComparison.Ordinal);
 

@@ -125,7 +125,8 @@ public sealed class DeploymentSecurityTests
     [Fact]
     public async Task Files_EverythingTheAppWrites_IsReadableByItsOwnerOnly()
     {
-        await using var app = await DreamLayerApp.StartAsync();
+        // At Information the start-up lines reach the log file, so there is one.
+        await using var app = await DreamLayerApp.StartAsync(settings: new Dictionary<string, string?> { ["Serilog:MinimumLevel:Default"] = "Information" });
         var image = await GalleryDatabase.AddImageAsync(app.Get<IDbContextFactory<DreamLayerDbContext>>(), app.Get<ImageStore>(), As(app.Alice), "a fox", TimeProvider.System.GetUtcNow().UtcDateTime);
         using var png = new MemoryStream(GalleryDatabase.TinyPng);
         var upload = Assert.IsType<UploadAccepted>(await app.Get<UploadStore>().SaveAsync(png, "x.png", default));
@@ -140,14 +141,15 @@ public sealed class DeploymentSecurityTests
         {
             paths.DataDirectory, paths.DatabasePath, paths.DatabasePath + "-wal", paths.DatabasePath + "-shm",
             paths.ImagesDirectory, paths.ThumbnailsDirectory, paths.UploadsDirectory, Path.Combine(paths.DataDirectory, "keys"),
+            Path.Combine(paths.DataDirectory, "logs"),
         };
         foreach (var path in expected)
         {
             Assert.True(Path.Exists(path), $"{path} was not written");
         }
-        // Everything, whoever in the process wrote it (the app, SQLite, Data Protection). Log files are made the same way by
-        // Serilog in a real start; under the test host its file sink writes nothing, so they are not listed here.
+        // Everything, whoever in the process wrote it (the app, SQLite, Data Protection, Serilog's log file).
         var everything = Directory.EnumerateFileSystemEntries(paths.DataDirectory, "*", SearchOption.AllDirectories).Prepend(paths.DataDirectory).ToList();
+        Assert.Contains(everything, p => p.EndsWith(".log", StringComparison.Ordinal));
         Assert.Contains(everything, p => p.StartsWith(paths.ThumbnailsDirectory + Path.DirectorySeparatorChar, StringComparison.Ordinal));
         Assert.Contains(everything, p => p.EndsWith(".xml", StringComparison.Ordinal));
         foreach (var path in everything)

@@ -16,6 +16,12 @@ public enum CloudOptionKind
 /// <summary>One provider-specific option of a model, by its API name, with the values the provider documents.</summary>
 public sealed record CloudOption(string Name, string Label, CloudOptionKind Kind, IReadOnlyList<string> Values, long Min = 0, long Max = 0)
 {
+    /// <summary>
+    /// What the app sends when the person leaves the option empty, where that differs from the provider's own default
+    /// for a reason the catalogue states; null: nothing is sent and the provider's default applies.
+    /// </summary>
+    public string? AppDefault { get; init; }
+
     public static CloudOption Choice(string name, string label, params IReadOnlyList<string> values) => new(name, label, CloudOptionKind.Choice, values);
 
     public static CloudOption Number(string name, string label, long min, long max) => new(name, label, CloudOptionKind.Number, [], min, max);

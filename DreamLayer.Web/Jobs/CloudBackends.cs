@@ -249,8 +249,8 @@ public sealed class CloudBackends(IDbContextFactory<DreamLayerDbContext> dbFacto
             { } needs => needs,
             null => CloudEdits.None,
         };
-        var weighs = request.Mode == GenerationMode.Img2Img && CloudCatalog.TryParse(cloud.Provider, out var provider)
-            && CloudCatalog.Find(provider, cloud.Model)?.EditInput is { TakesImageWeight: true };
+        var model = CloudCatalog.TryParse(cloud.Provider, out var provider) ? CloudCatalog.Find(provider, cloud.Model) : null;
+        var weighs = request.Mode == GenerationMode.Img2Img && model?.EditInput is { TakesImageWeight: true };
         return new CloudImageRequest(cloud.Model, request.Prompt)
         {
             Edit = edit,
@@ -262,8 +262,24 @@ public sealed class CloudBackends(IDbContextFactory<DreamLayerDbContext> dbFacto
             AspectRatio = cloud.AspectRatio,
             Seed = seed,
             Count = cloud.Count,
-            Options = cloud.Options,
+            Options = WithAppDefaults(cloud.Options, model, edit != CloudEdits.None),
         };
+    }
+
+    /// <summary>The options set, plus the app's default (<see cref="CloudOption.AppDefault"/>) of each one left empty that the model takes.</summary>
+    private static IReadOnlyDictionary<string, string> WithAppDefaults(IReadOnlyDictionary<string, string> chosen, CloudModel? model, bool edit)
+    {
+        var defaults = model?.OptionsFor(edit).Where(o => o.AppDefault is not null && !chosen.ContainsKey(o.Name)).ToList();
+        if (defaults is not { Count: > 0 })
+        {
+            return chosen;
+        }
+        var options = new Dictionary<string, string>(chosen, StringComparer.Ordinal);
+        foreach (var option in defaults)
+        {
+            options[option.Name] = option.AppDefault!;
+        }
+        return options;
     }
 
     /// <summary>The image weight (1 to 100) a denoise (0 to 1) means: how much of the picture is kept.</summary>

@@ -394,7 +394,7 @@ public sealed partial class CloudRunner(
             fields.Add(("Denoising strength", sent.ImageWeight is null ? null : run.Request.Denoise.ToString("0.###", CultureInfo.InvariantCulture)));
             fields.Add(("Image weight", sent.ImageWeight?.ToString(CultureInfo.InvariantCulture)));
         }
-        foreach (var (name, value) in run.Cloud.Options.OrderBy(o => o.Key, StringComparer.Ordinal))
+        foreach (var (name, value) in sent.Options.OrderBy(o => o.Key, StringComparer.Ordinal)) // as sent: with the app's defaults
         {
             fields.Add((model?.Option(name)?.Label ?? name, value));
         }

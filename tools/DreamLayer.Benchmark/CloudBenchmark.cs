@@ -12,15 +12,15 @@ using Microsoft.Extensions.DependencyInjection;
 namespace DreamLayer.Benchmark;
 
 /// <summary>
-/// The command line of the cloud mode: <c>cloud [--jobs 40] [--warmup 5] [--ready-jobs 3] [--ready-after 0.5,3,20]</c>.
+/// The command line of the cloud mode: <c>cloud [--jobs 40] [--warmup 5] [--ready-jobs 5] [--ready-after 0.5,3,20]</c>.
 /// </summary>
 internal sealed record CloudSettings(int Jobs, int Warmup, int ReadyJobs, IReadOnlyList<double> ReadyAfterSeconds)
 {
-    public const string Usage = "       dotnet run -c Release --project tools/DreamLayer.Benchmark -- cloud [--jobs 40] [--warmup 5] [--ready-jobs 3] [--ready-after 0.5,3,20]";
+    public const string Usage = "       dotnet run -c Release --project tools/DreamLayer.Benchmark -- cloud [--jobs 40] [--warmup 5] [--ready-jobs 5] [--ready-after 0.5,3,20]";
 
     public static CloudSettings Parse(IReadOnlyList<string> args)
     {
-        var settings = new CloudSettings(Jobs: 40, Warmup: 5, ReadyJobs: 3, ReadyAfterSeconds: [0.5, 3, 20]);
+        var settings = new CloudSettings(Jobs: 40, Warmup: 5, ReadyJobs: 5, ReadyAfterSeconds: [0.5, 3, 20]);
         for (var i = 0; i < args.Count; i += 2)
         {
             var value = i + 1 < args.Count ? args[i + 1] : throw new ArgumentException($"{args[i]} needs a value");
@@ -68,8 +68,9 @@ internal sealed class CloudBenchmark(CloudSettings settings, string work)
         (CloudProviderId.OpenAi, new CloudSetting("OpenAi", "gpt-image-1") { Size = "1024x1024", Options = new Dictionary<string, string> { ["quality"] = "low" } }),
         (CloudProviderId.Ideogram, new CloudSetting("Ideogram", "V_3") { AspectRatio = "1:1" }),
         (CloudProviderId.Bfl, new CloudSetting("Bfl", "flux-pro-1.1") { Size = "1024x1024" }),
-        // BFL's default answer is a JPEG, which the app stores as a PNG; asked for a PNG, the same job shows what that costs.
-        (CloudProviderId.Bfl, new CloudSetting("Bfl", "flux-pro-1.1") { Size = "1024x1024", Options = new Dictionary<string, string> { ["output_format"] = "png" } }),
+        // Left empty, the format is a PNG (the app's default, which it stores as it comes); a JPEG chosen by the person is
+        // decoded and stored as a PNG: the same job shows what that costs.
+        (CloudProviderId.Bfl, new CloudSetting("Bfl", "flux-pro-1.1") { Size = "1024x1024", Options = new Dictionary<string, string> { ["output_format"] = "jpeg" } }),
     ];
 
     public async Task<int> RunAsync(CancellationToken ct)
@@ -132,12 +133,14 @@ internal sealed class CloudBenchmark(CloudSettings settings, string work)
 
         var polling = new List<PollingJob>();
         var bfl = Providers.First(p => p.Id == CloudProviderId.Bfl).Setting;
-        foreach (var readyAfter in settings.ReadyAfterSeconds)
+        var schedule = Schedule(app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<CloudOptions>>().Value);
+        foreach (var from in settings.ReadyAfterSeconds)
         {
-            Progress($"BFL polling: {settings.ReadyJobs} task(s) ready {readyAfter.ToString(CultureInfo.InvariantCulture)} s after acceptance…");
-            cloud.Faults(CloudProvider.Bfl).ReadyAfterMs = readyAfter * 1000;
+            Progress($"BFL polling: {settings.ReadyJobs} task(s) ready from {from.ToString(CultureInfo.InvariantCulture)} s after acceptance, spread over the next polling interval…");
             for (var j = 0; j < settings.ReadyJobs; j++)
             {
+                var readyAfter = ReadyAfter(from, j, settings.ReadyJobs, schedule);
+                cloud.Faults(CloudProvider.Bfl).ReadyAfterMs = readyAfter * 1000;
                 var prompt = $"a slow lighthouse, ready after {readyAfter.ToString(CultureInfo.InvariantCulture)} s, {j}";
                 var pollsBefore = Polls(cloud);
                 var (clockStart, stampStart) = (TimeProvider.System.GetUtcNow(), Stopwatch.GetTimestamp());
@@ -146,7 +149,7 @@ internal sealed class CloudBenchmark(CloudSettings settings, string work)
                 var task = cloud.Accepted.Last(r => r.Prompt == prompt).Id!;
                 var ready = cloud.BflReadyAt(task) ?? throw new InvalidOperationException($"The stand-in does not say when task {task} was ready.");
                 var polls = Polls(cloud) - pollsBefore;
-                polling.Add(new PollingJob(readyAfter, polls, Schedule(app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<CloudOptions>>().Value).ElementAt(polls - 1), published - ready));
+                polling.Add(new PollingJob(from, polls, schedule.ElementAt(polls - 1), published - ready));
             }
         }
         cloud.Faults(CloudProvider.Bfl).Reset();
@@ -169,6 +172,26 @@ internal sealed class CloudBenchmark(CloudSettings settings, string work)
         };
         var elapsed = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
         return result.Images is [{ Bytes.Length: > 0 }, ..] ? elapsed : throw new InvalidDataException($"{provider.Name} gave no picture.");
+    }
+
+    /// <summary>
+    /// When the <paramref name="j"/>th of <paramref name="jobs"/> tasks of a group is ready, in seconds: spread evenly over
+    /// the polling interval that follows <paramref name="from"/>. A task is ready at an unknown moment between two polls;
+    /// tasks all ready at one instant measure one point of that interval (at the instant of a poll, its worst: a whole
+    /// interval plus the saving).
+    /// </summary>
+    internal static double ReadyAfter(double from, int j, int jobs, IEnumerable<TimeSpan> schedule)
+    {
+        var at = 0.0;
+        foreach (var wait in schedule)
+        {
+            at += wait.TotalSeconds;
+            if (at > from)
+            {
+                return Math.Round(from + (wait.TotalSeconds * (j + 0.5) / jobs), 3);
+            }
+        }
+        return from;
     }
 
     private static int Polls(CloudStandInServer cloud) => cloud.Requests.Count(r => r.Path == "/v1/get_result");
@@ -202,14 +225,16 @@ internal sealed class CloudBenchmark(CloudSettings settings, string work)
         output.WriteLine();
         var schedule = string.Join(", ", Schedule(options).Take(8).Select(w => w.TotalSeconds.ToString("0.###", c)));
         output.WriteLine(string.Create(c, $"2. BFL polling, production schedule: waits {schedule} … s (first {options.FirstPollInterval.TotalSeconds:0.###} s, × {options.PollBackoff}, at most {options.MaxPollInterval.TotalSeconds:0.###} s)."));
-        output.WriteLine("   Requests per job = 1 submit + the polls + 1 download. Delay = task ready at the stand-in → image saved and published;");
-        output.WriteLine("   target: under the wait before the poll that found it ready (the polling interval at that moment).");
-        output.WriteLine(string.Create(c, $"{"   ready after",-16}{"jobs",6}{"polls",8}{"requests",10}{"delay p50 ms",14}{"max ms",10}{"interval s",12}  verdict"));
+        output.WriteLine("   Each group's tasks are ready at moments spread evenly over the polling interval after its start time. Requests per job");
+        output.WriteLine("   = 1 submit + the polls + 1 download. Delay = task ready at the stand-in → image saved and published; target: its p50 under");
+        output.WriteLine("   the wait before the poll that found it ready (the polling interval at that moment). A task ready just after a poll waits");
+        output.WriteLine("   that whole interval, plus the saving: the max column shows how close to it the group came.");
+        output.WriteLine(string.Create(c, $"{"   ready from",-16}{"jobs",6}{"polls",8}{"requests",10}{"delay p50 ms",14}{"max ms",10}{"interval s",12}  verdict"));
         foreach (var group in polling.GroupBy(p => p.ReadyAfterSeconds))
         {
             var jobs = group.ToList();
             var delays = Percentiles.Of(jobs.Select(j => j.ReadyToSaved.TotalMilliseconds));
-            var met = jobs.All(j => j.ReadyToSaved < j.LastWait);
+            var met = delays.P50 < Percentiles.Of(jobs.Select(j => j.LastWait.TotalMilliseconds)).P50;
             var polls = string.Join("/", jobs.Select(j => j.Polls).Distinct());
             var waits = string.Join("/", jobs.Select(j => j.LastWait.TotalSeconds.ToString("0.###", c)).Distinct());
             output.WriteLine(string.Create(c, $"{"   " + group.Key.ToString("0.###", c) + " s",-16}{jobs.Count,6}{polls,8}{string.Join("/", jobs.Select(j => j.Polls + 2).Distinct()),10}{F(delays.P50),14}{F(delays.Max),10}{waits,12}  {(met ? "met" : "MISSED")}"));

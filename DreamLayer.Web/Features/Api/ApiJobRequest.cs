@@ -48,7 +48,8 @@ public sealed record ApiJobRequest
     public TiledVaeSetting? TiledVae { get; init; }
 
     /// <summary>
-    /// A cloud model instead of a ComfyUI server (Txt2Img only): <c>provider</c> (<c>OpenAi</c>, <c>Ideogram</c>,
+    /// A cloud model instead of a ComfyUI server (Txt2Img; Img2Img and Inpaint with a model that edits a picture, with
+    /// <c>sourceImage</c> and, for Inpaint, <c>mask</c>): <c>provider</c> (<c>OpenAi</c>, <c>Ideogram</c>,
     /// <c>Bfl</c>), <c>model</c> (the provider's id), <c>size</c> or <c>aspectRatio</c>, <c>count</c> and the model's
     /// <c>options</c> by their API names; the checkpoint, sampler, steps and LoRAs are then not used. Its cost is counted
     /// against the cloud budgets.
