@@ -13,8 +13,6 @@ public sealed record ModelNeed(string NodeType, string Input, string Value);
 /// </summary>
 public sealed record JobRequirements(IReadOnlyList<string> NodeTypes, IReadOnlyList<ModelNeed> Models)
 {
-    public static JobRequirements None { get; } = new([], []);
-
     /// <summary>
     /// The cloud backend the job must go to (its <see cref="ServerSlot.Cloud"/>), or null for a ComfyUI job. A cloud job
     /// needs no node or model of a server.

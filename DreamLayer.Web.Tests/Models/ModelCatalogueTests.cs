@@ -133,7 +133,6 @@ public sealed class ModelCatalogueTests : IAsyncLifetime
         var rows = await RowsWhenInspectedAsync(app, 3, readable: false); // no folder the app reaches, no metadata in the files
 
         Assert.Equal(new[] { SdxlBase, StyleLora, Sd15 }.Order(StringComparer.Ordinal), rows.Select(r => r.Model.Name).Order(StringComparer.Ordinal));
-        Assert.True(app.Get<ModelCatalogue>().Servers[DreamLayerApp.ServerName(0)].FromObjectInfo);
         Assert.Contains(rows, r => r.Model.Name == SdxlBase && r.Model.Kind == ModelKind.Checkpoints);
     }
 

@@ -117,7 +117,7 @@ public sealed class KeyCheckTests(KeyCheckSites sites) : IClassFixture<KeyCheckS
     [MemberData(nameof(Checkable))]
     public async Task Valid_SaysWhoOrWhatTheKeyReaches_AndSendsItTheProvidersWay(string id)
     {
-        var provider = KeyProviders.Find(id)!;
+        var provider = KeyProviders.All.Single(p => p.Id == id);
         sites.Reset();
         var requestsBefore = sites.Cloud.Requests.Count;
 
@@ -150,7 +150,7 @@ public sealed class KeyCheckTests(KeyCheckSites sites) : IClassFixture<KeyCheckS
     [MemberData(nameof(Checkable))]
     public async Task WrongKey_IsRefused_InWords(string id)
     {
-        var provider = KeyProviders.Find(id)!;
+        var provider = KeyProviders.All.Single(p => p.Id == id);
         sites.Reset();
 
         var result = await TestWithAsync(provider, "wrong-key-0000000000000000zzzz");
@@ -171,7 +171,7 @@ public sealed class KeyCheckTests(KeyCheckSites sites) : IClassFixture<KeyCheckS
     [MemberData(nameof(Checkable))]
     public async Task RateLimited_SaysWhenToTryAgain(string id)
     {
-        var provider = KeyProviders.Find(id)!;
+        var provider = KeyProviders.All.Single(p => p.Id == id);
         var result = await TestFaultedAsync(provider, () => Fail(provider, Rejection.RateLimited, HttpStatusCode.TooManyRequests, retryAfter: 30));
 
         Assert.Equal(KeyCheckOutcome.RateLimited, result.Outcome);
@@ -182,7 +182,7 @@ public sealed class KeyCheckTests(KeyCheckSites sites) : IClassFixture<KeyCheckS
     [MemberData(nameof(Checkable))]
     public async Task ProviderDown_SaysSoAndThatTheKeyIsNotChecked(string id)
     {
-        var provider = KeyProviders.Find(id)!;
+        var provider = KeyProviders.All.Single(p => p.Id == id);
         var result = await TestFaultedAsync(provider, () => Fail(provider, Rejection.Unavailable, HttpStatusCode.ServiceUnavailable));
 
         Assert.Equal(KeyCheckOutcome.ProviderDown, result.Outcome);
@@ -193,7 +193,7 @@ public sealed class KeyCheckTests(KeyCheckSites sites) : IClassFixture<KeyCheckS
     [MemberData(nameof(Checkable))]
     public async Task HangingServer_EndsAtTheTimeout_SayingSo(string id)
     {
-        var provider = KeyProviders.Find(id)!;
+        var provider = KeyProviders.All.Single(p => p.Id == id);
         var result = await TestFaultedAsync(provider, () =>
         {
             if (KeyCheckSites.CloudOf(provider) is { } cloud)

@@ -75,7 +75,6 @@ public sealed class ProviderKeysTests
     [Fact]
     public async Task ComfyOrgKey_IsAProviderLikeTheOthers_SentOnlyToComfyOrg_OverriddenByKeysComfyOrg()
     {
-        Assert.Same(KeyProviders.ComfyOrg, KeyProviders.Find("ComfyOrg"));
         Assert.Equal("Keys:ComfyOrg", KeyProviders.ComfyOrg.ConfigurationKey);
         Assert.Same(KeyProviders.ComfyOrg, KeyProviders.ForHost("api.comfy.org"));
         Assert.Same(KeyProviders.ComfyOrg, KeyProviders.ForHost("platform.comfy.org"));

@@ -55,10 +55,7 @@ public sealed record ComfyUploadFailed(string Message, bool Refused = false) : C
 /// <summary>What <c>/system_stats</c> says about the server: its version, first device and the machine's RAM (bytes).</summary>
 public sealed record ComfySystemStats(string? ComfyUiVersion, string? Device, long VramTotal, long VramFree, long RamTotal = 0, long RamFree = 0);
 
-public sealed record ComfyQueueState(IReadOnlyList<string> Running, IReadOnlyList<string> Pending)
-{
-    public bool Contains(string promptId) => Running.Contains(promptId) || Pending.Contains(promptId);
-}
+public sealed record ComfyQueueState(IReadOnlyList<string> Running, IReadOnlyList<string> Pending);
 
 /// <summary>
 /// Typed client for one ComfyUI server's HTTP API. <c>POST /prompt</c> is never retried (the resilience

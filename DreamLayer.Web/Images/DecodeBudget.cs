@@ -13,8 +13,6 @@ public sealed class DecodeBudget(long capacity, Action? onIdle = null)
     private readonly long _capacity = capacity;
     private long _available = capacity;
 
-    public long Capacity => _capacity;
-
     /// <summary>Bytes leased right now.</summary>
     public long InUse
     {

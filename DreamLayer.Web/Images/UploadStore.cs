@@ -37,8 +37,6 @@ public sealed record UploadRejected(string Message) : UploadResult
 /// </summary>
 public sealed class UploadStore(StoragePaths paths, IOptions<StorageOptions> options, ImageGate gate, TimeProvider time)
 {
-    public const string SupportedFormats = ImageHeaders.SupportedFormats;
-
     private static readonly PngEncoder Encoder = new() { CompressionLevel = PngCompressionLevel.DefaultCompression };
 
     /// <summary>

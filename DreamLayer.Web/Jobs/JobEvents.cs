@@ -60,10 +60,7 @@ public sealed record PreviewAvailable(Guid JobId, long Sequence) : JobEvent(JobI
 /// A finished job's image was stored. It carries what an open gallery needs to decide whether it shows the image and
 /// where, so that a new image costs each open gallery no read of the database.
 /// </summary>
-public sealed record ImageCreated(Guid JobId, NewImage Image) : JobEvent(JobId)
-{
-    public Guid ImageId => Image.Id;
-}
+public sealed record ImageCreated(Guid JobId, NewImage Image) : JobEvent(JobId);
 
 /// <summary>The gallery's columns of a stored image (the prompt cut to what a tooltip shows), as they are in its row.</summary>
 public sealed record NewImage(Guid Id, long Seq, DateTime CreatedAt, string OwnerId, string OwnerName, string Prompt, int Width, int Height,

@@ -6,10 +6,9 @@ using DreamLayer.Web.Comfy;
 
 namespace DreamLayer.Web.Models;
 
-/// <summary>One server's model files by folder, as last read, and how they were read.</summary>
-/// <param name="FromObjectInfo">True for a server older than <c>GET /models</c>: the lists are its loaders' lists.</param>
+/// <summary>One server's model files by folder, as last read (a server older than <c>GET /models</c>: its loaders' lists).</summary>
 /// <param name="Sizes">File sizes in bytes, by key, where the app reaches the server's models folder.</param>
-public sealed record ServerModels(string Server, IReadOnlyDictionary<string, IReadOnlyList<string>> Files, bool FromObjectInfo, IReadOnlyDictionary<ModelKey, long> Sizes);
+public sealed record ServerModels(string Server, IReadOnlyDictionary<string, IReadOnlyList<string>> Files, IReadOnlyDictionary<ModelKey, long> Sizes);
 
 /// <summary>One model of the catalogue and the online servers that list it.</summary>
 /// <param name="Size">The size of its file, from the first server whose folder the app reaches; null when none.</param>
@@ -44,17 +43,11 @@ public sealed partial class ModelCatalogue(
     /// <summary>Called with the server's name after its lists were read again.</summary>
     public IDisposable Subscribe(Action<string> onChanged) => _changes.Subscribe(onChanged);
 
-    /// <summary>The lists read from each server (online or not), by server name.</summary>
-    public IReadOnlyDictionary<string, ServerModels> Servers => _servers.ToDictionary(s => s.Key, s => s.Value.Models, StringComparer.Ordinal);
-
     /// <summary>
     /// Every model the online servers list, by kind then name, each with the servers that have it. Built once per change
     /// (a server's lists read again, a server online or gone) and shared by every caller until the next.
     /// </summary>
     public IReadOnlyList<CatalogueModel> Models() => Current().Models;
-
-    /// <summary>The size of a model's file, from the first server whose folder the app reaches; null when none.</summary>
-    public long? SizeOf(ModelKey key) => Current().Sizes.TryGetValue(key, out var size) ? size : null;
 
     /// <summary>The union of the online servers' lists as of <see cref="_version"/> and that set of online servers.</summary>
     private Snapshot Current()
@@ -95,12 +88,12 @@ public sealed partial class ModelCatalogue(
             .Select(e => new CatalogueModel(ModelKind.Find(e.Key.Folder)!, e.Key.Name, [.. e.Value.Order(StringComparer.Ordinal)], sizes.TryGetValue(e.Key, out var size) ? size : null))
             .OrderBy(m => m.Kind.Folder, StringComparer.Ordinal).ThenBy(m => m.Name, StringComparer.OrdinalIgnoreCase)
             .ToList();
-        var snapshot = new Snapshot(version, online, list, sizes);
+        var snapshot = new Snapshot(version, online, list);
         Volatile.Write(ref _snapshot, snapshot);
         return snapshot;
     }
 
-    private sealed record Snapshot(long Version, IReadOnlyList<string> Online, IReadOnlyList<CatalogueModel> Models, IReadOnlyDictionary<ModelKey, long> Sizes);
+    private sealed record Snapshot(long Version, IReadOnlyList<string> Online, IReadOnlyList<CatalogueModel> Models);
 
     /// <summary>The file of a model on disk, from the first server that lists it and whose folder the app reaches.</summary>
     public FileInfo? FileOf(ModelKey key, IEnumerable<string> servers)
@@ -153,7 +146,6 @@ public sealed partial class ModelCatalogue(
         var client = pool.ClientFor(backend);
         var files = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
         var served = await client.GetModelFoldersAsync(ct);
-        var fromObjectInfo = served is null;
         foreach (var kind in ModelKind.All)
         {
             var list = served is null ? FromObjectInfo(source, kind.Folder) : served.Contains(kind.Folder) ? await client.GetModelFilesAsync(kind.Folder, ct) : null;
@@ -176,7 +168,7 @@ public sealed partial class ModelCatalogue(
                 }
             }
         }
-        _servers[backend.Name] = (source, new ServerModels(backend.Name, files, fromObjectInfo, sizes));
+        _servers[backend.Name] = (source, new ServerModels(backend.Name, files, sizes));
         Interlocked.Increment(ref _version);
         _changes.Publish(backend.Name);
         await InspectAsync(backend, files, ct);

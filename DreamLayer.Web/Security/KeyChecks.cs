@@ -41,10 +41,7 @@ public enum KeyCheckOutcome
 /// The last check of a provider's key: what it found, in words, when, and which key it was (its last four characters,
 /// as shown; never the key). It belongs to that key: saving or removing the key forgets it.
 /// </summary>
-public sealed record KeyCheckResult(KeyCheckOutcome Outcome, string Message, DateTime CheckedAt, string Masked)
-{
-    public bool Valid => Outcome == KeyCheckOutcome.Valid;
-}
+public sealed record KeyCheckResult(KeyCheckOutcome Outcome, string Message, DateTime CheckedAt, string Masked);
 
 /// <summary>A provider's answer to a key check, for its interpretation: the status and the JSON body (null when not JSON).</summary>
 public sealed record KeyCheckAnswer(HttpStatusCode Status, JsonElement? Body);

@@ -64,8 +64,6 @@ public static class KeyProviders
 
     public static IReadOnlyList<KeyProvider> All { get; } = [HuggingFace, Civitai, ComfyOrg, OpenAI, Ideogram, BlackForestLabs];
 
-    public static KeyProvider? Find(string id) => All.FirstOrDefault(p => p.Id == id);
-
     /// <summary>The provider whose key a request to <paramref name="host"/> carries, or null.</summary>
     public static KeyProvider? ForHost(string host) => All.FirstOrDefault(p => p.Serves(host));
 }

@@ -17,7 +17,6 @@ public static class ApiExtensions
 {
     public const string Prefix = "/api/v1";
     public const string DocsPath = "/api/docs";
-    public const string DocumentPath = "/openapi/v1.json";
 
     public static IHostApplicationBuilder AddApi(this IHostApplicationBuilder builder)
     {

@@ -145,12 +145,6 @@ public sealed class GalleryService(IDbContextFactory<DreamLayerDbContext> dbFact
         return [.. ids.Where(found.ContainsKey).Select(id => found[id])];
     }
 
-    public async Task<bool> IsFavouriteAsync(SignedInUser viewer, Guid imageId, CancellationToken ct = default)
-    {
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
-        return await db.Favourites.AnyAsync(f => f.UserId == viewer.Id && f.ImageId == imageId, ct);
-    }
-
     /// <summary>Anyone who can see an image can make it one of their favourites.</summary>
     public async Task<bool> SetFavouriteAsync(SignedInUser viewer, Guid imageId, bool favourite, CancellationToken ct = default)
     {

@@ -175,8 +175,6 @@ public sealed record ModelPick(string Checkpoint, CloudProviderId? Provider, str
         return new(string.Empty, model.Provider, model.Id);
     }
 
-    public bool IsCloud => Provider is not null;
-
     /// <summary>"OpenAI: gpt-image-1": the provider's name and the model's.</summary>
     public static string CloudTitle(CloudModel model)
     {
