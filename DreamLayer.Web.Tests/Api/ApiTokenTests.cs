@@ -102,21 +102,43 @@ public sealed class ApiTokenTests
         await AssertUnauthorizedAsync(refused);
     }
 
-    [Fact]
-    public async Task Token_PastItsExpiry_IsRefused()
+    /// <summary>The system clock moved on by <see cref="Ahead"/>: timers run as usual, only the reading differs.</summary>
+    private sealed class MovableClock : TimeProvider
     {
-        await using var app = await DreamLayerApp.StartAsync();
-        var made = await MakeTokenAsync(app, app.Alice, expiresAt: Now(app).AddDays(1));
+        public TimeSpan Ahead { get; set; }
+
+        public override DateTimeOffset GetUtcNow() => base.GetUtcNow() + Ahead;
+    }
+
+    [Fact]
+    public async Task Token_PastItsExpiry_IsRefused_ThoughItWasJustUsed()
+    {
+        var clock = new MovableClock();
+        await using var app = await DreamLayerApp.StartAsync(services: s => s.AddSingleton<TimeProvider>(clock));
+        var made = await MakeTokenAsync(app, app.Alice, expiresAt: Now(app).AddHours(1));
         using var http = Bearer(app, made.Token);
         await AssertWorksAsync(http);
 
-        await using (var db = app.CreateDbContext())
-        {
-            await db.ApiTokens.ExecuteUpdateAsync(s => s.SetProperty(t => t.ExpiresAt, Now(app).AddSeconds(-1)));
-        }
+        clock.Ahead = TimeSpan.FromHours(1) + TimeSpan.FromSeconds(1);
 
         using var refused = await http.GetAsync(Samplers);
         await AssertUnauthorizedAsync(refused);
+    }
+
+    [Fact]
+    public async Task Token_WhenItsOwnersRoleChanges_ActsWithTheNewRightsAtOnce()
+    {
+        await using var app = await DreamLayerApp.StartAsync();
+        var made = await MakeTokenAsync(app, app.Bob);
+        var tokens = app.Get<ApiTokens>();
+        var admin = app.Get<UserAdministration>();
+        Assert.False((await tokens.AuthenticateAsync(made.Token, default))!.User.IsAdmin);
+
+        Assert.True((await admin.SetRoleAsync(As(app.Admin), app.Bob.Id, Roles.Admin, default)).Succeeded);
+        Assert.True((await tokens.AuthenticateAsync(made.Token, default))!.User.IsAdmin);
+
+        Assert.True((await admin.SetRoleAsync(As(app.Admin), app.Bob.Id, Roles.Member, default)).Succeeded);
+        Assert.False((await tokens.AuthenticateAsync(made.Token, default))!.User.IsAdmin);
     }
 
     [Fact]

@@ -21,10 +21,13 @@ public sealed record ApiTokenOwner(Guid TokenId, SignedInUser User, DateTime? Ex
 /// <summary>
 /// Personal API tokens: made by their owner (a name, an optional expiry), shown once, stored only as the SHA-256 of the
 /// token; listed to their owner (all of them to admins); revoked by their owner or an admin. A token acts as its owner:
-/// it is checked against the account on every use, so a disabled or deleted account's tokens stop at once, and an
-/// expired one is refused. The time of last use is written at most once a minute per token.
+/// a disabled or deleted account's tokens stop at once, a revoked one too, and an expired one is refused. What a valid
+/// token stands for is kept in memory (as <see cref="AccountAccess"/> keeps sign-in stamps), so a script's requests do
+/// not each read the database: forgotten at once when the token is revoked or its account changes (every change to a
+/// user goes through <see cref="AccountAccess.Changed"/>), and read again at least every <see cref="RecheckAfter"/>.
+/// The time of last use is written at most once a minute per token.
 /// </summary>
-public sealed class ApiTokens(IDbContextFactory<DreamLayerDbContext> dbFactory, TimeProvider clock, AccountAccess access)
+public sealed class ApiTokens : IDisposable
 {
     /// <summary>Every token starts with this, so a leaked one can be found by searching for it.</summary>
     public const string Prefix = "dl_";
@@ -41,14 +44,54 @@ public sealed class ApiTokens(IDbContextFactory<DreamLayerDbContext> dbFactory, 
     /// <summary>How often the time of last use is written for one token, at most.</summary>
     public static readonly TimeSpan LastUsedResolution = TimeSpan.FromMinutes(1);
 
+    /// <summary>How long a valid token is taken on trust from memory before its row and account are read again.</summary>
+    public static readonly TimeSpan RecheckAfter = TimeSpan.FromSeconds(30);
+
+    /// <summary>More valid tokens in memory than this, and they are all forgotten (they are read again on their next use).</summary>
+    private const int MaxRemembered = 10_000;
+
+    private readonly IDbContextFactory<DreamLayerDbContext> _dbFactory;
+    private readonly TimeProvider _clock;
+    private readonly AccountAccess _access;
     private readonly ConcurrentDictionary<Guid, DateTime> _lastWritten = new();
+    private readonly ConcurrentDictionary<string, Remembered> _valid = new(StringComparer.Ordinal);
+    private readonly IDisposable _accountChanges;
+
+    /// <summary>Moves on with every revocation and account change: a check read before one is not remembered after it.</summary>
+    private long _generation;
+
+    public ApiTokens(IDbContextFactory<DreamLayerDbContext> dbFactory, TimeProvider clock, AccountAccess access)
+    {
+        _dbFactory = dbFactory;
+        _clock = clock;
+        _access = access;
+        _accountChanges = access.Subscribe(Forget);
+    }
+
+    public void Dispose() => _accountChanges.Dispose();
+
+    /// <summary>A valid token as last read: who it acts as, and when that was read (UTC).</summary>
+    private sealed record Remembered(ApiTokenOwner Owner, DateTime ReadAt);
+
+    /// <summary>Forgets every token of <paramref name="userId"/>'s: their account changed (disabled, deleted, role, password) or one was revoked.</summary>
+    private void Forget(string userId)
+    {
+        Interlocked.Increment(ref _generation);
+        foreach (var (hash, remembered) in _valid)
+        {
+            if (string.Equals(remembered.Owner.User.Id, userId, StringComparison.Ordinal))
+            {
+                _valid.TryRemove(hash, out _);
+            }
+        }
+    }
 
     /// <summary>Makes a token for <paramref name="owner"/>; the error in words when the name or expiry will not do.</summary>
     public async Task<(NewApiToken? Token, string? Error)> CreateAsync(SignedInUser owner, string? name, DateTime? expiresAt, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(owner);
         var trimmed = name?.Trim() ?? string.Empty;
-        var now = clock.GetUtcNow().UtcDateTime;
+        var now = _clock.GetUtcNow().UtcDateTime;
         if (trimmed.Length == 0)
         {
             return (null, "Give the token a name, such as the script or machine that will use it.");
@@ -61,7 +104,7 @@ public sealed class ApiTokens(IDbContextFactory<DreamLayerDbContext> dbFactory, 
         {
             return (null, "The expiry must be in the future.");
         }
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        await using var db = await _dbFactory.CreateDbContextAsync(ct);
         if (await db.ApiTokens.CountAsync(t => t.OwnerId == owner.Id, ct) >= MaxPerPerson)
         {
             return (null, $"You have {MaxPerPerson} tokens, the most one person may have. Revoke one you no longer use first.");
@@ -90,7 +133,7 @@ public sealed class ApiTokens(IDbContextFactory<DreamLayerDbContext> dbFactory, 
         {
             throw new UnauthorizedAccessException("Only admins see everyone's tokens.");
         }
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        await using var db = await _dbFactory.CreateDbContextAsync(ct);
         var tokens = everyone ? db.ApiTokens : db.ApiTokens.Where(t => t.OwnerId == viewer.Id);
         var rows = await (from t in tokens.AsNoTracking()
                           join u in db.Users on t.OwnerId equals u.Id
@@ -104,7 +147,7 @@ public sealed class ApiTokens(IDbContextFactory<DreamLayerDbContext> dbFactory, 
     public async Task<bool> RevokeAsync(SignedInUser actor, Guid tokenId, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(actor);
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        await using var db = await _dbFactory.CreateDbContextAsync(ct);
         var mine = db.ApiTokens.Where(t => t.Id == tokenId);
         if (!actor.IsAdmin)
         {
@@ -115,14 +158,17 @@ public sealed class ApiTokens(IDbContextFactory<DreamLayerDbContext> dbFactory, 
             return false;
         }
         _lastWritten.TryRemove(tokenId, out _);
+        Forget(owner);
         // What is already connected with the token (a hub connection, a socket) checks it again now and ends.
-        access.Changed(owner);
+        _access.Changed(owner);
         return true;
     }
 
     /// <summary>
     /// The person <paramref name="token"/> acts as, or null when it is not a token of an enabled account, has expired or
-    /// was revoked. Read from the database on each use; the time of last use is written at most once a minute.
+    /// was revoked. A valid token is read from the database on its first use, then taken from memory (its expiry checked
+    /// on each use) until it is revoked, its account changes, or <see cref="RecheckAfter"/> has passed; the time of last
+    /// use is written at most once a minute.
     /// </summary>
     public async Task<ApiTokenOwner?> AuthenticateAsync(string token, CancellationToken ct)
     {
@@ -132,8 +178,44 @@ public sealed class ApiTokens(IDbContextFactory<DreamLayerDbContext> dbFactory, 
             return null;
         }
         var hash = HashOf(token);
-        var now = clock.GetUtcNow().UtcDateTime;
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var now = _clock.GetUtcNow().UtcDateTime;
+        if (!_valid.TryGetValue(hash, out var remembered) || now - remembered.ReadAt >= RecheckAfter || now < remembered.ReadAt)
+        {
+            var generation = Interlocked.Read(ref _generation);
+            var read = await ReadAsync(hash, ct);
+            if (read is null)
+            {
+                _valid.TryRemove(hash, out _);
+                return null;
+            }
+            remembered = new Remembered(read, now);
+            if (Interlocked.Read(ref _generation) == generation)
+            {
+                if (_valid.Count >= MaxRemembered)
+                {
+                    _valid.Clear();
+                }
+                _valid[hash] = remembered;
+            }
+        }
+        var owner = remembered.Owner;
+        if (owner.ExpiresAt is { } expiry && expiry <= now)
+        {
+            return null;
+        }
+        if (!_lastWritten.TryGetValue(owner.TokenId, out var written) || now - written >= LastUsedResolution)
+        {
+            _lastWritten[owner.TokenId] = now;
+            await using var db = await _dbFactory.CreateDbContextAsync(ct);
+            await db.ApiTokens.Where(t => t.Id == owner.TokenId).ExecuteUpdateAsync(s => s.SetProperty(t => t.LastUsedAt, now), ct);
+        }
+        return owner;
+    }
+
+    /// <summary>The token whose hash is <paramref name="hash"/> and its account as stored now; null when there is none or its account is disabled.</summary>
+    private async Task<ApiTokenOwner?> ReadAsync(string hash, CancellationToken ct)
+    {
+        await using var db = await _dbFactory.CreateDbContextAsync(ct);
         var found = await (from t in db.ApiTokens.AsNoTracking()
                            join u in db.Users on t.OwnerId equals u.Id
                            where t.Hash == hash
@@ -147,14 +229,9 @@ public sealed class ApiTokens(IDbContextFactory<DreamLayerDbContext> dbFactory, 
                                u.DisplayName,
                                IsAdmin = db.UserRoles.Any(r => r.UserId == u.Id && r.RoleId == RoleIds.Admin),
                            }).SingleOrDefaultAsync(ct);
-        if (found is null || found.IsDisabled || found.ExpiresAt is { } expiry && expiry <= now)
+        if (found is null || found.IsDisabled)
         {
             return null;
-        }
-        if (!_lastWritten.TryGetValue(found.Id, out var written) || now - written >= LastUsedResolution)
-        {
-            _lastWritten[found.Id] = now;
-            await db.ApiTokens.Where(t => t.Id == found.Id).ExecuteUpdateAsync(s => s.SetProperty(t => t.LastUsedAt, now), ct);
         }
         var userName = found.UserName ?? found.UserId;
         return new ApiTokenOwner(found.Id, new SignedInUser(found.UserId, userName, found.DisplayName.Length > 0 ? found.DisplayName : userName, found.IsAdmin), found.ExpiresAt);
@@ -166,8 +243,8 @@ public sealed class ApiTokens(IDbContextFactory<DreamLayerDbContext> dbFactory, 
     /// </summary>
     public async Task<bool> IsActiveAsync(Guid tokenId, CancellationToken ct)
     {
-        var now = clock.GetUtcNow().UtcDateTime;
-        await using var db = await dbFactory.CreateDbContextAsync(ct);
+        var now = _clock.GetUtcNow().UtcDateTime;
+        await using var db = await _dbFactory.CreateDbContextAsync(ct);
         return await (from t in db.ApiTokens
                       join u in db.Users on t.OwnerId equals u.Id
                       where t.Id == tokenId && !u.IsDisabled && (t.ExpiresAt == null || t.ExpiresAt > now)

@@ -74,6 +74,12 @@ internal sealed class ApiBenchmark(ApiSettings settings, string work)
 
     private BenchmarkSettings LoopSettings => new(settings.Jobs, settings.Warmup, settings.ImageSize);
 
+    /// <summary>
+    /// The faces in rounds: each round runs one job through every face, each after one of the direct loop, the faces in
+    /// a turning order; the first <see cref="ApiSettings.Warmup"/> rounds are not counted. So every face meets the app in
+    /// the same state: none is measured while the app still compiles the code all of them share (the first face used to
+    /// be, with its warm-up alone).
+    /// </summary>
     private async Task<List<(List<double> Face, List<double> Direct)>> OverheadsAsync(CancellationToken ct)
     {
         await using var standIn = await StandInProcess.StartAsync(Path.Combine(work, "standin"), ct);
@@ -84,28 +90,41 @@ internal sealed class ApiBenchmark(ApiSettings settings, string work)
         await app.StartAsync(ct);
         var tokens = await TokensAsync(app, 1, ct);
         var thumbnails = app.Services.GetRequiredService<ThumbnailQueue>();
-        var results = new List<(List<double>, List<double>)>();
-        var n = 0;
-        foreach (var (name, connect) in ApiFaces.All)
+        var faces = new List<IApiFace>();
+        try
         {
-            Progress($"{name}: {settings.Warmup} + {settings.Jobs} jobs, each after one of the direct loop…");
-            await using var face = await connect(new FaceClient(app.Root, tokens[0], settings.ImageSize), ct);
-            var (faceTimes, directTimes) = (new List<double>(), new List<double>());
-            for (var i = 0; i < settings.Warmup + settings.Jobs; i++, n++)
+            foreach (var (_, connect) in ApiFaces.All)
             {
-                await AppBenchmark.WaitUntilQuietAsync(thumbnails, ct);
-                var directMs = await direct.RunJobAsync(Workload.DirectSeed(n), ct);
-                await Task.Delay(Settle, ct); // each job starts from an equally settled machine
-                var faceMs = await face.RunJobAsync(Workload.AppSeed(n), ct);
-                if (i >= settings.Warmup)
+                faces.Add(await connect(new FaceClient(app.Root, tokens[0], settings.ImageSize), ct));
+            }
+            var results = faces.Select(_ => (Face: new List<double>(), Direct: new List<double>())).ToList();
+            Progress($"{settings.Warmup} + {settings.Jobs} rounds of one job through each face, each after one of the direct loop…");
+            var n = 0;
+            for (var round = 0; round < settings.Warmup + settings.Jobs; round++)
+            {
+                for (var k = 0; k < faces.Count; k++, n++)
                 {
-                    directTimes.Add(directMs);
-                    faceTimes.Add(faceMs);
+                    var f = (round + k) % faces.Count;
+                    await AppBenchmark.WaitUntilQuietAsync(thumbnails, ct);
+                    var directMs = await direct.RunJobAsync(Workload.DirectSeed(n), ct);
+                    await Task.Delay(Settle, ct); // each job starts from an equally settled machine
+                    var faceMs = await faces[f].RunJobAsync(Workload.AppSeed(n), ct);
+                    if (round >= settings.Warmup)
+                    {
+                        results[f].Direct.Add(directMs);
+                        results[f].Face.Add(faceMs);
+                    }
                 }
             }
-            results.Add((faceTimes, directTimes));
+            return results;
         }
-        return results;
+        finally
+        {
+            foreach (var face in faces)
+            {
+                await face.DisposeAsync();
+            }
+        }
     }
 
     private static readonly TimeSpan Settle = TimeSpan.FromMilliseconds(20);
@@ -249,8 +268,9 @@ internal sealed class ApiBenchmark(ApiSettings settings, string work)
     {
         var c = CultureInfo.InvariantCulture;
         string F(double ms) => ms.ToString("0.00", c);
-        output.WriteLine(string.Create(c, $"API benchmark: {settings.Jobs} jobs per face after {settings.Warmup} warm-up, txt2img template, 1 step, {settings.ImageSize}×{settings.ImageSize}; one job at a time,"));
-        output.WriteLine("the face's and the direct loop's in turn, against one stand-in (its own process) with zero step time and previews on; app in-process on");
+        output.WriteLine(string.Create(c, $"API benchmark: {settings.Jobs} rounds after {settings.Warmup} warm-up rounds, txt2img template, 1 step, {settings.ImageSize}×{settings.ImageSize}; one job at a time:"));
+        output.WriteLine("each round one job through every face (in a turning order), each after one of the direct loop, against one stand-in (its own process)");
+        output.WriteLine("with zero step time and previews on; app in-process on");
         output.WriteLine(string.Create(c, $"Kestrel, one bearer token. {RuntimeInformation.FrameworkDescription}, {Environment.ProcessorCount} CPUs, load average {CloudBenchmark.LoadAverage()} (at the end)."));
         output.WriteLine();
         output.WriteLine("1. Overhead per job through each face over the direct loop (ms; direct loop: POST /prompt, WS until done, GET /view)");

@@ -162,8 +162,14 @@ internal sealed class SdApiFace(HttpClient http, int imageSize) : IApiFace
         };
         using var content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json");
         using var response = await http.PostAsync(new Uri("sdapi/v1/txt2img", UriKind.Relative), content, ct);
-        var answer = await ApiFaces.JsonAsync(response, HttpStatusCode.OK, ct);
-        var image = Convert.FromBase64String(answer.GetProperty("images")[0].GetString()!);
+        if (response.StatusCode != HttpStatusCode.OK)
+        {
+            await ApiFaces.JsonAsync(response, HttpStatusCode.OK, ct); // says what came back instead
+        }
+        // As a client that only wants the picture reads it: the body parsed once from its bytes, the base64 decoded from there.
+        await using var stream = await response.Content.ReadAsStreamAsync(ct);
+        using var answer = await JsonDocument.ParseAsync(stream, cancellationToken: ct);
+        var image = answer.RootElement.GetProperty("images")[0].GetBytesFromBase64();
         return image.Length > 0 ? Stopwatch.GetElapsedTime(started).TotalMilliseconds : throw new InvalidDataException("txt2img answered an empty image.");
     }
 

@@ -65,7 +65,7 @@ internal sealed class SdApiJobs(
         }
         var pictures = mapping!.SendImages ? await ImagesOfAsync(jobs!, user, ct) : [];
         return Results.Json(new SdApiGenerated(
-            [.. pictures.Select(p => Convert.ToBase64String(p.Bytes))],
+            [.. pictures.Select(p => p.Bytes)],
             Understood(body, request!, jobs!),
             Info(request!, jobs!, pictures, mapping.Ignored)));
     }
@@ -140,7 +140,7 @@ internal sealed class SdApiJobs(
             return SdApiResults.Error(new A1111ApiError(StatusCodes.Status409Conflict, "The upscale was cancelled before it made a picture."));
         }
         var note = ignored.Count == 0 ? string.Empty : $"<p>Not applied: {string.Join(", ", ignored)}.</p>";
-        return Results.Json(new SdApiExtrasResult(Convert.ToBase64String(pictures[0].Bytes), note));
+        return Results.Json(new SdApiExtrasResult(pictures[0].Bytes, note));
     }
 
     /// <summary>The request with its pictures stored as the person's uploads, or A1111's refusal naming the field.</summary>

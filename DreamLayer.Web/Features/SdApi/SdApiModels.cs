@@ -5,9 +5,13 @@ namespace DreamLayer.Web.Features.SdApi;
 
 // The bodies of AUTOMATIC1111's API (modules/api/models.py), field for field, in its snake_case names.
 
-/// <summary>The answer of <c>txt2img</c> and <c>img2img</c>: base64 PNGs, the request as understood, and <c>info</c>, a JSON <em>string</em>.</summary>
+/// <summary>
+/// The answer of <c>txt2img</c> and <c>img2img</c>: base64 PNGs, the request as understood, and <c>info</c>, a JSON
+/// <em>string</em>. The pictures are held as their bytes: the serializer writes each as base64 straight into the
+/// response, never as a string of its own (a third larger, twice over as UTF-16) first.
+/// </summary>
 public sealed record SdApiGenerated(
-    [property: JsonPropertyName("images")] IReadOnlyList<string> Images,
+    [property: JsonPropertyName("images")] IReadOnlyList<byte[]> Images,
     [property: JsonPropertyName("parameters")] JsonObject Parameters,
     [property: JsonPropertyName("info")] string Info);
 
@@ -118,7 +122,7 @@ public sealed class SdApiExtrasRequest
     public double? CodeformerVisibility { get; set; }
 }
 
-/// <summary>The answer of <c>POST extra-single-image</c>.</summary>
+/// <summary>The answer of <c>POST extra-single-image</c>: the picture's bytes, written as base64 (see <see cref="SdApiGenerated"/>).</summary>
 public sealed record SdApiExtrasResult(
-    [property: JsonPropertyName("image")] string Image,
+    [property: JsonPropertyName("image")] byte[] Image,
     [property: JsonPropertyName("html_info")] string HtmlInfo);
