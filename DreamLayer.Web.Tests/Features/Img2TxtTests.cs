@@ -76,7 +76,7 @@ public sealed class Img2TxtTests : IAsyncLifetime
 
         var described = Assert.IsType<Described>(result);
         Assert.Equal("no_humans, red_theme, scenery, gradient_background, circle", described.Text);
-        Assert.Equal($"WD14Tagger|pysssss on {app.Backend.Name}", described.By);
+        Assert.Equal($"WD14 Tagger 🐍 on {app.Backend.Name}", described.By);
         Assert.Equal(before + 1, app.StandIn.PromptsAccepted);
     }
 

@@ -166,7 +166,7 @@ public sealed class ImageDescriptions(BackendPool pool, UploadStore uploads, Clo
                 case ServerUnavailable down:
                     return new DescribeFailed(down.Message);
             }
-            return await WaitForTextAsync(client, backend.Name, node, promptId, ct);
+            return await WaitForTextAsync(client, backend.Name, string.IsNullOrEmpty(definition.DisplayName) ? node : definition.DisplayName, promptId, ct);
         }
         catch (Exception ex) when (ComfyUiClient.Unanswered(ex, ct))
         {
