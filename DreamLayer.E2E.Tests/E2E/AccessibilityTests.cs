@@ -23,7 +23,7 @@ public sealed class AccessibilityTests(BrowserFixture browser, SharedApp shared)
 
     private static readonly string[] Pages =
     [
-        "/", "/img2img", "/inpaint", "/extras", "/gallery", "/trash", "/queue", "/pnginfo", "/workflows", "/preferences",
+        "/", "/img2img", "/inpaint", "/extras", "/gallery", "/trash", "/queue", "/pnginfo", "/img2txt", "/workflows", "/preferences",
         "/users", "/backends", "/account/password",
     ];
 

@@ -68,7 +68,7 @@ public sealed class ContentSecurityPolicyTests(BrowserFixture browser) : IClassF
         await Expect(new ImageDialogObject(page).FullImage).ToBeVisibleAsync();
         await page.Keyboard.PressAsync("Escape");
 
-        foreach (var path in new[] { "/img2img", "/extras", "/pnginfo", "/workflows", "/gallery", "/trash", "/queue", "/backends", "/users" })
+        foreach (var path in new[] { "/img2img", "/extras", "/pnginfo", "/img2txt", "/workflows", "/gallery", "/trash", "/queue", "/backends", "/users" })
         {
             await page.GotoAsync(new Uri(app.RootUri, path).ToString());
             await Expect(page.Locator("[data-interactive]")).ToBeAttachedAsync();

@@ -177,7 +177,7 @@ public sealed class LayoutTests(BrowserFixture browser) : IClassFixture<BrowserF
             Height = 256,
             BatchCount = 2,
         }, app.Alice.Id, default));
-        string[] pages = ["/gallery", $"/boards/{board.Id}", "/trash", "/queue", "/backends", "/users", "/extras", "/workflows", "/pnginfo", "/preferences"];
+        string[] pages = ["/gallery", $"/boards/{board.Id}", "/trash", "/queue", "/backends", "/users", "/extras", "/workflows", "/pnginfo", "/img2txt", "/preferences"];
 
         foreach (var size in new[] { Desktop, Phone })
         {

@@ -132,6 +132,8 @@ internal sealed class CloudClients : IDisposable
     public ICloudImageProvider Provider(CloudProviderId id) =>
         _host.Services.GetServices<ICloudImageProvider>().Single(p => p.Provider == id);
 
+    public T Get<T>() where T : notnull => _host.Services.GetRequiredService<T>();
+
     public void Dispose() => _host.Dispose();
 }
 

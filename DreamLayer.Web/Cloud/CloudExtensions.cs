@@ -32,6 +32,7 @@ public static class CloudExtensions
         // No request log on the keyed clients: at Trace, HttpClient's header log hands every header's raw value (the key)
         // to structured sinks as a property, though its text shows "*". The clients log ids, statuses and waits themselves.
         builder.Services.AddHttpClient<OpenAiImageProvider>(Timeout).AddHttpMessageHandler(ApiAnswers).RemoveAllLoggers();
+        builder.Services.AddHttpClient<OpenAiDescriber>(Timeout).AddHttpMessageHandler(ApiAnswers).RemoveAllLoggers();
         builder.Services.AddHttpClient<IdeogramImageProvider>(Timeout).AddHttpMessageHandler(ApiAnswers).RemoveAllLoggers();
         builder.Services.AddHttpClient<BflImageProvider>(Timeout).AddHttpMessageHandler(ApiAnswers).RemoveAllLoggers();
         builder.Services.AddHttpClient(CloudCalls.DownloadClient, Timeout)

@@ -22,6 +22,9 @@ public sealed class CloudOptions
 
     public CloudEndpoint Bfl { get; set; } = new() { BaseUrl = "https://api.bfl.ai" };
 
+    /// <summary>The OpenAI model Img2Txt describes pictures with (<c>Cloud:OpenAIVisionModel</c>): any chat model that takes images.</summary>
+    public string OpenAIVisionModel { get; set; } = "gpt-4.1-mini";
+
     /// <summary>
     /// How long one HTTP call may take (a synchronous generation included: gpt-image-1 at high quality takes minutes).
     /// A paid call that runs out of it ends as "unknown, may have been billed".

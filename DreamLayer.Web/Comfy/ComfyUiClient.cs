@@ -19,13 +19,17 @@ public sealed record PromptRejected(PromptValidationResult Validation) : QueuePr
 /// <summary>No usable answer. <see cref="MayHaveArrived"/> is false only when the connection was refused.</summary>
 public sealed record ServerUnavailable(string Message, bool MayHaveArrived) : QueuePromptResult;
 
-/// <summary>What <c>/history/{id}</c> says about a finished prompt.</summary>
+/// <summary>
+/// What <c>/history/{id}</c> says about a finished prompt: each output node's pictures and, in <see cref="Texts"/>, the
+/// strings of its other <c>ui</c> lists (a captioning node's <c>{"tags": [...]}</c> or <c>{"text": [...]}</c>).
+/// </summary>
 public sealed record ComfyHistoryEntry(
     string PromptId,
     bool Succeeded,
     bool Interrupted,
     string? ErrorMessage,
-    IReadOnlyDictionary<string, IReadOnlyList<ComfyImageRef>> Outputs);
+    IReadOnlyDictionary<string, IReadOnlyList<ComfyImageRef>> Outputs,
+    IReadOnlyDictionary<string, IReadOnlyList<string>>? Texts = null);
 
 public abstract record ComfyUploadResult;
 
@@ -248,11 +252,16 @@ public sealed class ComfyUiClient(HttpClient http, Uri baseAddress)
             return null;
         }
         var outputs = new Dictionary<string, IReadOnlyList<ComfyImageRef>>(StringComparer.Ordinal);
+        var texts = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
         if (entry.TryGetProperty("outputs", out var o) && o.ValueKind == JsonValueKind.Object)
         {
             foreach (var node in o.EnumerateObject())
             {
                 outputs[node.Name] = ComfyMessageParser.Images(node.Value);
+                if (Strings(node.Value) is { Count: > 0 } strings)
+                {
+                    texts[node.Name] = strings;
+                }
             }
         }
         var succeeded = false;
@@ -290,7 +299,26 @@ public sealed class ComfyUiClient(HttpClient http, Uri baseAddress)
         {
             succeeded = true; // very old servers had no status; outputs are all there is
         }
-        return new ComfyHistoryEntry(promptId, succeeded, interrupted, error, outputs);
+        return new ComfyHistoryEntry(promptId, succeeded, interrupted, error, outputs, texts);
+    }
+
+    /// <summary>The strings of a node's <c>ui</c> lists, in order (lists of pictures and other values are left out).</summary>
+    private static List<string> Strings(JsonElement ui)
+    {
+        var strings = new List<string>();
+        if (ui.ValueKind != JsonValueKind.Object)
+        {
+            return strings;
+        }
+        foreach (var list in ui.EnumerateObject())
+        {
+            if (list.Value.ValueKind != JsonValueKind.Array)
+            {
+                continue;
+            }
+            strings.AddRange(list.Value.EnumerateArray().Where(v => v.ValueKind == JsonValueKind.String).Select(v => v.GetString()!));
+        }
+        return strings;
     }
 
     public async Task<ComfySystemStats> GetSystemStatsAsync(CancellationToken ct)

@@ -38,6 +38,7 @@ public sealed class CloudFaults
     private double? _urlLifetimeSeconds;
     private Rejection? _keyCheckReject;
     private bool _keyCheckHang;
+    private string? _chatRefusal;
     private TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>Paid requests are refused this way, before acceptance (and <see cref="Rejection.Unauthorized"/> every keyed call).</summary>
@@ -157,6 +158,16 @@ public sealed class CloudFaults
     }
 
     /// <summary>Lets every answer held by <see cref="HoldAnswers"/> go; clear <see cref="HoldAnswers"/> first to hold no more.</summary>
+    /// <summary>
+    /// OpenAI chat completions: the model's <c>refusal</c> text; while set, an accepted request is answered 200 with
+    /// <c>content</c> null and this refusal (the documented shape of a model that declines), so a client sees no text.
+    /// </summary>
+    public string? ChatRefusal
+    {
+        get { lock (_lock) { return _chatRefusal; } }
+        set { lock (_lock) { _chatRefusal = value; } }
+    }
+
     public void ReleaseAnswers()
     {
         TaskCompletionSource released;
@@ -184,6 +195,7 @@ public sealed class CloudFaults
             _urlLifetimeSeconds = null;
             _keyCheckReject = null;
             _keyCheckHang = false;
+            _chatRefusal = null;
         }
         ReleaseAnswers();
     }
@@ -240,7 +252,7 @@ public sealed class CloudFaults
         lock (_lock)
         {
             return new CloudFaultsDto(_reject, _rejectCount, _retryAfterSeconds, _delayMs, _dropAfterAccept, _pendingPolls, _endIn, _urlLifetimeSeconds,
-                _keyCheckReject, _keyCheckHang, _readyAfterMs);
+                _keyCheckReject, _keyCheckHang, _readyAfterMs, _chatRefusal);
         }
     }
 
@@ -267,6 +279,7 @@ public sealed class CloudFaults
             _urlLifetimeSeconds = dto.UrlLifetimeSeconds;
             _keyCheckReject = dto.KeyCheckReject;
             _keyCheckHang = dto.KeyCheckHang ?? false;
+            _chatRefusal = dto.ChatRefusal;
         }
     }
 
@@ -298,4 +311,5 @@ internal sealed record CloudFaultsDto(
     double? UrlLifetimeSeconds,
     Rejection? KeyCheckReject = null,
     bool? KeyCheckHang = null,
-    double? ReadyAfterMs = null);
+    double? ReadyAfterMs = null,
+    string? ChatRefusal = null);

@@ -483,6 +483,8 @@ internal sealed partial class Engine(NodeCatalog catalog, FileStore files, Socke
                 return (source with { Filter = "depth", Text = source.Text + "|depth" }, null);
             case "LoadImage" or "LoadImageMask":
                 return (LoadImage(Py.Str(inputs["image"])), null);
+            case Wd14Tagger.ClassType:
+                return (basis, Wd14Tagger.Run(linked.GetValueOrDefault("image"), inputs));
             case "SaveImage":
                 var saved = linked.GetValueOrDefault("images") is { ImagePath: not null } picture ? picture : basis;
                 return (basis, await SaveImagesAsync(run, saved, Py.Str(inputs["filename_prefix"]), files.Output, "output", cancellationToken));

@@ -55,6 +55,10 @@ internal sealed class NodeCatalog
         {
             foreach (var (name, node) in AuxPreprocessors()) { _info[name] = node; }
         }
+        if (options.Wd14Tagger)
+        {
+            _info[Wd14Tagger.ClassType] = Wd14Tagger.Declaration();
+        }
         if (_modelsDir is not null)
         {
             RescanModels();

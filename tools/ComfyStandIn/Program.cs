@@ -17,6 +17,7 @@ for (var i = 0; i < args.Length; i++)
         case "--no-models-routes": options.NoModelsRoutes = true; break;
         case "--vram": options.VramTotal = long.Parse(Next(), CultureInfo.InvariantCulture); options.VramFree = options.VramTotal; break;
         case "--controlnet-aux": options.ControlNetAux = true; break;
+        case "--wd14-tagger": options.Wd14Tagger = true; break;
         case "--step-ms": options.StepTime = TimeSpan.FromMilliseconds(double.Parse(Next(), CultureInfo.InvariantCulture)); break;
         case "--preview-method": options.Previews = Next() != "none"; break;
         case "--data-dir": options.DataDirectory = Next(); break;

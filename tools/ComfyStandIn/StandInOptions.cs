@@ -23,6 +23,12 @@ public sealed class StandInOptions
     /// </summary>
     public bool ControlNetAux { get; set; }
 
+    /// <summary>
+    /// Adds ComfyUI-WD14-Tagger's captioning node (<c>WD14Tagger|pysssss</c>) to the catalogue, declared as that pack
+    /// declares it, like a server with the pack installed; it answers with tags read from the picture's colours.
+    /// </summary>
+    public bool Wd14Tagger { get; set; }
+
     /// <summary>Time per sampler step.</summary>
     public TimeSpan StepTime { get; set; } = TimeSpan.FromMilliseconds(50);
 

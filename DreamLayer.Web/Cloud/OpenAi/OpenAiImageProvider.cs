@@ -50,7 +50,7 @@ public sealed class OpenAiImageProvider(HttpClient http, CloudCalls calls) : ICl
             }
             catch (ClientResultException ex) when (ex.Status >= 400)
             {
-                throw Refused(ex, request.Model);
+                throw Refused(ex, request.Model, calls);
             }
             catch (Exception ex) when (calls.Failed(Provider, Name, target, ex, paid: true, attempt) is { } failure)
             {
@@ -154,8 +154,8 @@ public sealed class OpenAiImageProvider(HttpClient http, CloudCalls calls) : ICl
         }
     }
 
-    /// <summary>OpenAI's refusal (<c>{"error":{"message","type","param","code"}}</c>) in words. OpenAI's 401 message shows part of the key: it is not repeated.</summary>
-    private CloudProviderException Refused(ClientResultException ex, string model)
+    /// <summary>OpenAI's refusal (<c>{"error":{"message","type","param","code"}}</c>) of an Images or a Chat Completions request, in words. OpenAI's 401 message shows part of the key: it is not repeated.</summary>
+    internal static CloudProviderException Refused(ClientResultException ex, string model, CloudCalls calls)
     {
         var body = ex.GetRawResponse() is { } raw ? SafeText(raw) : string.Empty;
         var message = CloudCalls.JsonText(body, "error", "message");
@@ -167,31 +167,31 @@ public sealed class OpenAiImageProvider(HttpClient http, CloudCalls calls) : ICl
         {
             case 401:
                 // Not kept as the inner exception: OpenAI's answer shows the key's first and last characters.
-                return new(Provider, CloudFailure.InvalidKey, "OpenAI refused the API key (it is wrong, revoked or expired); an admin can replace it under API keys. Nothing was billed.", false);
+                return new(CloudProviderId.OpenAi, CloudFailure.InvalidKey, "OpenAI refused the API key (it is wrong, revoked or expired); an admin can replace it under API keys. Nothing was billed.", false);
             case 403:
-                return new(Provider, CloudFailure.InvalidKey, $"OpenAI does not let this key use {model}{said}. Nothing was billed.", false, ex) { ProviderReason = message };
+                return new(CloudProviderId.OpenAi, CloudFailure.InvalidKey, $"OpenAI does not let this key use {model}{said}. Nothing was billed.", false, ex) { ProviderReason = message };
             case 429 when code == "insufficient_quota" || type == "insufficient_quota":
-                return new(Provider, CloudFailure.NoCredits, "OpenAI says the account's quota or credit is used up (insufficient_quota): add credit or raise the limit in OpenAI's billing settings. Nothing was billed.", false, ex);
+                return new(CloudProviderId.OpenAi, CloudFailure.NoCredits, "OpenAI says the account's quota or credit is used up (insufficient_quota): add credit or raise the limit in OpenAI's billing settings. Nothing was billed.", false, ex);
             case 429:
                 var retryAfter = ex.GetRawResponse() is { } r && r.Headers.TryGetValue("Retry-After", out var value) ? calls.RetryAfter(value) : null;
-                return new(Provider, CloudFailure.RateLimited, $"OpenAI is rate-limiting this key; {CloudCalls.When(retryAfter)}. Nothing was billed.", false, ex)
+                return new(CloudProviderId.OpenAi, CloudFailure.RateLimited, $"OpenAI is rate-limiting this key; {CloudCalls.When(retryAfter)}. Nothing was billed.", false, ex)
                 {
                     RetryAfter = retryAfter,
                     SafeToResend = true,
                     ProviderReason = message,
                 };
-            case 400 when code is "moderation_blocked" or "content_policy_violation":
-                return new(Provider, CloudFailure.ContentRefused, $"OpenAI's safety system refused the request (OpenAI's decision, not the app's){said}", false, ex) { ProviderReason = message };
+            case 400 when code is "moderation_blocked" or "content_policy_violation" or "invalid_prompt":
+                return new(CloudProviderId.OpenAi, CloudFailure.ContentRefused, $"OpenAI's safety system refused the request (OpenAI's decision, not the app's){said}", false, ex) { ProviderReason = message };
             case >= 400 and < 500:
-                return new(Provider, CloudFailure.InvalidRequest, $"OpenAI refused the request{(param is null ? string.Empty : $" (parameter {param})")}{said}. Nothing was billed.", false, ex) { ProviderReason = message };
+                return new(CloudProviderId.OpenAi, CloudFailure.InvalidRequest, $"OpenAI refused the request{(param is null ? string.Empty : $" (parameter {param})")}{said}. Nothing was billed.", false, ex) { ProviderReason = message };
             default:
-                return new(Provider, CloudFailure.ProviderError,
+                return new(CloudProviderId.OpenAi, CloudFailure.ProviderError,
                     $"OpenAI answered {ex.Status} (a server error{said}). OpenAI does not say whether such a request was made and billed, so it was not sent again; check OpenAI's usage page before trying again.", true, ex)
                 { ProviderReason = message };
         }
     }
 
-    private static string SafeText(PipelineResponse response)
+    internal static string SafeText(PipelineResponse response)
     {
         try
         {

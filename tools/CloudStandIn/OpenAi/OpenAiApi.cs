@@ -13,7 +13,7 @@ namespace CloudStandIn.OpenAi;
 /// unbilled key check <c>GET /v1/models</c>, with <c>Authorization: Bearer</c> keys and errors as
 /// <c>{"error":{"message","type","param","code"}}</c>.
 /// </summary>
-internal sealed class OpenAiApi(CloudState state) : ProviderApi(state, CloudProvider.OpenAi)
+internal sealed partial class OpenAiApi(CloudState state) : ProviderApi(state, CloudProvider.OpenAi)
 {
     private static readonly string[] CommonParameters = ["prompt", "model", "n", "size", "quality", "user"];
     private static readonly string[] GptImageParameters = ["background", "output_format", "output_compression", "moderation"];
@@ -34,6 +34,7 @@ internal sealed class OpenAiApi(CloudState state) : ProviderApi(state, CloudProv
         }));
         app.MapPost("/v1/images/generations", Paid(ParseGenerationAsync));
         app.MapPost("/v1/images/edits", Paid(ParseEditAsync));
+        app.MapPost("/v1/chat/completions", Paid(ParseChatAsync));
     }
 
     protected override string NewId() => "req_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
@@ -64,6 +65,9 @@ internal sealed class OpenAiApi(CloudState state) : ProviderApi(state, CloudProv
         Rejection.RateLimited => new(StatusCodes.Status429TooManyRequests, Error(
             $"Rate limit reached for images per minute. Please try again in {retryAfter ?? 1}s.",
             "requests", null, "rate_limit_exceeded"), retryAfter),
+        Rejection.Moderated when work?.Model is { } chat && OpenAiChat.Models.Contains(chat) => new(StatusCodes.Status400BadRequest, Error(
+            "Invalid prompt: your prompt was flagged as potentially violating our usage policy. Please try again with a different prompt: https://platform.openai.com/docs/guides/reasoning#advice-on-prompting",
+            "invalid_request_error", null, "invalid_prompt")),
         Rejection.Moderated when work?.Model == "gpt-image-1" => new(StatusCodes.Status400BadRequest, Error(
             "Your request was rejected by the safety system. If you believe this is an error, contact us at help.openai.com and include the request ID. safety_violations=[violence].",
             "image_generation_user_error", null, "moderation_blocked")),
