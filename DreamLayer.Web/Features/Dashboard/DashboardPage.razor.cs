@@ -38,7 +38,7 @@ public sealed partial class DashboardPage
     private List<DashboardFailure>? _failures;
     private List<ChartSeries<double>> _hourSeries = [];
     private readonly BarChartOptions _barOptions = BarOptions(null);
-    private readonly HeatMapChartOptions _heatOptions = new() { ShowLegend = false, ShowToolTips = true };
+    private readonly HeatMapChartOptions _heatOptions = new() { ShowLegend = false, ShowToolTips = true, ValueFormatString = "0" };
 
     private DateOnly Today => DateOnly.FromDateTime(Time.GetUtcNow().UtcDateTime);
 
