@@ -14,6 +14,16 @@ internal static class BenchmarkProgram
         {
             return await RunGalleryAsync(rest);
         }
+        if (args is ["dashboard", .. var dashboardArgs])
+        {
+            return ParseOrExplain(dashboardArgs, DashboardSettings.Parse) is { } dashboard
+                ? await InWorkDirectoryAsync("dreamlayer-bench-dashboard-", async (work, ct) =>
+                {
+                    DashboardReport.Write(Console.Out, await new DashboardBenchmark(dashboard, work).RunAsync(ct));
+                    return 0;
+                })
+                : 2;
+        }
         if (args is ["models"]) { return await InWorkDirectoryAsync("dreamlayer-bench-models-", (work, ct) => ModelsBenchmark.RunAsync(work, afterAnotherPage: false, ct)); }
         if (args is ["models", "--after-another-page"]) { return await InWorkDirectoryAsync("dreamlayer-bench-models-", (work, ct) => ModelsBenchmark.RunAsync(work, afterAnotherPage: true, ct)); }
         if (args is ["images"])
@@ -192,6 +202,7 @@ internal sealed record BenchmarkSettings(int Jobs, int Warmup, int ImageSize, bo
 {
     public const string Usage = "usage: dotnet run -c Release --project tools/DreamLayer.Benchmark -- [--jobs 200] [--warmup 50] [--image 512] [--no-warmup]\n"
         + "       dotnet run -c Release --project tools/DreamLayer.Benchmark -- gallery [--images 100000] [--samples 200] [--warmup 20] [--thumbnails 30] [--data FOLDER]\n"
+        + DashboardSettings.Usage + "\n"
         + "       dotnet run -c Release --project tools/DreamLayer.Benchmark -- images\n"
         + "       dotnet run -c Release --project tools/DreamLayer.Benchmark -- install\n"
         + LiveSettings.Usage + "\n"

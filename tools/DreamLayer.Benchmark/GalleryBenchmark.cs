@@ -14,7 +14,31 @@ using static DreamLayer.Benchmark.GallerySeeder;
 namespace DreamLayer.Benchmark;
 
 /// <summary>One gallery query's server-side times in ms.</summary>
-internal sealed record GalleryFigure(string Name, Percentiles Times, double CpuMeanMs, int Rows);
+internal sealed record GalleryFigure(string Name, Percentiles Times, double CpuMeanMs, int Rows)
+{
+    /// <summary>Times a query: <paramref name="warmup"/> unmeasured calls, then <paramref name="samples"/> timed ones (given their index).</summary>
+    public static async Task<GalleryFigure> MeasureAsync(string name, int warmup, int samples, Func<int, Task<int>> query)
+    {
+        for (var i = 0; i < warmup; i++)
+        {
+            await query(i);
+        }
+        var times = new List<double>(samples);
+        var rows = 0;
+        using var process = Process.GetCurrentProcess();
+        var cpuBefore = process.TotalProcessorTime;
+        for (var i = 0; i < samples; i++)
+        {
+            var started = Stopwatch.GetTimestamp();
+            rows = await query(i);
+            times.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        }
+        process.Refresh();
+        var figure = new GalleryFigure(name, Percentiles.Of(times), (process.TotalProcessorTime - cpuBefore).TotalMilliseconds / samples, rows);
+        Console.Error.WriteLine($"  {name}: p95 {figure.Times.P95:0.00} ms");
+        return figure;
+    }
+}
 
 /// <param name="SeedTime">How long seeding took; null when a seeded data folder was reused.</param>
 internal sealed record GalleryResults(int Images, TimeSpan? SeedTime, IReadOnlyList<GalleryFigure> Queries, Percentiles Thumbnails, long DatabaseBytes);
@@ -62,27 +86,8 @@ internal sealed class GalleryBenchmark(GallerySettings settings, string workDire
         var gallery = app.Services.GetRequiredService<GalleryService>();
         var member = new SignedInUser(Member, Member, "person 03", IsAdmin: false);
         var queries = new List<GalleryFigure>();
-        async Task Measure(string name, Func<int, Task<int>> query)
-        {
-            for (var i = 0; i < settings.Warmup; i++)
-            {
-                await query(i);
-            }
-            var times = new List<double>(settings.Samples);
-            var rows = 0;
-            using var process = Process.GetCurrentProcess();
-            var cpuBefore = process.TotalProcessorTime;
-            for (var i = 0; i < settings.Samples; i++)
-            {
-                var started = Stopwatch.GetTimestamp();
-                rows = await query(i);
-                times.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-            }
-            process.Refresh();
-            var cpuMean = (process.TotalProcessorTime - cpuBefore).TotalMilliseconds / settings.Samples;
-            queries.Add(new GalleryFigure(name, Percentiles.Of(times), cpuMean, rows));
-            Console.Error.WriteLine($"  {name}: p95 {queries[^1].Times.P95:0.00} ms");
-        }
+        async Task Measure(string name, Func<int, Task<int>> query) =>
+            queries.Add(await GalleryFigure.MeasureAsync(name, settings.Warmup, settings.Samples, query));
 
         var all = new GalleryFilter();
         // Cursors at many depths, as someone scrolling would send them.

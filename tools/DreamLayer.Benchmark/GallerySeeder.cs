@@ -13,7 +13,11 @@ namespace DreamLayer.Benchmark;
 /// <c>rebuild</c>; the schema is then checked to be exactly the one the migrations made. <c>Seq</c> is given in
 /// order, as the insert trigger would. No image files are written: the benchmark times queries, which read rows only.
 /// </summary>
-internal sealed class GallerySeeder(int images)
+/// <param name="jobsOnly">
+/// The dashboard's seed (<see cref="DashboardBenchmark"/>): <c>images</c> jobs with a realistic spread of outcomes,
+/// servers and times (<see cref="InsertJobs"/>) and no images, search index or boards.
+/// </param>
+internal sealed class GallerySeeder(int images, bool jobsOnly = false)
 {
     internal static readonly string[] Vocabulary = BuildVocabulary();
     internal static readonly string[] Models = ["sd_xl_base_1.0.safetensors", "v1-5-pruned-emaonly.safetensors", "juggernautXL_v9.safetensors", "dreamshaper_8.safetensors", "realisticVision_v51.safetensors", "flux1-dev-fp8.safetensors"];
@@ -40,7 +44,7 @@ internal sealed class GallerySeeder(int images)
 
     public void Seed(string databasePath, CancellationToken ct)
     {
-        Console.Error.WriteLine($"Seeding {images:N0} images…");
+        Console.Error.WriteLine(jobsOnly ? $"Seeding {images:N0} jobs…" : $"Seeding {images:N0} images…");
         using var connection = new SqliteConnection($"Data Source={databasePath};Pooling=False");
         connection.Open();
         Execute(connection, "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA foreign_keys = OFF; PRAGMA cache_size = -524288; PRAGMA temp_store = MEMORY;");
@@ -52,23 +56,104 @@ internal sealed class GallerySeeder(int images)
         }
 
         var stage = Stopwatch.StartNew();
-        InsertRows(connection, ct);
+        if (jobsOnly)
+        {
+            InsertJobs(connection, ct);
+        }
+        else
+        {
+            InsertRows(connection, ct);
+        }
         Console.Error.WriteLine($"  rows written in {stage.Elapsed.TotalSeconds:0} s; indexes and triggers…");
         stage.Restart();
         foreach (var o in deferred)
         {
             Execute(connection, o.Sql!);
         }
-        Console.Error.WriteLine($"  indexes and triggers in {stage.Elapsed.TotalSeconds:0} s; search index…");
+        Console.Error.WriteLine($"  indexes and triggers in {stage.Elapsed.TotalSeconds:0} s; search index and dashboard rollups…");
         stage.Restart();
-        Execute(connection, $"INSERT INTO {DreamLayer.Web.Data.GallerySchema.FtsTable}({DreamLayer.Web.Data.GallerySchema.FtsTable}) VALUES ('rebuild');");
-        Console.Error.WriteLine($"  search index in {stage.Elapsed.TotalSeconds:0} s");
+        if (!jobsOnly)
+        {
+            Execute(connection, $"INSERT INTO {DreamLayer.Web.Data.GallerySchema.FtsTable}({DreamLayer.Web.Data.GallerySchema.FtsTable}) VALUES ('rebuild');");
+        }
+        // The rollups' triggers were dropped with the others: the rollups are built once from the rows, as the migration does.
+        var rollups = Stopwatch.StartNew();
+        Execute(connection, DreamLayer.Web.Data.DashboardSchema.Rebuild);
+        RollupTime = rollups.Elapsed;
+        Console.Error.WriteLine($"  search index and rollups in {stage.Elapsed.TotalSeconds:0} s (rollups {RollupTime.TotalSeconds:0.0} s)");
         var after = Schema(connection);
         if (!after.OrderBy(o => o.Name, StringComparer.Ordinal).SequenceEqual(schema.OrderBy(o => o.Name, StringComparer.Ordinal)))
         {
             throw new InvalidOperationException("The seeded database's schema differs from the one the migrations made.");
         }
         Execute(connection, "PRAGMA journal_mode = WAL;");
+    }
+
+    /// <summary>How long rebuilding the dashboard's rollups from the seeded jobs took (what the migration costs an upgrade).</summary>
+    public TimeSpan RollupTime { get; private set; }
+
+    internal static readonly string[] DashboardModels = [.. Models, "sd3.5_large.safetensors", "pony_v6.safetensors"];
+
+    /// <summary>Three ComfyUI servers, the third one slow, and a cloud provider.</summary>
+    internal static readonly (string Server, double Speed, bool Cloud)[] Servers = [("gpu-1", 1.0, false), ("gpu-2", 1.1, false), ("gpu-3", 0.35, false), ("Bfl", 1.0, true)];
+
+    internal static readonly string[] FailureReasons =
+        ["Out of memory on the server", "The server went away", "Model not found on the server", "The prompt was refused: invalid value for steps"];
+
+    /// <summary>The dashboard's people: the first ten of the gallery's.</summary>
+    internal const int DashboardPeople = 10;
+
+    /// <summary>
+    /// Jobs only, over a year, busier in working hours: ten people, eight models, three servers (one slow) and a cloud
+    /// provider; about 5% fail (four reasons) and 1% are cancelled; queue waits and run times vary per model and server.
+    /// </summary>
+    private void InsertJobs(SqliteConnection connection, CancellationToken ct)
+    {
+        var random = new Random(44);
+        var start = new DateTime(2025, 1, 1, 0, 0, 0, DateTimeKind.Utc);
+        var transaction = connection.BeginTransaction();
+        using var job = Command(connection, """
+            INSERT INTO Jobs (Id, BatchId, BatchIndex, Owner, Mode, Status, StatusMessage, RequestJson, Prompt, NegativePrompt, Checkpoint, Sampler, Scheduler,
+                              Steps, Cfg, Width, Height, BatchSize, Seed, Attempts, CreatedAt, FinishedAt, Backend, CloudProvider, ExecutionMs, QueueWaitMs, StepsPerSecond)
+            VALUES ($id, $id, 0, $owner, 'Txt2Img', $status, $message, '{}', 'a prompt', '', $model, 'euler', 'normal', $steps, 7, 1024, 1024, 1, '1', 1,
+                    $created, $finished, $backend, $cloud, $run, $wait, $speed)
+            """, "$id", "$owner", "$status", "$message", "$model", "$steps", "$created", "$finished", "$backend", "$cloud", "$run", "$wait", "$speed");
+        job.Transaction = transaction;
+        job.Prepare();
+        for (var n = 0; n < images; n++)
+        {
+            ct.ThrowIfCancellationRequested();
+            var day = start.AddDays(Math.Floor(365 * (n / (double)images)));
+            var hour = random.Next(10) < 7 ? 9 + random.Next(9) : random.Next(24);
+            var created = day.AddHours(hour).AddSeconds(random.Next(3600));
+            var model = random.Next(DashboardModels.Length);
+            var (server, speed, cloud) = Servers[random.Next(20) == 0 ? 3 : random.Next(3)];
+            var roll = random.Next(100);
+            var status = roll < 5 ? "Failed" : roll < 6 ? "Cancelled" : "Succeeded";
+            var steps = 20 + random.Next(21);
+            var wait = 50 + 20_000 * Math.Pow(random.NextDouble(), 4);
+            var run = (1500 + 900 * model) * (0.8 + 0.4 * random.NextDouble()) * steps / 30 / speed;
+            var ran = status == "Succeeded";
+            var finished = created.AddMilliseconds(wait + (ran ? run : 0));
+            var id = Id(Guid.CreateVersion7(created));
+            Run(job, id, $"user-{random.Next(DashboardPeople):00}", status,
+                status == "Failed" ? FailureReasons[Math.Min(random.Next(7), 3)] : status == "Cancelled" ? "Cancelled" : DBNull.Value,
+                DashboardModels[model], steps, Text(created), Text(finished), cloud ? DBNull.Value : server, cloud ? server : DBNull.Value,
+                ran ? run : DBNull.Value, ran ? wait : DBNull.Value, ran && !cloud ? steps / (run / 1000) : DBNull.Value);
+            if ((n + 1) % Batch == 0)
+            {
+                transaction.Commit();
+                transaction.Dispose();
+                transaction = connection.BeginTransaction();
+                job.Transaction = transaction;
+                if ((n + 1) % (Batch * 4) == 0)
+                {
+                    Console.Error.WriteLine($"  {n + 1:N0} jobs");
+                }
+            }
+        }
+        transaction.Commit();
+        transaction.Dispose();
     }
 
     /// <summary>Every image, in date order; the random draws are those of the seeder this replaced, so the rows are the same.</summary>

@@ -54,25 +54,12 @@ public sealed class CloudUsage(IDbContextFactory<DreamLayerDbContext> dbFactory,
         {
             csv.AppendJoin(',',
                 row.Month.ToString("yyyy-MM", CultureInfo.InvariantCulture),
-                Field(row.Person),
-                Field(row.Model),
+                Csv.Field(row.Person),
+                Csv.Field(row.Model),
                 row.Jobs.ToString(CultureInfo.InvariantCulture),
                 row.Images.ToString(CultureInfo.InvariantCulture),
                 row.Usd.ToString("0.00##", CultureInfo.InvariantCulture)).Append("\r\n");
         }
         return csv.ToString();
-    }
-
-    /// <summary>
-    /// One text field: quoted when it holds a comma, quote or line break; a leading <c>= + - @</c> (which a spreadsheet
-    /// would run as a formula) is preceded by an apostrophe, as OWASP advises for CSV exports.
-    /// </summary>
-    private static string Field(string text)
-    {
-        if (text.Length > 0 && text[0] is '=' or '+' or '-' or '@' or '\t' or '\r')
-        {
-            text = "'" + text;
-        }
-        return text.AsSpan().IndexOfAny(",\"\r\n") >= 0 ? $"\"{text.Replace("\"", "\"\"", StringComparison.Ordinal)}\"" : text;
     }
 }
