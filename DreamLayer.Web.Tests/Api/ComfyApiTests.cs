@@ -171,6 +171,46 @@ public sealed class ComfyApiTests
     }
 
     [Fact]
+    public async Task Prompt_WithoutClientId_ItsProgressAndPreviewsReachEachOfThePersonsSockets_NotAnothersNorTheOtherEvents()
+    {
+        await using var app = await DreamLayerApp.StartAsync(stepTime: TimeSpan.FromMilliseconds(60));
+        var token = (await MakeTokenAsync(app, app.Alice)).Token;
+        var bobsToken = (await MakeTokenAsync(app, app.Bob)).Token;
+        var (http, comfy) = Face(app, token);
+        var (bobsHttp, bobsComfy) = Face(app, bobsToken);
+        using var _ = http;
+        using var __ = bobsHttp;
+        var (aliceId, bobId) = (Guid.NewGuid().ToString("N"), Guid.NewGuid().ToString("N"));
+        using var alices = await ConnectAsync(comfy, aliceId, token);
+        using var bobs = await ConnectAsync(bobsComfy, bobId, bobsToken);
+        Assert.IsType<StatusEvent>((await ReceiveAsync(alices)).Event);
+        Assert.IsType<StatusEvent>((await ReceiveAsync(bobs)).Event);
+
+        // Queued as a script that only polls /history does: no client_id.
+        var body = new JsonObject { ["prompt"] = SmallGraph().ToJson() };
+        using var queued = await http.PostAsync(new Uri("/comfy/prompt", UriKind.Relative), new StringContent(body.ToJsonString(), System.Text.Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.OK, queued.StatusCode);
+        var silent = JsonNode.Parse(await queued.Content.ReadAsStringAsync())!["prompt_id"]!.GetValue<string>();
+        var events = app.Get<JobEvents>();
+        await DreamLayerApp.WaitUntilAsync(() => events.Active().Count == 0, "the prompt without client_id to end");
+
+        // A prompt with each socket's client id marks where the first one's frames end (a socket keeps its order).
+        var alicesMark = Assert.IsType<PromptAccepted>(await comfy.QueuePromptAsync(SmallGraph(), aliceId, Guid.NewGuid().ToString(), null, default)).PromptId;
+        var alicesFrames = await FollowToEndAsync(alices, alicesMark);
+        var bobsMark = Assert.IsType<PromptAccepted>(await bobsComfy.QueuePromptAsync(SmallGraph(), bobId, Guid.NewGuid().ToString(), null, default)).PromptId;
+        var bobsFrames = await FollowToEndAsync(bobs, bobsMark);
+
+        var before = alicesFrames.TakeWhile(f => f.Event is not ExecutionStartEvent { PromptId: var p } || p != alicesMark).ToList();
+        var types = before.Where(f => f.Json is not null && (string?)f.Json["data"]?["prompt_id"] == silent).Select(f => (string)f.Json!["type"]!).Distinct().ToList();
+        Assert.Equal(["progress"], types); // ComfyUI's §4.5: progress still goes out; start, executing, executed and success do not
+        Assert.Contains(before.Select(f => f.Event).OfType<ProgressEvent>(), p => p.PromptId == silent && p.Value == p.Max);
+        Assert.Contains(before, f => f.Binary is { Length: > 8 } b && b[3] == 1); // and its previews
+        Assert.DoesNotContain(bobsFrames, f => f.Json?.ToJsonString().Contains(silent, StringComparison.Ordinal) == true);
+        var bobsBefore = bobsFrames.TakeWhile(f => f.Event is not ExecutionStartEvent).ToList();
+        Assert.DoesNotContain(bobsBefore, f => f.Binary is not null || f.Event is ProgressEvent);
+    }
+
+    [Fact]
     public async Task Prompt_RefusesWhatComfyUiRefuses_InItsErrorShape_NeverA500()
     {
         await using var app = await DreamLayerApp.StartAsync();

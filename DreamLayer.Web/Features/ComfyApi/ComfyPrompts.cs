@@ -134,8 +134,8 @@ internal sealed class ComfyPrompts(JobEvents events, TimeProvider time)
     {
         switch (e)
         {
-            case PreviewAvailable when prompt.ClientId is { } client:
-                foreach (var socket in SocketsOf(prompt.Owner, client))
+            case PreviewAvailable:
+                foreach (var socket in Recipients(prompt))
                 {
                     socket.OfferPreview(prompt.JobId);
                 }
@@ -282,20 +282,32 @@ internal sealed class ComfyPrompts(JobEvents events, TimeProvider time)
     /// <summary>The file name an output image has on the face: its gallery id.</summary>
     public static string FileName(Guid imageId) => $"{imageId:D}.png";
 
-    private IEnumerable<ComfySocket> SocketsOf(string owner, string clientId) =>
-        _sockets.Keys.Where(s => string.Equals(s.Owner, owner, StringComparison.Ordinal) && string.Equals(s.Sid, clientId, StringComparison.Ordinal));
+    /// <summary>
+    /// Who hears a prompt's events: the person's sockets opened with its <c>client_id</c>; without one, every socket of
+    /// the person's (ComfyUI sends to every socket then; here, never to another person's).
+    /// </summary>
+    private IEnumerable<ComfySocket> Recipients(ComfyPrompt prompt) =>
+        _sockets.Keys.Where(s => string.Equals(s.Owner, prompt.Owner, StringComparison.Ordinal)
+            && (prompt.ClientId is null || string.Equals(s.Sid, prompt.ClientId, StringComparison.Ordinal)));
+
+    /// <summary>
+    /// The events ComfyUI still sends for a prompt queued without <c>client_id</c> (PROTOCOL.md §4.5); the others
+    /// (<c>execution_start</c>, <c>executing</c>, <c>executed</c>, <c>execution_success</c>, …) it does not send at all.
+    /// </summary>
+    private static bool SentWithoutClientId(string? type) => type is "progress" or "progress_state" or "execution_interrupted";
 
     private void Send(ComfyPrompt prompt, List<JsonObject> messages)
     {
         foreach (var message in messages)
         {
-            if ((string?)message["type"] == "status")
+            var type = (string?)message["type"];
+            if (type == "status")
             {
                 Broadcast(prompt.Owner, message);
             }
-            else if (prompt.ClientId is { } client)
+            else if (prompt.ClientId is not null || SentWithoutClientId(type))
             {
-                foreach (var socket in SocketsOf(prompt.Owner, client))
+                foreach (var socket in Recipients(prompt))
                 {
                     socket.Send(message);
                 }
