@@ -38,6 +38,9 @@ public sealed partial class DashboardPage
     private List<DashboardFailure>? _failures;
     private List<ChartSeries<double>> _hourSeries = [];
     private readonly BarChartOptions _barOptions = BarOptions(null);
+
+    /// <summary>Succeeded in the app's blue, failed in red: a bad day reads as one at a glance.</summary>
+    private readonly BarChartOptions _dayOptions = WithPalette(BarOptions(null), "#2979ff", "#e53935");
     private readonly HeatMapChartOptions _heatOptions = new() { ShowLegend = false, ShowToolTips = true, ValueFormatString = "0" };
 
     private DateOnly Today => DateOnly.FromDateTime(Time.GetUtcNow().UtcDateTime);
@@ -127,6 +130,12 @@ public sealed partial class DashboardPage
         XAxisLabelRotation = 30,
         MaxNumYAxisTicks = 6,
     };
+
+    private static BarChartOptions WithPalette(BarChartOptions options, params string[] palette)
+    {
+        options.ChartPalette = palette;
+        return options;
+    }
 
     internal static string Percent(double? rate) => rate is { } r ? (r * 100).ToString("0.0", CultureInfo.InvariantCulture) + " %" : "–";
 }
