@@ -199,6 +199,15 @@ public sealed class LayoutTests(BrowserFixture browser) : IClassFixture<BrowserF
                 }
             }
 
+            // The servers' actions stay inside the servers table: none runs past its edge, to be scrolled to or cut off.
+            await OpenAsync(app, page, "/backends");
+            var servers = await page.GetByTestId("backends-table").BoundingBoxAsync();
+            var reload = await page.GetByTestId("backend-refresh").First.BoundingBoxAsync();
+            Assert.NotNull(servers);
+            Assert.NotNull(reload);
+            Assert.True(reload.X >= servers.X && reload.X + reload.Width <= servers.X + servers.Width,
+                $"Reload models spans {reload.X}..{reload.X + reload.Width} px, the servers table {servers.X}..{servers.X + servers.Width} px");
+
             // The queue shows each job's prompt; on a phone as a list of cards, not a table cut off at the right.
             await OpenAsync(app, page, "/queue");
             var row = page.GetByTestId("queue-row").First;
