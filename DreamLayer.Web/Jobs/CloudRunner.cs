@@ -320,6 +320,7 @@ public sealed partial class CloudRunner(
         var job = run.Job;
         var finalTimestamp = Stopwatch.GetTimestamp();
         var saved = new List<ImageEntity>(result.Images.Count);
+        var sent = ToRequest(run);
         try
         {
             for (var i = 0; i < result.Images.Count; i++)
@@ -327,7 +328,7 @@ public sealed partial class CloudRunner(
                 // A provider that echoes the prompt unchanged (BFL without upsampling) revised nothing.
                 var picture = result.Images[i] is { RevisedPrompt: { } revised } echoed && revised == run.Request.Prompt ? echoed with { RevisedPrompt = null } : result.Images[i];
                 var png = await images.AsPngAsync(picture.Bytes, ct);
-                var row = await images.SaveAsync(job, i, png, Infotext(run, result, picture, ToRequest(run).Seed), ct);
+                var row = await images.SaveAsync(job, i, png, Infotext(run, result, picture, sent), ct);
                 row.CloudProvider = run.Provider.ToString();
                 row.RevisedPrompt = picture.RevisedPrompt;
                 row.CloudSeed = picture.Seed;
@@ -368,24 +369,25 @@ public sealed partial class CloudRunner(
 
     /// <summary>
     /// The A1111-style <c>parameters</c> text of a cloud picture: the prompts, then the size, the seed where known, the
-    /// model and its provider, each setting the model took, the provider's revised prompt, its request id and cost.
+    /// model and its provider, each setting as <paramref name="sent"/> (with the app's defaults), the provider's revised prompt,
+    /// its request id and cost.
     /// </summary>
-    internal static string Infotext(CloudRun run, CloudResult result, CloudImage picture, long? seedSent)
+    internal static string Infotext(CloudRun run, CloudResult result, CloudImage picture, CloudImageRequest sent)
     {
         ArgumentNullException.ThrowIfNull(run);
         ArgumentNullException.ThrowIfNull(result);
         ArgumentNullException.ThrowIfNull(picture);
+        ArgumentNullException.ThrowIfNull(sent);
         var model = CloudCatalog.Find(run.Provider, run.Cloud.Model);
         var fields = new List<(string Key, string? Value)>
         {
             ("Size", run.Cloud.Size),
             ("Aspect ratio", run.Cloud.AspectRatio),
-            ("Seed", (picture.Seed ?? seedSent)?.ToString(CultureInfo.InvariantCulture)),
+            ("Seed", (picture.Seed ?? sent.Seed)?.ToString(CultureInfo.InvariantCulture)),
             ("Model", run.Cloud.Model),
             ("Provider", run.Name),
             ("Images per request", run.Cloud.Count > 1 ? run.Cloud.Count.ToString(CultureInfo.InvariantCulture) : null),
         };
-        var sent = ToRequest(run);
         if (sent.IsEdit)
         {
             // An edit: what was changed, and how much of the picture the provider was told to keep where it takes that.

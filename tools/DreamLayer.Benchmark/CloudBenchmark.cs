@@ -5,6 +5,7 @@ using CloudStandIn;
 using DreamLayer.Domain.Generation;
 using DreamLayer.Web.Accounts;
 using DreamLayer.Web.Cloud;
+using DreamLayer.Web.Cloud.Bfl;
 using DreamLayer.Web.Images;
 using DreamLayer.Web.Jobs;
 using Microsoft.Extensions.DependencyInjection;
@@ -203,7 +204,7 @@ internal sealed class CloudBenchmark(CloudSettings settings, string work)
         while (true)
         {
             yield return interval;
-            interval = TimeSpan.FromMilliseconds(Math.Min(Math.Round(interval.TotalMilliseconds * options.PollBackoff, MidpointRounding.AwayFromZero), options.MaxPollInterval.TotalMilliseconds));
+            interval = BflImageProvider.Next(interval, options);
         }
     }
 

@@ -91,7 +91,7 @@ public sealed partial class BflImageProvider(HttpClient http, CloudCalls calls, 
     }
 
     /// <summary>The next wait between polls: longer by <see cref="CloudOptions.PollBackoff"/>, at most <see cref="CloudOptions.MaxPollInterval"/>, in whole milliseconds (what a timer takes).</summary>
-    internal static TimeSpan Next(TimeSpan interval, CloudOptions options) =>
+    public static TimeSpan Next(TimeSpan interval, CloudOptions options) =>
         TimeSpan.FromMilliseconds(Math.Min(Math.Round(interval.TotalMilliseconds * options.PollBackoff, MidpointRounding.AwayFromZero), options.MaxPollInterval.TotalMilliseconds));
 
     /// <summary>
