@@ -85,31 +85,14 @@ internal sealed record DashboardSettings(int Jobs, int Samples, int Warmup, stri
 {
     public const string Usage = "       dotnet run -c Release --project tools/DreamLayer.Benchmark -- dashboard [--jobs 1000000] [--samples 100] [--warmup 10] [--data FOLDER]";
 
-    public static DashboardSettings Parse(IReadOnlyList<string> args)
-    {
-        var settings = new DashboardSettings(1_000_000, 100, 10);
-        for (var i = 0; i < args.Count; i += 2)
+    public static DashboardSettings Parse(IReadOnlyList<string> args) =>
+        DataModeOptions.Parse(args, new DashboardSettings(1_000_000, 100, 10), (s, folder) => s with { DataDirectory = folder }, (s, option, value) => option switch
         {
-            if (args[i] == "--data")
-            {
-                settings = i + 1 < args.Count && !string.IsNullOrWhiteSpace(args[i + 1])
-                    ? settings with { DataDirectory = Path.GetFullPath(args[i + 1]) }
-                    : throw new ArgumentException("--data needs a folder");
-                continue;
-            }
-            var value = i + 1 < args.Count && int.TryParse(args[i + 1], NumberStyles.None, CultureInfo.InvariantCulture, out var v) && v >= 1
-                ? v
-                : throw new ArgumentException($"{args[i]} needs a whole number of at least 1");
-            settings = args[i] switch
-            {
-                "--jobs" => settings with { Jobs = value },
-                "--samples" => settings with { Samples = value },
-                "--warmup" => settings with { Warmup = value },
-                _ => throw new ArgumentException($"Unknown option {args[i]}"),
-            };
-        }
-        return settings;
-    }
+            "--jobs" => s with { Jobs = value },
+            "--samples" => s with { Samples = value },
+            "--warmup" => s with { Warmup = value },
+            _ => throw new ArgumentException($"Unknown option {option}"),
+        });
 }
 
 internal static class DashboardReport

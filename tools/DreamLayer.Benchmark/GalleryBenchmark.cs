@@ -191,33 +191,16 @@ internal sealed class GalleryBenchmark(GallerySettings settings, string workDire
 /// </summary>
 internal sealed record GallerySettings(int Images, int Samples, int Warmup, int Thumbnails, string? DataDirectory = null)
 {
-    public static GallerySettings Parse(IReadOnlyList<string> args)
-    {
-        var settings = new GallerySettings(100_000, 200, 20, 30);
-        for (var i = 0; i < args.Count; i += 2)
+    public static GallerySettings Parse(IReadOnlyList<string> args) =>
+        DataModeOptions.Parse(args, new GallerySettings(100_000, 200, 20, 30), (s, folder) => s with { DataDirectory = folder }, (s, option, value) => option switch
         {
-            if (args[i] == "--data")
-            {
-                settings = i + 1 < args.Count && !string.IsNullOrWhiteSpace(args[i + 1])
-                    ? settings with { DataDirectory = Path.GetFullPath(args[i + 1]) }
-                    : throw new ArgumentException("--data needs a folder");
-                continue;
-            }
-            var value = i + 1 < args.Count && int.TryParse(args[i + 1], NumberStyles.None, CultureInfo.InvariantCulture, out var v) && v >= 1
-                ? v
-                : throw new ArgumentException($"{args[i]} needs a whole number of at least 1");
-            settings = args[i] switch
-            {
-                "--images" when value >= 20_000 => settings with { Images = value },
-                "--images" => throw new ArgumentException("--images must be at least 20000 (the benchmark pages 200 pages deep)"),
-                "--samples" => settings with { Samples = value },
-                "--warmup" => settings with { Warmup = value },
-                "--thumbnails" => settings with { Thumbnails = value },
-                _ => throw new ArgumentException($"Unknown option {args[i]}"),
-            };
-        }
-        return settings;
-    }
+            "--images" when value >= 20_000 => s with { Images = value },
+            "--images" => throw new ArgumentException("--images must be at least 20000 (the benchmark pages 200 pages deep)"),
+            "--samples" => s with { Samples = value },
+            "--warmup" => s with { Warmup = value },
+            "--thumbnails" => s with { Thumbnails = value },
+            _ => throw new ArgumentException($"Unknown option {option}"),
+        });
 }
 
 internal static class GalleryReport
